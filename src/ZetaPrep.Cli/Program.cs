@@ -2,5 +2,5 @@ namespace ZetaPrep.Cli;
 
 internal static class Program
 {
-    public static int Main(string[] args) => args.Length == 0 ? 0 : 0;
+    public static Task<int> Main(string[] args) => CliApp.RunAsync(args, Console.Out, Console.Error, CancellationToken.None);
 }

@@ -1,0 +1,61 @@
+using System.CommandLine;
+
+namespace ZetaPrep.Cli;
+
+/// <summary>The zetaprep command tree; parse errors and user errors become one line on stderr and an exit code.</summary>
+internal static class CliApp
+{
+    public const int UsageExitCode = 2;
+
+    public static RootCommand Build(TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand("ZetaPrep: offline ζ-mixup dataset generation (Abhishek, Brown, Hamarneh, MIDL 2023) into Parquet shards.");
+        root.Subcommands.Add(GenerateCommand.Create(stdout, stderr));
+        root.Subcommands.Add(InfoCommand.Create(stdout));
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var root = Build(stdout, stderr);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await stderr.WriteLineAsync($"zetaprep: error: {error.Message} (see zetaprep {string.Join(' ', CommandPath(parse))} --help)").ConfigureAwait(false);
+            }
+            return UsageExitCode;
+        }
+        var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
+        try
+        {
+            return await parse.InvokeAsync(config, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ZetaPrepException e)
+        {
+            await stderr.WriteLineAsync($"zetaprep: error: {OneLine(e.Message)}").ConfigureAwait(false);
+            return e.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            await stderr.WriteLineAsync("zetaprep: cancelled; shards already written are complete and listed in manifest.json.").ConfigureAwait(false);
+            return 130;
+        }
+    }
+
+    private static IEnumerable<string> CommandPath(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (var r = parse.CommandResult; r is not null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            if (r.Command is not RootCommand)
+            {
+                names.Insert(0, r.Command.Name);
+            }
+        }
+        return names;
+    }
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
+}

@@ -1,0 +1,22 @@
+using System.CommandLine;
+using ZetaPrep.Mixing;
+
+namespace ZetaPrep.Cli;
+
+/// <summary>`zetaprep info`: versions and the devices torch can use here — proves the native libraries load.</summary>
+internal static class InfoCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var command = new Command("info", "Show the tool version, the libtorch build in use and whether CUDA is available.");
+        command.SetAction(async (parse, ct) =>
+        {
+            TorchRuntime.EnsureLoaded();
+            await stdout.WriteLineAsync($"zetaprep {Pipeline.DatasetGenerator.ToolVersion}").ConfigureAwait(false);
+            await stdout.WriteLineAsync(TorchRuntime.Describe()).ConfigureAwait(false);
+            await stdout.WriteLineAsync($"γ_min = {ZetaWeights.GammaMin:F6}").ConfigureAwait(false);
+            return 0;
+        });
+        return command;
+    }
+}

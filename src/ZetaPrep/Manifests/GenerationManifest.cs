@@ -1,0 +1,111 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ZetaPrep.Manifests;
+
+/// <summary>OUT/manifest.json: what was generated, from what, how, and every shard's size and SHA-256.</summary>
+public sealed record GenerationManifest
+{
+    public const string FileName = "manifest.json";
+
+    public const int CurrentFormatVersion = 1;
+
+    public string Format { get; init; } = "zetaprep-manifest";
+
+    public int FormatVersion { get; init; } = CurrentFormatVersion;
+
+    public required ToolInfo Tool { get; init; }
+
+    public required string CommandLine { get; init; }
+
+    public required GenerationOptionsRecord Options { get; init; }
+
+    public required string Device { get; init; }
+
+    public required IReadOnlyList<string> Classes { get; init; }
+
+    public required InputInfo Input { get; init; }
+
+    public required PlanInfo Plan { get; init; }
+
+    public required IReadOnlyList<ShardEntry> Shards { get; init; }
+
+    public required Totals Totals { get; init; }
+
+    /// <summary>True once every planned shard is written; false while a run is in progress or after it stopped.</summary>
+    public required bool Complete { get; init; }
+
+    public required DateTimeOffset StartedUtc { get; init; }
+
+    public double WallTimeS { get; init; }
+
+    internal static JsonSerializerOptions JsonOptions { get; } = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>Reads a manifest; a missing or malformed file is a user error naming the file.</summary>
+    public static GenerationManifest Read(string path)
+    {
+        try
+        {
+            var manifest = JsonSerializer.Deserialize<GenerationManifest>(File.ReadAllText(path), JsonOptions);
+            return manifest ?? throw new ZetaPrepException($"{path}: empty manifest; regenerate the output.");
+        }
+        catch (JsonException e)
+        {
+            throw new ZetaPrepException($"{path}: not a valid ZetaPrep manifest ({e.Message}); regenerate the output.", e);
+        }
+        catch (IOException e)
+        {
+            throw new ZetaPrepException($"{path}: cannot read ({e.Message}).", e);
+        }
+    }
+
+    /// <summary>Writes the manifest atomically: temp file, fsync, rename over the old one.</summary>
+    public void WriteAtomically(string path)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.tmp-{Environment.ProcessId}");
+        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            JsonSerializer.Serialize(fs, this, JsonOptions);
+            fs.WriteByte((byte)'\n');
+            fs.Flush(flushToDisk: true);
+        }
+        File.Move(tmp, path, overwrite: true);
+    }
+}
+
+public sealed record ToolInfo(string Name, string Version);
+
+/// <summary>The resolved options a run used, as recorded in the manifest (and compared on resume).</summary>
+public sealed record GenerationOptionsRecord(
+    string Input,
+    string N,
+    string Gamma,
+    int BatchSize,
+    int Passes,
+    ulong Seed,
+    int ShardRows,
+    int Size,
+    string Resize,
+    string Format,
+    string Device,
+    int Threads,
+    long MaxPixels);
+
+/// <summary>The input: where it came from, how many originals, and a SHA-256 over sorted (id, size, content hash).</summary>
+public sealed record InputInfo(string Source, int Count, string Fingerprint);
+
+public sealed record PlanInfo(long Rows, int Batches, int Shards);
+
+/// <summary>One written shard: path relative to OUT, rows, bytes and the SHA-256 of its bytes.</summary>
+public sealed record ShardEntry(string File, long Rows, long Bytes, string Sha256);
+
+public sealed record Totals(long Rows, long Bytes);

@@ -1,0 +1,64 @@
+using System.Globalization;
+
+namespace ZetaPrep.Mixing;
+
+/// <summary>γ for each output: a fixed value, or drawn uniformly from [Low, High] per output (the paper's U[γ_min, 4]).</summary>
+public sealed record GammaSpec
+{
+    public double Low { get; }
+
+    public double High { get; }
+
+    public bool IsFixed => Low == High;
+
+    public GammaSpec(double low, double high)
+    {
+        if (!double.IsFinite(low) || !double.IsFinite(high) || low <= 0 || high <= 0)
+        {
+            throw ZetaPrepException.Usage($"--gamma: γ must be a finite number > 0 (got {Format(low)}:{Format(high)}); e.g. --gamma 2.8 or --gamma min:4.");
+        }
+        if (low > high)
+        {
+            throw ZetaPrepException.Usage($"--gamma: range {Format(low)}:{Format(high)} is reversed; write LO:HI with LO ≤ HI.");
+        }
+        Low = low;
+        High = high;
+    }
+
+    public static GammaSpec Fixed(double gamma) => new(gamma, gamma);
+
+    /// <summary>Parses "2.8", "1.5:4" or "min:4" (min = γ_min).</summary>
+    public static GammaSpec Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var parts = text.Split(':');
+        if (parts.Length > 2 || parts.Any(string.IsNullOrWhiteSpace))
+        {
+            throw ZetaPrepException.Usage($"--gamma: cannot read '{text}'; give a number (2.8) or a range LO:HI (min:4, where min = γ_min ≈ 1.72865).");
+        }
+        var low = ParseValue(parts[0], text);
+        var high = parts.Length == 2 ? ParseValue(parts[1], text) : low;
+        return new GammaSpec(low, high);
+    }
+
+    /// <summary>γ for one output, from a uniform draw u ∈ [0, 1).</summary>
+    public double At(double u) => IsFixed ? Low : Low + (High - Low) * u;
+
+    public override string ToString() => IsFixed ? Format(Low) : $"{Format(Low)}:{Format(High)}";
+
+    private static double ParseValue(string part, string text)
+    {
+        var p = part.Trim();
+        if (p.Equals("min", StringComparison.OrdinalIgnoreCase))
+        {
+            return ZetaWeights.GammaMin;
+        }
+        if (double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+        {
+            return v;
+        }
+        throw ZetaPrepException.Usage($"--gamma: '{p}' in '{text}' is not a number; give a number (2.8) or a range LO:HI (min:4).");
+    }
+
+    private static string Format(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,53 @@
+using ZetaPrep.Imaging;
+using ZetaPrep.Mixing;
+using ZetaPrep.Planning;
+
+namespace ZetaPrep.Pipeline;
+
+/// <summary>Everything one generation run needs. Defaults: --size 224, crop, all cores, device auto, 100 MP limit.</summary>
+public sealed record GenerateOptions
+{
+    public required string OutputDirectory { get; init; }
+
+    public required PlanOptions Plan { get; init; }
+
+    public int Size { get; init; } = 224;
+
+    public ResizeMode Resize { get; init; } = ResizeMode.Crop;
+
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
+
+    public long MaxPixels { get; init; } = 100_000_000;
+
+    /// <summary>Replace an existing ZetaPrep output in <see cref="OutputDirectory"/>.</summary>
+    public bool Overwrite { get; init; }
+
+    /// <summary>The command line as typed, recorded in the manifest.</summary>
+    public string CommandLine { get; init; } = "";
+
+    /// <summary>Split name in shard file names (HuggingFace layout data/{split}-00000-of-000NN.parquet).</summary>
+    public string Split { get; init; } = "train";
+
+    /// <summary>Checks values a caller may have set out of range; throws a usage error naming the option.</summary>
+    public void Validate()
+    {
+        if (Size is < 1 or > 8192)
+        {
+            throw ZetaPrepException.Usage($"--size: must be between 1 and 8192 pixels (got {Size}).");
+        }
+        if (Threads < 1)
+        {
+            throw ZetaPrepException.Usage($"--threads: must be ≥ 1 (got {Threads}).");
+        }
+        if (MaxPixels < 1)
+        {
+            throw ZetaPrepException.Usage($"--max-pixels: must be ≥ 1 (got {MaxPixels}).");
+        }
+        if (string.IsNullOrWhiteSpace(OutputDirectory))
+        {
+            throw ZetaPrepException.Usage("--out: give an output directory.");
+        }
+    }
+}

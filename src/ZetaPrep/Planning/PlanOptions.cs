@@ -1,0 +1,47 @@
+using ZetaPrep.Mixing;
+
+namespace ZetaPrep.Planning;
+
+/// <summary>What the plan depends on besides the input count. Defaults: batch 64, 1 pass, seed 0, 1000 rows per shard.</summary>
+public sealed record PlanOptions
+{
+    public MixCount N { get; }
+
+    public GammaSpec Gamma { get; }
+
+    public int BatchSize { get; }
+
+    public int Passes { get; }
+
+    public ulong Seed { get; }
+
+    public int ShardRows { get; }
+
+    public PlanOptions(MixCount n, GammaSpec gamma, int batchSize = 64, int passes = 1, ulong seed = 0, int shardRows = 1000)
+    {
+        ArgumentNullException.ThrowIfNull(n);
+        ArgumentNullException.ThrowIfNull(gamma);
+        if (batchSize < 2)
+        {
+            throw ZetaPrepException.Usage($"--batch-size: must be ≥ 2 (got {batchSize}); outputs mix samples of one batch.");
+        }
+        if (n.N is int fixedN && fixedN > batchSize)
+        {
+            throw ZetaPrepException.Usage($"--n {fixedN} is larger than --batch-size {batchSize}: outputs mix samples of one batch; lower --n or raise --batch-size.");
+        }
+        if (passes < 1)
+        {
+            throw ZetaPrepException.Usage($"--passes: must be ≥ 1 (got {passes}).");
+        }
+        if (shardRows < 1)
+        {
+            throw ZetaPrepException.Usage($"--shard-rows: must be ≥ 1 (got {shardRows}).");
+        }
+        N = n;
+        Gamma = gamma;
+        BatchSize = batchSize;
+        Passes = passes;
+        Seed = seed;
+        ShardRows = shardRows;
+    }
+}

@@ -1,0 +1,86 @@
+namespace ZetaPrep.Sources;
+
+/// <summary>An ImageFolder-style directory: one sub-folder per class (class index = ordinal sort of names), images inside.</summary>
+public sealed class ImageFolderSource : IImageSource
+{
+    /// <summary>File extensions read as images (case-insensitive).</summary>
+    public static IReadOnlySet<string> ImageExtensions { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp",
+    };
+
+    private readonly string _root;
+
+    public ImageFolderSource(string root)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(root);
+        _root = Path.GetFullPath(root);
+    }
+
+    public string Description => _root;
+
+    public Task<SourceListing> ListAsync(CancellationToken cancellationToken)
+    {
+        if (File.Exists(_root))
+        {
+            throw ZetaPrepException.Usage($"--in {_root}: is a file; give a directory with one sub-folder per class.");
+        }
+        if (!Directory.Exists(_root))
+        {
+            throw ZetaPrepException.Usage($"--in {_root}: directory not found; give a directory with one sub-folder per class.");
+        }
+        var classDirs = new DirectoryInfo(_root).EnumerateDirectories()
+            .Where(d => !IsHidden(d.Name))
+            .Select(d => d.Name)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        var items = new List<SourceItem>();
+        var classNames = new List<string>();
+        foreach (var name in classDirs)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var dir = Path.Combine(_root, name);
+            var files = new DirectoryInfo(dir)
+                .EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0 })
+                .Where(f => ImageExtensions.Contains(f.Extension) && !IsHidden(f.Name))
+                .ToList();
+            if (files.Count == 0)
+            {
+                continue;
+            }
+            var classIndex = classNames.Count;
+            classNames.Add(name);
+            foreach (var f in files)
+            {
+                var id = Path.GetRelativePath(_root, f.FullName).Replace(Path.DirectorySeparatorChar, '/');
+                items.Add(new SourceItem(id, classIndex, f.Length));
+            }
+        }
+        if (items.Count == 0)
+        {
+            throw ZetaPrepException.Usage($"--in {_root}: no images found; expected one sub-folder per class holding {string.Join('/', ImageExtensions.Order(StringComparer.Ordinal))} files.");
+        }
+        if (classNames.Count < 2)
+        {
+            throw ZetaPrepException.Usage($"--in {_root}: only one class folder ('{classNames[0]}') holds images; an ImageFolder needs one sub-folder per class and at least two classes.");
+        }
+        items.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
+        return Task.FromResult(new SourceListing(classNames, items));
+    }
+
+    public async Task<byte[]> ReadAsync(SourceItem item, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        var path = Path.Combine(_root, item.Id);
+        try
+        {
+            return await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ZetaPrepException($"{path}: cannot read ({e.Message}); check the file exists and is readable.", e);
+        }
+    }
+
+    private static bool IsHidden(string name) => name.StartsWith('.');
+}

@@ -1,0 +1,23 @@
+namespace ZetaPrep.Sources;
+
+/// <summary>A source's class names and its items sorted by id (ordinal): the plan's input.</summary>
+public sealed record SourceListing(IReadOnlyList<string> ClassNames, IReadOnlyList<SourceItem> Items)
+{
+    /// <summary>The label vector of item <paramref name="index"/>: its soft label, or one-hot of its class.</summary>
+    public void WriteLabel(int index, Span<double> label)
+    {
+        var item = Items[index];
+        label.Clear();
+        if (item.SoftLabel is { } soft)
+        {
+            for (var i = 0; i < soft.Length; i++)
+            {
+                label[i] = soft[i];
+            }
+        }
+        else
+        {
+            label[item.ClassIndex] = 1.0;
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using System.Diagnostics;
+
+namespace ZetaPrep.Cli.Tests;
+
+public sealed class CliSurfaceTests
+{
+    [Fact]
+    public async Task GenerateHelp_ListsEveryOption_WithItsDefault()
+    {
+        var r = await CliRunner.RunAsync("generate", "--help");
+        Assert.Equal(0, r.ExitCode);
+        foreach (var (option, def) in new[]
+        {
+            ("--n", "8"), ("--gamma", "2.8"), ("--batch-size", "64"), ("--passes", "1"), ("--seed", "0"),
+            ("--shard-rows", "1000"), ("--size", "224"), ("--resize", "crop"), ("--device", "auto"), ("--max-pixels", "100000000"),
+        })
+        {
+            var line = r.Stdout.Split('\n').FirstOrDefault(l => l.TrimStart().StartsWith(option + " ", StringComparison.Ordinal));
+            Assert.NotNull(line);
+            Assert.Contains($"[default: {def}]", r.Stdout[r.Stdout.IndexOf(line, StringComparison.Ordinal)..], StringComparison.Ordinal);
+        }
+        Assert.Contains("--in", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("--out", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("--threads", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RootHelp_ListsTheVerbs()
+    {
+        var r = await CliRunner.RunAsync("--help");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("generate", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("info", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnknownVerb_IsAUsageError()
+    {
+        var r = await CliRunner.RunAsync("frobnicate");
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith("zetaprep: error:", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BuiltExecutable_LoadsTorch_InAFreshProcess()
+    {
+        // The apphost built beside this test (the same files `make publish` ships) must load libtorch on this OS.
+        var exe = Path.Combine(AppContext.BaseDirectory, "zetaprep");
+        Assert.True(File.Exists(exe), exe);
+        var psi = new ProcessStartInfo(exe, ["info"]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = Process.Start(psi)!;
+        var stdoutTask = p.StandardOutput.ReadToEndAsync();
+        var stderr = await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        var stdout = await stdoutTask;
+        Assert.True(p.ExitCode == 0, stderr);
+        Assert.Contains("libtorch 2.10", stdout, StringComparison.Ordinal);
+        Assert.Contains("γ_min = 1.72865", stdout, StringComparison.Ordinal);
+    }
+}

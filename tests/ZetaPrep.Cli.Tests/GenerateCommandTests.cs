@@ -1,0 +1,301 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text.Json;
+using DuckDB.NET.Data;
+using ZetaPrep.Manifests;
+using ZetaPrep.Shards;
+
+namespace ZetaPrep.Cli.Tests;
+
+public sealed class GenerateCommandTests
+{
+    [Fact]
+    public async Task Generate_WritesHuggingFaceParquetShards_AndManifest_ReadableByDuckDb()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.MixedFolder(input, classes: 3, perClass: 9);
+        var output = tmp.Sub("out");
+
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--n", "4", "--gamma", "2.8",
+            "--batch-size", "8", "--shard-rows", "16", "--size", "24", "--seed", "11", "--quiet");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("wrote 27 rows", r.Stdout, StringComparison.Ordinal);
+
+        var manifest = GenerationManifest.Read(Path.Combine(output, "manifest.json"));
+        Assert.True(manifest.Complete);
+        Assert.Equal(["c0", "c1", "c2"], manifest.Classes);
+        Assert.Equal(27, manifest.Input.Count);
+        Assert.Equal(64, manifest.Input.Fingerprint.Length);
+        Assert.Equal("cpu", manifest.Device);
+        Assert.Equal(27, manifest.Totals.Rows);
+        // 27 inputs in batches of 8 → 8,8,8,3; 16 rows per shard → 16, 8+3=11 → 2 shards.
+        Assert.Equal(["data/train-00000-of-00002.parquet", "data/train-00001-of-00002.parquet"], manifest.Shards.Select(s => s.File));
+        Assert.Equal([16L, 11L], manifest.Shards.Select(s => s.Rows));
+        foreach (var shard in manifest.Shards)
+        {
+            var bytes = await File.ReadAllBytesAsync(Path.Combine(output, shard.File));
+            Assert.Equal(shard.Bytes, bytes.Length);
+            Assert.Equal(shard.Sha256, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+        }
+        Assert.Empty(Directory.EnumerateFiles(output, ".*", SearchOption.AllDirectories));
+
+        // Our reader: every row a 24×24 PNG, soft labels summing to 1, dominant = argmax class of label mass.
+        var rows = new List<ShardRow>();
+        foreach (var shard in manifest.Shards)
+        {
+            await foreach (var row in ParquetShardReader.ReadRowsAsync(Path.Combine(output, shard.File), CancellationToken.None))
+            {
+                rows.Add(row);
+            }
+        }
+        Assert.Equal(27, rows.Count);
+        Assert.Equal(27, rows.Select(x => x.Sources[0]).Distinct().Count());
+        foreach (var row in rows)
+        {
+            Assert.Equal(24, BinaryPrimitives.ReadInt32BigEndian(row.ImageBytes.AsSpan(16)));
+            Assert.Equal(24, BinaryPrimitives.ReadInt32BigEndian(row.ImageBytes.AsSpan(20)));
+            Assert.Equal(3, row.Label.Length);
+            Assert.Equal(1.0, row.Label.Sum(), 5);
+            Assert.Equal(4, row.Sources.Length);
+            Assert.Equal(1.0, row.Weights.Sum(), 5);
+            Assert.True(row.Weights[0] > row.Weights.Skip(1).Sum());
+            Assert.Equal(2.8f, row.Gamma);
+            Assert.Equal(int.Parse(row.Sources[0][1..2], System.Globalization.CultureInfo.InvariantCulture), row.Dominant);
+            Assert.True(row.Label[row.Dominant] >= row.Weights[0] - 1e-6);
+        }
+
+        // An independent reader: DuckDB sees the same rows, types and HuggingFace metadata.
+        using var db = new DuckDBConnection("DataSource=:memory:");
+        db.Open();
+        var glob = Path.Combine(output, "data", "*.parquet");
+        Assert.Equal(27L, Scalar<long>(db, $"SELECT count(*) FROM read_parquet('{glob}')"));
+        Assert.Equal(27.0, Scalar<double>(db, $"SELECT sum(list_sum(label)) FROM read_parquet('{glob}')"), 4);
+        Assert.Equal(0L, Scalar<long>(db, $"SELECT count(*) FROM read_parquet('{glob}') WHERE octet_length(image.bytes) < 60 OR image.path NOT LIKE '%.png'"));
+        var types = Query(db, $"SELECT column_name, column_type, \"null\" FROM (DESCRIBE SELECT * FROM read_parquet('{glob}'))");
+        Assert.Equal(
+            ["image|STRUCT(bytes BLOB, path VARCHAR)|YES", "label|FLOAT[]|YES", "dominant|BIGINT|YES", "sources|VARCHAR[]|YES", "weights|FLOAT[]|YES", "gamma|FLOAT|YES"],
+            types);
+        var repetition = Query(db, $"SELECT DISTINCT repetition_type FROM parquet_schema('{Path.Combine(output, manifest.Shards[0].File)}') WHERE name <> 'schema'");
+        Assert.Equal(["OPTIONAL"], repetition.Where(x => x != "REPEATED"));
+        var hf = Scalar<string>(db, $"SELECT decode(value) FROM parquet_kv_metadata('{Path.Combine(output, manifest.Shards[1].File)}') WHERE decode(key) = 'huggingface'");
+        using var doc = JsonDocument.Parse(hf);
+        var features = doc.RootElement.GetProperty("info").GetProperty("features");
+        Assert.Equal("Image", features.GetProperty("image").GetProperty("_type").GetString());
+        Assert.Equal("ClassLabel", features.GetProperty("dominant").GetProperty("_type").GetString());
+        Assert.Equal(["c0", "c1", "c2"], features.GetProperty("dominant").GetProperty("names").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("Sequence", features.GetProperty("label").GetProperty("_type").GetString());
+        Assert.Equal("float32", features.GetProperty("weights").GetProperty("feature").GetProperty("dtype").GetString());
+        var zp = Scalar<string>(db, $"SELECT decode(value) FROM parquet_kv_metadata('{Path.Combine(output, manifest.Shards[0].File)}') WHERE decode(key) = 'zetaprep'");
+        Assert.Contains("\"seed\":11", zp, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MixedPixels_AreTheWeightedSumOfTheirSources()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        var colours = ImageFixtures.SolidFolder(input, classes: 2, perClass: 10);
+        var output = tmp.Sub("out");
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--n", "3", "--gamma", "min:4",
+            "--batch-size", "6", "--size", "8", "--passes", "2", "--quiet");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var manifest = GenerationManifest.Read(Path.Combine(output, "manifest.json"));
+        Assert.Equal(40, manifest.Totals.Rows);
+        var checkedPixels = 0;
+        foreach (var shard in manifest.Shards)
+        {
+            await foreach (var row in ParquetShardReader.ReadRowsAsync(Path.Combine(output, shard.File), CancellationToken.None))
+            {
+                var rgb = PngPixels.Decode(row.ImageBytes, out var w, out var h);
+                Assert.Equal((8, 8), (w, h));
+                for (var ch = 0; ch < 3; ch++)
+                {
+                    var expected = 0.0;
+                    for (var i = 0; i < row.Sources.Length; i++)
+                    {
+                        var c = colours[row.Sources[i]];
+                        expected += row.Weights[i] * (ch == 0 ? c.R : ch == 1 ? c.G : c.B);
+                    }
+                    for (var p = 0; p < 64; p++)
+                    {
+                        var actual = rgb[p * 3 + ch];
+                        // float32 mixing: exact except within float error of a .5 rounding boundary.
+                        if (Math.Abs(expected - Math.Floor(expected) - 0.5) > 1e-3)
+                        {
+                            Assert.Equal((byte)Math.Round(expected, MidpointRounding.ToEven), actual);
+                            checkedPixels++;
+                        }
+                        else
+                        {
+                            Assert.InRange(actual, Math.Floor(expected), Math.Ceiling(expected));
+                        }
+                    }
+                }
+            }
+        }
+        Assert.True(checkedPixels > 40 * 64 * 3 * 9 / 10);
+    }
+
+    [Fact]
+    public async Task SameSeed_GivesByteIdenticalShards_AtAnyThreadCount()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.MixedFolder(input, classes: 2, perClass: 14);
+        var hashes = new List<string[]>();
+        foreach (var threads in new[] { "1", "2", "4" })
+        {
+            var output = tmp.Sub("out" + threads);
+            var r = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--n", "batch", "--gamma", "1:3",
+                "--batch-size", "5", "--shard-rows", "10", "--size", "20", "--threads", threads, "--seed", "99", "--quiet");
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            hashes.Add(Directory.GetFiles(Path.Combine(output, "data")).Order(StringComparer.Ordinal)
+                .Select(f => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(f)))).ToArray());
+        }
+        Assert.Equal(3, hashes[0].Length);
+        Assert.Equal(hashes[0], hashes[1]);
+        Assert.Equal(hashes[0], hashes[2]);
+
+        var other = tmp.Sub("seed100");
+        var r2 = await CliRunner.RunAsync("generate", "--in", input, "--out", other, "--n", "batch", "--gamma", "1:3",
+            "--batch-size", "5", "--shard-rows", "10", "--size", "20", "--seed", "100", "--quiet");
+        Assert.Equal(0, r2.ExitCode);
+        Assert.NotEqual(hashes[0][0], Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Directory.GetFiles(Path.Combine(other, "data")).Order(StringComparer.Ordinal).First()))));
+    }
+
+    [Fact]
+    public async Task ExistingOutput_IsRefused_UnlessOverwrite()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 3);
+        var output = tmp.Sub("out");
+        string[] args = ["generate", "--in", input, "--out", output, "--size", "8", "--n", "2", "--quiet"];
+        Assert.Equal(0, (await CliRunner.RunAsync(args)).ExitCode);
+        var before = File.ReadAllText(Path.Combine(output, "manifest.json"));
+        var again = await CliRunner.RunAsync(args);
+        Assert.Equal(2, again.ExitCode);
+        Assert.Contains("--overwrite", again.Stderr, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllText(Path.Combine(output, "manifest.json")));
+        Assert.Equal(0, (await CliRunner.RunAsync([.. args, "--overwrite"])).ExitCode);
+    }
+
+    public static TheoryData<string[], string> BadInvocations => new()
+    {
+        { ["--n", "1"], "--n" },
+        { ["--n", "9", "--batch-size", "8"], "--n 9" },
+        { ["--n", "x"], "--n" },
+        { ["--gamma", "0"], "--gamma" },
+        { ["--gamma", "-2"], "--gamma" },
+        { ["--gamma", "NaN"], "--gamma" },
+        { ["--size", "0"], "--size" },
+        { ["--threads", "0"], "--threads" },
+        { ["--batch-size", "1"], "--batch-size" },
+        { ["--resize", "zoom"], "zoom" },
+        { ["--device", "tpu"], "tpu" },
+        { ["--size", "abc"], "abc" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadInvocations))]
+    public async Task BadOptions_AreOneLineUsageErrors_AndWriteNothing(string[] extra, string mention)
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 3);
+        var output = tmp.Sub("out");
+        var r = await CliRunner.RunAsync(["generate", "--in", input, "--out", output, "--quiet", .. extra]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(mention, r.Stderr, StringComparison.Ordinal);
+        Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Fact]
+    public async Task BadInputs_AreOneLineUsageErrors_AndWriteNothing()
+    {
+        using var tmp = new TempDir();
+        var output = tmp.Sub("out");
+        var missing = await CliRunner.RunAsync("generate", "--in", tmp.Sub("nope"), "--out", output);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("not found", missing.Stderr, StringComparison.Ordinal);
+
+        Directory.CreateDirectory(tmp.Sub("empty"));
+        var empty = await CliRunner.RunAsync("generate", "--in", tmp.Sub("empty"), "--out", output);
+        Assert.Equal(2, empty.ExitCode);
+        Assert.Contains("no images", empty.Stderr, StringComparison.Ordinal);
+
+        ImageFixtures.SolidFolder(tmp.Sub("one"), 1, 4);
+        var one = await CliRunner.RunAsync("generate", "--in", tmp.Sub("one"), "--out", output);
+        Assert.Equal(2, one.ExitCode);
+        Assert.Contains("only one class", one.Stderr, StringComparison.Ordinal);
+
+        ImageFixtures.SolidFolder(tmp.Sub("ok"), 2, 2);
+        Directory.CreateDirectory(tmp.Sub("busy"));
+        File.WriteAllText(Path.Combine(tmp.Sub("busy"), "thesis.tex"), "precious");
+        var busy = await CliRunner.RunAsync("generate", "--in", tmp.Sub("ok"), "--out", tmp.Sub("busy"));
+        Assert.Equal(2, busy.ExitCode);
+        Assert.Contains("not empty", busy.Stderr, StringComparison.Ordinal);
+        Assert.Equal(["thesis.tex"], Directory.GetFileSystemEntries(tmp.Sub("busy")).Select(Path.GetFileName));
+
+        foreach (var r in new[] { missing, empty, one, busy })
+        {
+            Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+            Assert.StartsWith("zetaprep: error: ", r.Stderr, StringComparison.Ordinal);
+        }
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Fact]
+    public async Task CorruptImage_StopsTheRun_NamingTheFile_BeforeAnyShard()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 4);
+        File.WriteAllBytes(Path.Combine(input, "class_b", "broken.png"), [0x89, 0x50, 0x4E, 0x47, 1, 2, 3]);
+        var output = tmp.Sub("out");
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--size", "8", "--n", "2", "--quiet");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("class_b/broken.png", r.Stderr, StringComparison.Ordinal);
+        Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Fact]
+    public async Task DeviceCuda_WithoutCuda_IsAUsageError()
+    {
+        ZetaPrep.Mixing.TorchRuntime.EnsureLoaded();
+        if (TorchSharp.torch.cuda.is_available())
+        {
+            return; // Covered on the GPU machine by the CUDA run instead.
+        }
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 3);
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("out"), "--device", "cuda");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--device cuda", r.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(tmp.Sub("out")));
+    }
+
+    private static T Scalar<T>(DuckDBConnection db, string sql)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        return (T)Convert.ChangeType(cmd.ExecuteScalar()!, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static List<string> Query(DuckDBConnection db, string sql)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        using var reader = cmd.ExecuteReader();
+        var rows = new List<string>();
+        while (reader.Read())
+        {
+            rows.Add(string.Join('|', Enumerable.Range(0, reader.FieldCount).Select(i => Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
+        }
+        return rows;
+    }
+}

@@ -1,0 +1,179 @@
+using ZetaPrep.Mixing;
+using ZetaPrep.Planning;
+
+namespace ZetaPrep.Tests.Planning;
+
+public sealed class MixPlanTests
+{
+    private static PlanOptions Options(string n = "4", string gamma = "2.8", int batch = 16, int passes = 1, ulong seed = 0, int shardRows = 40) =>
+        new(MixCount.Parse(n), GammaSpec.Parse(gamma), batch, passes, seed, shardRows);
+
+    [Theory]
+    [InlineData(100, "4", 16, 1)]
+    [InlineData(37, "2", 8, 3)]
+    [InlineData(64, "batch", 64, 2)]
+    [InlineData(65, "batch", 64, 1)]
+    [InlineData(2, "8", 64, 1)]
+    public void EveryOriginal_DominatesExactlyOnce_PerPass(int inputs, string n, int batch, int passes)
+    {
+        var plan = MixPlan.Create(inputs, Options(n, batch: batch, passes: passes));
+        Assert.Equal((long)inputs * passes, plan.TotalRows);
+        for (var pass = 0; pass < passes; pass++)
+        {
+            var dominants = plan.Batches.Where(b => b.Pass == pass)
+                .SelectMany(b => b.Outputs.Select(o => b.Inputs[o.Dominant]))
+                .Order().ToArray();
+            Assert.Equal(Enumerable.Range(0, inputs), dominants);
+        }
+    }
+
+    [Fact]
+    public void Outputs_MixDistinctMembersOfTheirOwnBatch_WithZetaWeights()
+    {
+        var plan = MixPlan.Create(203, Options("8", "min:4", batch: 32, passes: 2));
+        foreach (var batch in plan.Batches)
+        {
+            Assert.Equal(batch.Inputs.Length, batch.Inputs.Distinct().Count());
+            for (var k = 0; k < batch.Outputs.Length; k++)
+            {
+                var o = batch.Outputs[k];
+                Assert.Equal(k, o.Dominant);
+                Assert.Equal(Math.Min(8, batch.Inputs.Length), o.Members.Length);
+                Assert.Equal(o.Members.Length, o.Members.Distinct().Count());
+                Assert.All(o.Members, m => Assert.InRange(m, 0, batch.Inputs.Length - 1));
+                Assert.InRange(o.Gamma, ZetaWeights.GammaMin, 4.0);
+                Assert.Equal(1.0, o.Weights.Sum(), 12);
+                for (var r = 0; r < o.Members.Length; r++)
+                {
+                    Assert.Equal(ZetaWeights.Weight(r + 1, o.Members.Length, o.Gamma), o.Weights[r], 14);
+                }
+            }
+        }
+        // The final short batch still mixes, with N capped at its size.
+        Assert.Equal(203 - 6 * 32, plan.Batches.First(b => b.Pass == 0 && b.Index == 6).Inputs.Length);
+    }
+
+    [Fact]
+    public void GammaRange_IsDrawnPerOutput()
+    {
+        var plan = MixPlan.Create(200, Options("4", "1:3", batch: 50));
+        var gammas = plan.Batches.SelectMany(b => b.Outputs.Select(o => o.Gamma)).ToArray();
+        Assert.True(gammas.Distinct().Count() > 190);
+        Assert.InRange(gammas.Average(), 1.8, 2.2);
+    }
+
+    [Fact]
+    public void WholeBatch_ReproducesTheAuthorsBxBMatrix()
+    {
+        // Authors (utils.zeta_mixup_weights): row i is a permutation of ranks 1..B with rank 1 on the diagonal,
+        // weights rank^-γ normalised per row.
+        const double gamma = 2.8;
+        var plan = MixPlan.Create(64, Options("batch", "2.8", batch: 64));
+        var batch = Assert.Single(plan.Batches);
+        var b = batch.Inputs.Length;
+        var w = batch.WeightMatrix();
+        var norm = Enumerable.Range(1, b).Sum(j => Math.Pow(j, -gamma));
+        for (var i = 0; i < b; i++)
+        {
+            var ranks = new int[b];
+            var recipe = batch.Outputs[i];
+            for (var r = 0; r < recipe.Members.Length; r++)
+            {
+                ranks[recipe.Members[r]] = r + 1;
+            }
+            Assert.Equal(1, ranks[i]);
+            Assert.Equal(Enumerable.Range(1, b), ranks.Order());
+            for (var j = 0; j < b; j++)
+            {
+                Assert.Equal((float)(Math.Pow(ranks[j], -gamma) / norm), w[i * b + j]);
+            }
+            Assert.Equal(1.0, Enumerable.Range(0, b).Sum(j => (double)w[i * b + j]), 5);
+        }
+        // Rows are independent permutations: not all rows share one rank pattern.
+        Assert.True(Enumerable.Range(1, b - 1).Any(i => batch.Outputs[i].Members[1] != (batch.Outputs[0].Members[1] + i) % b));
+    }
+
+    [Fact]
+    public void RankAssignment_IsUniform_OverOtherBatchMembers()
+    {
+        // For N = 2 in batches of 4, each of the 3 other members is the partner about 1/3 of the time.
+        var plan = MixPlan.Create(4, Options("2", batch: 4, passes: 3000));
+        var counts = new int[4, 4];
+        foreach (var batch in plan.Batches)
+        {
+            foreach (var o in batch.Outputs)
+            {
+                counts[batch.Inputs[o.Members[0]], batch.Inputs[o.Members[1]]]++;
+            }
+        }
+        for (var i = 0; i < 4; i++)
+        {
+            for (var j = 0; j < 4; j++)
+            {
+                if (i == j)
+                {
+                    Assert.Equal(0, counts[i, j]);
+                }
+                else
+                {
+                    Assert.InRange(counts[i, j], 900, 1100);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void SameSeed_SamePlan_OtherSeed_OtherPlan()
+    {
+        static string Key(MixPlan p) => string.Join(';', p.Batches.SelectMany(b => b.Outputs.Select(o =>
+            string.Join(',', o.Members.Select(m => b.Inputs[m])) + "@" + o.Gamma.ToString("R", System.Globalization.CultureInfo.InvariantCulture))));
+        var a = MixPlan.Create(150, Options("4", "1:4", seed: 5, passes: 2));
+        var b = MixPlan.Create(150, Options("4", "1:4", seed: 5, passes: 2));
+        var c = MixPlan.Create(150, Options("4", "1:4", seed: 6, passes: 2));
+        Assert.Equal(Key(a), Key(b));
+        Assert.NotEqual(Key(a), Key(c));
+        // Passes reshuffle: the second pass's batches differ from the first's.
+        Assert.NotEqual(a.Batches[0].Inputs, a.Batches.First(x => x.Pass == 1).Inputs);
+    }
+
+    [Fact]
+    public void Shards_HoldWholeBatches_AndCoverEveryRowOnce()
+    {
+        var plan = MixPlan.Create(100, Options(batch: 16, shardRows: 40));
+        // 16+16 = 32 ≤ 40 rows per shard; batches: 6×16 + 4.
+        Assert.Equal(new[] { 32, 32, 32, 4 }, plan.Shards.Select(s => s.Rows));
+        Assert.All(plan.Shards, s => Assert.Equal(4, s.Count));
+        long row = 0;
+        foreach (var s in plan.Shards)
+        {
+            Assert.Equal(row, s.FirstRow);
+            Assert.Equal(s.Rows, plan.Batches.Skip(s.FirstBatch).Take(s.BatchCount).Sum(b => b.Outputs.Length));
+            row += s.Rows;
+        }
+        Assert.Equal(plan.TotalRows, row);
+        // A shard smaller than a batch still takes one whole batch.
+        Assert.All(MixPlan.Create(100, Options(batch: 16, shardRows: 5)).Shards, s => Assert.Equal(1, s.BatchCount));
+    }
+
+    [Fact]
+    public void BadOptions_AreUsageErrors()
+    {
+        Assert.Equal(2, Assert.Throws<ZetaPrepException>(() => Options("9", batch: 8)).ExitCode);
+        Assert.Equal(2, Assert.Throws<ZetaPrepException>(() => Options(batch: 1)).ExitCode);
+        Assert.Equal(2, Assert.Throws<ZetaPrepException>(() => Options(passes: 0)).ExitCode);
+        Assert.Equal(2, Assert.Throws<ZetaPrepException>(() => Options(shardRows: 0)).ExitCode);
+        Assert.Throws<ZetaPrepException>(() => MixPlan.Create(1, Options()));
+    }
+
+    [Fact]
+    public void DeterministicRandom_IsStable()
+    {
+        // Pinned values: a change here changes every plan, so it must be deliberate.
+        var r = new DeterministicRandom(0);
+        var first = new[] { r.NextUInt64(), r.NextUInt64() };
+        var again = new DeterministicRandom(0);
+        Assert.Equal(first, new[] { again.NextUInt64(), again.NextUInt64() });
+        Assert.NotEqual(first[0], new DeterministicRandom(0, 1).NextUInt64());
+        Assert.NotEqual(first[0], new DeterministicRandom(0, 0, 1).NextUInt64());
+    }
+}

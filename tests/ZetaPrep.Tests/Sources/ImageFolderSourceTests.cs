@@ -1,0 +1,60 @@
+using ZetaPrep.Sources;
+
+namespace ZetaPrep.Tests.Sources;
+
+public sealed class ImageFolderSourceTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("zetaprep-src-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private void Touch(string relative, int bytes = 3)
+    {
+        var path = Path.Combine(_root, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, new byte[bytes]);
+    }
+
+    [Fact]
+    public async Task Lists_ClassesInOrdinalOrder_ItemsSortedById_SkippingNonImagesAndHiddenFiles()
+    {
+        Touch("b/2.png");
+        Touch("b/10.JPG", 7);
+        Touch("B/x.jpeg");
+        Touch("a/deep/er/z.webp");
+        Touch("a/readme.txt");
+        Touch("a/.hidden.png");
+        Touch(".git/obj.png");
+        Touch("empty-class/notes.md");
+        var listing = await new ImageFolderSource(_root).ListAsync(CancellationToken.None);
+        Assert.Equal(["B", "a", "b"], listing.ClassNames);
+        Assert.Equal(["B/x.jpeg", "a/deep/er/z.webp", "b/10.JPG", "b/2.png"], listing.Items.Select(i => i.Id));
+        Assert.Equal([0, 1, 2, 2], listing.Items.Select(i => i.ClassIndex));
+        Assert.Equal(7, listing.Items[2].Size);
+        var label = new double[3];
+        listing.WriteLabel(1, label);
+        Assert.Equal([0.0, 1.0, 0.0], label);
+    }
+
+    [Fact]
+    public async Task Reads_TheFileBytes()
+    {
+        Touch("a/1.png", 5);
+        Touch("b/1.png", 9);
+        var source = new ImageFolderSource(_root);
+        var listing = await source.ListAsync(CancellationToken.None);
+        Assert.Equal(9, (await source.ReadAsync(listing.Items[1], CancellationToken.None)).Length);
+    }
+
+    [Fact]
+    public async Task MissingEmptyOrSingleClassFolders_AreUsageErrors()
+    {
+        var missing = await Assert.ThrowsAsync<ZetaPrepException>(() => new ImageFolderSource(Path.Combine(_root, "nope")).ListAsync(CancellationToken.None));
+        Assert.Equal(2, missing.ExitCode);
+        var empty = await Assert.ThrowsAsync<ZetaPrepException>(() => new ImageFolderSource(_root).ListAsync(CancellationToken.None));
+        Assert.Contains("no images", empty.Message, StringComparison.Ordinal);
+        Touch("only/1.png");
+        var single = await Assert.ThrowsAsync<ZetaPrepException>(() => new ImageFolderSource(_root).ListAsync(CancellationToken.None));
+        Assert.Contains("only one class", single.Message, StringComparison.Ordinal);
+    }
+}
