@@ -55,6 +55,7 @@ public sealed class SkiaImageDecoder : IImageDecoder
             }
 
             var decoded = DecodeSize(codec, size, mode);
+            // No colour space on the target: Skia skips ICC conversion, so values match what PIL/torchvision loaders give.
             var info = new SKImageInfo(decoded.Width, decoded.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
             nuint bytes = (nuint)decoded.Width * (nuint)decoded.Height * 4;
 
