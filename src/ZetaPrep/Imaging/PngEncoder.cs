@@ -1,0 +1,145 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.IO.Hashing;
+using System.Numerics;
+
+namespace ZetaPrep.Imaging;
+
+/// <summary>Minimal, fast, deterministic PNG writer for 8-bit RGB: IHDR + one IDAT + IEND.</summary>
+/// <remarks>FACTS.md §6: Up filter + zlib level 1 HuffmanOnly takes 0.89 ms for 224² (Skia's PNG encoder 2.45 ms, similar size).
+/// Output bytes depend only on the pixels and on the bundled zlib-ng, so reruns are byte-identical.</remarks>
+public static class PngEncoder
+{
+    private static ReadOnlySpan<byte> Signature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+
+    /// <summary>Encodes width×height row-major RGB24 pixels as a PNG file.</summary>
+    public static byte[] Encode(ReadOnlySpan<byte> rgb, int width, int height)
+    {
+        using var idat = Compress(rgb, width, height);
+        var png = new byte[FileLength(idat.WrittenSpan.Length)];
+        Write(png, idat.WrittenSpan, width, height);
+        return png;
+    }
+
+    /// <summary>Encodes width×height row-major RGB24 pixels as a PNG file written to <paramref name="destination"/>.</summary>
+    public static void Encode(ReadOnlySpan<byte> rgb, int width, int height, Stream destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        using var idat = Compress(rgb, width, height);
+        int length = FileLength(idat.WrittenSpan.Length);
+        byte[] png = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            Write(png, idat.WrittenSpan, width, height);
+            destination.Write(png, 0, length);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(png);
+        }
+    }
+
+    // Signature, then IHDR (13 data bytes), IDAT and IEND, each with 12 bytes of length + type + CRC.
+    private static int FileLength(int idatLength) => 8 + (12 + 13) + (12 + idatLength) + 12;
+
+    private static PooledWriteStream Compress(ReadOnlySpan<byte> rgb, int width, int height)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
+        int stride = checked(width * 3);
+        int filteredLength = checked((stride + 1) * height);
+        if (rgb.Length != stride * height)
+        {
+            throw new ArgumentException($"rgb must hold exactly {width}*{height}*3 bytes, got {rgb.Length}", nameof(rgb));
+        }
+
+        byte[] filtered = ArrayPool<byte>.Shared.Rent(filteredLength);
+        var output = new PooledWriteStream(filteredLength / 2 + 1024);
+        try
+        {
+            FilterUp(rgb, filtered, stride, height);
+
+            // Level 1 + HuffmanOnly: no match search at all; on photos after the Up filter it is both the fastest and
+            // smaller than CompressionLevel.Fastest (91 KB vs 122 KB for 224², FACTS.md §6).
+            var options = new ZLibCompressionOptions { CompressionLevel = 1, CompressionStrategy = ZLibCompressionStrategy.HuffmanOnly };
+            using (var zlib = new ZLibStream(output, options, leaveOpen: true))
+            {
+                zlib.Write(filtered, 0, filteredLength);
+            }
+
+            return output;
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(filtered);
+        }
+    }
+
+    /// <summary>PNG filter type 2 (Up) on every row: byte minus the byte above, mod 256; the row above row 0 is zeros.</summary>
+    private static void FilterUp(ReadOnlySpan<byte> rgb, Span<byte> filtered, int stride, int height)
+    {
+        for (int y = 0; y < height; y++)
+        {
+            var row = rgb.Slice(y * stride, stride);
+            var dst = filtered.Slice(y * (stride + 1), stride + 1);
+            dst[0] = 2;
+            dst = dst[1..];
+            if (y == 0)
+            {
+                row.CopyTo(dst);
+                continue;
+            }
+
+            var above = rgb.Slice((y - 1) * stride, stride);
+            int x = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                for (; x <= stride - Vector<byte>.Count; x += Vector<byte>.Count)
+                {
+                    (new Vector<byte>(row[x..]) - new Vector<byte>(above[x..])).CopyTo(dst[x..]);
+                }
+            }
+
+            for (; x < stride; x++)
+            {
+                dst[x] = (byte)(row[x] - above[x]);
+            }
+        }
+    }
+
+    private static void Write(Span<byte> png, ReadOnlySpan<byte> idat, int width, int height)
+    {
+        Signature.CopyTo(png);
+        int at = Signature.Length;
+
+        Span<byte> ihdr = stackalloc byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
+        BinaryPrimitives.WriteInt32BigEndian(ihdr[4..], height);
+        ihdr[8] = 8;  // bit depth
+        ihdr[9] = 2;  // colour type: truecolour RGB
+        ihdr[10] = 0; // compression: deflate
+        ihdr[11] = 0; // filter method: adaptive (per-row filter byte)
+        ihdr[12] = 0; // no interlace
+        at += WriteChunk(png[at..], "IHDR"u8, ihdr);
+        at += WriteChunk(png[at..], "IDAT"u8, idat);
+        WriteChunk(png[at..], "IEND"u8, []);
+    }
+
+    private static int WriteChunk(Span<byte> dst, ReadOnlySpan<byte> type, ReadOnlySpan<byte> data)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(dst, data.Length);
+        type.CopyTo(dst[4..]);
+        data.CopyTo(dst[8..]);
+
+        // The chunk CRC covers type and data (not the length); PNG's CRC-32 is the IEEE one System.IO.Hashing implements.
+        uint crc = Crc32.HashToUInt32(dst.Slice(4, 4 + data.Length));
+        BinaryPrimitives.WriteUInt32BigEndian(dst[(8 + data.Length)..], crc);
+        return 12 + data.Length;
+    }
+}
