@@ -47,7 +47,7 @@ internal static class Program
                         Overwrite = true,
                     };
                     var clock = Stopwatch.StartNew();
-                    var result = await new DatasetGenerator(new ImageFolderSource(input), new SkiaImageDecoder()).RunAsync(options, null, CancellationToken.None);
+                    var result = await new DatasetGenerator(new ImageFolderSource(input), new SkiaImageDecoder(new ImageLimits(options.MaxPixels))).RunAsync(options, null, CancellationToken.None);
                     best = Math.Min(best, clock.Elapsed.TotalSeconds);
                     rows = result.Manifest.Totals.Rows;
                 }

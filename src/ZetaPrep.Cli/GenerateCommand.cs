@@ -58,7 +58,7 @@ internal static class GenerateCommand
             };
             options.Validate();
             var source = new ImageFolderSource(parse.GetValue(input)!);
-            var generator = new DatasetGenerator(source, new SkiaImageDecoder());
+            var generator = new DatasetGenerator(source, new SkiaImageDecoder(new ImageLimits(options.MaxPixels)));
             using var reporter = new ProgressReporter(stderr, enabled: !parse.GetValue(quiet) && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error));
             var result = await generator.RunAsync(options, reporter, ct).ConfigureAwait(false);
             var m = result.Manifest;
