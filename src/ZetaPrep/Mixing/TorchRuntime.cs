@@ -96,10 +96,17 @@ public static class TorchRuntime
             version = version[..plus];
         }
 
+        // TorchSharp reports the libtorch package version (2.10.0.0); the fourth part is NuGet packaging, not libtorch.
+        var libtorch = torch.__version__;
+        if (libtorch.Count(c => c == '.') == 3 && libtorch.EndsWith(".0", StringComparison.Ordinal))
+        {
+            libtorch = libtorch[..^2];
+        }
+
         var cuda = torch.cuda.is_available() ? $"yes ({torch.cuda.device_count()} device(s))" : "no";
         var dir = Environment.GetEnvironmentVariable(LibTorchDirVariable);
         var from = string.IsNullOrEmpty(dir) ? "" : $", from {dir}";
-        return $"libtorch {torch.__version__} (TorchSharp {version}), cuda: {cuda}{from}";
+        return $"libtorch {libtorch} (TorchSharp {version}), cuda: {cuda}{from}";
     }
 
     private static void LoadOnLinux()
