@@ -16,8 +16,8 @@ namespace ZetaPrep.Mixing;
 /// <para>CUDA without code changes: set the environment variable <c>ZETAPREP_LIBTORCH_DIR</c> to the <c>lib</c>
 /// directory of a CUDA libtorch of the same version as TorchSharp's shim (2.10); its libc10, libc10_cuda,
 /// libtorch_cpu, libtorch_cuda and libtorch are preloaded by full path instead of the bundled CPU ones.
-/// Run from a publish that leaves the bundled CPU libtorch out, so TorchSharp's own probing cannot pick up a
-/// second libtorch_cpu.so next to TorchSharp.dll. Alternatively build with <c>-p:LibTorchPackage=…</c> (Directory.Build.props).</para>
+/// Run from a publish that leaves the bundled CPU libtorch out: TorchSharp's own probing would load a second
+/// libtorch_cpu.so found next to TorchSharp.dll and abort the process, so that layout is refused with an error. Alternatively build with <c>-p:LibTorchPackage=…</c> (Directory.Build.props).</para>
 /// </remarks>
 public static class TorchRuntime
 {
@@ -133,6 +133,8 @@ public static class TorchRuntime
 
         if (external)
         {
+            RefuseSecondLibTorch(shimDir, libTorchDir!);
+
             // The shim's libtorch needs resolve by soname to these already-loaded libraries.
             PreloadLibTorch(libTorchDir!, cuda: true);
         }
@@ -186,6 +188,30 @@ public static class TorchRuntime
         if (torchVision is not null)
         {
             RegisterLocked(torchVision);
+        }
+    }
+
+    /// <summary>
+    /// TorchSharp itself probes for torch_cpu/torch_cuda next to TorchSharp.dll; finding the bundled copy there would
+    /// map a second libtorch whose static initialisers abort the process ("Tried to register multiple backend
+    /// fallbacks"), which no exception handler can catch. So refuse that layout up front.
+    /// </summary>
+    private static void RefuseSecondLibTorch(string shimDir, string libTorchDir)
+    {
+        if (string.Equals(Path.GetFullPath(shimDir).TrimEnd('/'), Path.GetFullPath(libTorchDir).TrimEnd('/'), StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        foreach (var name in new[] { "libtorch_cpu.so", "libtorch_cuda.so" })
+        {
+            var bundled = Path.Combine(shimDir, name);
+            if (File.Exists(bundled))
+            {
+                throw new ZetaPrepException(
+                    $"{LibTorchDirVariable} is set, but {bundled} is also present and TorchSharp would load both copies of libtorch; "
+                    + "run from a publish without the bundled libtorch (delete libtorch*.so and libc10.so there) or unset " + LibTorchDirVariable);
+            }
         }
     }
 
