@@ -91,20 +91,10 @@ public sealed class ParquetShardWriter : IAsyncDisposable
 
         // From here on a failure may leave a partial row group in the file: the writer is then only good for disposal.
         _state = State.Faulted;
-        int start = 0;
-        while (start < rows.Count)
+        foreach ((int start, int count) in RowGroupSpans(rows, MaxRowGroupBytes))
         {
             ct.ThrowIfCancellationRequested();
-            int end = start + 1;
-            long bytes = rows[start].ImageBytes.Length;
-            while (end < rows.Count && bytes + rows[end].ImageBytes.Length <= MaxRowGroupBytes)
-            {
-                bytes += rows[end].ImageBytes.Length;
-                end++;
-            }
-
-            await WriteGroupAsync(rows, start, end - start, ct).ConfigureAwait(false);
-            start = end;
+            await WriteGroupAsync(rows, start, count, ct).ConfigureAwait(false);
         }
 
         _rows += rows.Count;
@@ -146,6 +136,25 @@ public sealed class ParquetShardWriter : IAsyncDisposable
         await _hashing.DisposeAsync().ConfigureAwait(false);
         await _file.DisposeAsync().ConfigureAwait(false);
         File.Delete(_tempPath);
+    }
+
+    /// <summary>Consecutive spans of rows whose image bytes stay within <paramref name="maxBytes"/> (a single larger row gets a span of its own).</summary>
+    internal static IEnumerable<(int Start, int Count)> RowGroupSpans(IReadOnlyList<ShardRow> rows, long maxBytes)
+    {
+        int start = 0;
+        while (start < rows.Count)
+        {
+            int end = start + 1;
+            long bytes = rows[start].ImageBytes.Length;
+            while (end < rows.Count && bytes + rows[end].ImageBytes.Length <= maxBytes)
+            {
+                bytes += rows[end].ImageBytes.Length;
+                end++;
+            }
+
+            yield return (start, end - start);
+            start = end;
+        }
     }
 
     private async Task WriteGroupAsync(IReadOnlyList<ShardRow> rows, int start, int count, CancellationToken ct)

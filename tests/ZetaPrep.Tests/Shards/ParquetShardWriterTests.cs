@@ -153,21 +153,41 @@ public sealed class ParquetShardWriterTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void RowGroups_AreSplitByImageBytes()
+    {
+        ShardRow row = ShardFixtures.Rows(1)[0];
+        int[] sizes = [10, 10, 10, 25, 1, 1];
+        ShardRow[] rows = [.. sizes.Select(n => row with { ImageBytes = new byte[n] })];
+
+        Assert.Equal([(0, 2), (2, 1), (3, 1), (4, 2)], ParquetShardWriter.RowGroupSpans(rows, 20));
+        Assert.Equal([(0, 6)], ParquetShardWriter.RowGroupSpans(rows, ParquetShardWriter.MaxRowGroupBytes));
+        Assert.Empty(ParquetShardWriter.RowGroupSpans([], 20));
+    }
+
+    [Fact]
     public async Task WriteSpeed_1000RowsOf60KB_IsLogged()
     {
         using var dir = new TempDirectory();
         List<ShardRow> rows = ShardFixtures.Rows(1000, 60 * 1024);
         var seconds = new List<double>();
+        var cpuSeconds = new List<double>();
         long bytes = 0;
+        using var process = Process.GetCurrentProcess();
         for (int run = 0; run < 5; run++)
         {
+            process.Refresh();
+            TimeSpan cpu = process.TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             ShardFileInfo info = await ShardFixtures.WriteAsync(Path.Combine(dir.Path, $"s{run}.parquet"), rows);
             seconds.Add(clock.Elapsed.TotalSeconds);
+            process.Refresh();
+            cpuSeconds.Add((process.TotalProcessorTime - cpu).TotalSeconds);
             bytes = info.Bytes;
         }
 
         seconds.Sort();
-        output.WriteLine($"1000 rows × 60 KB in groups of 100, incl. SHA-256 and fsync: median {seconds[2] * 1000:F0} ms, {bytes / seconds[2] / 1e6:F0} MB/s (best {bytes / seconds[0] / 1e6:F0} MB/s)");
+        cpuSeconds.Sort();
+        // Wall time swings with machine load; process CPU time (includes other tests running in parallel) is a steadier upper bound.
+        output.WriteLine($"1000 rows × 60 KB in groups of 100, incl. SHA-256 and fsync: wall median {seconds[2] * 1000:F0} ms = {bytes / seconds[2] / 1e6:F0} MB/s (best {bytes / seconds[0] / 1e6:F0} MB/s); CPU median {cpuSeconds[2] * 1000:F0} ms");
     }
 }
