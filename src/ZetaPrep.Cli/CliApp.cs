@@ -23,7 +23,7 @@ internal static class CliApp
         {
             foreach (var error in parse.Errors)
             {
-                await stderr.WriteLineAsync($"zetaprep: error: {error.Message} (see zetaprep {string.Join(' ', CommandPath(parse))} --help)").ConfigureAwait(false);
+                await stderr.WriteLineAsync($"zetaprep: error: {OneLine(error.Message)} (see zetaprep {string.Join(' ', CommandPath(parse))} --help)").ConfigureAwait(false);
             }
             return UsageExitCode;
         }
@@ -44,7 +44,7 @@ internal static class CliApp
         }
     }
 
-    private static IEnumerable<string> CommandPath(ParseResult parse)
+    private static List<string> CommandPath(ParseResult parse)
     {
         var names = new List<string>();
         for (var r = parse.CommandResult; r is not null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
@@ -57,5 +57,5 @@ internal static class CliApp
         return names;
     }
 
-    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
+    private static string OneLine(string message) => string.Join(' ', message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

@@ -14,7 +14,7 @@ internal static class InfoCommand
             TorchRuntime.EnsureLoaded();
             await stdout.WriteLineAsync($"zetaprep {Pipeline.DatasetGenerator.ToolVersion}").ConfigureAwait(false);
             await stdout.WriteLineAsync(TorchRuntime.Describe()).ConfigureAwait(false);
-            await stdout.WriteLineAsync($"γ_min = {ZetaWeights.GammaMin:F6}").ConfigureAwait(false);
+            await stdout.WriteLineAsync($"γ_min = {ZetaWeights.GammaMin:F5}").ConfigureAwait(false);
             return 0;
         });
         return command;

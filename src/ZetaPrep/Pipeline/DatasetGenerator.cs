@@ -111,7 +111,7 @@ public sealed class DatasetGenerator
         {
             foreach (var shard in plan.Shards)
             {
-                var relative = "data/" + ShardNaming.ParquetFileName(options.Split, shard.Index, shard.Count);
+                var relative = ShardNaming.ParquetFileName(options.Split, shard.Index, shard.Count);
                 var writer = await ParquetShardWriter.CreateAsync(Path.Combine(outDir, relative), schema, cts.Token).ConfigureAwait(false);
                 await using (writer.ConfigureAwait(false))
                 {
