@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Exports the first PER_CLASS test images of each Fashion-MNIST class as 8-bit grayscale PNGs into
 samples/fashion-mnist/<index>_<name>/<test-index>.png (ImageFolder layout; folder names sort in label order).
+Usage: export_fashion_mnist.py [PER_CLASS [OUT_DIR [train|t10k]]]
 
 Source: Debian package dataset-fashion-mnist (/usr/share/datasets/fashion-mnist), standard library only.
 """
@@ -9,7 +10,8 @@ import gzip, os, struct, sys, zlib
 SRC = "/usr/share/datasets/fashion-mnist"
 NAMES = ["tshirt_top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle_boot"]
 PER_CLASS = int(sys.argv[1]) if len(sys.argv) > 1 else 32
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fashion-mnist")
+OUT = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "fashion-mnist")
+SPLIT = sys.argv[3] if len(sys.argv) > 3 else "t10k"
 
 
 def png_gray(pixels, w, h):
@@ -20,11 +22,11 @@ def png_gray(pixels, w, h):
             + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
 
-with gzip.open(f"{SRC}/t10k-images-idx3-ubyte.gz") as f:
+with gzip.open(f"{SRC}/{SPLIT}-images-idx3-ubyte.gz") as f:
     magic, n, rows, cols = struct.unpack(">IIII", f.read(16))
     assert magic == 2051
     images = f.read()
-with gzip.open(f"{SRC}/t10k-labels-idx1-ubyte.gz") as f:
+with gzip.open(f"{SRC}/{SPLIT}-labels-idx1-ubyte.gz") as f:
     magic, n2 = struct.unpack(">II", f.read(8))
     assert magic == 2049 and n2 == n
     labels = f.read()

@@ -30,10 +30,11 @@ internal static class GenerateCommand
         var maxPixels = new Option<long>("--max-pixels") { Description = "Refuse inputs whose header claims more pixels than this (decompression-bomb guard).", DefaultValueFactory = _ => 100_000_000L };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing ZetaPrep output in --out." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr." };
+        var profile = new Option<bool>("--profile") { Description = "Print per-stage time (read, decode, mix, encode, write) on stderr at the end." };
 
         var command = new Command("generate", "Mix images with ζ-mixup and write HuggingFace-style Parquet shards plus manifest.json.")
         {
-            input, output, n, gamma, batchSize, passes, seed, shardRows, size, resize, threads, device, maxPixels, overwrite, quiet,
+            input, output, n, gamma, batchSize, passes, seed, shardRows, size, resize, threads, device, maxPixels, overwrite, quiet, profile,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -62,6 +63,10 @@ internal static class GenerateCommand
             using var reporter = new ProgressReporter(stderr, enabled: !parse.GetValue(quiet) && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error));
             var result = await generator.RunAsync(options, reporter, ct).ConfigureAwait(false);
             var m = result.Manifest;
+            if (parse.GetValue(profile))
+            {
+                await stderr.WriteAsync(generator.Times.Format(TimeSpan.FromSeconds(m.WallTimeS))).ConfigureAwait(false);
+            }
             var rate = m.WallTimeS > 0 ? m.Totals.Rows / m.WallTimeS : 0;
             await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"wrote {m.Totals.Rows} rows ({m.Input.Count} inputs × {m.Options.Passes} pass(es), N={m.Options.N}, γ={m.Options.Gamma}) in {m.Shards.Count} shard(s), {m.Totals.Bytes / 1048576.0:F1} MiB, to {Path.GetDirectoryName(result.ManifestPath)}"))

@@ -37,6 +37,9 @@ public sealed class DatasetGenerator
     public static string ToolVersion { get; } =
         typeof(DatasetGenerator).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
+    /// <summary>Per-stage time of the last run (for --profile).</summary>
+    public StageTimes Times { get; } = new();
+
     public async Task<GenerationResult> RunAsync(GenerateOptions options, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -117,12 +120,16 @@ public sealed class DatasetGenerator
                 {
                     for (var b = 0; b < shard.BatchCount; b++)
                     {
+                        var waitStart = Stopwatch.GetTimestamp();
                         var rows = await (await inflight.Reader.ReadAsync(cts.Token).ConfigureAwait(false)).ConfigureAwait(false);
+                        var writeStart = Stopwatch.GetTimestamp();
+                        Times.Add(StageTimes.Stage.WaitForBatch, writeStart - waitStart);
                         for (var start = 0; start < rows.Length; start += MaxRowGroupRows)
                         {
                             var group = new ArraySegment<ShardRow>(rows, start, Math.Min(MaxRowGroupRows, rows.Length - start));
                             await writer.WriteRowGroupAsync(group, cts.Token).ConfigureAwait(false);
                         }
+                        Times.Add(StageTimes.Stage.Write, Stopwatch.GetTimestamp() - writeStart, rows.Length);
                         rowsDone += rows.Length;
                         progress?.Report(new GenerationProgress(rowsDone, plan.TotalRows, entries.Count, plan.Shards.Count, clock.Elapsed));
                     }
@@ -158,11 +165,16 @@ public sealed class DatasetGenerator
             await Parallel.ForEachAsync(Enumerable.Range(0, m), parallel, async (i, ct) =>
             {
                 var item = context.Listing.Items[batch.Inputs[i]];
+                var t0 = Stopwatch.GetTimestamp();
                 var bytes = await _source.ReadAsync(item, ct).ConfigureAwait(false);
+                var t1 = Stopwatch.GetTimestamp();
                 _decoder.DecodeResized(bytes, DisplayName(item), size, context.Options.Resize, x.AsSpan(i * pixels, pixels));
+                Times.Add(StageTimes.Stage.Read, t1 - t0);
+                Times.Add(StageTimes.Stage.Decode, Stopwatch.GetTimestamp() - t1);
             }).ConfigureAwait(false);
 
             var weights = batch.WeightMatrix();
+            var mixStart = Stopwatch.GetTimestamp();
             var mixer = context.Mixers.Rent();
             try
             {
@@ -172,11 +184,14 @@ public sealed class DatasetGenerator
             {
                 context.Mixers.Return(mixer);
             }
+            Times.Add(StageTimes.Stage.Mix, Stopwatch.GetTimestamp() - mixStart);
 
             var rows = new ShardRow[m];
             Parallel.For(0, m, parallel, k =>
             {
+                var t0 = Stopwatch.GetTimestamp();
                 var png = PngEncoder.Encode(y.AsSpan(k * pixels, pixels), size, size);
+                Times.Add(StageTimes.Stage.Encode, Stopwatch.GetTimestamp() - t0);
                 rows[k] = BuildRow(batch, k, png, context.Listing);
             });
             return rows;
@@ -228,6 +243,7 @@ public sealed class DatasetGenerator
         await Parallel.ForEachAsync(Enumerable.Range(0, listing.Items.Count), parallel, async (i, ct) =>
         {
             var item = listing.Items[i];
+            var t0 = Stopwatch.GetTimestamp();
             var bytes = await _source.ReadAsync(item, ct).ConfigureAwait(false);
             var header = _decoder.ReadHeader(bytes, DisplayName(item));
             var pixelCount = (long)header.Width * header.Height;
@@ -238,6 +254,7 @@ public sealed class DatasetGenerator
             }
             hashes[i] = SHA256.HashData(bytes);
             sizes[i] = bytes.Length;
+            Times.Add(StageTimes.Stage.Validate, Stopwatch.GetTimestamp() - t0);
         }).ConfigureAwait(false);
         return InputFingerprint.Compute(listing.Items.Select((item, i) => (item.Id, sizes[i], hashes[i])).ToList());
     }
