@@ -28,13 +28,15 @@ internal static class GenerateCommand
         var device = new Option<string>("--device") { Description = "Mixing device: auto (CUDA when available), cpu or cuda.", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         var maxPixels = new Option<long>("--max-pixels") { Description = "Refuse inputs whose header claims more pixels than this (decompression-bomb guard).", DefaultValueFactory = _ => 100_000_000L };
+        var onError = new Option<string>("--on-error") { Description = "A bad input (unreadable, truncated, over --max-pixels): fail stops before any shard is written; skip leaves it out and lists it in manifest.json.", DefaultValueFactory = _ => "fail" };
+        onError.AcceptOnlyFromAmong("fail", "skip");
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing ZetaPrep output in --out." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr." };
         var profile = new Option<bool>("--profile") { Description = "Print per-stage time (read, decode, mix, encode, write) on stderr at the end." };
 
         var command = new Command("generate", "Mix images with ζ-mixup and write HuggingFace-style Parquet shards plus manifest.json.")
         {
-            input, output, n, gamma, batchSize, passes, seed, shardRows, size, resize, threads, device, maxPixels, overwrite, quiet, profile,
+            input, output, n, gamma, batchSize, passes, seed, shardRows, size, resize, threads, device, maxPixels, onError, overwrite, quiet, profile,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -54,6 +56,7 @@ internal static class GenerateCommand
                 Threads = parse.GetValue(threads),
                 Device = Enum.Parse<DeviceChoice>(parse.GetValue(device)!, ignoreCase: true),
                 MaxPixels = parse.GetValue(maxPixels),
+                OnError = Enum.Parse<OnError>(parse.GetValue(onError)!, ignoreCase: true),
                 Overwrite = parse.GetValue(overwrite),
                 CommandLine = CommandLineText(parse.Tokens.Select(t => t.Value)),
             };
@@ -69,7 +72,7 @@ internal static class GenerateCommand
             }
             var rate = m.WallTimeS > 0 ? m.Totals.Rows / m.WallTimeS : 0;
             await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"wrote {m.Totals.Rows} rows ({m.Input.Count} inputs × {m.Options.Passes} pass(es), N={m.Options.N}, γ={m.Options.Gamma}) in {m.Shards.Count} shard(s), {m.Totals.Bytes / 1048576.0:F1} MiB, to {Path.GetDirectoryName(result.ManifestPath)}"))
+                $"wrote {m.Totals.Rows} rows{(m.Skipped.Count > 0 ? $" (skipped {m.Skipped.Count} bad input(s), listed in manifest.json)" : "")} ({m.Input.Count} inputs × {m.Options.Passes} pass(es), N={m.Options.N}, γ={m.Options.Gamma}) in {m.Shards.Count} shard(s), {m.Totals.Bytes / 1048576.0:F1} MiB, to {Path.GetDirectoryName(result.ManifestPath)}"))
                 .ConfigureAwait(false);
             await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"{m.WallTimeS:F2} s, {rate:F0} rows/s on {m.Device} with {options.Threads} thread(s); manifest: {result.ManifestPath}"))

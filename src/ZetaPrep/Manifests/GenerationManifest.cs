@@ -26,6 +26,9 @@ public sealed record GenerationManifest
 
     public required InputInfo Input { get; init; }
 
+    /// <summary>Inputs left out with --on-error skip, with the reason; empty when none were.</summary>
+    public IReadOnlyList<SkippedInput> Skipped { get; init; } = [];
+
     public required PlanInfo Plan { get; init; }
 
     public required IReadOnlyList<ShardEntry> Shards { get; init; }
@@ -98,7 +101,11 @@ public sealed record GenerationOptionsRecord(
     string Format,
     string Device,
     int Threads,
-    long MaxPixels);
+    long MaxPixels,
+    string OnError = "fail");
+
+/// <summary>An input left out of the plan by --on-error skip, and why.</summary>
+public sealed record SkippedInput(string Id, string Reason);
 
 /// <summary>The input: where it came from, how many originals, and a SHA-256 over sorted (id, size, content hash).</summary>
 public sealed record InputInfo(string Source, int Count, string Fingerprint);

@@ -17,7 +17,7 @@ using ZetaPrep.Sources;
 namespace ZetaPrep.Pipeline;
 
 /// <summary>
-/// Runs a generation: list → plan → validate/fingerprint inputs → per batch (decode, mix, encode) → shards → manifest.
+/// Runs a generation: list → validate/fingerprint inputs → plan → per batch (decode, mix, encode) → shards → manifest.
 /// Batches are processed ahead on worker threads but consumed in plan order, so bytes never depend on timing.
 /// </summary>
 public sealed class DatasetGenerator
@@ -49,11 +49,12 @@ public sealed class DatasetGenerator
         var outDir = Path.GetFullPath(options.OutputDirectory);
         CheckOutputDirectory(outDir, options.Overwrite);
 
-        var listing = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
-        var plan = MixPlan.Create(listing.Items.Count, options.Plan);
+        var listed = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
+        MixPlan.Create(listed.Items.Count, options.Plan); // Fails fast on too few inputs before reading any.
         TorchRuntime.EnsureLoaded();
         var device = TorchRuntime.ResolveDevice(options.Device);
-        var fingerprint = await ValidateAndFingerprintAsync(listing, options, cancellationToken).ConfigureAwait(false);
+        var (listing, fingerprint, skipped) = await ValidateAndFingerprintAsync(listed, options, cancellationToken).ConfigureAwait(false);
+        var plan = MixPlan.Create(listing.Items.Count, options.Plan);
 
         // Nothing is written before this point: bad options and bad inputs leave the output untouched.
         PrepareOutputDirectory(outDir, options.Overwrite);
@@ -61,7 +62,7 @@ public sealed class DatasetGenerator
             _source.Description, options.Plan.N.ToString(), options.Plan.Gamma.ToString(), options.Plan.BatchSize,
             options.Plan.Passes, options.Plan.Seed, options.Plan.ShardRows, options.Size,
             options.Resize.ToString().ToLowerInvariant(), "parquet", options.Device.ToString().ToLowerInvariant(),
-            options.Threads, options.MaxPixels);
+            options.Threads, options.MaxPixels, options.OnError.ToString().ToLowerInvariant());
         var schema = new ShardSchema(listing.ClassNames, GenerationJson(recorded, fingerprint, listing));
         var entries = new List<ShardEntry>();
         GenerationManifest Manifest(bool complete) => new()
@@ -72,6 +73,7 @@ public sealed class DatasetGenerator
             Device = device.type == DeviceType.CUDA ? "cuda" : "cpu",
             Classes = listing.ClassNames,
             Input = new InputInfo(_source.Description, listing.Items.Count, fingerprint),
+            Skipped = skipped,
             Plan = new PlanInfo(plan.TotalRows, plan.Batches.Count, plan.Shards.Count),
             Shards = entries.ToList(),
             Totals = new Totals(entries.Sum(e => e.Rows), entries.Sum(e => e.Bytes)),
@@ -234,30 +236,67 @@ public sealed class DatasetGenerator
             (float)recipe.Gamma);
     }
 
-    /// <summary>Reads every input once: checks its header (format, pixel limit) and hashes it for the fingerprint.</summary>
-    private async Task<string> ValidateAndFingerprintAsync(SourceListing listing, GenerateOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads every input once: checks its header (format, pixel limit) and structure (<see cref="ImageIntegrity"/>)
+    /// and hashes it for the fingerprint. Bad inputs stop the run (reported in listing order, so the message does not
+    /// depend on timing) or, with --on-error skip, are left out of the listing before planning.
+    /// </summary>
+    private async Task<ValidatedInputs> ValidateAndFingerprintAsync(SourceListing listing, GenerateOptions options, CancellationToken cancellationToken)
     {
         var hashes = new byte[listing.Items.Count][];
         var sizes = new long[listing.Items.Count];
+        var problems = new ZetaPrepException?[listing.Items.Count];
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Threads, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(Enumerable.Range(0, listing.Items.Count), parallel, async (i, ct) =>
         {
             var item = listing.Items[i];
             var t0 = Stopwatch.GetTimestamp();
             var bytes = await _source.ReadAsync(item, ct).ConfigureAwait(false);
-            var header = _decoder.ReadHeader(bytes, DisplayName(item));
-            var pixelCount = (long)header.Width * header.Height;
-            if (pixelCount > options.MaxPixels)
-            {
-                throw new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
-                    $"{DisplayName(item)}: {header.Width}×{header.Height} = {pixelCount:N0} pixels exceeds --max-pixels {options.MaxPixels:N0}; raise --max-pixels or remove the file."));
-            }
             hashes[i] = SHA256.HashData(bytes);
             sizes[i] = bytes.Length;
+            try
+            {
+                var header = _decoder.ReadHeader(bytes, DisplayName(item));
+                var pixelCount = (long)header.Width * header.Height;
+                if (pixelCount > options.MaxPixels)
+                {
+                    throw new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
+                        $"{DisplayName(item)}: {header.Width}×{header.Height} = {pixelCount:N0} pixels exceeds --max-pixels {options.MaxPixels:N0}; raise --max-pixels or remove the file."));
+                }
+                ImageIntegrity.Check(bytes, DisplayName(item));
+            }
+            catch (ZetaPrepException e)
+            {
+                problems[i] = e;
+            }
             Times.Add(StageTimes.Stage.Validate, Stopwatch.GetTimestamp() - t0);
         }).ConfigureAwait(false);
-        return InputFingerprint.Compute(listing.Items.Select((item, i) => (item.Id, sizes[i], hashes[i])).ToList());
+        var fingerprint = InputFingerprint.Compute(listing.Items.Select((item, i) => (item.Id, sizes[i], hashes[i])).ToList());
+
+        var bad = Enumerable.Range(0, problems.Length).Where(i => problems[i] is not null).ToList();
+        if (bad.Count == 0)
+        {
+            return new ValidatedInputs(listing, fingerprint, []);
+        }
+        if (options.OnError == OnError.Fail)
+        {
+            var more = bad.Count > 1 ? string.Create(CultureInfo.InvariantCulture, $" ({bad.Count - 1} more bad input(s); --on-error skip leaves them out)") : "";
+            throw new ZetaPrepException(problems[bad[0]]!.Message + more, problems[bad[0]]!);
+        }
+        var skipped = bad.Select(i => new SkippedInput(listing.Items[i].Id, Reason(problems[i]!.Message, DisplayName(listing.Items[i])))).ToList();
+        var kept = listing.Items.Where((_, i) => problems[i] is null).ToList();
+        return new ValidatedInputs(listing with { Items = kept }, fingerprint, skipped);
     }
+
+    /// <summary>The part of a problem message after "file: " and before the advice, for the manifest's skip list.</summary>
+    private static string Reason(string message, string displayName)
+    {
+        var reason = message.StartsWith(displayName + ": ", StringComparison.Ordinal) ? message[(displayName.Length + 2)..] : message;
+        var advice = reason.IndexOf("; ", StringComparison.Ordinal);
+        return advice > 0 ? reason[..advice] : reason;
+    }
+
+    private sealed record ValidatedInputs(SourceListing Listing, string Fingerprint, IReadOnlyList<SkippedInput> Skipped);
 
     private string DisplayName(SourceItem item) => $"{_source.Description}/{item.Id}";
 

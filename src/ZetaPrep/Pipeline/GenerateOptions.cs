@@ -21,6 +21,9 @@ public sealed record GenerateOptions
 
     public long MaxPixels { get; init; } = 100_000_000;
 
+    /// <summary>What a bad input does: stop the run before any shard (default) or be left out of the plan.</summary>
+    public OnError OnError { get; init; } = OnError.Fail;
+
     /// <summary>Replace an existing ZetaPrep output in <see cref="OutputDirectory"/>.</summary>
     public bool Overwrite { get; init; }
 

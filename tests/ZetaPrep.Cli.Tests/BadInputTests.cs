@@ -1,0 +1,78 @@
+using ZetaPrep.Manifests;
+
+namespace ZetaPrep.Cli.Tests;
+
+public sealed class BadInputTests
+{
+    private static void AddBadFiles(string input)
+    {
+        var good = ImageFixtures.Solid(12, 10, 10, 20, 30);
+        File.WriteAllBytes(Path.Combine(input, "class_a", "a_truncated.png"), good[..(good.Length - 20)]);
+        File.WriteAllText(Path.Combine(input, "class_b", "b_text.jpg"), "this is not a JPEG");
+        // A PNG whose header claims 100000×100000: refused from the header, before any decode.
+        var huge = (byte[])good.Clone();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(huge.AsSpan(16), 100_000);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(huge.AsSpan(20), 100_000);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(huge.AsSpan(29), System.IO.Hashing.Crc32.HashToUInt32(huge.AsSpan(12, 17)));
+        File.WriteAllBytes(Path.Combine(input, "class_b", "c_huge.png"), huge);
+    }
+
+    [Fact]
+    public async Task OnErrorFail_NamesTheFirstBadFileInListingOrder_AndWritesNothing()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 5);
+        AddBadFiles(input);
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("out"), "--size", "8", "--n", "2", "--threads", "2", "--quiet");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+        Assert.Contains("class_a/a_truncated.png: truncated PNG", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("2 more bad input(s)", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--on-error skip", r.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(tmp.Sub("out")));
+    }
+
+    [Fact]
+    public async Task OnErrorSkip_LeavesBadFilesOut_ListsThemWithReasons_AndIsDeterministic()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 5);
+        AddBadFiles(input);
+        var hashes = new List<string>();
+        foreach (var threads in new[] { "1", "2" })
+        {
+            var output = tmp.Sub("out" + threads);
+            var r = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--size", "8", "--n", "2", "--threads", threads, "--on-error", "skip", "--quiet");
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            Assert.Contains("skipped 3 bad input(s)", r.Stdout, StringComparison.Ordinal);
+            var manifest = GenerationManifest.Read(Path.Combine(output, "manifest.json"));
+            Assert.Equal(10, manifest.Totals.Rows);
+            Assert.Equal(10, manifest.Input.Count);
+            Assert.Equal(["class_a/a_truncated.png", "class_b/b_text.jpg", "class_b/c_huge.png"], manifest.Skipped.Select(s => s.Id));
+            Assert.StartsWith("truncated PNG", manifest.Skipped[0].Reason, StringComparison.Ordinal);
+            Assert.Contains("not an image", manifest.Skipped[1].Reason, StringComparison.Ordinal);
+            Assert.Contains("exceeds --max-pixels", manifest.Skipped[2].Reason, StringComparison.Ordinal);
+            Assert.Equal("skip", manifest.Options.OnError);
+            hashes.Add(manifest.Shards[0].Sha256);
+        }
+        Assert.Equal(hashes[0], hashes[1]);
+    }
+
+    [Fact]
+    public async Task OddButValidImages_AllWork()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 2);
+        // Tiny, non-square, JPEG with an upper-case extension, WebP.
+        File.WriteAllBytes(Path.Combine(input, "class_a", "tiny.png"), ImageFixtures.Solid(1, 1, 9, 9, 9));
+        File.WriteAllBytes(Path.Combine(input, "class_a", "wide.PNG"), ImageFixtures.Solid(300, 7, 50, 60, 70));
+        File.WriteAllBytes(Path.Combine(input, "class_b", "photo.JPEG"), ImageFixtures.Gradient(64, 48, 3, SkiaSharp.SKEncodedImageFormat.Jpeg));
+        File.WriteAllBytes(Path.Combine(input, "class_b", "pic.webp"), ImageFixtures.Gradient(20, 30, 4, SkiaSharp.SKEncodedImageFormat.Webp));
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("out"), "--size", "16", "--n", "3", "--quiet");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(8, GenerationManifest.Read(Path.Combine(tmp.Sub("out"), "manifest.json")).Totals.Rows);
+    }
+}
