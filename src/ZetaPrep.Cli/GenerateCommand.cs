@@ -69,6 +69,8 @@ internal static class GenerateCommand
             if (parse.GetValue(profile))
             {
                 await stderr.WriteAsync(generator.Times.Format(TimeSpan.FromSeconds(m.WallTimeS))).ConfigureAwait(false);
+                using var self = System.Diagnostics.Process.GetCurrentProcess();
+                await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"peak RSS {self.PeakWorkingSet64 / 1048576.0:F0} MiB")).ConfigureAwait(false);
             }
             var rate = m.WallTimeS > 0 ? m.Totals.Rows / m.WallTimeS : 0;
             await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
