@@ -33,8 +33,9 @@ demo: publish
 	$(ZETAPREP) generate --in samples/fashion-mnist --out $(DEMO_OUT) --n 8 --gamma 2.8 --size 28 --seed 0 --overwrite
 	@echo "Shards: $(DEMO_OUT)/data/  manifest: $(DEMO_OUT)/manifest.json"
 
+# Throughput/memory benchmark vs the codec floor and the Python peer; rewrites docs/BENCHMARKS.md.
 bench: restore
-	$(DOTNET) run --project bench/ZetaPrep.Bench -c $(CONFIG) -- $(BENCH_ARGS)
+	bash bench/run.sh
 
 format:
 	$(DOTNET) format ZetaPrep.sln

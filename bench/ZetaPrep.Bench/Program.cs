@@ -2,101 +2,110 @@ using System.Diagnostics;
 using System.Globalization;
 using ZetaPrep.Imaging;
 using ZetaPrep.Mixing;
-using ZetaPrep.Pipeline;
 using ZetaPrep.Planning;
-using ZetaPrep.Sources;
 
 namespace ZetaPrep.Bench;
 
 /// <summary>
-/// End-to-end throughput harness (make bench): generates from an ImageFolder at several thread counts and reports
-/// images/s and peak RSS, plus the W@X mixing kernel alone. Results go to docs/BENCHMARKS.md by hand, with the machine.
-/// Usage: ZetaPrep.Bench [--in DIR] [--size S] [--n N] [--threads 1,2] [--repeat R]
+/// Measurements for `make bench` (bench/run.sh drives it and writes docs/BENCHMARKS.md):
+///   floor   --in DIR --size S --threads T : the codec floor — decode+resize every input once and PNG-encode one
+///                                           output per input, spread over T threads, inputs preloaded (no I/O, no mix).
+///   kernels --size S                      : per-call medians of the W@X mix, one decode+resize, one PNG encode.
+/// Each prints one JSON line.
 /// </summary>
 internal static class Program
 {
-    public static async Task<int> Main(string[] args)
+    public static int Main(string[] args)
     {
-        var input = Arg(args, "--in") ?? Path.Combine(FindRepoRoot(), "samples", "fashion-mnist");
-        var size = int.Parse(Arg(args, "--size") ?? "28", CultureInfo.InvariantCulture);
-        var n = Arg(args, "--n") ?? "8";
-        var threadCounts = (Arg(args, "--threads") ?? $"1,{Environment.ProcessorCount}").Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).Distinct().ToArray();
-        var repeat = int.Parse(Arg(args, "--repeat") ?? "3", CultureInfo.InvariantCulture);
-
-        TorchRuntime.EnsureLoaded();
-        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; {TorchRuntime.Describe()}");
-        Console.WriteLine($"input: {input}, --size {size}, --n {n}, --gamma 2.8, --batch-size 64, best of {repeat}");
-        MixKernel(64, size);
-
-        foreach (var threads in threadCounts)
+        var mode = args.Length > 0 ? args[0] : "kernels";
+        var size = int.Parse(Arg(args, "--size") ?? "224", CultureInfo.InvariantCulture);
+        switch (mode)
         {
-            var best = double.MaxValue;
-            long rows = 0;
-            for (var r = 0; r < repeat; r++)
-            {
-                var outDir = Directory.CreateTempSubdirectory("zetaprep-bench-").FullName;
-                try
-                {
-                    var options = new GenerateOptions
-                    {
-                        OutputDirectory = outDir,
-                        Plan = new PlanOptions(MixCount.Parse(n), GammaSpec.Parse("2.8")),
-                        Size = size,
-                        Threads = threads,
-                        Device = DeviceChoice.Cpu,
-                        Overwrite = true,
-                    };
-                    var clock = Stopwatch.StartNew();
-                    var result = await new DatasetGenerator(new ImageFolderSource(input), new SkiaImageDecoder(new ImageLimits(options.MaxPixels))).RunAsync(options, null, CancellationToken.None);
-                    best = Math.Min(best, clock.Elapsed.TotalSeconds);
-                    rows = result.Manifest.Totals.Rows;
-                }
-                finally
-                {
-                    Directory.Delete(outDir, recursive: true);
-                }
-            }
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"generate --threads {threads}: {rows} rows in {best:F3} s = {rows / best:F0} images/s (peak RSS so far {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0} MiB)"));
+            case "floor":
+                Floor(Arg(args, "--in") ?? throw new ArgumentException("floor needs --in DIR"), size,
+                    int.Parse(Arg(args, "--threads") ?? Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture));
+                return 0;
+            case "kernels":
+                Kernels(size, Arg(args, "--in"));
+                return 0;
+            default:
+                Console.Error.WriteLine("usage: ZetaPrep.Bench floor --in DIR [--size S] [--threads T] | kernels [--size S] [--in DIR]");
+                return 2;
         }
-        return 0;
     }
 
-    private static void MixKernel(int batch, int size)
+    private static void Floor(string input, int size, int threads)
     {
+        var files = Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories)
+            .Where(f => ImageFolderExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+            .Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToArray();
+        var decoder = new SkiaImageDecoder();
         var pixels = size * size * 3;
-        var x = new byte[batch * pixels];
-        new Random(1).NextBytes(x);
-        var y = new byte[batch * pixels];
-        var plan = MixPlan.Create(batch, new PlanOptions(MixCount.Of(8), GammaSpec.Fixed(2.8), batch));
-        var w = plan.Batches[0].WeightMatrix();
-        using var mixer = new TorchMixer(TorchRuntime.ResolveDevice(DeviceChoice.Cpu), batch, pixels);
-        mixer.Mix(x, batch, w, batch, y);
-        const int Reps = 20;
-        var clock = Stopwatch.StartNew();
-        for (var i = 0; i < Reps; i++)
+        void Run() => Parallel.For(0, files.Length, new ParallelOptions { MaxDegreeOfParallelism = threads },
+            () => new byte[pixels],
+            (i, _, rgb) =>
+            {
+                decoder.DecodeResized(files[i], "bench", size, ResizeMode.Crop, rgb);
+                PngEncoder.Encode(rgb, size, size);
+                return rgb;
+            },
+            _ => { });
+        Run(); // warm-up
+        var best = double.MaxValue;
+        for (var r = 0; r < 3; r++)
         {
-            mixer.Mix(x, batch, w, batch, y);
+            var clock = Stopwatch.StartNew();
+            Run();
+            best = Math.Min(best, clock.Elapsed.TotalSeconds);
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"mix kernel W[{batch},{batch}] @ X[{batch},{pixels}] uint8→uint8 on cpu: {clock.Elapsed.TotalMilliseconds / Reps:F2} ms/batch"));
+            $"{{\"mode\":\"floor\",\"images\":{files.Length},\"threads\":{threads},\"size\":{size},\"seconds\":{best:F3},\"images_per_s\":{files.Length / best:F1}}}"));
+    }
+
+    private static void Kernels(int size, string? input)
+    {
+        TorchRuntime.EnsureLoaded();
+        var pixels = size * size * 3;
+        const int Batch = 64;
+        var x = new byte[Batch * pixels];
+        new Random(1).NextBytes(x);
+        var y = new byte[Batch * pixels];
+        var plan = MixPlan.Create(Batch, new PlanOptions(MixCount.Of(8), GammaSpec.Fixed(2.8), Batch));
+        var w = plan.Batches[0].WeightMatrix();
+        using var mixer = new TorchMixer(TorchRuntime.ResolveDevice(DeviceChoice.Cpu), Batch, pixels);
+        var mix = Median(20, () => mixer.Mix(x, Batch, w, Batch, y));
+        var encode = Median(50, () => PngEncoder.Encode(y.AsSpan(0, pixels), size, size));
+        var decode = double.NaN;
+        if (input is not null)
+        {
+            var file = File.ReadAllBytes(Directory.EnumerateFiles(input, "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal).First());
+            var decoder = new SkiaImageDecoder();
+            var rgb = new byte[pixels];
+            decode = Median(50, () => decoder.DecodeResized(file, "bench", size, ResizeMode.Crop, rgb));
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{{\"mode\":\"kernels\",\"size\":{size},\"mix_ms_per_batch64\":{mix:F2},\"png_encode_ms\":{encode:F3},\"jpeg_decode_resize_ms\":{(double.IsNaN(decode) ? "null" : decode.ToString("F3", CultureInfo.InvariantCulture))},\"torch_threads\":{TorchSharp.torch.get_num_threads()}}}"));
+    }
+
+    private static readonly HashSet<string> ImageFolderExtensions = [".jpg", ".jpeg", ".png"];
+
+    private static double Median(int reps, Action action)
+    {
+        action();
+        var times = new double[reps];
+        for (var i = 0; i < reps; i++)
+        {
+            var t = Stopwatch.GetTimestamp();
+            action();
+            times[i] = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
+        }
+        Array.Sort(times);
+        return times[reps / 2];
     }
 
     private static string? Arg(string[] args, string name)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "ZetaPrep.sln")))
-            {
-                return d.FullName;
-            }
-        }
-        return Directory.GetCurrentDirectory();
     }
 }

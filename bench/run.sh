@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# make bench: builds the workloads, runs ZetaPrep (codec floor, kernels, end-to-end at 1 and 2 threads, memory at 1×
+# and 10× inputs) and the Python peer in one run, and writes docs/BENCHMARKS.md. Needs Debian's python3-pil,
+# python3-numpy and python3-skimage (installed here when missing and running as root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WORK=${BENCH_WORK:-/tmp/zetaprep-bench}
+PY=/usr/bin/python3
+CORES=$(nproc)
+if ! $PY -c 'import PIL, numpy, skimage' 2>/dev/null; then
+  if [ "$(id -u)" = 0 ]; then apt-get install -y -qq python3-pil python3-numpy python3-skimage >/dev/null; else
+    echo "bench: needs python3-pil python3-numpy python3-skimage (apt-get install)"; exit 1; fi
+fi
+mkdir -p "$WORK"
+[ -d "$WORK/photos400" ] || $PY bench/fixtures/make_photos.py "$WORK/photos400" 400
+if [ ! -d "$WORK/photos4000" ]; then  # 10× the inputs: hard links of the 400 photos under 10 prefixes
+  for c in "$WORK"/photos400/*/; do cls=$(basename "$c"); mkdir -p "$WORK/photos4000/$cls"
+    for k in 0 1 2 3 4 5 6 7 8 9; do for f in "$c"*.jpg; do ln -f "$f" "$WORK/photos4000/$cls/r$k-$(basename "$f")"; done; done; done
+fi
+make -s publish >/dev/null
+Z=artifacts/zetaprep/zetaprep
+dotnet build bench/ZetaPrep.Bench -c Release -v q >/dev/null
+B="dotnet bench/ZetaPrep.Bench/bin/Release/net10.0/linux-x64/ZetaPrep.Bench.dll"
+
+run_zeta() { # threads input -> "images_per_s peak_rss_mib"
+  rm -rf "$WORK/out"
+  $Z generate --in "$2" --out "$WORK/out" --size 224 --n 8 --gamma 2.8 --batch-size 32 --threads "$1" --quiet --profile 2>"$WORK/profile.txt" >"$WORK/summary.txt"
+  local rate rss; rate=$(grep -oE '[0-9.]+ rows/s' "$WORK/summary.txt" | grep -oE '^[0-9.]+'); rss=$(grep -oE 'peak RSS [0-9]+' "$WORK/profile.txt" | grep -oE '[0-9]+$')
+  echo "$rate $rss"
+}
+
+echo "bench: kernels"; KERNELS=$($B kernels --size 224 --in "$WORK/photos400")
+echo "bench: codec floor"; FLOOR1=$($B floor --in "$WORK/photos400" --size 224 --threads 1); FLOORN=$($B floor --in "$WORK/photos400" --size 224 --threads "$CORES")
+echo "bench: zetaprep end-to-end"
+Z1=0; ZN=0; RSS1=0
+for i in 1 2 3; do read -r r m <<<"$(run_zeta 1 "$WORK/photos400")"; Z1=$(awk -v a="$r" -v b="$Z1" 'BEGIN{print (a>b?a:b)}'); done
+for i in 1 2 3; do read -r r m <<<"$(run_zeta "$CORES" "$WORK/photos400")"; ZN=$(awk -v a="$r" -v b="$ZN" 'BEGIN{print (a>b?a:b)}'); RSS1=$m; done
+cp "$WORK/profile.txt" "$WORK/profile-400.txt"
+read -r Z10 RSS10 <<<"$(run_zeta "$CORES" "$WORK/photos4000")"
+echo "bench: python peer"
+PEER=0
+for i in 1 2 3; do r=$($PY bench/peers/zeta_peer.py "$WORK/photos400" "$WORK/peer.tar" --workers "$CORES" | $PY -c 'import json,sys; print(json.load(sys.stdin)["images_per_s"])'); PEER=$(awk -v a="$r" -v b="$PEER" 'BEGIN{print (a>b?a:b)}'); done
+F1=$(echo "$FLOOR1" | $PY -c 'import json,sys; print(json.load(sys.stdin)["images_per_s"])')
+FN=$(echo "$FLOORN" | $PY -c 'import json,sys; print(json.load(sys.stdin)["images_per_s"])')
+CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+{
+  echo "# Benchmarks"
+  echo
+  echo "Written by \`make bench\` (bench/run.sh) on $(date -u +%Y-%m-%d): $CPU, $CORES cores, $(free -g | awk '/Mem/{print $2}') GiB, $(. /etc/os-release; echo "$PRETTY_NAME"), .NET $(dotnet --version), CPU mixing."
+  echo "Workload: 400 real-photo JPEGs 1024×768 (bench/fixtures/make_photos.py, cut from python3-skimage's photos) →"
+  echo "\`zetaprep generate --size 224 --n 8 --gamma 2.8 --batch-size 32\` → 224×224 PNG in Parquet. Best of 3 runs each."
+  echo
+  echo "| target | measured | goal |"
+  echo "|---|---|---|"
+  echo "| 1. vs Python peer ($CORES workers; bench/peers/zeta_peer.py) | zetaprep $ZN img/s vs peer $PEER img/s = **$(awk -v a="$ZN" -v b="$PEER" 'BEGIN{printf "%.2f", a/b}')×** | ≥ 2.5× |"
+  echo "| 2. pipeline efficiency (end-to-end / codec floor, $CORES threads) | $ZN / $FN img/s = **$(awk -v a="$ZN" -v b="$FN" 'BEGIN{printf "%.2f", a/b}')** | ≥ 0.9 |"
+  echo "| 3. peak RSS, 400 inputs / 4000 inputs | $RSS1 MiB / $RSS10 MiB ($(awk -v a="$RSS10" -v b="$RSS1" 'BEGIN{printf "%+.0f%%", 100*(a-b)/b}')) | ≤ 1024 MiB, within 10% |"
+  echo "| 4. scaling --threads 1 → $CORES | $Z1 → $ZN img/s = **$(awk -v a="$ZN" -v b="$Z1" 'BEGIN{printf "%.2f", a/b}')×** | ≥ 1.8× on 2 cores |"
+  echo
+  echo "Codec floor (decode+resize each input once + PNG-encode one output each, inputs preloaded, no mix, no I/O): 1 thread $F1 img/s, $CORES threads $FN img/s."
+  echo "4000-input run: $Z10 img/s."
+  echo
+  echo "Kernels (medians): \`$KERNELS\`"
+  echo
+  echo "Stage profile of the last 400-image run (\`--profile\`, thread-seconds summed over threads):"
+  echo
+  echo '```'
+  cat "$WORK/profile-400.txt"
+  echo '```'
+} > docs/BENCHMARKS.md
+cat docs/BENCHMARKS.md
