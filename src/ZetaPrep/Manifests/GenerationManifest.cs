@@ -39,6 +39,9 @@ public sealed record GenerationManifest
 
     public double WallTimeS { get; init; }
 
+    /// <summary>Set in a worker's partial manifest (manifest.worker-I-of-W.json): which shards it owns.</summary>
+    public WorkerInfo? Worker { get; init; }
+
     internal static JsonSerializerOptions JsonOptions { get; } = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -98,7 +101,42 @@ public sealed record GenerationOptionsRecord(
     string Format,
     string Device,
     int Threads,
-    long MaxPixels);
+    long MaxPixels,
+    bool KeepOriginals = false,
+    long? ShardBytes = null)
+{
+    /// <summary>
+    /// The options that decide the shard bytes and differ between <see langword="this"/> (recorded) and
+    /// <paramref name="now"/>, as "--option differs (manifest X, now Y)"; threads, device request and pixel limit never
+    /// change bytes and are not compared.
+    /// </summary>
+    public IReadOnlyList<string> ByteAffectingDifferences(GenerationOptionsRecord now)
+    {
+        ArgumentNullException.ThrowIfNull(now);
+        var differences = new List<string>();
+        void Compare<T>(string option, T recorded, T current)
+        {
+            if (!EqualityComparer<T>.Default.Equals(recorded, current))
+            {
+                differences.Add($"{option} differs (manifest {recorded}, now {current})");
+            }
+        }
+        Compare("--n", N, now.N);
+        Compare("--gamma", Gamma, now.Gamma);
+        Compare("--batch-size", BatchSize, now.BatchSize);
+        Compare("--passes", Passes, now.Passes);
+        Compare("--seed", Seed, now.Seed);
+        Compare("--shard-rows", ShardRows, now.ShardRows);
+        Compare("--size", Size, now.Size);
+        Compare("--resize", Resize, now.Resize);
+        Compare("--format", Format, now.Format);
+        Compare("--keep-originals", KeepOriginals, now.KeepOriginals);
+        return differences;
+    }
+}
+
+/// <summary>Worker <see cref="Index"/> of <see cref="Count"/>: it wrote shards Index, Index + Count, ….</summary>
+public sealed record WorkerInfo(int Index, int Count);
 
 /// <summary>The input: where it came from, how many originals, and a SHA-256 over sorted (id, size, content hash).</summary>
 public sealed record InputInfo(string Source, int Count, string Fingerprint);
