@@ -91,7 +91,8 @@ internal static class GenerateCommand
             {
                 // The shard in flight was discarded (its temp file deleted); the manifest lists every finished shard.
                 var manifest = Path.Combine(Path.GetFullPath(options.OutputDirectory), options.Worker?.ManifestFileName ?? "manifest.json");
-                await stderr.WriteLineAsync($"zetaprep: interrupted; finished shards are listed in {manifest}; resume with: {ResumeCommand(parse)}").ConfigureAwait(false);
+                var state = File.Exists(manifest) ? $"finished shards are listed in {manifest}" : "no shard was written yet";
+                await stderr.WriteLineAsync($"zetaprep: interrupted; {state}; resume with: {ResumeCommand(parse)}").ConfigureAwait(false);
                 return CliApp.InterruptedExitCode;
             }
             var m = result.Manifest;
