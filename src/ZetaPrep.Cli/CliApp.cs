@@ -7,11 +7,15 @@ internal static class CliApp
 {
     public const int UsageExitCode = 2;
 
+    /// <summary>128 + SIGINT, the shell convention for a run stopped by Ctrl+C.</summary>
+    public const int InterruptedExitCode = 130;
+
     public static RootCommand Build(TextWriter stdout, TextWriter stderr)
     {
         var root = new RootCommand("ZetaPrep: offline ζ-mixup dataset generation (Abhishek, Brown, Hamarneh, MIDL 2023) into Parquet shards.");
         root.Subcommands.Add(GenerateCommand.Create(stdout, stderr));
         root.Subcommands.Add(InfoCommand.Create(stdout));
+        root.Subcommands.Add(MergeCommand.Create(stdout));
         return root;
     }
 
@@ -27,7 +31,15 @@ internal static class CliApp
             }
             return UsageExitCode;
         }
-        var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
+        // Ctrl+C/SIGINT/SIGTERM cancel the action's token; generate then discards the shard in flight and prints how to
+        // resume. The default 2 s grace would end the process before a large in-flight batch has drained.
+        var config = new InvocationConfiguration
+        {
+            Output = stdout,
+            Error = stderr,
+            EnableDefaultExceptionHandler = false,
+            ProcessTerminationTimeout = TimeSpan.FromSeconds(30),
+        };
         try
         {
             return await parse.InvokeAsync(config, cancellationToken).ConfigureAwait(false);
@@ -40,7 +52,7 @@ internal static class CliApp
         catch (OperationCanceledException)
         {
             await stderr.WriteLineAsync("zetaprep: cancelled; shards already written are complete and listed in manifest.json.").ConfigureAwait(false);
-            return 130;
+            return InterruptedExitCode;
         }
     }
 

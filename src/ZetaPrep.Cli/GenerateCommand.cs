@@ -33,20 +33,39 @@ internal static class GenerateCommand
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing ZetaPrep output in --out." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr." };
         var profile = new Option<bool>("--profile") { Description = "Print per-stage time (read, decode, mix, encode, write) on stderr at the end." };
+        var shardBytes = new Option<string>("--shard-bytes") { Description = "Instead of --shard-rows: upper bound on raw pixel bytes (SIZE²×3 per row) per shard, e.g. 256MB, 1GiB; whole batches per shard." };
+        var keepOriginals = new Option<bool>("--keep-originals") { Description = "Also write each resized original (column original = true, one-hot label, γ = 0) before its batch's mixed rows." };
+        var resume = new Option<bool>("--resume") { Description = "Finish an interrupted run in --out: keep shards whose size and SHA-256 match its manifest, write the rest." };
+        var worker = new Option<string>("--worker") { Description = "I/W: write only shards I, I+W, I+2W, … and OUT/manifest.worker-I-of-W.json (default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX); then zetaprep merge OUT." };
+        var workers = new Option<int?>("--workers") { Description = "Worker count W when the index comes from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX (else SLURM_ARRAY_TASK_COUNT or ZETAPREP_WORKERS)." };
 
         var command = new Command("generate", "Mix images with ζ-mixup and write HuggingFace-style Parquet shards plus manifest.json.")
         {
-            input, output, n, gamma, batchSize, passes, seed, shardRows, size, resize, threads, device, maxPixels, onError, overwrite, quiet, profile,
+            input, output, n, gamma, batchSize, passes, seed, shardRows, shardBytes, size, resize, threads, device, maxPixels, onError, overwrite, quiet,
+            keepOriginals, resume, worker, workers, profile,
         };
         command.SetAction(async (parse, ct) =>
         {
+            long? bytesPerShard = null;
+            var rowsPerShard = parse.GetValue(shardRows);
+            if (parse.GetValue(shardBytes) is { } bytesText)
+            {
+                if (parse.GetResult(shardRows) is { Implicit: false })
+                {
+                    throw ZetaPrepException.Usage("--shard-rows and --shard-bytes both given; choose one way to size shards.");
+                }
+                bytesPerShard = ShardSizing.ParseBytes(bytesText);
+                var s = parse.GetValue(size);
+                rowsPerShard = s is >= 1 and <= 8192 ? ShardSizing.RowsFor(bytesPerShard.Value, s) : rowsPerShard;
+            }
             var plan = new PlanOptions(
                 MixCount.Parse(parse.GetValue(n)!),
                 GammaSpec.Parse(parse.GetValue(gamma)!),
                 parse.GetValue(batchSize),
                 parse.GetValue(passes),
                 parse.GetValue(seed),
-                parse.GetValue(shardRows));
+                rowsPerShard,
+                parse.GetValue(keepOriginals));
             var options = new GenerateOptions
             {
                 OutputDirectory = parse.GetValue(output)!,
@@ -58,13 +77,28 @@ internal static class GenerateCommand
                 MaxPixels = parse.GetValue(maxPixels),
                 OnError = Enum.Parse<OnError>(parse.GetValue(onError)!, ignoreCase: true),
                 Overwrite = parse.GetValue(overwrite),
+                Resume = parse.GetValue(resume),
+                Worker = WorkerSpec.Resolve(parse.GetValue(worker), parse.GetValue(workers), Environment.GetEnvironmentVariable),
+                ShardBytes = bytesPerShard,
                 CommandLine = CommandLineText(parse.Tokens.Select(t => t.Value)),
             };
             options.Validate();
             var source = new ImageFolderSource(parse.GetValue(input)!);
             var generator = new DatasetGenerator(source, new SkiaImageDecoder(new ImageLimits(options.MaxPixels)));
             using var reporter = new ProgressReporter(stderr, enabled: !parse.GetValue(quiet) && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error));
-            var result = await generator.RunAsync(options, reporter, ct).ConfigureAwait(false);
+            GenerationResult result;
+            try
+            {
+                result = await generator.RunAsync(options, reporter, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // The shard in flight was discarded (its temp file deleted); the manifest lists every finished shard.
+                var manifest = Path.Combine(Path.GetFullPath(options.OutputDirectory), options.Worker?.ManifestFileName ?? "manifest.json");
+                var state = File.Exists(manifest) ? $"finished shards are listed in {manifest}" : "no shard was written yet";
+                await stderr.WriteLineAsync($"zetaprep: interrupted; {state}; resume with: {ResumeCommand(parse)}").ConfigureAwait(false);
+                return CliApp.InterruptedExitCode;
+            }
             var m = result.Manifest;
             if (parse.GetValue(profile))
             {
@@ -82,6 +116,17 @@ internal static class GenerateCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The command as typed, with --resume (and without --overwrite, which would discard the finished shards).</summary>
+    private static string ResumeCommand(ParseResult parse)
+    {
+        var tokens = parse.Tokens.Select(t => t.Value).Where(t => t != "--overwrite").ToList();
+        if (!tokens.Contains("--resume"))
+        {
+            tokens.Add("--resume");
+        }
+        return CommandLineText(tokens);
     }
 
     private static string CommandLineText(IEnumerable<string> tokens) =>

@@ -42,6 +42,9 @@ public sealed record GenerationManifest
 
     public double WallTimeS { get; init; }
 
+    /// <summary>Set in a worker's partial manifest (manifest.worker-I-of-W.json): which shards it owns.</summary>
+    public WorkerInfo? Worker { get; init; }
+
     internal static JsonSerializerOptions JsonOptions { get; } = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -102,7 +105,43 @@ public sealed record GenerationOptionsRecord(
     string Device,
     int Threads,
     long MaxPixels,
-    string OnError = "fail");
+    string OnError = "fail",
+    bool KeepOriginals = false,
+    long? ShardBytes = null)
+{
+    /// <summary>
+    /// The options that decide the shard bytes and differ between <see langword="this"/> (recorded) and
+    /// <paramref name="now"/>, as "--option differs (manifest X, now Y)"; threads, device request and pixel limit never
+    /// change bytes and are not compared.
+    /// </summary>
+    public IReadOnlyList<string> ByteAffectingDifferences(GenerationOptionsRecord now)
+    {
+        ArgumentNullException.ThrowIfNull(now);
+        var differences = new List<string>();
+        void Compare<T>(string option, T recorded, T current)
+        {
+            if (!EqualityComparer<T>.Default.Equals(recorded, current))
+            {
+                differences.Add($"{option} differs (manifest {recorded}, now {current})");
+            }
+        }
+        Compare("--n", N, now.N);
+        Compare("--gamma", Gamma, now.Gamma);
+        Compare("--batch-size", BatchSize, now.BatchSize);
+        Compare("--passes", Passes, now.Passes);
+        Compare("--seed", Seed, now.Seed);
+        Compare("--shard-rows", ShardRows, now.ShardRows);
+        Compare("--size", Size, now.Size);
+        Compare("--resize", Resize, now.Resize);
+        Compare("--format", Format, now.Format);
+        Compare("--keep-originals", KeepOriginals, now.KeepOriginals);
+        Compare("--on-error", OnError, now.OnError);
+        return differences;
+    }
+}
+
+/// <summary>Worker <see cref="Index"/> of <see cref="Count"/>: it wrote shards Index, Index + Count, ….</summary>
+public sealed record WorkerInfo(int Index, int Count);
 
 /// <summary>An input left out of the plan by --on-error skip, and why.</summary>
 public sealed record SkippedInput(string Id, string Reason);

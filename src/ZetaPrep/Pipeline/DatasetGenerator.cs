@@ -47,7 +47,8 @@ public sealed class DatasetGenerator
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         var outDir = Path.GetFullPath(options.OutputDirectory);
-        CheckOutputDirectory(outDir, options.Overwrite);
+        var manifestPath = Path.Combine(outDir, options.Worker?.ManifestFileName ?? GenerationManifest.FileName);
+        var previous = CheckOutputDirectory(outDir, manifestPath, options);
 
         var listed = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
         MixPlan.Create(listed.Items.Count, options.Plan); // Fails fast on too few inputs before reading any.
@@ -55,16 +56,37 @@ public sealed class DatasetGenerator
         var device = TorchRuntime.ResolveDevice(options.Device);
         var (listing, fingerprint, skipped) = await ValidateAndFingerprintAsync(listed, options, cancellationToken).ConfigureAwait(false);
         var plan = MixPlan.Create(listing.Items.Count, options.Plan);
-
-        // Nothing is written before this point: bad options and bad inputs leave the output untouched.
-        PrepareOutputDirectory(outDir, options.Overwrite);
         var recorded = new GenerationOptionsRecord(
             _source.Description, options.Plan.N.ToString(), options.Plan.Gamma.ToString(), options.Plan.BatchSize,
             options.Plan.Passes, options.Plan.Seed, options.Plan.ShardRows, options.Size,
             options.Resize.ToString().ToLowerInvariant(), "parquet", options.Device.ToString().ToLowerInvariant(),
-            options.Threads, options.MaxPixels, options.OnError.ToString().ToLowerInvariant());
+            options.Threads, options.MaxPixels, options.OnError.ToString().ToLowerInvariant(), options.Plan.KeepOriginals, options.ShardBytes);
+        var input = new InputInfo(_source.Description, listing.Items.Count, fingerprint);
+        if (previous is not null)
+        {
+            CheckResumable(previous, recorded, input, manifestPath);
+        }
+
+        // Nothing is written before this point: bad options and bad inputs leave the output untouched.
+        var owned = plan.Shards.Where(s => options.Worker?.Owns(s.Index) ?? true).ToList();
+        PrepareOutputDirectory(outDir, options, owned);
+        var entries = new SortedDictionary<string, ShardEntry>(StringComparer.Ordinal);
+        if (previous is not null)
+        {
+            var ownedFiles = owned.Select(s => ShardNaming.ParquetFileName(options.Split, s.Index, s.Count)).ToHashSet(StringComparer.Ordinal);
+            foreach (var entry in previous.Shards.Where(e => ownedFiles.Contains(e.File)))
+            {
+                // A listed shard is kept only if its bytes are still the ones recorded; a damaged one is redone.
+                if (await ShardFileCheck.ProblemAsync(outDir, entry, cancellationToken).ConfigureAwait(false) is null)
+                {
+                    entries[entry.File] = entry;
+                }
+            }
+        }
+        var todo = owned.Where(s => !entries.ContainsKey(ShardNaming.ParquetFileName(options.Split, s.Index, s.Count))).ToList();
+        var ownedRows = owned.Sum(s => (long)s.Rows);
+
         var schema = new ShardSchema(listing.ClassNames, GenerationJson(recorded, fingerprint, listing));
-        var entries = new List<ShardEntry>();
         GenerationManifest Manifest(bool complete) => new()
         {
             Tool = new ToolInfo("zetaprep", ToolVersion),
@@ -72,16 +94,16 @@ public sealed class DatasetGenerator
             Options = recorded,
             Device = device.type == DeviceType.CUDA ? "cuda" : "cpu",
             Classes = listing.ClassNames,
-            Input = new InputInfo(_source.Description, listing.Items.Count, fingerprint),
+            Input = input,
             Skipped = skipped,
             Plan = new PlanInfo(plan.TotalRows, plan.Batches.Count, plan.Shards.Count),
-            Shards = entries.ToList(),
-            Totals = new Totals(entries.Sum(e => e.Rows), entries.Sum(e => e.Bytes)),
+            Shards = entries.Values.ToList(),
+            Totals = new Totals(entries.Values.Sum(e => e.Rows), entries.Values.Sum(e => e.Bytes)),
             Complete = complete,
             StartedUtc = started,
             WallTimeS = Math.Round(clock.Elapsed.TotalSeconds, 3),
+            Worker = options.Worker is { } w ? new WorkerInfo(w.Index, w.Count) : null,
         };
-        var manifestPath = Path.Combine(outDir, GenerationManifest.FileName);
         Manifest(complete: false).WriteAtomically(manifestPath);
 
         using var mixers = new MixerPool(device, options.Plan.BatchSize, options.Size * options.Size * 3);
@@ -98,7 +120,8 @@ public sealed class DatasetGenerator
         {
             try
             {
-                foreach (var batch in plan.Batches)
+                // Only the batches of shards still to write: finished shards and other workers' shards are never decoded.
+                foreach (var batch in todo.SelectMany(s => Enumerable.Range(s.FirstBatch, s.BatchCount).Select(b => plan.Batches[b])))
                 {
                     var task = Task.Run(() => ProcessBatchAsync(batch, context, cts.Token), cts.Token);
                     await inflight.Writer.WriteAsync(task, cts.Token).ConfigureAwait(false);
@@ -111,10 +134,10 @@ public sealed class DatasetGenerator
             }
         }, CancellationToken.None);
 
-        long rowsDone = 0;
+        var rowsDone = entries.Values.Sum(e => e.Rows);
         try
         {
-            foreach (var shard in plan.Shards)
+            foreach (var shard in todo)
             {
                 var relative = ShardNaming.ParquetFileName(options.Split, shard.Index, shard.Count);
                 var writer = await ParquetShardWriter.CreateAsync(Path.Combine(outDir, relative), schema, cts.Token).ConfigureAwait(false);
@@ -133,10 +156,10 @@ public sealed class DatasetGenerator
                         }
                         Times.Add(StageTimes.Stage.Write, Stopwatch.GetTimestamp() - writeStart, rows.Length);
                         rowsDone += rows.Length;
-                        progress?.Report(new GenerationProgress(rowsDone, plan.TotalRows, entries.Count, plan.Shards.Count, clock.Elapsed));
+                        progress?.Report(new GenerationProgress(rowsDone, ownedRows, entries.Count, owned.Count, clock.Elapsed));
                     }
                     var info = await writer.CompleteAsync(cts.Token).ConfigureAwait(false);
-                    entries.Add(new ShardEntry(relative, info.Rows, info.Bytes, info.Sha256Hex));
+                    entries[relative] = new ShardEntry(relative, info.Rows, info.Bytes, info.Sha256Hex);
                 }
                 Manifest(complete: false).WriteAtomically(manifestPath);
             }
@@ -150,7 +173,7 @@ public sealed class DatasetGenerator
         await producer.ConfigureAwait(false);
         var final = Manifest(complete: true);
         final.WriteAtomically(manifestPath);
-        progress?.Report(new GenerationProgress(rowsDone, plan.TotalRows, entries.Count, plan.Shards.Count, clock.Elapsed));
+        progress?.Report(new GenerationProgress(rowsDone, ownedRows, entries.Count, owned.Count, clock.Elapsed));
         return new GenerationResult(final, manifestPath);
     }
 
@@ -188,13 +211,17 @@ public sealed class DatasetGenerator
             }
             Times.Add(StageTimes.Stage.Mix, Stopwatch.GetTimestamp() - mixStart);
 
-            var rows = new ShardRow[m];
-            Parallel.For(0, m, parallel, k =>
+            // Originals (when kept) come first, from the same decoded pixels the mix used: no second decode.
+            var rows = new ShardRow[batch.Rows];
+            var offset = batch.MixedOffset;
+            Parallel.For(0, rows.Length, parallel, r =>
             {
                 var t0 = Stopwatch.GetTimestamp();
-                var png = PngEncoder.Encode(y.AsSpan(k * pixels, pixels), size, size);
+                var png = r < offset
+                    ? PngEncoder.Encode(x.AsSpan(r * pixels, pixels), size, size)
+                    : PngEncoder.Encode(y.AsSpan((r - offset) * pixels, pixels), size, size);
                 Times.Add(StageTimes.Stage.Encode, Stopwatch.GetTimestamp() - t0);
-                rows[k] = BuildRow(batch, k, png, context.Listing);
+                rows[r] = r < offset ? BuildOriginalRow(batch, r, png, context.Listing) : BuildRow(batch, r - offset, png, context.Listing);
             });
             return rows;
         }
@@ -225,7 +252,7 @@ public sealed class DatasetGenerator
             weights[i] = (float)recipe.Weights[i];
         }
         var dominant = listing.Items[batch.Inputs[recipe.Dominant]].ClassIndex;
-        var row = batch.FirstRow + k;
+        var row = batch.FirstRow + batch.MixedOffset + k;
         return new ShardRow(
             png,
             row.ToString("D8", CultureInfo.InvariantCulture) + ".png",
@@ -234,6 +261,24 @@ public sealed class DatasetGenerator
             sources,
             weights,
             (float)recipe.Gamma);
+    }
+
+    /// <summary>Row <paramref name="i"/> of a batch that keeps originals: input i, resized, with its own label, weight 1 and γ = 0.</summary>
+    private static ShardRow BuildOriginalRow(PlannedBatch batch, int i, byte[] png, SourceListing listing)
+    {
+        var input = batch.Inputs[i];
+        var label = new double[listing.ClassNames.Count];
+        listing.WriteLabel(input, label);
+        var item = listing.Items[input];
+        return new ShardRow(
+            png,
+            (batch.FirstRow + i).ToString("D8", CultureInfo.InvariantCulture) + ".png",
+            Array.ConvertAll(label, v => (float)v),
+            item.ClassIndex,
+            [item.Id],
+            [1f],
+            0f,
+            Original: true);
     }
 
     /// <summary>
@@ -318,46 +363,128 @@ public sealed class DatasetGenerator
             ["input_fingerprint"] = fingerprint,
         });
 
-    private static void CheckOutputDirectory(string outDir, bool overwrite)
+    /// <summary>
+    /// Decides whether <paramref name="outDir"/> may be written; returns the manifest to resume from, or null for a fresh
+    /// run. Workers share a directory: another worker's shards and partial manifest are expected there.
+    /// </summary>
+    private static GenerationManifest? CheckOutputDirectory(string outDir, string manifestPath, GenerateOptions options)
     {
         if (File.Exists(outDir))
         {
             throw ZetaPrepException.Usage($"--out {outDir}: is a file; give a directory (new or empty).");
         }
-        if (!Directory.Exists(outDir) || !Directory.EnumerateFileSystemEntries(outDir).Any())
+        var manifestName = Path.GetFileName(manifestPath);
+        if (options.Resume && File.Exists(manifestPath))
         {
-            return;
+            return GenerationManifest.Read(manifestPath);
         }
-        if (!File.Exists(Path.Combine(outDir, GenerationManifest.FileName)))
+        if (!Directory.Exists(outDir))
         {
-            throw ZetaPrepException.Usage($"--out {outDir}: directory is not empty and holds no ZetaPrep manifest.json; choose a new or empty directory.");
+            return null;
         }
-        if (!overwrite)
+        var files = Directory.EnumerateFiles(outDir, "*", SearchOption.AllDirectories)
+            .Where(f => !IsTempFile(Path.GetFileName(f)))
+            .Select(f => Path.GetRelativePath(outDir, f).Replace('\\', '/'))
+            .ToList();
+        if (files.Count == 0)
         {
-            throw ZetaPrepException.Usage($"--out {outDir}: already holds a ZetaPrep output; pass --overwrite to replace it or choose another directory.");
+            return null;
+        }
+        if (options.Worker is not null)
+        {
+            // Other workers' outputs may already be here; only this worker's own partial manifest means "done before".
+            var foreign = files.FirstOrDefault(f => !IsGeneratedFile(f));
+            if (foreign is not null)
+            {
+                throw ZetaPrepException.Usage($"--out {outDir}: holds {foreign}, which is not a ZetaPrep output; choose a new or empty directory shared only by the workers.");
+            }
+            if (files.Contains(manifestName) && !options.Overwrite)
+            {
+                throw ZetaPrepException.Usage($"--out {outDir}: already holds {manifestName} from worker {options.Worker}; pass --resume to finish it, --overwrite to redo it, or choose another directory.");
+            }
+            return null;
+        }
+        if (!files.Contains(GenerationManifest.FileName))
+        {
+            var what = options.Resume ? "--resume found no manifest.json, and the directory is not empty" : "directory is not empty and holds no ZetaPrep manifest.json";
+            throw ZetaPrepException.Usage($"--out {outDir}: {what}; choose a new or empty directory.");
+        }
+        if (!options.Overwrite)
+        {
+            throw ZetaPrepException.Usage($"--out {outDir}: already holds a ZetaPrep output; pass --resume to finish it, --overwrite to replace it, or choose another directory.");
+        }
+        return null;
+    }
+
+    /// <summary>Refuses to resume into an output made with other byte-deciding options or from other inputs, saying what differs.</summary>
+    private static void CheckResumable(GenerationManifest previous, GenerationOptionsRecord now, InputInfo input, string manifestPath)
+    {
+        var differences = previous.Options.ByteAffectingDifferences(now).ToList();
+        if (previous.Tool.Version != ToolVersion)
+        {
+            differences.Add($"the zetaprep version differs (manifest {previous.Tool.Version}, now {ToolVersion})");
+        }
+        if (previous.Input.Fingerprint != input.Fingerprint || previous.Input.Count != input.Count)
+        {
+            differences.Add(string.Create(CultureInfo.InvariantCulture,
+                $"the input differs (manifest {previous.Input.Count} images, fingerprint {previous.Input.Fingerprint[..Math.Min(12, previous.Input.Fingerprint.Length)]}…; now {input.Count} images, fingerprint {input.Fingerprint[..12]}…): --in changed since the first run"));
+        }
+        if (differences.Count > 0)
+        {
+            throw ZetaPrepException.Usage($"--resume: {string.Join("; ", differences)}; rerun with the original options and input or use a new --out (manifest: {manifestPath}).");
         }
     }
 
-    private static void PrepareOutputDirectory(string outDir, bool overwrite)
+    /// <summary>Creates OUT/data; removes stale temporaries of this run's shards (resume) or its old shards (overwrite).</summary>
+    private static void PrepareOutputDirectory(string outDir, GenerateOptions options, IReadOnlyList<ShardPlan> owned)
     {
         try
         {
             Directory.CreateDirectory(outDir);
             var data = Path.Combine(outDir, "data");
-            if (overwrite && Directory.Exists(data))
+            Directory.CreateDirectory(data);
+            var ownedNames = owned.Select(s => Path.GetFileName(ShardNaming.ParquetFileName(options.Split, s.Index, s.Count))).ToHashSet(StringComparer.Ordinal);
+            var manifestName = options.Worker?.ManifestFileName ?? GenerationManifest.FileName;
+            // Temp files are ".{final name}.tmp-{suffix}": a worker removes only its own, never a live one of another worker.
+            bool Mine(string name) => options.Worker is null || ownedNames.Contains(name) || name == manifestName;
+            foreach (var dir in new[] { outDir, data })
             {
-                foreach (var old in Directory.EnumerateFiles(data, "*.parquet"))
+                foreach (var path in Directory.EnumerateFiles(dir, ".*.tmp-*"))
+                {
+                    var name = Path.GetFileName(path);
+                    if (Mine(name[1..name.LastIndexOf(".tmp-", StringComparison.Ordinal)]))
+                    {
+                        File.Delete(path);
+                    }
+                }
+            }
+            if (options.Overwrite && !options.Resume)
+            {
+                foreach (var old in Directory.EnumerateFiles(data, "*.parquet").Where(f => Mine(Path.GetFileName(f))))
                 {
                     File.Delete(old);
                 }
+                if (options.Worker is null)
+                {
+                    foreach (var partial in Directory.EnumerateFiles(outDir, "manifest.worker-*.json"))
+                    {
+                        File.Delete(partial);
+                    }
+                }
             }
-            Directory.CreateDirectory(data);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ZetaPrepException($"--out {outDir}: cannot write ({e.Message}); choose a writable directory.", e);
         }
     }
+
+    private static bool IsTempFile(string name) => name.StartsWith('.') && name.Contains(".tmp-", StringComparison.Ordinal);
+
+    private static bool IsGeneratedFile(string relative) =>
+        relative == GenerationManifest.FileName
+        || (relative.StartsWith("manifest.worker-", StringComparison.Ordinal) && relative.EndsWith(".json", StringComparison.Ordinal))
+        || (relative.StartsWith("data/", StringComparison.Ordinal) && relative.EndsWith(".parquet", StringComparison.Ordinal));
 
     private static async Task DrainAsync(ChannelReader<Task<ShardRow[]>> reader, Task producer)
     {

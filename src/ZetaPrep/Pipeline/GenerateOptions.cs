@@ -27,6 +27,19 @@ public sealed record GenerateOptions
     /// <summary>Replace an existing ZetaPrep output in <see cref="OutputDirectory"/>.</summary>
     public bool Overwrite { get; init; }
 
+    /// <summary>
+    /// Continue an interrupted run in <see cref="OutputDirectory"/>: shards listed in its manifest whose size and SHA-256
+    /// still match are kept, the rest are written; refused when the options or inputs differ. Takes precedence over
+    /// <see cref="Overwrite"/>.
+    /// </summary>
+    public bool Resume { get; init; }
+
+    /// <summary>Write only this worker's shards and its partial manifest; null = every shard and manifest.json.</summary>
+    public WorkerSpec? Worker { get; init; }
+
+    /// <summary>The --shard-bytes value the plan's ShardRows came from (recorded in the manifest); null when --shard-rows was used.</summary>
+    public long? ShardBytes { get; init; }
+
     /// <summary>The command line as typed, recorded in the manifest.</summary>
     public string CommandLine { get; init; } = "";
 

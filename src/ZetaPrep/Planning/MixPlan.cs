@@ -52,8 +52,9 @@ public sealed class MixPlan
                 var inputs = order.AsSpan(start, Math.Min(options.BatchSize, inputCount - start)).ToArray();
                 var rng = new DeterministicRandom(options.Seed, (ulong)pass, (ulong)batchIndex);
                 var outputs = PlanBatch(inputs.Length, options, rng);
-                batches.Add(new PlannedBatch(pass, batchIndex, row, inputs, outputs));
-                row += outputs.Length;
+                var batch = new PlannedBatch(pass, batchIndex, row, inputs, outputs, options.KeepOriginals);
+                batches.Add(batch);
+                row += batch.Rows;
                 batchIndex++;
             }
         }
@@ -104,7 +105,7 @@ public sealed class MixPlan
             var rows = 0;
             while (first + count < batches.Count)
             {
-                var next = batches[first + count].Outputs.Length;
+                var next = batches[first + count].Rows;
                 if (count > 0 && rows + next > shardRows)
                 {
                     break;

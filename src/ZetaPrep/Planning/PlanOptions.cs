@@ -2,7 +2,7 @@ using ZetaPrep.Mixing;
 
 namespace ZetaPrep.Planning;
 
-/// <summary>What the plan depends on besides the input count. Defaults: batch 64, 1 pass, seed 0, 1000 rows per shard.</summary>
+/// <summary>What the plan depends on besides the input count. Defaults: batch 64, 1 pass, seed 0, 1000 rows per shard, no originals.</summary>
 public sealed record PlanOptions
 {
     public MixCount N { get; }
@@ -17,7 +17,10 @@ public sealed record PlanOptions
 
     public int ShardRows { get; }
 
-    public PlanOptions(MixCount n, GammaSpec gamma, int batchSize = 64, int passes = 1, ulong seed = 0, int shardRows = 1000)
+    /// <summary>Each batch also yields its B resized originals (before its B mixed rows): 2B rows per batch.</summary>
+    public bool KeepOriginals { get; }
+
+    public PlanOptions(MixCount n, GammaSpec gamma, int batchSize = 64, int passes = 1, ulong seed = 0, int shardRows = 1000, bool keepOriginals = false)
     {
         ArgumentNullException.ThrowIfNull(n);
         ArgumentNullException.ThrowIfNull(gamma);
@@ -43,5 +46,6 @@ public sealed record PlanOptions
         Passes = passes;
         Seed = seed;
         ShardRows = shardRows;
+        KeepOriginals = keepOriginals;
     }
 }

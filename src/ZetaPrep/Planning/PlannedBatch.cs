@@ -1,8 +1,18 @@
 namespace ZetaPrep.Planning;
 
-/// <summary>A batch of inputs (indices into the sorted listing) and its outputs; output k is dominated by input k.</summary>
-public sealed record PlannedBatch(int Pass, int Index, long FirstRow, int[] Inputs, MixRecipe[] Outputs)
+/// <summary>
+/// A batch of inputs (indices into the sorted listing) and its outputs; output k is dominated by input k. With
+/// <see cref="KeepOriginals"/> the batch's rows are its originals (rows FirstRow + k) then its mixed outputs
+/// (rows FirstRow + B + k).
+/// </summary>
+public sealed record PlannedBatch(int Pass, int Index, long FirstRow, int[] Inputs, MixRecipe[] Outputs, bool KeepOriginals = false)
 {
+    /// <summary>Rows this batch writes: its outputs, plus as many originals when <see cref="KeepOriginals"/>.</summary>
+    public int Rows => KeepOriginals ? Outputs.Length + Inputs.Length : Outputs.Length;
+
+    /// <summary>Row offset of mixed output 0 within the batch (after the originals, if kept).</summary>
+    public int MixedOffset => KeepOriginals ? Inputs.Length : 0;
+
     /// <summary>The dense row-major [outputs × inputs] weight matrix W of out = W @ X, as float32.</summary>
     public float[] WeightMatrix()
     {

@@ -23,13 +23,15 @@ internal sealed class ParquetShardLayout
         Sources = new DataField<string>(ListField.ElementName, true);
         Weights = new DataField<float?>(ListField.ElementName);
         Gamma = new DataField<float?>("gamma");
+        Original = new DataField<bool?>("original");
         Schema = new ParquetSchema(
             new StructField("image", ImageBytes, ImagePath),
             new ListField("label", Label),
             Dominant,
             new ListField("sources", Sources),
             new ListField("weights", Weights),
-            Gamma);
+            Gamma,
+            Original);
     }
 
     public ParquetSchema Schema { get; }
@@ -48,10 +50,13 @@ internal sealed class ParquetShardLayout
 
     public DataField Gamma { get; }
 
+    /// <summary>True for an unmixed resized original written by --keep-originals; false for a ζ-mixup row.</summary>
+    public DataField Original { get; }
+
     /// <summary>A fresh schema (fields attach to one schema instance, so each writer/reader gets its own).</summary>
     public static ParquetShardLayout Create() => new();
 
-    /// <summary>The <c>huggingface</c> metadata value: image, float32 Sequences, ClassLabel (int64) and a float32 Value.</summary>
+    /// <summary>The <c>huggingface</c> metadata value: image, float32 Sequences, ClassLabel (int64), a float32 Value and a bool Value.</summary>
     public static string HuggingFaceJson(IReadOnlyList<string> classNames)
     {
         using var buffer = new MemoryStream();
@@ -83,6 +88,11 @@ internal sealed class ParquetShardLayout
 
             json.WriteStartObject("gamma");
             json.WriteString("dtype", "float32");
+            json.WriteString("_type", "Value");
+            json.WriteEndObject();
+
+            json.WriteStartObject("original");
+            json.WriteString("dtype", "bool");
             json.WriteString("_type", "Value");
             json.WriteEndObject();
 

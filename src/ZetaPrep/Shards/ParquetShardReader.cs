@@ -144,6 +144,7 @@ public static class ParquetShardReader
             Leaf<ReadOnlyMemory<char>> sources = await ReadLeafAsync<ReadOnlyMemory<char>>(group, f[4], ct).ConfigureAwait(false);
             Leaf<float> weights = await ReadLeafAsync<float>(group, f[5], ct).ConfigureAwait(false);
             Leaf<float> gammas = await ReadLeafAsync<float>(group, f[6], ct).ConfigureAwait(false);
+            Leaf<bool> originals = await ReadLeafAsync<bool>(group, f[7], ct).ConfigureAwait(false);
 
             byte[][] imageColumn = Flat(images, count, f[0], static v => v.ToArray());
             string[] pathColumn = Flat(paths, count, f[1], static v => new string(v.Span));
@@ -152,11 +153,12 @@ public static class ParquetShardReader
             string[][] sourceColumn = Lists(sources, count, f[4], static v => new string(v.Span));
             float[][] weightColumn = Lists(weights, count, f[5], static v => v);
             float[] gammaColumn = Flat(gammas, count, f[6], static v => v);
+            bool[] originalColumn = Flat(originals, count, f[7], static v => v);
 
             var rows = new List<ShardRow>(count);
             for (int i = 0; i < count; i++)
             {
-                rows.Add(new ShardRow(imageColumn[i], pathColumn[i], labelColumn[i], dominantColumn[i], sourceColumn[i], weightColumn[i], gammaColumn[i]));
+                rows.Add(new ShardRow(imageColumn[i], pathColumn[i], labelColumn[i], dominantColumn[i], sourceColumn[i], weightColumn[i], gammaColumn[i], originalColumn[i]));
             }
 
             return rows;

@@ -167,6 +167,7 @@ public sealed class ParquetShardWriter : IAsyncDisposable
         var paths = new ReadOnlyMemory<char>[count];
         var dominants = new long[count];
         var gammas = new float[count];
+        var originals = new bool[count];
         try
         {
             for (int i = 0; i < count; i++)
@@ -176,6 +177,7 @@ public sealed class ParquetShardWriter : IAsyncDisposable
                 paths[i] = row.ImagePath.AsMemory();
                 dominants[i] = row.Dominant;
                 gammas[i] = row.Gamma;
+                originals[i] = row.Original;
             }
 
             // Rows are never null: every leaf sits at its field's maximum definition level.
@@ -189,6 +191,8 @@ public sealed class ParquetShardWriter : IAsyncDisposable
             await WriteListAsync(group, l.Weights, rows, start, count, static r => r.Weights, ct).ConfigureAwait(false);
             Array.Fill(defs, l.Gamma.MaxDefinitionLevel, 0, count);
             await group.WriteAllPartsAsync<float>(l.Gamma, gammas, defs.AsMemory(0, count), null, ct).ConfigureAwait(false);
+            Array.Fill(defs, l.Original.MaxDefinitionLevel, 0, count);
+            await group.WriteAllPartsAsync<bool>(l.Original, originals, defs.AsMemory(0, count), null, ct).ConfigureAwait(false);
             group.CompleteValidate();
         }
         finally

@@ -1,6 +1,6 @@
 namespace ZetaPrep.Shards;
 
-/// <summary>One output sample: PNG bytes, its file name, soft label over K classes, dominant class, mixed originals (dominant first), their weights and γ.</summary>
+/// <summary>One output sample: PNG bytes, its file name, soft label over K classes, dominant class, mixed originals (dominant first), their weights, γ, and whether it is an unmixed original (--keep-originals).</summary>
 public sealed record ShardRow(
     byte[] ImageBytes,
     string ImagePath,
@@ -8,4 +8,5 @@ public sealed record ShardRow(
     long Dominant,
     string[] Sources,
     float[] Weights,
-    float Gamma);
+    float Gamma,
+    bool Original = false);

@@ -27,7 +27,7 @@ internal static class ShardFixtures
             int n = i % 7 == 6 ? 0 : 1 + random.Next(4);
             string[] sources = [.. Enumerable.Range(0, n).Select(j => $"ISIC_{random.Next(10_000_000):D7}")];
             float[] weights = [.. Enumerable.Range(0, n).Select(_ => random.NextSingle())];
-            rows.Add(new ShardRow(image, $"{i:D6}.png", label, random.Next(ClassNames.Length), sources, weights, 1.72865f + i));
+            rows.Add(new ShardRow(image, $"{i:D6}.png", label, random.Next(ClassNames.Length), sources, weights, 1.72865f + i, i % 3 == 0));
         }
 
         return rows;
@@ -64,5 +64,6 @@ internal static class ShardFixtures
         Assert.Equal(expected.Sources, actual.Sources);
         Assert.Equal(expected.Weights, actual.Weights);
         Assert.Equal(expected.Gamma, actual.Gamma);
+        Assert.Equal(expected.Original, actual.Original);
     }
 }

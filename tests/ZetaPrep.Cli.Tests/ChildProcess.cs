@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using ZetaPrep.Manifests;
+
+namespace ZetaPrep.Cli.Tests;
+
+/// <summary>The built `zetaprep` apphost run as a child process (real signals, real process exit), plus output helpers.</summary>
+internal sealed class ChildProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly Task<string> _stderr;
+    private readonly Task<string> _stdout;
+
+    private ChildProcess(Process process)
+    {
+        _process = process;
+        _stdout = process.StandardOutput.ReadToEndAsync();
+        _stderr = process.StandardError.ReadToEndAsync();
+    }
+
+    public int Id => _process.Id;
+
+    public static ChildProcess Start(params string[] args)
+    {
+        var exe = Path.Combine(AppContext.BaseDirectory, "zetaprep");
+        var psi = new ProcessStartInfo(exe, args) { RedirectStandardOutput = true, RedirectStandardError = true };
+        return new ChildProcess(Process.Start(psi)!);
+    }
+
+    /// <summary>Waits until OUT/manifest.json lists at least one shard while the run is still incomplete; false if the run ended first.</summary>
+    public async Task<bool> WaitForFirstShardAsync(string manifestPath, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout && !_process.HasExited)
+        {
+            try
+            {
+                if (File.Exists(manifestPath) && GenerationManifest.Read(manifestPath) is { Complete: false, Shards.Count: > 0 })
+                {
+                    return true;
+                }
+            }
+            catch (ZetaPrepException)
+            {
+                // Read between rename and open on a slow disk: poll again.
+            }
+            await Task.Delay(5);
+        }
+        return false;
+    }
+
+    public void Kill() => _process.Kill();
+
+    public void Interrupt()
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-INT", Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))!;
+        kill.WaitForExit();
+    }
+
+    public async Task<(int ExitCode, string Stdout, string Stderr)> WaitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return (_process.ExitCode, await _stdout, await _stderr);
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+        }
+        _process.Dispose();
+    }
+
+    /// <summary>Relative path → SHA-256 of every shard file under OUT/data.</summary>
+    public static Dictionary<string, string> ShardHashes(string outDir) =>
+        Directory.GetFiles(Path.Combine(outDir, "data")).Order(StringComparer.Ordinal).ToDictionary(
+            f => Path.GetRelativePath(outDir, f),
+            f => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(f))));
+
+    /// <summary>Hidden temporaries (".name.tmp-*") anywhere under OUT.</summary>
+    public static string[] TempFiles(string outDir) =>
+        Directory.GetFiles(outDir, ".*.tmp-*", SearchOption.AllDirectories);
+}

@@ -1,0 +1,166 @@
+using ZetaPrep.Manifests;
+
+namespace ZetaPrep.Cli.Tests;
+
+public sealed class ResumeTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
+
+    /// <summary>Enough work that a run is still going when its first shard lands: large solid inputs, one thread, 4-row shards.</summary>
+    private static string[] Args(string input, string output) =>
+        ["generate", "--in", input, "--out", output, "--n", "3", "--batch-size", "4", "--shard-rows", "4", "--size", "96",
+         "--seed", "5", "--threads", "1", "--quiet"];
+
+    private static void BigInputs(string root, int perClass)
+    {
+        for (var c = 0; c < 2; c++)
+        {
+            var dir = Path.Combine(root, $"class_{c}");
+            Directory.CreateDirectory(dir);
+            for (var k = 0; k < perClass; k++)
+            {
+                var colour = ImageFixtures.ColourOf(c * perClass + k);
+                File.WriteAllBytes(Path.Combine(dir, $"img{k:D3}.png"), ImageFixtures.Solid(900, 700, colour.R, colour.G, colour.B));
+            }
+        }
+    }
+
+    private static async Task<Dictionary<string, string>> CleanRunAsync(TempDir tmp, string input)
+    {
+        var clean = tmp.Sub("clean");
+        var r = await CliRunner.RunAsync(Args(input, clean));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        return ChildProcess.ShardHashes(clean);
+    }
+
+    [Fact]
+    public async Task KilledRun_ResumesOnlyMissingShards_AndEndsByteIdentical()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        BigInputs(input, perClass: 60);
+        var output = tmp.Sub("out");
+
+        using (var child = ChildProcess.Start(Args(input, output)))
+        {
+            Assert.True(await child.WaitForFirstShardAsync(Path.Combine(output, "manifest.json"), Timeout), "the run ended before a shard was written");
+            child.Kill();
+            await child.WaitAsync(Timeout);
+        }
+        var partial = GenerationManifest.Read(Path.Combine(output, "manifest.json"));
+        Assert.False(partial.Complete);
+        Assert.InRange(partial.Shards.Count, 1, 29);
+        var kept = partial.Shards[0];
+        var keptTime = File.GetLastWriteTimeUtc(Path.Combine(output, kept.File));
+        // A damaged listed shard must be redone: flip a byte in the last one listed (when there are two or more).
+        if (partial.Shards.Count > 1)
+        {
+            var damaged = Path.Combine(output, partial.Shards[^1].File);
+            var bytes = File.ReadAllBytes(damaged);
+            bytes[bytes.Length / 2] ^= 0xFF;
+            File.WriteAllBytes(damaged, bytes);
+        }
+        // A stale temp from the killed run is removed on resume.
+        File.WriteAllText(Path.Combine(output, "data", ".train-00029-of-00030.parquet.tmp-deadbeef0000"), "stale");
+
+        var resumed = await CliRunner.RunAsync([.. Args(input, output), "--resume"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+
+        var manifest = GenerationManifest.Read(Path.Combine(output, "manifest.json"));
+        Assert.True(manifest.Complete);
+        Assert.Equal(30, manifest.Shards.Count);
+        Assert.Equal(keptTime, File.GetLastWriteTimeUtc(Path.Combine(output, kept.File)));
+        Assert.Empty(ChildProcess.TempFiles(output));
+        Assert.Equal(await CleanRunAsync(tmp, input), ChildProcess.ShardHashes(output));
+        Assert.Equal(GenerationManifest.Read(Path.Combine(tmp.Sub("clean"), "manifest.json")).Shards, manifest.Shards);
+    }
+
+    [Fact]
+    public async Task Sigint_StopsCleanly_Exit130_PrintsResume_AndResumeCompletesIdentically()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        BigInputs(input, perClass: 60);
+        var output = tmp.Sub("out");
+
+        (int ExitCode, string Stdout, string Stderr) result;
+        using (var child = ChildProcess.Start(Args(input, output)))
+        {
+            Assert.True(await child.WaitForFirstShardAsync(Path.Combine(output, "manifest.json"), Timeout), "the run ended before a shard was written");
+            child.Interrupt();
+            result = await child.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        Assert.True(result.ExitCode == 130, result.Stderr);
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("resume with: zetaprep generate", line, StringComparison.Ordinal);
+        Assert.EndsWith("--resume", line.TrimEnd(), StringComparison.Ordinal);
+        Assert.Empty(ChildProcess.TempFiles(output));
+        var partial = GenerationManifest.Read(Path.Combine(output, "manifest.json"));
+        Assert.False(partial.Complete);
+        Assert.Equal(partial.Shards.Select(s => s.File).Order(StringComparer.Ordinal), ChildProcess.ShardHashes(output).Keys.Select(k => k.Replace('\\', '/')));
+
+        var resumed = await CliRunner.RunAsync([.. Args(input, output), "--resume"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Equal(await CleanRunAsync(tmp, input), ChildProcess.ShardHashes(output));
+    }
+
+    [Fact]
+    public async Task Resume_RefusesChangedOptions_NamingThem()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 6);
+        var output = tmp.Sub("out");
+        string[] args = ["generate", "--in", input, "--out", output, "--n", "2", "--size", "8", "--batch-size", "4", "--shard-rows", "4", "--quiet"];
+        Assert.Equal(0, (await CliRunner.RunAsync(args)).ExitCode);
+
+        var r = await CliRunner.RunAsync([.. args, "--gamma", "3.0", "--seed", "7", "--resume"]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--resume: --gamma differs (manifest 2.8, now 3)", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--seed differs (manifest 0, now 7)", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("new --out", r.Stderr, StringComparison.Ordinal);
+
+        // Threads never change bytes: resuming a finished run with another thread count is fine and rewrites nothing.
+        var before = ChildProcess.ShardHashes(output);
+        var again = await CliRunner.RunAsync([.. args, "--threads", "1", "--resume"]);
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Equal(before, ChildProcess.ShardHashes(output));
+    }
+
+    [Fact]
+    public async Task Resume_RefusesChangedInputs_ByFingerprint()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 6);
+        var output = tmp.Sub("out");
+        string[] args = ["generate", "--in", input, "--out", output, "--n", "2", "--size", "8", "--quiet"];
+        Assert.Equal(0, (await CliRunner.RunAsync(args)).ExitCode);
+        File.WriteAllBytes(Path.Combine(input, "class_a", "img000.png"), ImageFixtures.Solid(9, 9, 1, 2, 3));
+
+        var r = await CliRunner.RunAsync([.. args, "--resume"]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("the input differs", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("fingerprint", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Resume_OnEmptyDirectory_StartsFresh_OnForeignDirectory_IsRefused()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 4);
+        var empty = tmp.Sub("empty");
+        Directory.CreateDirectory(empty);
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", empty, "--n", "2", "--size", "8", "--quiet", "--resume");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.True(GenerationManifest.Read(Path.Combine(empty, "manifest.json")).Complete);
+
+        var foreign = tmp.Sub("foreign");
+        Directory.CreateDirectory(foreign);
+        File.WriteAllText(Path.Combine(foreign, "notes.txt"), "mine");
+        var refused = await CliRunner.RunAsync("generate", "--in", input, "--out", foreign, "--n", "2", "--size", "8", "--quiet", "--resume");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("--resume found no manifest.json", refused.Stderr, StringComparison.Ordinal);
+    }
+}

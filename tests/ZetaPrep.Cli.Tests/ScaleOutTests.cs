@@ -1,0 +1,187 @@
+using ZetaPrep.Manifests;
+using ZetaPrep.Pipeline;
+using ZetaPrep.Planning;
+
+namespace ZetaPrep.Cli.Tests;
+
+public sealed class ScaleOutTests
+{
+    private static string[] Args(string input, string output) =>
+        ["generate", "--in", input, "--out", output, "--n", "3", "--batch-size", "4", "--shard-rows", "8", "--size", "12", "--seed", "3", "--quiet"];
+
+    [Fact]
+    public async Task TwoWorkers_IntoOneDirectory_Merge_EqualsTheSingleRun()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 3, perClass: 9); // 27 inputs → 7 batches → 4 shards of ≤ 8 rows
+        var single = tmp.Sub("single");
+        Assert.Equal(0, (await CliRunner.RunAsync(Args(input, single))).ExitCode);
+        var shared = tmp.Sub("shared");
+
+        var w1 = await CliRunner.RunAsync([.. Args(input, shared), "--worker", "1/2"]);
+        Assert.True(w1.ExitCode == 0, w1.Stderr);
+        Assert.False(File.Exists(Path.Combine(shared, "manifest.json")));
+        var partial1 = GenerationManifest.Read(Path.Combine(shared, "manifest.worker-1-of-2.json"));
+        Assert.Equal(["data/train-00001-of-00004.parquet", "data/train-00003-of-00004.parquet"], partial1.Shards.Select(s => s.File));
+        Assert.Equal(new WorkerInfo(1, 2), partial1.Worker);
+
+        var early = await CliRunner.RunAsync("merge", shared);
+        Assert.Equal(1, early.ExitCode);
+        Assert.Contains("data/train-00000-of-00004.parquet (worker 0/2)", early.Stderr, StringComparison.Ordinal);
+        Assert.Contains("no partial manifest from worker(s) 0", early.Stderr, StringComparison.Ordinal);
+
+        var w0 = await CliRunner.RunAsync([.. Args(input, shared), "--worker", "0/2"]);
+        Assert.True(w0.ExitCode == 0, w0.Stderr);
+        var merged = await CliRunner.RunAsync("merge", shared);
+        Assert.True(merged.ExitCode == 0, merged.Stderr);
+
+        Assert.Equal(ChildProcess.ShardHashes(single), ChildProcess.ShardHashes(shared));
+        var a = GenerationManifest.Read(Path.Combine(single, "manifest.json"));
+        var b = GenerationManifest.Read(Path.Combine(shared, "manifest.json"));
+        Assert.Equal(a.Shards, b.Shards);
+        Assert.Equal(a.Totals, b.Totals);
+        Assert.Equal(a.Plan, b.Plan);
+        Assert.Equal(a.Input, b.Input);
+        Assert.True(b.Complete);
+        Assert.Null(b.Worker);
+    }
+
+    [Fact]
+    public async Task Merge_RefusesAMissingOrDamagedShard_NamingIt()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 3, perClass: 9);
+        var shared = tmp.Sub("shared");
+        foreach (var w in new[] { "0/2", "1/2" })
+        {
+            Assert.Equal(0, (await CliRunner.RunAsync([.. Args(input, shared), "--worker", w])).ExitCode);
+        }
+        File.Delete(Path.Combine(shared, "data", "train-00002-of-00004.parquet"));
+        var r = await CliRunner.RunAsync("merge", shared);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("data/train-00002-of-00004.parquet (missing)", r.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(shared, "manifest.json")));
+
+        // Resuming the owning worker redoes exactly that shard; then merge succeeds.
+        var resumed = await CliRunner.RunAsync([.. Args(input, shared), "--worker", "0/2", "--resume"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Equal(0, (await CliRunner.RunAsync("merge", shared)).ExitCode);
+    }
+
+    [Fact]
+    public async Task Merge_RefusesWorkersWithDifferentOptions()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 3, perClass: 9);
+        var shared = tmp.Sub("shared");
+        Assert.Equal(0, (await CliRunner.RunAsync([.. Args(input, shared), "--worker", "0/2"])).ExitCode);
+        Assert.Equal(0, (await CliRunner.RunAsync([.. Args(input, shared), "--worker", "1/2", "--gamma", "2"])).ExitCode);
+        var r = await CliRunner.RunAsync("merge", shared);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("manifest.worker-1-of-2.json vs manifest.worker-0-of-2.json: --gamma differs", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0/1", 0, 1)]
+    [InlineData("3/4", 3, 4)]
+    public void WorkerSpec_Parses(string text, int index, int count) =>
+        Assert.Equal(new WorkerSpec(index, count), WorkerSpec.Parse(text));
+
+    [Theory]
+    [InlineData("4/4")]
+    [InlineData("1")]
+    [InlineData("a/b")]
+    [InlineData("-1/2")]
+    [InlineData("1/0")]
+    [InlineData("1/2/3")]
+    public async Task MalformedWorker_IsAUsageError(string text)
+    {
+        using var tmp = new TempDir();
+        ImageFixtures.SolidFolder(tmp.Sub("in"), 2, 2);
+        var r = await CliRunner.RunAsync("generate", "--in", tmp.Sub("in"), "--out", tmp.Sub("out"), "--worker", text, "--quiet");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--worker", r.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(tmp.Sub("out")));
+    }
+
+    [Fact]
+    public void WorkerSpec_ComesFromSchedulerEnvironment()
+    {
+        static Func<string, string?> Env(params (string Name, string Value)[] vars) =>
+            name => vars.FirstOrDefault(v => v.Name == name).Value;
+
+        Assert.Null(WorkerSpec.Resolve(null, null, Env()));
+        Assert.Equal(new WorkerSpec(2, 3), WorkerSpec.Resolve("2/3", null, Env(("SLURM_ARRAY_TASK_ID", "0"))));
+        Assert.Equal(new WorkerSpec(1, 4), WorkerSpec.Resolve(null, null, Env(("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_COUNT", "4"))));
+        Assert.Equal(new WorkerSpec(1, 5), WorkerSpec.Resolve(null, 5, Env(("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_COUNT", "4"))));
+        Assert.Equal(new WorkerSpec(6, 8), WorkerSpec.Resolve(null, null, Env(("JOB_COMPLETION_INDEX", "6"), ("ZETAPREP_WORKERS", "8"))));
+        Assert.Equal(new WorkerSpec(6, 7), WorkerSpec.Resolve(null, 7, Env(("JOB_COMPLETION_INDEX", "6"))));
+
+        Assert.Equal(2, Assert.Throws<ZetaPrepException>(() => WorkerSpec.Resolve(null, null, Env(("JOB_COMPLETION_INDEX", "6")))).ExitCode);
+        Assert.Contains("ZETAPREP_WORKERS", Assert.Throws<ZetaPrepException>(() => WorkerSpec.Resolve(null, null, Env(("JOB_COMPLETION_INDEX", "6")))).Message, StringComparison.Ordinal);
+        Assert.Contains("outside 0..3", Assert.Throws<ZetaPrepException>(() => WorkerSpec.Resolve(null, null, Env(("SLURM_ARRAY_TASK_ID", "4"), ("SLURM_ARRAY_TASK_COUNT", "4")))).Message, StringComparison.Ordinal);
+        Assert.Contains("SLURM_ARRAY_TASK_ID", Assert.Throws<ZetaPrepException>(() => WorkerSpec.Resolve(null, null, Env(("SLURM_ARRAY_TASK_ID", "x"), ("SLURM_ARRAY_TASK_COUNT", "4")))).Message, StringComparison.Ordinal);
+        Assert.Contains("disagree", Assert.Throws<ZetaPrepException>(() => WorkerSpec.Resolve("1/2", 3, Env())).Message, StringComparison.Ordinal);
+        Assert.Contains("--worker I/4", Assert.Throws<ZetaPrepException>(() => WorkerSpec.Resolve(null, 4, Env())).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("256MB", 256_000_000L)]
+    [InlineData("256 mb", 256_000_000L)]
+    [InlineData("1GiB", 1L << 30)]
+    [InlineData("1.5KiB", 1536L)]
+    [InlineData("4KB", 4000L)]
+    [InlineData("500000", 500_000L)]
+    [InlineData("12B", 12L)]
+    [InlineData("2GB", 2_000_000_000L)]
+    public void ShardBytes_Parses(string text, long bytes) => Assert.Equal(bytes, ShardSizing.ParseBytes(text));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("MB")]
+    [InlineData("-5MB")]
+    [InlineData("0")]
+    [InlineData("12XB")]
+    [InlineData("1.2.3MB")]
+    public void ShardBytes_RejectsNonSizes(string text) =>
+        Assert.Contains("--shard-bytes", Assert.Throws<ZetaPrepException>(() => ShardSizing.ParseBytes(text)).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public async Task ShardBytes_CutsShardsByRawPixelBytes_InWholeBatches()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 2, perClass: 10); // 20 inputs, batches of 4
+        var output = tmp.Sub("out");
+        // --size 10: 300 raw bytes per row; 3KB → 10 rows → two batches (8 rows) per shard → shards of 8, 8, 4.
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--n", "2", "--batch-size", "4", "--size", "10",
+            "--shard-bytes", "3KB", "--quiet");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var manifest = GenerationManifest.Read(Path.Combine(output, "manifest.json"));
+        Assert.Equal([8L, 8L, 4L], manifest.Shards.Select(s => s.Rows));
+        Assert.Equal(10, manifest.Options.ShardRows);
+        Assert.Equal(3000L, manifest.Options.ShardBytes);
+
+        // Smaller than one batch still gives whole batches: one batch per shard.
+        var tiny = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("tiny"), "--n", "2", "--batch-size", "4", "--size", "10",
+            "--shard-bytes", "1B", "--quiet");
+        Assert.True(tiny.ExitCode == 0, tiny.Stderr);
+        Assert.All(GenerationManifest.Read(Path.Combine(tmp.Sub("tiny"), "manifest.json")).Shards, s => Assert.Equal(4L, s.Rows));
+    }
+
+    [Fact]
+    public async Task ShardBytes_WithExplicitShardRows_IsAUsageError()
+    {
+        using var tmp = new TempDir();
+        ImageFixtures.SolidFolder(tmp.Sub("in"), 2, 2);
+        var r = await CliRunner.RunAsync("generate", "--in", tmp.Sub("in"), "--out", tmp.Sub("out"), "--shard-rows", "10", "--shard-bytes", "1MB", "--quiet");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--shard-rows and --shard-bytes", r.Stderr, StringComparison.Ordinal);
+        var bad = await CliRunner.RunAsync("generate", "--in", tmp.Sub("in"), "--out", tmp.Sub("out"), "--shard-bytes", "lots", "--quiet");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("--shard-bytes", bad.Stderr, StringComparison.Ordinal);
+    }
+}
