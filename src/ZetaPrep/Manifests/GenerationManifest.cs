@@ -78,11 +78,20 @@ public sealed record GenerationManifest
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.tmp-{Environment.ProcessId}");
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        try
         {
-            JsonSerializer.Serialize(fs, this, JsonOptions);
-            fs.WriteByte((byte)'\n');
-            fs.Flush(flushToDisk: true);
+            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                JsonSerializer.Serialize(fs, this, JsonOptions);
+                fs.WriteByte((byte)'\n');
+                fs.Flush(flushToDisk: true);
+            }
+        }
+        catch
+        {
+            // A failed write (e.g. disk full) must not leave a temp file behind; the old manifest stays as it was.
+            File.Delete(tmp);
+            throw;
         }
         File.Move(tmp, path, overwrite: true);
     }

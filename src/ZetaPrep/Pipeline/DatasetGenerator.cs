@@ -104,7 +104,7 @@ public sealed class DatasetGenerator
             WallTimeS = Math.Round(clock.Elapsed.TotalSeconds, 3),
             Worker = options.Worker is { } w ? new WorkerInfo(w.Index, w.Count) : null,
         };
-        Manifest(complete: false).WriteAtomically(manifestPath);
+        WriteManifest(Manifest(complete: false), manifestPath, outDir);
 
         using var mixers = new MixerPool(device, options.Plan.BatchSize, options.Size * options.Size * 3);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -164,15 +164,16 @@ public sealed class DatasetGenerator
                 Manifest(complete: false).WriteAtomically(manifestPath);
             }
         }
-        catch
+        catch (Exception e)
         {
             await cts.CancelAsync().ConfigureAwait(false);
             await DrainAsync(inflight.Reader, producer).ConfigureAwait(false);
-            throw;
+            // Sources wrap their own read errors, so an I/O error here is the output's (disk full, permissions).
+            throw e is IOException or UnauthorizedAccessException ? OutputError(outDir, e) : e;
         }
         await producer.ConfigureAwait(false);
         var final = Manifest(complete: true);
-        final.WriteAtomically(manifestPath);
+        WriteManifest(final, manifestPath, outDir);
         progress?.Report(new GenerationProgress(rowsDone, ownedRows, entries.Count, owned.Count, clock.Elapsed));
         return new GenerationResult(final, manifestPath);
     }
@@ -367,6 +368,21 @@ public sealed class DatasetGenerator
     /// Decides whether <paramref name="outDir"/> may be written; returns the manifest to resume from, or null for a fresh
     /// run. Workers share a directory: another worker's shards and partial manifest are expected there.
     /// </summary>
+    private static void WriteManifest(GenerationManifest manifest, string path, string outDir)
+    {
+        try
+        {
+            manifest.WriteAtomically(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw OutputError(outDir, e);
+        }
+    }
+
+    private static ZetaPrepException OutputError(string outDir, Exception e) =>
+        new($"--out {outDir}: cannot write ({e.Message.TrimEnd('.')}); the shard in progress was discarded and finished shards are kept: free space or fix permissions, then rerun the same command with --resume.", e);
+
     private static GenerationManifest? CheckOutputDirectory(string outDir, string manifestPath, GenerateOptions options)
     {
         if (File.Exists(outDir))

@@ -133,9 +133,20 @@ public sealed class ParquetShardWriter : IAsyncDisposable
 
         _state = State.Disposed;
         // The ParquetWriter is deliberately not disposed here: its DisposeAsync writes a valid footer even after a failure.
-        await _hashing.DisposeAsync().ConfigureAwait(false);
-        await _file.DisposeAsync().ConfigureAwait(false);
-        File.Delete(_tempPath);
+        // Closing flushes buffered bytes, which fails again on a full disk: the temp file is deleted regardless, and
+        // the error that caused the abort is the one the caller sees.
+        try
+        {
+            await _hashing.DisposeAsync().ConfigureAwait(false);
+            await _file.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+        }
+        finally
+        {
+            File.Delete(_tempPath);
+        }
     }
 
     /// <summary>Consecutive spans of rows whose image bytes stay within <paramref name="maxBytes"/> (a single larger row gets a span of its own).</summary>

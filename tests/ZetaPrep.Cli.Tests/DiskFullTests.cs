@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using SkiaSharp;
+using Xunit.Abstractions;
+using ZetaPrep.Manifests;
+
+namespace ZetaPrep.Cli.Tests;
+
+/// <summary>
+/// A real full disk: a small tmpfs mounted for the test (needs root, as on the dev machines and CI; without it the test
+/// says so and returns). Generation must fail with one line, leave no half shard or temp file, keep every finished
+/// shard valid, and --resume after space is freed must end byte-identical to a run that never failed.
+/// </summary>
+public sealed class DiskFullTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task DiskFull_LeavesNoHalfShard_AndResumeFinishesIdentically()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        NoiseFolder(input, classes: 2, perClass: 16);
+        string[] options = ["--size", "48", "--n", "3", "--batch-size", "4", "--shard-rows", "4", "--threads", "2", "--quiet"];
+
+        var clean = tmp.Sub("clean");
+        Assert.Equal(0, (await CliRunner.RunAsync(["generate", "--in", input, "--out", clean, .. options])).ExitCode);
+        var cleanHashes = Hashes(clean);
+        Assert.Equal(8, cleanHashes.Count);
+
+        var mount = tmp.Sub("small");
+        Directory.CreateDirectory(mount);
+        // 8 shards of ~28 KB each: 120 KB fits about four of them plus the manifest.
+        if (!Run("mount", "-t", "tmpfs", "-o", "size=120k", "tmpfs", mount))
+        {
+            output.WriteLine("not run: mounting a tmpfs needs root");
+            return;
+        }
+        try
+        {
+            var outDir = Path.Combine(mount, "out");
+            var full = await CliRunner.RunAsync(["generate", "--in", input, "--out", outDir, .. options]);
+            Assert.Equal(1, full.ExitCode);
+            Assert.Single(full.Stderr.TrimEnd().Split('\n'));
+            Assert.Contains("No space left on device", full.Stderr, StringComparison.Ordinal);
+            Assert.Contains("--resume", full.Stderr, StringComparison.Ordinal);
+            Assert.Empty(Directory.EnumerateFiles(outDir, ".*", SearchOption.AllDirectories));
+            var manifest = GenerationManifest.Read(Path.Combine(outDir, "manifest.json"));
+            Assert.False(manifest.Complete);
+            Assert.InRange(manifest.Shards.Count, 1, 7);
+            // Every shard file on disk is a finished one, listed with its exact hash.
+            var written = Hashes(outDir);
+            Assert.Equal(manifest.Shards.Select(s => s.File).Order(StringComparer.Ordinal), written.Keys.Order(StringComparer.Ordinal));
+            Assert.All(manifest.Shards, s => Assert.Equal(s.Sha256, written[s.File]));
+            Assert.All(written, kv => Assert.Equal(cleanHashes[kv.Key], kv.Value));
+
+            Assert.True(Run("mount", "-o", "remount,size=4m", mount));
+            var resumed = await CliRunner.RunAsync(["generate", "--in", input, "--out", outDir, .. options, "--resume"]);
+            Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+            Assert.Equal(cleanHashes, Hashes(outDir));
+            Assert.True(GenerationManifest.Read(Path.Combine(outDir, "manifest.json")).Complete);
+        }
+        finally
+        {
+            Run("umount", mount);
+        }
+    }
+
+    private static Dictionary<string, string> Hashes(string outDir) =>
+        Directory.EnumerateFiles(Path.Combine(outDir, "data"), "*.parquet")
+            .ToDictionary(f => "data/" + Path.GetFileName(f), f => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(f))));
+
+    private static void NoiseFolder(string root, int classes, int perClass)
+    {
+        var rng = new Random(5);
+        for (var c = 0; c < classes; c++)
+        {
+            Directory.CreateDirectory(Path.Combine(root, $"c{c}"));
+            for (var k = 0; k < perClass; k++)
+            {
+                using var bitmap = new SKBitmap(new SKImageInfo(48, 48, SKColorType.Rgba8888, SKAlphaType.Opaque));
+                var pixels = new byte[48 * 48 * 4];
+                rng.NextBytes(pixels);
+                for (var i = 3; i < pixels.Length; i += 4)
+                {
+                    pixels[i] = 255;
+                }
+                System.Runtime.InteropServices.Marshal.Copy(pixels, 0, bitmap.GetPixels(), pixels.Length);
+                using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+                File.WriteAllBytes(Path.Combine(root, $"c{c}", $"{k:D2}.png"), data.ToArray());
+            }
+        }
+    }
+
+    private static bool Run(string file, params string[] args)
+    {
+        try
+        {
+            using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+            p.WaitForExit(30_000);
+            return p.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+}
