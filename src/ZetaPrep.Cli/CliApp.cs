@@ -16,6 +16,8 @@ internal static class CliApp
         root.Subcommands.Add(GenerateCommand.Create(stdout, stderr));
         root.Subcommands.Add(InfoCommand.Create(stdout));
         root.Subcommands.Add(MergeCommand.Create(stdout));
+        root.Subcommands.Add(TrainCommand.Create(stdout, stderr));
+        root.Subcommands.Add(EvaluateCommand.Create(stdout));
         return root;
     }
 

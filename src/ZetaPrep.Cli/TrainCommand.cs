@@ -1,0 +1,84 @@
+using System.CommandLine;
+using System.Globalization;
+using ZetaPrep.Imaging;
+using ZetaPrep.Mixing;
+using ZetaPrep.Training;
+
+namespace ZetaPrep.Cli;
+
+/// <summary>`zetaprep train`: the definition (options with defaults) and the handler.</summary>
+internal static class TrainCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var data = new Option<string[]>("--data") { Description = "Shard directories (outputs of 'zetaprep generate'; reads DIR/data/*.parquet), read together.", Required = true, AllowMultipleArgumentsPerToken = true };
+        var val = new Option<string>("--val") { Description = "Validation images: an ImageFolder directory or an unmixed shard directory.", Required = true };
+        var output = new Option<string>("--out") { Description = "Run directory for metrics.jsonl, best.pt, last.*, config.json and curves.png.", Required = true };
+        var arch = new Option<string>("--arch") { Description = "TorchVision architecture.", DefaultValueFactory = _ => "resnet18" };
+        arch.AcceptOnlyFromAmong("resnet18", "resnet50");
+        var pretrained = new Option<string?>("--pretrained") { Description = "TorchSharp weights to start from (model.save format); the final fc layer is skipped and trained fresh." };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs over the shards.", DefaultValueFactory = _ => 10 };
+        var batchSize = new Option<int>("--batch-size") { Description = "Images per training step.", DefaultValueFactory = _ => 32 };
+        var lr = new Option<double?>("--lr") { Description = "Peak learning rate (default 0.1 for sgd, 0.001 for adamw)." };
+        var optimizer = new Option<string>("--optimizer") { Description = "sgd (momentum 0.9, Nesterov) or adamw.", DefaultValueFactory = _ => "sgd" };
+        optimizer.AcceptOnlyFromAmong("sgd", "adamw");
+        var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay.", DefaultValueFactory = _ => 5e-4 };
+        var warmup = new Option<double>("--warmup-epochs") { Description = "Linear warm-up epochs before the cosine decay (per step).", DefaultValueFactory = _ => 1.0 };
+        var size = new Option<int?>("--size") { Description = "Image side for training and validation (default: the shards' image size)." };
+        var seed = new Option<ulong>("--seed") { Description = "Seed for initialisation, shuffling and augmentation.", DefaultValueFactory = _ => 0UL };
+        var device = new Option<string>("--device") { Description = "auto (CUDA when available), cpu or cuda.", DefaultValueFactory = _ => "auto" };
+        device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
+        var threads = new Option<int>("--threads") { Description = "PNG decode/augment workers (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var augment = new Option<string>("--augment") { Description = "none, or flip-crop: random resized crop (60–100 % area), rotation ±10°, horizontal flip.", DefaultValueFactory = _ => "none" };
+        augment.AcceptOnlyFromAmong("none", "flip-crop");
+        var shuffle = new Option<int>("--shuffle-buffer") { Description = "Rows held for shuffling the streamed shards.", DefaultValueFactory = _ => 4096 };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out after its last saved epoch." };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr." };
+
+        var command = new Command("train", "Train a ResNet on ζ-mixup shards (soft-label cross-entropy) and evaluate on original images each epoch.")
+        {
+            data, val, output, arch, pretrained, epochs, batchSize, lr, optimizer, weightDecay, warmup, size, seed, device, threads, augment, shuffle, resume, quiet,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var options = new TrainOptions
+            {
+                DataDirectories = parse.GetValue(data)!,
+                OutputDirectory = parse.GetValue(output)!,
+                Architecture = Enum.Parse<TrainArchitecture>(parse.GetValue(arch)!, ignoreCase: true),
+                PretrainedPath = parse.GetValue(pretrained),
+                Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batchSize),
+                LearningRate = parse.GetValue(lr),
+                Optimizer = Enum.Parse<OptimizerKind>(parse.GetValue(optimizer)!, ignoreCase: true),
+                WeightDecay = parse.GetValue(weightDecay),
+                WarmupEpochs = parse.GetValue(warmup),
+                Size = parse.GetValue(size),
+                Seed = parse.GetValue(seed),
+                Device = Enum.Parse<DeviceChoice>(parse.GetValue(device)!, ignoreCase: true),
+                Threads = parse.GetValue(threads),
+                Augment = parse.GetValue(augment) == "flip-crop" ? AugmentMode.FlipCrop : AugmentMode.None,
+                ShuffleBuffer = parse.GetValue(shuffle),
+                Resume = parse.GetValue(resume),
+            };
+            options.Validate();
+            var validation = await ValidationInput.OpenAsync(parse.GetValue(val)!, ct).ConfigureAwait(false);
+            var progress = new TrainProgressReporter(stderr, enabled: !parse.GetValue(quiet) && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error));
+            var result = await new Trainer(new SkiaImageDecoder()).RunAsync(options, validation, progress, ct).ConfigureAwait(false);
+            progress.Finish();
+            if (result.Epochs.Count > 0)
+            {
+                var last = result.Epochs[^1];
+                var best = result.Epochs.First(e => e.Epoch == result.BestEpoch);
+                await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"trained {options.Architecture.ToString().ToLowerInvariant()} for {last.Epoch} epoch(s) on {result.Device}: last val accuracy {last.ValAccuracy:F4}, macro-F1 {last.ValF1Macro:F4}, {last.ImagesPerS:F1} images/s")).ConfigureAwait(false);
+                await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"best epoch {best.Epoch}: val accuracy (= micro-F1) {best.ValAccuracy:F4}, balanced accuracy {best.ValBalancedAccuracy:F4}, macro-F1 {best.ValF1Macro:F4}; saved {result.BestCheckpoint}")).ConfigureAwait(false);
+            }
+
+            await stdout.WriteLineAsync($"run files in {result.OutputDirectory}: metrics.jsonl, best.pt, last.pt, config.json, curves.png").ConfigureAwait(false);
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,25 @@
+using ZetaPrep.Imaging;
+using ZetaPrep.Sources;
+using ZetaPrep.Training;
+
+namespace ZetaPrep.Cli;
+
+/// <summary>Turns a --val path into a validation source: a shard directory (has data/*.parquet) or an ImageFolder.</summary>
+internal static class ValidationInput
+{
+    public static async Task<IValidationSource> OpenAsync(string path, CancellationToken ct)
+    {
+        var decoder = new SkiaImageDecoder();
+        if (Directory.Exists(Path.Combine(path, "data")) && Directory.EnumerateFiles(Path.Combine(path, "data"), "*.parquet").Any())
+        {
+            return new ShardValidation(await ShardDirectory.OpenAsync(path, "--val", ct).ConfigureAwait(false), decoder);
+        }
+
+        if (!Directory.Exists(path))
+        {
+            throw ZetaPrepException.Usage($"--val {path}: directory not found; give an ImageFolder (one sub-folder per class) or a shard directory.");
+        }
+
+        return new ImageSourceValidation(new ImageFolderSource(path), decoder);
+    }
+}

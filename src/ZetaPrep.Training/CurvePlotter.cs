@@ -1,0 +1,113 @@
+using System.Globalization;
+using SkiaSharp;
+
+namespace ZetaPrep.Training;
+
+/// <summary>Draws OUT/curves.png: losses (left panel) and validation metrics (right panel) per epoch, with axes and legends.</summary>
+internal static class CurvePlotter
+{
+    private const int PanelWidth = 520;
+    private const int Height = 400;
+    private const int Left = 60;
+    private const int Right = 20;
+    private const int Top = 40;
+    private const int Bottom = 50;
+
+    public static void Write(IReadOnlyList<EpochMetrics> epochs, string path)
+    {
+        using var surface = SKSurface.Create(new SKImageInfo(PanelWidth * 2, Height));
+        var canvas = surface.Canvas;
+        canvas.Clear(SKColors.White);
+        var x = epochs.Select(e => (double)e.Epoch).ToArray();
+        var maxLoss = epochs.Count == 0 ? 1 : Math.Max(1e-6, epochs.Max(e => Math.Max(Finite(e.TrainLoss), Finite(e.ValLoss))));
+        DrawPanel(canvas, 0, "Loss", x, 0, maxLoss * 1.05,
+            [("train loss", epochs.Select(e => e.TrainLoss).ToArray(), new SKColor(0x1f, 0x77, 0xb4)), ("val loss", epochs.Select(e => e.ValLoss).ToArray(), new SKColor(0xd6, 0x27, 0x28))]);
+        DrawPanel(canvas, PanelWidth, "Validation metrics", x, 0, 1,
+            [
+                ("accuracy = micro-F1", epochs.Select(e => e.ValAccuracy).ToArray(), new SKColor(0x2c, 0xa0, 0x2c)),
+                ("balanced accuracy", epochs.Select(e => e.ValBalancedAccuracy).ToArray(), new SKColor(0x94, 0x67, 0xbd)),
+                ("macro-F1", epochs.Select(e => e.ValF1Macro).ToArray(), new SKColor(0xff, 0x7f, 0x0e)),
+            ]);
+        using var image = surface.Snapshot();
+        using var data = image.Encode(SKEncodedImageFormat.Png, 100);
+        var tmp = $"{path}.tmp-{Environment.ProcessId}";
+        using (var file = File.Create(tmp))
+        {
+            data.SaveTo(file);
+        }
+
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    private static double Finite(double v) => double.IsFinite(v) ? v : 0;
+
+    private static void DrawPanel(SKCanvas canvas, float offset, string title, double[] x, double yMin, double yMax, (string Name, double[] Y, SKColor Colour)[] series)
+    {
+        using var font = new SKFont(SKTypeface.Default, 13);
+        using var titleFont = new SKFont(SKTypeface.Default, 15);
+        using var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+        using var grid = new SKPaint { Color = new SKColor(0xdd, 0xdd, 0xdd), StrokeWidth = 1 };
+        using var axis = new SKPaint { Color = SKColors.Black, StrokeWidth = 1.5f, Style = SKPaintStyle.Stroke };
+        float x0 = offset + Left;
+        float x1 = offset + PanelWidth - Right;
+        float y0 = Height - Bottom;
+        float y1 = Top;
+        double xMin = 1;
+        double xMax = Math.Max(2, x.Length == 0 ? 2 : x.Max());
+        float Px(double v) => (float)(x0 + (v - xMin) / (xMax - xMin) * (x1 - x0));
+        float Py(double v) => (float)(y0 - (Math.Clamp(v, yMin, yMax) - yMin) / (yMax - yMin) * (y0 - y1));
+
+        canvas.DrawText(title, (x0 + x1) / 2, Top - 14, SKTextAlign.Center, titleFont, ink);
+        for (int i = 0; i <= 5; i++)
+        {
+            double v = yMin + (yMax - yMin) * i / 5;
+            canvas.DrawLine(x0, Py(v), x1, Py(v), grid);
+            canvas.DrawText(v.ToString(v >= 10 ? "F0" : "F2", CultureInfo.InvariantCulture), x0 - 6, Py(v) + 4, SKTextAlign.Right, font, ink);
+        }
+
+        int step = Math.Max(1, (int)Math.Ceiling((xMax - xMin) / 10));
+        for (int e = (int)xMin; e <= xMax; e += step)
+        {
+            canvas.DrawLine(Px(e), y0, Px(e), y0 + 4, axis);
+            canvas.DrawText(e.ToString(CultureInfo.InvariantCulture), Px(e), y0 + 18, SKTextAlign.Center, font, ink);
+        }
+
+        canvas.DrawRect(x0, y1, x1 - x0, y0 - y1, axis);
+        canvas.DrawText("epoch", (x0 + x1) / 2, Height - 10, SKTextAlign.Center, font, ink);
+        canvas.Save();
+        canvas.RotateDegrees(-90, offset + 16, (y0 + y1) / 2);
+        canvas.DrawText(title == "Loss" ? "cross-entropy" : "score", offset + 16, (y0 + y1) / 2, SKTextAlign.Center, font, ink);
+        canvas.Restore();
+
+        float legendY = y1 + 18;
+        foreach (var (name, y, colour) in series)
+        {
+            using var line = new SKPaint { Color = colour, StrokeWidth = 2.5f, IsAntialias = true, Style = SKPaintStyle.Stroke };
+            using var dot = new SKPaint { Color = colour, IsAntialias = true };
+            using var path = new SKPath();
+            for (int i = 0; i < y.Length; i++)
+            {
+                if (!double.IsFinite(y[i]))
+                {
+                    continue;
+                }
+
+                if (path.IsEmpty)
+                {
+                    path.MoveTo(Px(x[i]), Py(y[i]));
+                }
+                else
+                {
+                    path.LineTo(Px(x[i]), Py(y[i]));
+                }
+
+                canvas.DrawCircle(Px(x[i]), Py(y[i]), 3, dot);
+            }
+
+            canvas.DrawPath(path, line);
+            canvas.DrawLine(x1 - 170, legendY - 4, x1 - 145, legendY - 4, line);
+            canvas.DrawText(name, x1 - 140, legendY, SKTextAlign.Left, font, ink);
+            legendY += 18;
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using System.Runtime.CompilerServices;
+using ZetaPrep.Imaging;
+using ZetaPrep.Sources;
+
+namespace ZetaPrep.Training;
+
+/// <summary>Validation images from any <see cref="IImageSource"/> (an ImageFolder, or a dataset preset's source), centre-cropped to the size.</summary>
+public sealed class ImageSourceValidation : IValidationSource
+{
+    private readonly IImageSource _source;
+    private readonly IImageDecoder _decoder;
+    private SourceListing? _listing;
+
+    public ImageSourceValidation(IImageSource source, IImageDecoder decoder)
+    {
+        _source = source;
+        _decoder = decoder;
+    }
+
+    public string Description => _source.Description;
+
+    public async Task<IReadOnlyList<string>> ReadClassNamesAsync(CancellationToken cancellationToken) =>
+        (await ListAsync(cancellationToken).ConfigureAwait(false)).ClassNames;
+
+    public async IAsyncEnumerable<LabelledImage> ReadImagesAsync(int size, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var listing = await ListAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var item in listing.Items)
+        {
+            var bytes = await _source.ReadAsync(item, cancellationToken).ConfigureAwait(false);
+            var rgb = new byte[size * size * 3];
+            _decoder.DecodeResized(bytes, item.Id, size, ResizeMode.Crop, rgb);
+            yield return new LabelledImage(rgb, item.ClassIndex);
+        }
+    }
+
+    private async Task<SourceListing> ListAsync(CancellationToken cancellationToken) =>
+        _listing ??= await _source.ListAsync(cancellationToken).ConfigureAwait(false);
+}

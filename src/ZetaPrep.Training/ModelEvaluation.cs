@@ -1,0 +1,40 @@
+using TorchSharp;
+using ZetaPrep.Mixing;
+
+namespace ZetaPrep.Training;
+
+/// <summary>Re-evaluates a saved checkpoint on a validation set; architecture, classes and size come from config.json beside it when present.</summary>
+public static class ModelEvaluation
+{
+    /// <summary>Loads <paramref name="modelPath"/> and returns its loss and metrics on <paramref name="validation"/>.</summary>
+    public static async Task<EvaluationResult> RunAsync(
+        string modelPath, IValidationSource validation, TrainArchitecture? architecture, int? size, DeviceChoice deviceChoice, int batchSize, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(validation);
+        if (!File.Exists(modelPath))
+        {
+            throw ZetaPrepException.Usage($"--model {modelPath}: file not found.");
+        }
+
+        TorchRuntime.EnsureLoaded();
+        TorchRuntime.RegisterAssembly(typeof(torchvision).Assembly);
+        var configPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelPath))!, RunConfig.FileName);
+        var config = File.Exists(configPath) ? RunConfig.Read(configPath) : null;
+        var arch = architecture
+            ?? (config is null ? (TrainArchitecture?)null : Enum.Parse<TrainArchitecture>(config.Architecture, ignoreCase: true))
+            ?? throw ZetaPrepException.Usage($"--arch: no {configPath} beside the model; pass --arch.");
+        var side = size ?? config?.Size ?? throw ZetaPrepException.Usage($"--size: no {configPath} beside the model; pass --size.");
+        var valClasses = await validation.ReadClassNamesAsync(cancellationToken).ConfigureAwait(false);
+        if (config is not null && !config.Classes.SequenceEqual(valClasses, StringComparer.Ordinal))
+        {
+            throw new ZetaPrepException($"--val {validation.Description}: classes [{string.Join(", ", valClasses)}] differ from the model's [{string.Join(", ", config.Classes)}] in {configPath}.");
+        }
+
+        var set = await ValidationSet.LoadAsync(validation, side, cancellationToken).ConfigureAwait(false);
+        var device = TorchRuntime.ResolveDevice(deviceChoice);
+        using var model = ModelFactory.Create(arch, (config?.Classes ?? valClasses).Count);
+        Checkpoint.Load(model, modelPath, "--model");
+        model.to(device);
+        return Evaluator.Evaluate(model, set, device, batchSize, cancellationToken);
+    }
+}

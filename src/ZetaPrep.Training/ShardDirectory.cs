@@ -1,0 +1,98 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using ZetaPrep.Manifests;
+using ZetaPrep.Shards;
+
+namespace ZetaPrep.Training;
+
+/// <summary>An output directory of <c>zetaprep generate</c>: its DATA/*.parquet shards, class names, rows, image size and manifest fingerprint.</summary>
+/// <param name="Path">The directory as given.</param>
+/// <param name="Files">Shard paths, sorted ordinally.</param>
+/// <param name="ClassNames">Class names from the first shard's footer (every shard must agree).</param>
+/// <param name="Rows">Rows in all shards (from the footers).</param>
+/// <param name="ImageSize">Side of the square images, read from the first row's PNG header.</param>
+/// <param name="InputFingerprint">The manifest's input fingerprint, or null without manifest.json.</param>
+/// <param name="ManifestSha256">SHA-256 of manifest.json, or null without one.</param>
+public sealed record ShardDirectory(
+    string Path,
+    IReadOnlyList<string> Files,
+    IReadOnlyList<string> ClassNames,
+    long Rows,
+    int ImageSize,
+    string? InputFingerprint,
+    string? ManifestSha256)
+{
+    /// <summary>Finds and checks the shards under <paramref name="path"/> (or <c>path/data</c>); a missing, empty or inconsistent directory is a <see cref="ZetaPrepException"/>.</summary>
+    public static async Task<ShardDirectory> OpenAsync(string path, string option, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(path))
+        {
+            throw ZetaPrepException.Usage($"{option} {path}: directory not found; give an output directory of 'zetaprep generate'.");
+        }
+
+        var dataDir = System.IO.Path.Combine(path, "data");
+        var searchDir = Directory.Exists(dataDir) ? dataDir : path;
+        var files = Directory.EnumerateFiles(searchDir, "*.parquet")
+            .Where(f => !System.IO.Path.GetFileName(f).StartsWith('.'))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        if (files.Count == 0)
+        {
+            throw ZetaPrepException.Usage($"{option} {path}: no shards found (expected {System.IO.Path.Combine(path, "data", "*.parquet")}); give an output directory of 'zetaprep generate'.");
+        }
+
+        IReadOnlyList<string>? classes = null;
+        long rows = 0;
+        foreach (var file in files)
+        {
+            var meta = await ParquetShardReader.ReadMetadataAsync(file, cancellationToken).ConfigureAwait(false);
+            if (classes is null)
+            {
+                classes = meta.ClassNames;
+            }
+            else if (!classes.SequenceEqual(meta.ClassNames, StringComparer.Ordinal))
+            {
+                throw new ZetaPrepException($"{file}: class names [{string.Join(", ", meta.ClassNames)}] differ from {files[0]}'s [{string.Join(", ", classes)}]; shards of one directory must come from one run.");
+            }
+
+            rows += meta.Rows;
+        }
+
+        if (rows == 0)
+        {
+            throw new ZetaPrepException($"{option} {path}: the shards hold no rows; regenerate the dataset.");
+        }
+
+        var size = await FirstImageSizeAsync(files, cancellationToken).ConfigureAwait(false);
+        string? fingerprint = null;
+        string? manifestSha = null;
+        var manifestPath = System.IO.Path.Combine(path, GenerationManifest.FileName);
+        if (File.Exists(manifestPath))
+        {
+            fingerprint = GenerationManifest.Read(manifestPath).Input.Fingerprint;
+            manifestSha = Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(manifestPath, cancellationToken).ConfigureAwait(false)));
+        }
+
+        return new ShardDirectory(path, files, classes!, rows, size, fingerprint, manifestSha);
+    }
+
+    private static async Task<int> FirstImageSizeAsync(List<string> files, CancellationToken cancellationToken)
+    {
+        foreach (var file in files)
+        {
+            await foreach (var row in ParquetShardReader.ReadRowsAsync(file, cancellationToken).ConfigureAwait(false))
+            {
+                // ZetaPrep writes square PNGs; the width sits at byte 16 of the IHDR chunk.
+                var png = row.ImageBytes;
+                if (png.Length < 24 || png[1] != (byte)'P' || png[2] != (byte)'N' || png[3] != (byte)'G')
+                {
+                    throw new ZetaPrepException($"{file}: row '{row.ImagePath}' is not a PNG; point --data at ZetaPrep shards.");
+                }
+
+                return BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16));
+            }
+        }
+
+        throw new ZetaPrepException($"{files[0]}: the shards hold no rows; regenerate the dataset.");
+    }
+}

@@ -1,0 +1,29 @@
+using System.Text.Json;
+
+namespace ZetaPrep.Training;
+
+/// <summary>OUT/last.json, written after last.pt: the epoch that checkpoint ends, the step count and the best score so far.</summary>
+internal sealed record TrainState(int Epoch, long Step, double BestF1Micro, int BestEpoch)
+{
+    public const string FileName = "last.json";
+
+    public static TrainState Read(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<TrainState>(File.ReadAllText(path), RunConfig.JsonOptions)
+                ?? throw new ZetaPrepException($"--resume: {path} is empty; delete the last.* files to start over.");
+        }
+        catch (JsonException e)
+        {
+            throw new ZetaPrepException($"--resume: {path} is corrupt ({e.Message}); delete the last.* files to start over.", e);
+        }
+    }
+
+    public void Write(string path)
+    {
+        var tmp = $"{path}.tmp-{Environment.ProcessId}";
+        File.WriteAllText(tmp, JsonSerializer.Serialize(this, RunConfig.JsonOptions) + "\n");
+        File.Move(tmp, path, overwrite: true);
+    }
+}

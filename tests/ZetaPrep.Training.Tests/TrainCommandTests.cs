@@ -1,0 +1,116 @@
+using System.Text.Json;
+using SkiaSharp;
+
+namespace ZetaPrep.Training.Tests;
+
+public sealed class TrainCommandTests
+{
+    private static readonly string[] Classes = ["blue", "green", "red"];
+
+    [Fact]
+    public async Task Train_WritesRunFiles_EvaluateReloadsBest_ResumeContinues()
+    {
+        using var tmp = new TempDir();
+        var shards = await TrainFixtures.ShardsAsync(tmp.Path, Classes, perClass: 8);
+        var val = tmp.Sub("val");
+        TrainFixtures.ColourFolder(val, Classes, perClass: 4, seed: 9);
+        var run = tmp.Sub("run");
+
+        var r = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", val, "--arch", "resnet18", "--epochs", "2", "--size", "16",
+            "--batch-size", "8", "--threads", "2", "--augment", "flip-crop", "--device", "cpu", "--out", run, "--quiet");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("best epoch", r.Stdout, StringComparison.Ordinal);
+
+        var lines = File.ReadAllLines(Path.Combine(run, "metrics.jsonl"));
+        Assert.Equal(2, lines.Length);
+        string[] keys = ["epoch", "train_loss", "val_loss", "val_accuracy", "val_balanced_accuracy", "val_f1_micro", "val_f1_macro", "images_per_s", "lr", "seconds", "val_confusion"];
+        for (int i = 0; i < lines.Length; i++)
+        {
+            using var doc = JsonDocument.Parse(lines[i]);
+            foreach (var key in keys)
+            {
+                Assert.True(doc.RootElement.TryGetProperty(key, out _), $"missing {key} in {lines[i]}");
+            }
+
+            Assert.Equal(i + 1, doc.RootElement.GetProperty("epoch").GetInt32());
+        }
+
+        using (var curves = SKBitmap.Decode(Path.Combine(run, "curves.png")))
+        {
+            Assert.NotNull(curves);
+            Assert.True(curves.Width > 500);
+        }
+
+        var config = RunConfig.Read(Path.Combine(run, "config.json"));
+        Assert.Equal(Classes, config.Classes);
+        Assert.Equal(16, config.Size);
+        Assert.Equal(64, config.Data[0].InputFingerprint!.Length);
+
+        var e = await TrainFixtures.RunCliAsync("evaluate", "--model", Path.Combine(run, "best.pt"), "--val", val, "--json", "--device", "cpu");
+        Assert.True(e.ExitCode == 0, e.Stderr);
+        using (var doc = JsonDocument.Parse(e.Stdout))
+        {
+            Assert.Equal(12, doc.RootElement.GetProperty("images").GetInt32());
+            var best = lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("val_f1_micro").GetDouble()).Max();
+            Assert.Equal(best, doc.RootElement.GetProperty("val_f1_micro").GetDouble(), 6);
+        }
+
+        var resumed = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", val, "--epochs", "3", "--size", "16",
+            "--batch-size", "8", "--device", "cpu", "--out", run, "--resume", "--quiet");
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        var after = File.ReadAllLines(Path.Combine(run, "metrics.jsonl"));
+        Assert.Equal(3, after.Length);
+        Assert.Equal(lines[0], after[0]);
+        Assert.Equal(3, JsonDocument.Parse(after[2]).RootElement.GetProperty("epoch").GetInt32());
+
+        // A second run into the same directory without --resume is refused.
+        var again = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", val, "--epochs", "1", "--device", "cpu", "--out", run, "--quiet");
+        Assert.Equal(2, again.ExitCode);
+        Assert.Contains("--resume", again.Stderr, StringComparison.Ordinal);
+
+        // A truncated checkpoint is one line naming the file.
+        var broken = tmp.Sub("broken.pt");
+        var bytes = File.ReadAllBytes(Path.Combine(run, "best.pt"));
+        File.WriteAllBytes(broken, bytes.AsSpan(0, bytes.Length / 3).ToArray());
+        var bad = await TrainFixtures.RunCliAsync("evaluate", "--model", broken, "--val", val, "--arch", "resnet18", "--size", "16", "--device", "cpu");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("broken.pt", bad.Stderr, StringComparison.Ordinal);
+        Assert.Single(bad.Stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void CorruptCheckpoint_IsAZetaPrepException()
+    {
+        using var tmp = new TempDir();
+        var path = tmp.Sub("garbage.pt");
+        File.WriteAllBytes(path, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        using var model = ModelFactory.Create(TrainArchitecture.ResNet18, 3);
+        var ex = Assert.Throws<ZetaPrepException>(() => Checkpoint.Load(model, path, "--model"));
+        Assert.Contains("garbage.pt", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UserErrors_AreOneLineNamingTheOptionOrFile()
+    {
+        using var tmp = new TempDir();
+        var shards = await TrainFixtures.ShardsAsync(tmp.Path, Classes, perClass: 3);
+        var val = tmp.Sub("val");
+        TrainFixtures.ColourFolder(val, ["blue", "red"], perClass: 2, seed: 3);
+        var empty = tmp.Sub("empty");
+        Directory.CreateDirectory(empty);
+
+        var mismatch = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", val, "--epochs", "1", "--device", "cpu", "--out", tmp.Sub("r1"), "--quiet");
+        Assert.Equal(1, mismatch.ExitCode);
+        Assert.Contains("--val", mismatch.Stderr, StringComparison.Ordinal);
+        Assert.Contains("differ", mismatch.Stderr, StringComparison.Ordinal);
+
+        var noShards = await TrainFixtures.RunCliAsync("train", "--data", empty, "--val", val, "--device", "cpu", "--out", tmp.Sub("r2"), "--quiet");
+        Assert.Equal(2, noShards.ExitCode);
+        Assert.Contains("no shards found", noShards.Stderr, StringComparison.Ordinal);
+
+        var noCheckpoint = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", shards, "--device", "cpu", "--out", tmp.Sub("r3"), "--resume", "--quiet");
+        Assert.Equal(2, noCheckpoint.ExitCode);
+        Assert.Contains("--resume: no checkpoint", noCheckpoint.Stderr, StringComparison.Ordinal);
+        Assert.Single(noCheckpoint.Stderr.Trim().Split('\n'));
+    }
+}
