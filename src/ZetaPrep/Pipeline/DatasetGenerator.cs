@@ -68,7 +68,12 @@ public sealed class DatasetGenerator
             Options = recorded,
             Device = device.type == DeviceType.CUDA ? "cuda" : "cpu",
             Classes = listing.ClassNames,
-            Input = new InputInfo(_source.Description, listing.Items.Count, fingerprint),
+            Input = new InputInfo(_source.Description, listing.Items.Count, fingerprint)
+            {
+                Preset = listing.Provenance?.Preset,
+                Split = listing.Provenance?.Split,
+                Files = listing.Provenance?.Files.Select(f => new InputFile(f.Name, f.Bytes, f.Sha256)).ToList(),
+            },
             Plan = new PlanInfo(plan.TotalRows, plan.Batches.Count, plan.Shards.Count),
             Shards = entries.ToList(),
             Totals = new Totals(entries.Sum(e => e.Rows), entries.Sum(e => e.Bytes)),
