@@ -97,6 +97,33 @@ public sealed class IsicSourceTests
     }
 
     [Fact]
+    public async Task LabelledCsv_FolderOfImages_WithProbabilityColumns_KeepsSoftLabels()
+    {
+        using var tmp = new TempDir();
+        Directory.CreateDirectory(tmp.Sub("imgs/sub"));
+        foreach (var (id, k) in new[] { ("p1", 0), ("p2", 1), ("p3", 2) })
+        {
+            File.WriteAllBytes(Path.Combine(tmp.Sub("imgs"), k == 2 ? "sub" : "", id + ".png"), IsicFixtures.Jpeg(k));
+        }
+        File.WriteAllText(tmp.Sub("p.csv"), "image,x,y\np1,0.25,0.75\np2.png,1,0\np3,0.5,0.5\n");
+        var r = await CliRunner.RunAsync("generate", "--in", tmp.Sub("imgs"), "--labels", tmp.Sub("p.csv"), "--id-column", "image",
+            "--out", tmp.Sub("out"), "--n", "3", "--batch-size", "3", "--size", "8", "--quiet");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(["x", "y"], GenerationManifest.Read(Path.Combine(tmp.Sub("out"), "manifest.json")).Classes);
+        using var db = new DuckDBConnection("DataSource=:memory:");
+        db.Open();
+        var glob = Path.Combine(tmp.Sub("out"), "data", "*.parquet");
+        // label[x] = Σ wᵢ·p(x | sourceᵢ) with p(x) = 0.25, 1, 0.5 for p1, p2, p3.
+        Assert.Equal("0", Scalar(db, $"""
+            WITH r AS (SELECT * FROM read_parquet('{glob}')),
+                 u AS (SELECT sources[1] AS k, unnest(sources) AS id, unnest(weights) AS w FROM r),
+                 e AS (SELECT k, sum(w * CASE id WHEN 'p1' THEN 0.25 WHEN 'p2' THEN 1 ELSE 0.5 END) AS x FROM u GROUP BY k)
+            SELECT count(*) FROM r JOIN e ON e.k = r.sources[1] WHERE abs(r.label[1] - e.x) > 1e-5 OR abs(list_sum(r.label) - 1) > 1e-5
+            """));
+        Assert.Equal("3", Scalar(db, $"SELECT count(*) FROM read_parquet('{glob}')"));
+    }
+
+    [Fact]
     public async Task NestedFolders_ClassDepthAndExcludeMasks()
     {
         using var tmp = new TempDir();
