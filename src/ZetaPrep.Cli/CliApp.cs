@@ -18,6 +18,7 @@ internal static class CliApp
         root.Subcommands.Add(MergeCommand.Create(stdout));
         root.Subcommands.Add(TrainCommand.Create(stdout, stderr));
         root.Subcommands.Add(EvaluateCommand.Create(stdout));
+        root.Subcommands.Add(DatasetsCommand.Create(stdout));
         return root;
     }
 

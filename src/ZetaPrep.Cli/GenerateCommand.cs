@@ -13,7 +13,16 @@ internal static class GenerateCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var input = new Option<string>("--in") { Description = "Input: an ImageFolder directory (one sub-folder per class).", Required = true };
+        var input = new Option<string>("--in") { Description = "Input: an ImageFolder directory (one sub-folder per class), a folder of official downloads (zips + CSVs), a preset name (isic2016…isic2020; see `zetaprep datasets`), or with --labels a folder/zip of images.", Required = true };
+        var dataDir = new Option<string?>("--data-dir") { Description = $"Where preset folders live (--in isic2017 reads DATA-DIR/isic2017); default ${SourceResolver.DataEnvironmentVariable}, else ./data." };
+        var split = new Option<string>("--split") { Description = "Preset split: train, validation or test.", DefaultValueFactory = _ => "train" };
+        split.AcceptOnlyFromAmong([.. SourceResolver.Splits]);
+        var labels = new Option<string?>("--labels") { Description = "A label CSV for a custom dataset (--in is then a folder or .zip of images)." };
+        var idColumn = new Option<string?>("--id-column") { Description = "With --labels: the column holding image ids (file names, with or without extension)." };
+        var labelColumn = new Option<string?>("--label-column") { Description = "With --labels: a class-name (or index) column; without it every other column is a one-hot/probability column." };
+        var classDepth = new Option<int>("--class-depth") { Description = "ImageFolder: class folders sit this many levels below --in.", DefaultValueFactory = _ => 1 };
+        var exclude = new Option<string[]>("--exclude") { Description = "Skip files whose name or relative path matches this glob (repeatable), e.g. '*mask*'.", AllowMultipleArgumentsPerToken = false };
+        var excludeDuplicates = new Option<bool>("--exclude-duplicates") { Description = "isic2020: drop the second image of each pair in ISIC_2020_Training_Duplicates.csv." };
         var output = new Option<string>("--out") { Description = "Output directory (new or empty) for data/*.parquet shards and manifest.json.", Required = true };
         var n = new Option<string>("--n") { Description = "Samples mixed per output: an integer ≥ 2, or 'batch' (the authors' B×B formulation).", DefaultValueFactory = _ => "8" };
         var gamma = new Option<string>("--gamma") { Description = "ζ exponent γ > 0, or a range LO:HI drawn per output ('min' = γ_min ≈ 1.72865, e.g. min:4).", DefaultValueFactory = _ => "2.8" };
@@ -41,7 +50,7 @@ internal static class GenerateCommand
 
         var command = new Command("generate", "Mix images with ζ-mixup and write HuggingFace-style Parquet shards plus manifest.json.")
         {
-            input, output, n, gamma, batchSize, passes, seed, shardRows, shardBytes, size, resize, threads, device, maxPixels, onError, overwrite, quiet,
+            input, dataDir, split, labels, idColumn, labelColumn, classDepth, exclude, excludeDuplicates, output, n, gamma, batchSize, passes, seed, shardRows, shardBytes, size, resize, threads, device, maxPixels, onError, overwrite, quiet,
             keepOriginals, resume, worker, workers, profile,
         };
         command.SetAction(async (parse, ct) =>
@@ -83,7 +92,19 @@ internal static class GenerateCommand
                 CommandLine = CommandLineText(parse.Tokens.Select(t => t.Value)),
             };
             options.Validate();
-            var source = new ImageFolderSource(parse.GetValue(input)!);
+            var source = SourceResolver.Resolve(new SourceOptions
+            {
+                Input = parse.GetValue(input)!,
+                DataDirectory = parse.GetValue(dataDir),
+                Split = parse.GetValue(split)!,
+                Labels = parse.GetValue(labels),
+                IdColumn = parse.GetValue(idColumn),
+                LabelColumn = parse.GetValue(labelColumn),
+                ClassDepth = parse.GetValue(classDepth),
+                Exclude = parse.GetValue(exclude) ?? [],
+                ExcludeDuplicates = parse.GetValue(excludeDuplicates),
+            });
+            using var sourceLifetime = source as IDisposable;
             var generator = new DatasetGenerator(source, new SkiaImageDecoder(new ImageLimits(options.MaxPixels)));
             using var reporter = new ProgressReporter(stderr, enabled: !parse.GetValue(quiet) && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error));
             GenerationResult result;

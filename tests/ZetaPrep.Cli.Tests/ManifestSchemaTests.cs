@@ -16,6 +16,20 @@ public sealed class ManifestSchemaTests
         Check(schema, manifest, "$");
     }
 
+    [Fact]
+    public async Task PresetManifest_WithPresetSplitAndFiles_MatchesTheSchema()
+    {
+        using var tmp = new TempDir();
+        IsicFixtures.Write2016(tmp.Sub("isic"));
+        var r = await CliRunner.RunAsync("generate", "--in", tmp.Sub("isic"), "--out", tmp.Sub("out"), "--size", "8", "--n", "2", "--quiet");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(tmp.Sub("out"), "manifest.json")))!;
+        Assert.Equal("isic2016", manifest["input"]!["preset"]!.GetValue<string>());
+        Assert.Equal(2, manifest["input"]!["files"]!.AsArray().Count);
+        var schema = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoRoot(), "manifests", "manifest.schema.json")))!;
+        Check(schema, manifest, "$");
+    }
+
     private static void Check(JsonNode schema, JsonNode? value, string path)
     {
         if (schema["const"] is { } constant)

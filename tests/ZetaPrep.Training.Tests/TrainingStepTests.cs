@@ -34,7 +34,7 @@ public sealed class TrainingStepTests
         using var target = tensor(labels, [n, 2]);
         model.train();
         var losses = new List<float>();
-        for (int step = 0; step < 8; step++)
+        for (int step = 0; step < 30; step++)
         {
             using var scope = NewDisposeScope();
             optimizer.zero_grad();
@@ -44,7 +44,8 @@ public sealed class TrainingStepTests
             losses.Add(loss.item<float>());
         }
 
-        Assert.True(losses[^1] < losses[0] - 0.1, string.Join(", ", losses));
+        // Train-mode BatchNorm on 8 images makes single steps noisy: compare the mean of the last five with the first.
+        Assert.True(losses.TakeLast(5).Average() < losses[0] - 0.1, string.Join(", ", losses));
     }
 
     [Fact]

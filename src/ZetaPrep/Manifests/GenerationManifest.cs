@@ -156,7 +156,20 @@ public sealed record WorkerInfo(int Index, int Count);
 public sealed record SkippedInput(string Id, string Reason);
 
 /// <summary>The input: where it came from, how many originals, and a SHA-256 over sorted (id, size, content hash).</summary>
-public sealed record InputInfo(string Source, int Count, string Fingerprint);
+public sealed record InputInfo(string Source, int Count, string Fingerprint)
+{
+    /// <summary>The dataset preset (e.g. isic2017), when the input was one.</summary>
+    public string? Preset { get; init; }
+
+    /// <summary>train, validation or test, for preset inputs.</summary>
+    public string? Split { get; init; }
+
+    /// <summary>The downloaded archives and label files read, with size and SHA-256.</summary>
+    public IReadOnlyList<InputFile>? Files { get; init; }
+}
+
+/// <summary>One input file as downloaded: name, bytes and SHA-256.</summary>
+public sealed record InputFile(string Name, long Bytes, string Sha256);
 
 public sealed record PlanInfo(long Rows, int Batches, int Shards);
 

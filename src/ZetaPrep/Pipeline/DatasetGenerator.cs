@@ -61,7 +61,12 @@ public sealed class DatasetGenerator
             options.Plan.Passes, options.Plan.Seed, options.Plan.ShardRows, options.Size,
             options.Resize.ToString().ToLowerInvariant(), "parquet", options.Device.ToString().ToLowerInvariant(),
             options.Threads, options.MaxPixels, options.OnError.ToString().ToLowerInvariant(), options.Plan.KeepOriginals, options.ShardBytes);
-        var input = new InputInfo(_source.Description, listing.Items.Count, fingerprint);
+        var input = new InputInfo(_source.Description, listing.Items.Count, fingerprint)
+        {
+            Preset = listing.Provenance?.Preset,
+            Split = listing.Provenance?.Split,
+            Files = listing.Provenance?.Files.Select(f => new InputFile(f.Name, f.Bytes, f.Sha256)).ToList(),
+        };
         if (previous is not null)
         {
             CheckResumable(previous, recorded, input, manifestPath);

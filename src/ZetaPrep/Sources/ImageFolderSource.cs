@@ -10,11 +10,22 @@ public sealed class ImageFolderSource : IImageSource
     };
 
     private readonly string _root;
+    private readonly ImageFolderOptions _options;
+    private readonly PathGlob _exclude;
 
     public ImageFolderSource(string root)
+        : this(root, new ImageFolderOptions())
+    {
+    }
+
+    public ImageFolderSource(string root, ImageFolderOptions options)
     {
         ArgumentException.ThrowIfNullOrEmpty(root);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         _root = Path.GetFullPath(root);
+        _options = options;
+        _exclude = new PathGlob(options.Exclude);
     }
 
     public string Description => _root;
@@ -29,20 +40,26 @@ public sealed class ImageFolderSource : IImageSource
         {
             throw ZetaPrepException.Usage($"--in {_root}: directory not found; give a directory with one sub-folder per class.");
         }
-        var classDirs = new DirectoryInfo(_root).EnumerateDirectories()
-            .Where(d => !IsHidden(d.Name))
-            .Select(d => d.Name)
-            .Order(StringComparer.Ordinal)
+        // Class folders sit --class-depth levels below the root; same-named ones under different parents are one class.
+        IEnumerable<DirectoryInfo> level = [new DirectoryInfo(_root)];
+        for (var d = 0; d < _options.ClassDepth; d++)
+        {
+            level = level.SelectMany(dir => dir.EnumerateDirectories().Where(c => !IsHidden(c.Name))).ToList();
+        }
+        var classDirs = level
+            .GroupBy(d => d.Name, StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
             .ToList();
         var items = new List<SourceItem>();
         var classNames = new List<string>();
-        foreach (var name in classDirs)
+        foreach (var group in classDirs)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var dir = Path.Combine(_root, name);
-            var files = new DirectoryInfo(dir)
-                .EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0 })
-                .Where(f => ImageExtensions.Contains(f.Extension) && !IsHidden(f.Name))
+            var name = group.Key;
+            var files = group
+                .SelectMany(dir => dir.EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0 }))
+                .Where(f => ImageExtensions.Contains(f.Extension) && !IsHidden(f.Name)
+                    && (_exclude.IsEmpty || !_exclude.Matches(Path.GetRelativePath(_root, f.FullName).Replace(Path.DirectorySeparatorChar, '/'))))
                 .ToList();
             if (files.Count == 0)
             {
@@ -58,7 +75,7 @@ public sealed class ImageFolderSource : IImageSource
         }
         if (items.Count == 0)
         {
-            throw ZetaPrepException.Usage($"--in {_root}: no images found; expected one sub-folder per class holding {string.Join('/', ImageExtensions.Order(StringComparer.Ordinal))} files.");
+            throw ZetaPrepException.Usage($"--in {_root}: no images found; expected one sub-folder per class ({_options.ClassDepth} level(s) down) holding {string.Join('/', ImageExtensions.Order(StringComparer.Ordinal))} files.");
         }
         if (classNames.Count < 2)
         {

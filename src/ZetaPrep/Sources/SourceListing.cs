@@ -3,6 +3,9 @@ namespace ZetaPrep.Sources;
 /// <summary>A source's class names and its items sorted by id (ordinal): the plan's input.</summary>
 public sealed record SourceListing(IReadOnlyList<string> ClassNames, IReadOnlyList<SourceItem> Items)
 {
+    /// <summary>Preset, split and input files with their SHA-256, where the source knows them (archive sources).</summary>
+    public SourceProvenance? Provenance { get; init; }
+
     /// <summary>The label vector of item <paramref name="index"/>: its soft label, or one-hot of its class.</summary>
     public void WriteLabel(int index, Span<double> label)
     {

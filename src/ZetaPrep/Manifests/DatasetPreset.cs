@@ -1,0 +1,22 @@
+namespace ZetaPrep.Manifests;
+
+/// <summary>A dataset preset (manifests/&lt;name&gt;.json): the official file names of each split and how to read their labels.</summary>
+public sealed record DatasetPreset
+{
+    public required string Name { get; init; }
+
+    public required string Title { get; init; }
+
+    public required IReadOnlyList<string> Classes { get; init; }
+
+    public required string Licence { get; init; }
+
+    public required string DownloadUrl { get; init; }
+
+    /// <summary>Regex an image's file stem must match in full; other entries (masks, metadata) are ignored.</summary>
+    public string? IdPattern { get; init; }
+
+    public string? Notes { get; init; }
+
+    public required IReadOnlyDictionary<string, PresetSplit> Splits { get; init; }
+}

@@ -1,0 +1,16 @@
+namespace ZetaPrep.Manifests;
+
+/// <summary>One split of a preset: the image zips, the label file and, where published, a duplicates list.</summary>
+public sealed record PresetSplit
+{
+    public required IReadOnlyList<string> Images { get; init; }
+
+    public required LabelSpec Labels { get; init; }
+
+    /// <summary>CSV of duplicate pairs (image_name_1,image_name_2); `--exclude-duplicates` drops the second of each.</summary>
+    public string? Duplicates { get; init; }
+
+    /// <summary>Every file the split needs locally, in a stable order (duplicates only when asked for).</summary>
+    public IReadOnlyList<string> RequiredFiles(bool withDuplicates) =>
+        [.. Images, Labels.File, .. withDuplicates && Duplicates is { } d ? [d] : Array.Empty<string>()];
+}

@@ -1,0 +1,32 @@
+namespace ZetaPrep.Sources;
+
+/// <summary>A folder of image files (any depth) for the labelled-CSV source.</summary>
+internal sealed class FolderImageContainer : IImageContainer
+{
+    public FolderImageContainer(string path) => Path = System.IO.Path.GetFullPath(path);
+
+    public string Path { get; }
+
+    public IEnumerable<(string Location, long Size)> List() =>
+        new DirectoryInfo(Path)
+            .EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+            .Select(f => (System.IO.Path.GetRelativePath(Path, f.FullName).Replace(System.IO.Path.DirectorySeparatorChar, '/'), f.Length))
+            .ToList();
+
+    public async Task<byte[]> ReadAsync(string location, CancellationToken cancellationToken)
+    {
+        var path = System.IO.Path.Combine(Path, location);
+        try
+        {
+            return await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ZetaPrepException($"{path}: cannot read ({e.Message}); check the file exists and is readable.", e);
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+}

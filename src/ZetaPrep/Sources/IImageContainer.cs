@@ -1,0 +1,13 @@
+namespace ZetaPrep.Sources;
+
+/// <summary>Where a labelled source's image files live: a zip read in place, or a folder.</summary>
+internal interface IImageContainer : IDisposable
+{
+    /// <summary>The zip file or folder, for messages and provenance.</summary>
+    string Path { get; }
+
+    /// <summary>Every file (not folder) with its location inside the container ('/'-separated) and uncompressed size.</summary>
+    IEnumerable<(string Location, long Size)> List();
+
+    Task<byte[]> ReadAsync(string location, CancellationToken cancellationToken);
+}

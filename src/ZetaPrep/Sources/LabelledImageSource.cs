@@ -1,0 +1,190 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using ZetaPrep.Manifests;
+
+namespace ZetaPrep.Sources;
+
+/// <summary>Images in zips (read in place) or a folder, labelled by a CSV: the ISIC presets and `--labels` custom datasets.</summary>
+public sealed class LabelledImageSource : IImageSource, IDisposable
+{
+    private readonly LabelledSourceSetup _setup;
+    private readonly IReadOnlyList<IImageContainer> _containers;
+    private Dictionary<string, (IImageContainer Container, string Location)>? _locations;
+
+    internal LabelledImageSource(LabelledSourceSetup setup)
+    {
+        _setup = setup;
+        _containers = setup.Images.Select(p => Directory.Exists(p) ? (IImageContainer)new FolderImageContainer(p) : new ZipImageArchive(p)).ToList();
+    }
+
+    public string Description => _setup.Description;
+
+    public async Task<SourceListing> ListAsync(CancellationToken cancellationToken)
+    {
+        var hashing = HashFilesAsync(cancellationToken);
+        var labels = ReadLabels();
+        var images = ListImages(cancellationToken);
+        var items = new List<SourceItem>(images.Count);
+        foreach (var (id, (container, location, size)) in images)
+        {
+            if (!labels.Rows.TryGetValue(id, out var row))
+            {
+                throw new ZetaPrepException($"{container.Path}: image {location} (id {id}) has no row in {_setup.LabelFileName}; add a row or remove the image.");
+            }
+            items.Add(new SourceItem(id, row.ClassIndex, size, row.SoftLabel));
+        }
+        var orphans = labels.Rows.Values.Where(r => !images.ContainsKey(r.Id)).OrderBy(r => r.Line).ToList();
+        if (orphans.Count > 0)
+        {
+            var more = orphans.Count > 1 ? $" (and {orphans.Count - 1} more label row(s) without an image)" : "";
+            throw new ZetaPrepException($"{_setup.LabelFileName} line {orphans[0].Line}: image {orphans[0].Id} has a label row but no image in {string.Join(", ", _containers.Select(c => Path.GetFileName(c.Path)))}{more}; check the download is complete or remove the row.");
+        }
+        if (items.Count < 2)
+        {
+            throw new ZetaPrepException($"{Description}: {items.Count} labelled image(s) found; at least 2 are needed.");
+        }
+        items.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
+        _locations = images.ToDictionary(kv => kv.Key, kv => (kv.Value.Container, kv.Value.Location), StringComparer.Ordinal);
+        var files = await hashing.ConfigureAwait(false);
+        return new SourceListing(labels.ClassNames, items) { Provenance = new SourceProvenance(_setup.Preset, _setup.Split, files) };
+    }
+
+    public Task<byte[]> ReadAsync(SourceItem item, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        if (_locations is null || !_locations.TryGetValue(item.Id, out var at))
+        {
+            throw new InvalidOperationException($"Item {item.Id} was not listed by this source; call ListAsync first.");
+        }
+        return at.Container.ReadAsync(at.Location, cancellationToken);
+    }
+
+    public void Dispose()
+    {
+        foreach (var container in _containers)
+        {
+            container.Dispose();
+        }
+    }
+
+    private LabelTable ReadLabels()
+    {
+        var path = _setup.LabelFile;
+        var spec = _setup.Labels;
+        byte[] bytes;
+        if (path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
+        {
+            var entry = spec.Entry ?? throw new ZetaPrepException($"{path}: a zipped label file needs the CSV's path inside it (preset 'entry').");
+            using var zip = new ZipImageArchive(path);
+            bytes = zip.ReadNamed(entry)
+                ?? throw new ZetaPrepException($"{path}: no entry {entry}; expected the official ground-truth zip — download it again.");
+        }
+        else
+        {
+            try
+            {
+                bytes = File.ReadAllBytes(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ZetaPrepException($"{path}: cannot read the label file ({e.Message}).", e);
+            }
+        }
+        using var stream = new MemoryStream(bytes, writable: false);
+        var table = LabelTable.Parse(CsvTable.Read(stream, spec.Header), _setup.LabelFileName, spec, _setup.Classes);
+        if (_setup.ExcludedIds.Count == 0)
+        {
+            return table;
+        }
+        return table.With(table.Rows.Values.Where(r => !_setup.ExcludedIds.Contains(r.Id)));
+    }
+
+    /// <summary>Image entries by id: masks, metadata, __MACOSX and dot files, excluded ids and non-matching names are skipped.</summary>
+    private SortedDictionary<string, (IImageContainer Container, string Location, long Size)> ListImages(CancellationToken cancellationToken)
+    {
+        var pattern = _setup.IdPattern is { } p ? new Regex($"^(?:{p})$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)) : null;
+        var images = new SortedDictionary<string, (IImageContainer, string, long)>(StringComparer.Ordinal);
+        foreach (var container in _containers)
+        {
+            foreach (var (location, size) in container.List())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var segments = location.Split('/');
+                var name = segments[^1];
+                if (segments.Contains("__MACOSX") || segments.Any(s => s.StartsWith('.') && s is not "." and not "..")
+                    || !ImageFolderSource.ImageExtensions.Contains(Path.GetExtension(name)))
+                {
+                    continue;
+                }
+                var stem = Path.GetFileNameWithoutExtension(name);
+                // ISIC 2017 zips hold ISIC_…_superpixels.png masks beside the images: never inputs.
+                if (stem.EndsWith("_superpixels", StringComparison.OrdinalIgnoreCase) || (pattern is not null && !pattern.IsMatch(stem))
+                    || _setup.Exclude.Matches(location))
+                {
+                    continue;
+                }
+                if (location.StartsWith('/') || segments.Contains("..") || location.Contains(':', StringComparison.Ordinal))
+                {
+                    throw new ZetaPrepException($"{container.Path}: entry name '{location}' is absolute or contains '..'; refusing a crafted archive — use the official download.");
+                }
+                var id = LabelTable.NormaliseId(stem, $"{container.Path}: {location}");
+                if (_setup.ExcludedIds.Contains(id))
+                {
+                    continue;
+                }
+                if (images.TryGetValue(id, out var first))
+                {
+                    throw new ZetaPrepException($"{container.Path}: image {id} appears twice ({first.Item1.Path}: {first.Item2} and {location}); remove one copy.");
+                }
+                images[id] = (container, location, size);
+            }
+        }
+        return images;
+    }
+
+    private async Task<IReadOnlyList<SourceFile>> HashFilesAsync(CancellationToken cancellationToken)
+    {
+        var files = _setup.ProvenanceFiles.Where(File.Exists).ToList();
+        var hashes = await Task.WhenAll(files.Select(async f =>
+        {
+            var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, useAsync: true);
+            await using (stream.ConfigureAwait(false))
+            {
+                var hash = await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false);
+                return new SourceFile(Path.GetFileName(f), stream.Length, Convert.ToHexStringLower(hash));
+            }
+        })).ConfigureAwait(false);
+        return hashes;
+    }
+}
+
+/// <summary>What a <see cref="LabelledImageSource"/> reads: image zips/folders, the label file and how to read it.</summary>
+internal sealed record LabelledSourceSetup
+{
+    public required string Description { get; init; }
+
+    public required IReadOnlyList<string> Images { get; init; }
+
+    public required string LabelFile { get; init; }
+
+    public required LabelSpec Labels { get; init; }
+
+    /// <summary>Null: derive class names from the label file.</summary>
+    public IReadOnlyList<string>? Classes { get; init; }
+
+    public string? IdPattern { get; init; }
+
+    public PathGlob Exclude { get; init; } = new([]);
+
+    public IReadOnlySet<string> ExcludedIds { get; init; } = new HashSet<string>();
+
+    public string? Preset { get; init; }
+
+    public string? Split { get; init; }
+
+    /// <summary>Files whose size and SHA-256 go into the manifest.</summary>
+    public IReadOnlyList<string> ProvenanceFiles { get; init; } = [];
+
+    /// <summary>The label file as named in messages: its path, plus the CSV's path inside a zip.</summary>
+    public string LabelFileName => Labels.Entry is { } entry && LabelFile.EndsWith(".zip", StringComparison.OrdinalIgnoreCase) ? $"{LabelFile}!{entry}" : LabelFile;
+}

@@ -1,0 +1,144 @@
+using ZetaPrep.Manifests;
+
+namespace ZetaPrep.Sources;
+
+/// <summary>Turns <see cref="SourceOptions"/> into a source: preset name → data-dir folder, a folder of official downloads
+/// (detected by its file names), a labelled CSV, or an ImageFolder. Shared by `generate` and the trainer's validation input.</summary>
+public static class SourceResolver
+{
+    public const string DataEnvironmentVariable = "ZETAPREP_DATA";
+
+    public const string DownloadPage = "https://challenge.isic-archive.com/data/";
+
+    public static IReadOnlyList<string> Splits { get; } = ["train", "validation", "test"];
+
+    /// <summary>`--data-dir`, else $ZETAPREP_DATA, else ./data — as a full path.</summary>
+    public static string DataDirectory(string? option)
+    {
+        var env = Environment.GetEnvironmentVariable(DataEnvironmentVariable);
+        return Path.GetFullPath(option ?? (string.IsNullOrEmpty(env) ? "data" : env));
+    }
+
+    public static IImageSource Resolve(SourceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!Splits.Contains(options.Split, StringComparer.Ordinal))
+        {
+            throw ZetaPrepException.Usage($"--split {options.Split}: expected one of {string.Join(", ", Splits)}.");
+        }
+        var exclude = new PathGlob(options.Exclude);
+        if (options.Labels is not null)
+        {
+            return Labelled(options, exclude);
+        }
+        if (options.IdColumn is not null || options.LabelColumn is not null)
+        {
+            throw ZetaPrepException.Usage("--id-column/--label-column: only meaningful with --labels FILE; add --labels.");
+        }
+        var input = options.Input;
+        if (DatasetPresets.Find(input) is { } named && input.IndexOfAny(['/', '\\']) < 0)
+        {
+            return Preset(named, Path.Combine(DataDirectory(options.DataDirectory), named.Name), options, exclude);
+        }
+        if (Directory.Exists(input) && Detect(input) is { } detected)
+        {
+            return Preset(detected, input, options, exclude);
+        }
+        if (options.ExcludeDuplicates)
+        {
+            throw ZetaPrepException.Usage($"--exclude-duplicates: only for presets that publish duplicates (isic2020); --in {input} is not one.");
+        }
+        if (File.Exists(input) && input.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
+        {
+            throw ZetaPrepException.Usage($"--in {input}: a zip of images needs its labels: add --labels FILE --id-column C (and --label-column C for a class-name column); for an official download give the folder holding the zips.");
+        }
+        if (!Directory.Exists(input) && !File.Exists(input))
+        {
+            throw ZetaPrepException.Usage($"--in {input}: not found; give an ImageFolder directory, a folder of official downloads, or a preset name ({string.Join(", ", DatasetPresets.All.Select(p => p.Name))}).");
+        }
+        return new ImageFolderSource(input, new ImageFolderOptions(options.ClassDepth, options.Exclude));
+    }
+
+    /// <summary>The preset whose official file names are found in <paramref name="directory"/> (most matches), or null.</summary>
+    public static DatasetPreset? Detect(string directory) =>
+        DatasetPresets.All
+            .Select(p => (Preset: p, Found: p.Splits.Values.SelectMany(s => s.RequiredFiles(withDuplicates: true)).Distinct().Count(f => File.Exists(Path.Combine(directory, f)))))
+            .Where(x => x.Found > 0)
+            .OrderByDescending(x => x.Found)
+            .Select(x => x.Preset)
+            .FirstOrDefault();
+
+    private static LabelledImageSource Preset(DatasetPreset preset, string directory, SourceOptions options, PathGlob exclude)
+    {
+        directory = Path.GetFullPath(directory);
+        if (!preset.Splits.TryGetValue(options.Split, out var split))
+        {
+            throw ZetaPrepException.Usage($"--split {options.Split}: {preset.Name} has no such split; it has {string.Join(", ", preset.Splits.Keys)}.");
+        }
+        if (options.ExcludeDuplicates && split.Duplicates is null)
+        {
+            throw ZetaPrepException.Usage($"--exclude-duplicates: {preset.Name} {options.Split} publishes no duplicates list; drop the option.");
+        }
+        var required = split.RequiredFiles(options.ExcludeDuplicates);
+        var missing = required.Where(f => !File.Exists(Path.Combine(directory, f))).ToList();
+        if (missing.Count > 0)
+        {
+            throw new ZetaPrepException($"{preset.Name} {options.Split}: missing {string.Join(", ", missing)} in {directory}; download the official files from {DownloadPage} and put them there as downloaded (unextracted), or point --data-dir/${DataEnvironmentVariable} at the folder holding {preset.Name}/.");
+        }
+        var excludedIds = options.ExcludeDuplicates ? DuplicateList.Read(Path.Combine(directory, split.Duplicates!)) : new HashSet<string>();
+        return new LabelledImageSource(new LabelledSourceSetup
+        {
+            Description = directory,
+            Images = split.Images.Select(f => Path.Combine(directory, f)).ToList(),
+            LabelFile = Path.Combine(directory, split.Labels.File),
+            Labels = split.Labels,
+            Classes = preset.Classes,
+            IdPattern = preset.IdPattern,
+            Exclude = exclude,
+            ExcludedIds = excludedIds,
+            Preset = preset.Name,
+            Split = options.Split,
+            ProvenanceFiles = required.Select(f => Path.Combine(directory, f)).ToList(),
+        });
+    }
+
+    private static LabelledImageSource Labelled(SourceOptions options, PathGlob exclude)
+    {
+        var labels = Path.GetFullPath(options.Labels!);
+        if (!File.Exists(labels))
+        {
+            throw ZetaPrepException.Usage($"--labels {labels}: file not found; give the label CSV.");
+        }
+        if (options.IdColumn is null)
+        {
+            throw ZetaPrepException.Usage("--labels: needs --id-column C naming the column that holds image ids (file names, with or without extension).");
+        }
+        if (options.ExcludeDuplicates)
+        {
+            throw ZetaPrepException.Usage("--exclude-duplicates: only for presets that publish duplicates (isic2020), not with --labels.");
+        }
+        var input = Path.GetFullPath(options.Input);
+        var isZip = File.Exists(input) && input.EndsWith(".zip", StringComparison.OrdinalIgnoreCase);
+        if (!isZip && !Directory.Exists(input))
+        {
+            throw ZetaPrepException.Usage($"--in {input}: not found; with --labels give a folder or a .zip of images.");
+        }
+        return new LabelledImageSource(new LabelledSourceSetup
+        {
+            Description = input,
+            Images = [input],
+            LabelFile = labels,
+            Labels = new LabelSpec
+            {
+                File = Path.GetFileName(labels),
+                IdColumn = options.IdColumn,
+                Style = options.LabelColumn is null ? LabelStyle.OneHot : LabelStyle.Class,
+                LabelColumn = options.LabelColumn,
+                // Without a class column, the other columns may be one-hot or probabilities: both are valid soft labels.
+                Soft = options.LabelColumn is null,
+            },
+            Exclude = exclude,
+            ProvenanceFiles = isZip ? [input, labels] : [labels],
+        });
+    }
+}

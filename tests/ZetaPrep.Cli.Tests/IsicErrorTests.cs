@@ -1,0 +1,144 @@
+namespace ZetaPrep.Cli.Tests;
+
+/// <summary>Bad downloads and bad label files: one line naming the file and the id, nothing written.</summary>
+public sealed class IsicErrorTests
+{
+    private static async Task<string> Fails(string dir, int exitCode = 1, params string[] extra)
+    {
+        var output = Path.Combine(dir, "out");
+        var r = await CliRunner.RunAsync(["generate", "--in", Path.Combine(dir, "isic2017"), "--out", output, "--quiet", .. extra]);
+        Assert.Equal(exitCode, r.ExitCode);
+        Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+        Assert.False(Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any());
+        return r.Stderr;
+    }
+
+    private static string Csv2017(params string[] rows) => string.Join('\n', ["image_id,melanoma,seborrheic_keratosis", .. rows]);
+
+    private static readonly string[] GoodRows = ["ISIC_0000000,0.0,0.0", "ISIC_0000001,1.0,0.0", "ISIC_0000002,0.0,1.0", "ISIC_0000003,0.0,0.0"];
+
+    [Fact]
+    public async Task ImageWithoutLabelRow()
+    {
+        using var tmp = new TempDir();
+        IsicFixtures.Write2017(tmp.Sub("isic2017"), Csv2017(GoodRows));
+        var e = await Fails(tmp.Path);
+        Assert.Contains("ISIC-2017_Training_Data.zip: image ISIC-2017_Training_Data/ISIC_0000004.jpg (id ISIC_0000004) has no row in", e, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LabelRowWithoutImage()
+    {
+        using var tmp = new TempDir();
+        IsicFixtures.Write2017(tmp.Sub("isic2017"), Csv2017([.. GoodRows, "ISIC_0000004,1.0,0.0", "ISIC_0000099,1.0,0.0"]));
+        var e = await Fails(tmp.Path);
+        Assert.Contains("ISIC-2017_Training_Part3_GroundTruth.csv line 7: image ISIC_0000099 has a label row but no image in ISIC-2017_Training_Data.zip", e, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DuplicateId()
+    {
+        using var tmp = new TempDir();
+        IsicFixtures.Write2017(tmp.Sub("isic2017"), Csv2017([.. GoodRows, "ISIC_0000004,1.0,0.0", "ISIC_0000001.jpg,0.0,1.0"]));
+        var e = await Fails(tmp.Path);
+        Assert.Contains("ISIC-2017_Training_Part3_GroundTruth.csv: image ISIC_0000001 appears twice (lines 3 and 7)", e, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OneHotWithSeveralClasses()
+    {
+        using var tmp = new TempDir();
+        IsicFixtures.Write2017(tmp.Sub("isic2017"), Csv2017([.. GoodRows, "ISIC_0000004,1.0,1.0"]));
+        var e = await Fails(tmp.Path);
+        Assert.Contains("line 6: image ISIC_0000004 has several classes set (melanoma, seborrheic_keratosis)", e, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OneHotWithNoClass_WhenThereIsNoRestClass()
+    {
+        using var tmp = new TempDir();
+        var dir = tmp.Sub("isic2017");
+        IsicFixtures.Write2019(dir);
+        var csv = Path.Combine(dir, "ISIC_2019_Training_GroundTruth.csv");
+        File.WriteAllText(csv, File.ReadAllText(csv).Replace("ISIC_0000003,0.0,0.0,0.0,1.0", "ISIC_0000003,0.0,0.0,0.0,0.0", StringComparison.Ordinal));
+        var e = await Fails(tmp.Path);
+        Assert.Contains("ISIC_2019_Training_GroundTruth.csv line 5: image ISIC_0000003 has no class set", e, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OneHotValueNotZeroOrOne()
+    {
+        using var tmp = new TempDir();
+        IsicFixtures.Write2017(tmp.Sub("isic2017"), Csv2017([.. GoodRows, "ISIC_0000004,0.5,0.0"]));
+        var e = await Fails(tmp.Path);
+        Assert.Contains("image ISIC_0000004 has 0.5 in column melanoma, not 0 or 1", e, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnknownClassName()
+    {
+        using var tmp = new TempDir();
+        var dir = tmp.Sub("isic2017");
+        IsicFixtures.Write2016(dir);
+        File.WriteAllText(Path.Combine(dir, "ISBI2016_ISIC_Part3_Training_GroundTruth.csv"),
+            "ISIC_0000000,benign\nISIC_0000001,malignant\nISIC_0000002,benign\nISIC_0000003,melanoma\nISIC_0000004,benign\n");
+        var e = await Fails(tmp.Path);
+        Assert.Contains("ISBI2016_ISIC_Part3_Training_GroundTruth.csv line 4: image ISIC_0000003 has label 'melanoma', which is not a class (benign, malignant)", e, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MissingFiles_ListsExpectedNamesWhereAndTheDownloadPage()
+    {
+        using var tmp = new TempDir();
+        var dir = Path.Combine(tmp.Sub("data"), "isic2018");
+        IsicFixtures.Write2018(dir);
+        File.Delete(Path.Combine(dir, "ISIC2018_Task3_Training_GroundTruth.zip"));
+        var r = await CliRunner.RunAsync("generate", "--in", "isic2018", "--data-dir", tmp.Sub("data"), "--out", tmp.Sub("out"), "--split", "validation");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(
+            $"zetaprep: error: isic2018 validation: missing ISIC2018_Task3_Validation_Input.zip, ISIC2018_Task3_Validation_GroundTruth.zip in {dir}; download the official files from https://challenge.isic-archive.com/data/ and put them there as downloaded (unextracted), or point --data-dir/$ZETAPREP_DATA at the folder holding isic2018/.",
+            r.Stderr.TrimEnd());
+        r = await CliRunner.RunAsync("generate", "--in", dir, "--out", tmp.Sub("out"));
+        Assert.Contains("isic2018 train: missing ISIC2018_Task3_Training_GroundTruth.zip in", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnknownSplitOfAPreset_IsAUsageError()
+    {
+        using var tmp = new TempDir();
+        IsicFixtures.Write2016(tmp.Sub("isic2017"));
+        var e = await Fails(tmp.Path, 2, "--split", "validation");
+        Assert.Contains("--split validation: isic2016 has no such split; it has train, test.", e, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ZipEntryWithDotDot_IsRefused()
+    {
+        using var tmp = new TempDir();
+        var dir = tmp.Sub("isic2017");
+        IsicFixtures.Write2016(dir);
+        IsicFixtures.Zip(Path.Combine(dir, "ISBI2016_ISIC_Part3_Training_Data.zip"),
+            [.. IsicFixtures.Images("ISBI2016_ISIC_Part3_Training_Data", ["ISIC_0000000", "ISIC_0000001", "ISIC_0000002", "ISIC_0000003"]), ("../ISIC_0000004.jpg", IsicFixtures.Jpeg(4))]);
+        var e = await Fails(tmp.Path);
+        Assert.Contains("entry name '../ISIC_0000004.jpg' is absolute or contains '..'", e, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Datasets_ListsPresetsSplitsClassesAndLocalFiles()
+    {
+        using var tmp = new TempDir();
+        IsicFixtures.Write2017(Path.Combine(tmp.Sub("data"), "isic2017"));
+        var r = await CliRunner.RunAsync("datasets", "--data-dir", tmp.Sub("data"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        foreach (var name in new[] { "isic2016:", "isic2017:", "isic2018:", "isic2019:", "isic2020:" })
+        {
+            Assert.Contains(name, r.Stdout, StringComparison.Ordinal);
+        }
+        Assert.Contains("  classes: melanoma, seborrheic_keratosis, nevus", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"  train: ready (2/2 files in {Path.Combine(tmp.Sub("data"), "isic2017")})", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("    [found] ISIC-2017_Training_Data.zip", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("    [missing] ISIC-2017_Test_v2_Data.zip", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("    [missing] ISIC_2020_Training_Duplicates.csv (optional, for --exclude-duplicates)", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("licence: CC-BY-NC 4.0", r.Stdout, StringComparison.Ordinal);
+    }
+}
