@@ -4,6 +4,7 @@ using ZetaPrep.Imaging;
 using ZetaPrep.Mixing;
 using ZetaPrep.Pipeline;
 using ZetaPrep.Planning;
+using ZetaPrep.Shards;
 using ZetaPrep.Sources;
 
 namespace ZetaPrep.Cli;
@@ -14,7 +15,7 @@ internal static class GenerateCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var input = new Option<string>("--in") { Description = "Input: an ImageFolder directory (one sub-folder per class).", Required = true };
-        var output = new Option<string>("--out") { Description = "Output directory (new or empty) for data/*.parquet shards and manifest.json.", Required = true };
+        var output = new Option<string>("--out") { Description = "Output directory (new or empty) for the shards, manifest.json and README.md (dataset card).", Required = true };
         var n = new Option<string>("--n") { Description = "Samples mixed per output: an integer ≥ 2, or 'batch' (the authors' B×B formulation).", DefaultValueFactory = _ => "8" };
         var gamma = new Option<string>("--gamma") { Description = "ζ exponent γ > 0, or a range LO:HI drawn per output ('min' = γ_min ≈ 1.72865, e.g. min:4).", DefaultValueFactory = _ => "2.8" };
         var batchSize = new Option<int>("--batch-size") { Description = "Inputs per batch; outputs mix samples of one batch (≥ --n).", DefaultValueFactory = _ => 64 };
@@ -28,12 +29,14 @@ internal static class GenerateCommand
         var device = new Option<string>("--device") { Description = "Mixing device: auto (CUDA when available), cpu or cuda.", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         var maxPixels = new Option<long>("--max-pixels") { Description = "Refuse inputs whose header claims more pixels than this (decompression-bomb guard).", DefaultValueFactory = _ => 100_000_000L };
+        var format = new Option<string>("--format") { Description = "Shard format: parquet (data/*.parquet, HF hub layout), webdataset (shard-NNNNNN.tar + shardindex.json) or folder (images/*.png + labels.parquet).", DefaultValueFactory = _ => "parquet" };
+        format.AcceptOnlyFromAmong([.. ShardFormats.Names]);
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing ZetaPrep output in --out." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr." };
 
         var command = new Command("generate", "Mix images with ζ-mixup and write HuggingFace-style Parquet shards plus manifest.json.")
         {
-            input, output, n, gamma, batchSize, passes, seed, shardRows, size, resize, threads, device, maxPixels, overwrite, quiet,
+            input, output, n, gamma, batchSize, passes, seed, shardRows, size, resize, threads, device, maxPixels, format, overwrite, quiet,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -54,6 +57,7 @@ internal static class GenerateCommand
                 Device = Enum.Parse<DeviceChoice>(parse.GetValue(device)!, ignoreCase: true),
                 MaxPixels = parse.GetValue(maxPixels),
                 Overwrite = parse.GetValue(overwrite),
+                Format = ShardFormats.Get(parse.GetValue(format)!).Kind,
                 CommandLine = CommandLineText(parse.Tokens.Select(t => t.Value)),
             };
             options.Validate();

@@ -54,10 +54,11 @@ public sealed class DatasetGenerator
 
         // Nothing is written before this point: bad options and bad inputs leave the output untouched.
         PrepareOutputDirectory(outDir, options.Overwrite);
+        var format = ShardFormats.Get(options.Format);
         var recorded = new GenerationOptionsRecord(
             _source.Description, options.Plan.N.ToString(), options.Plan.Gamma.ToString(), options.Plan.BatchSize,
             options.Plan.Passes, options.Plan.Seed, options.Plan.ShardRows, options.Size,
-            options.Resize.ToString().ToLowerInvariant(), "parquet", options.Device.ToString().ToLowerInvariant(),
+            options.Resize.ToString().ToLowerInvariant(), format.Name, options.Device.ToString().ToLowerInvariant(),
             options.Threads, options.MaxPixels);
         var schema = new ShardSchema(listing.ClassNames, GenerationJson(recorded, fingerprint, listing));
         var entries = new List<ShardEntry>();
@@ -111,8 +112,8 @@ public sealed class DatasetGenerator
         {
             foreach (var shard in plan.Shards)
             {
-                var relative = ShardNaming.ParquetFileName(options.Split, shard.Index, shard.Count);
-                var writer = await ParquetShardWriter.CreateAsync(Path.Combine(outDir, relative), schema, cts.Token).ConfigureAwait(false);
+                var relative = format.ShardFileName(options.Split, shard.Index, shard.Count);
+                var writer = await format.CreateWriterAsync(outDir, relative, schema, cts.Token).ConfigureAwait(false);
                 await using (writer.ConfigureAwait(false))
                 {
                     for (var b = 0; b < shard.BatchCount; b++)
@@ -139,7 +140,9 @@ public sealed class DatasetGenerator
             throw;
         }
         await producer.ConfigureAwait(false);
+        await format.FinishAsync(outDir, entries.Select(e => e.File).ToList(), cancellationToken).ConfigureAwait(false);
         var final = Manifest(complete: true);
+        DatasetCard.WriteAtomically(outDir, final);
         final.WriteAtomically(manifestPath);
         progress?.Report(new GenerationProgress(rowsDone, plan.TotalRows, entries.Count, plan.Shards.Count, clock.Elapsed));
         return new GenerationResult(final, manifestPath);
@@ -287,15 +290,10 @@ public sealed class DatasetGenerator
         try
         {
             Directory.CreateDirectory(outDir);
-            var data = Path.Combine(outDir, "data");
-            if (overwrite && Directory.Exists(data))
+            if (overwrite)
             {
-                foreach (var old in Directory.EnumerateFiles(data, "*.parquet"))
-                {
-                    File.Delete(old);
-                }
+                ShardFormats.DeleteOutputs(outDir);
             }
-            Directory.CreateDirectory(data);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
