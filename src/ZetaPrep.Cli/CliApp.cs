@@ -12,6 +12,7 @@ internal static class CliApp
         var root = new RootCommand("ZetaPrep: offline ζ-mixup dataset generation (Abhishek, Brown, Hamarneh, MIDL 2023) into Parquet shards.");
         root.Subcommands.Add(GenerateCommand.Create(stdout, stderr));
         root.Subcommands.Add(InfoCommand.Create(stdout));
+        root.Subcommands.Add(VerifyCommand.Create(stdout));
         return root;
     }
 
