@@ -13,6 +13,8 @@ internal static class CliApp
         root.Subcommands.Add(GenerateCommand.Create(stdout, stderr));
         root.Subcommands.Add(InfoCommand.Create(stdout));
         root.Subcommands.Add(VerifyCommand.Create(stdout));
+        root.Subcommands.Add(InspectCommand.Create(stdout));
+        root.Subcommands.Add(PreviewCommand.Create(stdout, stderr));
         return root;
     }
 
