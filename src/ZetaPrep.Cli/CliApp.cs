@@ -19,6 +19,9 @@ internal static class CliApp
         root.Subcommands.Add(TrainCommand.Create(stdout, stderr));
         root.Subcommands.Add(EvaluateCommand.Create(stdout));
         root.Subcommands.Add(DatasetsCommand.Create(stdout));
+        root.Subcommands.Add(VerifyCommand.Create(stdout));
+        root.Subcommands.Add(InspectCommand.Create(stdout));
+        root.Subcommands.Add(PreviewCommand.Create(stdout, stderr));
         return root;
     }
 

@@ -4,6 +4,7 @@ using ZetaPrep.Imaging;
 using ZetaPrep.Mixing;
 using ZetaPrep.Pipeline;
 using ZetaPrep.Planning;
+using ZetaPrep.Shards;
 using ZetaPrep.Sources;
 
 namespace ZetaPrep.Cli;
@@ -23,7 +24,7 @@ internal static class GenerateCommand
         var classDepth = new Option<int>("--class-depth") { Description = "ImageFolder: class folders sit this many levels below --in.", DefaultValueFactory = _ => 1 };
         var exclude = new Option<string[]>("--exclude") { Description = "Skip files whose name or relative path matches this glob (repeatable), e.g. '*mask*'.", AllowMultipleArgumentsPerToken = false };
         var excludeDuplicates = new Option<bool>("--exclude-duplicates") { Description = "isic2020: drop the second image of each pair in ISIC_2020_Training_Duplicates.csv." };
-        var output = new Option<string>("--out") { Description = "Output directory (new or empty) for data/*.parquet shards and manifest.json.", Required = true };
+        var output = new Option<string>("--out") { Description = "Output directory (new or empty) for the shards, manifest.json and README.md (dataset card).", Required = true };
         var n = new Option<string>("--n") { Description = "Samples mixed per output: an integer ≥ 2, or 'batch' (the authors' B×B formulation).", DefaultValueFactory = _ => "8" };
         var gamma = new Option<string>("--gamma") { Description = "ζ exponent γ > 0, or a range LO:HI drawn per output ('min' = γ_min ≈ 1.72865, e.g. min:4).", DefaultValueFactory = _ => "2.8" };
         var batchSize = new Option<int>("--batch-size") { Description = "Inputs per batch; outputs mix samples of one batch (≥ --n).", DefaultValueFactory = _ => 64 };
@@ -39,6 +40,8 @@ internal static class GenerateCommand
         var maxPixels = new Option<long>("--max-pixels") { Description = "Refuse inputs whose header claims more pixels than this (decompression-bomb guard).", DefaultValueFactory = _ => 100_000_000L };
         var onError = new Option<string>("--on-error") { Description = "A bad input (unreadable, truncated, over --max-pixels): fail stops before any shard is written; skip leaves it out and lists it in manifest.json.", DefaultValueFactory = _ => "fail" };
         onError.AcceptOnlyFromAmong("fail", "skip");
+        var format = new Option<string>("--format") { Description = "Shard format: parquet (data/*.parquet, HF hub layout), webdataset (shard-NNNNNN.tar + shardindex.json) or folder (images/*.png + labels.parquet).", DefaultValueFactory = _ => "parquet" };
+        format.AcceptOnlyFromAmong([.. ShardFormats.Names]);
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing ZetaPrep output in --out." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr." };
         var profile = new Option<bool>("--profile") { Description = "Print per-stage time (read, decode, mix, encode, write) on stderr at the end." };
@@ -50,7 +53,7 @@ internal static class GenerateCommand
 
         var command = new Command("generate", "Mix images with ζ-mixup and write HuggingFace-style Parquet shards plus manifest.json.")
         {
-            input, dataDir, split, labels, idColumn, labelColumn, classDepth, exclude, excludeDuplicates, output, n, gamma, batchSize, passes, seed, shardRows, shardBytes, size, resize, threads, device, maxPixels, onError, overwrite, quiet,
+            input, dataDir, split, labels, idColumn, labelColumn, classDepth, exclude, excludeDuplicates, output, n, gamma, batchSize, passes, seed, shardRows, shardBytes, size, resize, threads, device, maxPixels, onError, format, overwrite, quiet,
             keepOriginals, resume, worker, workers, profile,
         };
         command.SetAction(async (parse, ct) =>
@@ -89,6 +92,7 @@ internal static class GenerateCommand
                 Resume = parse.GetValue(resume),
                 Worker = WorkerSpec.Resolve(parse.GetValue(worker), parse.GetValue(workers), Environment.GetEnvironmentVariable),
                 ShardBytes = bytesPerShard,
+                Format = ShardFormats.Get(parse.GetValue(format)!).Kind,
                 CommandLine = CommandLineText(parse.Tokens.Select(t => t.Value)),
             };
             options.Validate();

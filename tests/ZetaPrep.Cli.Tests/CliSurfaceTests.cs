@@ -12,7 +12,7 @@ public sealed class CliSurfaceTests
         foreach (var (option, def) in new[]
         {
             ("--n", "8"), ("--gamma", "2.8"), ("--batch-size", "64"), ("--passes", "1"), ("--seed", "0"),
-            ("--shard-rows", "1000"), ("--size", "224"), ("--resize", "crop"), ("--device", "auto"), ("--max-pixels", "100000000"),
+            ("--shard-rows", "1000"), ("--size", "224"), ("--resize", "crop"), ("--device", "auto"), ("--max-pixels", "100000000"), ("--format", "parquet"),
         })
         {
             var line = r.Stdout.Split('\n').FirstOrDefault(l => l.TrimStart().StartsWith(option + " ", StringComparison.Ordinal));
@@ -31,6 +31,9 @@ public sealed class CliSurfaceTests
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("generate", r.Stdout, StringComparison.Ordinal);
         Assert.Contains("info", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("verify", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("inspect", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("preview", r.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -22,6 +22,9 @@ public sealed class IsicSourceTests
         var m = GenerationManifest.Read(Path.Combine(tmp.Sub("out"), "manifest.json"));
         Assert.Equal("isic2016", m.Input.Preset);
         Assert.Equal("train", m.Input.Split);
+        // The dataset card inherits the preset's licence.
+        Assert.Equal(ZetaPrep.Manifests.DatasetPresets.Find("isic2016")!.Licence, m.Input.Licence);
+        Assert.Contains("license_name: ", File.ReadAllText(Path.Combine(tmp.Sub("out"), "README.md")), StringComparison.Ordinal);
         Assert.Equal(["ISBI2016_ISIC_Part3_Training_Data.zip", "ISBI2016_ISIC_Part3_Training_GroundTruth.csv"], m.Input.Files!.Select(f => f.Name));
         foreach (var f in m.Input.Files!)
         {

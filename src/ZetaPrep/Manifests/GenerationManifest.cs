@@ -164,6 +164,9 @@ public sealed record InputInfo(string Source, int Count, string Fingerprint)
     /// <summary>train, validation or test, for preset inputs.</summary>
     public string? Split { get; init; }
 
+    /// <summary>The input dataset's licence (from its preset), which the synthetic images inherit.</summary>
+    public string? Licence { get; init; }
+
     /// <summary>The downloaded archives and label files read, with size and SHA-256.</summary>
     public IReadOnlyList<InputFile>? Files { get; init; }
 }

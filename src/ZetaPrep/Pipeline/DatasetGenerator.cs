@@ -56,15 +56,17 @@ public sealed class DatasetGenerator
         var device = TorchRuntime.ResolveDevice(options.Device);
         var (listing, fingerprint, skipped) = await ValidateAndFingerprintAsync(listed, options, cancellationToken).ConfigureAwait(false);
         var plan = MixPlan.Create(listing.Items.Count, options.Plan);
+        var format = ShardFormats.Get(options.Format);
         var recorded = new GenerationOptionsRecord(
             _source.Description, options.Plan.N.ToString(), options.Plan.Gamma.ToString(), options.Plan.BatchSize,
             options.Plan.Passes, options.Plan.Seed, options.Plan.ShardRows, options.Size,
-            options.Resize.ToString().ToLowerInvariant(), "parquet", options.Device.ToString().ToLowerInvariant(),
+            options.Resize.ToString().ToLowerInvariant(), format.Name, options.Device.ToString().ToLowerInvariant(),
             options.Threads, options.MaxPixels, options.OnError.ToString().ToLowerInvariant(), options.Plan.KeepOriginals, options.ShardBytes);
         var input = new InputInfo(_source.Description, listing.Items.Count, fingerprint)
         {
             Preset = listing.Provenance?.Preset,
             Split = listing.Provenance?.Split,
+            Licence = listing.Provenance?.Preset is { } preset ? DatasetPresets.Find(preset)?.Licence : null,
             Files = listing.Provenance?.Files.Select(f => new InputFile(f.Name, f.Bytes, f.Sha256)).ToList(),
         };
         if (previous is not null)
@@ -74,11 +76,11 @@ public sealed class DatasetGenerator
 
         // Nothing is written before this point: bad options and bad inputs leave the output untouched.
         var owned = plan.Shards.Where(s => options.Worker?.Owns(s.Index) ?? true).ToList();
-        PrepareOutputDirectory(outDir, options, owned);
+        PrepareOutputDirectory(outDir, options, format, owned);
         var entries = new SortedDictionary<string, ShardEntry>(StringComparer.Ordinal);
         if (previous is not null)
         {
-            var ownedFiles = owned.Select(s => ShardNaming.ParquetFileName(options.Split, s.Index, s.Count)).ToHashSet(StringComparer.Ordinal);
+            var ownedFiles = owned.Select(s => format.ShardFileName(options.Split, s.Index, s.Count)).ToHashSet(StringComparer.Ordinal);
             foreach (var entry in previous.Shards.Where(e => ownedFiles.Contains(e.File)))
             {
                 // A listed shard is kept only if its bytes are still the ones recorded; a damaged one is redone.
@@ -88,7 +90,7 @@ public sealed class DatasetGenerator
                 }
             }
         }
-        var todo = owned.Where(s => !entries.ContainsKey(ShardNaming.ParquetFileName(options.Split, s.Index, s.Count))).ToList();
+        var todo = owned.Where(s => !entries.ContainsKey(format.ShardFileName(options.Split, s.Index, s.Count))).ToList();
         var ownedRows = owned.Sum(s => (long)s.Rows);
 
         var schema = new ShardSchema(listing.ClassNames, GenerationJson(recorded, fingerprint, listing));
@@ -144,8 +146,8 @@ public sealed class DatasetGenerator
         {
             foreach (var shard in todo)
             {
-                var relative = ShardNaming.ParquetFileName(options.Split, shard.Index, shard.Count);
-                var writer = await ParquetShardWriter.CreateAsync(Path.Combine(outDir, relative), schema, cts.Token).ConfigureAwait(false);
+                var relative = format.ShardFileName(options.Split, shard.Index, shard.Count);
+                var writer = await format.CreateWriterAsync(outDir, relative, schema, cts.Token).ConfigureAwait(false);
                 await using (writer.ConfigureAwait(false))
                 {
                     for (var b = 0; b < shard.BatchCount; b++)
@@ -178,6 +180,12 @@ public sealed class DatasetGenerator
         }
         await producer.ConfigureAwait(false);
         var final = Manifest(complete: true);
+        if (options.Worker is null)
+        {
+            // Dataset-level files (wids index, labels table, card) describe every shard: a worker leaves them to `merge`.
+            await format.FinishAsync(outDir, entries.Keys.ToList(), cancellationToken).ConfigureAwait(false);
+            DatasetCard.WriteAtomically(outDir, final);
+        }
         WriteManifest(final, manifestPath, outDir);
         progress?.Report(new GenerationProgress(rowsDone, ownedRows, entries.Count, owned.Count, clock.Elapsed));
         return new GenerationResult(final, manifestPath);
@@ -457,39 +465,39 @@ public sealed class DatasetGenerator
     }
 
     /// <summary>Creates OUT/data; removes stale temporaries of this run's shards (resume) or its old shards (overwrite).</summary>
-    private static void PrepareOutputDirectory(string outDir, GenerateOptions options, IReadOnlyList<ShardPlan> owned)
+    private static void PrepareOutputDirectory(string outDir, GenerateOptions options, IShardFormat format, IReadOnlyList<ShardPlan> owned)
     {
         try
         {
             Directory.CreateDirectory(outDir);
-            var data = Path.Combine(outDir, "data");
-            Directory.CreateDirectory(data);
-            var ownedNames = owned.Select(s => Path.GetFileName(ShardNaming.ParquetFileName(options.Split, s.Index, s.Count))).ToHashSet(StringComparer.Ordinal);
+            var ownedFiles = owned.Select(s => format.ShardFileName(options.Split, s.Index, s.Count)).ToList();
+            var ownedNames = ownedFiles.Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
             var manifestName = options.Worker?.ManifestFileName ?? GenerationManifest.FileName;
             // Temp files are ".{final name}.tmp-{suffix}": a worker removes only its own, never a live one of another worker.
             bool Mine(string name) => options.Worker is null || ownedNames.Contains(name) || name == manifestName;
-            foreach (var dir in new[] { outDir, data })
+            foreach (var path in Directory.EnumerateFiles(outDir, ".*.tmp-*", SearchOption.AllDirectories))
             {
-                foreach (var path in Directory.EnumerateFiles(dir, ".*.tmp-*"))
+                var name = Path.GetFileName(path);
+                if (Mine(name[1..name.LastIndexOf(".tmp-", StringComparison.Ordinal)]))
                 {
-                    var name = Path.GetFileName(path);
-                    if (Mine(name[1..name.LastIndexOf(".tmp-", StringComparison.Ordinal)]))
-                    {
-                        File.Delete(path);
-                    }
+                    File.Delete(path);
                 }
             }
             if (options.Overwrite && !options.Resume)
             {
-                foreach (var old in Directory.EnumerateFiles(data, "*.parquet").Where(f => Mine(Path.GetFileName(f))))
-                {
-                    File.Delete(old);
-                }
                 if (options.Worker is null)
                 {
+                    ShardFormats.DeleteOutputs(outDir);
                     foreach (var partial in Directory.EnumerateFiles(outDir, "manifest.worker-*.json"))
                     {
                         File.Delete(partial);
+                    }
+                }
+                else
+                {
+                    foreach (var file in ownedFiles)
+                    {
+                        File.Delete(Path.Combine(outDir, file));
                     }
                 }
             }
@@ -505,7 +513,8 @@ public sealed class DatasetGenerator
     private static bool IsGeneratedFile(string relative) =>
         relative == GenerationManifest.FileName
         || (relative.StartsWith("manifest.worker-", StringComparison.Ordinal) && relative.EndsWith(".json", StringComparison.Ordinal))
-        || (relative.StartsWith("data/", StringComparison.Ordinal) && relative.EndsWith(".parquet", StringComparison.Ordinal));
+        || relative == DatasetCard.FileName
+        || ShardFormats.IsOutputFile(relative);
 
     private static async Task DrainAsync(ChannelReader<Task<ShardRow[]>> reader, Task producer)
     {

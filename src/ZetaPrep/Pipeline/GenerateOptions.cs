@@ -1,6 +1,7 @@
 using ZetaPrep.Imaging;
 using ZetaPrep.Mixing;
 using ZetaPrep.Planning;
+using ZetaPrep.Shards;
 
 namespace ZetaPrep.Pipeline;
 
@@ -42,6 +43,9 @@ public sealed record GenerateOptions
 
     /// <summary>The command line as typed, recorded in the manifest.</summary>
     public string CommandLine { get; init; } = "";
+
+    /// <summary>On-disk shard format (<c>--format</c>); default Parquet.</summary>
+    public ShardFormat Format { get; init; } = ShardFormat.Parquet;
 
     /// <summary>Split name in shard file names (HuggingFace layout data/{split}-00000-of-000NN.parquet).</summary>
     public string Split { get; init; } = "train";

@@ -68,6 +68,7 @@ public static partial class PartialManifestMerge
             throw new ZetaPrepException($"merge {outDir}: the partial manifests do not describe one generation: {string.Join("; ", problems)}; rerun the mismatched workers with the same options and input.");
         }
 
+        var format = ShardFormats.Get(reference.Options.Format);
         var workers = reference.Worker!.Count;
         var shardCount = reference.Plan.Shards;
         var entries = new SortedDictionary<string, ShardEntry>(StringComparer.Ordinal);
@@ -79,7 +80,7 @@ public static partial class PartialManifestMerge
         var missing = new List<string>();
         for (var k = 0; k < shardCount; k++)
         {
-            var file = ShardNaming.ParquetFileName(split, k, shardCount);
+            var file = format.ShardFileName(split, k, shardCount);
             if (!entries.ContainsKey(file))
             {
                 missing.Add(string.Create(CultureInfo.InvariantCulture, $"{file} (worker {k % workers}/{workers})"));
@@ -112,6 +113,9 @@ public static partial class PartialManifestMerge
             StartedUtc = partials.Min(p => p.Manifest.StartedUtc),
             WallTimeS = partials.Max(p => p.Manifest.WallTimeS),
         };
+        // The dataset-level files describe every shard, so only the merge can write them.
+        await format.FinishAsync(outDir, [.. entries.Keys], cancellationToken).ConfigureAwait(false);
+        DatasetCard.WriteAtomically(outDir, merged);
         merged.WriteAtomically(Path.Combine(outDir, GenerationManifest.FileName));
         return merged;
     }

@@ -87,7 +87,18 @@ public static class ParquetShardReader
             }
 
             ParquetSchema expected = ParquetShardLayout.Create().Schema;
-            if (!reader.Schema.Equals(expected))
+            ParquetSchema actual;
+            try
+            {
+                actual = reader.Schema; // decoded lazily: a damaged footer fails here
+            }
+            catch (Exception ex) when (IsCorruption(ex))
+            {
+                await reader.DisposeAsync().ConfigureAwait(false);
+                throw Corrupt(path, ex.Message, ex);
+            }
+
+            if (!actual.Equals(expected))
             {
                 string found = string.Join(", ", reader.Schema.Fields.Select(f => f.Name));
                 string wanted = string.Join(", ", expected.Fields.Select(f => f.Name));

@@ -7,7 +7,7 @@ using Parquet.Schema;
 namespace ZetaPrep.Shards;
 
 /// <summary>Writes one Parquet shard that HuggingFace <c>datasets</c> loads with Image/ClassLabel features; the file appears at its final path only on <see cref="CompleteAsync"/>.</summary>
-public sealed class ParquetShardWriter : IAsyncDisposable
+public sealed class ParquetShardWriter : IShardWriter
 {
     /// <summary>Row groups are split so their image bytes stay under this (datasets caps groups at ~100 MB).</summary>
     public const long MaxRowGroupBytes = 100L * 1024 * 1024;

@@ -1,0 +1,209 @@
+using System.Globalization;
+using SkiaSharp;
+using ZetaPrep.Imaging;
+using ZetaPrep.Shards;
+
+namespace ZetaPrep.Inspection;
+
+/// <summary>Renders a PNG contact sheet of a generated dataset: the first rows as tiles with their top-3 labels and weights, and the source thumbnails of the first row.</summary>
+public static class ContactSheet
+{
+    public const int Tile = 160;
+    private const int Pad = 10;
+    private const int LineHeight = 15;
+    private const int TextLines = 5; // file name, top-3 labels, weights
+    private const int CellWidth = Tile + Pad;
+    private const int CellHeight = Tile + (TextLines * LineHeight) + Pad;
+    private const int TitleHeight = 30;
+    private const int MaxSourceTiles = 8;
+
+    private static readonly string[] FontDirectories = ["/usr/share/fonts", "/usr/local/share/fonts", "/Library/Fonts", @"C:\Windows\Fonts"];
+
+    /// <summary>What was drawn: the PNG bytes, its size, and a note when the sources row was skipped.</summary>
+    public sealed record Result(byte[] Png, int Width, int Height, string? Note);
+
+    public static async Task<Result> RenderAsync(string directory, int rows, CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        var dataset = GeneratedDataset.Open(directory);
+        var m = dataset.Manifest;
+        var picked = new List<ShardRow>();
+        await foreach (var (_, _, row) in dataset.ReadRowsAsync(ct).ConfigureAwait(false))
+        {
+            picked.Add(row);
+            if (picked.Count == rows)
+            {
+                break;
+            }
+        }
+        if (picked.Count == 0)
+        {
+            throw new ZetaPrepException($"{dataset.Directory}: the dataset has no rows to preview.");
+        }
+
+        // The originals are read back only if the input folder still exists where the manifest says.
+        var first = picked[0];
+        var inputRoot = m.Input.Source;
+        string? note = null;
+        var sources = new List<(SKBitmap? Image, string Weight, string Id)>();
+        if (Directory.Exists(inputRoot))
+        {
+            var decoder = new SkiaImageDecoder(new ImageLimits(m.Options.MaxPixels));
+            var rgb = new byte[Tile * Tile * 3];
+            for (var i = 0; i < Math.Min(first.Sources.Length, MaxSourceTiles); i++)
+            {
+                var path = Path.Combine(inputRoot, first.Sources[i]);
+                SKBitmap? image = null;
+                if (File.Exists(path))
+                {
+                    var bytes = await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false);
+                    decoder.DecodeResized(bytes, path, Tile, ResizeMode.Crop, rgb);
+                    image = FromRgb(rgb, Tile);
+                }
+                sources.Add((image, Invariant($"w = {first.Weights[i]:F3}"), first.Sources[i]));
+            }
+        }
+        else
+        {
+            note = $"source thumbnails skipped: input directory {inputRoot} no longer exists";
+        }
+
+        var columns = (int)Math.Ceiling(Math.Sqrt(picked.Count));
+        var gridRows = (picked.Count + columns - 1) / columns;
+        var width = Pad + (Math.Max(columns, sources.Count) * CellWidth);
+        var sourceBlock = TitleHeight + (sources.Count > 0 ? Tile + (2 * LineHeight) + Pad : LineHeight + Pad);
+        var height = TitleHeight + (gridRows * CellHeight) + sourceBlock;
+
+        using var typeface = ResolveTypeface();
+        using var font = new SKFont(typeface, 12);
+        using var titleFont = new SKFont(typeface, 15);
+        using var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+        using var frame = new SKPaint { Color = new SKColor(200, 200, 200), Style = SKPaintStyle.Stroke };
+        using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
+        var canvas = surface.Canvas;
+        canvas.Clear(SKColors.White);
+        canvas.DrawText(Invariant($"{Path.GetFileName(dataset.Directory)}: first {picked.Count} of {m.Totals.Rows} rows, N={m.Options.N}, γ={m.Options.Gamma}, {m.Options.Size}×{m.Options.Size}"), Pad, 20, titleFont, ink);
+        // Small images are enlarged with nearest-neighbour so their real pixels stay visible.
+        var sampling = m.Options.Size < Tile ? new SKSamplingOptions(SKFilterMode.Nearest) : new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear);
+        for (var i = 0; i < picked.Count; i++)
+        {
+            var row = picked[i];
+            var x = Pad + (i % columns * CellWidth);
+            var y = TitleHeight + (i / columns * CellHeight);
+            using (var bitmap = SKBitmap.Decode(row.ImageBytes))
+            using (var image = bitmap is null ? null : SKImage.FromBitmap(bitmap))
+            {
+                if (image is not null)
+                {
+                    canvas.DrawImage(image, new SKRect(x, y, x + Tile, y + Tile), sampling);
+                }
+            }
+            canvas.DrawRect(x, y, Tile, Tile, frame);
+            var top = row.Label.Select((v, c) => (v, c)).OrderByDescending(t => t.v).ThenBy(t => t.c).Take(3).ToList();
+            var line = y + Tile + LineHeight - 2;
+            canvas.DrawText(Fit(row.ImagePath, font), x, line, font, ink);
+            foreach (var (v, c) in top)
+            {
+                line += LineHeight;
+                canvas.DrawText(Fit(Invariant($"{v:F2} {Name(m.Classes, c)}"), font), x, line, font, ink);
+            }
+            line += (3 - top.Count) * LineHeight; // fewer than 3 classes: keep the weights line in place
+            line += LineHeight;
+            canvas.DrawText(Fit("w " + string.Join(' ', row.Weights.Take(4).Select(w => w.ToString("F2", CultureInfo.InvariantCulture))), font), x, line, font, ink);
+        }
+
+        var sy = TitleHeight + (gridRows * CellHeight);
+        canvas.DrawText(note ?? Invariant($"sources of {first.ImagePath} (dominant first{(first.Sources.Length > MaxSourceTiles ? $", {MaxSourceTiles} of {first.Sources.Length}" : "")}):"), Pad, sy + 20, titleFont, ink);
+        for (var i = 0; i < sources.Count; i++)
+        {
+            var x = Pad + (i * CellWidth);
+            var y = sy + TitleHeight;
+            if (sources[i].Image is { } thumb)
+            {
+                canvas.DrawBitmap(thumb, new SKRect(x, y, x + Tile, y + Tile));
+                thumb.Dispose();
+            }
+            canvas.DrawRect(x, y, Tile, Tile, frame);
+            canvas.DrawText(Fit(sources[i].Weight, font), x, y + Tile + LineHeight - 2, font, ink);
+            canvas.DrawText(Fit(sources[i].Id, font, fromStart: true), x, y + Tile + (2 * LineHeight) - 2, font, ink);
+        }
+
+        using var snapshot = surface.Snapshot();
+        using var data = snapshot.Encode(SKEncodedImageFormat.Png, 100);
+        return new Result(data.ToArray(), width, height, note);
+    }
+
+    /// <summary>Renders and writes the sheet to <paramref name="path"/> atomically.</summary>
+    public static async Task<Result> WriteAsync(string directory, int rows, string path, CancellationToken ct)
+    {
+        var result = await RenderAsync(directory, rows, ct).ConfigureAwait(false);
+        try
+        {
+            AtomicFile.Write(path, result.Png);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ZetaPrepException($"--out {path}: cannot write ({e.Message}).", e);
+        }
+        return result;
+    }
+
+    /// <summary>Shortens text to fit a tile, with an ellipsis at the end (or at the start, keeping a path's file name).</summary>
+    private static string Fit(string text, SKFont font, bool fromStart = false)
+    {
+        if (font.MeasureText(text) <= Tile)
+        {
+            return text;
+        }
+        for (var keep = text.Length - 1; keep > 0; keep--)
+        {
+            var candidate = fromStart ? "…" + text[^keep..] : text[..keep] + "…";
+            if (font.MeasureText(candidate) <= Tile)
+            {
+                return candidate;
+            }
+        }
+        return "…";
+    }
+
+    private static string Name(IReadOnlyList<string> classes, int index) => index < classes.Count ? classes[index] : index.ToString(CultureInfo.InvariantCulture);
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    private static SKBitmap FromRgb(byte[] rgb, int size)
+    {
+        var bitmap = new SKBitmap(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        var pixels = new byte[size * size * 4];
+        for (int p = 0, q = 0; p < size * size * 3; p += 3, q += 4)
+        {
+            pixels[q] = rgb[p];
+            pixels[q + 1] = rgb[p + 1];
+            pixels[q + 2] = rgb[p + 2];
+            pixels[q + 3] = 255;
+        }
+        System.Runtime.InteropServices.Marshal.Copy(pixels, 0, bitmap.GetPixels(), pixels.Length);
+        return bitmap;
+    }
+
+    /// <summary>Skia's default typeface, or — where the native build has no font manager (NoDependencies) — a system TrueType font.</summary>
+    private static SKTypeface ResolveTypeface()
+    {
+        var fallback = SKTypeface.Default;
+        if (fallback.GlyphCount > 0)
+        {
+            return fallback;
+        }
+        foreach (var dir in FontDirectories.Where(Directory.Exists))
+        {
+            var files = Directory.EnumerateFiles(dir, "*.ttf", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+            var preferred = files.FirstOrDefault(f => Path.GetFileName(f).Equals("DejaVuSans.ttf", StringComparison.OrdinalIgnoreCase))
+                ?? files.FirstOrDefault(f => Path.GetFileName(f).StartsWith("LiberationSans-Regular", StringComparison.OrdinalIgnoreCase))
+                ?? files.FirstOrDefault();
+            if (preferred is not null && SKTypeface.FromFile(preferred) is { } typeface)
+            {
+                return typeface;
+            }
+        }
+        return fallback;
+    }
+}

@@ -1,0 +1,46 @@
+namespace ZetaPrep.Inspection;
+
+/// <summary>Reads every row of a generated dataset once and summarises it (<see cref="DatasetSummary"/>).</summary>
+public static class DatasetInspector
+{
+    public static async Task<DatasetSummary> InspectAsync(string directory, CancellationToken ct)
+    {
+        var dataset = GeneratedDataset.Open(directory);
+        var m = dataset.Manifest;
+        var mass = new double[m.Classes.Count];
+        var dominant = new long[m.Classes.Count];
+        long rows = 0;
+        var gammaMin = float.PositiveInfinity;
+        var gammaMax = float.NegativeInfinity;
+        var sourcesMin = int.MaxValue;
+        var sourcesMax = 0;
+        await foreach (var (_, _, row) in dataset.ReadRowsAsync(ct).ConfigureAwait(false))
+        {
+            rows++;
+            for (var c = 0; c < Math.Min(mass.Length, row.Label.Length); c++)
+            {
+                mass[c] += row.Label[c];
+            }
+            if (row.Dominant >= 0 && row.Dominant < dominant.Length)
+            {
+                dominant[row.Dominant]++;
+            }
+            gammaMin = Math.Min(gammaMin, row.Gamma);
+            gammaMax = Math.Max(gammaMax, row.Gamma);
+            sourcesMin = Math.Min(sourcesMin, row.Sources.Length);
+            sourcesMax = Math.Max(sourcesMax, row.Sources.Length);
+        }
+        return new DatasetSummary(
+            dataset.Format.Name,
+            m.Shards.Select(s => new ShardSummary(s.File, s.Rows, s.Bytes)).ToList(),
+            rows,
+            m.Shards.Sum(s => s.Bytes),
+            m.Classes.Select((name, i) => new ClassSummary(i, name, Math.Round(mass[i], 6), dominant[i])).ToList(),
+            rows == 0 ? 0 : gammaMin,
+            rows == 0 ? 0 : gammaMax,
+            m.Options.N,
+            rows == 0 ? 0 : sourcesMin,
+            sourcesMax,
+            m.Options.Size);
+    }
+}

@@ -1,0 +1,56 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace ZetaPrep.Inspection;
+
+/// <summary>What <c>zetaprep inspect</c> shows: shards, rows, classes with their label mass, γ range and N.</summary>
+public sealed record DatasetSummary(
+    string Format,
+    IReadOnlyList<ShardSummary> Shards,
+    long TotalRows,
+    long TotalBytes,
+    IReadOnlyList<ClassSummary> Classes,
+    float GammaMin,
+    float GammaMax,
+    string N,
+    int SourcesMin,
+    int SourcesMax,
+    int Size)
+{
+    private static readonly JsonSerializerOptions JsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>A human-readable report with a bar per class (share of the total soft-label mass).</summary>
+    public string ToText()
+    {
+        var s = new StringBuilder();
+        void L(FormattableString line) => s.Append(line.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        L($"format {Format}, {Shards.Count} shard(s), {TotalRows} rows, {TotalBytes} bytes, {Size}×{Size} images");
+        L($"N = {N} (sources per row {SourcesMin}..{SourcesMax}), γ in [{GammaMin:G6}, {GammaMax:G6}]");
+        L($"");
+        L($"shards:");
+        var width = Shards.Count == 0 ? 4 : Shards.Max(x => x.File.Length);
+        foreach (var shard in Shards)
+        {
+            L($"  {shard.File.PadRight(width)}  {shard.Rows,8} rows  {shard.Bytes,12} bytes");
+        }
+        L($"");
+        L($"classes (label mass = Σ soft label over rows; dominant = rows whose dominant sample has the class):");
+        var nameWidth = Classes.Count == 0 ? 4 : Classes.Max(c => c.Name.Length);
+        foreach (var c in Classes)
+        {
+            var share = TotalRows == 0 ? 0 : c.LabelMass / TotalRows;
+            var bar = new string('#', (int)Math.Round(share * 40));
+            L($"  {c.Index,3} {c.Name.PadRight(nameWidth)}  mass {c.LabelMass,10:F3} ({share,6:P1})  dominant {c.DominantRows,7}  {bar}");
+        }
+        return s.ToString();
+    }
+}
+
+/// <summary>One shard in the summary.</summary>
+public sealed record ShardSummary(string File, long Rows, long Bytes);
+
+/// <summary>One class: Σ of its soft-label entries over all rows, and the count of rows whose dominant class it is.</summary>
+public sealed record ClassSummary(int Index, string Name, double LabelMass, long DominantRows);

@@ -1,0 +1,72 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+
+namespace ZetaPrep.Shards;
+
+/// <summary>Plain files: <c>images/KEY.png</c> and <c>labels.parquet</c> (file_name + labels); each shard is a label part <c>labels/{split}-…parquet</c> plus the images it lists.</summary>
+internal sealed class FolderShardFormat : IShardFormat
+{
+    public const string LabelsFileName = "labels.parquet";
+
+    public ShardFormat Kind => ShardFormat.Folder;
+
+    public string Name => "folder";
+
+    public IReadOnlyList<string> IndexFiles { get; } = [LabelsFileName];
+
+    public string DataFilesGlob => LabelsFileName;
+
+    public string ShardFileName(string split, int index, int count) =>
+        "labels/" + ShardNaming.ParquetFileName(split, index, count)["data/".Length..];
+
+    public async Task<IShardWriter> CreateWriterAsync(string outputDirectory, string relativePath, ShardSchema schema, CancellationToken ct) =>
+        await FolderShardWriter.CreateAsync(outputDirectory, relativePath, schema, ct).ConfigureAwait(false);
+
+    /// <summary>Rows of one part, each image read back and checked against the SHA-256 the part records.</summary>
+    public async IAsyncEnumerable<ShardRow> ReadRowsAsync(string outputDirectory, string relativePath, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var labels = await FolderShardWriter.ReadLabelsAsync(Path.Combine(outputDirectory, relativePath), ct).ConfigureAwait(false);
+        foreach (var l in labels)
+        {
+            var imagePath = Path.Combine(outputDirectory, l.FileName ?? "");
+            byte[] png;
+            try
+            {
+                png = await File.ReadAllBytesAsync(imagePath, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                throw new ZetaPrepException($"{l.FileName}: listed in {relativePath} but missing; regenerate the dataset.", 1, e);
+            }
+            if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(png)), l.Sha256, StringComparison.Ordinal))
+            {
+                throw new ZetaPrepException($"{l.FileName}: SHA-256 differs from the one recorded in {relativePath}; the image was changed or damaged.");
+            }
+            yield return new ShardRow(
+                png,
+                Path.GetFileName(l.FileName ?? ""),
+                (l.Label ?? []).Select(v => v ?? float.NaN).ToArray(),
+                l.Dominant ?? -1,
+                (l.Sources ?? []).ToArray(),
+                (l.Weights ?? []).Select(v => v ?? float.NaN).ToArray(),
+                l.Gamma ?? float.NaN,
+                l.Original ?? false);
+        }
+    }
+
+    /// <summary>Writes <c>labels.parquet</c>: the parts' rows in shard order, atomically.</summary>
+    public async Task FinishAsync(string outputDirectory, IReadOnlyList<string> shardFiles, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(shardFiles);
+        var all = new List<FolderLabelRow>();
+        foreach (var part in shardFiles)
+        {
+            all.AddRange(await FolderShardWriter.ReadLabelsAsync(Path.Combine(outputDirectory, part), ct).ConfigureAwait(false));
+        }
+        await FolderShardWriter.WriteLabelsAsync(Path.Combine(outputDirectory, LabelsFileName), all, ct).ConfigureAwait(false);
+    }
+
+    public bool IsInDataArea(string relativePath) =>
+        relativePath.StartsWith(FolderShardWriter.ImagesDirectory + "/", StringComparison.Ordinal)
+        || relativePath.StartsWith("labels/", StringComparison.Ordinal);
+}

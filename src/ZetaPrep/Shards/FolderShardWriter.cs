@@ -1,0 +1,144 @@
+using System.Security.Cryptography;
+using Parquet;
+using Parquet.Serialization;
+
+namespace ZetaPrep.Shards;
+
+/// <summary>Writes one folder-format shard: its PNGs as <c>images/KEY.png</c> and its label part (a small Parquet listing each image with its labels and SHA-256).</summary>
+/// <remarks>Commit order: images to hidden temp names (fsynced) and the part to a temp name; then images are renamed into place, then the part.
+/// The part is the shard's commit record: an image without a committed part is an orphan that a rerun overwrites.</remarks>
+public sealed class FolderShardWriter : IShardWriter
+{
+    private static readonly ParquetOptions Options = new() { CompressionMethod = CompressionMethod.None };
+
+    private readonly string _outputDirectory;
+    private readonly string _partPath;
+    private readonly int _classCount;
+    private readonly List<(string Temp, string Final)> _images = [];
+    private readonly List<FolderLabelRow> _labels = [];
+    private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+    private long _imageBytes;
+    private bool _done;
+
+    private FolderShardWriter(string outputDirectory, string partPath, int classCount)
+    {
+        _outputDirectory = outputDirectory;
+        _partPath = partPath;
+        _classCount = classCount;
+    }
+
+    /// <summary>Directory (relative to the output directory) that holds the images.</summary>
+    public const string ImagesDirectory = "images";
+
+    public static Task<FolderShardWriter> CreateAsync(string outputDirectory, string relativePartPath, ShardSchema schema, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(outputDirectory);
+        ArgumentException.ThrowIfNullOrWhiteSpace(relativePartPath);
+        ArgumentNullException.ThrowIfNull(schema);
+        ct.ThrowIfCancellationRequested();
+        var root = Path.GetFullPath(outputDirectory);
+        Directory.CreateDirectory(Path.Combine(root, ImagesDirectory));
+        var part = Path.Combine(root, relativePartPath);
+        Directory.CreateDirectory(Path.GetDirectoryName(part)!);
+        return Task.FromResult(new FolderShardWriter(root, part, schema.ClassNames.Count));
+    }
+
+    public async Task WriteRowGroupAsync(IReadOnlyList<ShardRow> rows, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ObjectDisposedException.ThrowIf(_done, this);
+        foreach (var row in rows)
+        {
+            ct.ThrowIfCancellationRequested();
+            ArgumentNullException.ThrowIfNull(row);
+            if (row.Label.Length != _classCount)
+            {
+                throw new ArgumentException($"Row '{row.ImagePath}' has a label of length {row.Label.Length}; the dataset has {_classCount} classes.", nameof(rows));
+            }
+            var relative = $"{ImagesDirectory}/{WebDatasetSample.KeyOf(row)}.png";
+            if (!_names.Add(relative))
+            {
+                throw new ArgumentException($"Image name '{relative}' occurs twice in one shard.", nameof(rows));
+            }
+            var final = Path.Combine(_outputDirectory, relative);
+            var temp = Path.Combine(Path.GetDirectoryName(final)!, $".{Path.GetFileName(final)}.tmp-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}");
+            _images.Add((temp, final));
+            var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
+            await using (stream.ConfigureAwait(false))
+            {
+                await stream.WriteAsync(row.ImageBytes, ct).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+            _imageBytes += row.ImageBytes.Length;
+            _labels.Add(new FolderLabelRow
+            {
+                FileName = relative,
+                Label = row.Label.Select(v => (float?)v).ToList(),
+                Dominant = row.Dominant,
+                Sources = [.. row.Sources],
+                Weights = row.Weights.Select(v => (float?)v).ToList(),
+                Gamma = row.Gamma,
+                Original = row.Original,
+                Sha256 = Convert.ToHexStringLower(SHA256.HashData(row.ImageBytes)),
+            });
+        }
+    }
+
+    /// <summary>Commits images then the label part; the returned size and SHA-256 are the part's (it lists every image's SHA-256, so its hash covers them).</summary>
+    public async Task<ShardFileInfo> CompleteAsync(CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(_done, this);
+        ct.ThrowIfCancellationRequested();
+        var bytes = await WriteLabelsAsync(_partPath, _labels, ct).ConfigureAwait(false);
+        foreach (var (temp, final) in _images)
+        {
+            File.Move(temp, final, overwrite: true);
+        }
+        DirectorySync.TryFlush(Path.Combine(_outputDirectory, ImagesDirectory));
+        _images.Clear();
+        _done = true;
+        return new ShardFileInfo(_partPath, _labels.Count, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+    }
+
+    /// <summary>Without a successful <see cref="CompleteAsync"/>, deletes the temporary images; no image or part of this shard becomes visible.</summary>
+    public ValueTask DisposeAsync()
+    {
+        _done = true;
+        foreach (var (temp, _) in _images)
+        {
+            File.Delete(temp);
+        }
+        _images.Clear();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Serialises label rows to <paramref name="path"/> atomically and returns the bytes written.</summary>
+    internal static async Task<byte[]> WriteLabelsAsync(string path, IReadOnlyCollection<FolderLabelRow> rows, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        await ParquetSerializer.SerializeAsync(rows, buffer, Options, null, ct).ConfigureAwait(false);
+        var bytes = buffer.ToArray();
+        AtomicFile.Write(path, bytes);
+        return bytes;
+    }
+
+    internal static async Task<IList<FolderLabelRow>> ReadLabelsAsync(string path, CancellationToken ct)
+    {
+        try
+        {
+            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            await using (stream.ConfigureAwait(false))
+            {
+                return (await ParquetSerializer.DeserializeAsync<FolderLabelRow>(stream, null, null, ct).ConfigureAwait(false)).Data;
+            }
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ZetaPrepException($"Shard '{path}' does not exist; check the path or regenerate the dataset.", 1, e);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException or NotSupportedException)
+        {
+            throw new ZetaPrepException($"Shard '{path}' is not a readable label table ({e.Message}); regenerate it.", 1, e);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+namespace ZetaPrep.Shards;
+
+/// <summary>One on-disk shard format: file naming, writer, reader and the dataset-level files written after the last shard.</summary>
+/// <remarks>Paths named "relative" are relative to the output directory and use '/' separators.</remarks>
+public interface IShardFormat
+{
+    ShardFormat Kind { get; }
+
+    /// <summary>The <c>--format</c> value.</summary>
+    string Name { get; }
+
+    /// <summary>The relative path of shard <paramref name="index"/> of <paramref name="count"/>.</summary>
+    string ShardFileName(string split, int index, int count);
+
+    /// <summary>Starts a shard at <paramref name="relativePath"/> inside <paramref name="outputDirectory"/>.</summary>
+    Task<IShardWriter> CreateWriterAsync(string outputDirectory, string relativePath, ShardSchema schema, CancellationToken ct);
+
+    /// <summary>Streams the rows of a committed shard; a missing or corrupt file is a <see cref="ZetaPrepException"/> naming it.</summary>
+    IAsyncEnumerable<ShardRow> ReadRowsAsync(string outputDirectory, string relativePath, CancellationToken ct);
+
+    /// <summary>Writes the dataset-level files that summarise all shards (wids index, labels table), atomically; a no-op for Parquet.</summary>
+    Task FinishAsync(string outputDirectory, IReadOnlyList<string> shardFiles, CancellationToken ct);
+
+    /// <summary>Dataset-level files (relative) that <see cref="FinishAsync"/> writes.</summary>
+    IReadOnlyList<string> IndexFiles { get; }
+
+    /// <summary>Glob of the files a HuggingFace dataset card's <c>data_files</c> names.</summary>
+    string DataFilesGlob { get; }
+
+    /// <summary>Whether a relative path lies where this format keeps shard data (an unknown file there deserves a warning).</summary>
+    bool IsInDataArea(string relativePath);
+}

@@ -1,0 +1,11 @@
+namespace ZetaPrep.Shards;
+
+/// <summary>Writes one shard; nothing is visible at the final path until <see cref="CompleteAsync"/> succeeds, and disposing without it aborts.</summary>
+public interface IShardWriter : IAsyncDisposable
+{
+    /// <summary>Appends rows (one row group, or the format's equivalent).</summary>
+    Task WriteRowGroupAsync(IReadOnlyList<ShardRow> rows, CancellationToken ct);
+
+    /// <summary>Flushes, fsyncs and renames the shard into place; returns its final path, rows, bytes and SHA-256.</summary>
+    Task<ShardFileInfo> CompleteAsync(CancellationToken ct);
+}

@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace ZetaPrep.Shards;
+
+/// <summary>How one row becomes a WebDataset sample: <c>KEY.png</c>, <c>KEY.json</c> and <c>KEY.cls</c>, key = image name without extension.</summary>
+internal static class WebDatasetSample
+{
+    public static readonly string[] Extensions = ["png", "json", "cls"];
+
+    /// <summary>The sample key of a row: its image name up to the first dot (webdataset splits keys at the first dot).</summary>
+    public static string KeyOf(ShardRow row)
+    {
+        var name = row.ImagePath;
+        var dot = name.IndexOf('.', StringComparison.Ordinal);
+        var key = dot < 0 ? name : name[..dot];
+        if (key.Length == 0 || key.Contains('/', StringComparison.Ordinal) || key.StartsWith("__", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Row image name '{name}' gives no usable WebDataset key.", nameof(row));
+        }
+        return key;
+    }
+
+    /// <summary>Deterministic compact JSON: label, dominant, sources, weights, gamma, original (floats in shortest round-trip form).</summary>
+    public static byte[] Json(ShardRow row)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("label");
+            foreach (var v in row.Label)
+            {
+                json.WriteNumberValue(v);
+            }
+            json.WriteEndArray();
+            json.WriteNumber("dominant", row.Dominant);
+            json.WriteStartArray("sources");
+            foreach (var s in row.Sources)
+            {
+                json.WriteStringValue(s);
+            }
+            json.WriteEndArray();
+            json.WriteStartArray("weights");
+            foreach (var v in row.Weights)
+            {
+                json.WriteNumberValue(v);
+            }
+            json.WriteEndArray();
+            json.WriteNumber("gamma", row.Gamma);
+            json.WriteBoolean("original", row.Original);
+            json.WriteEndObject();
+        }
+        return buffer.ToArray();
+    }
+
+    public static byte[] Cls(ShardRow row) => Encoding.ASCII.GetBytes(row.Dominant.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>Rebuilds a row from its members; a missing member or malformed JSON throws <see cref="InvalidDataException"/>.</summary>
+    public static ShardRow Parse(string key, IReadOnlyDictionary<string, byte[]> members)
+    {
+        if (!members.TryGetValue("png", out var png) || !members.TryGetValue("json", out var jsonBytes))
+        {
+            throw new InvalidDataException($"sample '{key}' lacks {key}.png or {key}.json");
+        }
+        try
+        {
+            using var doc = JsonDocument.Parse(jsonBytes);
+            var root = doc.RootElement;
+            var row = new ShardRow(
+                png,
+                key + ".png",
+                root.GetProperty("label").EnumerateArray().Select(e => e.GetSingle()).ToArray(),
+                root.GetProperty("dominant").GetInt64(),
+                root.GetProperty("sources").EnumerateArray().Select(e => e.GetString() ?? "").ToArray(),
+                root.GetProperty("weights").EnumerateArray().Select(e => e.GetSingle()).ToArray(),
+                root.GetProperty("gamma").GetSingle(),
+                root.TryGetProperty("original", out var original) && original.GetBoolean());
+            if (members.TryGetValue("cls", out var cls) && Encoding.ASCII.GetString(cls) != row.Dominant.ToString(CultureInfo.InvariantCulture))
+            {
+                throw new InvalidDataException($"sample '{key}': {key}.cls disagrees with dominant in {key}.json");
+            }
+            return row;
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"sample '{key}': malformed {key}.json ({e.Message})", e);
+        }
+    }
+}

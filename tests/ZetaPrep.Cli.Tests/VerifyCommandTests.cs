@@ -1,0 +1,79 @@
+using ZetaPrep.Manifests;
+
+namespace ZetaPrep.Cli.Tests;
+
+public sealed class VerifyCommandTests
+{
+    [Theory]
+    [InlineData("parquet")]
+    [InlineData("webdataset")]
+    [InlineData("folder")]
+    public async Task Verify_PassesAClean_Output_AndNamesEachKindOfDamage(string format)
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 2, perClass: 6);
+        var output = tmp.Sub("out");
+        var g = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--n", "3", "--batch-size", "4",
+            "--shard-rows", "4", "--size", "10", "--format", format, "--quiet");
+        Assert.True(g.ExitCode == 0, g.Stderr);
+        var manifest = GenerationManifest.Read(Path.Combine(output, "manifest.json"));
+        Assert.Equal(3, manifest.Shards.Count);
+
+        var clean = await CliRunner.RunAsync("verify", output);
+        Assert.True(clean.ExitCode == 0, clean.Stdout + clean.Stderr);
+        Assert.StartsWith("OK: 3 shard(s), 12 row(s) checked, 0 problem(s), 0 warning(s)", clean.Stdout, StringComparison.Ordinal);
+
+        // An unknown file where shards live: a warning, not a failure.
+        var stray = format switch
+        {
+            "parquet" => "data/stray.parquet",
+            "webdataset" => "shard-999999.tar",
+            _ => "images/stray.png",
+        };
+        File.WriteAllText(Path.Combine(output, stray), "x");
+        var extra = await CliRunner.RunAsync("verify", output);
+        Assert.Equal(0, extra.ExitCode);
+        Assert.Contains($"warning: {stray}: unknown file", extra.Stdout, StringComparison.Ordinal);
+        File.Delete(Path.Combine(output, stray));
+
+        // A flipped byte in the middle of a shard (for folder: of an image, which its label part pins by SHA-256).
+        var victim = format == "folder" ? Path.Combine(output, "images", "00000005.png") : Path.Combine(output, manifest.Shards[1].File);
+        var original = File.ReadAllBytes(victim);
+        var flipped = (byte[])original.Clone();
+        flipped[flipped.Length / 2] ^= 0x40;
+        File.WriteAllBytes(victim, flipped);
+        var flip = await CliRunner.RunAsync("verify", output);
+        Assert.Equal(1, flip.ExitCode);
+        var name = format == "folder" ? "images/00000005.png" : manifest.Shards[1].File;
+        Assert.Contains(flip.Stdout.Split('\n'), l => l.StartsWith("problem: ", StringComparison.Ordinal) && l.Contains(name, StringComparison.Ordinal));
+        Assert.DoesNotContain(manifest.Shards[0].File, flip.Stdout, StringComparison.Ordinal);
+        File.WriteAllBytes(victim, original);
+
+        // A truncated shard.
+        var last = Path.Combine(output, manifest.Shards[2].File);
+        var whole = File.ReadAllBytes(last);
+        File.WriteAllBytes(last, whole[..(whole.Length - 700)]);
+        var cut = await CliRunner.RunAsync("verify", output);
+        Assert.Equal(1, cut.ExitCode);
+        Assert.Contains($"problem: {manifest.Shards[2].File}: {whole.Length - 700} bytes", cut.Stdout, StringComparison.Ordinal);
+        File.WriteAllBytes(last, whole);
+
+        // A missing shard.
+        File.Delete(Path.Combine(output, manifest.Shards[0].File));
+        var missing = await CliRunner.RunAsync("verify", output);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains($"problem: {manifest.Shards[0].File}: missing", missing.Stdout, StringComparison.Ordinal);
+        Assert.Contains("FAILED", missing.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_OnADirectoryWithoutManifest_IsAUsageError()
+    {
+        using var tmp = new TempDir();
+        var r = await CliRunner.RunAsync("verify", tmp.Path);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("manifest.json", r.Stderr, StringComparison.Ordinal);
+        Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+    }
+}

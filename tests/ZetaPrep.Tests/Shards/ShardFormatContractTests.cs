@@ -1,0 +1,112 @@
+using System.Security.Cryptography;
+using System.Text;
+using ZetaPrep.Shards;
+
+namespace ZetaPrep.Tests.Shards;
+
+/// <summary>The contract every <see cref="IShardFormat"/> keeps: rows round-trip, Complete commits atomically, Dispose without Complete leaves nothing.</summary>
+public sealed class ShardFormatContractTests
+{
+    public static TheoryData<ShardFormat> Formats => new() { ShardFormat.Parquet, ShardFormat.WebDataset, ShardFormat.Folder };
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public async Task Rows_RoundTrip_ThroughWriterAndReader(ShardFormat kind)
+    {
+        using var dir = new TempDirectory();
+        var format = ShardFormats.Get(kind);
+        var relative = format.ShardFileName("train", 1, 3);
+        var rows = ShardFixtures.Rows(23, imageBytes: 700);
+        ShardFileInfo info;
+        await using (var writer = await format.CreateWriterAsync(dir.Path, relative, ShardFixtures.Schema, CancellationToken.None))
+        {
+            await writer.WriteRowGroupAsync(rows[..10], CancellationToken.None);
+            await writer.WriteRowGroupAsync(rows[10..], CancellationToken.None);
+            info = await writer.CompleteAsync(CancellationToken.None);
+        }
+
+        var bytes = await File.ReadAllBytesAsync(Path.Combine(dir.Path, relative));
+        Assert.Equal(Path.Combine(dir.Path, relative), info.Path);
+        Assert.Equal(23, info.Rows);
+        Assert.Equal(bytes.Length, info.Bytes);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), info.Sha256Hex);
+        Assert.DoesNotContain(dir.AllFiles(), f => Path.GetFileName(f).StartsWith('.'));
+        Assert.All(dir.AllFiles(), f => Assert.True(format.IsInDataArea(Path.GetRelativePath(dir.Path, f).Replace('\\', '/')), f));
+
+        var read = new List<ShardRow>();
+        await foreach (var row in format.ReadRowsAsync(dir.Path, relative, CancellationToken.None))
+        {
+            read.Add(row);
+        }
+        Assert.Equal(rows.Count, read.Count);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            ShardFixtures.AssertEqual(rows[i], read[i]);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public async Task Dispose_WithoutComplete_LeavesNoFile(ShardFormat kind)
+    {
+        using var dir = new TempDirectory();
+        var format = ShardFormats.Get(kind);
+        var writer = await format.CreateWriterAsync(dir.Path, format.ShardFileName("train", 0, 1), ShardFixtures.Schema, CancellationToken.None);
+        await writer.WriteRowGroupAsync(ShardFixtures.Rows(5), CancellationToken.None);
+        await writer.DisposeAsync();
+        Assert.Empty(dir.AllFiles());
+    }
+
+    [Fact]
+    public async Task WebDataset_Headers_ArePlainUstar_FieldByField()
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "shard-000000.tar");
+        var rows = ShardFixtures.Rows(4, imageBytes: 600);
+        await using (var writer = await WebDatasetShardWriter.CreateAsync(path, ShardFixtures.Schema, CancellationToken.None))
+        {
+            await writer.WriteRowGroupAsync(rows, CancellationToken.None);
+            await writer.CompleteAsync(CancellationToken.None);
+        }
+
+        var tar = await File.ReadAllBytesAsync(path);
+        var names = new List<string>();
+        var offset = 0;
+        while (tar.AsSpan(offset, 512).ContainsAnyExcept((byte)0))
+        {
+            var h = tar.AsSpan(offset, 512);
+            Assert.Equal((byte)'0', h[156]); // regular file: never 'x'/'g' (pax) or 'L' (GNU long name)
+            Assert.Equal("ustar\0"u8.ToArray(), h.Slice(257, 6).ToArray());
+            Assert.Equal("00"u8.ToArray(), h.Slice(263, 2).ToArray());
+            Assert.Equal("0000644\0"u8.ToArray(), h.Slice(100, 8).ToArray());
+            Assert.Equal("0000000\0"u8.ToArray(), h.Slice(108, 8).ToArray());
+            Assert.Equal("00000000000\0"u8.ToArray(), h.Slice(136, 12).ToArray());
+            Assert.True(h.Slice(265, 64).IndexOfAnyExcept((byte)0) < 0, "uname/gname must be empty");
+            Assert.True(h.Slice(345, 155).IndexOfAnyExcept((byte)0) < 0, "no ustar prefix");
+            var sum = 0;
+            for (var i = 0; i < 512; i++)
+            {
+                sum += i is >= 148 and < 156 ? ' ' : h[i];
+            }
+            Assert.Equal(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ", Encoding.ASCII.GetString(h.Slice(148, 8)));
+            var name = Encoding.ASCII.GetString(h[..100]).TrimEnd('\0');
+            names.Add(name);
+            var size = Convert.ToInt64(Encoding.ASCII.GetString(h.Slice(124, 11)), 8);
+            Assert.Equal(0, h[135]);
+            offset += 512 + (int)((size + 511) / 512 * 512);
+        }
+        Assert.Equal(offset + 1024, tar.Length);
+        Assert.Equal(rows.SelectMany(r => new[] { ".png", ".json", ".cls" }.Select(e => r.ImagePath[..^4] + e)), names);
+    }
+
+    [Fact]
+    public async Task WebDataset_RefusesDuplicateKeys_AndOverlongNames()
+    {
+        using var dir = new TempDirectory();
+        var rows = ShardFixtures.Rows(2);
+        await using var writer = await WebDatasetShardWriter.CreateAsync(Path.Combine(dir.Path, "a.tar"), ShardFixtures.Schema, CancellationToken.None);
+        await Assert.ThrowsAsync<ArgumentException>(() => writer.WriteRowGroupAsync([rows[0], rows[0]], CancellationToken.None));
+        var block = new byte[512];
+        Assert.Throws<ArgumentException>(() => UstarHeader.Write(block, new string('k', 97) + ".png", 1));
+    }
+}
