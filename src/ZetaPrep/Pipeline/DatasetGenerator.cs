@@ -54,6 +54,13 @@ public sealed class DatasetGenerator
         MixPlan.Create(listed.Items.Count, options.Plan); // Fails fast on too few inputs before reading any.
         TorchRuntime.EnsureLoaded();
         var device = TorchRuntime.ResolveDevice(options.Device);
+        if (device.type == DeviceType.CPU)
+        {
+            // Batches are mixed concurrently on the worker threads while others decode; libtorch's own OpenMP pool on top
+            // of that only oversubscribes the cores (its spinning threads slowed decoding 2-10× under load here).
+            // The thread count is process-wide libtorch state; the result is the same bytes at any count (TorchMixer tests).
+            torch.set_num_threads(1);
+        }
         var (listing, fingerprint, skipped) = await ValidateAndFingerprintAsync(listed, options, cancellationToken).ConfigureAwait(false);
         var plan = MixPlan.Create(listing.Items.Count, options.Plan);
         var format = ShardFormats.Get(options.Format);
