@@ -31,6 +31,7 @@ publish: restore
 demo: publish
 	$(ZETAPREP) info
 	$(ZETAPREP) generate --in samples/fashion-mnist --out $(DEMO_OUT) --n 8 --gamma 2.8 --size 28 --seed 0 --overwrite
+	$(ZETAPREP) verify $(DEMO_OUT)
 	@echo "Shards: $(DEMO_OUT)/data/  manifest: $(DEMO_OUT)/manifest.json"
 
 # Throughput/memory benchmark vs the codec floor and the Python peer; rewrites docs/BENCHMARKS.md.
