@@ -26,6 +26,11 @@ internal static class GenerateCommand
         var output = new Option<string>("--out") { Description = "Output directory (new or empty) for data/*.parquet shards and manifest.json.", Required = true };
         var n = new Option<string>("--n") { Description = "Samples mixed per output: an integer ≥ 2, or 'batch' (the authors' B×B formulation).", DefaultValueFactory = _ => "8" };
         var gamma = new Option<string>("--gamma") { Description = "ζ exponent γ > 0, or a range LO:HI drawn per output ('min' = γ_min ≈ 1.72865, e.g. min:4).", DefaultValueFactory = _ => "2.8" };
+        var method = new Option<string>("--method") { Description = "zeta, mixup, cutmix, cutmix+zeta (CutMix on ζ-mixed outputs), none (resized originals, the ERM baseline), or zeta,cutmix (per output, --switch-prob chooses).", DefaultValueFactory = _ => "zeta" };
+        var alpha = new Option<double?>("--alpha") { Description = "Beta(α, α) for mixup's λ and CutMix's box (default 0.2 for mixup, 1.0 for cutmix)." };
+        var labelSmoothing = new Option<double>("--label-smoothing") { Description = "ε in [0, 1): y ← y(1−ε) + ε/K on every source label before mixing (as timm).", DefaultValueFactory = _ => 0.0 };
+        var prob = new Option<double>("--prob") { Description = "Fraction of outputs that are mixed, per output from the seed; the rest are resized originals (column original = true).", DefaultValueFactory = _ => 1.0 };
+        var switchProb = new Option<double?>("--switch-prob") { Description = "With --method zeta,cutmix: probability of CutMix instead of ζ per output (default 0.5)." };
         var batchSize = new Option<int>("--batch-size") { Description = "Inputs per batch; outputs mix samples of one batch (≥ --n).", DefaultValueFactory = _ => 64 };
         var passes = new Option<int>("--passes") { Description = "Passes over the input, reshuffled each pass; rows = inputs × passes.", DefaultValueFactory = _ => 1 };
         var seed = new Option<ulong>("--seed") { Description = "Random seed: same inputs, options and seed give byte-identical shards.", DefaultValueFactory = _ => 0UL };
@@ -50,7 +55,7 @@ internal static class GenerateCommand
 
         var command = new Command("generate", "Mix images with ζ-mixup and write HuggingFace-style Parquet shards plus manifest.json.")
         {
-            input, dataDir, split, labels, idColumn, labelColumn, classDepth, exclude, excludeDuplicates, output, n, gamma, batchSize, passes, seed, shardRows, shardBytes, size, resize, threads, device, maxPixels, onError, overwrite, quiet,
+            input, dataDir, split, labels, idColumn, labelColumn, classDepth, exclude, excludeDuplicates, output, n, gamma, method, alpha, labelSmoothing, prob, switchProb, batchSize, passes, seed, shardRows, shardBytes, size, resize, threads, device, maxPixels, onError, overwrite, quiet,
             keepOriginals, resume, worker, workers, profile,
         };
         command.SetAction(async (parse, ct) =>
@@ -74,7 +79,10 @@ internal static class GenerateCommand
                 parse.GetValue(passes),
                 parse.GetValue(seed),
                 rowsPerShard,
-                parse.GetValue(keepOriginals));
+                parse.GetValue(keepOriginals))
+            {
+                Method = MixMethodOptions.Parse(parse.GetValue(method)!, parse.GetValue(alpha), parse.GetValue(labelSmoothing), parse.GetValue(prob), parse.GetValue(switchProb)),
+            };
             var options = new GenerateOptions
             {
                 OutputDirectory = parse.GetValue(output)!,
