@@ -27,6 +27,11 @@ internal static class GenerateCommand
         var output = new Option<string>("--out") { Description = "Output directory (new or empty) for the shards, manifest.json and README.md (dataset card).", Required = true };
         var n = new Option<string>("--n") { Description = "Samples mixed per output: an integer ≥ 2, or 'batch' (the authors' B×B formulation).", DefaultValueFactory = _ => "8" };
         var gamma = new Option<string>("--gamma") { Description = "ζ exponent γ > 0, or a range LO:HI drawn per output ('min' = γ_min ≈ 1.72865, e.g. min:4).", DefaultValueFactory = _ => "2.8" };
+        var method = new Option<string>("--method") { Description = "zeta, mixup, cutmix, cutmix+zeta (CutMix on ζ-mixed outputs), none (resized originals, the ERM baseline), or zeta,cutmix (per output, --switch-prob chooses).", DefaultValueFactory = _ => "zeta" };
+        var alpha = new Option<double?>("--alpha") { Description = "Beta(α, α) for mixup's λ and CutMix's box (default 0.2 for mixup, 1.0 for cutmix)." };
+        var labelSmoothing = new Option<double>("--label-smoothing") { Description = "ε in [0, 1): y ← y(1−ε) + ε/K on every source label before mixing (as timm).", DefaultValueFactory = _ => 0.0 };
+        var prob = new Option<double>("--prob") { Description = "Fraction of outputs that are mixed, per output from the seed; the rest are resized originals (column original = true).", DefaultValueFactory = _ => 1.0 };
+        var switchProb = new Option<double?>("--switch-prob") { Description = "With --method zeta,cutmix: probability of CutMix instead of ζ per output (default 0.5)." };
         var batchSize = new Option<int>("--batch-size") { Description = "Inputs per batch; outputs mix samples of one batch (≥ --n).", DefaultValueFactory = _ => 64 };
         var passes = new Option<int>("--passes") { Description = "Passes over the input, reshuffled each pass; rows = inputs × passes.", DefaultValueFactory = _ => 1 };
         var seed = new Option<ulong>("--seed") { Description = "Random seed: same inputs, options and seed give byte-identical shards.", DefaultValueFactory = _ => 0UL };
@@ -53,7 +58,7 @@ internal static class GenerateCommand
 
         var command = new Command("generate", "Mix images with ζ-mixup and write HuggingFace-style Parquet shards plus manifest.json.")
         {
-            input, dataDir, split, labels, idColumn, labelColumn, classDepth, exclude, excludeDuplicates, output, n, gamma, batchSize, passes, seed, shardRows, shardBytes, size, resize, threads, device, maxPixels, onError, format, overwrite, quiet,
+            input, dataDir, split, labels, idColumn, labelColumn, classDepth, exclude, excludeDuplicates, output, n, gamma, method, alpha, labelSmoothing, prob, switchProb, batchSize, passes, seed, shardRows, shardBytes, size, resize, threads, device, maxPixels, onError, format, overwrite, quiet,
             keepOriginals, resume, worker, workers, profile,
         };
         command.SetAction(async (parse, ct) =>
@@ -77,7 +82,10 @@ internal static class GenerateCommand
                 parse.GetValue(passes),
                 parse.GetValue(seed),
                 rowsPerShard,
-                parse.GetValue(keepOriginals));
+                parse.GetValue(keepOriginals))
+            {
+                Method = MixMethodOptions.Parse(parse.GetValue(method)!, parse.GetValue(alpha), parse.GetValue(labelSmoothing), parse.GetValue(prob), parse.GetValue(switchProb)),
+            };
             var options = new GenerateOptions
             {
                 OutputDirectory = parse.GetValue(output)!,
@@ -133,7 +141,7 @@ internal static class GenerateCommand
             }
             var rate = m.WallTimeS > 0 ? m.Totals.Rows / m.WallTimeS : 0;
             await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"wrote {m.Totals.Rows} rows{(m.Skipped.Count > 0 ? $" (skipped {m.Skipped.Count} bad input(s), listed in manifest.json)" : "")} ({m.Input.Count} inputs × {m.Options.Passes} pass(es), N={m.Options.N}, γ={m.Options.Gamma}) in {m.Shards.Count} shard(s), {m.Totals.Bytes / 1048576.0:F1} MiB, to {Path.GetDirectoryName(result.ManifestPath)}"))
+                $"wrote {m.Totals.Rows} rows{(m.Skipped.Count > 0 ? $" (skipped {m.Skipped.Count} bad input(s), listed in manifest.json)" : "")} ({m.Input.Count} inputs × {m.Options.Passes} pass(es), {(m.Options.Method == "zeta" ? $"N={m.Options.N}, γ={m.Options.Gamma}" : $"method {m.Options.Method}")}) in {m.Shards.Count} shard(s), {m.Totals.Bytes / 1048576.0:F1} MiB, to {Path.GetDirectoryName(result.ManifestPath)}"))
                 .ConfigureAwait(false);
             await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"{m.WallTimeS:F2} s, {rate:F0} rows/s on {m.Device} with {options.Threads} thread(s); manifest: {result.ManifestPath}"))

@@ -76,7 +76,7 @@ public sealed class GenerateCommandTests
         Assert.Equal(0L, Scalar<long>(db, $"SELECT count(*) FROM read_parquet('{glob}') WHERE octet_length(image.bytes) < 60 OR image.path NOT LIKE '%.png'"));
         var types = Query(db, $"SELECT column_name, column_type, \"null\" FROM (DESCRIBE SELECT * FROM read_parquet('{glob}'))");
         Assert.Equal(
-            ["image|STRUCT(bytes BLOB, path VARCHAR)|YES", "label|FLOAT[]|YES", "dominant|BIGINT|YES", "sources|VARCHAR[]|YES", "weights|FLOAT[]|YES", "gamma|FLOAT|YES", "original|BOOLEAN|YES"],
+            ["image|STRUCT(bytes BLOB, path VARCHAR)|YES", "label|FLOAT[]|YES", "dominant|BIGINT|YES", "sources|VARCHAR[]|YES", "weights|FLOAT[]|YES", "gamma|FLOAT|YES", "original|BOOLEAN|YES", "method|VARCHAR|YES", "lam|FLOAT|YES"],
             types);
         var repetition = Query(db, $"SELECT DISTINCT repetition_type FROM parquet_schema('{Path.Combine(output, manifest.Shards[0].File)}') WHERE repetition_type IS NOT NULL");
         Assert.Equal(["OPTIONAL"], repetition.Where(x => x != "REPEATED"));

@@ -44,8 +44,12 @@ public sealed class TrainingStepTests
             losses.Add(loss.item<float>());
         }
 
-        // Train-mode BatchNorm on 8 images makes single steps noisy: compare the mean of the last five with the first.
-        Assert.True(losses.TakeLast(5).Average() < losses[0] - 0.1, string.Join(", ", losses));
+        // The soft targets (0.8, 0.2) bound the loss below by their entropy; train-mode BatchNorm on 8 images makes
+        // single steps noisy, so compare the excess over that bound at the end (mean of five) with the start (worst of three).
+        var floor = -(0.8 * Math.Log(0.8) + 0.2 * Math.Log(0.2));
+        var start = losses.Take(3).Max() - floor;
+        var end = losses.TakeLast(5).Average() - floor;
+        Assert.True(end < 0.5 * start && end < 0.05, string.Join(", ", losses));
     }
 
     [Fact]

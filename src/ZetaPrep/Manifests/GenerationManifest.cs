@@ -116,7 +116,12 @@ public sealed record GenerationOptionsRecord(
     long MaxPixels,
     string OnError = "fail",
     bool KeepOriginals = false,
-    long? ShardBytes = null)
+    long? ShardBytes = null,
+    string Method = "zeta",
+    double? Alpha = null,
+    double LabelSmoothing = 0,
+    double Prob = 1,
+    double SwitchProb = 0)
 {
     /// <summary>
     /// The options that decide the shard bytes and differ between <see langword="this"/> (recorded) and
@@ -145,6 +150,11 @@ public sealed record GenerationOptionsRecord(
         Compare("--format", Format, now.Format);
         Compare("--keep-originals", KeepOriginals, now.KeepOriginals);
         Compare("--on-error", OnError, now.OnError);
+        Compare("--method", Method, now.Method);
+        Compare("--alpha", Alpha, now.Alpha);
+        Compare("--label-smoothing", LabelSmoothing, now.LabelSmoothing);
+        Compare("--prob", Prob, now.Prob);
+        Compare("--switch-prob", SwitchProb, now.SwitchProb);
         return differences;
     }
 }

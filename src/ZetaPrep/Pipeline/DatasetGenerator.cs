@@ -51,7 +51,9 @@ public sealed class DatasetGenerator
         var previous = CheckOutputDirectory(outDir, manifestPath, options);
 
         var listed = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
-        MixPlan.Create(listed.Items.Count, options.Plan); // Fails fast on too few inputs before reading any.
+        // CutMix boxes are decided in the plan, in pixels of the output size.
+        var planOptions = options.Plan with { ImageSize = options.Size };
+        MixPlan.Create(listed.Items.Count, planOptions); // Fails fast on too few inputs before reading any.
         TorchRuntime.EnsureLoaded();
         var device = TorchRuntime.ResolveDevice(options.Device);
         if (device.type == DeviceType.CPU)
@@ -62,13 +64,15 @@ public sealed class DatasetGenerator
             torch.set_num_threads(1);
         }
         var (listing, fingerprint, skipped) = await ValidateAndFingerprintAsync(listed, options, cancellationToken).ConfigureAwait(false);
-        var plan = MixPlan.Create(listing.Items.Count, options.Plan);
+        var plan = MixPlan.Create(listing.Items.Count, planOptions);
         var format = ShardFormats.Get(options.Format);
+        var method = options.Plan.Method;
         var recorded = new GenerationOptionsRecord(
             _source.Description, options.Plan.N.ToString(), options.Plan.Gamma.ToString(), options.Plan.BatchSize,
             options.Plan.Passes, options.Plan.Seed, options.Plan.ShardRows, options.Size,
             options.Resize.ToString().ToLowerInvariant(), format.Name, options.Device.ToString().ToLowerInvariant(),
-            options.Threads, options.MaxPixels, options.OnError.ToString().ToLowerInvariant(), options.Plan.KeepOriginals, options.ShardBytes);
+            options.Threads, options.MaxPixels, options.OnError.ToString().ToLowerInvariant(), options.Plan.KeepOriginals, options.ShardBytes,
+            method.Name, method.ResolvedAlpha, method.LabelSmoothing, method.Prob, method.ResolvedSwitchProb);
         var input = new InputInfo(_source.Description, listing.Items.Count, fingerprint)
         {
             Preset = listing.Provenance?.Preset,
@@ -230,6 +234,7 @@ public sealed class DatasetGenerator
             {
                 context.Mixers.Return(mixer);
             }
+            PasteCutMixBoxes(batch, x, y, pixels, size);
             Times.Add(StageTimes.Stage.Mix, Stopwatch.GetTimestamp() - mixStart);
 
             // Originals (when kept) come first, from the same decoded pixels the mix used: no second decode.
@@ -242,7 +247,8 @@ public sealed class DatasetGenerator
                     ? PngEncoder.Encode(x.AsSpan(r * pixels, pixels), size, size)
                     : PngEncoder.Encode(y.AsSpan((r - offset) * pixels, pixels), size, size);
                 Times.Add(StageTimes.Stage.Encode, Stopwatch.GetTimestamp() - t0);
-                rows[r] = r < offset ? BuildOriginalRow(batch, r, png, context.Listing) : BuildRow(batch, r - offset, png, context.Listing);
+                var method = context.Options.Plan.Method;
+                rows[r] = r < offset ? BuildOriginalRow(batch, r, png, context.Listing, method) : BuildRow(batch, r - offset, png, context.Listing, method);
             });
             return rows;
         }
@@ -253,7 +259,54 @@ public sealed class DatasetGenerator
         }
     }
 
-    private static ShardRow BuildRow(PlannedBatch batch, int k, byte[] png, SourceListing listing)
+    /// <summary>
+    /// CutMix's pixel op after the W @ X mix: each boxed output gets the box of its partner's original (cutmix) or of
+    /// its partner's ζ output (cutmix+zeta, read from a copy so a partner's own box never leaks into another output).
+    /// </summary>
+    private static void PasteCutMixBoxes(PlannedBatch batch, byte[] x, byte[] y, int pixels, int size)
+    {
+        var m = batch.Inputs.Length;
+        byte[]? mixed = null;
+        try
+        {
+            for (var k = 0; k < batch.Outputs.Length; k++)
+            {
+                if (batch.Outputs[k].Box is not { } box)
+                {
+                    continue;
+                }
+                if (box.FromMixed && mixed is null)
+                {
+                    mixed = ArrayPool<byte>.Shared.Rent(m * pixels);
+                    y.AsSpan(0, m * pixels).CopyTo(mixed);
+                }
+                var from = box.FromMixed ? mixed! : x;
+                box.Paste(from.AsSpan(box.Partner * pixels, pixels), y.AsSpan(k * pixels, pixels), size);
+            }
+        }
+        finally
+        {
+            if (mixed is not null)
+            {
+                ArrayPool<byte>.Shared.Return(mixed);
+            }
+        }
+    }
+
+    /// <summary>Writes input <paramref name="input"/>'s label, smoothed (y ← y(1−ε) + ε/K) before any mixing, as timm does.</summary>
+    private static void WriteSmoothedLabel(SourceListing listing, int input, double epsilon, double[] label)
+    {
+        listing.WriteLabel(input, label);
+        if (epsilon > 0)
+        {
+            for (var c = 0; c < label.Length; c++)
+            {
+                label[c] = label[c] * (1.0 - epsilon) + epsilon / label.Length;
+            }
+        }
+    }
+
+    private static ShardRow BuildRow(PlannedBatch batch, int k, byte[] png, SourceListing listing, MixMethodOptions method)
     {
         var recipe = batch.Outputs[k];
         var classes = listing.ClassNames.Count;
@@ -264,7 +317,7 @@ public sealed class DatasetGenerator
         for (var i = 0; i < recipe.Members.Length; i++)
         {
             var input = batch.Inputs[recipe.Members[i]];
-            listing.WriteLabel(input, one);
+            WriteSmoothedLabel(listing, input, method.LabelSmoothing, one);
             for (var c = 0; c < classes; c++)
             {
                 label[c] += recipe.Weights[i] * one[c];
@@ -281,15 +334,18 @@ public sealed class DatasetGenerator
             dominant,
             sources,
             weights,
-            (float)recipe.Gamma);
+            (float)recipe.Gamma,
+            Original: recipe.Method == MixMethod.None,
+            Method: MixMethodOptions.NameOf(recipe.Method),
+            Lam: recipe.Lambda is { } lambda ? (float)lambda : null);
     }
 
     /// <summary>Row <paramref name="i"/> of a batch that keeps originals: input i, resized, with its own label, weight 1 and γ = 0.</summary>
-    private static ShardRow BuildOriginalRow(PlannedBatch batch, int i, byte[] png, SourceListing listing)
+    private static ShardRow BuildOriginalRow(PlannedBatch batch, int i, byte[] png, SourceListing listing, MixMethodOptions method)
     {
         var input = batch.Inputs[i];
         var label = new double[listing.ClassNames.Count];
-        listing.WriteLabel(input, label);
+        WriteSmoothedLabel(listing, input, method.LabelSmoothing, label);
         var item = listing.Items[input];
         return new ShardRow(
             png,
@@ -299,7 +355,8 @@ public sealed class DatasetGenerator
             [item.Id],
             [1f],
             0f,
-            Original: true);
+            Original: true,
+            Method: MixMethodOptions.NameOf(MixMethod.None));
     }
 
     /// <summary>
@@ -368,10 +425,14 @@ public sealed class DatasetGenerator
 
     /// <summary>Only the generation inputs that decide the bytes: no thread count, paths or clock, so reruns match.</summary>
     private static string GenerationJson(GenerationOptionsRecord o, string fingerprint, SourceListing listing) =>
-        JsonSerializer.Serialize(new Dictionary<string, object>
+        JsonSerializer.Serialize(new Dictionary<string, object?>
         {
             ["tool"] = "zetaprep " + ToolVersion,
-            ["method"] = "zeta-mixup",
+            ["method"] = o.Method,
+            ["alpha"] = o.Alpha,
+            ["label_smoothing"] = o.LabelSmoothing,
+            ["prob"] = o.Prob,
+            ["switch_prob"] = o.SwitchProb,
             ["n"] = o.N,
             ["gamma"] = o.Gamma,
             ["batch_size"] = o.BatchSize,

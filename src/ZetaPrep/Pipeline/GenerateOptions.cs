@@ -65,6 +65,7 @@ public sealed record GenerateOptions
         {
             throw ZetaPrepException.Usage($"--max-pixels: must be ≥ 1 (got {MaxPixels}).");
         }
+        Plan.Method.Validate();
         if (string.IsNullOrWhiteSpace(OutputDirectory))
         {
             throw ZetaPrepException.Usage("--out: give an output directory.");

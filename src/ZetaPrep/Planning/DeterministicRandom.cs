@@ -52,6 +52,58 @@ public sealed class DeterministicRandom
     /// <summary>Uniform double in [0, 1) with 53 random bits.</summary>
     public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
 
+    /// <summary>Beta(a, b) as X/(X+Y) of two Gamma draws (Marsaglia–Tsang), in log space so tiny α cannot give 0/0.</summary>
+    public double NextBeta(double a, double b)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(a);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(b);
+        var logX = NextLogGamma(a);
+        var logY = NextLogGamma(b);
+        return 1.0 / (1.0 + Math.Exp(logY - logX));
+    }
+
+    /// <summary>Standard normal by Marsaglia's polar method.</summary>
+    public double NextNormal()
+    {
+        while (true)
+        {
+            var u = 2.0 * NextDouble() - 1.0;
+            var v = 2.0 * NextDouble() - 1.0;
+            var s = u * u + v * v;
+            if (s > 0 && s < 1)
+            {
+                return u * Math.Sqrt(-2.0 * Math.Log(s) / s);
+            }
+        }
+    }
+
+    /// <summary>log of a Gamma(shape, 1) draw; shape &lt; 1 uses G(a) = G(a+1)·U^(1/a) (Marsaglia–Tsang 2000, §6).</summary>
+    private double NextLogGamma(double shape)
+    {
+        if (shape < 1)
+        {
+            return NextLogGamma(shape + 1) + Math.Log(1.0 - NextDouble()) / shape;
+        }
+        var d = shape - 1.0 / 3.0;
+        var c = 1.0 / Math.Sqrt(9.0 * d);
+        while (true)
+        {
+            double x, v;
+            do
+            {
+                x = NextNormal();
+                v = 1.0 + c * x;
+            }
+            while (v <= 0);
+            v = v * v * v;
+            var u = NextDouble();
+            if (u < 1.0 - 0.0331 * x * x * x * x || Math.Log(u) < 0.5 * x * x + d * (1.0 - v + Math.Log(v)))
+            {
+                return Math.Log(d * v);
+            }
+        }
+    }
+
     /// <summary>Fisher–Yates shuffle in place.</summary>
     public void Shuffle(Span<int> items)
     {

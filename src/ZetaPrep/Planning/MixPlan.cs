@@ -52,6 +52,8 @@ public sealed class MixPlan
                 var inputs = order.AsSpan(start, Math.Min(options.BatchSize, inputCount - start)).ToArray();
                 var rng = new DeterministicRandom(options.Seed, (ulong)pass, (ulong)batchIndex);
                 var outputs = PlanBatch(inputs.Length, options, rng);
+                // Baselines draw from a stream of their own, so ζ outputs stay identical to a plain ζ run.
+                MethodPlanner.Apply(outputs, options, new DeterministicRandom(options.Seed, (ulong)pass + MethodPlanner.StreamOffset, (ulong)batchIndex));
                 var batch = new PlannedBatch(pass, batchIndex, row, inputs, outputs, options.KeepOriginals);
                 batches.Add(batch);
                 row += batch.Rows;

@@ -20,6 +20,12 @@ public sealed record PlanOptions
     /// <summary>Each batch also yields its B resized originals (before its B mixed rows): 2B rows per batch.</summary>
     public bool KeepOriginals { get; }
 
+    /// <summary>--method and its knobs (mixup, CutMix, smoothing, --prob); default ζ-mixup only.</summary>
+    public MixMethodOptions Method { get; init; } = MixMethodOptions.Default;
+
+    /// <summary>Output side S: CutMix boxes are decided in the plan in pixels of the S×S output.</summary>
+    public int ImageSize { get; init; } = 224;
+
     public PlanOptions(MixCount n, GammaSpec gamma, int batchSize = 64, int passes = 1, ulong seed = 0, int shardRows = 1000, bool keepOriginals = false)
     {
         ArgumentNullException.ThrowIfNull(n);

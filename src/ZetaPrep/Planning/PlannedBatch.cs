@@ -21,9 +21,11 @@ public sealed record PlannedBatch(int Pass, int Index, long FirstRow, int[] Inpu
         for (var k = 0; k < Outputs.Length; k++)
         {
             var recipe = Outputs[k];
-            for (var i = 0; i < recipe.Members.Length; i++)
+            var members = recipe.PixelMembers ?? recipe.Members;
+            var weights = recipe.PixelWeights ?? recipe.Weights;
+            for (var i = 0; i < members.Length; i++)
             {
-                w[k * m + recipe.Members[i]] = (float)recipe.Weights[i];
+                w[k * m + members[i]] += (float)weights[i];
             }
         }
         return w;

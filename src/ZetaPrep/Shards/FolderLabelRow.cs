@@ -27,6 +27,12 @@ internal sealed class FolderLabelRow
     [JsonPropertyName("original")]
     public bool? Original { get; set; }
 
+    [JsonPropertyName("method")]
+    public string? Method { get; set; }
+
+    [JsonPropertyName("lam")]
+    public float? Lam { get; set; }
+
     [JsonPropertyName("sha256")]
     public string? Sha256 { get; set; }
 }

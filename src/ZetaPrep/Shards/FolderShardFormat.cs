@@ -50,7 +50,9 @@ internal sealed class FolderShardFormat : IShardFormat
                 (l.Sources ?? []).ToArray(),
                 (l.Weights ?? []).Select(v => v ?? float.NaN).ToArray(),
                 l.Gamma ?? float.NaN,
-                l.Original ?? false);
+                l.Original ?? false,
+                l.Method,
+                l.Lam);
         }
     }
 

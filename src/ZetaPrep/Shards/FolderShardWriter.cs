@@ -79,6 +79,8 @@ public sealed class FolderShardWriter : IShardWriter
                 Weights = row.Weights.Select(v => (float?)v).ToList(),
                 Gamma = row.Gamma,
                 Original = row.Original,
+                Method = row.Method,
+                Lam = row.Lam,
                 Sha256 = Convert.ToHexStringLower(SHA256.HashData(row.ImageBytes)),
             });
         }

@@ -24,6 +24,8 @@ internal sealed class ParquetShardLayout
         Weights = new DataField<float?>(ListField.ElementName);
         Gamma = new DataField<float?>("gamma");
         Original = new DataField<bool?>("original");
+        Method = new DataField<string>("method", true);
+        Lam = new DataField<float?>("lam");
         Schema = new ParquetSchema(
             new StructField("image", ImageBytes, ImagePath),
             new ListField("label", Label),
@@ -31,7 +33,9 @@ internal sealed class ParquetShardLayout
             new ListField("sources", Sources),
             new ListField("weights", Weights),
             Gamma,
-            Original);
+            Original,
+            Method,
+            Lam);
     }
 
     public ParquetSchema Schema { get; }
@@ -52,6 +56,12 @@ internal sealed class ParquetShardLayout
 
     /// <summary>True for an unmixed resized original written by --keep-originals; false for a ζ-mixup row.</summary>
     public DataField Original { get; }
+
+    /// <summary>zeta, mixup, cutmix, cutmix+zeta or none (null when a writer did not record it).</summary>
+    public DataField Method { get; }
+
+    /// <summary>Mixup λ or CutMix's area-corrected λ; null for ζ rows and originals.</summary>
+    public DataField Lam { get; }
 
     /// <summary>A fresh schema (fields attach to one schema instance, so each writer/reader gets its own).</summary>
     public static ParquetShardLayout Create() => new();
@@ -93,6 +103,16 @@ internal sealed class ParquetShardLayout
 
             json.WriteStartObject("original");
             json.WriteString("dtype", "bool");
+            json.WriteString("_type", "Value");
+            json.WriteEndObject();
+
+            json.WriteStartObject("method");
+            json.WriteString("dtype", "string");
+            json.WriteString("_type", "Value");
+            json.WriteEndObject();
+
+            json.WriteStartObject("lam");
+            json.WriteString("dtype", "float32");
             json.WriteString("_type", "Value");
             json.WriteEndObject();
 

@@ -156,6 +156,8 @@ public static class ParquetShardReader
             Leaf<float> weights = await ReadLeafAsync<float>(group, f[5], ct).ConfigureAwait(false);
             Leaf<float> gammas = await ReadLeafAsync<float>(group, f[6], ct).ConfigureAwait(false);
             Leaf<bool> originals = await ReadLeafAsync<bool>(group, f[7], ct).ConfigureAwait(false);
+            Leaf<ReadOnlyMemory<char>> methods = await ReadLeafAsync<ReadOnlyMemory<char>>(group, f[8], ct).ConfigureAwait(false);
+            Leaf<float> lams = await ReadLeafAsync<float>(group, f[9], ct).ConfigureAwait(false);
 
             byte[][] imageColumn = Flat(images, count, f[0], static v => v.ToArray());
             string[] pathColumn = Flat(paths, count, f[1], static v => new string(v.Span));
@@ -165,11 +167,13 @@ public static class ParquetShardReader
             float[][] weightColumn = Lists(weights, count, f[5], static v => v);
             float[] gammaColumn = Flat(gammas, count, f[6], static v => v);
             bool[] originalColumn = Flat(originals, count, f[7], static v => v);
+            string?[] methodColumn = Nullable<ReadOnlyMemory<char>, string>(methods, count, f[8], static v => new string(v.Span));
+            float?[] lamColumn = Nullable(lams, count, f[9], static v => (float?)v);
 
             var rows = new List<ShardRow>(count);
             for (int i = 0; i < count; i++)
             {
-                rows.Add(new ShardRow(imageColumn[i], pathColumn[i], labelColumn[i], dominantColumn[i], sourceColumn[i], weightColumn[i], gammaColumn[i], originalColumn[i]));
+                rows.Add(new ShardRow(imageColumn[i], pathColumn[i], labelColumn[i], dominantColumn[i], sourceColumn[i], weightColumn[i], gammaColumn[i], originalColumn[i], methodColumn[i], lamColumn[i]));
             }
 
             return rows;
@@ -216,6 +220,27 @@ public static class ParquetShardReader
             }
 
             result[i] = convert(leaf.Values[i]);
+        }
+
+        return result;
+    }
+
+    /// <summary>A nullable flat column: values are dense (only rows at the maximum definition level have one).</summary>
+    private static TOut?[] Nullable<T, TOut>(Leaf<T> leaf, int count, DataField field, Func<T, TOut> convert)
+    {
+        if (leaf.Defs.Length != count)
+        {
+            throw new InvalidDataException($"column '{field.Path}' has {leaf.Defs.Length} values for {count} rows");
+        }
+
+        var result = new TOut?[count];
+        int v = 0;
+        for (int i = 0; i < count; i++)
+        {
+            if (leaf.Defs[i] == field.MaxDefinitionLevel)
+            {
+                result[i] = convert(leaf.Values[v++]);
+            }
         }
 
         return result;

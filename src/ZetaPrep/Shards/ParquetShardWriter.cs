@@ -204,12 +204,32 @@ public sealed class ParquetShardWriter : IShardWriter
             await group.WriteAllPartsAsync<float>(l.Gamma, gammas, defs.AsMemory(0, count), null, ct).ConfigureAwait(false);
             Array.Fill(defs, l.Original.MaxDefinitionLevel, 0, count);
             await group.WriteAllPartsAsync<bool>(l.Original, originals, defs.AsMemory(0, count), null, ct).ConfigureAwait(false);
+            await WriteNullableAsync(group, l.Method, rows, start, count, defs, static r => r.Method?.AsMemory(), ct).ConfigureAwait(false);
+            await WriteNullableAsync(group, l.Lam, rows, start, count, defs, static r => r.Lam, ct).ConfigureAwait(false);
             group.CompleteValidate();
         }
         finally
         {
             ArrayPool<int>.Shared.Return(defs);
         }
+    }
+
+    /// <summary>A nullable flat column: level max with a value, 0 without; values hold only the present ones.</summary>
+    private static Task WriteNullableAsync<T>(ParquetRowGroupWriter group, DataField field, IReadOnlyList<ShardRow> rows, int start, int count, int[] defs, Func<ShardRow, T?> value, CancellationToken ct)
+        where T : struct
+    {
+        var values = new List<T>(count);
+        for (int i = 0; i < count; i++)
+        {
+            T? v = value(rows[start + i]);
+            defs[i] = v.HasValue ? field.MaxDefinitionLevel : 0;
+            if (v.HasValue)
+            {
+                values.Add(v.Value);
+            }
+        }
+
+        return group.WriteAllPartsAsync<T>(field, values.ToArray(), defs.AsMemory(0, count), null, ct);
     }
 
     private static Task WriteListAsync(ParquetRowGroupWriter group, DataField element, IReadOnlyList<ShardRow> rows, int start, int count, Func<ShardRow, float[]> list, CancellationToken ct)

@@ -50,6 +50,14 @@ internal static class WebDatasetSample
             json.WriteEndArray();
             json.WriteNumber("gamma", row.Gamma);
             json.WriteBoolean("original", row.Original);
+            if (row.Method is { } method)
+            {
+                json.WriteString("method", method);
+            }
+            if (row.Lam is { } lam)
+            {
+                json.WriteNumber("lam", lam);
+            }
             json.WriteEndObject();
         }
         return buffer.ToArray();
@@ -76,7 +84,9 @@ internal static class WebDatasetSample
                 root.GetProperty("sources").EnumerateArray().Select(e => e.GetString() ?? "").ToArray(),
                 root.GetProperty("weights").EnumerateArray().Select(e => e.GetSingle()).ToArray(),
                 root.GetProperty("gamma").GetSingle(),
-                root.TryGetProperty("original", out var original) && original.GetBoolean());
+                root.TryGetProperty("original", out var original) && original.GetBoolean(),
+                root.TryGetProperty("method", out var method) ? method.GetString() : null,
+                root.TryGetProperty("lam", out var lam) ? lam.GetSingle() : null);
             if (members.TryGetValue("cls", out var cls) && Encoding.ASCII.GetString(cls) != row.Dominant.ToString(CultureInfo.InvariantCulture))
             {
                 throw new InvalidDataException($"sample '{key}': {key}.cls disagrees with dominant in {key}.json");

@@ -23,13 +23,15 @@ public sealed class ParquetShardDuckDbTests
                 ("weights", "FLOAT[]", "YES"),
                 ("gamma", "FLOAT", "YES"),
                 ("original", "BOOLEAN", "YES"),
+                ("method", "VARCHAR", "YES"),
+                ("lam", "FLOAT", "YES"),
             ],
             columns);
 
         // Every node OPTIONAL except the root and the REPEATED 'list' group that the LIST layout requires.
         var nodes = DuckDb.Query($"SELECT name, repetition_type FROM parquet_schema({DuckDb.Literal(path)})", r => (Name: r.GetString(0), Repetition: r.IsDBNull(1) ? null : r.GetString(1)));
         Assert.Equal(
-            ["root", "image", "bytes", "path", "label", "list", "element", "dominant", "sources", "list", "element", "weights", "list", "element", "gamma", "original"],
+            ["root", "image", "bytes", "path", "label", "list", "element", "dominant", "sources", "list", "element", "weights", "list", "element", "gamma", "original", "method", "lam"],
             nodes.Select(n => n.Name));
         Assert.All(nodes.Skip(1), n => Assert.Equal(n.Name == "list" ? "REPEATED" : "OPTIONAL", n.Repetition));
     }
@@ -46,7 +48,7 @@ public sealed class ParquetShardDuckDbTests
         Assert.Equal(ShardFixtures.Schema.GenerationJson, metadata["zetaprep"]);
         using var json = JsonDocument.Parse(metadata["huggingface"]);
         JsonElement features = json.RootElement.GetProperty("info").GetProperty("features");
-        Assert.Equal(["image", "label", "dominant", "sources", "weights", "gamma", "original"], features.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["image", "label", "dominant", "sources", "weights", "gamma", "original", "method", "lam"], features.EnumerateObject().Select(p => p.Name));
         Assert.Equal("Image", features.GetProperty("image").GetProperty("_type").GetString());
         Assert.Equal("ClassLabel", features.GetProperty("dominant").GetProperty("_type").GetString());
         Assert.Equal(ShardFixtures.ClassNames, features.GetProperty("dominant").GetProperty("names").EnumerateArray().Select(n => n.GetString()));
@@ -62,6 +64,8 @@ public sealed class ParquetShardDuckDbTests
         Assert.Equal("float32", features.GetProperty("gamma").GetProperty("dtype").GetString());
         Assert.Equal("Value", features.GetProperty("original").GetProperty("_type").GetString());
         Assert.Equal("bool", features.GetProperty("original").GetProperty("dtype").GetString());
+        Assert.Equal("string", features.GetProperty("method").GetProperty("dtype").GetString());
+        Assert.Equal("float32", features.GetProperty("lam").GetProperty("dtype").GetString());
     }
 
     [Fact]
@@ -75,7 +79,7 @@ public sealed class ParquetShardDuckDbTests
         Assert.Equal(230, DuckDb.Scalar<long>($"SELECT count(*) FROM read_parquet({DuckDb.Literal(path)})"));
         Assert.Equal(3, DuckDb.Scalar<long>($"SELECT num_row_groups FROM parquet_file_metadata({DuckDb.Literal(path)})"));
         List<ShardRow> read = DuckDb.Query(
-            $"SELECT image.bytes, image.path, label, dominant, sources, weights, gamma, original FROM read_parquet({DuckDb.Literal(path)}, file_row_number = true) ORDER BY file_row_number",
+            $"SELECT image.bytes, image.path, label, dominant, sources, weights, gamma, original, method, lam FROM read_parquet({DuckDb.Literal(path)}, file_row_number = true) ORDER BY file_row_number",
             r => new ShardRow(
                 DuckDb.Blob(r, 0),
                 r.GetString(1),
@@ -84,7 +88,9 @@ public sealed class ParquetShardDuckDbTests
                 [.. r.GetFieldValue<List<string>>(4)],
                 [.. r.GetFieldValue<List<float?>>(5).Select(v => v!.Value)],
                 r.GetFloat(6),
-                r.GetBoolean(7)));
+                r.GetBoolean(7),
+                r.IsDBNull(8) ? null : r.GetString(8),
+                r.IsDBNull(9) ? null : r.GetFloat(9)));
 
         Assert.Equal(rows.Count, read.Count);
         for (int i = 0; i < rows.Count; i++)

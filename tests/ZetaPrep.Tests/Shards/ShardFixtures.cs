@@ -10,6 +10,8 @@ internal static class ShardFixtures
     public static ShardSchema Schema { get; } = new(ClassNames, """{"seed":42,"gamma":2.8,"n":4,"note":"it's"}""");
 
     /// <summary>Rows with incompressible "PNG" bytes; every 7th row has no sources, to cover empty lists.</summary>
+    private static readonly string[] Methods = ["zeta", "mixup", "cutmix", "cutmix+zeta", "none"];
+
     public static List<ShardRow> Rows(int count, int imageBytes = 2048, int seed = 1)
     {
         var random = new Random(seed);
@@ -27,7 +29,9 @@ internal static class ShardFixtures
             int n = i % 7 == 6 ? 0 : 1 + random.Next(4);
             string[] sources = [.. Enumerable.Range(0, n).Select(j => $"ISIC_{random.Next(10_000_000):D7}")];
             float[] weights = [.. Enumerable.Range(0, n).Select(_ => random.NextSingle())];
-            rows.Add(new ShardRow(image, $"{i:D6}.png", label, random.Next(ClassNames.Length), sources, weights, 1.72865f + i, i % 3 == 0));
+            rows.Add(new ShardRow(image, $"{i:D6}.png", label, random.Next(ClassNames.Length), sources, weights, 1.72865f + i, i % 3 == 0,
+                // Nullable method/lam: some rows without either, so nulls round-trip too.
+                i % 4 == 3 ? null : Methods[i % Methods.Length], i % 5 == 4 ? null : random.NextSingle()));
         }
 
         return rows;
@@ -65,5 +69,7 @@ internal static class ShardFixtures
         Assert.Equal(expected.Weights, actual.Weights);
         Assert.Equal(expected.Gamma, actual.Gamma);
         Assert.Equal(expected.Original, actual.Original);
+        Assert.Equal(expected.Method, actual.Method);
+        Assert.Equal(expected.Lam, actual.Lam);
     }
 }

@@ -1,0 +1,173 @@
+using DuckDB.NET.Data;
+using ZetaPrep.Manifests;
+using ZetaPrep.Shards;
+
+namespace ZetaPrep.Cli.Tests;
+
+/// <summary>--method baselines end to end: pixels, labels, the method/lam columns, determinism and option errors.</summary>
+public sealed class MethodTests
+{
+    private static async Task<(GenerationManifest Manifest, List<ShardRow> Rows)> GenerateAsync(string output, params string[] args)
+    {
+        var r = await CliRunner.RunAsync(["generate", "--out", output, "--quiet", .. args]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var manifest = GenerationManifest.Read(Path.Combine(output, "manifest.json"));
+        var rows = new List<ShardRow>();
+        foreach (var shard in manifest.Shards)
+        {
+            await foreach (var row in ParquetShardReader.ReadRowsAsync(Path.Combine(output, shard.File), CancellationToken.None))
+            {
+                rows.Add(row);
+            }
+        }
+        return (manifest, rows);
+    }
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("2")]
+    [InlineData("3")]
+    public async Task CutMix_LabelMass_EqualsThePastedArea_CountedInPixels(string seed)
+    {
+        using var tmp = new TempDir();
+        var colours = ImageFixtures.SolidFolder(tmp.Sub("in"), classes: 3, perClass: 4);
+        const int Size = 12;
+        var (manifest, rows) = await GenerateAsync(tmp.Sub("out"), "--in", tmp.Sub("in"), "--method", "cutmix", "--batch-size", "6", "--n", "2", "--size", $"{Size}", "--seed", seed);
+        Assert.Equal("cutmix", manifest.Options.Method);
+        Assert.Equal(1.0, manifest.Options.Alpha);
+        Assert.Equal(12, rows.Count);
+        foreach (var row in rows)
+        {
+            Assert.Equal("cutmix", row.Method);
+            Assert.False(row.Original);
+            var lam = row.Lam!.Value;
+            // Sources are ordered by weight; the base image is the one whose weight is λ (ties: the base first).
+            var baseIndex = row.Weights[0] == lam ? 0 : 1;
+            var (b, p) = (colours[row.Sources[baseIndex]], colours[row.Sources[1 - baseIndex]]);
+            Assert.NotEqual(b, p);
+            var rgb = PngPixels.Decode(row.ImageBytes, out _, out _);
+            var pasted = 0;
+            for (var i = 0; i < rgb.Length; i += 3)
+            {
+                var c = (rgb[i], rgb[i + 1], rgb[i + 2]);
+                Assert.True(c == b || c == p, $"pixel {c} is neither the base {b} nor the partner {p}");
+                pasted += c == p ? 1 : 0;
+            }
+            Assert.Equal(pasted, (int)Math.Round((1 - lam) * Size * Size));
+            Assert.Equal(row.Weights[1 - baseIndex], (float)pasted / (Size * Size), 6);
+            Assert.Equal(1f, row.Label.Sum(), 5);
+        }
+    }
+
+    [Fact]
+    public async Task None_WritesTheDecodedOriginals_WithOneHotOrSmoothedLabels()
+    {
+        using var tmp = new TempDir();
+        var colours = ImageFixtures.SolidFolder(tmp.Sub("in"), classes: 2, perClass: 5);
+        var (manifest, rows) = await GenerateAsync(tmp.Sub("out"), "--in", tmp.Sub("in"), "--method", "none", "--batch-size", "4", "--n", "2", "--size", "6", "--label-smoothing", "0.1");
+        Assert.Equal(("none", 0.1), (manifest.Options.Method, manifest.Options.LabelSmoothing));
+        Assert.Equal(10, rows.Count);
+        foreach (var row in rows)
+        {
+            Assert.Equal(("none", true, 0f), (row.Method, row.Original, row.Gamma));
+            Assert.Null(row.Lam);
+            Assert.Equal([1f], row.Weights);
+            var c = colours[row.Sources.Single()];
+            var rgb = PngPixels.Decode(row.ImageBytes, out _, out _);
+            for (var i = 0; i < rgb.Length; i += 3)
+            {
+                Assert.Equal(c, (rgb[i], rgb[i + 1], rgb[i + 2]));
+            }
+            // y(1−ε) + ε/K with K = 2, ε = 0.1.
+            Assert.Equal(0.95f, row.Label[row.Dominant], 6);
+            Assert.Equal(0.05f, row.Label[1 - row.Dominant], 6);
+            Assert.Equal(1f, row.Label.Sum(), 6);
+        }
+    }
+
+    [Fact]
+    public async Task MixupWithSmoothing_LabelsAreTheMixOfSmoothedLabels_AndProbZeroGivesOriginals()
+    {
+        using var tmp = new TempDir();
+        ImageFixtures.SolidFolder(tmp.Sub("in"), classes: 3, perClass: 4);
+        var (manifest, rows) = await GenerateAsync(tmp.Sub("out"), "--in", tmp.Sub("in"), "--method", "mixup", "--alpha", "0.5", "--label-smoothing", "0.3", "--batch-size", "6", "--n", "2", "--size", "4", "--seed", "5");
+        Assert.Equal(0.5, manifest.Options.Alpha);
+        foreach (var row in rows)
+        {
+            Assert.Equal("mixup", row.Method);
+            var expected = new double[3];
+            for (var i = 0; i < 2; i++)
+            {
+                var cls = row.Sources[i].StartsWith("class_a", StringComparison.Ordinal) ? 0 : row.Sources[i].StartsWith("class_b", StringComparison.Ordinal) ? 1 : 2;
+                for (var c = 0; c < 3; c++)
+                {
+                    expected[c] += row.Weights[i] * ((c == cls ? 1 : 0) * 0.7 + 0.1);
+                }
+            }
+            Assert.Equal(expected.Select(v => (float)v), row.Label, (a, b) => Math.Abs(a - b) < 1e-5);
+            Assert.Equal(1f, row.Label.Sum(), 5);
+            Assert.Contains(row.Lam!.Value, row.Weights);
+        }
+
+        var (_, originals) = await GenerateAsync(tmp.Sub("p0"), "--in", tmp.Sub("in"), "--method", "mixup", "--prob", "0", "--batch-size", "6", "--n", "2", "--size", "4");
+        Assert.All(originals, row => Assert.Equal(("none", true, 1), (row.Method, row.Original, row.Sources.Length)));
+    }
+
+    [Theory]
+    [InlineData("zeta")]
+    [InlineData("mixup")]
+    [InlineData("cutmix")]
+    [InlineData("cutmix+zeta")]
+    [InlineData("none")]
+    [InlineData("zeta,cutmix")]
+    public async Task EveryMethod_IsByteIdentical_AtAnyThreadCount(string method)
+    {
+        using var tmp = new TempDir();
+        ImageFixtures.SolidFolder(tmp.Sub("in"), classes: 2, perClass: 6);
+        string[] common = ["--in", tmp.Sub("in"), "--method", method, "--prob", "0.8", "--batch-size", "4", "--n", "3", "--size", "10", "--shard-rows", "8", "--seed", "9"];
+        var (one, rows) = await GenerateAsync(tmp.Sub("t1"), [.. common, "--threads", "1"]);
+        var (two, _) = await GenerateAsync(tmp.Sub("t2"), [.. common, "--threads", "2"]);
+        Assert.Equal(one.Shards.Select(s => s.Sha256), two.Shards.Select(s => s.Sha256));
+        Assert.All(rows, r => Assert.Contains(r.Method, new[] { "none", method == "zeta,cutmix" ? "zeta" : method, method == "zeta,cutmix" ? "cutmix" : method }));
+        Assert.All(rows, r => Assert.Equal(1f, r.Label.Sum(), 5));
+    }
+
+    [Fact]
+    public async Task CutMixOnZeta_ColumnsReadByDuckDb_AndResumeRefusesAnotherMethod()
+    {
+        using var tmp = new TempDir();
+        ImageFixtures.SolidFolder(tmp.Sub("in"), classes: 2, perClass: 4);
+        var output = tmp.Sub("out");
+        var (_, rows) = await GenerateAsync(output, "--in", tmp.Sub("in"), "--method", "cutmix+zeta", "--batch-size", "4", "--n", "3", "--size", "8");
+        Assert.All(rows, r => Assert.Equal("cutmix+zeta", r.Method));
+        using var db = new DuckDBConnection("DataSource=:memory:");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = $"SELECT count(*) FROM read_parquet('{Path.Combine(output, "data", "*.parquet")}') WHERE method = 'cutmix+zeta' AND lam BETWEEN 0 AND 1";
+        Assert.Equal(8L, Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
+
+        var r = await CliRunner.RunAsync("generate", "--out", output, "--in", tmp.Sub("in"), "--method", "cutmix", "--batch-size", "4", "--n", "3", "--size", "8", "--resume", "--quiet");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--method differs (manifest cutmix+zeta, now cutmix)", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--method", "cutout")]
+    [InlineData("--alpha", "0")]
+    [InlineData("--alpha", "NaN")]
+    [InlineData("--label-smoothing", "1")]
+    [InlineData("--prob", "1.5")]
+    [InlineData("--prob", "-0.5")]
+    [InlineData("--switch-prob", "0.5")]
+    public async Task BadMethodOptions_AreOneLineUsageErrors(string option, string value)
+    {
+        using var tmp = new TempDir();
+        ImageFixtures.SolidFolder(tmp.Sub("in"), classes: 2, perClass: 2);
+        string[] method = option is "--alpha" ? ["--method", "mixup"] : [];
+        var r = await CliRunner.RunAsync(["generate", "--in", tmp.Sub("in"), "--out", tmp.Sub("out"), "--quiet", option, value, .. method]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+        Assert.Contains(option, r.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(tmp.Sub("out")) && Directory.EnumerateFileSystemEntries(tmp.Sub("out")).Any());
+    }
+}
