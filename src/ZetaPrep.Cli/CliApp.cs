@@ -19,6 +19,7 @@ internal static class CliApp
         root.Subcommands.Add(TrainCommand.Create(stdout, stderr));
         root.Subcommands.Add(EvaluateCommand.Create(stdout));
         root.Subcommands.Add(DatasetsCommand.Create(stdout));
+        root.Subcommands.Add(AnalyzeCommand.Create(stdout));
         return root;
     }
 
