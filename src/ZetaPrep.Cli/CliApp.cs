@@ -22,6 +22,7 @@ internal static class CliApp
         root.Subcommands.Add(VerifyCommand.Create(stdout));
         root.Subcommands.Add(InspectCommand.Create(stdout));
         root.Subcommands.Add(PreviewCommand.Create(stdout, stderr));
+        root.Subcommands.Add(AnalyzeCommand.Create(stdout));
         return root;
     }
 

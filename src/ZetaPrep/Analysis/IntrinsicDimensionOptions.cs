@@ -1,0 +1,54 @@
+using System.Globalization;
+using ZetaPrep.Imaging;
+using ZetaPrep.Mixing;
+
+namespace ZetaPrep.Analysis;
+
+/// <summary>Options of the Fukunaga–Olsen local intrinsic-dimension estimate; <see cref="Validate"/> names the bad option.</summary>
+public sealed record IntrinsicDimensionOptions
+{
+    /// <summary>Image side used for ImageFolder inputs when <see cref="Size"/> is not given.</summary>
+    public const int DefaultFolderSize = 32;
+
+    /// <summary>Neighbours per point (the point itself excluded); default 128.</summary>
+    public int K { get; init; } = 128;
+
+    /// <summary>An eigenvalue counts as a dimension when it exceeds AlphaFo × the largest; default 0.05 (Fukunaga–Olsen).</summary>
+    public double AlphaFo { get; init; } = 0.05;
+
+    /// <summary>At most this many points are loaded: a uniform subsample without replacement, fixed by <see cref="Seed"/>; default 2000.</summary>
+    public int MaxSamples { get; init; } = 2000;
+
+    /// <summary>Image side S (points live in 3·S² dimensions); null: the shards' own size, or <see cref="DefaultFolderSize"/> for folders.</summary>
+    public int? Size { get; init; }
+
+    /// <summary>Seed of the subsample.</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>Where distances and eigenvalues are computed.</summary>
+    public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
+
+    /// <summary>Throws a usage <see cref="ZetaPrepException"/> for an option out of range (k against the sample count is checked after loading).</summary>
+    public void Validate()
+    {
+        if (K < 2)
+        {
+            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture, $"--k {K}: must be at least 2 (a neighbourhood of one point has no spread); the paper uses 128."));
+        }
+
+        if (!(AlphaFo > 0 && AlphaFo < 1))
+        {
+            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture, $"--alpha-fo {AlphaFo}: must lie strictly between 0 and 1 (Fukunaga–Olsen use 0.05)."));
+        }
+
+        if (MaxSamples < 3)
+        {
+            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture, $"--max-samples {MaxSamples}: must be at least 3 (and more than --k)."));
+        }
+
+        if (Size is { } s && (s < 1 || s > SkiaImageDecoder.MaxSize))
+        {
+            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture, $"--size {s}: must be between 1 and {SkiaImageDecoder.MaxSize}."));
+        }
+    }
+}

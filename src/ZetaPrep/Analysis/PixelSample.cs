@@ -1,0 +1,171 @@
+using System.Globalization;
+using ZetaPrep.Imaging;
+using ZetaPrep.Manifests;
+using ZetaPrep.Planning;
+using ZetaPrep.Shards;
+using ZetaPrep.Sources;
+
+namespace ZetaPrep.Analysis;
+
+/// <summary>
+/// A seeded uniform subsample of an input's images as RGB24 rows of 3·S² bytes: points for pixel-space analysis.
+/// Like <c>Pipeline/</c>, this reads both sources and shards; it only reads, so neither learns about the other.
+/// </summary>
+/// <param name="InputKind"><c>shards</c> or <c>imagefolder</c>.</param>
+/// <param name="Available">Images in the input.</param>
+/// <param name="Count">Images loaded.</param>
+/// <param name="ImageSize">Side S of every loaded image.</param>
+/// <param name="Pixels">Count rows of 3·S² bytes, in input order (the order of the sorted listing or of the shards' rows).</param>
+public sealed record PixelSample(string InputKind, long Available, int Count, int ImageSize, byte[] Pixels)
+{
+    /// <summary>Bytes (= ambient dimension) of one point.</summary>
+    public int Dimension => 3 * ImageSize * ImageSize;
+
+    /// <summary>
+    /// Loads at most <paramref name="maxSamples"/> images from a <c>zetaprep generate</c> output (manifest.json's shards,
+    /// else data/*.parquet or *.parquet), one .parquet shard, or an ImageFolder; shards keep their size unless
+    /// <paramref name="size"/> is given, folders default to <see cref="IntrinsicDimensionOptions.DefaultFolderSize"/>.
+    /// </summary>
+    public static async Task<PixelSample> LoadAsync(string path, int maxSamples, int? size, ulong seed, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSamples, 1);
+        var decoder = new SkiaImageDecoder();
+        if (File.Exists(path) && path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase))
+        {
+            return await LoadShardsAsync([path], maxSamples, size, seed, decoder, ct).ConfigureAwait(false);
+        }
+
+        if (!Directory.Exists(path))
+        {
+            throw ZetaPrepException.Usage($"{path}: not found; give a 'zetaprep generate' output directory, a .parquet shard or an ImageFolder.");
+        }
+
+        List<string>? shards = ShardFiles(path);
+        if (shards is not null)
+        {
+            return await LoadShardsAsync(shards, maxSamples, size, seed, decoder, ct).ConfigureAwait(false);
+        }
+
+        return await LoadFolderAsync(path, maxSamples, size ?? IntrinsicDimensionOptions.DefaultFolderSize, seed, decoder, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Sorted distinct indices: a uniform sample of min(m, n) out of 0..n−1 (Floyd's algorithm), fixed by the seed.</summary>
+    internal static int[] SampleIndices(long n, int m, ulong seed)
+    {
+        if (n > int.MaxValue)
+        {
+            throw new ZetaPrepException(string.Create(CultureInfo.InvariantCulture, $"{n} images is more than this analysis can index; analyse a part of the input."));
+        }
+
+        int total = (int)n;
+        if (m >= total)
+        {
+            return Enumerable.Range(0, total).ToArray();
+        }
+
+        var random = new DeterministicRandom(seed, streamA: 0x616E616C797A65UL); // "analyze": its own stream, apart from the planner's
+        var chosen = new HashSet<int>();
+        for (int j = total - m; j < total; j++)
+        {
+            int t = random.NextInt(j + 1);
+            chosen.Add(chosen.Contains(t) ? j : t);
+        }
+
+        int[] result = [.. chosen];
+        Array.Sort(result);
+        return result;
+    }
+
+    private static List<string>? ShardFiles(string dir)
+    {
+        string manifestPath = Path.Combine(dir, GenerationManifest.FileName);
+        if (File.Exists(manifestPath))
+        {
+            var manifest = GenerationManifest.Read(manifestPath);
+            return [.. manifest.Shards.Select(s => Path.Combine(dir, s.File))];
+        }
+
+        string data = Path.Combine(dir, "data");
+        string search = Directory.Exists(data) ? data : dir;
+        var files = Directory.EnumerateFiles(search, "*.parquet")
+            .Where(f => !Path.GetFileName(f).StartsWith('.'))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        return files.Count > 0 ? files : null;
+    }
+
+    private static async Task<PixelSample> LoadShardsAsync(List<string> files, int maxSamples, int? size, ulong seed, SkiaImageDecoder decoder, CancellationToken ct)
+    {
+        if (files.Count == 0)
+        {
+            throw new ZetaPrepException("The manifest lists no shards; the output is empty — generate it again.");
+        }
+
+        var rowsPerShard = new long[files.Count];
+        for (int i = 0; i < files.Count; i++)
+        {
+            rowsPerShard[i] = (await ParquetShardReader.ReadMetadataAsync(files[i], ct).ConfigureAwait(false)).Rows;
+        }
+
+        long available = rowsPerShard.Sum();
+        if (available == 0)
+        {
+            throw new ZetaPrepException($"{Path.GetDirectoryName(files[0])}: the shards hold no rows; nothing to analyse.");
+        }
+
+        int[] wanted = SampleIndices(available, maxSamples, seed);
+        var encoded = new List<(byte[] Bytes, string Name)>(wanted.Length);
+        long first = 0;
+        int next = 0;
+        for (int f = 0; f < files.Count && next < wanted.Length; first += rowsPerShard[f], f++)
+        {
+            if (wanted[next] >= first + rowsPerShard[f])
+            {
+                continue; // no sampled row in this shard: skip reading it
+            }
+
+            long index = first;
+            await foreach (var row in ParquetShardReader.ReadRowsAsync(files[f], ct).ConfigureAwait(false))
+            {
+                if (next < wanted.Length && wanted[next] == index)
+                {
+                    encoded.Add((row.ImageBytes, $"{files[f]}:{row.ImagePath}"));
+                    next++;
+                }
+
+                index++;
+            }
+        }
+
+        int side = size ?? decoder.ReadHeader(encoded[0].Bytes, encoded[0].Name).Width;
+        byte[] pixels = await DecodeAllAsync(encoded.Count, side, i => Task.FromResult(encoded[i]), decoder, ct).ConfigureAwait(false);
+        return new PixelSample("shards", available, encoded.Count, side, pixels);
+    }
+
+    private static async Task<PixelSample> LoadFolderAsync(string dir, int maxSamples, int side, ulong seed, SkiaImageDecoder decoder, CancellationToken ct)
+    {
+        var source = new ImageFolderSource(dir);
+        var listing = await source.ListAsync(ct).ConfigureAwait(false);
+        int[] wanted = SampleIndices(listing.Items.Count, maxSamples, seed);
+        byte[] pixels = await DecodeAllAsync(wanted.Length, side, async i =>
+        {
+            var item = listing.Items[wanted[i]];
+            return (await source.ReadAsync(item, ct).ConfigureAwait(false), Path.Combine(dir, item.Id));
+        }, decoder, ct).ConfigureAwait(false);
+        return new PixelSample("imagefolder", listing.Items.Count, wanted.Length, side, pixels);
+    }
+
+    private static async Task<byte[]> DecodeAllAsync(int count, int side, Func<int, Task<(byte[] Bytes, string Name)>> read, SkiaImageDecoder decoder, CancellationToken ct)
+    {
+        int dimension = 3 * side * side;
+        var pixels = new byte[checked((long)count * dimension)];
+        // Each task owns row i of the result, so the order never depends on timing.
+        await Parallel.ForAsync(0, count, ct, async (i, token) =>
+        {
+            var (bytes, name) = await read(i).ConfigureAwait(false);
+            decoder.DecodeResized(bytes, name, side, ResizeMode.Crop, pixels.AsSpan(i * dimension, dimension));
+        }).ConfigureAwait(false);
+        return pixels;
+    }
+}

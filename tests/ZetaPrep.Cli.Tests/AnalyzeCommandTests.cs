@@ -1,0 +1,82 @@
+using System.Text.Json;
+
+namespace ZetaPrep.Cli.Tests;
+
+public sealed class AnalyzeCommandTests
+{
+    [Fact]
+    public async Task Analyze_generated_shards_and_their_image_folder_prints_the_json_keys()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.MixedFolder(input, classes: 3, perClass: 9);
+        var output = tmp.Sub("out");
+        var g = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--n", "4", "--batch-size", "8",
+            "--shard-rows", "16", "--size", "16", "--quiet");
+        Assert.True(g.ExitCode == 0, g.Stderr);
+
+        var shards = await CliRunner.RunAsync("analyze", output, "--k", "5", "--max-samples", "20", "--device", "cpu", "--json");
+        Assert.True(shards.ExitCode == 0, shards.Stderr);
+        using (var json = JsonDocument.Parse(shards.Stdout))
+        {
+            var r = json.RootElement;
+            Assert.Equal(5, r.GetProperty("k").GetInt32());
+            Assert.Equal(20, r.GetProperty("samples").GetInt32());
+            Assert.Equal(27, r.GetProperty("available").GetInt64());
+            Assert.Equal("shards", r.GetProperty("input_kind").GetString());
+            Assert.Equal(16, r.GetProperty("image_size").GetInt32());
+            Assert.Equal(0.05, r.GetProperty("alpha_fo").GetDouble());
+            Assert.False(r.GetProperty("neighbourhood_includes_point").GetBoolean());
+            var mean = r.GetProperty("intrinsic_dim_mean").GetDouble();
+            Assert.InRange(mean, 1, 5);
+            Assert.True(r.GetProperty("intrinsic_dim_std").GetDouble() >= 0);
+            Assert.Equal(20, r.GetProperty("dims_histogram").EnumerateObject().Sum(p => p.Value.GetInt32()));
+        }
+
+        var folder = await CliRunner.RunAsync("analyze", input, "--k", "4", "--size", "12", "--device", "cpu", "--json");
+        Assert.True(folder.ExitCode == 0, folder.Stderr);
+        using (var json = JsonDocument.Parse(folder.Stdout))
+        {
+            var r = json.RootElement;
+            Assert.Equal(("imagefolder", 27, 4, 12, 432), (r.GetProperty("input_kind").GetString(), r.GetProperty("samples").GetInt32(),
+                r.GetProperty("k").GetInt32(), r.GetProperty("image_size").GetInt32(), r.GetProperty("pixel_dim").GetInt32()));
+            Assert.True(r.TryGetProperty("intrinsic_dim_mean", out _) && r.TryGetProperty("intrinsic_dim_std", out _));
+        }
+
+        // Same seed, same output; the text form states the neighbourhood.
+        var again = await CliRunner.RunAsync("analyze", input, "--k", "4", "--size", "12", "--device", "cpu", "--json");
+        Assert.Equal(folder.Stdout, again.Stdout);
+        var text = await CliRunner.RunAsync("analyze", input, "--k", "4", "--device", "cpu");
+        Assert.True(text.ExitCode == 0, text.Stderr);
+        Assert.Contains("the point itself excluded", text.Stdout, StringComparison.Ordinal);
+        Assert.Contains("32×32 RGB", text.Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--k", "1", "--k 1")]
+    [InlineData("--k", "27", "--k 27")]
+    [InlineData("--alpha-fo", "1.5", "--alpha-fo 1.5")]
+    [InlineData("--alpha-fo", "0", "--alpha-fo 0")]
+    public async Task Bad_options_are_one_line_usage_errors(string option, string value, string named)
+    {
+        using var tmp = new TempDir();
+        ImageFixtures.MixedFolder(tmp.Sub("in"), classes: 3, perClass: 9);
+        var r = await CliRunner.RunAsync("analyze", tmp.Sub("in"), option, value, "--size", "8", "--device", "cpu");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+        Assert.Contains(named, r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_path_and_an_empty_folder_are_usage_errors()
+    {
+        using var tmp = new TempDir();
+        var missing = await CliRunner.RunAsync("analyze", tmp.Sub("nope"));
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("not found", missing.Stderr, StringComparison.Ordinal);
+        Directory.CreateDirectory(tmp.Sub("empty"));
+        var empty = await CliRunner.RunAsync("analyze", tmp.Sub("empty"));
+        Assert.Equal(2, empty.ExitCode);
+        Assert.Contains("no images found", empty.Stderr, StringComparison.Ordinal);
+    }
+}
