@@ -54,16 +54,32 @@ public sealed class DatasetGenerator
         // CutMix boxes are decided in the plan, in pixels of the output size.
         var planOptions = options.Plan with { ImageSize = options.Size };
         MixPlan.Create(listed.Items.Count, planOptions); // Fails fast on too few inputs before reading any.
-        TorchRuntime.EnsureLoaded();
-        var device = TorchRuntime.ResolveDevice(options.Device);
-        if (device.type == DeviceType.CPU)
+        // Loading libtorch (~0.4 s) overlaps the validation pass instead of preceding it.
+        var torchReady = Task.Run(() =>
         {
-            // Batches are mixed concurrently on the worker threads while others decode; libtorch's own OpenMP pool on top
-            // of that only oversubscribes the cores (its spinning threads slowed decoding 2-10× under load here).
-            // The thread count is process-wide libtorch state; the result is the same bytes at any count (TorchMixer tests).
-            torch.set_num_threads(1);
+            TorchRuntime.EnsureLoaded();
+            var resolved = TorchRuntime.ResolveDevice(options.Device);
+            if (resolved.type == DeviceType.CPU)
+            {
+                // Batches are mixed concurrently on the worker threads while others decode; libtorch's own OpenMP pool on
+                // top of that only oversubscribes the cores (its spinning threads slowed decoding 2-10× under load here).
+                // The thread count is process-wide libtorch state; the bytes are the same at any count (TorchMixer tests).
+                torch.set_num_threads(1);
+            }
+            return resolved;
+        }, cancellationToken);
+        ValidatedInputs validated;
+        try
+        {
+            validated = await ValidateAndFingerprintAsync(listed, options, cancellationToken).ConfigureAwait(false);
         }
-        var (listing, fingerprint, skipped) = await ValidateAndFingerprintAsync(listed, options, cancellationToken).ConfigureAwait(false);
+        catch
+        {
+            await ObserveAsync(torchReady).ConfigureAwait(false);
+            throw;
+        }
+        var device = await torchReady.ConfigureAwait(false);
+        var (listing, fingerprint, skipped) = validated;
         var plan = MixPlan.Create(listing.Items.Count, planOptions);
         var format = ShardFormats.Get(options.Format);
         var method = options.Plan.Method;
@@ -583,6 +599,19 @@ public sealed class DatasetGenerator
         || (relative.StartsWith("manifest.worker-", StringComparison.Ordinal) && relative.EndsWith(".json", StringComparison.Ordinal))
         || relative == DatasetCard.FileName
         || ShardFormats.IsOutputFile(relative);
+
+    /// <summary>Waits for a task whose failure is not the one to report (another error is already propagating).</summary>
+    private static async Task ObserveAsync(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Deliberately ignored: see the summary.
+        }
+    }
 
     private static async Task DrainAsync(ChannelReader<Task<ShardRow[]>> reader, Task producer)
     {
