@@ -44,6 +44,8 @@ read -r Z10_1 _ <<<"$(run_zeta 1 "$WORK/photos4000")"
 echo "bench: python peer"
 PEER=0; for i in 1 2 3; do PEER=$(max "$(peer "$WORK/photos400")" "$PEER"); done
 PEER10=$(peer "$WORK/photos4000")
+F1=$(echo "$FLOOR1" | $PY -c 'import json,sys; print(json.load(sys.stdin)["images_per_s"])')
+FN=$(echo "$FLOORN" | $PY -c 'import json,sys; print(json.load(sys.stdin)["images_per_s"])')
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 {
   echo "# Benchmarks"
