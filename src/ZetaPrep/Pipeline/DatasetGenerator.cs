@@ -142,7 +142,11 @@ public sealed class DatasetGenerator
 
         using var mixers = new MixerPool(device, options.Plan.BatchSize, options.Size * options.Size * 3);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var context = new BatchContext(listing, options, mixers);
+        // All decode, mix and encode work of all batches in flight shares one scheduler of --threads slots, so --threads is
+        // the real CPU parallelism (batches overlap without oversubscribing the cores).
+        var workers = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, options.Threads);
+        var context = new BatchContext(listing, options, mixers, workers.ConcurrentScheduler);
+        using var closeWorkers = new SchedulerPairCompletion(workers);
         // Capacity 1: at most ~3 batches in flight (one being written, one queued, one being produced) — bounded memory.
         var inflight = Channel.CreateBounded<Task<ShardRow[]>>(new BoundedChannelOptions(1)
         {
@@ -157,7 +161,7 @@ public sealed class DatasetGenerator
                 // Only the batches of shards still to write: finished shards and other workers' shards are never decoded.
                 foreach (var batch in todo.SelectMany(s => Enumerable.Range(s.FirstBatch, s.BatchCount).Select(b => plan.Batches[b])))
                 {
-                    var task = Task.Run(() => ProcessBatchAsync(batch, context, cts.Token), cts.Token);
+                    var task = Task.Factory.StartNew(() => ProcessBatchAsync(batch, context, cts.Token), cts.Token, TaskCreationOptions.DenyChildAttach, context.Workers).Unwrap();
                     await inflight.Writer.WriteAsync(task, cts.Token).ConfigureAwait(false);
                 }
                 inflight.Writer.TryComplete();
@@ -227,17 +231,18 @@ public sealed class DatasetGenerator
         var y = ArrayPool<byte>.Shared.Rent(m * pixels);
         try
         {
-            var parallel = new ParallelOptions { MaxDegreeOfParallelism = context.Options.Threads, CancellationToken = cancellationToken };
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = context.Options.Threads, CancellationToken = cancellationToken, TaskScheduler = context.Workers };
+            // ConfigureAwait(true) keeps the continuations (decode, mix, encode) on the --threads scheduler.
             await Parallel.ForEachAsync(Enumerable.Range(0, m), parallel, async (i, ct) =>
             {
                 var item = context.Listing.Items[batch.Inputs[i]];
                 var t0 = Stopwatch.GetTimestamp();
-                var bytes = await _source.ReadAsync(item, ct).ConfigureAwait(false);
+                var bytes = await _source.ReadAsync(item, ct).ConfigureAwait(true);
                 var t1 = Stopwatch.GetTimestamp();
                 _decoder.DecodeResized(bytes, DisplayName(item), size, context.Options.Resize, x.AsSpan(i * pixels, pixels));
                 Times.Add(StageTimes.Stage.Read, t1 - t0);
                 Times.Add(StageTimes.Stage.Decode, Stopwatch.GetTimestamp() - t1);
-            }).ConfigureAwait(false);
+            }).ConfigureAwait(true);
 
             var weights = batch.WeightMatrix();
             var mixStart = Stopwatch.GetTimestamp();
@@ -636,7 +641,13 @@ public sealed class DatasetGenerator
         }
     }
 
-    private sealed record BatchContext(SourceListing Listing, GenerateOptions Options, MixerPool Mixers);
+    /// <summary>Completes the worker scheduler pair when the run ends, however it ends.</summary>
+    private readonly struct SchedulerPairCompletion(ConcurrentExclusiveSchedulerPair pair) : IDisposable
+    {
+        public void Dispose() => pair.Complete();
+    }
+
+    private sealed record BatchContext(SourceListing Listing, GenerateOptions Options, MixerPool Mixers, TaskScheduler Workers);
 
     /// <summary>One <see cref="TorchMixer"/> per concurrent batch: mixers hold preallocated tensors and are single-caller.</summary>
     private sealed class MixerPool(torch.Device device, int maxInputs, int pixels) : IDisposable
