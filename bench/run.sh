@@ -73,5 +73,6 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo
   cat "$WORK/profile-4000.txt"
   echo '```'
+  cat bench/notes.md
 } > docs/BENCHMARKS.md
 cat docs/BENCHMARKS.md

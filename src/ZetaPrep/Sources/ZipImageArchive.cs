@@ -89,12 +89,20 @@ internal sealed class ZipImageArchive : IImageContainer
             throw new ZetaPrepException($"{Path}: entry {entry.FullName} claims {entry.Length:N0} bytes uncompressed, over the {MaxEntryBytes:N0}-byte limit (zip bomb guard); remove it from the zip.");
         }
         var bytes = new byte[entry.Length];
-        using var stream = entry.Open();
-        stream.ReadExactly(bytes);
-        // The header's size is what we bounded; data beyond it means the entry lies about its size.
-        if (stream.ReadByte() >= 0)
+        try
         {
-            throw new ZetaPrepException($"{Path}: entry {entry.FullName} holds more data than its header declares; the zip is corrupt — download it again.");
+            using var stream = entry.Open();
+            stream.ReadExactly(bytes);
+            // The header's size is what we bounded; data beyond it means the entry lies about its size.
+            if (stream.ReadByte() >= 0)
+            {
+                throw new ZetaPrepException($"{Path}: entry {entry.FullName} holds more data than its header declares; the zip is corrupt — download it again.");
+            }
+        }
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException)
+        {
+            // Found by the zip fuzz test: a damaged entry ends early or fails to inflate.
+            throw new ZetaPrepException($"{Path}: entry {entry.FullName} is corrupt or truncated ({e.Message.TrimEnd('.')}); download the zip again.", e);
         }
         return bytes;
     }
@@ -109,7 +117,18 @@ internal sealed class ZipImageArchive : IImageContainer
         try
         {
             file = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
-            return new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: false);
+            var opened = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: false);
+            try
+            {
+                // The central directory is read lazily; read it here so a damaged one fails with this message.
+                _ = opened.Entries.Count;
+            }
+            catch
+            {
+                opened.Dispose();
+                throw;
+            }
+            return opened;
         }
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
