@@ -75,7 +75,7 @@ internal static class ComparisonReport
         var values = summaries.Select(m => new[] { (m.AccuracyMean, m.AccuracyStd), (m.F1MicroMean, m.F1MicroStd), (m.F1MacroMean, m.F1MacroStd) }).ToArray();
         DrawBars(canvas, 0, "Validation (best epoch, mean ± std over seeds)", "score", metrics, summaries, values, 1.0);
         var dint = summaries.Select(m => new[] { (m.IntrinsicDimMean, m.IntrinsicDimStd) }).ToArray();
-        var dMax = summaries.Count == 0 ? 1 : Math.Max(1, summaries.Max(m => m.IntrinsicDimMean + m.IntrinsicDimStd)) * 1.1;
+        var dMax = summaries.Count == 0 ? 5 : Math.Ceiling(Math.Max(1, summaries.Max(m => m.IntrinsicDimMean + m.IntrinsicDimStd)) * 1.1 / 5) * 5;
         DrawBars(canvas, PanelWidth, "Intrinsic dimension of seed-0 shards (± std)", "D_int", ["D_int"], summaries, dint, dMax);
         using var image = surface.Snapshot();
         using var data = image.Encode(SKEncodedImageFormat.Png, 100);
@@ -119,7 +119,7 @@ internal static class ComparisonReport
                 canvas.DrawLine(cx, Py(mean - std), cx, Py(mean + std), whisker);
                 canvas.DrawLine(cx - 5, Py(mean - std), cx + 5, Py(mean - std), whisker);
                 canvas.DrawLine(cx - 5, Py(mean + std), cx + 5, Py(mean + std), whisker);
-                canvas.DrawText(mean.ToString(yMax >= 10 ? "F1" : "F3", CultureInfo.InvariantCulture), cx, Py(mean + std) - 5, SKTextAlign.Center, font, ink);
+                canvas.DrawText(mean.ToString(yMax >= 10 ? "F1" : "F2", CultureInfo.InvariantCulture), cx, Py(mean + std) - 5, SKTextAlign.Center, font, ink);
             }
 
             canvas.DrawText(groups[g], x0 + (g + 0.5f) * groupWidth, y0 + 18, SKTextAlign.Center, font, ink);
