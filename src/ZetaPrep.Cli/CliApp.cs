@@ -23,6 +23,7 @@ internal static class CliApp
         root.Subcommands.Add(InspectCommand.Create(stdout));
         root.Subcommands.Add(PreviewCommand.Create(stdout, stderr));
         root.Subcommands.Add(AnalyzeCommand.Create(stdout));
+        root.Subcommands.Add(CompareCommand.Create(stdout, stderr));
         return root;
     }
 

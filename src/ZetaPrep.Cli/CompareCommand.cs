@@ -1,0 +1,69 @@
+using System.CommandLine;
+using System.Globalization;
+using ZetaPrep.Imaging;
+using ZetaPrep.Mixing;
+using ZetaPrep.Training;
+
+namespace ZetaPrep.Cli;
+
+/// <summary>`zetaprep compare`: generate + train per (method, seed), then one table, JSON and bar chart of the results.</summary>
+internal static class CompareCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var defaults = new ComparisonOptions { InputDirectory = "", OutputDirectory = "", Methods = [] };
+        var input = new Option<string>("--in") { Description = "Training images: an ImageFolder directory (one sub-folder per class).", Required = true };
+        var val = new Option<string>("--val") { Description = "Validation images: an ImageFolder directory or an unmixed shard directory.", Required = true };
+        var methods = new Option<string>("--methods") { Description = "Comma-separated generate methods to compare (none = ERM on resized originals).", DefaultValueFactory = _ => "none,mixup,zeta" };
+        var seeds = new Option<int>("--seeds") { Description = "Seeds 0 … SEEDS−1 per method (each seeds generation and training).", DefaultValueFactory = _ => defaults.Seeds };
+        var epochs = new Option<int>("--epochs") { Description = "Training epochs per run.", DefaultValueFactory = _ => defaults.Epochs };
+        var output = new Option<string>("--out") { Description = "Directory for shards/, runs/, results.md, results.json and results.png; finished runs in it are reused.", Required = true };
+        var size = new Option<int>("--size") { Description = "Generated (and trained) images are SIZE×SIZE RGB.", DefaultValueFactory = _ => defaults.Size };
+        var arch = new Option<string>("--arch") { Description = "TorchVision architecture.", DefaultValueFactory = _ => "resnet18" };
+        arch.AcceptOnlyFromAmong("resnet18", "resnet50");
+        var batchSize = new Option<int>("--batch-size") { Description = "Training images per step.", DefaultValueFactory = _ => defaults.BatchSize };
+        var n = new Option<string>("--n") { Description = "ζ-mixup samples mixed per output: an integer ≥ 2, or 'batch'.", DefaultValueFactory = _ => "8" };
+        var gamma = new Option<string>("--gamma") { Description = "ζ-mixup exponent γ, or a range LO:HI.", DefaultValueFactory = _ => "2.8" };
+        var threads = new Option<int>("--threads") { Description = "Decode/encode workers for generation and training (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var device = new Option<string>("--device") { Description = "auto (CUDA when available), cpu or cuda.", DefaultValueFactory = _ => "auto" };
+        device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
+        var k = new Option<int>("--k") { Description = "Nearest neighbours for the intrinsic-dimension check.", DefaultValueFactory = _ => defaults.K };
+        var maxSamples = new Option<int>("--max-samples") { Description = "Images sampled for the intrinsic-dimension check.", DefaultValueFactory = _ => defaults.MaxSamples };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr." };
+
+        var command = new Command("compare", "Compare generation methods (e.g. ERM, mixup, ζ-mixup): generate and train per method and seed, then tabulate best validation accuracy, micro-/macro-F1 and D_int (mean ± std).")
+        {
+            input, val, methods, seeds, epochs, output, size, arch, batchSize, n, gamma, threads, device, k, maxSamples, quiet,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var options = new ComparisonOptions
+            {
+                InputDirectory = parse.GetValue(input)!,
+                OutputDirectory = parse.GetValue(output)!,
+                Methods = parse.GetValue(methods)!.Split(',', StringSplitOptions.TrimEntries),
+                Seeds = parse.GetValue(seeds),
+                Epochs = parse.GetValue(epochs),
+                Size = parse.GetValue(size),
+                Architecture = Enum.Parse<TrainArchitecture>(parse.GetValue(arch)!, ignoreCase: true),
+                BatchSize = parse.GetValue(batchSize),
+                N = MixCount.Parse(parse.GetValue(n)!),
+                Gamma = GammaSpec.Parse(parse.GetValue(gamma)!),
+                Threads = parse.GetValue(threads),
+                Device = Enum.Parse<DeviceChoice>(parse.GetValue(device)!, ignoreCase: true),
+                K = parse.GetValue(k),
+                MaxSamples = parse.GetValue(maxSamples),
+            };
+            options.Validate();
+            var validation = await ValidationInput.OpenAsync(parse.GetValue(val)!, ct).ConfigureAwait(false);
+            bool verbose = !parse.GetValue(quiet);
+            var result = await new MethodComparison(new SkiaImageDecoder()).RunAsync(options, validation, verbose ? line => stderr.WriteLine($"compare: {line}") : null, ct).ConfigureAwait(false);
+            await stdout.WriteAsync(await File.ReadAllTextAsync(result.MarkdownPath, ct).ConfigureAwait(false)).ConfigureAwait(false);
+            await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"{result.Runs.Count} run(s) ({result.Runs.Count(r => r.Reused)} reused); wrote {result.MarkdownPath}, {result.JsonPath}, {result.ChartPath}")).ConfigureAwait(false);
+            return 0;
+        });
+        return command;
+    }
+
+}

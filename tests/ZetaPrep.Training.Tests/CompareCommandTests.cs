@@ -1,0 +1,76 @@
+using System.Text.Json;
+using SkiaSharp;
+
+namespace ZetaPrep.Training.Tests;
+
+public sealed class CompareCommandTests
+{
+    private static readonly string[] Classes = ["blue", "green"];
+
+    [Fact]
+    public async Task Compare_WritesTableJsonChart_AndReusesFinishedRuns()
+    {
+        using var tmp = new TempDir();
+        var train = tmp.Sub("train");
+        TrainFixtures.ColourFolder(train, Classes, perClass: 6, seed: 1);
+        var val = tmp.Sub("val");
+        TrainFixtures.ColourFolder(val, Classes, perClass: 3, seed: 9);
+        var outDir = tmp.Sub("cmp");
+        string[] args = ["compare", "--in", train, "--val", val, "--methods", "none,zeta", "--seeds", "2", "--epochs", "1", "--size", "16",
+            "--batch-size", "4", "--n", "3", "--threads", "2", "--device", "cpu", "--k", "4", "--max-samples", "12", "--out", outDir, "--quiet"];
+
+        var r = await TrainFixtures.RunCliAsync(args);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+
+        foreach (var run in new[] { "none-s0", "none-s1", "zeta-s0", "zeta-s1" })
+        {
+            Assert.True(File.Exists(Path.Combine(outDir, "shards", run, "manifest.json")), run);
+            Assert.Single(File.ReadAllLines(Path.Combine(outDir, "runs", run, "metrics.jsonl")));
+        }
+
+        var table = File.ReadAllLines(Path.Combine(outDir, "results.md"));
+        Assert.Contains("| method | val accuracy | micro-F1 | macro-F1 | D_int | images/s |", table);
+        var rows = table.Where(l => l.StartsWith("| none |", StringComparison.Ordinal) || l.StartsWith("| zeta |", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.StartsWith("| none |", rows[0], StringComparison.Ordinal);
+        foreach (var row in rows)
+        {
+            Assert.Equal(7, row.Split('|').Length - 1); // 6 cells
+            Assert.Equal(4, row.Split('±').Length - 1); // accuracy, micro-F1, macro-F1, D_int
+        }
+
+        using (var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json"))))
+        {
+            var summaries = doc.RootElement.GetProperty("summaries");
+            Assert.Equal(2, summaries.GetArrayLength());
+            Assert.Equal("zeta", summaries[1].GetProperty("method").GetString());
+            Assert.Equal(2, summaries[1].GetProperty("seeds").GetInt32());
+            var acc = summaries[0].GetProperty("accuracy_mean").GetDouble();
+            Assert.InRange(acc, 0, 1);
+            Assert.InRange(summaries[1].GetProperty("intrinsic_dim_mean").GetDouble(), 1, 3 * 16 * 16);
+            Assert.Equal(4, doc.RootElement.GetProperty("runs").GetArrayLength());
+        }
+
+        using (var chart = SKBitmap.Decode(Path.Combine(outDir, "results.png")))
+        {
+            Assert.NotNull(chart);
+            Assert.True(chart.Width > 500);
+        }
+
+        // A second invocation reuses every finished run and writes the same table.
+        var again = await TrainFixtures.RunCliAsync(args);
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Contains("4 run(s) (4 reused)", again.Stdout, StringComparison.Ordinal);
+        Assert.Equal(table, File.ReadAllLines(Path.Combine(outDir, "results.md")));
+    }
+
+    [Fact]
+    public async Task Compare_UnknownMethod_IsOneLineUsageError()
+    {
+        using var tmp = new TempDir();
+        var r = await TrainFixtures.RunCliAsync("compare", "--in", tmp.Path, "--val", tmp.Path, "--methods", "none,bogus", "--out", tmp.Sub("o"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("bogus", r.Stderr, StringComparison.Ordinal);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+    }
+}
