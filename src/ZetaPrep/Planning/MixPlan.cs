@@ -31,6 +31,12 @@ public sealed class MixPlan
     public static MixPlan Create(int inputCount, PlanOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        // N only matters where ζ weights are used; mixup, CutMix and none pair or copy and ignore it.
+        var usesZeta = options.Method.Method is MixMethod.Zeta or MixMethod.CutMixZeta || options.Method.SwitchToCutMix;
+        if (usesZeta && options.N.N is int fixedN && fixedN > options.BatchSize)
+        {
+            throw ZetaPrepException.Usage($"--n {fixedN} is larger than --batch-size {options.BatchSize}: outputs mix samples of one batch; lower --n or raise --batch-size.");
+        }
         if (inputCount < 2)
         {
             throw new ZetaPrepException($"the input has {inputCount} usable image(s); ζ-mixup needs at least 2.");

@@ -34,10 +34,6 @@ public sealed record PlanOptions
         {
             throw ZetaPrepException.Usage($"--batch-size: must be ≥ 2 (got {batchSize}); outputs mix samples of one batch.");
         }
-        if (n.N is int fixedN && fixedN > batchSize)
-        {
-            throw ZetaPrepException.Usage($"--n {fixedN} is larger than --batch-size {batchSize}: outputs mix samples of one batch; lower --n or raise --batch-size.");
-        }
         if (passes < 1)
         {
             throw ZetaPrepException.Usage($"--passes: must be ≥ 1 (got {passes}).");

@@ -158,7 +158,10 @@ public sealed class MixPlanTests
     [Fact]
     public void BadOptions_AreUsageErrors()
     {
-        Assert.Equal(2, Assert.Throws<ZetaPrepException>(() => Options("9", batch: 8)).ExitCode);
+        Assert.Equal(2, Assert.Throws<ZetaPrepException>(() => MixPlan.Create(20, Options("9", batch: 8))).ExitCode);
+        // Methods that ignore N do not trip over the default --n 8 with small batches.
+        var mixup = Options("8", batch: 4) with { Method = new MixMethodOptions { Method = MixMethod.Mixup } };
+        Assert.Equal(20, MixPlan.Create(20, mixup).TotalRows);
         Assert.Equal(2, Assert.Throws<ZetaPrepException>(() => Options(batch: 1)).ExitCode);
         Assert.Equal(2, Assert.Throws<ZetaPrepException>(() => Options(passes: 0)).ExitCode);
         Assert.Equal(2, Assert.Throws<ZetaPrepException>(() => Options(shardRows: 0)).ExitCode);
