@@ -19,8 +19,8 @@ internal static class CurvePlotter
         var canvas = surface.Canvas;
         canvas.Clear(SKColors.White);
         var x = epochs.Select(e => (double)e.Epoch).ToArray();
-        var maxLoss = epochs.Count == 0 ? 1 : Math.Max(1e-6, epochs.Max(e => Math.Max(Finite(e.TrainLoss), Finite(e.ValLoss))));
-        DrawPanel(canvas, 0, "Loss", x, 0, maxLoss * 1.05,
+        var maxLoss = LossAxisMax(epochs);
+        DrawPanel(canvas, 0, "Loss (outliers clipped at the top)", x, 0, maxLoss * 1.05,
             [("train loss", epochs.Select(e => e.TrainLoss).ToArray(), new SKColor(0x1f, 0x77, 0xb4)), ("val loss", epochs.Select(e => e.ValLoss).ToArray(), new SKColor(0xd6, 0x27, 0x28))]);
         DrawPanel(canvas, PanelWidth, "Validation metrics", x, 0, 1,
             [
@@ -40,6 +40,21 @@ internal static class CurvePlotter
     }
 
     private static double Finite(double v) => double.IsFinite(v) ? v : 0;
+
+    /// <summary>
+    /// The loss axis' top: the largest loss within 4× the median of all losses. An early validation loss in the hundreds
+    /// (BatchNorm statistics right after warm-up) would otherwise flatten every other point; such points are clipped.
+    /// </summary>
+    internal static double LossAxisMax(IReadOnlyList<EpochMetrics> epochs)
+    {
+        var losses = epochs.SelectMany(e => new[] { Finite(e.TrainLoss), Finite(e.ValLoss) }).Order().ToArray();
+        if (losses.Length == 0)
+        {
+            return 1;
+        }
+        var median = losses[losses.Length / 2];
+        return Math.Max(1e-6, losses.Where(v => v <= 4 * Math.Max(median, 1e-6)).DefaultIfEmpty(losses[0]).Max());
+    }
 
     private static void DrawPanel(SKCanvas canvas, float offset, string title, double[] x, double yMin, double yMax, (string Name, double[] Y, SKColor Colour)[] series)
     {
