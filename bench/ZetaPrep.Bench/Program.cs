@@ -74,6 +74,8 @@ internal static class Program
         var w = plan.Batches[0].WeightMatrix();
         using var mixer = new TorchMixer(TorchRuntime.ResolveDevice(DeviceChoice.Cpu), Batch, pixels);
         var mix = Median(20, () => mixer.Mix(x, Batch, w, Batch, y));
+        var sparse = new SparseCpuMixer(Batch, pixels);
+        var sparseMix = Median(20, () => sparse.Mix(x, Batch, w, Batch, y));
         var encode = Median(50, () => PngEncoder.Encode(y.AsSpan(0, pixels), size, size));
         var decode = double.NaN;
         if (input is not null)
@@ -84,7 +86,7 @@ internal static class Program
             decode = Median(50, () => decoder.DecodeResized(file, "bench", size, ResizeMode.Crop, rgb));
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"mode\":\"kernels\",\"size\":{size},\"mix_ms_per_batch64\":{mix:F2},\"png_encode_ms\":{encode:F3},\"jpeg_decode_resize_ms\":{(double.IsNaN(decode) ? "null" : decode.ToString("F3", CultureInfo.InvariantCulture))},\"torch_threads\":{TorchSharp.torch.get_num_threads()}}}"));
+            $"{{\"mode\":\"kernels\",\"size\":{size},\"mix_ms_per_batch64\":{mix:F2},\"sparse_cpu_mix_ms_per_batch64\":{sparseMix:F2},\"png_encode_ms\":{encode:F3},\"jpeg_decode_resize_ms\":{(double.IsNaN(decode) ? "null" : decode.ToString("F3", CultureInfo.InvariantCulture))},\"torch_threads\":{TorchSharp.torch.get_num_threads()}}}"));
     }
 
     private static readonly HashSet<string> ImageFolderExtensions = [".jpg", ".jpeg", ".png"];

@@ -15,7 +15,7 @@ namespace ZetaPrep.Mixing;
 /// The result does not depend on the intra-op thread count (tested), so outputs are reproducible on any machine
 /// with the same libtorch build.
 /// </remarks>
-public sealed class TorchMixer : IDisposable
+public sealed class TorchMixer : IBatchMixer
 {
     private readonly Lock gate = new();
     private readonly Device device;

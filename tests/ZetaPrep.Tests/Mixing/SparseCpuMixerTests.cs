@@ -1,0 +1,126 @@
+using ZetaPrep.Mixing;
+using ZetaPrep.Planning;
+
+namespace ZetaPrep.Tests.Mixing;
+
+public sealed class SparseCpuMixerTests
+{
+    /// <summary>Random sparse weights (n non-zeros per row, summing to 1) and random pixels.</summary>
+    private static (byte[] X, float[] W) Batch(int m, int pixels, int n, ulong seed, bool dyadic = false)
+    {
+        var rng = new DeterministicRandom(seed);
+        var x = new byte[m * pixels];
+        for (var i = 0; i < x.Length; i++)
+        {
+            x[i] = (byte)rng.NextInt(256);
+        }
+        var w = new float[m * m];
+        for (var k = 0; k < m; k++)
+        {
+            var order = Enumerable.Range(0, m).ToArray();
+            rng.Shuffle(order);
+            var raw = Enumerable.Range(0, n).Select(_ => dyadic ? 1 + rng.NextInt(16) : rng.NextDouble() + 0.01).ToArray();
+            var sum = raw.Sum();
+            for (var r = 0; r < n; r++)
+            {
+                // Dyadic weights (multiples of 1/256) keep every float32 sum exact.
+                w[k * m + order[r]] = dyadic ? (float)(Math.Round(raw[r] / sum * 256) / 256) : (float)(raw[r] / sum);
+            }
+        }
+        return (x, w);
+    }
+
+    private static double Exact(byte[] x, float[] w, int m, int pixels, int k, int i)
+    {
+        var acc = 0.0;
+        for (var j = 0; j < m; j++)
+        {
+            acc += (double)w[k * m + j] * x[j * pixels + i];
+        }
+        return acc;
+    }
+
+    [Theory]
+    [InlineData(8, 75, 3)]      // pixel count not a multiple of the SIMD width: scalar tail
+    [InlineData(32, 3 * 24 * 24, 8)]
+    [InlineData(5, 1, 5)]
+    [InlineData(64, 3 * 20 * 20, 64)]
+    public void DyadicWeights_GiveExactlyTheRoundedExactSum(int m, int pixels, int n)
+    {
+        var (x, w) = Batch(m, pixels, n, (ulong)(m * 1000 + pixels), dyadic: true);
+        var y = new byte[m * pixels];
+        new SparseCpuMixer(m, pixels).Mix(x, m, w, m, y);
+        for (var k = 0; k < m; k++)
+        {
+            for (var i = 0; i < pixels; i++)
+            {
+                var expected = (byte)Math.Clamp(Math.Round(Exact(x, w, m, pixels, k, i), MidpointRounding.ToEven), 0, 255);
+                Assert.Equal(expected, y[k * pixels + i]);
+            }
+        }
+    }
+
+    [Fact]
+    public void ZetaWeights_MatchTheExactSum_ExceptWithinFloatErrorOfAHalf_AndMatchLibtorch()
+    {
+        const int m = 32, pixels = 3 * 28 * 28;
+        var plan = MixPlan.Create(m, new PlanOptions(MixCount.Of(8), GammaSpec.Fixed(2.8), m));
+        var w = plan.Batches[0].WeightMatrix();
+        var (x, _) = Batch(m, pixels, 8, 99);
+        var sparse = new byte[m * pixels];
+        var dense = new byte[m * pixels];
+        new SparseCpuMixer(m, pixels).Mix(x, m, w, m, sparse);
+        using (var torchMixer = new TorchMixer(TorchRuntime.ResolveDevice(DeviceChoice.Cpu), m, pixels))
+        {
+            torchMixer.Mix(x, m, w, m, dense);
+        }
+        var differences = 0;
+        for (var k = 0; k < m; k++)
+        {
+            for (var i = 0; i < pixels; i++)
+            {
+                var exact = Exact(x, w, m, pixels, k, i);
+                var nearHalf = Math.Abs(exact - Math.Floor(exact) - 0.5) < 1e-3;
+                var expected = (byte)Math.Round(exact, MidpointRounding.ToEven);
+                if (!nearHalf)
+                {
+                    Assert.Equal(expected, sparse[k * pixels + i]);
+                    Assert.Equal(expected, dense[k * pixels + i]);
+                }
+                differences += sparse[k * pixels + i] != dense[k * pixels + i] ? 1 : 0;
+            }
+        }
+        Assert.True(differences < m * pixels / 1000, $"{differences} bytes differ from libtorch");
+    }
+
+    [Fact]
+    public void IdentityAndPermutationWeights_CopyInputs_AndRepeatedCallsAgree()
+    {
+        const int m = 6, pixels = 97;
+        var (x, _) = Batch(m, pixels, 1, 5);
+        var w = new float[m * m];
+        for (var k = 0; k < m; k++)
+        {
+            w[k * m + (k + 2) % m] = 1f;
+        }
+        var mixer = new SparseCpuMixer(m, pixels);
+        var y = new byte[m * pixels];
+        mixer.Mix(x, m, w, m, y);
+        for (var k = 0; k < m; k++)
+        {
+            Assert.Equal(x.AsSpan(((k + 2) % m) * pixels, pixels).ToArray(), y.AsSpan(k * pixels, pixels).ToArray());
+        }
+        var again = new byte[m * pixels];
+        Parallel.For(0, 4, _ => mixer.Mix(x, m, w, m, again));
+        Assert.Equal(y, again);
+    }
+
+    [Fact]
+    public void WrongSizes_AreProgrammingErrors()
+    {
+        var mixer = new SparseCpuMixer(4, 10);
+        Assert.Throws<ArgumentException>(() => mixer.Mix(new byte[39], 4, new float[16], 4, new byte[40]));
+        Assert.Throws<ArgumentException>(() => mixer.Mix(new byte[40], 4, new float[15], 4, new byte[40]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => mixer.Mix(new byte[50], 5, new float[25], 5, new byte[50]));
+    }
+}
