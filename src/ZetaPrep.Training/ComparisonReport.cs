@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using SkiaSharp;
+using ZetaPrep.Shards;
 
 namespace ZetaPrep.Training;
 
@@ -24,7 +25,7 @@ internal static class ComparisonReport
 
     public static void Write(ComparisonResult result, ComparisonOptions options)
     {
-        WriteAtomic(result.MarkdownPath, Encoding.UTF8.GetBytes(Markdown(result, options)));
+        AtomicFile.Write(result.MarkdownPath, Encoding.UTF8.GetBytes(Markdown(result, options)));
         var payload = new
         {
             Options = new
@@ -45,7 +46,7 @@ internal static class ComparisonReport
             Summaries = result.Summaries,
             result.Runs,
         };
-        WriteAtomic(result.JsonPath, JsonSerializer.SerializeToUtf8Bytes(payload, Json));
+        AtomicFile.Write(result.JsonPath, JsonSerializer.SerializeToUtf8Bytes(payload, Json));
         WriteChart(result.Summaries, result.ChartPath);
     }
 
@@ -79,7 +80,7 @@ internal static class ComparisonReport
         DrawBars(canvas, PanelWidth, "Intrinsic dimension of seed-0 shards (± std)", "D_int", ["D_int"], summaries, dint, dMax);
         using var image = surface.Snapshot();
         using var data = image.Encode(SKEncodedImageFormat.Png, 100);
-        WriteAtomic(path, data.ToArray());
+        AtomicFile.Write(path, data.ToArray());
     }
 
     private static void DrawBars(SKCanvas canvas, float offset, string title, string yLabel, string[] groups, IReadOnlyList<MethodSummary> summaries, (double Mean, double Std)[][] values, double yMax)
@@ -139,12 +140,5 @@ internal static class ComparisonReport
             canvas.DrawText(summaries[m].Method, legendX + 16, Height - 15, SKTextAlign.Left, font, ink);
             legendX += 24 + font.MeasureText(summaries[m].Method);
         }
-    }
-
-    private static void WriteAtomic(string path, byte[] bytes)
-    {
-        var tmp = $"{path}.tmp-{Environment.ProcessId}";
-        File.WriteAllBytes(tmp, bytes);
-        File.Move(tmp, path, overwrite: true);
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using SkiaSharp;
+using ZetaPrep.Shards;
 
 namespace ZetaPrep.Training;
 
@@ -30,13 +31,7 @@ internal static class CurvePlotter
             ]);
         using var image = surface.Snapshot();
         using var data = image.Encode(SKEncodedImageFormat.Png, 100);
-        var tmp = $"{path}.tmp-{Environment.ProcessId}";
-        using (var file = File.Create(tmp))
-        {
-            data.SaveTo(file);
-        }
-
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.Write(path, data.AsSpan());
     }
 
     private static double Finite(double v) => double.IsFinite(v) ? v : 0;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ZetaPrep.Shards;
 
 namespace ZetaPrep.Training;
 
@@ -22,8 +23,6 @@ internal sealed record TrainState(int Epoch, long Step, double BestF1Micro, int 
 
     public void Write(string path)
     {
-        var tmp = $"{path}.tmp-{Environment.ProcessId}";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(this, RunConfig.JsonOptions) + "\n");
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this, RunConfig.JsonOptions) + "\n"));
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ZetaPrep.Shards;
 
 namespace ZetaPrep.Manifests;
 
@@ -74,27 +75,8 @@ public sealed record GenerationManifest
     }
 
     /// <summary>Writes the manifest atomically: temp file, fsync, rename over the old one.</summary>
-    public void WriteAtomically(string path)
-    {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.tmp-{Environment.ProcessId}");
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                JsonSerializer.Serialize(fs, this, JsonOptions);
-                fs.WriteByte((byte)'\n');
-                fs.Flush(flushToDisk: true);
-            }
-        }
-        catch
-        {
-            // A failed write (e.g. disk full) must not leave a temp file behind; the old manifest stays as it was.
-            File.Delete(tmp);
-            throw;
-        }
-        File.Move(tmp, path, overwrite: true);
-    }
+    public void WriteAtomically(string path) =>
+        AtomicFile.Write(path, [.. JsonSerializer.SerializeToUtf8Bytes(this, JsonOptions), (byte)'\n']);
 }
 
 public sealed record ToolInfo(string Name, string Version);
