@@ -99,15 +99,7 @@ public sealed class SparseCpuMixer(int maxInputs, int pixelsPerImage) : IBatchMi
             var r3 = Vector.ConvertToUInt32(Vector.Min(Vector.Max(Vector.Round(a3), zero), max));
             Vector.Narrow(Vector.Narrow(r0, r1), Vector.Narrow(r2, r3)).CopyTo(output.Slice(i, width));
         }
-        for (; i < length; i++)
-        {
-            var acc = 0f;
-            for (var m = 0; m < members.Length; m++)
-            {
-                acc += w[m] * inputs[members[m] * p + start + i];
-            }
-            output[i] = (byte)Math.Clamp(MathF.Round(acc, MidpointRounding.ToEven), 0f, 255f);
-        }
+        MixTail(inputs, p, start, i, length, members, w, output);
     }
 
     /// <summary>8 pixels per step: zero-extending load of 8 bytes to int32, convert, multiply, add (no FMA, as the scalar tail).</summary>
@@ -134,7 +126,13 @@ public sealed class SparseCpuMixer(int maxInputs, int pixelsPerImage) : IBatchMi
                 Sse2.StoreScalar((long*)(y + i), bytes.AsInt64());
             }
         }
-        for (; i < length; i++)
+        MixTail(inputs, p, start, i, length, members, w, output);
+    }
+
+    /// <summary>Pixels [<paramref name="from"/>, <paramref name="length"/>) one at a time, with the vector paths' arithmetic.</summary>
+    private static void MixTail(ReadOnlySpan<byte> inputs, int p, int start, int from, int length, ReadOnlySpan<int> members, ReadOnlySpan<float> w, Span<byte> output)
+    {
+        for (var i = from; i < length; i++)
         {
             var acc = 0f;
             for (var m = 0; m < members.Length; m++)
