@@ -32,20 +32,29 @@ public sealed class ZipHazardTests
         return System.Text.Encoding.UTF8.GetString(zip, h + 46, nameLength).EndsWith(".jpg", StringComparison.OrdinalIgnoreCase);
     });
 
-    [Fact]
-    public async Task EntryClaimingHugeUncompressedSize_IsRefusedWithoutInflating()
+    /// <summary>An ISIC 2016 download whose first image entry's central and local headers <paramref name="patch"/> edits.</summary>
+    private static string PatchedIsic2016(TempDir tmp, Action<byte[], int, int> patch)
     {
-        using var tmp = new TempDir();
         var dir = tmp.Sub("isic2016");
         IsicFixtures.Write2016(dir);
         var path = Path.Combine(dir, ImagesZip);
         var zip = File.ReadAllBytes(path);
-        var h = FirstImageHeader(zip);
-        var local = (int)BinaryPrimitives.ReadUInt32LittleEndian(zip.AsSpan(h + 42));
-        // 3 GB declared, as a zip bomb would; the compressed bytes stay tiny.
-        BinaryPrimitives.WriteUInt32LittleEndian(zip.AsSpan(h + 24), 3_000_000_000);
-        BinaryPrimitives.WriteUInt32LittleEndian(zip.AsSpan(local + 22), 3_000_000_000);
+        var central = FirstImageHeader(zip);
+        patch(zip, central, (int)BinaryPrimitives.ReadUInt32LittleEndian(zip.AsSpan(central + 42)));
         File.WriteAllBytes(path, zip);
+        return dir;
+    }
+
+    [Fact]
+    public async Task EntryClaimingHugeUncompressedSize_IsRefusedWithoutInflating()
+    {
+        using var tmp = new TempDir();
+        var dir = PatchedIsic2016(tmp, (zip, central, local) =>
+        {
+            // 3 GB declared, as a zip bomb would; the compressed bytes stay tiny.
+            BinaryPrimitives.WriteUInt32LittleEndian(zip.AsSpan(central + 24), 3_000_000_000);
+            BinaryPrimitives.WriteUInt32LittleEndian(zip.AsSpan(local + 22), 3_000_000_000);
+        });
         var r = await Generate(dir, tmp.Sub("out"));
         Assert.NotEqual(0, r.ExitCode);
         Assert.Single(r.Stderr.TrimEnd().Split('\n'));
@@ -57,15 +66,11 @@ public sealed class ZipHazardTests
     public async Task EncryptedEntry_IsRefusedClearly()
     {
         using var tmp = new TempDir();
-        var dir = tmp.Sub("isic2016");
-        IsicFixtures.Write2016(dir);
-        var path = Path.Combine(dir, ImagesZip);
-        var zip = File.ReadAllBytes(path);
-        var h = FirstImageHeader(zip);
-        var local = (int)BinaryPrimitives.ReadUInt32LittleEndian(zip.AsSpan(h + 42));
-        zip[h + 8] |= 1; // general-purpose bit 0: encrypted
-        zip[local + 6] |= 1;
-        File.WriteAllBytes(path, zip);
+        var dir = PatchedIsic2016(tmp, (zip, central, local) =>
+        {
+            zip[central + 8] |= 1; // general-purpose bit 0: encrypted
+            zip[local + 6] |= 1;
+        });
         var r = await Generate(dir, tmp.Sub("out"));
         Assert.NotEqual(0, r.ExitCode);
         Assert.Single(r.Stderr.TrimEnd().Split('\n'));
