@@ -17,22 +17,8 @@ public sealed class SparseCpuMixer(int maxInputs, int pixelsPerImage) : IBatchMi
 
     public void Mix(ReadOnlySpan<byte> inputs, int inputCount, ReadOnlySpan<float> weights, int outputCount, Span<byte> output)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(inputCount, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(inputCount, maxInputs);
-        ArgumentOutOfRangeException.ThrowIfLessThan(outputCount, 1);
+        MixArguments.Check(inputs, inputCount, maxInputs, weights, outputCount, output, pixelsPerImage);
         var p = pixelsPerImage;
-        if (inputs.Length != (long)inputCount * p)
-        {
-            throw new ArgumentException($"expected {(long)inputCount * p} input bytes ({inputCount} × {p}), got {inputs.Length}", nameof(inputs));
-        }
-        if (weights.Length != (long)outputCount * inputCount)
-        {
-            throw new ArgumentException($"expected {(long)outputCount * inputCount} weights ({outputCount} × {inputCount}), got {weights.Length}", nameof(weights));
-        }
-        if (output.Length != (long)outputCount * p)
-        {
-            throw new ArgumentException($"expected {(long)outputCount * p} output bytes ({outputCount} × {p}), got {output.Length}", nameof(output));
-        }
         // Non-zero (input, weight) pairs of every output row, in ascending input order.
         var offsets = new int[outputCount + 1];
         var members = new int[outputCount * inputCount];

@@ -71,26 +71,10 @@ public sealed class TorchMixer : IBatchMixer
     /// </summary>
     public void Mix(ReadOnlySpan<byte> inputs, int inputCount, ReadOnlySpan<float> weights, int outputCount, Span<byte> output)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(inputCount, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(inputCount, maxInputs);
-        ArgumentOutOfRangeException.ThrowIfLessThan(outputCount, 1);
+        MixArguments.Check(inputs, inputCount, maxInputs, weights, outputCount, output, pixels);
         var inputBytes = (long)inputCount * pixels;
         var outputBytes = (long)outputCount * pixels;
         var weightCount = (long)outputCount * inputCount;
-        if (inputs.Length != inputBytes)
-        {
-            throw new ArgumentException($"expected {inputBytes} input bytes ({inputCount} × {pixels}), got {inputs.Length}", nameof(inputs));
-        }
-
-        if (weights.Length != weightCount)
-        {
-            throw new ArgumentException($"expected {weightCount} weights ({outputCount} × {inputCount}), got {weights.Length}", nameof(weights));
-        }
-
-        if (output.Length != outputBytes)
-        {
-            throw new ArgumentException($"expected {outputBytes} output bytes ({outputCount} × {pixels}), got {output.Length}", nameof(output));
-        }
 
         lock (gate)
         {
