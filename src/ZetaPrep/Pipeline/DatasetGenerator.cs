@@ -54,8 +54,10 @@ public sealed class DatasetGenerator
         // CutMix boxes are decided in the plan, in pixels of the output size.
         var planOptions = options.Plan with { ImageSize = options.Size };
         MixPlan.Create(listed.Items.Count, planOptions); // Fails fast on too few inputs before reading any.
-        // Loading libtorch (~0.4 s) overlaps the validation pass instead of preceding it.
-        var torchReady = Task.Run(() =>
+        // CPU mixing is our own kernel (SparseCpuMixer): libtorch (~0.4 s, ~100 MiB) is loaded only when CUDA may be
+        // used, and then in parallel with the validation pass instead of before it.
+        var needTorch = options.Device == DeviceChoice.Cuda || (options.Device == DeviceChoice.Auto && TorchRuntime.CudaMayBeAvailable());
+        var torchReady = !needTorch ? Task.FromResult(false) : Task.Run(() =>
         {
             TorchRuntime.EnsureLoaded();
             var resolved = TorchRuntime.ResolveDevice(options.Device);
@@ -66,7 +68,7 @@ public sealed class DatasetGenerator
                 // The thread count is process-wide libtorch state; the bytes are the same at any count (TorchMixer tests).
                 torch.set_num_threads(1);
             }
-            return resolved;
+            return resolved.type == DeviceType.CUDA;
         }, cancellationToken);
         ValidatedInputs validated;
         try
@@ -78,7 +80,7 @@ public sealed class DatasetGenerator
             await ObserveAsync(torchReady).ConfigureAwait(false);
             throw;
         }
-        var device = await torchReady.ConfigureAwait(false);
+        var cuda = await torchReady.ConfigureAwait(false);
         var (listing, fingerprint, skipped) = validated;
         var plan = MixPlan.Create(listing.Items.Count, planOptions);
         var format = ShardFormats.Get(options.Format);
@@ -126,7 +128,7 @@ public sealed class DatasetGenerator
             Tool = new ToolInfo("zetaprep", ToolVersion),
             CommandLine = options.CommandLine,
             Options = recorded,
-            Device = device.type == DeviceType.CUDA ? "cuda" : "cpu",
+            Device = cuda ? "cuda" : "cpu",
             Classes = listing.ClassNames,
             Input = input,
             Skipped = skipped,
@@ -140,7 +142,7 @@ public sealed class DatasetGenerator
         };
         WriteManifest(Manifest(complete: false), manifestPath, outDir);
 
-        using var mixers = new MixerPool(device, options.Plan.BatchSize, options.Size * options.Size * 3);
+        using var mixers = new MixerPool(cuda, options.Plan.BatchSize, options.Size * options.Size * 3);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // All decode, mix and encode work of all batches in flight shares one scheduler of --threads slots, so --threads is
         // the real CPU parallelism (batches overlap without oversubscribing the cores).
@@ -650,7 +652,7 @@ public sealed class DatasetGenerator
     private sealed record BatchContext(SourceListing Listing, GenerateOptions Options, MixerPool Mixers, TaskScheduler Workers);
 
     /// <summary>One mixer per concurrent batch (a <see cref="TorchMixer"/> holds preallocated tensors and is single-caller).</summary>
-    private sealed class MixerPool(torch.Device device, int maxInputs, int pixels) : IDisposable
+    private sealed class MixerPool(bool cuda, int maxInputs, int pixels) : IDisposable
     {
         private readonly ConcurrentBag<IBatchMixer> _free = [];
         private readonly ConcurrentBag<IBatchMixer> _all = [];
@@ -662,7 +664,7 @@ public sealed class DatasetGenerator
                 return mixer;
             }
             // CPU: the sparse SIMD kernel (N non-zeros per row) beats libtorch's dense GEMM ~5× here; CUDA: libtorch.
-            mixer = device.type == DeviceType.CPU ? new SparseCpuMixer(maxInputs, pixels) : new TorchMixer(device, maxInputs, pixels);
+            mixer = cuda ? new TorchMixer(torch.CUDA, maxInputs, pixels) : new SparseCpuMixer(maxInputs, pixels);
             _all.Add(mixer);
             return mixer;
         }
