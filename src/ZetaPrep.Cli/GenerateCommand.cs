@@ -137,7 +137,9 @@ internal static class GenerateCommand
             {
                 await stderr.WriteAsync(generator.Times.Format(TimeSpan.FromSeconds(m.WallTimeS))).ConfigureAwait(false);
                 using var self = System.Diagnostics.Process.GetCurrentProcess();
-                await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"peak RSS {self.PeakWorkingSet64 / 1048576.0:F0} MiB")).ConfigureAwait(false);
+                await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"process CPU {self.TotalProcessorTime.TotalSeconds:F2} s, peak RSS {self.PeakWorkingSet64 / 1048576.0:F0} MiB, GC: {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} gen0/1/2 collections, {GC.GetTotalPauseDuration().TotalSeconds:F2} s paused, {GC.GetTotalAllocatedBytes() / 1048576.0:F0} MiB allocated"))
+                    .ConfigureAwait(false);
             }
             var rate = m.WallTimeS > 0 ? m.Totals.Rows / m.WallTimeS : 0;
             await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,

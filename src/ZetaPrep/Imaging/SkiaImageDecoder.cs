@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using SkiaSharp;
@@ -58,6 +57,11 @@ public sealed class SkiaImageDecoder : IImageDecoder
             // No colour space on the target: Skia skips ICC conversion, so values match what PIL/torchvision loaders give.
             var info = new SKImageInfo(decoded.Width, decoded.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
             nuint bytes = (nuint)decoded.Width * (nuint)decoded.Height * 4;
+            if (bytes > int.MaxValue)
+            {
+                throw new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
+                    $"{name}: {header.Width}×{header.Height} needs {bytes / 1048576:N0} MiB decoded, over the 2 GiB a decode buffer may use; lower --max-pixels or shrink the file."));
+            }
 
             // Native memory: the decode buffer can be hundreds of MB for a large photo, which must not sit in ArrayPool afterwards.
             void* pixels = NativeMemory.Alloc(bytes);
@@ -72,7 +76,7 @@ public sealed class SkiaImageDecoder : IImageDecoder
                         : $"{name}: cannot decode {header.Format} ({result})");
                 }
 
-                Resample(info, pixels, codec.EncodedOrigin, size, mode, rgbOut);
+                Resampler.Resize(new ReadOnlySpan<byte>(pixels, checked((int)bytes)), info.Width, info.Height, info.RowBytes, codec.EncodedOrigin, size, mode, rgbOut);
             }
             finally
             {
@@ -134,61 +138,6 @@ public sealed class SkiaImageDecoder : IImageDecoder
         }
 
         return full;
-    }
-
-    private static unsafe void Resample(SKImageInfo srcInfo, void* src, SKEncodedOrigin origin, int size, ResizeMode mode, Span<byte> rgbOut)
-    {
-        var matrix = ResizeTransform.Create(srcInfo.Width, srcInfo.Height, origin, size, mode, out double downscale);
-        var dstInfo = new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Premul);
-        int dstBytes = size * size * 4;
-        byte[] rgba = ArrayPool<byte>.Shared.Rent(dstBytes);
-        try
-        {
-            fixed (byte* dst = rgba)
-            {
-                using (var image = SKImage.FromPixels(srcInfo, (IntPtr)src, srcInfo.RowBytes))
-                using (var surface = SKSurface.Create(dstInfo, (IntPtr)dst, dstInfo.RowBytes))
-                {
-                    // Premultiplied RGBA drawn over opaque black keeps the premultiplied colour: alpha composited on black.
-                    var canvas = surface.Canvas;
-                    canvas.Clear(SKColors.Black);
-                    canvas.SetMatrix(matrix);
-                    canvas.DrawImage(image, 0, 0, Sampling(downscale), null);
-                    canvas.Flush();
-                }
-            }
-
-            PackRgb(rgba.AsSpan(0, dstBytes), rgbOut);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rgba);
-        }
-    }
-
-    /// <summary>Resampling filter by residual downscale factor (after any JPEG DCT scaling).</summary>
-    /// <remarks>
-    /// Measured (10 skimage photos, centre crop, PSNR vs a float Lanczos-3 antialiased reference | vs exact area average):
-    /// non-JPEG (full decode) → 224²: Linear 37.1 | 38.2 dB, Linear + linear mipmaps 38.0 | 42.4, Mitchell 37.1 | 37.9;
-    /// → 112²: Linear 29.7 | 30.9, Linear + mipmaps 35.4 | 39.2. Bilinear alone aliases past 2×, so mipmaps there.
-    /// JPEG at the smallest covering DCT scale (residual ≤ 2×) → 224²: Linear 36.2 | 38.6, mipmaps 36.1 | 38.7,
-    /// Mitchell 37.2 | 39.5 dB but ~1.2 ms more on 1024×768 (≈ 3.0 → 4.2 ms); Linear kept for throughput (FACTS.md §6).
-    /// </remarks>
-    internal static SKSamplingOptions Sampling(double downscale) =>
-        downscale <= 2
-            ? new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None)
-            : new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear);
-
-    /// <summary>RGBA → RGB, dropping alpha (already composited on black).</summary>
-    private static void PackRgb(ReadOnlySpan<byte> rgba, Span<byte> rgb)
-    {
-        int n = rgb.Length / 3;
-        for (int i = 0, s = 0, d = 0; i < n; i++, s += 4, d += 3)
-        {
-            rgb[d] = rgba[s];
-            rgb[d + 1] = rgba[s + 1];
-            rgb[d + 2] = rgba[s + 2];
-        }
     }
 
     private static string FormatName(SKEncodedImageFormat format) => format switch
