@@ -34,6 +34,20 @@ public sealed class SkiaImageDecoder : IImageDecoder
     /// <inheritdoc/>
     public unsafe void DecodeResized(ReadOnlySpan<byte> encoded, string name, int size, ResizeMode mode, Span<byte> rgbOut)
     {
+        CheckArguments(name, size, rgbOut);
+        fixed (byte* p = encoded)
+        {
+            // The SKData and codec only borrow the pinned input; both are disposed before the fixed block ends.
+            using var data = Wrap(p, encoded, name);
+            using var codec = Open(data, encoded, name);
+            CheckLimits(HeaderOf(codec), name, _limits);
+            DecodeOpened(codec, name, size, mode, rgbOut);
+        }
+    }
+
+    /// <summary>The argument checks every decoder shares: a name, 1 ≤ size ≤ <see cref="MaxSize"/>, rgbOut exactly size²×3.</summary>
+    internal static void CheckArguments(string name, int size, Span<byte> rgbOut)
+    {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(size, MaxSize);
@@ -41,47 +55,49 @@ public sealed class SkiaImageDecoder : IImageDecoder
         {
             throw new ArgumentException($"rgbOut must hold exactly {size}*{size}*3 bytes, got {rgbOut.Length}", nameof(rgbOut));
         }
+    }
 
-        fixed (byte* p = encoded)
+    /// <summary>Refuses a header that claims more pixels than --max-pixels, before any pixel is decoded.</summary>
+    internal static void CheckLimits(ImageHeader header, string name, ImageLimits limits)
+    {
+        if (header.Pixels > limits.MaxPixels)
         {
-            // The SKData and codec only borrow the pinned input; both are disposed before the fixed block ends.
-            using var data = Wrap(p, encoded, name);
-            using var codec = Open(data, encoded, name);
-            var header = HeaderOf(codec);
-            if (header.Pixels > _limits.MaxPixels)
-            {
-                throw new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
-                    $"{name}: {header.Width}×{header.Height} = {header.Pixels:N0} pixels exceeds --max-pixels {_limits.MaxPixels:N0}"));
-            }
-
-            var decoded = DecodeSize(codec, size, mode);
-            // No colour space on the target: Skia skips ICC conversion, so values match what PIL/torchvision loaders give.
-            var info = new SKImageInfo(decoded.Width, decoded.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
-            nuint bytes = (nuint)decoded.Width * (nuint)decoded.Height * 4;
-
-            // Native memory: the decode buffer can be hundreds of MB for a large photo, which must not sit in ArrayPool afterwards.
-            void* pixels = NativeMemory.Alloc(bytes);
-            try
-            {
-                var result = codec.GetPixels(info, (IntPtr)pixels);
-                if (result != SKCodecResult.Success)
-                {
-                    // IncompleteInput would otherwise hand back an image whose missing rows are filled with gray.
-                    throw new ZetaPrepException(result is SKCodecResult.IncompleteInput or SKCodecResult.ErrorInInput
-                        ? $"{name}: truncated or corrupt {header.Format} data"
-                        : $"{name}: cannot decode {header.Format} ({result})");
-                }
-
-                Resample(info, pixels, codec.EncodedOrigin, size, mode, rgbOut);
-            }
-            finally
-            {
-                NativeMemory.Free(pixels);
-            }
+            throw new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
+                $"{name}: {header.Width}×{header.Height} = {header.Pixels:N0} pixels exceeds --max-pixels {limits.MaxPixels:N0}"));
         }
     }
 
-    private static unsafe SKData Wrap(byte* p, ReadOnlySpan<byte> encoded, string name)
+    /// <summary>Decodes an opened codec (limits already checked) with Skia, then orients and resizes into <paramref name="rgbOut"/>.</summary>
+    internal static unsafe void DecodeOpened(SKCodec codec, string name, int size, ResizeMode mode, Span<byte> rgbOut)
+    {
+        var decoded = DecodeSize(codec, size, mode);
+        // No colour space on the target: Skia skips ICC conversion, so values match what PIL/torchvision loaders give.
+        var info = new SKImageInfo(decoded.Width, decoded.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
+        nuint bytes = (nuint)decoded.Width * (nuint)decoded.Height * 4;
+
+        // Native memory: the decode buffer can be hundreds of MB for a large photo, which must not sit in ArrayPool afterwards.
+        void* pixels = NativeMemory.Alloc(bytes);
+        try
+        {
+            var result = codec.GetPixels(info, (IntPtr)pixels);
+            if (result != SKCodecResult.Success)
+            {
+                // IncompleteInput would otherwise hand back an image whose missing rows are filled with gray.
+                var format = FormatName(codec.EncodedFormat);
+                throw new ZetaPrepException(result is SKCodecResult.IncompleteInput or SKCodecResult.ErrorInInput
+                    ? $"{name}: truncated or corrupt {format} data"
+                    : $"{name}: cannot decode {format} ({result})");
+            }
+
+            Resample(info, pixels, codec.EncodedOrigin, size, mode, rgbOut);
+        }
+        finally
+        {
+            NativeMemory.Free(pixels);
+        }
+    }
+
+    internal static unsafe SKData Wrap(byte* p, ReadOnlySpan<byte> encoded, string name)
     {
         if (encoded.IsEmpty)
         {
@@ -92,7 +108,7 @@ public sealed class SkiaImageDecoder : IImageDecoder
         return SKData.Create((IntPtr)p, encoded.Length);
     }
 
-    private static SKCodec Open(SKData data, ReadOnlySpan<byte> encoded, string name)
+    internal static SKCodec Open(SKData data, ReadOnlySpan<byte> encoded, string name)
     {
         var codec = SKCodec.Create(data);
         if (codec is null)
@@ -106,7 +122,7 @@ public sealed class SkiaImageDecoder : IImageDecoder
         return codec;
     }
 
-    private static ImageHeader HeaderOf(SKCodec codec)
+    internal static ImageHeader HeaderOf(SKCodec codec)
     {
         var info = codec.Info;
         bool swap = ResizeTransform.SwapsAxes(codec.EncodedOrigin);
@@ -126,8 +142,7 @@ public sealed class SkiaImageDecoder : IImageDecoder
         for (int k = 1; k < 8; k++)
         {
             var d = codec.GetScaledDimensions(k / 8f);
-            int covering = mode == ResizeMode.Pad ? Math.Max(d.Width, d.Height) : Math.Min(d.Width, d.Height);
-            if (covering >= size)
+            if (Covers(d.Width, d.Height, size, mode))
             {
                 return d;
             }
@@ -136,7 +151,12 @@ public sealed class SkiaImageDecoder : IImageDecoder
         return full;
     }
 
-    private static unsafe void Resample(SKImageInfo srcInfo, void* src, SKEncodedOrigin origin, int size, ResizeMode mode, Span<byte> rgbOut)
+    /// <summary>Whether a decode of width×height still has at least <paramref name="size"/> pixels where the resize needs them (the longer side for pad, the shorter otherwise).</summary>
+    internal static bool Covers(int width, int height, int size, ResizeMode mode) =>
+        (mode == ResizeMode.Pad ? Math.Max(width, height) : Math.Min(width, height)) >= size;
+
+    /// <summary>Orients and resizes decoded premultiplied RGBA8888 pixels into size² RGB24 with one Skia draw (shared by every Skia-resampling decoder).</summary>
+    internal static unsafe void Resample(SKImageInfo srcInfo, void* src, SKEncodedOrigin origin, int size, ResizeMode mode, Span<byte> rgbOut)
     {
         var matrix = ResizeTransform.Create(srcInfo.Width, srcInfo.Height, origin, size, mode, out double downscale);
         var dstInfo = new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Premul);
@@ -191,7 +211,7 @@ public sealed class SkiaImageDecoder : IImageDecoder
         }
     }
 
-    private static string FormatName(SKEncodedImageFormat format) => format switch
+    internal static string FormatName(SKEncodedImageFormat format) => format switch
     {
         SKEncodedImageFormat.Jpeg => "JPEG",
         SKEncodedImageFormat.Png => "PNG",
