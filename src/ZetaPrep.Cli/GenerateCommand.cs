@@ -42,6 +42,10 @@ internal static class GenerateCommand
         var threads = new Option<int>("--threads") { Description = "Worker threads for decoding and encoding (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var device = new Option<string>("--device") { Description = "Mixing device: auto (CUDA when available), cpu or cuda.", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
+        var codec = new Option<string>("--codec") { Description = "Image decoder: auto (turbojpeg when libturbojpeg0 is installed, else skia), skia, turbojpeg (system SIMD libjpeg-turbo for JPEG, skia for the rest) or imagesharp. Recorded in the manifest: it decides the pixels.", DefaultValueFactory = _ => "auto" };
+        // Checked by ImageCodecs.Parse (not AcceptOnlyFromAmong) so that the error names --codec.
+        codec.CompletionSources.Add([.. ImageCodecs.Names]);
+        var pngLevel = new Option<int>("--png-level") { Description = "zlib level of the output PNGs, 0 (stored) to 9 (smallest, slowest); 1 is the fastest.", DefaultValueFactory = _ => PngEncoder.DefaultLevel };
         var maxPixels = new Option<long>("--max-pixels") { Description = "Refuse inputs whose header claims more pixels than this (decompression-bomb guard).", DefaultValueFactory = _ => 100_000_000L };
         var onError = new Option<string>("--on-error") { Description = "A bad input (unreadable, truncated, over --max-pixels): fail stops before any shard is written; skip leaves it out and lists it in manifest.json.", DefaultValueFactory = _ => "fail" };
         onError.AcceptOnlyFromAmong("fail", "skip");
@@ -58,7 +62,7 @@ internal static class GenerateCommand
 
         var command = new Command("generate", "Mix images with ζ-mixup and write HuggingFace-style Parquet shards plus manifest.json.")
         {
-            input, dataDir, split, labels, idColumn, labelColumn, classDepth, exclude, excludeDuplicates, output, n, gamma, method, alpha, labelSmoothing, prob, switchProb, batchSize, passes, seed, shardRows, shardBytes, size, resize, threads, device, maxPixels, onError, format, overwrite, quiet,
+            input, dataDir, split, labels, idColumn, labelColumn, classDepth, exclude, excludeDuplicates, output, n, gamma, method, alpha, labelSmoothing, prob, switchProb, batchSize, passes, seed, shardRows, shardBytes, size, resize, threads, device, codec, pngLevel, maxPixels, onError, format, overwrite, quiet,
             keepOriginals, resume, worker, workers, profile,
         };
         command.SetAction(async (parse, ct) =>
@@ -86,6 +90,7 @@ internal static class GenerateCommand
             {
                 Method = MixMethodOptions.Parse(parse.GetValue(method)!, parse.GetValue(alpha), parse.GetValue(labelSmoothing), parse.GetValue(prob), parse.GetValue(switchProb)),
             };
+            var codecChoice = ImageCodecs.Parse(parse.GetValue(codec)!);
             var options = new GenerateOptions
             {
                 OutputDirectory = parse.GetValue(output)!,
@@ -95,6 +100,7 @@ internal static class GenerateCommand
                 Threads = parse.GetValue(threads),
                 Device = Enum.Parse<DeviceChoice>(parse.GetValue(device)!, ignoreCase: true),
                 MaxPixels = parse.GetValue(maxPixels),
+                PngLevel = parse.GetValue(pngLevel),
                 OnError = Enum.Parse<OnError>(parse.GetValue(onError)!, ignoreCase: true),
                 Overwrite = parse.GetValue(overwrite),
                 Resume = parse.GetValue(resume),
@@ -104,6 +110,8 @@ internal static class GenerateCommand
                 CommandLine = CommandLineText(parse.Tokens.Select(t => t.Value)),
             };
             options.Validate();
+            // Resolved after the options are checked, so a bad option is reported before a missing library.
+            options = options with { Codec = ImageCodecs.Name(ImageCodecs.Resolve(codecChoice)) };
             var source = SourceResolver.Resolve(new SourceOptions
             {
                 Input = parse.GetValue(input)!,
@@ -117,7 +125,7 @@ internal static class GenerateCommand
                 ExcludeDuplicates = parse.GetValue(excludeDuplicates),
             });
             using var sourceLifetime = source as IDisposable;
-            var generator = new DatasetGenerator(source, new SkiaImageDecoder(new ImageLimits(options.MaxPixels)));
+            var generator = new DatasetGenerator(source, ImageCodecs.Create(codecChoice, new ImageLimits(options.MaxPixels)));
             using var reporter = new ProgressReporter(stderr, enabled: !parse.GetValue(quiet) && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error));
             GenerationResult result;
             try

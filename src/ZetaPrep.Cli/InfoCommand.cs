@@ -8,12 +8,16 @@ internal static class InfoCommand
 {
     public static Command Create(TextWriter stdout)
     {
-        var command = new Command("info", "Show the tool version, the libtorch build in use and whether CUDA is available.");
+        var command = new Command("info", "Show the tool version, the libtorch build in use and whether CUDA is available, and which image codecs load.");
         command.SetAction(async (parse, ct) =>
         {
             TorchRuntime.EnsureLoaded();
             await stdout.WriteLineAsync($"zetaprep {Pipeline.DatasetGenerator.ToolVersion}").ConfigureAwait(false);
             await stdout.WriteLineAsync(TorchRuntime.Describe()).ConfigureAwait(false);
+            foreach (var line in Imaging.ImageCodecs.Describe())
+            {
+                await stdout.WriteLineAsync(line).ConfigureAwait(false);
+            }
             await stdout.WriteLineAsync($"γ_min = {ZetaWeights.GammaMin:F5}").ConfigureAwait(false);
             return 0;
         });

@@ -13,6 +13,7 @@ public sealed class CliSurfaceTests
         {
             ("--n", "8"), ("--gamma", "2.8"), ("--batch-size", "64"), ("--passes", "1"), ("--seed", "0"),
             ("--shard-rows", "1000"), ("--size", "224"), ("--resize", "crop"), ("--device", "auto"), ("--max-pixels", "100000000"), ("--format", "parquet"),
+            ("--codec", "auto"), ("--png-level", "1"),
         })
         {
             var line = r.Stdout.Split('\n').FirstOrDefault(l => l.TrimStart().StartsWith(option + " ", StringComparison.Ordinal));

@@ -197,6 +197,9 @@ public sealed class GenerateCommandTests
         { ["--resize", "zoom"], "zoom" },
         { ["--device", "tpu"], "tpu" },
         { ["--size", "abc"], "abc" },
+        { ["--codec", "libjpeg"], "--codec" },
+        { ["--png-level", "10"], "--png-level" },
+        { ["--png-level", "fast"], "--png-level" },
     };
 
     [Theory]

@@ -11,22 +11,35 @@ namespace ZetaPrep.Imaging;
 /// Output bytes depend only on the pixels and on the bundled zlib-ng, so reruns are byte-identical.</remarks>
 public static class PngEncoder
 {
+    /// <summary>The default zlib level (--png-level 1): level 1 with the HuffmanOnly strategy, the fastest measured.</summary>
+    public const int DefaultLevel = 1;
+
+    /// <summary>Highest zlib level accepted.</summary>
+    public const int MaxLevel = 9;
+
     private static ReadOnlySpan<byte> Signature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
 
     /// <summary>Encodes width×height row-major RGB24 pixels as a PNG file.</summary>
-    public static byte[] Encode(ReadOnlySpan<byte> rgb, int width, int height)
+    public static byte[] Encode(ReadOnlySpan<byte> rgb, int width, int height) => Encode(rgb, width, height, DefaultLevel);
+
+    /// <summary>Encodes width×height row-major RGB24 pixels as a PNG file at zlib <paramref name="level"/> (0 = stored … 9 = smallest).</summary>
+    public static byte[] Encode(ReadOnlySpan<byte> rgb, int width, int height, int level)
     {
-        using var idat = Compress(rgb, width, height);
+        using var idat = Compress(rgb, width, height, level);
         var png = new byte[FileLength(idat.WrittenSpan.Length)];
         Write(png, idat.WrittenSpan, width, height);
         return png;
     }
 
     /// <summary>Encodes width×height row-major RGB24 pixels as a PNG file written to <paramref name="destination"/>.</summary>
-    public static void Encode(ReadOnlySpan<byte> rgb, int width, int height, Stream destination)
+    public static void Encode(ReadOnlySpan<byte> rgb, int width, int height, Stream destination) =>
+        Encode(rgb, width, height, DefaultLevel, destination);
+
+    /// <summary>Encodes width×height row-major RGB24 pixels at zlib <paramref name="level"/> as a PNG file written to <paramref name="destination"/>.</summary>
+    public static void Encode(ReadOnlySpan<byte> rgb, int width, int height, int level, Stream destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        using var idat = Compress(rgb, width, height);
+        using var idat = Compress(rgb, width, height, level);
         int length = FileLength(idat.WrittenSpan.Length);
         byte[] png = ArrayPool<byte>.Shared.Rent(length);
         try
@@ -43,8 +56,10 @@ public static class PngEncoder
     // Signature, then IHDR (13 data bytes), IDAT and IEND, each with 12 bytes of length + type + CRC.
     private static int FileLength(int idatLength) => 8 + (12 + 13) + (12 + idatLength) + 12;
 
-    private static PooledWriteStream Compress(ReadOnlySpan<byte> rgb, int width, int height)
+    private static PooledWriteStream Compress(ReadOnlySpan<byte> rgb, int width, int height, int level)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(level, 0);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(level, MaxLevel);
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
         int stride = checked(width * 3);
@@ -61,8 +76,13 @@ public static class PngEncoder
             FilterUp(rgb, filtered, stride, height);
 
             // Level 1 + HuffmanOnly: no match search at all; on photos after the Up filter it is both the fastest and
-            // smaller than CompressionLevel.Fastest (91 KB vs 122 KB for 224², FACTS.md §6).
-            var options = new ZLibCompressionOptions { CompressionLevel = 1, CompressionStrategy = ZLibCompressionStrategy.HuffmanOnly };
+            // smaller than CompressionLevel.Fastest (91 KB vs 122 KB for 224², FACTS.md §6). Other levels trade time for
+            // size with zlib's usual match search (level 0 stores the rows uncompressed).
+            var options = new ZLibCompressionOptions
+            {
+                CompressionLevel = level,
+                CompressionStrategy = level == DefaultLevel ? ZLibCompressionStrategy.HuffmanOnly : ZLibCompressionStrategy.Default,
+            };
             using (var zlib = new ZLibStream(output, options, leaveOpen: true))
             {
                 zlib.Write(filtered, 0, filteredLength);

@@ -33,6 +33,20 @@ public sealed class SkiaImageDecoder : IImageDecoder
     /// <inheritdoc/>
     public unsafe void DecodeResized(ReadOnlySpan<byte> encoded, string name, int size, ResizeMode mode, Span<byte> rgbOut)
     {
+        CheckArguments(name, size, rgbOut);
+        fixed (byte* p = encoded)
+        {
+            // The SKData and codec only borrow the pinned input; both are disposed before the fixed block ends.
+            using var data = Wrap(p, encoded, name);
+            using var codec = Open(data, encoded, name);
+            CheckLimits(HeaderOf(codec), name, _limits);
+            DecodeOpened(codec, name, size, mode, rgbOut);
+        }
+    }
+
+    /// <summary>The argument checks every decoder shares: a name, 1 ≤ size ≤ <see cref="MaxSize"/>, rgbOut exactly size²×3.</summary>
+    internal static void CheckArguments(string name, int size, Span<byte> rgbOut)
+    {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(size, MaxSize);
@@ -40,52 +54,54 @@ public sealed class SkiaImageDecoder : IImageDecoder
         {
             throw new ArgumentException($"rgbOut must hold exactly {size}*{size}*3 bytes, got {rgbOut.Length}", nameof(rgbOut));
         }
+    }
 
-        fixed (byte* p = encoded)
+    /// <summary>Refuses a header that claims more pixels than --max-pixels, before any pixel is decoded.</summary>
+    internal static void CheckLimits(ImageHeader header, string name, ImageLimits limits)
+    {
+        if (header.Pixels > limits.MaxPixels)
         {
-            // The SKData and codec only borrow the pinned input; both are disposed before the fixed block ends.
-            using var data = Wrap(p, encoded, name);
-            using var codec = Open(data, encoded, name);
-            var header = HeaderOf(codec);
-            if (header.Pixels > _limits.MaxPixels)
-            {
-                throw new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
-                    $"{name}: {header.Width}×{header.Height} = {header.Pixels:N0} pixels exceeds --max-pixels {_limits.MaxPixels:N0}"));
-            }
-
-            var decoded = DecodeSize(codec, size, mode);
-            // No colour space on the target: Skia skips ICC conversion, so values match what PIL/torchvision loaders give.
-            var info = new SKImageInfo(decoded.Width, decoded.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
-            nuint bytes = (nuint)decoded.Width * (nuint)decoded.Height * 4;
-            if (bytes > int.MaxValue)
-            {
-                throw new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
-                    $"{name}: {header.Width}×{header.Height} needs {bytes / 1048576:N0} MiB decoded, over the 2 GiB a decode buffer may use; lower --max-pixels or shrink the file."));
-            }
-
-            // Native memory: the decode buffer can be hundreds of MB for a large photo, which must not sit in ArrayPool afterwards.
-            void* pixels = NativeMemory.Alloc(bytes);
-            try
-            {
-                var result = codec.GetPixels(info, (IntPtr)pixels);
-                if (result != SKCodecResult.Success)
-                {
-                    // IncompleteInput would otherwise hand back an image whose missing rows are filled with gray.
-                    throw new ZetaPrepException(result is SKCodecResult.IncompleteInput or SKCodecResult.ErrorInInput
-                        ? $"{name}: truncated or corrupt {header.Format} data"
-                        : $"{name}: cannot decode {header.Format} ({result})");
-                }
-
-                Resampler.Resize(new ReadOnlySpan<byte>(pixels, checked((int)bytes)), info.Width, info.Height, info.RowBytes, codec.EncodedOrigin, size, mode, rgbOut);
-            }
-            finally
-            {
-                NativeMemory.Free(pixels);
-            }
+            throw new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
+                $"{name}: {header.Width}×{header.Height} = {header.Pixels:N0} pixels exceeds --max-pixels {limits.MaxPixels:N0}"));
         }
     }
 
-    private static unsafe SKData Wrap(byte* p, ReadOnlySpan<byte> encoded, string name)
+    /// <summary>Decodes an opened codec (limits already checked) with Skia, then orients and resizes into <paramref name="rgbOut"/>.</summary>
+    internal static unsafe void DecodeOpened(SKCodec codec, string name, int size, ResizeMode mode, Span<byte> rgbOut)
+    {
+        var decoded = DecodeSize(codec, size, mode);
+        // No colour space on the target: Skia skips ICC conversion, so values match what PIL/torchvision loaders give.
+        var info = new SKImageInfo(decoded.Width, decoded.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
+        nuint bytes = (nuint)decoded.Width * (nuint)decoded.Height * 4;
+        if (bytes > int.MaxValue)
+        {
+            throw new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
+                $"{name}: {decoded.Width}×{decoded.Height} needs {bytes / 1048576:N0} MiB decoded, over the 2 GiB a decode buffer may use; lower --max-pixels or shrink the file."));
+        }
+
+        // Native memory: the decode buffer can be hundreds of MB for a large photo, which must not sit in ArrayPool afterwards.
+        void* pixels = NativeMemory.Alloc(bytes);
+        try
+        {
+            var result = codec.GetPixels(info, (IntPtr)pixels);
+            if (result != SKCodecResult.Success)
+            {
+                // IncompleteInput would otherwise hand back an image whose missing rows are filled with gray.
+                var format = FormatName(codec.EncodedFormat);
+                throw new ZetaPrepException(result is SKCodecResult.IncompleteInput or SKCodecResult.ErrorInInput
+                    ? $"{name}: truncated or corrupt {format} data"
+                    : $"{name}: cannot decode {format} ({result})");
+            }
+
+            Resample(info, pixels, codec.EncodedOrigin, size, mode, rgbOut);
+        }
+        finally
+        {
+            NativeMemory.Free(pixels);
+        }
+    }
+
+    internal static unsafe SKData Wrap(byte* p, ReadOnlySpan<byte> encoded, string name)
     {
         if (encoded.IsEmpty)
         {
@@ -96,7 +112,7 @@ public sealed class SkiaImageDecoder : IImageDecoder
         return SKData.Create((IntPtr)p, encoded.Length);
     }
 
-    private static SKCodec Open(SKData data, ReadOnlySpan<byte> encoded, string name)
+    internal static SKCodec Open(SKData data, ReadOnlySpan<byte> encoded, string name)
     {
         var codec = SKCodec.Create(data);
         if (codec is null)
@@ -110,7 +126,7 @@ public sealed class SkiaImageDecoder : IImageDecoder
         return codec;
     }
 
-    private static ImageHeader HeaderOf(SKCodec codec)
+    internal static ImageHeader HeaderOf(SKCodec codec)
     {
         var info = codec.Info;
         bool swap = ResizeTransform.SwapsAxes(codec.EncodedOrigin);
@@ -130,8 +146,7 @@ public sealed class SkiaImageDecoder : IImageDecoder
         for (int k = 1; k < 8; k++)
         {
             var d = codec.GetScaledDimensions(k / 8f);
-            int covering = mode == ResizeMode.Pad ? Math.Max(d.Width, d.Height) : Math.Min(d.Width, d.Height);
-            if (covering >= size)
+            if (Covers(d.Width, d.Height, size, mode))
             {
                 return d;
             }
@@ -140,7 +155,15 @@ public sealed class SkiaImageDecoder : IImageDecoder
         return full;
     }
 
-    private static string FormatName(SKEncodedImageFormat format) => format switch
+    /// <summary>Whether a decode of width×height still has at least <paramref name="size"/> pixels where the resize needs them (the longer side for pad, the shorter otherwise).</summary>
+    internal static bool Covers(int width, int height, int size, ResizeMode mode) =>
+        (mode == ResizeMode.Pad ? Math.Max(width, height) : Math.Min(width, height)) >= size;
+
+    /// <summary>Orients and resizes decoded premultiplied RGBA8888 pixels (alpha composited on black) into size² RGB24 (shared by every decoder that decodes to RGBA).</summary>
+    internal static unsafe void Resample(SKImageInfo srcInfo, void* src, SKEncodedOrigin origin, int size, ResizeMode mode, Span<byte> rgbOut) =>
+        Resampler.Resize(new ReadOnlySpan<byte>(src, checked(srcInfo.RowBytes * srcInfo.Height)), srcInfo.Width, srcInfo.Height, srcInfo.RowBytes, origin, size, mode, rgbOut);
+
+    internal static string FormatName(SKEncodedImageFormat format) => format switch
     {
         SKEncodedImageFormat.Jpeg => "JPEG",
         SKEncodedImageFormat.Png => "PNG",

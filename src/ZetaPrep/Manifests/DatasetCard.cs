@@ -64,6 +64,7 @@ public static class DatasetCard
         L(Inv($"| seed | {m.Options.Seed} |"));
         L(Inv($"| batch size / passes | {m.Options.BatchSize} / {m.Options.Passes} |"));
         L(Inv($"| image size | {m.Options.Size}×{m.Options.Size} RGB PNG, resize `{m.Options.Resize}` |"));
+        L(Inv($"| decoder / PNG zlib level | `{m.Options.Codec}` / {m.Options.PngLevel} |"));
         L(Inv($"| input | {m.Input.Count} images from `{m.Input.Source}` |"));
         L($"| input fingerprint (SHA-256) | `{m.Input.Fingerprint}` |");
         L($"| classes | {string.Join(", ", m.Classes.Select((c, i) => Inv($"{i} = `{c}`")))} |");

@@ -103,7 +103,9 @@ public sealed record GenerationOptionsRecord(
     double? Alpha = null,
     double LabelSmoothing = 0,
     double Prob = 1,
-    double SwitchProb = 0)
+    double SwitchProb = 0,
+    string Codec = "skia",
+    int PngLevel = 1)
 {
     /// <summary>
     /// The options that decide the shard bytes and differ between <see langword="this"/> (recorded) and
@@ -137,6 +139,10 @@ public sealed record GenerationOptionsRecord(
         Compare("--label-smoothing", LabelSmoothing, now.LabelSmoothing);
         Compare("--prob", Prob, now.Prob);
         Compare("--switch-prob", SwitchProb, now.SwitchProb);
+        // The codec decides the decoded pixels and the level the PNG bytes; manifests written before either was
+        // recorded read back as skia / 1, which is what those versions used.
+        Compare("--codec", Codec, now.Codec);
+        Compare("--png-level", PngLevel, now.PngLevel);
         return differences;
     }
 }

@@ -90,7 +90,7 @@ public sealed class DatasetGenerator
             options.Plan.Passes, options.Plan.Seed, options.Plan.ShardRows, options.Size,
             options.Resize.ToString().ToLowerInvariant(), format.Name, options.Device.ToString().ToLowerInvariant(),
             options.Threads, options.MaxPixels, options.OnError.ToString().ToLowerInvariant(), options.Plan.KeepOriginals, options.ShardBytes,
-            method.Name, method.ResolvedAlpha, method.LabelSmoothing, method.Prob, method.ResolvedSwitchProb);
+            method.Name, method.ResolvedAlpha, method.LabelSmoothing, method.Prob, method.ResolvedSwitchProb, options.Codec, options.PngLevel);
         var input = new InputInfo(_source.Description, listing.Items.Count, fingerprint)
         {
             Preset = listing.Provenance?.Preset,
@@ -267,8 +267,8 @@ public sealed class DatasetGenerator
             {
                 var t0 = Stopwatch.GetTimestamp();
                 var png = r < offset
-                    ? PngEncoder.Encode(x.AsSpan(r * pixels, pixels), size, size)
-                    : PngEncoder.Encode(y.AsSpan((r - offset) * pixels, pixels), size, size);
+                    ? PngEncoder.Encode(x.AsSpan(r * pixels, pixels), size, size, context.Options.PngLevel)
+                    : PngEncoder.Encode(y.AsSpan((r - offset) * pixels, pixels), size, size, context.Options.PngLevel);
                 Times.Add(StageTimes.Stage.Encode, Stopwatch.GetTimestamp() - t0);
                 var method = context.Options.Plan.Method;
                 rows[r] = r < offset ? BuildOriginalRow(batch, r, png, context.Listing, method) : BuildRow(batch, r - offset, png, context.Listing, method);
@@ -463,6 +463,8 @@ public sealed class DatasetGenerator
             ["seed"] = o.Seed,
             ["size"] = o.Size,
             ["resize"] = o.Resize,
+            ["codec"] = o.Codec,
+            ["png_level"] = o.PngLevel,
             ["classes"] = listing.ClassNames,
             ["input_count"] = listing.Items.Count,
             ["input_fingerprint"] = fingerprint,

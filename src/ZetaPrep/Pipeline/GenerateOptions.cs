@@ -22,6 +22,13 @@ public sealed record GenerateOptions
 
     public long MaxPixels { get; init; } = 100_000_000;
 
+    /// <summary>Name of the codec that decodes the inputs, as resolved from --codec (skia, turbojpeg, imagesharp); recorded in the manifest because it decides the pixels.</summary>
+    /// <remarks>It names the <see cref="IImageDecoder"/> given to <see cref="DatasetGenerator"/>; <see cref="ImageCodecs"/> creates both from one choice.</remarks>
+    public string Codec { get; init; } = "skia";
+
+    /// <summary>zlib level of the output PNGs (--png-level 0..9); 1 (with the HuffmanOnly strategy) is the fastest.</summary>
+    public int PngLevel { get; init; } = PngEncoder.DefaultLevel;
+
     /// <summary>What a bad input does: stop the run before any shard (default) or be left out of the plan.</summary>
     public OnError OnError { get; init; } = OnError.Fail;
 
@@ -64,6 +71,14 @@ public sealed record GenerateOptions
         if (MaxPixels < 1)
         {
             throw ZetaPrepException.Usage($"--max-pixels: must be ≥ 1 (got {MaxPixels}).");
+        }
+        if (PngLevel is < 0 or > PngEncoder.MaxLevel)
+        {
+            throw ZetaPrepException.Usage($"--png-level: must be between 0 and {PngEncoder.MaxLevel} (got {PngLevel}).");
+        }
+        if (Codec is not ("skia" or "turbojpeg" or "imagesharp"))
+        {
+            throw ZetaPrepException.Usage($"--codec: '{Codec}' is not a resolved codec name (skia, turbojpeg or imagesharp).");
         }
         Plan.Method.Validate();
         if (string.IsNullOrWhiteSpace(OutputDirectory))

@@ -6,15 +6,25 @@ namespace ZetaPrep.Tests.Imaging;
 /// <summary>
 /// Seeded, bounded fuzzing of the untrusted-input path (integrity check, header, decode): every mutated file must end
 /// as a decoded image or a one-line <see cref="ZetaPrepException"/> — never a crash, another exception type or a hang.
+/// JPEG seeds also run through <see cref="TurboJpegDecoder"/> (when libturbojpeg0 is installed).
 /// </summary>
 public sealed class DecoderFuzzTests
 {
-    public static TheoryData<string> Seeds => ["png", "jpeg", "progressive", "cmyk", "png16"];
+    public static TheoryData<string, string> Seeds => new()
+    {
+        { "png", "skia" }, { "jpeg", "skia" }, { "progressive", "skia" }, { "cmyk", "skia" }, { "png16", "skia" },
+        { "png", "turbojpeg" }, { "jpeg", "turbojpeg" }, { "progressive", "turbojpeg" }, { "cmyk", "turbojpeg" },
+    };
 
     [Theory]
     [MemberData(nameof(Seeds))]
-    public async Task Mutated_files_decode_or_fail_cleanly(string kind)
+    public async Task Mutated_files_decode_or_fail_cleanly(string kind, string codec)
     {
+        if (codec == "turbojpeg" && !TurboJpeg.Available())
+        {
+            return;
+        }
+
         var original = kind switch
         {
             "png" => ImageFixtures.Png(33, 21, (x, y) => ((byte)(x * 7), (byte)(y * 11), (byte)(x ^ y), (byte)(255 - x))),
@@ -23,7 +33,8 @@ public sealed class DecoderFuzzTests
             "cmyk" => OddJpegs.Cmyk,
             _ => ImageFixtures.HandPng(9, 7, 16, 2, Enumerable.Range(0, 7 * (1 + 9 * 6)).Select(i => (byte)(i * 31)).ToArray()),
         };
-        var decoder = new SkiaImageDecoder(new ImageLimits(4_000_000));
+        var skia = new SkiaImageDecoder(new ImageLimits(4_000_000));
+        IImageDecoder decoder = codec == "skia" ? skia : new TurboJpegDecoder(new ImageLimits(4_000_000));
         var rng = new DeterministicRandom(0xF022, (ulong)kind.Length);
         var outcomes = new int[2];
         for (var i = 0; i < 150; i++)
@@ -37,6 +48,18 @@ public sealed class DecoderFuzzTests
                     decoder.ReadHeader(mutated, "fuzz");
                     var rgb = new byte[16 * 16 * 3];
                     decoder.DecodeResized(mutated, "fuzz", 16, ResizeMode.Crop, rgb);
+                    if (!ReferenceEquals(decoder, skia))
+                    {
+                        // Whatever TurboJPEG accepts, Skia must accept too: turbo never decodes a file Skia calls broken.
+                        try
+                        {
+                            skia.DecodeResized(mutated, "fuzz", 16, ResizeMode.Crop, new byte[rgb.Length]);
+                        }
+                        catch (ZetaPrepException e)
+                        {
+                            Assert.Fail($"TurboJpegDecoder decoded a file SkiaImageDecoder rejects ({e.Message})");
+                        }
+                    }
                     return 0;
                 }
                 catch (ZetaPrepException e)

@@ -59,6 +59,47 @@ public sealed class PngEncoderTests
         Assert.Equal("b065ad18d45157063538380280bf5b8f399f4dbdbeaf5b1be01516e39601a353", Convert.ToHexStringLower(SHA256.HashData(png)));
     }
 
+    /// <summary>A smooth image with noise, like a resized photo: compressible, but not trivially.</summary>
+    private static byte[] PhotoLike(int w, int h) =>
+        ImageFixtures.Rgb(w, h, (x, y) => ((byte)(x + (((x * 7) + (y * 13)) % 9)), (byte)(y + ((x * y) % 5)), (byte)((x + y) / 2)));
+
+    [Fact]
+    public void Every_level_decodes_back_bit_exactly_and_level_9_is_no_larger_than_level_1()
+    {
+        var rgb = PhotoLike(96, 80);
+        var sizes = new int[PngEncoder.MaxLevel + 1];
+        for (var level = 0; level <= PngEncoder.MaxLevel; level++)
+        {
+            var png = PngEncoder.Encode(rgb, 96, 80, level);
+            sizes[level] = png.Length;
+            using var bitmap = SKBitmap.Decode(png);
+            using var copy = new SKBitmap(new SKImageInfo(96, 80, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+            Assert.True(bitmap.CopyTo(copy, SKColorType.Rgba8888));
+            var rgba = copy.Bytes;
+            Assert.Equal(rgb, rgba.Where((_, i) => i % 4 != 3).ToArray());
+        }
+        Assert.True(sizes[9] <= sizes[1], $"level 9 {sizes[9]} B > level 1 {sizes[1]} B");
+        Assert.True(sizes[0] > sizes[1], "level 0 stores the rows uncompressed");
+    }
+
+    [Fact]
+    public void Level_1_is_the_default_and_its_bytes_do_not_change()
+    {
+        var rgb = Noise(40, 30, 3);
+        Assert.Equal(PngEncoder.Encode(rgb, 40, 30), PngEncoder.Encode(rgb, 40, 30, PngEncoder.DefaultLevel));
+        using var stream = new MemoryStream();
+        PngEncoder.Encode(rgb, 40, 30, 1, stream);
+        Assert.Equal(PngEncoder.Encode(rgb, 40, 30), stream.ToArray());
+        var photo = PhotoLike(40, 30);
+        Assert.NotEqual(PngEncoder.Encode(photo, 40, 30), PngEncoder.Encode(photo, 40, 30, 6));
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(10)]
+    public void Levels_outside_0_to_9_are_programming_errors(int level) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => PngEncoder.Encode(new byte[12], 2, 2, level));
+
     [Fact]
     public void Wrong_buffer_length_is_a_programming_error()
     {
