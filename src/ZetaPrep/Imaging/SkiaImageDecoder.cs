@@ -207,7 +207,7 @@ public sealed class SkiaImageDecoder : IImageDecoder
     };
 
     /// <summary>Names the format from magic bytes when Skia cannot even open the header, so the message says "corrupt JPEG" rather than "not an image".</summary>
-    private static string? Sniff(ReadOnlySpan<byte> b) =>
+    internal static string? Sniff(ReadOnlySpan<byte> b) =>
         b.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF]) ? "JPEG"
         : b.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]) ? "PNG"
         : b.StartsWith("GIF8"u8) ? "GIF"
