@@ -9,11 +9,23 @@ namespace ZetaPrep.Tests.Imaging;
 /// </summary>
 public sealed class DecoderFuzzTests
 {
-    public static TheoryData<string> Seeds => ["png", "jpeg", "progressive", "cmyk", "png16"];
+    public static TheoryData<string, string> Seeds()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var decoder in ResampleQuality.Decoders)
+        {
+            foreach (var kind in new[] { "png", "jpeg", "progressive", "cmyk", "png16" })
+            {
+                data.Add(decoder, kind);
+            }
+        }
+
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(Seeds))]
-    public async Task Mutated_files_decode_or_fail_cleanly(string kind)
+    public async Task Mutated_files_decode_or_fail_cleanly(string decoderName, string kind)
     {
         var original = kind switch
         {
@@ -23,7 +35,17 @@ public sealed class DecoderFuzzTests
             "cmyk" => OddJpegs.Cmyk,
             _ => ImageFixtures.HandPng(9, 7, 16, 2, Enumerable.Range(0, 7 * (1 + 9 * 6)).Select(i => (byte)(i * 31)).ToArray()),
         };
-        var decoder = new SkiaImageDecoder(new ImageLimits(4_000_000));
+        var decoder = decoderName switch
+        {
+            "skia" => new SkiaImageDecoder(new ImageLimits(4_000_000)),
+            "imagesharp" => new ImageSharpDecoder(new ImageLimits(4_000_000)),
+            _ => ResampleQuality.Create(decoderName),
+        };
+        if (decoder is null)
+        {
+            return;
+        }
+
         var rng = new DeterministicRandom(0xF022, (ulong)kind.Length);
         var outcomes = new int[2];
         for (var i = 0; i < 150; i++)
