@@ -8,7 +8,7 @@ PUBLISH_DIR := artifacts/zetaprep
 ZETAPREP := $(PUBLISH_DIR)/zetaprep
 DEMO_OUT ?= demo-out
 
-.PHONY: all restore build test demo publish bench format format-check clean
+.PHONY: all restore build test demo publish bench bench-kernels format format-check clean
 
 all: build
 
@@ -37,6 +37,20 @@ demo: publish
 # Throughput/memory benchmark vs the codec floor and the Python peer; rewrites docs/BENCHMARKS.md.
 bench: restore
 	bash bench/run.sh
+
+# BenchmarkDotNet kernels (ζ weights, plan, mix, decode, PNG encode, Parquet write); rewrites docs/BENCHMARKS-kernels.md.
+# BDN_ARGS narrows the run, e.g. make bench-kernels BDN_ARGS="--filter '*Codec*'"; photos from ZETAPREP_BENCH_PHOTOS.
+BDN_ARGS ?= --filter '*'
+BDN_DIR := artifacts/bdn
+bench-kernels: restore
+	$(DOTNET) build bench/ZetaPrep.Bench -c Release --no-restore -v q
+	rm -rf $(BDN_DIR)
+	$(DOTNET) bench/ZetaPrep.Bench/bin/Release/net10.0/linux-x64/ZetaPrep.Bench.dll bdn $(BDN_ARGS) --artifacts $(BDN_DIR)
+	@{ echo "# Kernel benchmarks (BenchmarkDotNet)"; echo; \
+	   echo "Made by \`make bench-kernels\` on $$(nproc) cores, decode input: $${ZETAPREP_BENCH_PHOTOS:-synthetic 1024×768 JPEG}. Short in-process job"; \
+	   echo "(3 warm-ups, 10 iterations): fit for spotting regressions of 10 % or more, not for finer claims."; echo; \
+	   cat $(BDN_DIR)/results/*-report-github.md; } > docs/BENCHMARKS-kernels.md
+	@echo "Wrote docs/BENCHMARKS-kernels.md"
 
 format:
 	$(DOTNET) format ZetaPrep.sln

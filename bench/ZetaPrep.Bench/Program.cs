@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using BenchmarkDotNet.Running;
+using ZetaPrep.Bench.Kernels;
 using ZetaPrep.Imaging;
 using ZetaPrep.Mixing;
 using ZetaPrep.Planning;
@@ -12,12 +14,20 @@ namespace ZetaPrep.Bench;
 ///                                           output per input, spread over T threads, inputs preloaded (no I/O, no mix).
 ///   kernels --size S                      : per-call medians of the W@X mix, one decode+resize, one PNG encode.
 /// Each prints one JSON line.
+///   bdn [BenchmarkSwitcher args]          : the BenchmarkDotNet suites in Kernels/ (`make bench-kernels`), e.g.
+///                                           bdn --filter '*Codec*' ; photos from $ZETAPREP_BENCH_PHOTOS.
 /// </summary>
 internal static class Program
 {
     public static int Main(string[] args)
     {
         var mode = args.Length > 0 ? args[0] : "kernels";
+        if (mode == "bdn")
+        {
+            var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..], KernelConfig.Create());
+            return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
+        }
+
         var size = int.Parse(Arg(args, "--size") ?? "224", CultureInfo.InvariantCulture);
         switch (mode)
         {
@@ -29,7 +39,7 @@ internal static class Program
                 Kernels(size, Arg(args, "--in"));
                 return 0;
             default:
-                Console.Error.WriteLine("usage: ZetaPrep.Bench floor --in DIR [--size S] [--threads T] | kernels [--size S] [--in DIR]");
+                Console.Error.WriteLine("usage: ZetaPrep.Bench floor --in DIR [--size S] [--threads T] | kernels [--size S] [--in DIR] | bdn [BenchmarkSwitcher args]");
                 return 2;
         }
     }

@@ -150,6 +150,33 @@ public sealed class CodecOptionTests
     }
 
     [Fact]
+    public async Task Imagesharp_generates_deterministically_and_close_to_skia()
+    {
+        using var tmp = new TempDir();
+        ImageFixtures.MixedFolder(tmp.Sub("in"), 2, 8);
+        string[] common = ["--format", "folder", "--size", "32", "--method", "none"];
+        Assert.Equal(0, (await CliRunner.RunAsync(Args(tmp.Sub("in"), tmp.Sub("i1"), [.. common, "--codec", "imagesharp", "--threads", "1"]))).ExitCode);
+        Assert.Equal(0, (await CliRunner.RunAsync(Args(tmp.Sub("in"), tmp.Sub("i2"), [.. common, "--codec", "imagesharp", "--threads", "2"]))).ExitCode);
+        Assert.Equal(0, (await CliRunner.RunAsync(Args(tmp.Sub("in"), tmp.Sub("skia"), [.. common, "--codec", "skia"]))).ExitCode);
+        Assert.Equal("imagesharp", Options(tmp.Sub("i1"))["codec"]!.GetValue<string>());
+
+        var one = FolderImages(tmp.Sub("i1"));
+        var two = FolderImages(tmp.Sub("i2"));
+        foreach (var (name, image) in FolderImages(tmp.Sub("skia")))
+        {
+            Assert.Equal(one[name].Rgb, two[name].Rgb);
+            double se = 0;
+            for (var i = 0; i < image.Rgb.Length; i++)
+            {
+                var d = image.Rgb[i] - one[name].Rgb[i];
+                se += d * d;
+            }
+            // Different resize filters (bicubic vs triangle), same geometry: a shifted or flipped image scores far lower.
+            Assert.True(se == 0 || 10 * Math.Log10(255.0 * 255.0 * image.Rgb.Length / se) >= 28, $"{name}: imagesharp and skia differ by more than 28 dB PSNR");
+        }
+    }
+
+    [Fact]
     public async Task Info_lists_the_codecs()
     {
         var r = await CliRunner.RunAsync("info");

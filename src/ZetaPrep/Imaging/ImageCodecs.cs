@@ -9,8 +9,6 @@ public static class ImageCodecs
     /// <summary>The values <c>--codec</c> accepts.</summary>
     public static IReadOnlyList<string> Names { get; } = ["auto", "skia", "turbojpeg", "imagesharp"];
 
-    private static readonly Lazy<bool> ImageSharpBuiltIn = new(ProbeImageSharp);
-
     /// <summary>Parses a <c>--codec</c> value; anything else is a usage error naming the option.</summary>
     public static CodecChoice Parse(string text) => text switch
     {
@@ -22,12 +20,11 @@ public static class ImageCodecs
     };
 
     /// <summary>The codec <paramref name="choice"/> means here: Auto becomes TurboJpeg when libturbojpeg is installed, else Skia.</summary>
-    /// <exception cref="ZetaPrepException">The codec asked for cannot be used here (libturbojpeg.so.0 missing, ImageSharp not built in).</exception>
+    /// <exception cref="ZetaPrepException">The codec asked for cannot be used here (libturbojpeg.so.0 missing).</exception>
     public static CodecChoice Resolve(CodecChoice choice) => choice switch
     {
         CodecChoice.Auto => TurboJpegDecoder.IsAvailable ? CodecChoice.TurboJpeg : CodecChoice.Skia,
         CodecChoice.TurboJpeg when !TurboJpegDecoder.IsAvailable => throw new ZetaPrepException(TurboJpegDecoder.UnavailableMessage),
-        CodecChoice.ImageSharp when !ImageSharpBuiltIn.Value => throw new ZetaPrepException("--codec imagesharp: not available in this build; use --codec skia"),
         CodecChoice.Skia or CodecChoice.TurboJpeg or CodecChoice.ImageSharp => choice,
         _ => throw new ArgumentOutOfRangeException(nameof(choice), choice, "unknown codec"),
     };
@@ -47,7 +44,6 @@ public static class ImageCodecs
     public static bool IsAvailable(CodecChoice choice) => choice switch
     {
         CodecChoice.TurboJpeg => TurboJpegDecoder.IsAvailable,
-        CodecChoice.ImageSharp => ImageSharpBuiltIn.Value,
         _ => true,
     };
 
@@ -58,25 +54,11 @@ public static class ImageCodecs
         TurboJpegDecoder.IsAvailable
             ? $"codec turbojpeg: available ({TurboJpegDecoder.Library})"
             : $"codec turbojpeg: not available ({TurboJpegDecoder.Library} not found; apt-get install libturbojpeg0)",
-        IsAvailable(CodecChoice.ImageSharp) ? "codec imagesharp: available (trusted input only)" : "codec imagesharp: not available in this build",
+        $"codec imagesharp: available (SixLabors.ImageSharp {Version(typeof(SixLabors.ImageSharp.Image).Assembly)}, managed; trusted input only)",
         $"codec auto: {Name(Resolve(CodecChoice.Auto))}",
     ];
 
     private static string Version(Assembly assembly) =>
         assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
         ?? assembly.GetName().Version?.ToString() ?? "?";
-
-    /// <summary>Reads the header of a 1×1 PNG: the placeholder decoder of builds without ImageSharp throws.</summary>
-    private static bool ProbeImageSharp()
-    {
-        try
-        {
-            new ImageSharpDecoder().ReadHeader(PngEncoder.Encode([0, 0, 0], 1, 1), "probe.png");
-            return true;
-        }
-        catch (ZetaPrepException)
-        {
-            return false;
-        }
-    }
 }

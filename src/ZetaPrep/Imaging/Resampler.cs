@@ -26,7 +26,11 @@ internal static class Resampler
     /// <param name="src">Stored rows of <paramref name="stride"/> bytes, at least <paramref name="width"/>×4 used per row.</param>
     /// <param name="origin">EXIF orientation of the stored pixels.</param>
     /// <param name="rgbOut">Exactly size×size×3 bytes; pad bars are written black.</param>
-    public static unsafe void Resize(ReadOnlySpan<byte> src, int width, int height, int stride, SKEncodedOrigin origin, int size, ResizeMode mode, Span<byte> rgbOut)
+    /// <param name="extentWidth">How many decoded pixels the picture really spans across (default <paramref name="width"/>): a k/8
+    /// DCT-scaled JPEG decode rounds its sides up (500 px at 1/8 → 63 px, the last one partly past the edge), so the
+    /// geometry uses 500 × 1/8 = 62.5 rather than 63, which would shift and stretch the picture.</param>
+    /// <param name="extentHeight">The same for the height.</param>
+    public static unsafe void Resize(ReadOnlySpan<byte> src, int width, int height, int stride, SKEncodedOrigin origin, int size, ResizeMode mode, Span<byte> rgbOut, double extentWidth = 0, double extentHeight = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
@@ -41,7 +45,12 @@ internal static class Resampler
             throw new ArgumentException($"rgbOut must hold exactly {size}*{size}*3 bytes, got {rgbOut.Length}", nameof(rgbOut));
         }
 
-        var (winX, winY, region) = Geometry(width, height, origin, size, mode);
+        if (extentWidth <= 0 || extentWidth > width || extentHeight <= 0 || extentHeight > height)
+        {
+            (extentWidth, extentHeight) = (width, height);
+        }
+
+        var (winX, winY, region) = Geometry(extentWidth, extentHeight, origin, size, mode);
         bool swap = ResizeTransform.SwapsAxes(origin);
         // Stored-orientation output: its axes are the display axes, swapped for quarter turns.
         int outW = swap ? region.H : region.W;
@@ -106,7 +115,7 @@ internal static class Resampler
 
     /// <summary>Source windows along display x and y, and where the resampled image lands in the S×S output.</summary>
     /// <remarks>Windows are centred, so they are the same whichever way an axis is flipped; the same rules as <see cref="ResizeTransform"/>.</remarks>
-    internal static ((double Start, double Length) X, (double Start, double Length) Y, (int X, int Y, int W, int H) Region) Geometry(int width, int height, SKEncodedOrigin origin, int size, ResizeMode mode)
+    internal static ((double Start, double Length) X, (double Start, double Length) Y, (int X, int Y, int W, int H) Region) Geometry(double width, double height, SKEncodedOrigin origin, int size, ResizeMode mode)
     {
         bool swap = ResizeTransform.SwapsAxes(origin);
         double dw = swap ? height : width, dh = swap ? width : height;

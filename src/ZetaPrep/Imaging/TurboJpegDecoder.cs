@@ -101,7 +101,7 @@ public sealed class TurboJpegDecoder : IImageDecoder
             return false;
         }
 
-        var (w, h) = DecodeSize(api, width, height, size, mode);
+        var (w, h, scale) = DecodeSize(api, width, height, size, mode);
         var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Premul);
         void* pixels = NativeMemory.Alloc((nuint)w * (nuint)h * 4);
         try
@@ -112,7 +112,7 @@ public sealed class TurboJpegDecoder : IImageDecoder
                 return false;
             }
 
-            SkiaImageDecoder.Resample(info, pixels, codec.EncodedOrigin, size, mode, rgbOut);
+            SkiaImageDecoder.Resample(info, pixels, width * scale, height * scale, codec.EncodedOrigin, size, mode, rgbOut);
             return true;
         }
         finally
@@ -123,7 +123,7 @@ public sealed class TurboJpegDecoder : IImageDecoder
     }
 
     /// <summary>The smallest TurboJPEG scaling factor ≤ 1 whose output still covers the target: the rule SkiaImageDecoder uses (k/8).</summary>
-    private static (int Width, int Height) DecodeSize(Native.Functions api, int width, int height, int size, ResizeMode mode)
+    private static (int Width, int Height, double Scale) DecodeSize(Native.Functions api, int width, int height, int size, ResizeMode mode)
     {
         foreach (var (num, denom) in api.ScalingFactors)
         {
@@ -132,11 +132,11 @@ public sealed class TurboJpegDecoder : IImageDecoder
             int h = (int)((((long)height * num) + denom - 1) / denom);
             if (SkiaImageDecoder.Covers(w, h, size, mode))
             {
-                return (w, h);
+                return (w, h, (double)num / denom);
             }
         }
 
-        return (width, height);
+        return (width, height, 1);
     }
 
     /// <summary>One TurboJPEG decompressor per thread; released by its SafeHandle when the thread (and so the handle) goes away.</summary>

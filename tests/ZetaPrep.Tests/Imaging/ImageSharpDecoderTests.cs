@@ -1,0 +1,313 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using SkiaSharp;
+using Xunit.Abstractions;
+using ZetaPrep.Imaging;
+using static ZetaPrep.Tests.Imaging.ImageFixtures;
+
+namespace ZetaPrep.Tests.Imaging;
+
+/// <summary>The managed decoder keeps <see cref="SkiaImageDecoder"/>'s contract: same header, geometry, alpha, errors and limits.</summary>
+public sealed class ImageSharpDecoderTests(ITestOutputHelper output)
+{
+    private static readonly (byte, byte, byte) Red = (255, 0, 0);
+    private static readonly (byte, byte, byte) Green = (0, 255, 0);
+    private static readonly (byte, byte, byte) Blue = (0, 0, 255);
+    private static readonly (byte, byte, byte) Black = (0, 0, 0);
+    private static readonly (byte, byte, byte) White = (255, 255, 255);
+    private static readonly (byte, byte, byte) Gray = (128, 128, 128);
+    private static readonly (byte, byte, byte, byte) RedA = (255, 0, 0, 255);
+    private static readonly (byte, byte, byte, byte) GreenA = (0, 255, 0, 255);
+    private static readonly (byte, byte, byte, byte) BlueA = (0, 0, 255, 255);
+
+    /// <summary>Least PSNR (dB) between the two decoders' outputs for the same input; measured 35.1–43.7 dB (lowest: 333×333 → 96²).</summary>
+    private const double AgreementPsnr = 32;
+
+    private readonly ImageSharpDecoder _decoder = new();
+    private readonly SkiaImageDecoder _skia = new();
+
+    private static byte[] Decode(IImageDecoder decoder, byte[] encoded, int size, ResizeMode mode = ResizeMode.Crop)
+    {
+        var rgb = new byte[size * size * 3];
+        decoder.DecodeResized(encoded, "test.img", size, mode, rgb);
+        return rgb;
+    }
+
+    private byte[] Decode(byte[] encoded, int size, ResizeMode mode = ResizeMode.Crop) => Decode(_decoder, encoded, size, mode);
+
+    private static bool Near((byte R, byte G, byte B) a, (byte R, byte G, byte B) b, int tolerance) =>
+        Math.Abs(a.R - b.R) <= tolerance && Math.Abs(a.G - b.G) <= tolerance && Math.Abs(a.B - b.B) <= tolerance;
+
+    private static double Agreement(byte[] a, byte[] b) => ResampleQuality.Psnr(a, b.Select(v => (double)v).ToArray());
+
+    [Fact]
+    public void Header_gives_format_and_size_without_decoding()
+    {
+        Assert.Equal(new ImageHeader("JPEG", 40, 30), _decoder.ReadHeader(Jpeg(40, 30, (_, _) => Red), "a.jpg"));
+        Assert.Equal(new ImageHeader("PNG", 3, 5), _decoder.ReadHeader(Png(3, 5, (_, _) => (1, 2, 3, 255)), "b.png"));
+        var gif = Encode(4, 2, Rgba(4, 2, (_, _) => (1, 2, 3, 255)), SKEncodedImageFormat.Png);
+        Assert.Equal(_skia.ReadHeader(gif, "g"), _decoder.ReadHeader(gif, "g"));
+    }
+
+    [Theory]
+    [InlineData(ResizeMode.Crop)]
+    [InlineData(ResizeMode.Pad)]
+    [InlineData(ResizeMode.Stretch)]
+    public void Geometry_agrees_with_skia(ResizeMode mode)
+    {
+        foreach (var (w, h, seed) in new[] { (1024, 768, 5UL), (500, 900, 6UL), (333, 333, 7UL) })
+        {
+            var rgb = ResampleQuality.PhotoLike(w, h, seed);
+            foreach (var format in new[] { SKEncodedImageFormat.Png, SKEncodedImageFormat.Jpeg })
+            {
+                var encoded = ResampleQuality.Encode(rgb, w, h, format);
+                foreach (var size in new[] { 224, 96 })
+                {
+                    double psnr = Agreement(Decode(encoded, size, mode), Decode(_skia, encoded, size, mode));
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{w}x{h} {format} -> {size} {mode}: {psnr:F1} dB"));
+                    Assert.True(psnr >= AgreementPsnr, $"{w}×{h} {format} → {size}² {mode}: {psnr:F1} dB");
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(7)]
+    [InlineData(8)]
+    public void Every_exif_orientation_agrees_with_skia(ushort orientation)
+    {
+        // Stored 240×160 with a red block at the stored top-left: both decoders must put it in the same display corner.
+        var jpeg = WithExifOrientation(Jpeg(240, 160, (x, y) => x < 60 && y < 60 ? Red : ((byte)(x / 2), (byte)(y + 40), (byte)90), 95), orientation);
+        Assert.Equal(_skia.ReadHeader(jpeg, "o.jpg"), _decoder.ReadHeader(jpeg, "o.jpg"));
+        foreach (var mode in new[] { ResizeMode.Crop, ResizeMode.Pad, ResizeMode.Stretch })
+        {
+            double psnr = Agreement(Decode(jpeg, 48, mode), Decode(_skia, jpeg, 48, mode));
+            Assert.True(psnr >= 30, $"orientation {orientation} {mode}: {psnr:F1} dB");
+        }
+    }
+
+    [Fact]
+    public void Exif_orientation_6_rotates_clockwise()
+    {
+        var jpeg = WithExifOrientation(Jpeg(40, 20, (x, y) => x < 10 && y < 10 ? Red : Gray), 6);
+        Assert.Equal(new ImageHeader("JPEG", 20, 40), _decoder.ReadHeader(jpeg, "r.jpg"));
+        var rgb = Decode(jpeg, 32, ResizeMode.Stretch);
+        Assert.True(Near(At(rgb, 32, 31, 0), Red, 40), $"top-right {At(rgb, 32, 31, 0)}");
+        Assert.True(Near(At(rgb, 32, 0, 0), Gray, 40), $"top-left {At(rgb, 32, 0, 0)}");
+        Assert.True(Near(At(rgb, 32, 31, 31), Gray, 40), $"bottom-right {At(rgb, 32, 31, 31)}");
+    }
+
+    [Fact]
+    public void Crop_keeps_the_centre_of_a_wide_image()
+    {
+        var png = Png(300, 100, (x, _) => x < 100 ? RedA : x < 200 ? GreenA : BlueA);
+        var rgb = Decode(png, 32);
+        for (int y = 0; y < 32; y++)
+        {
+            for (int x = 1; x < 31; x++)
+            {
+                Assert.Equal(Green, At(rgb, 32, x, y));
+            }
+        }
+    }
+
+    [Fact]
+    public void Pad_leaves_exact_black_bars()
+    {
+        var wide = Decode(Png(200, 100, (_, _) => (255, 255, 255, 255)), 64, ResizeMode.Pad);
+        for (int y = 0; y < 64; y++)
+        {
+            var expected = y is >= 16 and < 48 ? White : Black;
+            Assert.Equal(expected, At(wide, 64, 0, y));
+            Assert.Equal(expected, At(wide, 64, 63, y));
+        }
+
+        var tall = Decode(Png(50, 100, (_, _) => (255, 255, 255, 255)), 64, ResizeMode.Pad);
+        Assert.Equal(Black, At(tall, 64, 15, 32));
+        Assert.Equal(White, At(tall, 64, 16, 32));
+        Assert.Equal(White, At(tall, 64, 47, 32));
+        Assert.Equal(Black, At(tall, 64, 48, 32));
+    }
+
+    [Fact]
+    public void Stretch_keeps_both_halves()
+    {
+        var rgb = Decode(Png(200, 100, (x, _) => x < 100 ? RedA : BlueA), 64, ResizeMode.Stretch);
+        Assert.Equal(Red, At(rgb, 64, 0, 0));
+        Assert.Equal(Red, At(rgb, 64, 30, 63));
+        Assert.Equal(Blue, At(rgb, 64, 33, 0));
+        Assert.Equal(Blue, At(rgb, 64, 63, 63));
+    }
+
+    [Fact]
+    public void Transparent_pixels_become_black_and_alpha_composites_on_black()
+    {
+        Assert.All(Decode(Png(8, 8, (_, _) => (255, 255, 255, 0)), 16), b => Assert.Equal(0, b));
+        var half = At(Decode(Png(8, 8, (_, _) => (200, 100, 50, 128)), 16), 16, 8, 8);
+        Assert.True(Near(half, (100, 50, 25), 1), $"{half}");
+    }
+
+    [Fact]
+    public void Grayscale_palette_and_16_bit_pngs_become_rgb()
+    {
+        var gray = new byte[3 * (1 + 2)];
+        for (int y = 0; y < 3; y++)
+        {
+            gray[(y * 3) + 1] = gray[(y * 3) + 2] = 77;
+        }
+
+        Assert.All(Decode(HandPng(2, 3, 8, 0, gray), 8), b => Assert.Equal(77, b));
+
+        var palette = Decode(HandPng(4, 2, 8, 3, [0, 0, 0, 1, 1, 0, 0, 0, 1, 1], palette: [255, 0, 0, 0, 0, 255]), 8, ResizeMode.Stretch);
+        Assert.Equal(Red, At(palette, 8, 0, 0));
+        Assert.Equal(Blue, At(palette, 8, 7, 7));
+
+        var deep = new byte[2 * (1 + 12)];
+        for (int y = 0; y < 2; y++)
+        {
+            for (int i = 0; i < 6; i++)
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(deep.AsSpan((y * 13) + 1 + (i * 2)), 0xABCD);
+            }
+        }
+
+        Assert.All(Decode(HandPng(2, 2, 16, 2, deep), 4), b => Assert.InRange(b, 0xAB - 1, 0xAB + 1));
+    }
+
+    [Theory]
+    [InlineData("progressive")]
+    [InlineData("cmyk")]
+    public void Progressive_and_cmyk_jpegs_decode_to_the_right_colours(string kind)
+    {
+        var bytes = kind == "cmyk" ? OddJpegs.Cmyk : OddJpegs.Progressive;
+        Assert.Equal(new ImageHeader("JPEG", 16, 12), _decoder.ReadHeader(bytes, kind));
+        var rgb = Decode(bytes, 16, ResizeMode.Stretch);
+        Assert.True(Near(At(rgb, 16, 2, 2), (200, 40, 30), 15), $"{At(rgb, 16, 2, 2)}");
+        Assert.True(Near(At(rgb, 16, 13, 13), (20, 40, 220), 15), $"{At(rgb, 16, 13, 13)}");
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 5)]
+    public void Tiny_images_are_upsampled(int w, int h)
+    {
+        var rgb = Decode(Png(w, h, (_, _) => (10, 20, 30, 255)), 24);
+        for (int i = 0; i < rgb.Length; i += 3)
+        {
+            Assert.Equal((10, 20, 30), (rgb[i], rgb[i + 1], rgb[i + 2]));
+        }
+    }
+
+    [Fact]
+    public void Truncated_jpeg_is_an_error_naming_the_file()
+    {
+        var noise = new Random(3);
+        var jpeg = Jpeg(256, 256, (x, y) => ((byte)noise.Next(256), (byte)y, (byte)x), 90);
+        var ex = Assert.Throws<ZetaPrepException>(() =>
+            _decoder.DecodeResized(jpeg.AsSpan(0, jpeg.Length / 2), "photos/cat/3.jpg", 16, ResizeMode.Crop, new byte[16 * 16 * 3]));
+        Assert.Equal("photos/cat/3.jpg: truncated or corrupt JPEG data", ex.Message);
+        Assert.Equal(1, ex.ExitCode);
+
+        // Cut just before the end-of-image marker: ImageSharp alone would return an image with the last rows missing.
+        var nearlyWhole = Assert.Throws<ZetaPrepException>(() =>
+            _decoder.DecodeResized(jpeg.AsSpan(0, jpeg.Length - 2), "photos/cat/5.jpg", 16, ResizeMode.Crop, new byte[16 * 16 * 3]));
+        Assert.Equal("photos/cat/5.jpg: truncated or corrupt JPEG data", nearlyWhole.Message);
+
+        var header = Assert.Throws<ZetaPrepException>(() => _decoder.ReadHeader(jpeg.AsSpan(0, 12), "photos/cat/4.jpg"));
+        Assert.StartsWith("photos/cat/4.jpg: truncated or corrupt JPEG data", header.Message);
+    }
+
+    [Fact]
+    public void Truncated_or_corrupt_png_is_an_error_naming_the_file()
+    {
+        var png = Png(64, 64, (x, y) => ((byte)(x * 4), (byte)(y * 4), (byte)(x ^ y), 255));
+        foreach (var cut in new[] { png.Length / 2, png.Length - 20, 30 })
+        {
+            var ex = Assert.Throws<ZetaPrepException>(() => Decode(png[..cut], 16));
+            Assert.StartsWith("test.img: truncated or corrupt PNG data", ex.Message);
+            Assert.DoesNotContain('\n', ex.Message);
+        }
+    }
+
+    [Fact]
+    public void Random_bytes_and_empty_files_are_not_images()
+    {
+        var noise = new byte[500];
+        new Random(1).NextBytes(noise);
+        var ex = Assert.Throws<ZetaPrepException>(() => _decoder.ReadHeader(noise, "x/noise.jpg"));
+        Assert.Equal("x/noise.jpg: not an image (unrecognised format)", ex.Message);
+        Assert.Equal("x/noise.jpg: not an image (unrecognised format)",
+            Assert.Throws<ZetaPrepException>(() => _decoder.DecodeResized(noise, "x/noise.jpg", 8, ResizeMode.Crop, new byte[192])).Message);
+
+        Assert.StartsWith("test.img: empty file", Assert.Throws<ZetaPrepException>(() => Decode([], 8)).Message);
+        Assert.StartsWith("e.png: empty file", Assert.Throws<ZetaPrepException>(() => _decoder.ReadHeader([], "e.png")).Message);
+    }
+
+    [Fact]
+    public void Huge_header_is_refused_before_decoding()
+    {
+        // Claims 100000×100000 RGB (30 GB decoded) with a 1-row IDAT.
+        var png = HandPng(100_000, 100_000, 8, 2, new byte[1 + 300_000]);
+        var rgb = new byte[16 * 16 * 3];
+        _ = Assert.Throws<ZetaPrepException>(() => _decoder.DecodeResized(png, "bomb.png", 16, ResizeMode.Crop, rgb)); // warm up
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var ex = Assert.Throws<ZetaPrepException>(() => _decoder.DecodeResized(png, "bomb.png", 16, ResizeMode.Crop, rgb));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal("bomb.png: 100000×100000 = 10,000,000,000 pixels exceeds --max-pixels 100,000,000", ex.Message);
+        Assert.True(allocated < 1024 * 1024, $"allocated {allocated} bytes");
+    }
+
+    [Fact]
+    public void Limits_are_configurable()
+    {
+        var strict = new ImageSharpDecoder(new ImageLimits(MaxPixels: 99));
+        Assert.Equal(99, strict.Limits.MaxPixels);
+        var ex = Assert.Throws<ZetaPrepException>(() =>
+            strict.DecodeResized(Png(10, 10, (_, _) => (0, 0, 0, 255)), "p.png", 4, ResizeMode.Crop, new byte[48]));
+        Assert.Equal("p.png: 10×10 = 100 pixels exceeds --max-pixels 99", ex.Message);
+        Assert.Equal(100_000_000, new ImageSharpDecoder().Limits.MaxPixels);
+    }
+
+    [Fact]
+    public void Bad_arguments_are_programming_errors()
+    {
+        var png = Png(4, 4, (_, _) => (0, 0, 0, 255));
+        Assert.Throws<ArgumentException>(() => _decoder.DecodeResized(png, "p.png", 4, ResizeMode.Crop, new byte[47]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _decoder.DecodeResized(png, "p.png", 0, ResizeMode.Crop, []));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _decoder.DecodeResized(png, "p.png", 4, (ResizeMode)42, new byte[48]));
+    }
+
+    [Fact]
+    public void Concurrent_decodes_give_identical_bytes()
+    {
+        byte[][] inputs =
+        [
+            Jpeg(640, 480, (x, y) => ((byte)x, (byte)y, (byte)(x ^ y)), 90),
+            Png(300, 200, (x, y) => ((byte)(x * 3), (byte)(y * 5), 7, (byte)(x + y))),
+            WithExifOrientation(Jpeg(120, 80, (x, y) => ((byte)(x * 2), 50, (byte)(y * 3)), 90), 8),
+        ];
+        var modes = new[] { ResizeMode.Crop, ResizeMode.Pad, ResizeMode.Stretch };
+        var expected = inputs.SelectMany(i => modes.Select(m => Decode(i, 64, m))).ToArray();
+
+        var actual = new byte[120][];
+        Parallel.For(0, actual.Length, k =>
+        {
+            var rgb = new byte[64 * 64 * 3];
+            _decoder.DecodeResized(inputs[k % 9 / 3], $"img{k}", 64, modes[k % 3], rgb);
+            actual[k] = rgb;
+        });
+
+        for (int k = 0; k < actual.Length; k++)
+        {
+            Assert.Equal(expected[(k % 9 / 3 * 3) + (k % 3)], actual[k]);
+        }
+    }
+}
