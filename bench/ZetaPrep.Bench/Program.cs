@@ -33,23 +33,24 @@ internal static class Program
         {
             case "floor":
                 Floor(Arg(args, "--in") ?? throw new ArgumentException("floor needs --in DIR"), size,
-                    int.Parse(Arg(args, "--threads") ?? Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture));
+                    int.Parse(Arg(args, "--threads") ?? Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture),
+                    ImageCodecs.Parse(Arg(args, "--codec") ?? "auto"));
                 return 0;
             case "kernels":
-                Kernels(size, Arg(args, "--in"));
+                Kernels(size, Arg(args, "--in"), ImageCodecs.Parse(Arg(args, "--codec") ?? "auto"));
                 return 0;
             default:
-                Console.Error.WriteLine("usage: ZetaPrep.Bench floor --in DIR [--size S] [--threads T] | kernels [--size S] [--in DIR] | bdn [BenchmarkSwitcher args]");
+                Console.Error.WriteLine("usage: ZetaPrep.Bench floor --in DIR [--size S] [--threads T] [--codec C] | kernels [--size S] [--in DIR] [--codec C] | bdn [BenchmarkSwitcher args]");
                 return 2;
         }
     }
 
-    private static void Floor(string input, int size, int threads)
+    private static void Floor(string input, int size, int threads, CodecChoice codec)
     {
         var files = Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories)
             .Where(f => ImageFolderExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
             .Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToArray();
-        var decoder = new SkiaImageDecoder();
+        var decoder = ImageCodecs.Create(codec, new ImageLimits());
         var pixels = size * size * 3;
         void Run() => Parallel.For(0, files.Length, new ParallelOptions { MaxDegreeOfParallelism = threads },
             () => new byte[pixels],
@@ -69,10 +70,10 @@ internal static class Program
             best = Math.Min(best, clock.Elapsed.TotalSeconds);
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"mode\":\"floor\",\"images\":{files.Length},\"threads\":{threads},\"size\":{size},\"seconds\":{best:F3},\"images_per_s\":{files.Length / best:F1}}}"));
+            $"{{\"mode\":\"floor\",\"codec\":\"{ImageCodecs.Name(ImageCodecs.Resolve(codec))}\",\"images\":{files.Length},\"threads\":{threads},\"size\":{size},\"seconds\":{best:F3},\"images_per_s\":{files.Length / best:F1}}}"));
     }
 
-    private static void Kernels(int size, string? input)
+    private static void Kernels(int size, string? input, CodecChoice codec)
     {
         TorchRuntime.EnsureLoaded();
         var pixels = size * size * 3;
@@ -91,12 +92,12 @@ internal static class Program
         if (input is not null)
         {
             var file = File.ReadAllBytes(Directory.EnumerateFiles(input, "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal).First());
-            var decoder = new SkiaImageDecoder();
+            var decoder = ImageCodecs.Create(codec, new ImageLimits());
             var rgb = new byte[pixels];
             decode = Median(50, () => decoder.DecodeResized(file, "bench", size, ResizeMode.Crop, rgb));
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"mode\":\"kernels\",\"size\":{size},\"mix_ms_per_batch64\":{mix:F2},\"sparse_cpu_mix_ms_per_batch64\":{sparseMix:F2},\"png_encode_ms\":{encode:F3},\"jpeg_decode_resize_ms\":{(double.IsNaN(decode) ? "null" : decode.ToString("F3", CultureInfo.InvariantCulture))},\"torch_threads\":{TorchSharp.torch.get_num_threads()}}}"));
+            $"{{\"mode\":\"kernels\",\"size\":{size},\"mix_ms_per_batch64\":{mix:F2},\"sparse_cpu_mix_ms_per_batch64\":{sparseMix:F2},\"png_encode_ms\":{encode:F3},\"codec\":\"{ImageCodecs.Name(ImageCodecs.Resolve(codec))}\",\"jpeg_decode_resize_ms\":{(double.IsNaN(decode) ? "null" : decode.ToString("F3", CultureInfo.InvariantCulture))},\"torch_threads\":{TorchSharp.torch.get_num_threads()}}}"));
     }
 
     private static readonly HashSet<string> ImageFolderExtensions = [".jpg", ".jpeg", ".png"];
