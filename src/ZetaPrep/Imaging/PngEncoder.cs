@@ -7,11 +7,12 @@ using System.Numerics;
 namespace ZetaPrep.Imaging;
 
 /// <summary>Minimal, fast, deterministic PNG writer for 8-bit RGB: IHDR + one IDAT + IEND.</summary>
-/// <remarks>FACTS.md §6: Up filter + zlib level 1 HuffmanOnly takes 0.89 ms for 224² (Skia's PNG encoder 2.45 ms, similar size).
-/// Output bytes depend only on the pixels and on the bundled zlib-ng, so reruns are byte-identical.</remarks>
+/// <remarks>FACTS.md §6: Up filter + Huffman-only deflate is the fastest choice with PIL-level-1 sizes (zlib's level 1
+/// HuffmanOnly took 0.89 ms for 224², Skia's PNG encoder 2.45 ms). The default level writes that stream with
+/// <see cref="HuffmanDeflate"/> (pure managed, bytes depend only on the pixels); other --png-level values use zlib(-ng).</remarks>
 public static class PngEncoder
 {
-    /// <summary>The default zlib level (--png-level 1): level 1 with the HuffmanOnly strategy, the fastest measured.</summary>
+    /// <summary>The default level (--png-level 1): Huffman-only deflate (zlib's level 1 HuffmanOnly format), the fastest measured.</summary>
     public const int DefaultLevel = 1;
 
     /// <summary>Highest zlib level accepted.</summary>
@@ -25,6 +26,11 @@ public static class PngEncoder
     /// <summary>Encodes width×height row-major RGB24 pixels as a PNG file at zlib <paramref name="level"/> (0 = stored … 9 = smallest).</summary>
     public static byte[] Encode(ReadOnlySpan<byte> rgb, int width, int height, int level)
     {
+        if (level == DefaultLevel)
+        {
+            return EncodeHuffmanOnly(rgb, width, height);
+        }
+
         using var idat = Compress(rgb, width, height, level);
         var png = new byte[FileLength(idat.WrittenSpan.Length)];
         Write(png, idat.WrittenSpan, width, height);
@@ -39,6 +45,12 @@ public static class PngEncoder
     public static void Encode(ReadOnlySpan<byte> rgb, int width, int height, int level, Stream destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
+        if (level == DefaultLevel)
+        {
+            destination.Write(EncodeHuffmanOnly(rgb, width, height));
+            return;
+        }
+
         using var idat = Compress(rgb, width, height, level);
         int length = FileLength(idat.WrittenSpan.Length);
         byte[] png = ArrayPool<byte>.Shared.Rent(length);
@@ -53,10 +65,29 @@ public static class PngEncoder
         }
     }
 
-    // Signature, then IHDR (13 data bytes), IDAT and IEND, each with 12 bytes of length + type + CRC.
-    private static int FileLength(int idatLength) => 8 + (12 + 13) + (12 + idatLength) + 12;
+    /// <summary>The default level: Up filter, then <see cref="HuffmanDeflate"/> (zlib's HuffmanOnly format, ~4× faster than zlib here).</summary>
+    private static byte[] EncodeHuffmanOnly(ReadOnlySpan<byte> rgb, int width, int height)
+    {
+        int filteredLength = CheckArguments(rgb, width, height, DefaultLevel);
+        byte[] filtered = ArrayPool<byte>.Shared.Rent(filteredLength);
+        byte[] idat = ArrayPool<byte>.Shared.Rent(HuffmanDeflate.MaxCompressedLength(filteredLength));
+        try
+        {
+            FilterUp(rgb, filtered, width * 3, height);
+            int length = HuffmanDeflate.Compress(filtered.AsSpan(0, filteredLength), idat);
+            var png = new byte[FileLength(length)];
+            Write(png, idat.AsSpan(0, length), width, height);
+            return png;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(filtered);
+            ArrayPool<byte>.Shared.Return(idat);
+        }
+    }
 
-    private static PooledWriteStream Compress(ReadOnlySpan<byte> rgb, int width, int height, int level)
+    /// <summary>Checks level, size and pixel count; returns the filtered (one filter byte per row) length.</summary>
+    private static int CheckArguments(ReadOnlySpan<byte> rgb, int width, int height, int level)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(level, 0);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(level, MaxLevel);
@@ -68,21 +99,24 @@ public static class PngEncoder
         {
             throw new ArgumentException($"rgb must hold exactly {width}*{height}*3 bytes, got {rgb.Length}", nameof(rgb));
         }
+        return filteredLength;
+    }
 
+    // Signature, then IHDR (13 data bytes), IDAT and IEND, each with 12 bytes of length + type + CRC.
+    private static int FileLength(int idatLength) => 8 + (12 + 13) + (12 + idatLength) + 12;
+
+    private static PooledWriteStream Compress(ReadOnlySpan<byte> rgb, int width, int height, int level)
+    {
+        int filteredLength = CheckArguments(rgb, width, height, level);
+        int stride = width * 3;
         byte[] filtered = ArrayPool<byte>.Shared.Rent(filteredLength);
         var output = new PooledWriteStream(filteredLength / 2 + 1024);
         try
         {
             FilterUp(rgb, filtered, stride, height);
 
-            // Level 1 + HuffmanOnly: no match search at all; on photos after the Up filter it is both the fastest and
-            // smaller than CompressionLevel.Fastest (91 KB vs 122 KB for 224², FACTS.md §6). Other levels trade time for
-            // size with zlib's usual match search (level 0 stores the rows uncompressed).
-            var options = new ZLibCompressionOptions
-            {
-                CompressionLevel = level,
-                CompressionStrategy = level == DefaultLevel ? ZLibCompressionStrategy.HuffmanOnly : ZLibCompressionStrategy.Default,
-            };
+            // Levels other than the default trade time for size with zlib's usual match search (0 stores the rows).
+            var options = new ZLibCompressionOptions { CompressionLevel = level, CompressionStrategy = ZLibCompressionStrategy.Default };
             using (var zlib = new ZLibStream(output, options, leaveOpen: true))
             {
                 zlib.Write(filtered, 0, filteredLength);

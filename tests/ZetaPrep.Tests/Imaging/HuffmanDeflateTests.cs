@@ -1,0 +1,118 @@
+using System.IO.Compression;
+using ZetaPrep.Imaging;
+
+namespace ZetaPrep.Tests.Imaging;
+
+public sealed class HuffmanDeflateTests
+{
+    private static byte[] Inflate(ReadOnlySpan<byte> zlib)
+    {
+        using var input = new MemoryStream(zlib.ToArray());
+        using var z = new ZLibStream(input, CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        z.CopyTo(output);
+        return output.ToArray();
+    }
+
+    private static byte[] Compress(byte[] data)
+    {
+        var dst = new byte[HuffmanDeflate.MaxCompressedLength(data.Length)];
+        return dst.AsSpan(0, HuffmanDeflate.Compress(data, dst)).ToArray();
+    }
+
+    public static TheoryData<string> Inputs() => ["empty", "one", "same", "two-values", "skewed", "random", "many-blocks", "block-edge"];
+
+    private static byte[] Input(string kind)
+    {
+        var rng = new Random(kind.Length);
+        switch (kind)
+        {
+            case "empty": return [];
+            case "one": return [42];
+            case "same": return Enumerable.Repeat((byte)7, 40_000).ToArray();
+            case "two-values": return Enumerable.Range(0, 5000).Select(i => (byte)(i % 3 == 0 ? 1 : 200)).ToArray();
+            case "skewed":
+                {
+                    // Fibonacci-like counts: an unlimited Huffman code would need > 15 bits for the rare bytes.
+                    var list = new List<byte>();
+                    long a = 1, b = 1;
+                    for (int s = 0; s < 26; s++)
+                    {
+                        list.AddRange(Enumerable.Repeat((byte)s, (int)a));
+                        (a, b) = (b, a + b);
+                    }
+                    return [.. list.OrderBy(_ => rng.Next())];
+                }
+            case "random":
+                {
+                    var r = new byte[50_000];
+                    rng.NextBytes(r);
+                    return r;
+                }
+            case "many-blocks": return Enumerable.Range(0, (HuffmanDeflate.BlockSize * 5) + 123).Select(i => (byte)((i * i) >> 7)).ToArray();
+            default: return Enumerable.Range(0, HuffmanDeflate.BlockSize * 2).Select(i => (byte)(i / 100)).ToArray();
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Inputs))]
+    public void Zlib_inflates_it_back_exactly(string kind)
+    {
+        var data = Input(kind);
+        var z = Compress(data);
+        Assert.Equal(data, Inflate(z));
+        Assert.True(z.Length <= HuffmanDeflate.MaxCompressedLength(data.Length));
+        Assert.Equal(0x78, z[0]);
+        Assert.Equal(0, ((z[0] << 8) | z[1]) % 31); // valid zlib header check bits
+    }
+
+    [Fact]
+    public void Skewed_bytes_compress_and_noise_is_stored_not_inflated()
+    {
+        var same = Input("same");
+        Assert.True(Compress(same).Length < same.Length / 7); // 1 bit per byte plus headers
+        var noise = Input("random");
+        Assert.True(Compress(noise).Length <= noise.Length + (5 * 4) + 6); // stored blocks: 5 bytes each + zlib framing
+    }
+
+    [Fact]
+    public void Code_lengths_are_limited_complete_and_follow_the_counts()
+    {
+        // Fibonacci counts over 30 symbols: unlimited depth would be 29.
+        var freq = new int[30];
+        long a = 1, b = 1;
+        for (int s = 0; s < freq.Length; s++)
+        {
+            freq[s] = (int)a;
+            (a, b) = (b, a + b);
+        }
+        var lengths = new byte[30];
+        HuffmanDeflate.BuildLengths(freq, lengths, 15);
+        Assert.All(lengths, l => Assert.InRange(l, 1, 15));
+        Assert.Equal(1.0, lengths.Sum(l => Math.Pow(2, -l)), 12); // Kraft equality: a complete prefix code
+        Assert.True(lengths[^1] <= lengths[0]); // the most frequent symbol never gets the longer code
+
+        // A single used symbol still yields a two-code (complete) tree, as deflate decoders expect.
+        var one = new int[19];
+        one[5] = 100;
+        var l19 = new byte[19];
+        HuffmanDeflate.BuildLengths(one, l19, 7);
+        Assert.Equal(2, l19.Count(l => l > 0));
+        Assert.Equal(1, l19[5]);
+    }
+
+    [Fact]
+    public void Adler32_matches_the_rfc_1950_examples()
+    {
+        Assert.Equal(0x11E60398u, HuffmanDeflate.Adler32("Wikipedia"u8));
+        Assert.Equal(1u, HuffmanDeflate.Adler32([]));
+        var big = Enumerable.Repeat((byte)0xFF, 100_000).ToArray(); // crosses the 5552-byte modulo chunks
+        uint s1 = 1, s2 = 0;
+        foreach (var x in big)
+        {
+            s1 = (s1 + x) % 65521;
+            s2 = (s2 + s1) % 65521;
+        }
+        Assert.Equal((s2 << 16) | s1, HuffmanDeflate.Adler32(big));
+    }
+}
