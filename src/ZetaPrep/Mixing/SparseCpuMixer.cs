@@ -97,6 +97,33 @@ public sealed class SparseCpuMixer(int maxInputs, int pixelsPerImage) : IBatchMi
         fixed (byte* x = inputs)
         fixed (byte* y = output)
         {
+            // 32 pixels per step in four independent sums: the adds of one pixel still run in member order (same
+            // bytes as 8 at a time), but four dependency chains keep the FP adders busy.
+            for (; i <= length - 32; i += 32)
+            {
+                Vector256<float> acc0 = zero, acc1 = zero, acc2 = zero, acc3 = zero;
+                for (var m = 0; m < members.Length; m++)
+                {
+                    var src = x + ((long)members[m] * p) + start + i;
+                    var weight = Vector256.Create(w[m]);
+                    acc0 = Avx.Add(acc0, Avx.Multiply(weight, Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(src))));
+                    acc1 = Avx.Add(acc1, Avx.Multiply(weight, Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(src + 8))));
+                    acc2 = Avx.Add(acc2, Avx.Multiply(weight, Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(src + 16))));
+                    acc3 = Avx.Add(acc3, Avx.Multiply(weight, Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(src + 24))));
+                }
+                var i0 = Avx.ConvertToVector256Int32(Avx.Min(Avx.Max(Avx.RoundToNearestInteger(acc0), zero), max));
+                var i1 = Avx.ConvertToVector256Int32(Avx.Min(Avx.Max(Avx.RoundToNearestInteger(acc1), zero), max));
+                var i2 = Avx.ConvertToVector256Int32(Avx.Min(Avx.Max(Avx.RoundToNearestInteger(acc2), zero), max));
+                var i3 = Avx.ConvertToVector256Int32(Avx.Min(Avx.Max(Avx.RoundToNearestInteger(acc3), zero), max));
+                // int32 → int16 (values are 0..255 already) → uint8, 16 pixels per store.
+                var s0 = Sse2.PackSignedSaturate(i0.GetLower(), i0.GetUpper());
+                var s1 = Sse2.PackSignedSaturate(i1.GetLower(), i1.GetUpper());
+                var s2 = Sse2.PackSignedSaturate(i2.GetLower(), i2.GetUpper());
+                var s3 = Sse2.PackSignedSaturate(i3.GetLower(), i3.GetUpper());
+                Sse2.Store(y + i, Sse2.PackUnsignedSaturate(s0, s1));
+                Sse2.Store(y + i + 16, Sse2.PackUnsignedSaturate(s2, s3));
+            }
+
             for (; i <= length - 8; i += 8)
             {
                 var acc = zero;
