@@ -22,17 +22,24 @@ Z=artifacts/zetaprep/zetaprep
 dotnet build bench/ZetaPrep.Bench -c Release -v q >/dev/null
 B="dotnet bench/ZetaPrep.Bench/bin/Release/net10.0/linux-x64/ZetaPrep.Bench.dll"
 
-run_zeta() { # threads input -> "images_per_s peak_rss_mib"
+rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN{printf "%.1f", n / ((b - a) / 1e9)}'; } # images t0_ns t1_ns -> img/s
+run_zeta() { # threads input -> "images_per_s peak_rss_mib": whole process wall clock, start-up included
   rm -rf "$WORK/out"
+  local t0 t1 rows rss; t0=$(date +%s%N)
   nice -n -10 $Z generate --in "$2" --out "$WORK/out" --size 224 --n 8 --gamma 2.8 --batch-size 32 --threads "$1" --quiet --profile 2>"$WORK/profile.txt" >"$WORK/summary.txt"
-  local rate rss; rate=$(grep -oE '[0-9.]+ rows/s' "$WORK/summary.txt" | grep -oE '^[0-9.]+'); rss=$(grep -oE 'peak RSS [0-9]+' "$WORK/profile.txt" | grep -oE '[0-9]+$')
-  echo "$rate $rss"
+  t1=$(date +%s%N)
+  rows=$(grep -oE 'wrote [0-9]+ rows' "$WORK/summary.txt" | grep -oE '[0-9]+'); rss=$(grep -oE 'peak RSS [0-9]+' "$WORK/profile.txt" | grep -oE '[0-9]+$')
+  echo "$(rate "$rows" "$t0" "$t1") $rss"
 }
 
 echo "bench: kernels"; KERNELS=$($B kernels --size 224 --in "$WORK/photos400")
 echo "bench: codec floor"; FLOOR1=$(nice -n -10 $B floor --in "$WORK/photos400" --size 224 --threads 1); FLOORN=$(nice -n -10 $B floor --in "$WORK/photos400" --size 224 --threads "$CORES")
 max() { awk -v a="$1" -v b="$2" 'BEGIN{print (a>b?a:b)}'; }
-peer() { nice -n -10 $PY bench/peers/zeta_peer.py "$1" "$WORK/peer.tar" --batch 32 --workers "$CORES" | $PY -c 'import json,sys; print(json.load(sys.stdin)["images_per_s"])'; }
+peer() { # input -> images/s over the whole process wall clock (interpreter start-up included), as run_zeta
+  local t0 t1 n; t0=$(date +%s%N)
+  n=$(nice -n -10 $PY bench/peers/zeta_peer.py "$1" "$WORK/peer.tar" --batch 32 --workers "$CORES" | $PY -c 'import json,sys; print(json.load(sys.stdin)["rows"])')
+  t1=$(date +%s%N); rate "$n" "$t0" "$t1"
+}
 echo "bench: zetaprep end-to-end"
 Z1=0; ZN=0; RSS1=0
 for i in 1 2 3; do read -r r m <<<"$(run_zeta "$CORES" "$WORK/photos400")"; ZN=$(max "$r" "$ZN"); RSS1=$m; done
@@ -62,7 +69,7 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo "| 4. scaling --threads 1 → $CORES | $Z1 → $ZN img/s = **$(awk -v a="$ZN" -v b="$Z1" 'BEGIN{printf "%.2f", a/b}')×** | $Z10_1 → $Z10 img/s = **$(awk -v a="$Z10" -v b="$Z10_1" 'BEGIN{printf "%.2f", a/b}')×** | ≥ 1.8× on 2 cores |"
   echo
   echo "Codec floor (decode+resize each input once + PNG-encode one output each, inputs preloaded, no mix, no I/O): 1 thread $F1 img/s, $CORES threads $FN img/s."
-  echo "ZetaPrep's img/s is rows over its own wall clock (listing, validation pass, libtorch load, all shards, manifest); the peer's includes its pool start-up."
+  echo "Both img/s figures are images over the whole process's wall clock (start-up, listing, validation pass, all shards, manifest; the peer's interpreter and pool start-up). Codec floor and ZetaPrep decode with \`$(echo "$FLOORN" | $PY -c 'import json,sys; print(json.load(sys.stdin)["codec"])')\` (\`--codec auto\`)."
   echo
   echo "Kernels (medians): \`$KERNELS\`"
   echo
