@@ -167,6 +167,29 @@ public sealed class GenerateCommandTests
     }
 
     [Fact]
+    public async Task Profile_prints_stage_times_counts_queue_occupancy_and_the_bound()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.MixedFolder(input, classes: 2, perClass: 10);
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("out"), "--n", "3", "--batch-size", "5",
+            "--size", "16", "--quiet", "--profile");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var lines = r.Stderr.Split('\n', StringSplitOptions.TrimEntries);
+        // Every input is validated, read, decoded and encoded once; 20 inputs in 4 batches, one row each.
+        foreach (var (stage, items) in new[] { ("Validate", 20), ("Read", 20), ("Decode", 20), ("Mix", 4), ("Encode", 20), ("Write", 20), ("WaitForBatch", 4), ("QueueFull", 4) })
+        {
+            var line = lines.Single(l => l.StartsWith(stage + " ", StringComparison.Ordinal));
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(items, int.Parse(fields[2], System.Globalization.CultureInfo.InvariantCulture));
+            Assert.True(double.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) >= 0, line);
+        }
+        Assert.Contains(lines, l => l.StartsWith("queue: empty ", StringComparison.Ordinal) && l.Contains("% of wall", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("bound by: ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("process CPU ", StringComparison.Ordinal) && l.Contains("peak RSS", StringComparison.Ordinal) && l.Contains("gen0/1/2", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ExistingOutput_IsRefused_UnlessOverwrite()
     {
         using var tmp = new TempDir();

@@ -164,7 +164,10 @@ public sealed class DatasetGenerator
                 foreach (var batch in todo.SelectMany(s => Enumerable.Range(s.FirstBatch, s.BatchCount).Select(b => plan.Batches[b])))
                 {
                     var task = Task.Factory.StartNew(() => ProcessBatchAsync(batch, context, cts.Token), cts.Token, TaskCreationOptions.DenyChildAttach, context.Workers).Unwrap();
+                    var queued = Stopwatch.GetTimestamp();
                     await inflight.Writer.WriteAsync(task, cts.Token).ConfigureAwait(false);
+                    // Time the producer could not queue another batch: the writer (disk) is behind the workers.
+                    Times.Add(StageTimes.Stage.QueueFull, Stopwatch.GetTimestamp() - queued);
                 }
                 inflight.Writer.TryComplete();
             }

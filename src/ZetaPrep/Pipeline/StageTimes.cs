@@ -19,6 +19,9 @@ public sealed class StageTimes
         Encode,
         Write,
         WaitForBatch,
+
+        /// <summary>The producer waiting for room in the bounded batch queue (the writer is behind).</summary>
+        QueueFull,
     }
 
     private readonly long[] _ticks = new long[Enum.GetValues<Stage>().Length];
@@ -44,6 +47,21 @@ public sealed class StageTimes
             var t = Total(stage).TotalSeconds;
             var n = Count(stage);
             sb.AppendLine(CultureInfo.InvariantCulture, $"{stage,-14} {t,8:F3} {n,7} {(n > 0 ? 1000 * t / n : 0),9:F3}");
+        }
+
+        // Queue occupancy: an empty queue (writer waiting) means the workers are the bottleneck, a full one the writer.
+        double w = Math.Max(wall.TotalSeconds, 1e-9);
+        double empty = Total(Stage.WaitForBatch).TotalSeconds, full = Total(Stage.QueueFull).TotalSeconds;
+        sb.AppendLine(CultureInfo.InvariantCulture,
+            $"queue: empty {100 * empty / w:F0}% of wall (writer waiting for batches), full {100 * full / w:F0}% (workers waiting for the writer)");
+        Stage[] work = [Stage.Validate, Stage.Decode, Stage.Mix, Stage.Encode, Stage.Write];
+        double busy = work.Sum(s => Total(s).TotalSeconds);
+        if (busy > 0)
+        {
+            var top = work.MaxBy(s => Total(s).TotalSeconds);
+            var bound = full > empty ? "write (I/O)" : top.ToString().ToLowerInvariant();
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"bound by: {bound} — {top} is {100 * Total(top).TotalSeconds / busy:F0}% of the stages' thread time");
         }
         return sb.ToString();
     }
