@@ -27,9 +27,11 @@ public sealed class ImageSourceValidation : IValidationSource
         var listing = await ListAsync(cancellationToken).ConfigureAwait(false);
         foreach (var item in listing.Items)
         {
-            var bytes = await _source.ReadAsync(item, cancellationToken).ConfigureAwait(false);
             var rgb = new byte[size * size * 3];
-            _decoder.DecodeResized(bytes, item.Id, size, ResizeMode.Crop, rgb);
+            using (var bytes = await _source.ReadPooledAsync(item, cancellationToken).ConfigureAwait(false))
+            {
+                _decoder.DecodeResized(bytes.Span, item.Id, size, ResizeMode.Crop, rgb);
+            }
             yield return new LabelledImage(rgb, item.ClassIndex);
         }
     }

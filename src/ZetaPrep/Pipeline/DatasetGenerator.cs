@@ -242,9 +242,9 @@ public sealed class DatasetGenerator
             {
                 var item = context.Listing.Items[batch.Inputs[i]];
                 var t0 = Stopwatch.GetTimestamp();
-                var bytes = await _source.ReadAsync(item, ct).ConfigureAwait(true);
+                using var bytes = await _source.ReadPooledAsync(item, ct).ConfigureAwait(true);
                 var t1 = Stopwatch.GetTimestamp();
-                _decoder.DecodeResized(bytes, DisplayName(item), size, context.Options.Resize, x.AsSpan(i * pixels, pixels));
+                _decoder.DecodeResized(bytes.Span, DisplayName(item), size, context.Options.Resize, x.AsSpan(i * pixels, pixels));
                 Times.Add(StageTimes.Stage.Read, t1 - t0);
                 Times.Add(StageTimes.Stage.Decode, Stopwatch.GetTimestamp() - t1);
             }).ConfigureAwait(true);
@@ -400,19 +400,19 @@ public sealed class DatasetGenerator
         {
             var item = listing.Items[i];
             var t0 = Stopwatch.GetTimestamp();
-            var bytes = await _source.ReadAsync(item, ct).ConfigureAwait(false);
-            hashes[i] = SHA256.HashData(bytes);
+            using var bytes = await _source.ReadPooledAsync(item, ct).ConfigureAwait(false);
+            hashes[i] = SHA256.HashData(bytes.Span);
             sizes[i] = bytes.Length;
             try
             {
-                var header = _decoder.ReadHeader(bytes, DisplayName(item));
+                var header = _decoder.ReadHeader(bytes.Span, DisplayName(item));
                 var pixelCount = (long)header.Width * header.Height;
                 if (pixelCount > options.MaxPixels)
                 {
                     throw new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
                         $"{DisplayName(item)}: {header.Width}×{header.Height} = {pixelCount:N0} pixels exceeds --max-pixels {options.MaxPixels:N0}; raise --max-pixels or remove the file."));
                 }
-                ImageIntegrity.Check(bytes, DisplayName(item));
+                ImageIntegrity.Check(bytes.Span, DisplayName(item));
             }
             catch (ZetaPrepException e)
             {

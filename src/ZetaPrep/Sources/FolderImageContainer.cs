@@ -26,6 +26,20 @@ internal sealed class FolderImageContainer : IImageContainer
         }
     }
 
+    public PooledBytes ReadPooled(string location, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var path = System.IO.Path.Combine(Path, location);
+        try
+        {
+            return PooledBytes.ReadFile(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ZetaPrepException($"{path}: cannot read ({e.Message}); check the file exists and is readable.", e);
+        }
+    }
+
     public void Dispose()
     {
     }

@@ -10,4 +10,7 @@ internal interface IImageContainer : IDisposable
     IEnumerable<(string Location, long Size)> List();
 
     Task<byte[]> ReadAsync(string location, CancellationToken cancellationToken);
+
+    /// <summary>Reads an entry into a pooled buffer on the calling thread; same bytes and errors as <see cref="ReadAsync"/>.</summary>
+    PooledBytes ReadPooled(string location, CancellationToken cancellationToken);
 }

@@ -11,4 +11,10 @@ public interface IImageSource
 
     /// <summary>Reads one item's encoded bytes.</summary>
     Task<byte[]> ReadAsync(SourceItem item, CancellationToken cancellationToken);
+
+    /// <summary>Reads one item's encoded bytes into a pooled buffer the caller disposes; same bytes and errors as <see cref="ReadAsync"/>.</summary>
+    /// <remarks>The built-in sources read synchronously on the calling thread (cached files are fast syscalls, and the
+    /// worker stays the one --threads counted); this default wraps <see cref="ReadAsync"/> for other sources.</remarks>
+    async ValueTask<PooledBytes> ReadPooledAsync(SourceItem item, CancellationToken cancellationToken) =>
+        PooledBytes.Wrap(await ReadAsync(item, cancellationToken).ConfigureAwait(false));
 }

@@ -99,5 +99,20 @@ public sealed class ImageFolderSource : IImageSource
         }
     }
 
+    public ValueTask<PooledBytes> ReadPooledAsync(SourceItem item, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        cancellationToken.ThrowIfCancellationRequested();
+        var path = Path.Combine(_root, item.Id);
+        try
+        {
+            return ValueTask.FromResult(PooledBytes.ReadFile(path));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ZetaPrepException($"{path}: cannot read ({e.Message}); check the file exists and is readable.", e);
+        }
+    }
+
     private static bool IsHidden(string name) => name.StartsWith('.');
 }

@@ -51,12 +51,14 @@ public sealed class LabelledImageSource : IImageSource, IDisposable
 
     public Task<byte[]> ReadAsync(SourceItem item, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(item);
-        if (_locations is null || !_locations.TryGetValue(item.Id, out var at))
-        {
-            throw new InvalidOperationException($"Item {item.Id} was not listed by this source; call ListAsync first.");
-        }
-        return at.Container.ReadAsync(at.Location, cancellationToken);
+        var (container, location) = Locate(item);
+        return container.ReadAsync(location, cancellationToken);
+    }
+
+    public ValueTask<PooledBytes> ReadPooledAsync(SourceItem item, CancellationToken cancellationToken)
+    {
+        var (container, location) = Locate(item);
+        return ValueTask.FromResult(container.ReadPooled(location, cancellationToken));
     }
 
     public void Dispose()
@@ -65,6 +67,16 @@ public sealed class LabelledImageSource : IImageSource, IDisposable
         {
             container.Dispose();
         }
+    }
+
+    private (IImageContainer Container, string Location) Locate(SourceItem item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        if (_locations is null || !_locations.TryGetValue(item.Id, out var at))
+        {
+            throw new InvalidOperationException($"Item {item.Id} was not listed by this source; call ListAsync first.");
+        }
+        return at;
     }
 
     private LabelTable ReadLabels()

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Compression;
 
@@ -50,7 +51,21 @@ internal sealed class ZipImageArchive : IImageContainer
         }
     }
 
-    public Task<byte[]> ReadAsync(string location, CancellationToken cancellationToken)
+    public Task<byte[]> ReadAsync(string location, CancellationToken cancellationToken) =>
+        Task.FromResult(Read(location, ReadEntry, cancellationToken));
+
+    public PooledBytes ReadPooled(string location, CancellationToken cancellationToken) =>
+        Read(location, ReadEntryPooled, cancellationToken);
+
+    public void Dispose()
+    {
+        while (_pool.TryTake(out var archive))
+        {
+            archive.Dispose();
+        }
+    }
+
+    private T Read<T>(string location, Func<ZipArchiveEntry, T> read, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var archive = Rent();
@@ -58,7 +73,7 @@ internal sealed class ZipImageArchive : IImageContainer
         {
             var entry = archive.GetEntry(location)
                 ?? throw new ZetaPrepException($"{Path}: entry {location} has gone; the zip changed while reading — rerun.");
-            return Task.FromResult(ReadEntry(entry));
+            return read(entry);
         }
         catch (InvalidDataException e)
         {
@@ -70,15 +85,30 @@ internal sealed class ZipImageArchive : IImageContainer
         }
     }
 
-    public void Dispose()
+    private byte[] ReadEntry(ZipArchiveEntry entry)
     {
-        while (_pool.TryTake(out var archive))
+        var bytes = new byte[CheckedLength(entry)];
+        Inflate(entry, bytes);
+        return bytes;
+    }
+
+    private PooledBytes ReadEntryPooled(ZipArchiveEntry entry)
+    {
+        var length = CheckedLength(entry);
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
         {
-            archive.Dispose();
+            Inflate(entry, buffer.AsSpan(0, length));
+            return PooledBytes.Own(buffer, length);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
         }
     }
 
-    private byte[] ReadEntry(ZipArchiveEntry entry)
+    private int CheckedLength(ZipArchiveEntry entry)
     {
         if (entry.IsEncrypted)
         {
@@ -88,11 +118,15 @@ internal sealed class ZipImageArchive : IImageContainer
         {
             throw new ZetaPrepException($"{Path}: entry {entry.FullName} claims {entry.Length:N0} bytes uncompressed, over the {MaxEntryBytes:N0}-byte limit (zip bomb guard); remove it from the zip.");
         }
-        var bytes = new byte[entry.Length];
+        return (int)entry.Length;
+    }
+
+    private void Inflate(ZipArchiveEntry entry, Span<byte> into)
+    {
         try
         {
             using var stream = entry.Open();
-            stream.ReadExactly(bytes);
+            stream.ReadExactly(into);
             // The header's size is what we bounded; data beyond it means the entry lies about its size.
             if (stream.ReadByte() >= 0)
             {
@@ -104,7 +138,6 @@ internal sealed class ZipImageArchive : IImageContainer
             // Found by the zip fuzz test: a damaged entry ends early or fails to inflate.
             throw new ZetaPrepException($"{Path}: entry {entry.FullName} is corrupt or truncated ({e.Message.TrimEnd('.')}); download the zip again.", e);
         }
-        return bytes;
     }
 
     private ZipArchive Rent()

@@ -47,6 +47,49 @@ public sealed class ImageFolderSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task ReadsPooled_TheSameBytesAsReadAsync_EmptyAndLargeFilesIncluded()
+    {
+        var random = new Random(7);
+        foreach (var (name, size) in new[] { ("a/empty.jpg", 0), ("a/photo.jpg", 137_000), ("b/big.png", 3 * 1024 * 1024 + 1) })
+        {
+            var bytes = new byte[size];
+            random.NextBytes(bytes);
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(_root, name))!);
+            File.WriteAllBytes(Path.Combine(_root, name), bytes);
+        }
+        IImageSource source = new ImageFolderSource(_root);
+        var listing = await source.ListAsync(CancellationToken.None);
+        foreach (var item in listing.Items)
+        {
+            var expected = await source.ReadAsync(item, CancellationToken.None);
+            using var pooled = await source.ReadPooledAsync(item, CancellationToken.None);
+            Assert.Equal(item.Size, pooled.Length);
+            Assert.True(pooled.Span.SequenceEqual(expected), item.Id);
+        }
+    }
+
+    [Fact]
+    public async Task ReadPooled_OfAFileGoneOrUnreadable_FailsWithReadAsyncsOneLineMessage()
+    {
+        Touch("a/1.png");
+        Touch("b/1.png");
+        Touch("b/2.png");
+        IImageSource source = new ImageFolderSource(_root);
+        var listing = await source.ListAsync(CancellationToken.None);
+        File.Delete(Path.Combine(_root, "a/1.png"));
+        File.Delete(Path.Combine(_root, "b/2.png"));
+        Directory.CreateDirectory(Path.Combine(_root, "b/2.png")); // a folder where the file was: cannot be read as one
+        foreach (var item in new[] { listing.Items[0], listing.Items[2] })
+        {
+            var expected = await Assert.ThrowsAsync<ZetaPrepException>(() => source.ReadAsync(item, CancellationToken.None));
+            var actual = await Assert.ThrowsAsync<ZetaPrepException>(async () => await source.ReadPooledAsync(item, CancellationToken.None));
+            Assert.Equal(expected.Message, actual.Message);
+            Assert.StartsWith(Path.Combine(_root, item.Id) + ": cannot read (", actual.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', actual.Message);
+        }
+    }
+
+    [Fact]
     public async Task MissingEmptyOrSingleClassFolders_AreUsageErrors()
     {
         var missing = await Assert.ThrowsAsync<ZetaPrepException>(() => new ImageFolderSource(Path.Combine(_root, "nope")).ListAsync(CancellationToken.None));

@@ -1,0 +1,101 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using ZetaPrep.Sources;
+
+namespace ZetaPrep.Tests.Sources;
+
+public sealed class PooledBytesTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("zetaprep-pooled-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(137_000)]
+    [InlineData(3 * 1024 * 1024 + 7)] // over a typical pool bucket and the 1 MiB ArrayPool limit of older runtimes
+    public void ReadFile_ReturnsExactlyTheFileBytes(int size)
+    {
+        var path = Path.Combine(_root, "f.jpg");
+        var bytes = new byte[size];
+        new Random(size).NextBytes(bytes);
+        File.WriteAllBytes(path, bytes);
+        using var read = PooledBytes.ReadFile(path);
+        Assert.Equal(size, read.Length);
+        Assert.True(read.Span.SequenceEqual(bytes));
+        Assert.True(read.Memory.Span.SequenceEqual(bytes));
+    }
+
+    [Fact]
+    public async Task ReadFile_ReadsToEndOfFile_WhenTheLengthIsUnknown()
+    {
+        // A FIFO (mkfifo: the test projects are linux-x64) reports length 0 and delivers more than the first 4 KiB chunk: the buffer must grow, nothing cut off.
+        var path = Path.Combine(_root, "fifo.jpg");
+        using (var mkfifo = Process.Start("mkfifo", [path]))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+        var bytes = new byte[100_003];
+        new Random(1).NextBytes(bytes);
+        var writer = Task.Run(() => File.WriteAllBytes(path, bytes));
+        using var read = PooledBytes.ReadFile(path);
+        await writer.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(read.Span.SequenceEqual(bytes));
+    }
+
+    [Fact]
+    public void ReadFile_ThrowsWhatFileReadAllBytesThrows_ForMissingFilesAndFolders()
+    {
+        var missing = Path.Combine(_root, "gone.jpg");
+        Assert.Equal(Assert.ThrowsAny<IOException>(() => File.ReadAllBytes(missing)).Message, Assert.ThrowsAny<IOException>(() => PooledBytes.ReadFile(missing)).Message);
+        var folder = Directory.CreateDirectory(Path.Combine(_root, "dir.jpg")).FullName;
+        var expected = Record.Exception(() => File.ReadAllBytes(folder));
+        var actual = Record.Exception(() => PooledBytes.ReadFile(folder));
+        Assert.NotNull(expected);
+        Assert.IsType(expected.GetType(), actual);
+        Assert.Equal(expected.Message, actual!.Message);
+    }
+
+    [Fact]
+    public void Dispose_ReturnsTheBufferOnce_AndTheBytesAreGoneAfterwards()
+    {
+        var path = Path.Combine(_root, "f.jpg");
+        File.WriteAllBytes(path, new byte[5000]);
+        var read = PooledBytes.ReadFile(path);
+        Assert.True(MemoryMarshal.TryGetArray(read.Memory, out var segment));
+        var buffer = segment.Array!;
+        read.Dispose();
+        read.Dispose(); // A second dispose must not return the array again (two renters would share it).
+        Assert.Throws<ObjectDisposedException>(() => read.Span.Length);
+        // The shared pool hands the last array returned on this thread back first: ours, then never ours again.
+        var first = ArrayPool<byte>.Shared.Rent(buffer.Length);
+        var second = ArrayPool<byte>.Shared.Rent(buffer.Length);
+        try
+        {
+            Assert.Same(buffer, first);
+            Assert.NotSame(buffer, second);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(first);
+            ArrayPool<byte>.Shared.Return(second);
+        }
+    }
+
+    [Fact]
+    public void Wrap_KeepsTheArray_AndNeverGivesItToThePool()
+    {
+        byte[] bytes = [1, 2, 3];
+        var wrapped = PooledBytes.Wrap(bytes);
+        Assert.True(wrapped.Span.SequenceEqual(bytes));
+        wrapped.Dispose();
+        wrapped.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => wrapped.Memory);
+        var rented = ArrayPool<byte>.Shared.Rent(3);
+        Assert.NotSame(bytes, rented);
+        ArrayPool<byte>.Shared.Return(rented);
+    }
+}
