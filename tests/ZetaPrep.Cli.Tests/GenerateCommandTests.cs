@@ -177,7 +177,7 @@ public sealed class GenerateCommandTests
         Assert.True(r.ExitCode == 0, r.Stderr);
         var lines = r.Stderr.Split('\n', StringSplitOptions.TrimEntries);
         // Every input is validated, read, decoded and encoded once; 20 inputs in 4 batches, one row each.
-        foreach (var (stage, items) in new[] { ("Validate", 20), ("Read", 20), ("Decode", 20), ("Mix", 4), ("Encode", 20), ("Write", 20), ("WaitForBatch", 4), ("QueueFull", 4) })
+        foreach (var (stage, items) in new[] { ("Validate", 20), ("Read", 20), ("Decode", 20), ("Mix", 4), ("Encode", 20), ("Write", 20), ("WaitForBatch", 4), ("ReadyUnwritten", 4) })
         {
             var line = lines.Single(l => l.StartsWith(stage + " ", StringComparison.Ordinal));
             var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);

@@ -150,7 +150,7 @@ public sealed class DatasetGenerator
         var context = new BatchContext(listing, options, mixers, workers.ConcurrentScheduler);
         using var closeWorkers = new SchedulerPairCompletion(workers);
         // Capacity 1: at most ~3 batches in flight (one being written, one queued, one being produced) — bounded memory.
-        var inflight = Channel.CreateBounded<Task<ShardRow[]>>(new BoundedChannelOptions(1)
+        var inflight = Channel.CreateBounded<Task<FinishedBatch>>(new BoundedChannelOptions(1)
         {
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
@@ -164,10 +164,7 @@ public sealed class DatasetGenerator
                 foreach (var batch in todo.SelectMany(s => Enumerable.Range(s.FirstBatch, s.BatchCount).Select(b => plan.Batches[b])))
                 {
                     var task = Task.Factory.StartNew(() => ProcessBatchAsync(batch, context, cts.Token), cts.Token, TaskCreationOptions.DenyChildAttach, context.Workers).Unwrap();
-                    var queued = Stopwatch.GetTimestamp();
                     await inflight.Writer.WriteAsync(task, cts.Token).ConfigureAwait(false);
-                    // Time the producer could not queue another batch: the writer (disk) is behind the workers.
-                    Times.Add(StageTimes.Stage.QueueFull, Stopwatch.GetTimestamp() - queued);
                 }
                 inflight.Writer.TryComplete();
             }
@@ -189,8 +186,10 @@ public sealed class DatasetGenerator
                     for (var b = 0; b < shard.BatchCount; b++)
                     {
                         var waitStart = Stopwatch.GetTimestamp();
-                        var rows = await (await inflight.Reader.ReadAsync(cts.Token).ConfigureAwait(false)).ConfigureAwait(false);
+                        var (rows, finishedAt) = await (await inflight.Reader.ReadAsync(cts.Token).ConfigureAwait(false)).ConfigureAwait(false);
                         var writeStart = Stopwatch.GetTimestamp();
+                        // A batch that finished before the writer came for it waited on the writer (disk/Parquet).
+                        Times.Add(StageTimes.Stage.ReadyUnwritten, Math.Max(0, writeStart - finishedAt));
                         Times.Add(StageTimes.Stage.WaitForBatch, writeStart - waitStart);
                         for (var start = 0; start < rows.Length; start += MaxRowGroupRows)
                         {
@@ -227,7 +226,7 @@ public sealed class DatasetGenerator
         return new GenerationResult(final, manifestPath);
     }
 
-    private async Task<ShardRow[]> ProcessBatchAsync(PlannedBatch batch, BatchContext context, CancellationToken cancellationToken)
+    private async Task<FinishedBatch> ProcessBatchAsync(PlannedBatch batch, BatchContext context, CancellationToken cancellationToken)
     {
         var size = context.Options.Size;
         var pixels = size * size * 3;
@@ -276,7 +275,7 @@ public sealed class DatasetGenerator
                 var method = context.Options.Plan.Method;
                 rows[r] = r < offset ? BuildOriginalRow(batch, r, png, context.Listing, method) : BuildRow(batch, r - offset, png, context.Listing, method);
             });
-            return rows;
+            return new FinishedBatch(rows, Stopwatch.GetTimestamp());
         }
         finally
         {
@@ -625,7 +624,7 @@ public sealed class DatasetGenerator
         }
     }
 
-    private static async Task DrainAsync(ChannelReader<Task<ShardRow[]>> reader, Task producer)
+    private static async Task DrainAsync(ChannelReader<Task<FinishedBatch>> reader, Task producer)
     {
         // Observe every started batch so a failure in one does not leave others running or unobserved.
         try
@@ -653,6 +652,9 @@ public sealed class DatasetGenerator
     {
         public void Dispose() => pair.Complete();
     }
+
+    /// <summary>A batch's rows and when they were ready (Stopwatch timestamp), for --profile's queue figures.</summary>
+    private sealed record FinishedBatch(ShardRow[] Rows, long FinishedAt);
 
     private sealed record BatchContext(SourceListing Listing, GenerateOptions Options, MixerPool Mixers, TaskScheduler Workers);
 

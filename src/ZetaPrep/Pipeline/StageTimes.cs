@@ -20,8 +20,8 @@ public sealed class StageTimes
         Write,
         WaitForBatch,
 
-        /// <summary>The producer waiting for room in the bounded batch queue (the writer is behind).</summary>
-        QueueFull,
+        /// <summary>Finished batches waiting for the writer to take them (the writer is behind the workers).</summary>
+        ReadyUnwritten,
     }
 
     private readonly long[] _ticks = new long[Enum.GetValues<Stage>().Length];
@@ -49,19 +49,21 @@ public sealed class StageTimes
             sb.AppendLine(CultureInfo.InvariantCulture, $"{stage,-14} {t,8:F3} {n,7} {(n > 0 ? 1000 * t / n : 0),9:F3}");
         }
 
-        // Queue occupancy: an empty queue (writer waiting) means the workers are the bottleneck, a full one the writer.
+        // Queue occupancy: the writer idle (queue empty) means the workers are the bottleneck; finished batches left
+        // waiting (queue full) mean the writer — Parquet encoding and the disk — is.
         double w = Math.Max(wall.TotalSeconds, 1e-9);
-        double empty = Total(Stage.WaitForBatch).TotalSeconds, full = Total(Stage.QueueFull).TotalSeconds;
+        double empty = Total(Stage.WaitForBatch).TotalSeconds, full = Total(Stage.ReadyUnwritten).TotalSeconds;
+        long batches = Math.Max(1, Count(Stage.ReadyUnwritten));
         sb.AppendLine(CultureInfo.InvariantCulture,
-            $"queue: empty {100 * empty / w:F0}% of wall (writer waiting for batches), full {100 * full / w:F0}% (workers waiting for the writer)");
+            $"queue: empty {100 * empty / w:F0}% of wall (writer waiting for batches); finished batches waited {1000 * full / batches:F1} ms each for the writer");
         Stage[] work = [Stage.Validate, Stage.Decode, Stage.Mix, Stage.Encode, Stage.Write];
         double busy = work.Sum(s => Total(s).TotalSeconds);
         if (busy > 0)
         {
             var top = work.MaxBy(s => Total(s).TotalSeconds);
-            var bound = full > empty ? "write (I/O)" : top.ToString().ToLowerInvariant();
+            var writerBound = empty < 0.1 * w && full > empty;
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"bound by: {bound} — {top} is {100 * Total(top).TotalSeconds / busy:F0}% of the stages' thread time");
+                $"bound by: {(writerBound ? "the writer (Parquet/disk)" : "the workers")} — {top} is {100 * Total(top).TotalSeconds / busy:F0}% of the stages' thread time");
         }
         return sb.ToString();
     }
