@@ -75,8 +75,17 @@ internal static class Program
 
     private static void Kernels(int size, string? input, CodecChoice codec)
     {
-        TorchRuntime.EnsureLoaded();
         var pixels = size * size * 3;
+        // Before libtorch runs anything: its OpenMP threads keep spinning after a parallel region and would slow this.
+        var decode = double.NaN;
+        if (input is not null)
+        {
+            var file = File.ReadAllBytes(Directory.EnumerateFiles(input, "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal).First());
+            var decoder = ImageCodecs.Create(codec, new ImageLimits());
+            var rgb = new byte[pixels];
+            decode = Median(50, () => decoder.DecodeResized(file, "bench", size, ResizeMode.Crop, rgb));
+        }
+        TorchRuntime.EnsureLoaded();
         const int Batch = 64;
         var x = new byte[Batch * pixels];
         new Random(1).NextBytes(x);
@@ -88,14 +97,6 @@ internal static class Program
         var sparse = new SparseCpuMixer(Batch, pixels);
         var sparseMix = Median(20, () => sparse.Mix(x, Batch, w, Batch, y));
         var encode = Median(50, () => PngEncoder.Encode(y.AsSpan(0, pixels), size, size));
-        var decode = double.NaN;
-        if (input is not null)
-        {
-            var file = File.ReadAllBytes(Directory.EnumerateFiles(input, "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal).First());
-            var decoder = ImageCodecs.Create(codec, new ImageLimits());
-            var rgb = new byte[pixels];
-            decode = Median(50, () => decoder.DecodeResized(file, "bench", size, ResizeMode.Crop, rgb));
-        }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{{\"mode\":\"kernels\",\"size\":{size},\"mix_ms_per_batch64\":{mix:F2},\"sparse_cpu_mix_ms_per_batch64\":{sparseMix:F2},\"png_encode_ms\":{encode:F3},\"codec\":\"{ImageCodecs.Name(ImageCodecs.Resolve(codec))}\",\"jpeg_decode_resize_ms\":{(double.IsNaN(decode) ? "null" : decode.ToString("F3", CultureInfo.InvariantCulture))},\"torch_threads\":{TorchSharp.torch.get_num_threads()}}}"));
     }
