@@ -11,6 +11,9 @@ public class CodecBenchmarks
     private readonly byte[] _rgb = new byte[Pixels];
     private readonly SkiaImageDecoder _skia = new();
     private readonly ImageSharpDecoder _imageSharp = new();
+
+    // Falls back to Skia's path for every file when libturbojpeg0 is not installed (the row then matches SkiaDecodeResize).
+    private readonly IImageDecoder _turbo = ImageCodecs.Create(TurboJpegDecoder.IsAvailable ? CodecChoice.TurboJpeg : CodecChoice.Skia, new ImageLimits());
     private byte[] _jpeg = [];
     private byte[] _mixed = [];
 
@@ -28,9 +31,16 @@ public class CodecBenchmarks
     public void SkiaDecodeResize() => _skia.DecodeResized(_jpeg, "bench", BenchInputs.Size, ResizeMode.Crop, _rgb);
 
     [Benchmark]
+    public void TurboJpegDecodeResize() => _turbo.DecodeResized(_jpeg, "bench", BenchInputs.Size, ResizeMode.Crop, _rgb);
+
+    [Benchmark]
     public void ImageSharpDecodeResize() => _imageSharp.DecodeResized(_jpeg, "bench", BenchInputs.Size, ResizeMode.Crop, _rgb);
 
     /// <summary>ZetaPrep's own PNG writer (zlib level 1, Huffman only, Up filter).</summary>
     [Benchmark]
     public int PngEncode224() => PngEncoder.Encode(_mixed, BenchInputs.Size, BenchInputs.Size).Length;
+
+    /// <summary>--png-level 6 (zlib's default match search), for comparison with the default Huffman-only writer.</summary>
+    [Benchmark]
+    public int PngEncode224Level6() => PngEncoder.Encode(_mixed, BenchInputs.Size, BenchInputs.Size, 6).Length;
 }
