@@ -8,35 +8,22 @@ using static ZetaPrep.Tests.Imaging.ImageFixtures;
 namespace ZetaPrep.Tests.Imaging;
 
 /// <summary>The managed decoder keeps <see cref="SkiaImageDecoder"/>'s contract: same header, geometry, alpha, errors and limits.</summary>
-public sealed class ImageSharpDecoderTests(ITestOutputHelper output)
+public sealed class ImageSharpDecoderTests(ITestOutputHelper output) : DecoderContractTests
 {
-    private static readonly (byte, byte, byte) Red = (255, 0, 0);
-    private static readonly (byte, byte, byte) Green = (0, 255, 0);
-    private static readonly (byte, byte, byte) Blue = (0, 0, 255);
-    private static readonly (byte, byte, byte) Black = (0, 0, 0);
-    private static readonly (byte, byte, byte) White = (255, 255, 255);
-    private static readonly (byte, byte, byte) Gray = (128, 128, 128);
-    private static readonly (byte, byte, byte, byte) RedA = (255, 0, 0, 255);
-    private static readonly (byte, byte, byte, byte) GreenA = (0, 255, 0, 255);
-    private static readonly (byte, byte, byte, byte) BlueA = (0, 0, 255, 255);
-
     /// <summary>Least PSNR (dB) between the two decoders' outputs for the same input; measured 35.1–43.7 dB (lowest: 333×333 → 96²).</summary>
     private const double AgreementPsnr = 32;
 
     private readonly ImageSharpDecoder _decoder = new();
     private readonly SkiaImageDecoder _skia = new();
 
-    private static byte[] Decode(IImageDecoder decoder, byte[] encoded, int size, ResizeMode mode = ResizeMode.Crop)
+    protected override IImageDecoder Decoder => _decoder;
+
+    private byte[] SkiaDecode(byte[] encoded, int size, ResizeMode mode)
     {
         var rgb = new byte[size * size * 3];
-        decoder.DecodeResized(encoded, "test.img", size, mode, rgb);
+        _skia.DecodeResized(encoded, "test.img", size, mode, rgb);
         return rgb;
     }
-
-    private byte[] Decode(byte[] encoded, int size, ResizeMode mode = ResizeMode.Crop) => Decode(_decoder, encoded, size, mode);
-
-    private static bool Near((byte R, byte G, byte B) a, (byte R, byte G, byte B) b, int tolerance) =>
-        Math.Abs(a.R - b.R) <= tolerance && Math.Abs(a.G - b.G) <= tolerance && Math.Abs(a.B - b.B) <= tolerance;
 
     private static double Agreement(byte[] a, byte[] b) => ResampleQuality.Psnr(a, b.Select(v => (double)v).ToArray());
 
@@ -63,7 +50,7 @@ public sealed class ImageSharpDecoderTests(ITestOutputHelper output)
                 var encoded = ResampleQuality.Encode(rgb, w, h, format);
                 foreach (var size in new[] { 224, 96 })
                 {
-                    double psnr = Agreement(Decode(encoded, size, mode), Decode(_skia, encoded, size, mode));
+                    double psnr = Agreement(Decode(encoded, size, mode), SkiaDecode(encoded, size, mode));
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{w}x{h} {format} -> {size} {mode}: {psnr:F1} dB"));
                     Assert.True(psnr >= AgreementPsnr, $"{w}×{h} {format} → {size}² {mode}: {psnr:F1} dB");
                 }
@@ -87,33 +74,8 @@ public sealed class ImageSharpDecoderTests(ITestOutputHelper output)
         Assert.Equal(_skia.ReadHeader(jpeg, "o.jpg"), _decoder.ReadHeader(jpeg, "o.jpg"));
         foreach (var mode in new[] { ResizeMode.Crop, ResizeMode.Pad, ResizeMode.Stretch })
         {
-            double psnr = Agreement(Decode(jpeg, 48, mode), Decode(_skia, jpeg, 48, mode));
+            double psnr = Agreement(Decode(jpeg, 48, mode), SkiaDecode(jpeg, 48, mode));
             Assert.True(psnr >= 30, $"orientation {orientation} {mode}: {psnr:F1} dB");
-        }
-    }
-
-    [Fact]
-    public void Exif_orientation_6_rotates_clockwise()
-    {
-        var jpeg = WithExifOrientation(Jpeg(40, 20, (x, y) => x < 10 && y < 10 ? Red : Gray), 6);
-        Assert.Equal(new ImageHeader("JPEG", 20, 40), _decoder.ReadHeader(jpeg, "r.jpg"));
-        var rgb = Decode(jpeg, 32, ResizeMode.Stretch);
-        Assert.True(Near(At(rgb, 32, 31, 0), Red, 40), $"top-right {At(rgb, 32, 31, 0)}");
-        Assert.True(Near(At(rgb, 32, 0, 0), Gray, 40), $"top-left {At(rgb, 32, 0, 0)}");
-        Assert.True(Near(At(rgb, 32, 31, 31), Gray, 40), $"bottom-right {At(rgb, 32, 31, 31)}");
-    }
-
-    [Fact]
-    public void Crop_keeps_the_centre_of_a_wide_image()
-    {
-        var png = Png(300, 100, (x, _) => x < 100 ? RedA : x < 200 ? GreenA : BlueA);
-        var rgb = Decode(png, 32);
-        for (int y = 0; y < 32; y++)
-        {
-            for (int x = 1; x < 31; x++)
-            {
-                Assert.Equal(Green, At(rgb, 32, x, y));
-            }
         }
     }
 
@@ -133,24 +95,6 @@ public sealed class ImageSharpDecoderTests(ITestOutputHelper output)
         Assert.Equal(White, At(tall, 64, 16, 32));
         Assert.Equal(White, At(tall, 64, 47, 32));
         Assert.Equal(Black, At(tall, 64, 48, 32));
-    }
-
-    [Fact]
-    public void Stretch_keeps_both_halves()
-    {
-        var rgb = Decode(Png(200, 100, (x, _) => x < 100 ? RedA : BlueA), 64, ResizeMode.Stretch);
-        Assert.Equal(Red, At(rgb, 64, 0, 0));
-        Assert.Equal(Red, At(rgb, 64, 30, 63));
-        Assert.Equal(Blue, At(rgb, 64, 33, 0));
-        Assert.Equal(Blue, At(rgb, 64, 63, 63));
-    }
-
-    [Fact]
-    public void Transparent_pixels_become_black_and_alpha_composites_on_black()
-    {
-        Assert.All(Decode(Png(8, 8, (_, _) => (255, 255, 255, 0)), 16), b => Assert.Equal(0, b));
-        var half = At(Decode(Png(8, 8, (_, _) => (200, 100, 50, 128)), 16), 16, 8, 8);
-        Assert.True(Near(half, (100, 50, 25), 1), $"{half}");
     }
 
     [Fact]
@@ -190,18 +134,6 @@ public sealed class ImageSharpDecoderTests(ITestOutputHelper output)
         var rgb = Decode(bytes, 16, ResizeMode.Stretch);
         Assert.True(Near(At(rgb, 16, 2, 2), (200, 40, 30), 15), $"{At(rgb, 16, 2, 2)}");
         Assert.True(Near(At(rgb, 16, 13, 13), (20, 40, 220), 15), $"{At(rgb, 16, 13, 13)}");
-    }
-
-    [Theory]
-    [InlineData(1, 1)]
-    [InlineData(3, 5)]
-    public void Tiny_images_are_upsampled(int w, int h)
-    {
-        var rgb = Decode(Png(w, h, (_, _) => (10, 20, 30, 255)), 24);
-        for (int i = 0; i < rgb.Length; i += 3)
-        {
-            Assert.Equal((10, 20, 30), (rgb[i], rgb[i + 1], rgb[i + 2]));
-        }
     }
 
     [Fact]
@@ -283,31 +215,5 @@ public sealed class ImageSharpDecoderTests(ITestOutputHelper output)
         Assert.Throws<ArgumentException>(() => _decoder.DecodeResized(png, "p.png", 4, ResizeMode.Crop, new byte[47]));
         Assert.Throws<ArgumentOutOfRangeException>(() => _decoder.DecodeResized(png, "p.png", 0, ResizeMode.Crop, []));
         Assert.Throws<ArgumentOutOfRangeException>(() => _decoder.DecodeResized(png, "p.png", 4, (ResizeMode)42, new byte[48]));
-    }
-
-    [Fact]
-    public void Concurrent_decodes_give_identical_bytes()
-    {
-        byte[][] inputs =
-        [
-            Jpeg(640, 480, (x, y) => ((byte)x, (byte)y, (byte)(x ^ y)), 90),
-            Png(300, 200, (x, y) => ((byte)(x * 3), (byte)(y * 5), 7, (byte)(x + y))),
-            WithExifOrientation(Jpeg(120, 80, (x, y) => ((byte)(x * 2), 50, (byte)(y * 3)), 90), 8),
-        ];
-        var modes = new[] { ResizeMode.Crop, ResizeMode.Pad, ResizeMode.Stretch };
-        var expected = inputs.SelectMany(i => modes.Select(m => Decode(i, 64, m))).ToArray();
-
-        var actual = new byte[120][];
-        Parallel.For(0, actual.Length, k =>
-        {
-            var rgb = new byte[64 * 64 * 3];
-            _decoder.DecodeResized(inputs[k % 9 / 3], $"img{k}", 64, modes[k % 3], rgb);
-            actual[k] = rgb;
-        });
-
-        for (int k = 0; k < actual.Length; k++)
-        {
-            Assert.Equal(expected[(k % 9 / 3 * 3) + (k % 3)], actual[k]);
-        }
     }
 }

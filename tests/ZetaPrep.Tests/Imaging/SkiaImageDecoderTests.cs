@@ -4,29 +4,11 @@ using static ZetaPrep.Tests.Imaging.ImageFixtures;
 
 namespace ZetaPrep.Tests.Imaging;
 
-public sealed class SkiaImageDecoderTests
+public sealed class SkiaImageDecoderTests : DecoderContractTests
 {
-    private static readonly (byte, byte, byte) Red = (255, 0, 0);
-    private static readonly (byte, byte, byte) Green = (0, 255, 0);
-    private static readonly (byte, byte, byte) Blue = (0, 0, 255);
-    private static readonly (byte, byte, byte) Black = (0, 0, 0);
-    private static readonly (byte, byte, byte) White = (255, 255, 255);
-    private static readonly (byte, byte, byte) Gray = (128, 128, 128);
-    private static readonly (byte, byte, byte, byte) RedA = (255, 0, 0, 255);
-    private static readonly (byte, byte, byte, byte) GreenA = (0, 255, 0, 255);
-    private static readonly (byte, byte, byte, byte) BlueA = (0, 0, 255, 255);
-
     private readonly SkiaImageDecoder _decoder = new();
 
-    private byte[] Decode(byte[] encoded, int size, ResizeMode mode = ResizeMode.Crop)
-    {
-        var rgb = new byte[size * size * 3];
-        _decoder.DecodeResized(encoded, "test.img", size, mode, rgb);
-        return rgb;
-    }
-
-    private static bool Near((byte R, byte G, byte B) a, (byte R, byte G, byte B) b, int tolerance) =>
-        Math.Abs(a.R - b.R) <= tolerance && Math.Abs(a.G - b.G) <= tolerance && Math.Abs(a.B - b.B) <= tolerance;
+    protected override IImageDecoder Decoder => _decoder;
 
     [Fact]
     public void Header_gives_format_and_size_without_decoding()
@@ -34,21 +16,6 @@ public sealed class SkiaImageDecoderTests
         var header = _decoder.ReadHeader(Jpeg(40, 30, (_, _) => Red), "a.jpg");
         Assert.Equal(new ImageHeader("JPEG", 40, 30), header);
         Assert.Equal(new ImageHeader("PNG", 3, 5), _decoder.ReadHeader(Png(3, 5, (_, _) => (1, 2, 3, 255)), "b.png"));
-    }
-
-    [Fact]
-    public void Crop_keeps_the_centre_of_a_wide_image()
-    {
-        // Thirds red | green | blue: the centred square is exactly the green third.
-        var png = Png(300, 100, (x, _) => x < 100 ? RedA : x < 200 ? GreenA : BlueA);
-        var rgb = Decode(png, 32);
-        for (int y = 0; y < 32; y++)
-        {
-            for (int x = 1; x < 31; x++)
-            {
-                Assert.Equal(Green, At(rgb, 32, x, y));
-            }
-        }
     }
 
     [Fact]
@@ -71,38 +38,6 @@ public sealed class SkiaImageDecoderTests
         Assert.Equal(White, At(rgb, 64, 16, 32));
         Assert.Equal(White, At(rgb, 64, 47, 32));
         Assert.Equal(Black, At(rgb, 64, 48, 32));
-    }
-
-    [Fact]
-    public void Stretch_keeps_both_halves()
-    {
-        var rgb = Decode(Png(200, 100, (x, _) => x < 100 ? RedA : BlueA), 64, ResizeMode.Stretch);
-        Assert.Equal(Red, At(rgb, 64, 0, 0));
-        Assert.Equal(Red, At(rgb, 64, 30, 63));
-        Assert.Equal(Blue, At(rgb, 64, 33, 0));
-        Assert.Equal(Blue, At(rgb, 64, 63, 63));
-    }
-
-    [Fact]
-    public void Exif_orientation_6_rotates_clockwise()
-    {
-        // Stored 40×20 with a red block at the stored top-left; orientation 6 shows it at the top-right of a 20×40 image.
-        var jpeg = WithExifOrientation(Jpeg(40, 20, (x, y) => x < 10 && y < 10 ? Red : Gray), 6);
-        Assert.Equal(new ImageHeader("JPEG", 20, 40), _decoder.ReadHeader(jpeg, "r.jpg"));
-
-        var rgb = Decode(jpeg, 32, ResizeMode.Stretch);
-        Assert.True(Near(At(rgb, 32, 31, 0), Red, 40), $"top-right {At(rgb, 32, 31, 0)}");
-        Assert.True(Near(At(rgb, 32, 0, 0), (128, 128, 128), 40), $"top-left {At(rgb, 32, 0, 0)}");
-        Assert.True(Near(At(rgb, 32, 31, 31), (128, 128, 128), 40), $"bottom-right {At(rgb, 32, 31, 31)}");
-    }
-
-    [Fact]
-    public void Transparent_pixels_become_black_and_alpha_composites_on_black()
-    {
-        Assert.All(Decode(Png(8, 8, (_, _) => (255, 255, 255, 0)), 16), b => Assert.Equal(0, b));
-
-        var half = At(Decode(Png(8, 8, (_, _) => (200, 100, 50, 128)), 16), 16, 8, 8);
-        Assert.True(Near(half, (100, 50, 25), 1), $"{half}");
     }
 
     [Fact]
@@ -145,18 +80,6 @@ public sealed class SkiaImageDecoderTests
         var png = HandPng(2, 2, 16, 2, raw);
         Assert.Equal(new ImageHeader("PNG", 2, 2), _decoder.ReadHeader(png, "deep.png"));
         Assert.All(Decode(png, 4), b => Assert.InRange(b, 0xAB - 1, 0xAB + 1));
-    }
-
-    [Theory]
-    [InlineData(1, 1)]
-    [InlineData(3, 5)]
-    public void Tiny_images_are_upsampled(int w, int h)
-    {
-        var rgb = Decode(Png(w, h, (_, _) => (10, 20, 30, 255)), 24);
-        for (int i = 0; i < rgb.Length; i += 3)
-        {
-            Assert.Equal((10, 20, 30), (rgb[i], rgb[i + 1], rgb[i + 2]));
-        }
     }
 
     [Fact]
@@ -232,31 +155,5 @@ public sealed class SkiaImageDecoderTests
     {
         var png = Png(4, 4, (_, _) => (0, 0, 0, 255));
         Assert.Throws<ArgumentException>(() => _decoder.DecodeResized(png, "p.png", 4, ResizeMode.Crop, new byte[47]));
-    }
-
-    [Fact]
-    public void Concurrent_decodes_give_identical_bytes()
-    {
-        byte[][] inputs =
-        [
-            Jpeg(640, 480, (x, y) => ((byte)x, (byte)y, (byte)(x ^ y)), 90),
-            Png(300, 200, (x, y) => ((byte)(x * 3), (byte)(y * 5), 7, (byte)(x + y))),
-            WithExifOrientation(Jpeg(120, 80, (x, y) => ((byte)(x * 2), 50, (byte)(y * 3)), 90), 8),
-        ];
-        var modes = new[] { ResizeMode.Crop, ResizeMode.Pad, ResizeMode.Stretch };
-        var expected = inputs.SelectMany(i => modes.Select(m => Decode(i, 64, m))).ToArray();
-
-        var actual = new byte[200][];
-        Parallel.For(0, actual.Length, k =>
-        {
-            var rgb = new byte[64 * 64 * 3];
-            _decoder.DecodeResized(inputs[k % 9 / 3], $"img{k}", 64, modes[k % 3], rgb);
-            actual[k] = rgb;
-        });
-
-        for (int k = 0; k < actual.Length; k++)
-        {
-            Assert.Equal(expected[(k % 9 / 3 * 3) + (k % 3)], actual[k]);
-        }
     }
 }
