@@ -25,8 +25,6 @@ public sealed class ImageSharpDecoderTests(ITestOutputHelper output) : DecoderCo
         return rgb;
     }
 
-    private static double Agreement(byte[] a, byte[] b) => ResampleQuality.Psnr(a, b.Select(v => (double)v).ToArray());
-
     [Fact]
     public void Header_gives_format_and_size_without_decoding()
     {
@@ -50,7 +48,7 @@ public sealed class ImageSharpDecoderTests(ITestOutputHelper output) : DecoderCo
                 var encoded = ResampleQuality.Encode(rgb, w, h, format);
                 foreach (var size in new[] { 224, 96 })
                 {
-                    double psnr = Agreement(Decode(encoded, size, mode), SkiaDecode(encoded, size, mode));
+                    double psnr = ResampleQuality.Psnr(Decode(encoded, size, mode), SkiaDecode(encoded, size, mode));
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{w}x{h} {format} -> {size} {mode}: {psnr:F1} dB"));
                     Assert.True(psnr >= AgreementPsnr, $"{w}×{h} {format} → {size}² {mode}: {psnr:F1} dB");
                 }
@@ -74,7 +72,7 @@ public sealed class ImageSharpDecoderTests(ITestOutputHelper output) : DecoderCo
         Assert.Equal(_skia.ReadHeader(jpeg, "o.jpg"), _decoder.ReadHeader(jpeg, "o.jpg"));
         foreach (var mode in new[] { ResizeMode.Crop, ResizeMode.Pad, ResizeMode.Stretch })
         {
-            double psnr = Agreement(Decode(jpeg, 48, mode), SkiaDecode(jpeg, 48, mode));
+            double psnr = ResampleQuality.Psnr(Decode(jpeg, 48, mode), SkiaDecode(jpeg, 48, mode));
             Assert.True(psnr >= 30, $"orientation {orientation} {mode}: {psnr:F1} dB");
         }
     }

@@ -300,6 +300,18 @@ internal static class ResampleQuality
         return table;
     }
 
+    /// <summary>PSNR in dB between two equally long 8-bit buffers (e.g. two decoders' outputs); +∞ when identical.</summary>
+    public static double Psnr(ReadOnlySpan<byte> actual, ReadOnlySpan<byte> reference)
+    {
+        var asDouble = new double[reference.Length];
+        for (int i = 0; i < reference.Length; i++)
+        {
+            asDouble[i] = reference[i];
+        }
+
+        return Psnr(actual, asDouble);
+    }
+
     /// <summary>Peak signal-to-noise ratio in dB of 8-bit <paramref name="actual"/> against the float <paramref name="reference"/>.</summary>
     public static double Psnr(ReadOnlySpan<byte> actual, ReadOnlySpan<double> reference)
     {

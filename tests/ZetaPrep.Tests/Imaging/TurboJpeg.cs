@@ -17,17 +17,4 @@ internal static class TurboJpeg
         }
         return TurboJpegDecoder.IsAvailable;
     }
-
-    /// <summary>PSNR in dB between two equally long byte buffers; +∞ when they are identical.</summary>
-    public static double Psnr(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
-    {
-        Assert.Equal(a.Length, b.Length);
-        double se = 0;
-        for (var i = 0; i < a.Length; i++)
-        {
-            var d = a[i] - b[i];
-            se += d * d;
-        }
-        return se == 0 ? double.PositiveInfinity : 10 * Math.Log10(255.0 * 255.0 * a.Length / se);
-    }
 }

@@ -47,7 +47,7 @@ public sealed class TurboJpegDecoderTests
         }
 
         var (turbo, skia) = DecodeBoth(Photo(w, h), size, mode);
-        Assert.True(TurboJpeg.Psnr(turbo, skia) >= MinPsnr, $"PSNR {TurboJpeg.Psnr(turbo, skia):F1} dB");
+        Assert.True(ResampleQuality.Psnr(turbo, skia) >= MinPsnr, $"PSNR {ResampleQuality.Psnr(turbo, skia):F1} dB");
     }
 
     [Theory]
@@ -72,7 +72,7 @@ public sealed class TurboJpegDecoderTests
         foreach (var mode in new[] { ResizeMode.Crop, ResizeMode.Pad, ResizeMode.Stretch })
         {
             var (turbo, skia) = DecodeBoth(jpeg, 40, mode);
-            Assert.True(TurboJpeg.Psnr(turbo, skia) >= MinPsnr, $"orientation {orientation} {mode}: PSNR {TurboJpeg.Psnr(turbo, skia):F1} dB");
+            Assert.True(ResampleQuality.Psnr(turbo, skia) >= MinPsnr, $"orientation {orientation} {mode}: PSNR {ResampleQuality.Psnr(turbo, skia):F1} dB");
         }
     }
 
@@ -88,7 +88,7 @@ public sealed class TurboJpegDecoderTests
         foreach (var jpeg in new[] { gray, OddJpegs.Progressive })
         {
             var (turbo, skia) = DecodeBoth(jpeg, 16, ResizeMode.Stretch);
-            Assert.True(TurboJpeg.Psnr(turbo, skia) >= MinPsnr);
+            Assert.True(ResampleQuality.Psnr(turbo, skia) >= MinPsnr);
         }
     }
 
