@@ -203,3 +203,14 @@ public sealed class TurboJpegDecoderTests
         }
     }
 }
+
+/// <summary>
+/// The shared decoder facts (geometry, EXIF orientation, alpha, upsampling, thread safety) run against TurboJpegDecoder.
+/// Without libturbojpeg0 it decodes every file with Skia, so these still test real decoding; CI requires the library.
+/// </summary>
+public sealed class TurboJpegDecoderContractTests : DecoderContractTests
+{
+    private readonly IImageDecoder _decoder = TurboJpeg.Available() ? new TurboJpegDecoder() : new SkiaImageDecoder();
+
+    protected override IImageDecoder Decoder => _decoder;
+}
