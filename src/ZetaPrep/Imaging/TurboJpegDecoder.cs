@@ -53,24 +53,16 @@ public sealed class TurboJpegDecoder : IImageDecoder
     public ImageHeader ReadHeader(ReadOnlySpan<byte> encoded, string name) => _skia.ReadHeader(encoded, name);
 
     /// <inheritdoc/>
-    public unsafe void DecodeResized(ReadOnlySpan<byte> encoded, string name, int size, ResizeMode mode, Span<byte> rgbOut)
-    {
-        SkiaImageDecoder.CheckArguments(name, size, rgbOut);
-        fixed (byte* p = encoded)
-        {
-            using var data = SkiaImageDecoder.Wrap(p, encoded, name);
-            using var codec = SkiaImageDecoder.Open(data, encoded, name);
-            SkiaImageDecoder.CheckLimits(SkiaImageDecoder.HeaderOf(codec), name, _limits);
-            if (codec.EncodedFormat != SKEncodedImageFormat.Jpeg || !TryDecode(p, encoded.Length, codec, size, mode, rgbOut))
-            {
-                SkiaImageDecoder.DecodeOpened(codec, name, size, mode, rgbOut);
-            }
-        }
-    }
+    public void DecodeResized(ReadOnlySpan<byte> encoded, string name, int size, ResizeMode mode, Span<byte> rgbOut) =>
+        Decode(encoded, name, size, mode, rgbOut, fallBackToSkia: true);
 
     /// <summary>Decodes with TurboJPEG only; false (rgbOut untouched or partly written) when the file must go to Skia instead.</summary>
     /// <remarks>Internal so tests can prove a JPEG really took this path rather than the fallback.</remarks>
-    internal unsafe bool TryDecodeTurbo(ReadOnlySpan<byte> encoded, string name, int size, ResizeMode mode, Span<byte> rgbOut)
+    internal bool TryDecodeTurbo(ReadOnlySpan<byte> encoded, string name, int size, ResizeMode mode, Span<byte> rgbOut) =>
+        Decode(encoded, name, size, mode, rgbOut, fallBackToSkia: false);
+
+    /// <summary>Skia reads the header and checks the limits; TurboJPEG decodes JPEG pixels, else Skia does when allowed.</summary>
+    private unsafe bool Decode(ReadOnlySpan<byte> encoded, string name, int size, ResizeMode mode, Span<byte> rgbOut, bool fallBackToSkia)
     {
         SkiaImageDecoder.CheckArguments(name, size, rgbOut);
         fixed (byte* p = encoded)
@@ -78,7 +70,16 @@ public sealed class TurboJpegDecoder : IImageDecoder
             using var data = SkiaImageDecoder.Wrap(p, encoded, name);
             using var codec = SkiaImageDecoder.Open(data, encoded, name);
             SkiaImageDecoder.CheckLimits(SkiaImageDecoder.HeaderOf(codec), name, _limits);
-            return codec.EncodedFormat == SKEncodedImageFormat.Jpeg && TryDecode(p, encoded.Length, codec, size, mode, rgbOut);
+            if (codec.EncodedFormat == SKEncodedImageFormat.Jpeg && TryDecode(p, encoded.Length, codec, size, mode, rgbOut))
+            {
+                return true;
+            }
+            if (!fallBackToSkia)
+            {
+                return false;
+            }
+            SkiaImageDecoder.DecodeOpened(codec, name, size, mode, rgbOut);
+            return true;
         }
     }
 
