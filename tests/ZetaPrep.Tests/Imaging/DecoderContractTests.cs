@@ -22,6 +22,9 @@ public abstract class DecoderContractTests
     /// <summary>The decoder under test.</summary>
     protected abstract IImageDecoder Decoder { get; }
 
+    /// <summary>Most bytes a decoder may allocate while refusing a decompression bomb from its header.</summary>
+    protected virtual long MaxAllocationOnRefusal => 64 * 1024;
+
     protected byte[] Decode(byte[] encoded, int size, ResizeMode mode = ResizeMode.Crop)
     {
         var rgb = new byte[size * size * 3];
@@ -115,5 +118,21 @@ public abstract class DecoderContractTests
         {
             Assert.Equal(expected[(k % 9 / 3 * 3) + (k % 3)], actual[k]);
         }
+    }
+
+    [Fact]
+    public void Huge_header_is_refused_before_decoding_with_little_memory()
+    {
+        // Claims 100000×100000 RGB (30 GB decoded) with a 1-row IDAT.
+        var png = HandPng(100_000, 100_000, 8, 2, new byte[1 + 300_000]);
+        var rgb = new byte[16 * 16 * 3];
+        _ = Assert.Throws<ZetaPrepException>(() => Decoder.DecodeResized(png, "bomb.png", 16, ResizeMode.Crop, rgb)); // warm up
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var ex = Assert.Throws<ZetaPrepException>(() => Decoder.DecodeResized(png, "bomb.png", 16, ResizeMode.Crop, rgb));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal("bomb.png: 100000×100000 = 10,000,000,000 pixels exceeds --max-pixels 100,000,000", ex.Message);
+        Assert.True(allocated < MaxAllocationOnRefusal, $"allocated {allocated} bytes");
     }
 }

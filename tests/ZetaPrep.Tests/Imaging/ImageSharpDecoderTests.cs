@@ -18,6 +18,9 @@ public sealed class ImageSharpDecoderTests(ITestOutputHelper output) : DecoderCo
 
     protected override IImageDecoder Decoder => _decoder;
 
+    /// <summary>ImageSharp's Identify allocates more than Skia's header read before refusing.</summary>
+    protected override long MaxAllocationOnRefusal => 1024 * 1024;
+
     private byte[] SkiaDecode(byte[] encoded, int size, ResizeMode mode)
     {
         var rgb = new byte[size * size * 3];
@@ -177,22 +180,6 @@ public sealed class ImageSharpDecoderTests(ITestOutputHelper output) : DecoderCo
 
         Assert.StartsWith("test.img: empty file", Assert.Throws<ZetaPrepException>(() => Decode([], 8)).Message);
         Assert.StartsWith("e.png: empty file", Assert.Throws<ZetaPrepException>(() => _decoder.ReadHeader([], "e.png")).Message);
-    }
-
-    [Fact]
-    public void Huge_header_is_refused_before_decoding()
-    {
-        // Claims 100000×100000 RGB (30 GB decoded) with a 1-row IDAT.
-        var png = HandPng(100_000, 100_000, 8, 2, new byte[1 + 300_000]);
-        var rgb = new byte[16 * 16 * 3];
-        _ = Assert.Throws<ZetaPrepException>(() => _decoder.DecodeResized(png, "bomb.png", 16, ResizeMode.Crop, rgb)); // warm up
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        var ex = Assert.Throws<ZetaPrepException>(() => _decoder.DecodeResized(png, "bomb.png", 16, ResizeMode.Crop, rgb));
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-
-        Assert.Equal("bomb.png: 100000×100000 = 10,000,000,000 pixels exceeds --max-pixels 100,000,000", ex.Message);
-        Assert.True(allocated < 1024 * 1024, $"allocated {allocated} bytes");
     }
 
     [Fact]

@@ -122,22 +122,6 @@ public sealed class SkiaImageDecoderTests : DecoderContractTests
     }
 
     [Fact]
-    public void Huge_header_is_refused_before_decoding_with_little_memory()
-    {
-        // Claims 100000×100000 RGB (30 GB decoded) with a 1-row IDAT.
-        var png = HandPng(100_000, 100_000, 8, 2, new byte[1 + 300_000]);
-        var rgb = new byte[16 * 16 * 3];
-        _ = Assert.Throws<ZetaPrepException>(() => _decoder.DecodeResized(png, "bomb.png", 16, ResizeMode.Crop, rgb)); // warm up
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        var ex = Assert.Throws<ZetaPrepException>(() => _decoder.DecodeResized(png, "bomb.png", 16, ResizeMode.Crop, rgb));
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-
-        Assert.Equal("bomb.png: 100000×100000 = 10,000,000,000 pixels exceeds --max-pixels 100,000,000", ex.Message);
-        Assert.True(allocated < 64 * 1024, $"allocated {allocated} bytes");
-    }
-
-    [Fact]
     public void Limits_are_configurable_and_validated()
     {
         var strict = new SkiaImageDecoder(new ImageLimits(MaxPixels: 99));
