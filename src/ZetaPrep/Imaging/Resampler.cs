@@ -51,7 +51,7 @@ internal static class Resampler
         }
 
         var (winX, winY, region) = Geometry(extentWidth, extentHeight, origin, size, mode);
-        bool swap = ResizeTransform.SwapsAxes(origin);
+        bool swap = SwapsAxes(origin);
         // Stored-orientation output: its axes are the display axes, swapped for quarter turns.
         int outW = swap ? region.H : region.W;
         int outH = swap ? region.W : region.H;
@@ -113,11 +113,15 @@ internal static class Resampler
         }
     }
 
+    /// <summary>True when the EXIF origin turns the image a quarter (display width = stored height).</summary>
+    public static bool SwapsAxes(SKEncodedOrigin origin) =>
+        origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+
     /// <summary>Source windows along display x and y, and where the resampled image lands in the S×S output.</summary>
-    /// <remarks>Windows are centred, so they are the same whichever way an axis is flipped; the same rules as <see cref="ResizeTransform"/>.</remarks>
+    /// <remarks>Windows are centred, so they are the same whichever way an axis is flipped.</remarks>
     internal static ((double Start, double Length) X, (double Start, double Length) Y, (int X, int Y, int W, int H) Region) Geometry(double width, double height, SKEncodedOrigin origin, int size, ResizeMode mode)
     {
-        bool swap = ResizeTransform.SwapsAxes(origin);
+        bool swap = SwapsAxes(origin);
         double dw = swap ? height : width, dh = swap ? width : height;
         switch (mode)
         {
@@ -244,7 +248,7 @@ internal static class Resampler
             var dstRow = rgbOut.Slice(((region.Y + v) * size * 3) + (region.X * 3), region.W * 3);
             for (int u = 0; u < region.W; u++)
             {
-                // Display (u, v) → stored (xs, ys): the inverse of the EXIF "stored → display" turn (ResizeTransform).
+                // Display (u, v) → stored (xs, ys): the inverse of the EXIF 2.32 turn ("RightTop" = 6 = rotate 90° clockwise to view).
                 (int xs, int ys) = origin switch
                 {
                     SKEncodedOrigin.TopRight => (outW - 1 - u, v),

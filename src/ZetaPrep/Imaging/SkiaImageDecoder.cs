@@ -129,7 +129,7 @@ public sealed class SkiaImageDecoder : IImageDecoder
     internal static ImageHeader HeaderOf(SKCodec codec)
     {
         var info = codec.Info;
-        bool swap = ResizeTransform.SwapsAxes(codec.EncodedOrigin);
+        bool swap = Resampler.SwapsAxes(codec.EncodedOrigin);
         return new ImageHeader(FormatName(codec.EncodedFormat), swap ? info.Height : info.Width, swap ? info.Width : info.Height);
     }
 
