@@ -96,25 +96,10 @@ internal sealed class ParquetShardLayout
             WriteSequence(json, "sources", "string");
             WriteSequence(json, "weights", "float32");
 
-            json.WriteStartObject("gamma");
-            json.WriteString("dtype", "float32");
-            json.WriteString("_type", "Value");
-            json.WriteEndObject();
-
-            json.WriteStartObject("original");
-            json.WriteString("dtype", "bool");
-            json.WriteString("_type", "Value");
-            json.WriteEndObject();
-
-            json.WriteStartObject("method");
-            json.WriteString("dtype", "string");
-            json.WriteString("_type", "Value");
-            json.WriteEndObject();
-
-            json.WriteStartObject("lam");
-            json.WriteString("dtype", "float32");
-            json.WriteString("_type", "Value");
-            json.WriteEndObject();
+            WriteValue(json, "gamma", "float32");
+            WriteValue(json, "original", "bool");
+            WriteValue(json, "method", "string");
+            WriteValue(json, "lam", "float32");
 
             json.WriteEndObject();
             json.WriteEndObject();
@@ -159,11 +144,17 @@ internal sealed class ParquetShardLayout
     private static void WriteSequence(Utf8JsonWriter json, string name, string dtype)
     {
         json.WriteStartObject(name);
-        json.WriteStartObject("feature");
+        WriteValue(json, "feature", dtype);
+        json.WriteString("_type", "Sequence");
+        json.WriteEndObject();
+    }
+
+    /// <summary>A scalar feature: <c>"name": {"dtype": dtype, "_type": "Value"}</c>.</summary>
+    private static void WriteValue(Utf8JsonWriter json, string name, string dtype)
+    {
+        json.WriteStartObject(name);
         json.WriteString("dtype", dtype);
         json.WriteString("_type", "Value");
-        json.WriteEndObject();
-        json.WriteString("_type", "Sequence");
         json.WriteEndObject();
     }
 }
