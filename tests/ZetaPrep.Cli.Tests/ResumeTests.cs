@@ -80,7 +80,9 @@ public sealed class ResumeTests
     {
         using var tmp = new TempDir();
         var input = tmp.Sub("in");
-        BigInputs(input, perClass: 60);
+        // Enough work after the first shard that the run is still going when `kill -INT` (a spawned process) lands:
+        // with 120 inputs the faster decode/encode path could finish first on a busy CI machine.
+        BigInputs(input, perClass: 240);
         var output = tmp.Sub("out");
 
         (int ExitCode, string Stdout, string Stderr) result;
