@@ -13,6 +13,9 @@ namespace ZetaPrep.Bench;
 ///   floor   --in DIR --size S --threads T : the codec floor — decode+resize every input once and PNG-encode one
 ///                                           output per input, spread over T threads, inputs preloaded (no I/O, no mix).
 ///   kernels --size S                      : per-call medians of the W@X mix, one decode+resize, one PNG encode.
+///   gpu [--size S]                        : CUDA kernel bytes vs the CPU kernel, then its speed against the device's
+///                                           copy bandwidth (GpuBench; bench/gpu/device_check.sh runs it on a GPU machine).
+///   ptx                                   : prints the kernels' PTX (for ptxas -v / cuobjdump on a machine with CUDA).
 /// Each prints one JSON line.
 ///   bdn [BenchmarkSwitcher args]          : the BenchmarkDotNet suites in Kernels/ (`make bench-kernels`), e.g.
 ///                                           bdn --filter '*Codec*' ; photos from $ZETAPREP_BENCH_PHOTOS.
@@ -39,8 +42,13 @@ internal static class Program
             case "kernels":
                 Kernels(size, Arg(args, "--in"), ImageCodecs.Parse(Arg(args, "--codec") ?? "auto"));
                 return 0;
+            case "gpu":
+                return GpuBench.Run(size);
+            case "ptx":
+                Console.Write(ZetaPrep.Mixing.Cuda.MixKernelPtx.Source);
+                return 0;
             default:
-                Console.Error.WriteLine("usage: ZetaPrep.Bench floor --in DIR [--size S] [--threads T] [--codec C] | kernels [--size S] [--in DIR] [--codec C] | bdn [BenchmarkSwitcher args]");
+                Console.Error.WriteLine("usage: ZetaPrep.Bench floor --in DIR [--size S] [--threads T] [--codec C] | kernels [--size S] [--in DIR] [--codec C] | gpu [--size S] | bdn [BenchmarkSwitcher args]");
                 return 2;
         }
     }

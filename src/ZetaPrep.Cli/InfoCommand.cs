@@ -8,12 +8,16 @@ internal static class InfoCommand
 {
     public static Command Create(TextWriter stdout)
     {
-        var command = new Command("info", "Show the tool version, the libtorch build in use and whether CUDA is available, and which image codecs load.");
+        var command = new Command("info", "Show the tool version, the libtorch build in use and whether CUDA is available to it, the GPU generate mixes on, and which image codecs load.");
         command.SetAction(async (parse, ct) =>
         {
             TorchRuntime.EnsureLoaded();
             await stdout.WriteLineAsync($"zetaprep {Pipeline.DatasetGenerator.ToolVersion}").ConfigureAwait(false);
             await stdout.WriteLineAsync(TorchRuntime.Describe()).ConfigureAwait(false);
+            // generate's own GPU kernel needs only the NVIDIA driver, not a CUDA libtorch.
+            await stdout.WriteLineAsync(Mixing.Cuda.CudaMixer.IsAvailable(out var noCuda)
+                ? $"generate mixes on: cuda, {Mixing.Cuda.CudaMixer.Describe()}"
+                : $"generate mixes on: cpu ({noCuda})").ConfigureAwait(false);
             foreach (var line in Imaging.ImageCodecs.Describe())
             {
                 await stdout.WriteLineAsync(line).ConfigureAwait(false);

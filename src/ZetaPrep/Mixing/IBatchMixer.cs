@@ -7,6 +7,13 @@ public interface IBatchMixer : IDisposable
     string DeviceName { get; }
 
     /// <summary>
+    /// Buffers to decode a batch into and encode it from (rows of pixelsPerImage bytes, room for the mixer's maximum
+    /// batch): passing them to <see cref="Mix"/> spares the host copies (the CUDA mixer's are page-locked for the
+    /// driver's asynchronous transfers). Null when the mixer works on any memory equally well.
+    /// </summary>
+    (byte[] Inputs, byte[] Outputs)? Staging => null;
+
+    /// <summary>
     /// Mixes <paramref name="inputCount"/> images (rows of <paramref name="inputs"/>) with the row-major
     /// [<paramref name="outputCount"/> × <paramref name="inputCount"/>] <paramref name="weights"/> into <paramref name="output"/>.
     /// </summary>

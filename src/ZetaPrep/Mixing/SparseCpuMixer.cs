@@ -7,7 +7,8 @@ namespace ZetaPrep.Mixing;
 /// <summary>
 /// The CPU kernel for out = W @ X: each output row has only N non-zero weights (8 of 64 by default), so instead of
 /// libtorch's dense GEMM it sums just those rows, SIMD-wide in float32, in ascending input order, then rounds half to
-/// even and clamps — the same rule as <see cref="TorchMixer"/> (which stays the CUDA path). Bytes may differ from
+/// even and clamps — the same rule as <see cref="TorchMixer"/>, and exactly the arithmetic of the CUDA kernel
+/// (<see cref="Cuda.CudaMixer"/>: same bytes on either device). Bytes may differ from
 /// libtorch's only where a sum lies within float32 error of a .5 boundary. Stateless apart from its size limits, so one
 /// instance may serve several threads.
 /// </summary>

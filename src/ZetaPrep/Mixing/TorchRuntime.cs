@@ -66,24 +66,6 @@ public static class TorchRuntime
         }
     }
 
-    /// <summary>
-    /// Whether CUDA could be available, decided without loading libtorch (~0.4 s and ~100 MiB): true when
-    /// <see cref="LibTorchDirVariable"/> names a libtorch directory or a CUDA libtorch (libtorch_cuda.so) is bundled
-    /// next to the shim. False means <c>--device auto</c> resolves to the CPU, so callers that need libtorch only for
-    /// CUDA can skip loading it.
-    /// </summary>
-    public static bool CudaMayBeAvailable()
-    {
-        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable(LibTorchDirVariable)))
-        {
-            return true;
-        }
-
-        var shimDir = Path.GetDirectoryName(typeof(torch).Assembly.Location);
-        return (!string.IsNullOrEmpty(shimDir) && File.Exists(Path.Combine(shimDir, "libtorch_cuda.so")))
-            || File.Exists(Path.Combine(AppContext.BaseDirectory, "libtorch_cuda.so"));
-    }
-
     /// <summary>The torch device for a <c>--device</c> choice: auto picks CUDA when available.</summary>
     /// <exception cref="ZetaPrepException">CUDA was asked for but is not available (exit code 2).</exception>
     public static torch.Device ResolveDevice(DeviceChoice choice)

@@ -6,10 +6,10 @@ using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Threading.Channels;
-using TorchSharp;
 using ZetaPrep.Imaging;
 using ZetaPrep.Manifests;
 using ZetaPrep.Mixing;
+using ZetaPrep.Mixing.Cuda;
 using ZetaPrep.Planning;
 using ZetaPrep.Shards;
 using ZetaPrep.Sources;
@@ -54,21 +54,22 @@ public sealed class DatasetGenerator
         // CutMix boxes are decided in the plan, in pixels of the output size.
         var planOptions = options.Plan with { ImageSize = options.Size };
         MixPlan.Create(listed.Items.Count, planOptions); // Fails fast on too few inputs before reading any.
-        // CPU mixing is our own kernel (SparseCpuMixer): libtorch (~0.4 s, ~100 MiB) is loaded only when CUDA may be
-        // used, and then in parallel with the validation pass instead of before it.
-        var needTorch = options.Device == DeviceChoice.Cuda || (options.Device == DeviceChoice.Auto && TorchRuntime.CudaMayBeAvailable());
-        var torchReady = !needTorch ? Task.FromResult(false) : Task.Run(() =>
+        if (options.Device == DeviceChoice.Cuda && !CudaMixer.IsAvailable(out var noCuda))
         {
-            TorchRuntime.EnsureLoaded();
-            var resolved = TorchRuntime.ResolveDevice(options.Device);
-            if (resolved.type == DeviceType.CPU)
+            // Before the validation pass, which can take minutes on a large input.
+            throw ZetaPrepException.Usage($"--device cuda: CUDA cannot be used here: {noCuda}; use --device cpu or --device auto");
+        }
+        // Mixing runs on our own kernels: SparseCpuMixer on the CPU, CudaMixer through the NVIDIA driver alone (no libtorch).
+        // The driver is opened and the kernel compiled (~0.5 s on an H100) in parallel with the validation pass; with
+        // --device auto the first batches mix on the CPU (same bytes) if it is not done by then.
+        var cudaReady = options.Device == DeviceChoice.Cpu ? Task.FromResult<CudaMixer?>(null) : Task.Run(() =>
+        {
+            var mixer = CudaMixer.TryCreate(options.Plan.BatchSize, options.Size * options.Size * 3, out var why);
+            if (mixer is null && options.Device == DeviceChoice.Cuda)
             {
-                // Batches are mixed concurrently on the worker threads while others decode; libtorch's own OpenMP pool on
-                // top of that only oversubscribes the cores (its spinning threads slowed decoding 2-10× under load here).
-                // The thread count is process-wide libtorch state; the bytes are the same at any count (TorchMixer tests).
-                torch.set_num_threads(1);
+                throw ZetaPrepException.Usage($"--device cuda: CUDA cannot be used here: {why}; use --device cpu or --device auto");
             }
-            return resolved.type == DeviceType.CUDA;
+            return mixer;
         }, cancellationToken);
         ValidatedInputs validated;
         try
@@ -77,10 +78,18 @@ public sealed class DatasetGenerator
         }
         catch
         {
-            await ObserveAsync(torchReady).ConfigureAwait(false);
+            await ObserveAsync(cudaReady).ConfigureAwait(false);
+            if (cudaReady.IsCompletedSuccessfully)
+            {
+                cudaReady.Result?.Dispose();
+            }
             throw;
         }
-        var cuda = await torchReady.ConfigureAwait(false);
+        if (options.Device == DeviceChoice.Cuda)
+        {
+            // Asked for the GPU: every batch mixes there, and a failure (kernel JIT, memory) stops the run before any shard.
+            await cudaReady.ConfigureAwait(false);
+        }
         var (listing, fingerprint, skipped) = validated;
         var plan = MixPlan.Create(listing.Items.Count, planOptions);
         var format = ShardFormats.Get(options.Format);
@@ -123,12 +132,14 @@ public sealed class DatasetGenerator
         var ownedRows = owned.Sum(s => (long)s.Rows);
 
         var schema = new ShardSchema(listing.ClassNames, GenerationJson(recorded, fingerprint, listing));
+        // Batches mix on the CPU until the CUDA probe (running since before validation) is done: same bytes either way.
+        using var mixers = new MixerPool(cudaReady, options.Plan.BatchSize, options.Size * options.Size * 3);
         GenerationManifest Manifest(bool complete) => new()
         {
             Tool = new ToolInfo("zetaprep", ToolVersion),
             CommandLine = options.CommandLine,
             Options = recorded,
-            Device = cuda ? "cuda" : "cpu",
+            Device = mixers.UsedCuda ? "cuda" : "cpu",
             Classes = listing.ClassNames,
             Input = input,
             Skipped = skipped,
@@ -142,7 +153,6 @@ public sealed class DatasetGenerator
         };
         WriteManifest(Manifest(complete: false), manifestPath, outDir);
 
-        using var mixers = new MixerPool(cuda, options.Plan.BatchSize, options.Size * options.Size * 3);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // All decode, mix and encode work of all batches in flight shares one scheduler of --threads slots, so --threads is
         // the real CPU parallelism (batches overlap without oversubscribing the cores).
@@ -231,8 +241,11 @@ public sealed class DatasetGenerator
         var size = context.Options.Size;
         var pixels = size * size * 3;
         var m = batch.Inputs.Length;
-        var x = ArrayPool<byte>.Shared.Rent(m * pixels);
-        var y = ArrayPool<byte>.Shared.Rent(m * pixels);
+        // The batch's mixer from the start: the CUDA one's page-locked buffers are decoded into and encoded from directly.
+        var mixer = context.Mixers.Rent();
+        var staging = mixer.Staging;
+        var x = staging?.Inputs ?? ArrayPool<byte>.Shared.Rent(m * pixels);
+        var y = staging?.Outputs ?? ArrayPool<byte>.Shared.Rent(m * pixels);
         try
         {
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = context.Options.Threads, CancellationToken = cancellationToken, TaskScheduler = context.Workers };
@@ -250,15 +263,7 @@ public sealed class DatasetGenerator
 
             var weights = batch.WeightMatrix();
             var mixStart = Stopwatch.GetTimestamp();
-            var mixer = context.Mixers.Rent();
-            try
-            {
-                mixer.Mix(x.AsSpan(0, m * pixels), m, weights, m, y.AsSpan(0, m * pixels));
-            }
-            finally
-            {
-                context.Mixers.Return(mixer);
-            }
+            mixer.Mix(x.AsSpan(0, m * pixels), m, weights, m, y.AsSpan(0, m * pixels));
             PasteCutMixBoxes(batch, x, y, pixels, size);
             Times.Add(StageTimes.Stage.Mix, Stopwatch.GetTimestamp() - mixStart);
 
@@ -279,8 +284,12 @@ public sealed class DatasetGenerator
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(x);
-            ArrayPool<byte>.Shared.Return(y);
+            if (staging is null)
+            {
+                ArrayPool<byte>.Shared.Return(x);
+                ArrayPool<byte>.Shared.Return(y);
+            }
+            context.Mixers.Return(mixer);
         }
     }
 
@@ -658,31 +667,67 @@ public sealed class DatasetGenerator
 
     private sealed record BatchContext(SourceListing Listing, GenerateOptions Options, MixerPool Mixers, TaskScheduler Workers);
 
-    /// <summary>One mixer per concurrent batch (a <see cref="TorchMixer"/> holds preallocated tensors and is single-caller).</summary>
-    private sealed class MixerPool(bool cuda, int maxInputs, int pixels) : IDisposable
+    /// <summary>
+    /// One mixer per concurrent batch (a <see cref="CudaMixer"/> owns a stream and page-locked buffers and is
+    /// single-caller): batches in flight copy and mix on their own streams, overlapping each other and the decoding.
+    /// Until the CUDA probe has finished (driver start-up and kernel JIT take ~0.5 s on an H100) batches mix on the CPU,
+    /// which writes the same bytes, so no batch ever waits for the GPU.
+    /// </summary>
+    private sealed class MixerPool(Task<CudaMixer?> cudaReady, int maxInputs, int pixels) : IDisposable
     {
-        private readonly ConcurrentBag<IBatchMixer> _free = [];
+        private readonly ConcurrentBag<IBatchMixer> _freeCpu = [];
+        private readonly ConcurrentBag<IBatchMixer> _freeCuda = [];
         private readonly ConcurrentBag<IBatchMixer> _all = [];
+        private int _firstCudaTaken;
+
+        /// <summary>Whether any batch has been mixed on the GPU.</summary>
+        public bool UsedCuda { get; private set; }
 
         public IBatchMixer Rent()
         {
-            if (_free.TryTake(out var mixer))
+            if (cudaReady.IsCompleted)
             {
-                return mixer;
+                // --device cuda: a failure after the up-front driver check (kernel JIT, allocation) ends the run here.
+                var first = cudaReady.GetAwaiter().GetResult();
+                if (first is not null)
+                {
+                    UsedCuda = true;
+                    if (Interlocked.Exchange(ref _firstCudaTaken, 1) == 0)
+                    {
+                        _all.Add(first);
+                        return first;
+                    }
+                    if (_freeCuda.TryTake(out var free))
+                    {
+                        return free;
+                    }
+                    var mixer = CudaMixer.TryCreate(maxInputs, pixels, out var why) ?? throw new ZetaPrepException($"CUDA mixer: {why}");
+                    _all.Add(mixer);
+                    return mixer;
+                }
             }
-            // CPU: the sparse SIMD kernel (N non-zeros per row) beats libtorch's dense GEMM ~5× here; CUDA: libtorch.
-            mixer = cuda ? new TorchMixer(torch.CUDA, maxInputs, pixels) : new SparseCpuMixer(maxInputs, pixels);
-            _all.Add(mixer);
-            return mixer;
+            if (_freeCpu.TryTake(out var cpu))
+            {
+                return cpu;
+            }
+            // The sparse SIMD kernel (N non-zeros per row) beats libtorch's dense GEMM ~5× here; both give the same bytes.
+            cpu = new SparseCpuMixer(maxInputs, pixels);
+            _all.Add(cpu);
+            return cpu;
         }
 
-        public void Return(IBatchMixer mixer) => _free.Add(mixer);
+        public void Return(IBatchMixer mixer) => (mixer is CudaMixer ? _freeCuda : _freeCpu).Add(mixer);
 
         public void Dispose()
         {
             foreach (var mixer in _all)
             {
                 mixer.Dispose();
+            }
+            if (Volatile.Read(ref _firstCudaTaken) == 0)
+            {
+                // The probe's mixer was never used (the run ended first, or failed): free it whenever the probe ends.
+                _ = cudaReady.ContinueWith(t => t.Result?.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
             }
         }
     }

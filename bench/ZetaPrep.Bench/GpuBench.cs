@@ -1,0 +1,299 @@
+using System.Diagnostics;
+using System.Globalization;
+using ZetaPrep.Mixing;
+using ZetaPrep.Mixing.Cuda;
+using ZetaPrep.Planning;
+
+namespace ZetaPrep.Bench;
+
+/// <summary>
+/// `gpu` mode (target 5 of issue 8, run on a GPU machine by bench/gpu/device_check.sh): checks that the CUDA kernel
+/// writes exactly the CPU kernel's bytes on fresh random batches, then measures, with CUDA events, the device-to-device
+/// copy bandwidth (the floor), the kernel alone per batch size against that floor, pinned host↔device copy bandwidth,
+/// and whole Mix calls (pinned copies + kernel) on 1 and 4 concurrent streams, from the mixer's page-locked staging
+/// buffers (as the pipeline calls it) and from ordinary arrays (one host copy each way more). Prints JSON lines, then a table.
+/// Exit code 1 when any byte differs.
+/// </summary>
+internal static unsafe class GpuBench
+{
+    public static int Run(int size)
+    {
+        var pixels = size * size * 3;
+        var init = Stopwatch.StartNew();
+        _ = CudaMixer.IsAvailable(out _);
+        var driverSeconds = init.Elapsed.TotalSeconds;
+        using var probe = CudaMixer.TryCreate(32, pixels, out var why);
+        var initSeconds = init.Elapsed.TotalSeconds;
+        if (probe is null)
+        {
+            Console.Error.WriteLine($"gpu: CUDA cannot be used here: {why}");
+            return 2;
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"device: {CudaMixer.Describe()}; driver load + cuInit + primary context {driverSeconds:F3} s, then PTX JIT + first buffers {initSeconds - driverSeconds:F3} s"));
+        var seed = Environment.TickCount;
+        Console.WriteLine($"random seed of this run: {seed}");
+        var random = new Random(seed);
+
+        // 1. Bytes: CUDA vs CPU on fresh random images and real ζ weights, output poisoned first; the aligned (16-byte)
+        //    and the scalar kernel (an odd size), N = 8 of 32 and N = batch (the authors' B×B).
+        var mismatches = 0L;
+        var fmaDiffers = 0L;
+        var checkedBytes = 0L;
+        foreach (var (s, batch, n) in new[] { (size, 32, 8), (size, 32, 32), (size - 1, 32, 8), (size, 64, 8), (size, 256, 8), (20, 7, 3), (17, 5, 2) })
+        {
+            var p = s * s * 3;
+            var x = new byte[batch * p];
+            random.NextBytes(x);
+            var w = Weights(batch, n, random.Next());
+            var cpu = new byte[batch * p];
+            new SparseCpuMixer(batch, p).Mix(x, batch, w, batch, cpu);
+            using var mixer = CudaMixer.TryCreate(batch, p, out why) ?? throw new InvalidOperationException(why);
+            var gpu = new byte[batch * p];
+            Array.Fill(gpu, (byte)0xA5);
+            mixer.Mix(x, batch, w, batch, gpu);
+            var bad = Count(cpu, gpu);
+            mismatches += bad;
+            checkedBytes += gpu.Length;
+            var fma = p % 16 == 0 ? FmaDifferences(mixer, x, w, batch, p, cpu) : 0;
+            fmaDiffers += fma;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{{\"check\":\"cuda_vs_cpu\",\"size\":{s},\"batch\":{batch},\"n\":{n},\"kernel\":\"{mixer.Kernel}\",\"bytes\":{gpu.Length},\"mismatches\":{bad},\"fma_kernel_differs\":{fma}}}"));
+        }
+
+        // 2. The floor: a large device-to-device copy, bytes read + written over time.
+        var bandwidth = CopyBandwidth();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{{\"measure\":\"d2d_copy\",\"gb_per_s\":{bandwidth / 1e9:F0}}}"));
+        var (h2d, d2h) = PinnedBandwidth();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{{\"measure\":\"pinned_copy\",\"h2d_gb_per_s\":{h2d / 1e9:F1},\"d2h_gb_per_s\":{d2h / 1e9:F1}}}"));
+
+        // 3. The kernel alone, per batch size (outputs = inputs = B, N = 8): rotating over enough input sets to exceed
+        //    the L2 cache, so the inputs come from device memory as they would in a run.
+        var rows = new List<string>();
+        foreach (var batch in new[] { 32, 64, 128, 256 })
+        {
+            foreach (var kernel in new[] { MixKernelPtx.Vector16, MixKernelPtx.Vector16Fma })
+            {
+                var ms = KernelTime(batch, pixels, kernel, random);
+                var bytes = 2.0 * batch * pixels;
+                var floorMs = bytes / bandwidth * 1e3;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{{\"measure\":\"kernel\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"size\":{size},\"ms\":{ms:F4},\"floor_ms\":{floorMs:F4},\"of_floor\":{floorMs / ms:F2},\"images_per_s\":{batch / ms * 1e3:F0}}}"));
+                rows.Add(string.Create(CultureInfo.InvariantCulture, $"| {kernel} | {batch} | {ms * 1e3:F1} µs | {floorMs * 1e3:F1} µs | {floorMs / ms:P0} | {batch / ms * 1e3:N0} |"));
+            }
+        }
+
+        // 4. Whole Mix calls (memcpy into pinned memory, H2D, kernel, D2H, memcpy out) at the pipeline's batch of 32, on
+        //    1 and 4 streams at once (the pipeline keeps one mixer per batch in flight).
+        var stepRows = new List<string>();
+        foreach (var staged in new[] { true, false })
+        {
+            foreach (var streams in new[] { 1, 4 })
+            {
+                var perSecond = MixThroughput(streams, 32, pixels, staged, random);
+                // Full duplex: uploads and downloads of different batches can overlap, so the floor is one image each way.
+                var pcieFloor = 1 / (pixels / Math.Min(h2d, d2h));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{{\"measure\":\"mix_call\",\"host_buffers\":\"{(staged ? "staging" : "copied")}\",\"streams\":{streams},\"batch\":32,\"size\":{size},\"images_per_s\":{perSecond:F0},\"pcie_floor_images_per_s\":{pcieFloor:F0},\"of_floor\":{perSecond / pcieFloor:F2}}}"));
+                stepRows.Add(string.Create(CultureInfo.InvariantCulture, $"| {(staged ? "page-locked staging (the pipeline's)" : "caller's arrays, copied")} | {streams} | {perSecond:N0} | {pcieFloor:N0} | {perSecond / pcieFloor:P0} |"));
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"bytes checked CUDA vs CPU: {checkedBytes:N0}, mismatches: {mismatches}; FMA kernel would differ in {fmaDiffers} bytes");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"device-to-device copy: {bandwidth / 1e9:F0} GB/s; pinned H2D {h2d / 1e9:F1} GB/s, D2H {d2h / 1e9:F1} GB/s"));
+        Console.WriteLine("| kernel | batch | time | floor (2 B/px at copy bandwidth) | of floor | images/s |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        rows.ForEach(Console.WriteLine);
+        Console.WriteLine();
+        Console.WriteLine("| Mix call (H2D + kernel + D2H), batch 32 | streams | images/s | PCIe floor | of floor |");
+        Console.WriteLine("|---|---|---|---|---|");
+        stepRows.ForEach(Console.WriteLine);
+        return mismatches == 0 ? 0 : 1;
+    }
+
+    /// <summary>A batch's dense weight matrix from the real planner: N-sparse ζ rows (γ = 2.8) over a batch of B.</summary>
+    private static float[] Weights(int batch, int n, int seed)
+    {
+        var plan = MixPlan.Create(batch, new PlanOptions(MixCount.Of(n), GammaSpec.Fixed(2.8), batch, seed: (ulong)seed));
+        return plan.Batches[0].WeightMatrix();
+    }
+
+    private static long Count(byte[] a, byte[] b)
+    {
+        var n = 0L;
+        for (var i = 0; i < a.Length; i++)
+        {
+            n += a[i] != b[i] ? 1 : 0;
+        }
+
+        return n;
+    }
+
+    private static long FmaDifferences(CudaMixer mixer, byte[] x, float[] w, int batch, int p, byte[] cpu)
+    {
+        mixer.Mix(x, batch, w, batch, new byte[batch * p]); // leaves inputs and table on the device
+        mixer.Launch(MixKernelPtx.Vector16Fma, batch);
+        var y = new byte[batch * p];
+        fixed (byte* dst = y)
+        {
+            CudaDriver.Check(CudaDriver.cuMemcpyDtoHAsync_v2(dst, mixer.DeviceOutputs, (nuint)y.Length, mixer.Stream), "cuMemcpyDtoHAsync");
+            CudaDriver.Check(CudaDriver.cuStreamSynchronize(mixer.Stream), "cuStreamSynchronize");
+        }
+
+        return Count(cpu, y);
+    }
+
+    private static double CopyBandwidth()
+    {
+        const long Bytes = 1L << 30;
+        var a = CudaMixer.DeviceAlloc(Bytes);
+        var b = CudaMixer.DeviceAlloc(Bytes);
+        try
+        {
+            CudaDriver.Check(CudaDriver.cuMemsetD8Async(a, 7, (nuint)Bytes, IntPtr.Zero), "cuMemsetD8Async");
+            var ms = Timed(IntPtr.Zero, 10, () => CudaDriver.Check(CudaDriver.cuMemcpyDtoDAsync_v2(b, a, (nuint)Bytes, IntPtr.Zero), "cuMemcpyDtoDAsync"));
+            return 2.0 * Bytes / (ms / 1e3);
+        }
+        finally
+        {
+            _ = CudaDriver.cuMemFree_v2(a);
+            _ = CudaDriver.cuMemFree_v2(b);
+        }
+    }
+
+    private static (double H2D, double D2H) PinnedBandwidth()
+    {
+        const long Bytes = 256L << 20;
+        void* pinned;
+        CudaDriver.Check(CudaDriver.cuMemHostAlloc(&pinned, (nuint)Bytes, 0), "cuMemHostAlloc");
+        var host = (IntPtr)pinned;
+        var device = CudaMixer.DeviceAlloc(Bytes);
+        try
+        {
+            var up = Timed(IntPtr.Zero, 10, () => CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(device, (void*)host, (nuint)Bytes, IntPtr.Zero), "cuMemcpyHtoDAsync"));
+            var down = Timed(IntPtr.Zero, 10, () => CudaDriver.Check(CudaDriver.cuMemcpyDtoHAsync_v2((void*)host, device, (nuint)Bytes, IntPtr.Zero), "cuMemcpyDtoHAsync"));
+            return (Bytes / (up / 1e3), Bytes / (down / 1e3));
+        }
+        finally
+        {
+            _ = CudaDriver.cuMemFree_v2(device);
+            _ = CudaDriver.cuMemFreeHost(pinned);
+        }
+    }
+
+    private static double KernelTime(int batch, int pixels, string kernel, Random random)
+    {
+        using var mixer = CudaMixer.TryCreate(batch, pixels, out var why) ?? throw new InvalidOperationException(why);
+        var setBytes = (long)batch * pixels;
+        var sets = (int)Math.Max(2, Math.Ceiling(256e6 / setBytes));
+        var x = new byte[setBytes];
+        var buffers = new ulong[sets];
+        var w = Weights(batch, 8, random.Next());
+        mixer.WriteTable(w, batch, batch);
+        mixer.UploadTable(batch);
+        try
+        {
+            fixed (byte* src = x)
+            {
+                for (var i = 0; i < sets; i++)
+                {
+                    random.NextBytes(x);
+                    buffers[i] = CudaMixer.DeviceAlloc(setBytes);
+                    CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(buffers[i], src, (nuint)setBytes, mixer.Stream), "cuMemcpyHtoDAsync");
+                    CudaDriver.Check(CudaDriver.cuStreamSynchronize(mixer.Stream), "cuStreamSynchronize");
+                }
+            }
+
+            var next = 0;
+            const int PerTiming = 40;
+            return Timed(mixer.Stream, 7, () =>
+            {
+                for (var i = 0; i < PerTiming; i++)
+                {
+                    mixer.Launch(kernel, batch, buffers[next++ % sets]);
+                }
+            }) / PerTiming;
+        }
+        finally
+        {
+            foreach (var b in buffers)
+            {
+                if (b != 0)
+                {
+                    _ = CudaDriver.cuMemFree_v2(b);
+                }
+            }
+        }
+    }
+
+    /// <summary>Images per second of whole Mix calls with <paramref name="streams"/> mixers on as many threads.</summary>
+    private static double MixThroughput(int streams, int batch, int pixels, bool staged, Random random)
+    {
+        var mixers = Enumerable.Range(0, streams).Select(_ => CudaMixer.TryCreate(batch, pixels, out var why) ?? throw new InvalidOperationException(why)).ToArray();
+        try
+        {
+            var x = new byte[batch * pixels];
+            random.NextBytes(x);
+            var w = Weights(batch, 8, random.Next());
+            foreach (var m in mixers)
+            {
+                x.CopyTo(m.Staging!.Value.Inputs, 0);
+            }
+
+            const int Calls = 200;
+            void Work(int s)
+            {
+                var (input, output) = staged ? mixers[s].Staging!.Value : (x, new byte[batch * pixels]);
+                for (var i = 0; i < Calls; i++)
+                {
+                    mixers[s].Mix(input.AsSpan(0, batch * pixels), batch, w, batch, output.AsSpan(0, batch * pixels));
+                }
+            }
+
+            Parallel.For(0, streams, Work); // warm-up
+            var clock = Stopwatch.StartNew();
+            Parallel.For(0, streams, new ParallelOptions { MaxDegreeOfParallelism = streams }, Work);
+            return streams * Calls * batch / clock.Elapsed.TotalSeconds;
+        }
+        finally
+        {
+            foreach (var m in mixers)
+            {
+                m.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Median milliseconds of <paramref name="reps"/> runs of <paramref name="work"/> between two events on a stream, after a warm-up.</summary>
+    private static double Timed(IntPtr stream, int reps, Action work)
+    {
+        IntPtr start, end;
+        CudaDriver.Check(CudaDriver.cuEventCreate(&start, 0), "cuEventCreate");
+        CudaDriver.Check(CudaDriver.cuEventCreate(&end, 0), "cuEventCreate");
+        try
+        {
+            work();
+            CudaDriver.Check(CudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
+            var times = new double[reps];
+            for (var r = 0; r < reps; r++)
+            {
+                CudaDriver.Check(CudaDriver.cuEventRecord(start, stream), "cuEventRecord");
+                work();
+                CudaDriver.Check(CudaDriver.cuEventRecord(end, stream), "cuEventRecord");
+                CudaDriver.Check(CudaDriver.cuEventSynchronize(end), "cuEventSynchronize");
+                float ms;
+                CudaDriver.Check(CudaDriver.cuEventElapsedTime(&ms, start, end), "cuEventElapsedTime");
+                times[r] = ms;
+            }
+
+            Array.Sort(times);
+            return times[reps / 2];
+        }
+        finally
+        {
+            _ = CudaDriver.cuEventDestroy_v2(start);
+            _ = CudaDriver.cuEventDestroy_v2(end);
+        }
+    }
+}

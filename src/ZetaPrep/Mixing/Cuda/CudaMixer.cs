@@ -1,0 +1,359 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace ZetaPrep.Mixing.Cuda;
+
+/// <summary>
+/// The GPU kernel for out = W @ X, through the CUDA driver API alone: one fused pass (uint8 in, float32 sum, round
+/// half to even, clamp, uint8 out) that gives exactly <see cref="SparseCpuMixer"/>'s bytes.
+/// </summary>
+/// <remarks>
+/// Each instance owns a CUDA stream, page-locked (pinned) host buffers and device buffers sized once. A call copies
+/// the batch into pinned memory, queues the weight table and the images host→device asynchronously on its stream,
+/// launches the kernel and the copy back, and waits only for its own stream: the pipeline keeps one mixer per batch in
+/// flight, so one batch's copies and kernel overlap other batches' and the decoding on the other threads.
+/// The kernel is PTX (<see cref="MixKernelPtx"/>) compiled by the driver at first use, once per process.
+/// </remarks>
+public sealed unsafe class CudaMixer : IBatchMixer
+{
+    private static readonly Lock ModuleGate = new();
+    private static IntPtr _module;
+    private static readonly Dictionary<string, IntPtr> Functions = [];
+
+    private readonly Lock _gate = new();
+    private readonly CudaDevice _device;
+    private readonly int _maxInputs;
+    private readonly int _pixels;
+    private readonly int _stride;
+    private int _outputCapacity;
+    private IntPtr _stream;
+    // Page-locked (registered with the driver) managed arrays on the pinned object heap: the pipeline decodes into
+    // _stagingInputs and encodes from _stagingOutputs, so a Mix call copies nothing on the host.
+    private byte[] _stagingInputs = [];
+    private byte[] _stagingOutputs = [];
+    private int* _hostTable;
+    private ulong _deviceInputs;
+    private ulong _deviceOutputs;
+    private ulong _deviceTable;
+    private bool _disposed;
+
+    private CudaMixer(CudaDevice device, int maxInputs, int pixelsPerImage)
+    {
+        _device = device;
+        _maxInputs = maxInputs;
+        _pixels = pixelsPerImage;
+        _stride = 1 + (2 * maxInputs);
+        device.MakeCurrent();
+        try
+        {
+            IntPtr stream;
+            CudaDriver.Check(CudaDriver.cuStreamCreate(&stream, 1), "cuStreamCreate"); // CU_STREAM_NON_BLOCKING
+            _stream = stream;
+            _stagingInputs = PinnedArray((long)maxInputs * pixelsPerImage);
+            _deviceInputs = DeviceAlloc((long)maxInputs * pixelsPerImage);
+            AllocateOutputs(maxInputs);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A mixer on device 0, or null with <paramref name="why"/> saying why CUDA cannot be used here.</summary>
+    public static CudaMixer? TryCreate(int maxInputs, int pixelsPerImage, out string why)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxInputs, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pixelsPerImage, 1);
+        var device = CudaDriver.TryOpen(out why);
+        if (device is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            EnsureModule(device);
+            return new CudaMixer(device, maxInputs, pixelsPerImage);
+        }
+        catch (CudaException e)
+        {
+            why = e.Message;
+            return null;
+        }
+    }
+
+    /// <summary>Whether the NVIDIA driver and a device are there (fast when not: one failed dlopen); why not if not.</summary>
+    public static bool IsAvailable(out string why) => CudaDriver.TryOpen(out why) is not null;
+
+    /// <summary>Device 0, e.g. "NVIDIA H100 80GB HBM3 (sm_90, 81559 MiB, CUDA driver 13.0)", or null without CUDA.</summary>
+    public static string? Describe() => CudaDriver.TryOpen(out _)?.ToString();
+
+    public string DeviceName => "cuda";
+
+    /// <inheritdoc/>
+    public (byte[] Inputs, byte[] Outputs)? Staging => (_stagingInputs, _stagingOutputs);
+
+    /// <summary>The kernel a call launches: the 16-byte one when every image row is 16-byte aligned.</summary>
+    internal string Kernel => _pixels % 16 == 0 ? MixKernelPtx.Vector16 : MixKernelPtx.Scalar;
+
+    internal IntPtr Stream => _stream;
+
+    internal ulong DeviceInputs => _deviceInputs;
+
+    internal ulong DeviceOutputs => _deviceOutputs;
+
+    public void Mix(ReadOnlySpan<byte> inputs, int inputCount, ReadOnlySpan<float> weights, int outputCount, Span<byte> output)
+    {
+        MixArguments.Check(inputs, inputCount, _maxInputs, weights, outputCount, output, _pixels);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _device.MakeCurrent();
+            if (outputCount > _outputCapacity)
+            {
+                AllocateOutputs(outputCount);
+            }
+
+            var inputBytes = (long)inputCount * _pixels;
+            var outputBytes = (long)outputCount * _pixels;
+            WriteTable(weights, inputCount, outputCount);
+            if (!Unsafe.AreSame(ref MemoryMarshal.GetReference(inputs), ref _stagingInputs[0]))
+            {
+                inputs.CopyTo(_stagingInputs);
+            }
+
+            CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(_deviceTable, _hostTable, (nuint)((long)outputCount * _stride * 4), _stream), "cuMemcpyHtoDAsync");
+            fixed (byte* staged = _stagingInputs)
+            {
+                CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(_deviceInputs, staged, (nuint)inputBytes, _stream), "cuMemcpyHtoDAsync");
+            }
+
+            Launch(Kernel, outputCount);
+            fixed (byte* staged = _stagingOutputs)
+            {
+                CudaDriver.Check(CudaDriver.cuMemcpyDtoHAsync_v2(staged, _deviceOutputs, (nuint)outputBytes, _stream), "cuMemcpyDtoHAsync");
+            }
+
+            CudaDriver.Check(CudaDriver.cuStreamSynchronize(_stream), "cuStreamSynchronize");
+            if (!Unsafe.AreSame(ref MemoryMarshal.GetReference(output), ref _stagingOutputs[0]))
+            {
+                _stagingOutputs.AsSpan(0, (int)outputBytes).CopyTo(output);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Queues one kernel launch on this mixer's stream over what is already on the device (the benchmark times this
+    /// alone; <see cref="Mix"/> surrounds it with the copies). <paramref name="inputs"/> defaults to this mixer's buffer.
+    /// </summary>
+    internal void Launch(string kernel, int outputCount, ulong inputs = 0)
+    {
+        var function = Function(kernel);
+        var x = inputs == 0 ? _deviceInputs : inputs;
+        var table = _deviceTable;
+        var y = _deviceOutputs;
+        var pixels = (uint)_pixels;
+        var stride = (uint)_stride;
+        var maxMembers = (uint)_maxInputs;
+        var parameters = stackalloc void*[] { &x, &table, &y, &pixels, &stride, &maxMembers };
+        var perThread = kernel == MixKernelPtx.Scalar ? 1 : 16;
+        var threads = (_pixels + perThread - 1) / perThread;
+        var blocks = (uint)((threads + MixKernelPtx.BlockSize - 1) / MixKernelPtx.BlockSize);
+        CudaDriver.Check(CudaDriver.cuLaunchKernel(function, blocks, (uint)outputCount, 1, MixKernelPtx.BlockSize, 1, 1, 0, _stream, parameters, null), "cuLaunchKernel " + kernel);
+    }
+
+    /// <summary>
+    /// Fills the pinned weight table: per output, the count of non-zero weights, their input indices in ascending order
+    /// and the weights (the order <see cref="SparseCpuMixer"/> sums in).
+    /// </summary>
+    internal void WriteTable(ReadOnlySpan<float> weights, int inputCount, int outputCount)
+    {
+        for (var k = 0; k < outputCount; k++)
+        {
+            var row = _hostTable + ((long)k * _stride);
+            var indices = row + 1;
+            var values = (float*)(row + 1 + _maxInputs);
+            var n = 0;
+            var w = weights.Slice(k * inputCount, inputCount);
+            for (var j = 0; j < inputCount; j++)
+            {
+                if (w[j] != 0f)
+                {
+                    indices[n] = j;
+                    values[n++] = w[j];
+                }
+            }
+
+            row[0] = n;
+        }
+    }
+
+    /// <summary>Copies the weight table for <paramref name="outputCount"/> outputs to the device (benchmark set-up).</summary>
+    internal void UploadTable(int outputCount) =>
+        CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(_deviceTable, _hostTable, (nuint)((long)outputCount * _stride * 4), _stream), "cuMemcpyHtoDAsync");
+
+    internal static ulong DeviceAlloc(long bytes)
+    {
+        ulong pointer;
+        CudaDriver.Check(CudaDriver.cuMemAlloc_v2(&pointer, (nuint)Math.Max(bytes, 1)), $"cuMemAlloc ({bytes} bytes)");
+        return pointer;
+    }
+
+    private static void* HostAlloc(long bytes)
+    {
+        void* pointer;
+        CudaDriver.Check(CudaDriver.cuMemHostAlloc(&pointer, (nuint)Math.Max(bytes, 1), 0), $"cuMemHostAlloc ({bytes} bytes, page-locked)");
+        return pointer;
+    }
+
+    /// <summary>An array on the pinned object heap (it never moves), page-locked for the driver's asynchronous copies.</summary>
+    private static byte[] PinnedArray(long bytes)
+    {
+        var array = GC.AllocateUninitializedArray<byte>((int)Math.Max(bytes, 1), pinned: true);
+        fixed (byte* p = array)
+        {
+            CudaDriver.Check(CudaDriver.cuMemHostRegister_v2(p, (nuint)array.Length, 0), $"cuMemHostRegister ({array.Length} bytes)");
+        }
+
+        return array;
+    }
+
+    private static void Unpin(ref byte[] array)
+    {
+        if (array.Length > 0)
+        {
+            fixed (byte* p = array)
+            {
+                _ = CudaDriver.cuMemHostUnregister(p);
+            }
+
+            array = [];
+        }
+    }
+
+    private void AllocateOutputs(int capacity)
+    {
+        if ((long)capacity * _pixels > int.MaxValue || (long)_maxInputs * _pixels > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(capacity), "a batch must stay below 2 GiB of pixels");
+        }
+
+        FreeOutputs();
+        _stagingOutputs = PinnedArray((long)capacity * _pixels);
+        _hostTable = (int*)HostAlloc((long)capacity * _stride * 4);
+        _deviceOutputs = DeviceAlloc((long)capacity * _pixels);
+        _deviceTable = DeviceAlloc((long)capacity * _stride * 4);
+        _outputCapacity = capacity;
+    }
+
+    private void FreeOutputs()
+    {
+        Unpin(ref _stagingOutputs);
+
+        if (_hostTable != null)
+        {
+            _ = CudaDriver.cuMemFreeHost(_hostTable);
+            _hostTable = null;
+        }
+
+        FreeDevice(ref _deviceOutputs);
+        FreeDevice(ref _deviceTable);
+        _outputCapacity = 0;
+    }
+
+    private static void FreeDevice(ref ulong pointer)
+    {
+        if (pointer != 0)
+        {
+            _ = CudaDriver.cuMemFree_v2(pointer);
+            pointer = 0;
+        }
+    }
+
+    private static void EnsureModule(CudaDevice device)
+    {
+        lock (ModuleGate)
+        {
+            if (_module != IntPtr.Zero)
+            {
+                return;
+            }
+
+            device.MakeCurrent();
+            var ptx = Encoding.ASCII.GetBytes(MixKernelPtx.Source + "\0");
+            const int LogSize = 8192;
+            var log = stackalloc byte[LogSize];
+            // CU_JIT_ERROR_LOG_BUFFER (5) and its size (6): the JIT's message if the PTX is refused.
+            var options = stackalloc int[] { 5, 6 };
+            var values = stackalloc void*[] { log, (void*)(nint)LogSize };
+            IntPtr module;
+            int result;
+            fixed (byte* image = ptx)
+            {
+                result = CudaDriver.cuModuleLoadDataEx(&module, image, 2, options, values);
+            }
+
+            if (result != 0)
+            {
+                var message = Marshal.PtrToStringUTF8((IntPtr)log)?.Trim();
+                try
+                {
+                    CudaDriver.Check(result, "cuModuleLoadDataEx");
+                }
+                catch (CudaException e) when (!string.IsNullOrEmpty(message))
+                {
+                    throw new CudaException($"{e.Message}: {message.ReplaceLineEndings(" ")}");
+                }
+            }
+
+            foreach (var name in new[] { MixKernelPtx.Vector16, MixKernelPtx.Scalar, MixKernelPtx.Vector16Fma })
+            {
+                IntPtr function;
+                var bytes = Encoding.ASCII.GetBytes(name + "\0");
+                fixed (byte* n = bytes)
+                {
+                    CudaDriver.Check(CudaDriver.cuModuleGetFunction(&function, module, n), "cuModuleGetFunction " + name);
+                }
+
+                Functions[name] = function;
+            }
+
+            _module = module;
+        }
+    }
+
+    private static IntPtr Function(string kernel)
+    {
+        lock (ModuleGate)
+        {
+            return Functions[kernel];
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _device.MakeCurrent();
+            if (_stream != IntPtr.Zero)
+            {
+                _ = CudaDriver.cuStreamSynchronize(_stream);
+                _ = CudaDriver.cuStreamDestroy_v2(_stream);
+                _stream = IntPtr.Zero;
+            }
+
+            Unpin(ref _stagingInputs);
+
+            FreeDevice(ref _deviceInputs);
+            FreeOutputs();
+        }
+    }
+}

@@ -1,0 +1,208 @@
+using System.Globalization;
+using System.Text;
+
+namespace ZetaPrep.Mixing.Cuda;
+
+/// <summary>
+/// PTX source of the fused GPU mixing kernels, generated here so no CUDA compiler is needed to build or run ZetaPrep:
+/// the driver JIT-compiles it for whatever GPU it finds (PTX ISA 7.0, sm_52 and newer).
+/// </summary>
+/// <remarks>
+/// <para>One pass over the data: each thread reads its pixels of the N inputs of one output as uint8, widens them to
+/// float32, sums <c>w·x</c> in the order of the weight table, rounds half to even, clamps to 0..255 and writes uint8.
+/// The arithmetic is exactly <see cref="SparseCpuMixer"/>'s: products and sums use <c>mul.rn</c>/<c>add.rn</c>, which
+/// the PTX assembler may not contract into fused multiply-adds, so CPU and GPU produce the same bytes.</para>
+/// <para>Weight table, one row of <c>stride</c> 32-bit words per output: member count n, then <c>maxMembers</c> input
+/// indices, then <c>maxMembers</c> float32 weights (first n of each used). Grid: x over pixel chunks, y over outputs;
+/// blocks of <see cref="BlockSize"/> threads.</para>
+/// </remarks>
+internal static class MixKernelPtx
+{
+    /// <summary>
+    /// 16 bytes per thread, for pixelsPerImage % 16 == 0 (every row then starts 16-byte aligned): each thread reads its
+    /// chunk of the output's N inputs straight from global memory (the batch stays in L2, so device memory sees about one
+    /// read of the inputs). A shared-memory tiled variant that reads each input chunk once per block measured 10-15 %
+    /// slower on an H100 (bench/notes.md): the kernel is bound by instruction issue, not memory.
+    /// </summary>
+    public const string Vector16 = "zeta_mix16";
+
+    /// <summary>One byte per thread: any pixelsPerImage.</summary>
+    public const string Scalar = "zeta_mix1";
+
+    /// <summary>
+    /// <see cref="Vector16"/> with fused multiply-adds: not the CPU's bytes (sums near a .5 boundary may round the other
+    /// way), so never used for output; the GPU benchmark measures what the exact arithmetic costs against it.
+    /// </summary>
+    public const string Vector16Fma = "zeta_mix16_fma";
+
+    public const int BlockSize = 256;
+
+    /// <summary>The module text (NUL-terminated when handed to the driver).</summary>
+    public static string Source { get; } = Build();
+
+    private static string Build()
+    {
+        var s = new StringBuilder();
+        s.AppendLine(".version 7.0");
+        s.AppendLine(".target sm_52");
+        s.AppendLine(".address_size 64");
+        s.AppendLine();
+        Entry(s, Vector16, bytesPerThread: 16, fusedMultiplyAdd: false);
+        Entry(s, Scalar, bytesPerThread: 1, fusedMultiplyAdd: false);
+        Entry(s, Vector16Fma, bytesPerThread: 16, fusedMultiplyAdd: true);
+        return s.ToString();
+    }
+
+    private static void Entry(StringBuilder s, string name, int bytesPerThread, bool fusedMultiplyAdd)
+    {
+        var lanes = bytesPerThread;
+        s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {name}(");
+        s.AppendLine("    .param .u64 p_x, .param .u64 p_table, .param .u64 p_y,");
+        s.AppendLine("    .param .u32 p_pixels, .param .u32 p_stride, .param .u32 p_maxmembers)");
+        s.AppendLine("{");
+        s.AppendLine("    .reg .pred %p<4>;");
+        s.AppendLine("    .reg .b32 %r<32>;");
+        s.AppendLine("    .reg .b32 %v<4>;");
+        s.AppendLine("    .reg .b32 %q<16>;");
+        s.AppendLine("    .reg .b32 %o<4>;");
+        s.AppendLine("    .reg .f32 %acc<16>;");
+        s.AppendLine("    .reg .f32 %w, %t;");
+        s.AppendLine("    .reg .b64 %rd<16>;");
+        s.AppendLine("    .reg .b32 %magic;");
+        s.AppendLine("    mov.b32 %magic, 0x4B000000;");
+        s.AppendLine("    ld.param.u64 %rd1, [p_x];");
+        s.AppendLine("    ld.param.u64 %rd2, [p_table];");
+        s.AppendLine("    ld.param.u64 %rd3, [p_y];");
+        s.AppendLine("    cvta.to.global.u64 %rd1, %rd1;");
+        s.AppendLine("    cvta.to.global.u64 %rd2, %rd2;");
+        s.AppendLine("    cvta.to.global.u64 %rd3, %rd3;");
+        s.AppendLine("    ld.param.u32 %r6, [p_pixels];");
+        s.AppendLine("    ld.param.u32 %r8, [p_stride];");
+        s.AppendLine("    ld.param.u32 %r11, [p_maxmembers];");
+        // Byte offset of this thread's first pixel within an image: (ctaid.x * ntid.x + tid.x) * lanes.
+        s.AppendLine("    mov.u32 %r1, %ctaid.x;");
+        s.AppendLine("    mov.u32 %r2, %ntid.x;");
+        s.AppendLine("    mov.u32 %r3, %tid.x;");
+        s.AppendLine("    mad.lo.u32 %r4, %r1, %r2, %r3;");
+        s.AppendLine(lanes == 16 ? "    shl.b32 %r5, %r4, 4;" : "    mov.u32 %r5, %r4;");
+        s.AppendLine("    setp.ge.u32 %p1, %r5, %r6;");
+        s.AppendLine("    @%p1 bra DONE_" + name + ";");
+        s.AppendLine("    cvt.u64.u32 %rd10, %r5;");
+        // This output's table row: table + ctaid.y * stride * 4; indices at +4, weights at +4 + 4 * maxMembers.
+        s.AppendLine("    mov.u32 %r7, %ctaid.y;");
+        s.AppendLine("    mul.lo.u32 %r9, %r7, %r8;");
+        s.AppendLine("    mul.wide.u32 %rd4, %r9, 4;");
+        s.AppendLine("    add.s64 %rd5, %rd2, %rd4;");
+        s.AppendLine("    ld.global.u32 %r10, [%rd5];");
+        s.AppendLine("    add.s64 %rd6, %rd5, 4;");
+        s.AppendLine("    mul.wide.u32 %rd7, %r11, 4;");
+        s.AppendLine("    add.s64 %rd8, %rd6, %rd7;");
+        for (var i = 0; i < lanes; i++)
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $"    mov.f32 %acc{i}, 0f00000000;");
+        }
+
+        s.AppendLine("    mov.u32 %r12, 0;");
+        s.AppendLine("    setp.eq.u32 %p2, %r10, 0;");
+        s.AppendLine("    @%p2 bra STORE_" + name + ";");
+        s.AppendLine(CultureInfo.InvariantCulture, $"LOOP_{name}:");
+        s.AppendLine("    ld.global.u32 %r13, [%rd6];");
+        s.AppendLine("    ld.global.f32 %w, [%rd8];");
+        s.AppendLine("    mul.wide.u32 %rd9, %r13, %r6;");
+        s.AppendLine("    add.s64 %rd9, %rd9, %rd10;");
+        s.AppendLine("    add.s64 %rd9, %rd1, %rd9;");
+        if (lanes == 16)
+        {
+            s.AppendLine("    ld.global.nc.v4.u32 {%v0, %v1, %v2, %v3}, [%rd9];");
+            Unpack(s);
+        }
+        else
+        {
+            s.AppendLine("    ld.global.nc.u8 %q0, [%rd9];");
+            s.AppendLine("    or.b32 %q0, %q0, %magic;");
+        }
+
+        Accumulate(s, lanes, fusedMultiplyAdd);
+
+        s.AppendLine("    add.s64 %rd6, %rd6, 4;");
+        s.AppendLine("    add.s64 %rd8, %rd8, 4;");
+        s.AppendLine("    add.u32 %r12, %r12, 1;");
+        s.AppendLine("    setp.lt.u32 %p3, %r12, %r10;");
+        s.AppendLine("    @%p3 bra LOOP_" + name + ";");
+        s.AppendLine(CultureInfo.InvariantCulture, $"STORE_{name}:");
+        Round(s, lanes);
+
+        // Output address: y + ctaid.y * pixels + offset.
+        s.AppendLine("    mul.wide.u32 %rd11, %r7, %r6;");
+        s.AppendLine("    add.s64 %rd11, %rd11, %rd10;");
+        s.AppendLine("    add.s64 %rd11, %rd3, %rd11;");
+        if (lanes == 16)
+        {
+            Pack(s);
+            s.AppendLine("    st.global.v4.u32 [%rd11], {%o0, %o1, %o2, %o3};");
+        }
+        else
+        {
+            s.AppendLine("    st.global.u8 [%rd11], %q0;");
+        }
+
+        s.AppendLine(CultureInfo.InvariantCulture, $"DONE_{name}:");
+        s.AppendLine("    ret;");
+        s.AppendLine("}");
+        s.AppendLine();
+    }
+
+    /// <summary>
+    /// %acc[i] += %w · byte i, for the bytes in %q0.. (already merged into 0x4B000000 by prmt/or): (2^23 + byte) − 2^23 is
+    /// the byte as float32, exactly, at full FP32 rate (cvt runs at a quarter of it).
+    /// </summary>
+    private static void Accumulate(StringBuilder s, int lanes, bool fusedMultiplyAdd)
+    {
+        for (var i = 0; i < lanes; i++)
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $"    sub.rn.f32 %t, %q{i}, 0f4B000000;");
+            if (fusedMultiplyAdd)
+            {
+                s.AppendLine(CultureInfo.InvariantCulture, $"    fma.rn.f32 %acc{i}, %w, %t, %acc{i};");
+            }
+            else
+            {
+                // Product rounded, then sum rounded: no fused multiply-add, like the CPU kernel.
+                s.AppendLine("    mul.rn.f32 %t, %w, %t;");
+                s.AppendLine(CultureInfo.InvariantCulture, $"    add.rn.f32 %acc{i}, %acc{i}, %t;");
+            }
+        }
+    }
+
+    /// <summary>%q[i] = the byte of %acc[i]: round half to even, clamp to 0..255 (255 = 0x437F0000), exact conversion.</summary>
+    private static void Round(StringBuilder s, int lanes)
+    {
+        for (var i = 0; i < lanes; i++)
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $"    cvt.rni.f32.f32 %t, %acc{i};");
+            s.AppendLine("    max.f32 %t, %t, 0f00000000;");
+            s.AppendLine("    min.f32 %t, %t, 0f437F0000;");
+            s.AppendLine(CultureInfo.InvariantCulture, $"    cvt.rzi.u32.f32 %q{i}, %t;");
+        }
+    }
+
+    /// <summary>Packs the 16 bytes in %q0..%q15 into %o0..%o3, little-endian.</summary>
+    private static void Pack(StringBuilder s)
+    {
+        for (var word = 0; word < 4; word++)
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $"    bfi.b32 %o{word}, %q{word * 4 + 1}, %q{word * 4}, 8, 8;");
+            s.AppendLine(CultureInfo.InvariantCulture, $"    bfi.b32 %o{word}, %q{word * 4 + 2}, %o{word}, 16, 8;");
+            s.AppendLine(CultureInfo.InvariantCulture, $"    bfi.b32 %o{word}, %q{word * 4 + 3}, %o{word}, 24, 8;");
+        }
+    }
+
+    /// <summary>Byte i of the 16 in %v0..%v3 into the low byte of 0x4B000000 (%magic), into %q[i].</summary>
+    private static void Unpack(StringBuilder s)
+    {
+        for (var i = 0; i < 16; i++)
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $"    prmt.b32 %q{i}, %v{i / 4}, %magic, 0x744{i % 4};");
+        }
+    }
+}
