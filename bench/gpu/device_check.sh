@@ -17,6 +17,7 @@ export LD_LIBRARY_PATH=$PWD/.devc/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}   # D
 export DOTNET_gcServer=0
 STEPS=${STEPS:-0 1 2 3 4}            # which numbered sections to run
 THREADS=${THREADS:-16 8 4 2 1 16}     # --threads values for section 3 (16 twice: the first run warms the page cache)
+DEVICES=${DEVICES:-cpu cuda}          # --device values for section 3 (auto: CPU mixing until the GPU is ready)
 step() { echo; echo "=== $* ($(date +%T))"; }
 want() { [[ " $STEPS " == *" $1 "* ]]; }
 step machine
@@ -41,13 +42,13 @@ W=${W:-/tmp/zw}; mkdir -p $W
 [ -d $W/photos4000 ] || for c in $W/photos400/*/; do cls=$(basename "$c"); mkdir -p "$W/photos4000/$cls"
   for k in 0 1 2 3 4 5 6 7 8 9; do for f in "$c"*.jpg; do ln -f "$f" "$W/photos4000/$cls/r$k-$(basename "$f")"; done; done; done
 "$APP/zetaprep" generate --in $W/photos400 --out $W/warm --size 224 --n 8 --gamma 2.8 --batch-size 32 --quiet --overwrite >/dev/null 2>&1
-for t in $THREADS; do for d in cpu cuda; do
+for t in $THREADS; do for d in $DEVICES; do
   s=$(date +%s.%N)
   timeout 120 "$APP/zetaprep" generate --in $W/photos4000 --out $W/o-$d-$t --size 224 --n 8 --gamma 2.8 --batch-size 32 \
     --threads $t --device $d --overwrite --profile > "$OUT/gen-$d-$t.txt" 2>&1; rc=$?
   e=$(date +%s.%N)
   sum=$(cat $W/o-$d-$t/data/*.parquet 2>/dev/null | sha256sum | cut -c1-16)
-  echo "threads=$t device=$d rc=$rc $(awk -v s="$s" -v e="$e" -v n="$COUNT" 'BEGIN { printf "wall=%.2f img_per_s=%.0f", e - s, n * 10 / (e - s) }') shards=$sum" | tee -a "$OUT/e2e.txt"
+  echo "threads=$t device=$d rc=$rc $(awk -v s="$s" -v e="$e" -v n="$COUNT" 'BEGIN { printf "wall=%.2f img_per_s=%.0f", e - s, n * 10 / (e - s) }') shards=$sum mixed on $(grep -o '"device": "[a-z]*"' $W/o-$d-$t/manifest.json | tail -1 | cut -d'"' -f4)" | tee -a "$OUT/e2e.txt"
 done; done
 grep -h -i 'bound by\|mix\b\|^ *mix' "$OUT"/gen-cuda-16.txt "$OUT"/gen-cpu-16.txt | head -20
 s=$(date +%s.%N); timeout 200 python3 bench/peers/zeta_peer.py $W/photos4000 $W/peer.tar --batch 32 --workers "$(nproc)" > "$OUT/peer.txt" 2>&1; rc=$?; e=$(date +%s.%N)
