@@ -263,7 +263,16 @@ public sealed class DatasetGenerator
 
             var weights = batch.WeightMatrix();
             var mixStart = Stopwatch.GetTimestamp();
-            mixer.Mix(x.AsSpan(0, m * pixels), m, weights, m, y.AsSpan(0, m * pixels));
+            try
+            {
+                mixer.Mix(x.AsSpan(0, m * pixels), m, weights, m, y.AsSpan(0, m * pixels));
+            }
+            catch (CudaException e)
+            {
+                // A GPU fault mid-run (memory, a reset device): one line and the way on, not a stack trace.
+                throw new ZetaPrepException($"mixing on the GPU failed: {e.Message}; the shards already written are complete: "
+                    + "rerun the same command with --resume, adding --device cpu to mix on the CPU (same bytes)", e);
+            }
             PasteCutMixBoxes(batch, x, y, pixels, size);
             Times.Add(StageTimes.Stage.Mix, Stopwatch.GetTimestamp() - mixStart);
 
