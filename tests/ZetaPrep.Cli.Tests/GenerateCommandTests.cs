@@ -186,6 +186,8 @@ public sealed class GenerateCommandTests
         }
         Assert.Contains(lines, l => l.StartsWith("queue: empty ", StringComparison.Ordinal) && l.Contains("% of wall", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("bound by: ", StringComparison.Ordinal));
+        // No GPU here (CI): every batch mixed on the CPU, and the profile says so.
+        Assert.Contains(lines, l => l is "mix: all 4 batches on the CPU" || (l.StartsWith("mix: ", StringComparison.Ordinal) && l.Contains("of 4 batches on the GPU", StringComparison.Ordinal)));
         Assert.Contains(lines, l => l.StartsWith("process start-up before the run ", StringComparison.Ordinal) && l.Contains("process CPU", StringComparison.Ordinal)
             && l.Contains("peak RSS", StringComparison.Ordinal) && l.Contains("gen0/1/2", StringComparison.Ordinal));
     }

@@ -273,6 +273,10 @@ public sealed class DatasetGenerator
                 throw new ZetaPrepException($"mixing on the GPU failed: {e.Message}; the shards already written are complete: "
                     + "rerun the same command with --resume, adding --device cpu to mix on the CPU (same bytes)", e);
             }
+            if (mixer is CudaMixer)
+            {
+                Times.CountCudaBatch();
+            }
             PasteCutMixBoxes(batch, x, y, pixels, size);
             Times.Add(StageTimes.Stage.Mix, Stopwatch.GetTimestamp() - mixStart);
 

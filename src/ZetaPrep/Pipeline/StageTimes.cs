@@ -33,6 +33,11 @@ public sealed class StageTimes
         Interlocked.Add(ref _counts[(int)stage], count);
     }
 
+    private long _cudaBatches;
+
+    /// <summary>One more batch mixed on the GPU (the Mix stage counts all batches).</summary>
+    public void CountCudaBatch() => Interlocked.Increment(ref _cudaBatches);
+
     public TimeSpan Total(Stage stage) => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _ticks[(int)stage]));
 
     public long Count(Stage stage) => Interlocked.Read(ref _counts[(int)stage]);
@@ -56,6 +61,11 @@ public sealed class StageTimes
         long batches = Math.Max(1, Count(Stage.ReadyUnwritten));
         sb.AppendLine(CultureInfo.InvariantCulture,
             $"queue: empty {100 * empty / w:F0}% of wall (writer waiting for batches); finished batches waited {1000 * full / batches:F1} ms each for the writer");
+        // Where batches mixed: with --device auto the first ones run on the CPU while the GPU starts (same bytes).
+        long mixes = Count(Stage.Mix), gpu = Interlocked.Read(ref _cudaBatches);
+        sb.AppendLine(gpu == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"mix: all {mixes} batches on the CPU")
+            : string.Create(CultureInfo.InvariantCulture, $"mix: {gpu} of {mixes} batches on the GPU{(mixes > gpu ? $", {mixes - gpu} on the CPU while it started" : "")}"));
         Stage[] work = [Stage.Validate, Stage.Decode, Stage.Mix, Stage.Encode, Stage.Write];
         double busy = work.Sum(s => Total(s).TotalSeconds);
         if (busy > 0)
