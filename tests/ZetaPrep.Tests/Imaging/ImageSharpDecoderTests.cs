@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using SkiaSharp;
 using Xunit.Abstractions;
@@ -78,51 +77,6 @@ public sealed class ImageSharpDecoderTests(ITestOutputHelper output) : DecoderCo
             double psnr = ResampleQuality.Psnr(Decode(jpeg, 48, mode), SkiaDecode(jpeg, 48, mode));
             Assert.True(psnr >= 30, $"orientation {orientation} {mode}: {psnr:F1} dB");
         }
-    }
-
-    [Fact]
-    public void Pad_leaves_exact_black_bars()
-    {
-        var wide = Decode(Png(200, 100, (_, _) => (255, 255, 255, 255)), 64, ResizeMode.Pad);
-        for (int y = 0; y < 64; y++)
-        {
-            var expected = y is >= 16 and < 48 ? White : Black;
-            Assert.Equal(expected, At(wide, 64, 0, y));
-            Assert.Equal(expected, At(wide, 64, 63, y));
-        }
-
-        var tall = Decode(Png(50, 100, (_, _) => (255, 255, 255, 255)), 64, ResizeMode.Pad);
-        Assert.Equal(Black, At(tall, 64, 15, 32));
-        Assert.Equal(White, At(tall, 64, 16, 32));
-        Assert.Equal(White, At(tall, 64, 47, 32));
-        Assert.Equal(Black, At(tall, 64, 48, 32));
-    }
-
-    [Fact]
-    public void Grayscale_palette_and_16_bit_pngs_become_rgb()
-    {
-        var gray = new byte[3 * (1 + 2)];
-        for (int y = 0; y < 3; y++)
-        {
-            gray[(y * 3) + 1] = gray[(y * 3) + 2] = 77;
-        }
-
-        Assert.All(Decode(HandPng(2, 3, 8, 0, gray), 8), b => Assert.Equal(77, b));
-
-        var palette = Decode(HandPng(4, 2, 8, 3, [0, 0, 0, 1, 1, 0, 0, 0, 1, 1], palette: [255, 0, 0, 0, 0, 255]), 8, ResizeMode.Stretch);
-        Assert.Equal(Red, At(palette, 8, 0, 0));
-        Assert.Equal(Blue, At(palette, 8, 7, 7));
-
-        var deep = new byte[2 * (1 + 12)];
-        for (int y = 0; y < 2; y++)
-        {
-            for (int i = 0; i < 6; i++)
-            {
-                BinaryPrimitives.WriteUInt16BigEndian(deep.AsSpan((y * 13) + 1 + (i * 2)), 0xABCD);
-            }
-        }
-
-        Assert.All(Decode(HandPng(2, 2, 16, 2, deep), 4), b => Assert.InRange(b, 0xAB - 1, 0xAB + 1));
     }
 
     [Theory]

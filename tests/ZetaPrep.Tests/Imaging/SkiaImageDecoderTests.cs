@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using ZetaPrep.Imaging;
 using static ZetaPrep.Tests.Imaging.ImageFixtures;
 
@@ -16,70 +15,6 @@ public sealed class SkiaImageDecoderTests : DecoderContractTests
         var header = _decoder.ReadHeader(Jpeg(40, 30, (_, _) => Red), "a.jpg");
         Assert.Equal(new ImageHeader("JPEG", 40, 30), header);
         Assert.Equal(new ImageHeader("PNG", 3, 5), _decoder.ReadHeader(Png(3, 5, (_, _) => (1, 2, 3, 255)), "b.png"));
-    }
-
-    [Fact]
-    public void Pad_leaves_black_bars_above_and_below_a_wide_image()
-    {
-        var rgb = Decode(Png(200, 100, (_, _) => (255, 255, 255, 255)), 64, ResizeMode.Pad);
-        for (int y = 0; y < 64; y++)
-        {
-            var expected = y is >= 16 and < 48 ? White : Black;
-            Assert.Equal(expected, At(rgb, 64, 0, y));
-            Assert.Equal(expected, At(rgb, 64, 63, y));
-        }
-    }
-
-    [Fact]
-    public void Pad_leaves_black_bars_left_and_right_of_a_tall_image()
-    {
-        var rgb = Decode(Png(50, 100, (_, _) => (255, 255, 255, 255)), 64, ResizeMode.Pad);
-        Assert.Equal(Black, At(rgb, 64, 15, 32));
-        Assert.Equal(White, At(rgb, 64, 16, 32));
-        Assert.Equal(White, At(rgb, 64, 47, 32));
-        Assert.Equal(Black, At(rgb, 64, 48, 32));
-    }
-
-    [Fact]
-    public void Grayscale_png_becomes_rgb()
-    {
-        var raw = new byte[3 * (1 + 2)];
-        for (int y = 0; y < 3; y++)
-        {
-            raw[(y * 3) + 1] = 77;
-            raw[(y * 3) + 2] = 77;
-        }
-
-        Assert.All(Decode(HandPng(2, 3, 8, 0, raw), 8), b => Assert.Equal(77, b));
-    }
-
-    [Fact]
-    public void Palette_png_becomes_rgb()
-    {
-        // 4×2, indices 0 0 1 1 per row; palette: red, blue.
-        byte[] raw = [0, 0, 0, 1, 1, 0, 0, 0, 1, 1];
-        var png = HandPng(4, 2, 8, 3, raw, palette: [255, 0, 0, 0, 0, 255]);
-        var rgb = Decode(png, 8, ResizeMode.Stretch);
-        Assert.Equal(Red, At(rgb, 8, 0, 0));
-        Assert.Equal(Blue, At(rgb, 8, 7, 7));
-    }
-
-    [Fact]
-    public void Sixteen_bit_png_becomes_8_bit_rgb()
-    {
-        // 2×2 RGB at 16 bits per channel, every sample 0xABCD.
-        var raw = new byte[2 * (1 + 12)];
-        for (int y = 0; y < 2; y++)
-        {
-            for (int i = 0; i < 6; i++)
-            {
-                BinaryPrimitives.WriteUInt16BigEndian(raw.AsSpan((y * 13) + 1 + (i * 2)), 0xABCD);
-            }
-        }
-
-        var png = HandPng(2, 2, 16, 2, raw);
-        Assert.Equal(new ImageHeader("PNG", 2, 2), _decoder.ReadHeader(png, "deep.png"));
-        Assert.All(Decode(png, 4), b => Assert.InRange(b, 0xAB - 1, 0xAB + 1));
     }
 
     [Fact]
