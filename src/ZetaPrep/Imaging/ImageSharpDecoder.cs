@@ -1,4 +1,3 @@
-using System.Globalization;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Advanced;
 using SixLabors.ImageSharp.Formats;
@@ -59,20 +58,9 @@ public sealed class ImageSharpDecoder : IImageDecoder
     /// <inheritdoc/>
     public void DecodeResized(ReadOnlySpan<byte> encoded, string name, int size, ResizeMode mode, Span<byte> rgbOut)
     {
-        ArgumentNullException.ThrowIfNull(name);
-        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(size, SkiaImageDecoder.MaxSize);
-        if (rgbOut.Length != size * size * 3)
-        {
-            throw new ArgumentException($"rgbOut must hold exactly {size}*{size}*3 bytes, got {rgbOut.Length}", nameof(rgbOut));
-        }
-
+        SkiaImageDecoder.CheckArguments(name, size, rgbOut);
         var (header, orientation) = Identify(encoded, name);
-        if (header.Pixels > _limits.MaxPixels)
-        {
-            throw new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
-                $"{name}: {header.Width}×{header.Height} = {header.Pixels:N0} pixels exceeds --max-pixels {_limits.MaxPixels:N0}"));
-        }
+        SkiaImageDecoder.CheckLimits(header, name, _limits);
 
         if (header.Format == "JPEG")
         {
