@@ -54,10 +54,12 @@ public sealed class DatasetGenerator
         // CutMix boxes are decided in the plan, in pixels of the output size.
         var planOptions = options.Plan with { ImageSize = options.Size };
         MixPlan.Create(listed.Items.Count, planOptions); // Fails fast on too few inputs before reading any.
+        static ZetaPrepException NoCuda(string why) =>
+            ZetaPrepException.Usage($"--device cuda: CUDA cannot be used here: {why}; use --device cpu or --device auto");
         if (options.Device == DeviceChoice.Cuda && !CudaMixer.IsAvailable(out var noCuda))
         {
             // Before the validation pass, which can take minutes on a large input.
-            throw ZetaPrepException.Usage($"--device cuda: CUDA cannot be used here: {noCuda}; use --device cpu or --device auto");
+            throw NoCuda(noCuda);
         }
         // Mixing runs on our own kernels: SparseCpuMixer on the CPU, CudaMixer through the NVIDIA driver alone (no libtorch).
         // The driver is opened and the kernel compiled (~0.5 s on an H100) in parallel with the validation pass; with
@@ -67,7 +69,7 @@ public sealed class DatasetGenerator
             var mixer = CudaMixer.TryCreate(options.Plan.BatchSize, options.Size * options.Size * 3, out var why);
             if (mixer is null && options.Device == DeviceChoice.Cuda)
             {
-                throw ZetaPrepException.Usage($"--device cuda: CUDA cannot be used here: {why}; use --device cpu or --device auto");
+                throw NoCuda(why);
             }
             return mixer;
         }, cancellationToken);

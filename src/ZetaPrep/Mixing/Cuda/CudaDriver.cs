@@ -37,7 +37,7 @@ internal static unsafe class CudaDriver
         }
     }
 
-    private static CudaDevice? Open()
+    private static CudaDevice Open()
     {
         if (!NativeLibrary.TryLoad(Library, out _))
         {

@@ -9,10 +9,11 @@ namespace ZetaPrep.Mixing.Cuda;
 /// half to even, clamp, uint8 out) that gives exactly <see cref="SparseCpuMixer"/>'s bytes.
 /// </summary>
 /// <remarks>
-/// Each instance owns a CUDA stream, page-locked (pinned) host buffers and device buffers sized once. A call copies
-/// the batch into pinned memory, queues the weight table and the images host→device asynchronously on its stream,
-/// launches the kernel and the copy back, and waits only for its own stream: the pipeline keeps one mixer per batch in
-/// flight, so one batch's copies and kernel overlap other batches' and the decoding on the other threads.
+/// Each instance owns a CUDA stream, page-locked (pinned) staging buffers and device buffers sized once. The pipeline
+/// decodes a batch straight into <see cref="Staging"/> (other callers' spans are copied there first); a call queues the
+/// weight table and the images host→device asynchronously on its stream, launches the kernel and the copy back, and
+/// waits only for its own stream: the pipeline keeps one mixer per batch in flight, so one batch's copies and kernel
+/// overlap other batches' and the decoding on the other threads.
 /// The kernel is PTX (<see cref="MixKernelPtx"/>) compiled by the driver at first use, once per process.
 /// </remarks>
 public sealed unsafe class CudaMixer : IBatchMixer
@@ -124,7 +125,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
                 inputs.CopyTo(_stagingInputs);
             }
 
-            CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(_deviceTable, _hostTable, (nuint)((long)outputCount * _stride * 4), _stream), "cuMemcpyHtoDAsync");
+            UploadTable(outputCount);
             fixed (byte* staged = _stagingInputs)
             {
                 CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(_deviceInputs, staged, (nuint)inputBytes, _stream), "cuMemcpyHtoDAsync");
@@ -190,7 +191,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
         }
     }
 
-    /// <summary>Copies the weight table for <paramref name="outputCount"/> outputs to the device (benchmark set-up).</summary>
+    /// <summary>Queues the copy of the weight table for <paramref name="outputCount"/> outputs to the device.</summary>
     internal void UploadTable(int outputCount) =>
         CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(_deviceTable, _hostTable, (nuint)((long)outputCount * _stride * 4), _stream), "cuMemcpyHtoDAsync");
 
