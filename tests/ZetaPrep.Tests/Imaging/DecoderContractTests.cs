@@ -116,6 +116,20 @@ public abstract class DecoderContractTests
     }
 
     [Fact]
+    public void Random_bytes_and_empty_files_are_not_images()
+    {
+        var noise = new byte[500];
+        new Random(1).NextBytes(noise);
+        var ex = Assert.Throws<ZetaPrepException>(() => Decoder.ReadHeader(noise, "x/noise.jpg"));
+        Assert.Equal("x/noise.jpg: not an image (unrecognised format)", ex.Message);
+        Assert.Equal("x/noise.jpg: not an image (unrecognised format)",
+            Assert.Throws<ZetaPrepException>(() => Decoder.DecodeResized(noise, "x/noise.jpg", 8, ResizeMode.Crop, new byte[192])).Message);
+
+        Assert.StartsWith("test.img: empty file", Assert.Throws<ZetaPrepException>(() => Decode([], 8)).Message);
+        Assert.StartsWith("e.png: empty file", Assert.Throws<ZetaPrepException>(() => Decoder.ReadHeader([], "e.png")).Message);
+    }
+
+    [Fact]
     public void Stretch_keeps_both_halves()
     {
         var rgb = Decode(Png(200, 100, (x, _) => x < 100 ? RedA : BlueA), 64, ResizeMode.Stretch);
