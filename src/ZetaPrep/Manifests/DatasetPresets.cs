@@ -15,6 +15,7 @@ public static class DatasetPresets
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
         RespectRequiredConstructorParameters = true,
+        TypeInfoResolver = ManifestJsonContext.Default,
     };
 
     /// <summary>Every preset, ordered by name.</summary>

@@ -11,9 +11,11 @@ public sealed record GenerationManifest
 
     public const int CurrentFormatVersion = 1;
 
-    public string Format { get; init; } = "zetaprep-manifest";
+    // The init accessors keep the defaults when a manifest leaves a property out: the compile-time JSON metadata
+    // (ManifestJsonContext) passes the type's default for it instead of skipping it (dotnet/runtime#84484).
+    public string Format { get; init => field = value ?? "zetaprep-manifest"; } = "zetaprep-manifest";
 
-    public int FormatVersion { get; init; } = CurrentFormatVersion;
+    public int FormatVersion { get; init => field = value == 0 ? CurrentFormatVersion : value; } = CurrentFormatVersion;
 
     public required ToolInfo Tool { get; init; }
 
@@ -28,7 +30,7 @@ public sealed record GenerationManifest
     public required InputInfo Input { get; init; }
 
     /// <summary>Inputs left out with --on-error skip, with the reason; empty when none were.</summary>
-    public IReadOnlyList<SkippedInput> Skipped { get; init; } = [];
+    public IReadOnlyList<SkippedInput> Skipped { get; init => field = value ?? []; } = [];
 
     public required PlanInfo Plan { get; init; }
 
@@ -52,6 +54,7 @@ public sealed record GenerationManifest
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        TypeInfoResolver = ManifestJsonContext.Default,
     };
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);

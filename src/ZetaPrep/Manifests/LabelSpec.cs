@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace ZetaPrep.Manifests;
 
 /// <summary>How to read a label CSV: where it is, its id column and the label style.</summary>
@@ -8,8 +10,17 @@ public sealed record LabelSpec
 
     public string? Entry { get; init; }
 
-    /// <summary>False: no header row; column 0 is the id and column 1 the label.</summary>
-    public bool Header { get; init; } = true;
+    /// <summary>False: no header row; column 0 is the id and column 1 the label. True when a preset leaves it out.</summary>
+    [JsonIgnore]
+    public bool Header { get => HeaderAsWritten ?? true; init => HeaderAsWritten = value; }
+
+    /// <summary>
+    /// "header" as the preset writes it, null when absent. A property of its own because the compile-time JSON metadata
+    /// sets every init-only property it does not find to its type's default, which would turn a left-out header into
+    /// false (dotnet/runtime#84484); read <see cref="Header"/>.
+    /// </summary>
+    [JsonPropertyName("header")]
+    public bool? HeaderAsWritten { get; init; }
 
     /// <summary>The id column (header files); ids may carry an image extension, which is stripped.</summary>
     public string? IdColumn { get; init; }
