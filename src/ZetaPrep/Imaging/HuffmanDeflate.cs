@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ZetaPrep.Imaging;
 
@@ -262,16 +264,16 @@ internal static class HuffmanDeflate
             }
         }
         leaves = leaves[..m];
-        // Insertion sort by (count, symbol): ≤ 286 items, deterministic.
-        for (int i = 1; i < m; i++)
+        // Sorted by (count, symbol), deterministic: one key per leaf, count above the 9 symbol bits.
+        Span<long> keys = stackalloc long[m];
+        for (int i = 0; i < m; i++)
         {
-            int s = leaves[i], j = i - 1;
-            while (j >= 0 && (f[leaves[j]] > f[s] || (f[leaves[j]] == f[s] && leaves[j] > s)))
-            {
-                leaves[j + 1] = leaves[j];
-                j--;
-            }
-            leaves[j + 1] = s;
+            keys[i] = ((long)f[leaves[i]] << 9) | (uint)leaves[i];
+        }
+        keys.Sort();
+        for (int i = 0; i < m; i++)
+        {
+            leaves[i] = (int)(keys[i] & 0x1FF);
         }
 
         // Nodes 0..m-1 are the sorted leaves, m..2m-2 the internal nodes in creation (non-decreasing weight) order.
@@ -357,6 +359,10 @@ internal static class HuffmanDeflate
     {
         const uint Mod = 65521;
         uint a = 1, b = 0;
+        if (Avx2.IsSupported)
+        {
+            Adler32Avx2(ref data, ref a, ref b);
+        }
         while (!data.IsEmpty)
         {
             var chunk = data[..Math.Min(5552, data.Length)];
@@ -384,6 +390,42 @@ internal static class HuffmanDeflate
         return (b << 16) | a;
     }
 
+    /// <summary>
+    /// Adler-32 over the whole 32-byte vectors of <paramref name="data"/> (which it then leaves holding the tail), exact
+    /// integer arithmetic, so the same value as the scalar loop. Over 32 bytes x₀…x₃₁ the sums move as
+    /// b += 32·a + Σ(32−i)·xᵢ and a += Σxᵢ: per vector, vpsadbw adds the bytes and vpmaddubsw/vpmaddwd the weighted
+    /// bytes; the 32·a terms are the running byte sums before each vector, added up in <c>prefix</c>.
+    /// </summary>
+    private static void Adler32Avx2(ref ReadOnlySpan<byte> data, ref uint a, ref uint b)
+    {
+        const uint Mod = 65521;
+        const int MaxVectors = 5552 / 32; // 173 vectors: the scalar chunk bound holds for each partial sum (all ≥ 0)
+        var weights = Vector256.Create((sbyte)32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
+        var ones = Vector256.Create((short)1);
+        ref byte src = ref MemoryMarshal.GetReference(data);
+        int vectors = data.Length / 32, at = 0;
+        while (vectors > 0)
+        {
+            int n = Math.Min(vectors, MaxVectors);
+            vectors -= n;
+            var sums = Vector256<uint>.Zero;
+            var prefix = Vector256<uint>.Zero;
+            var weighted = Vector256<int>.Zero;
+            for (int k = 0; k < n; k++, at += 32)
+            {
+                var v = Vector256.LoadUnsafe(ref src, (nuint)at);
+                prefix += sums;
+                sums += Avx2.SumAbsoluteDifferences(v, Vector256<byte>.Zero).AsUInt32();
+                weighted += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(v, weights), ones);
+            }
+            b += (a * 32 * (uint)n) + (32 * Vector256.Sum(prefix)) + (uint)Vector256.Sum(weighted);
+            a += Vector256.Sum(sums);
+            a %= Mod;
+            b %= Mod;
+        }
+        data = data[at..];
+    }
+
     /// <summary>LSB-first bit packer over a span, flushing 32 bits at a time.</summary>
     private ref struct BitWriter(Span<byte> dst)
     {
@@ -405,39 +447,57 @@ internal static class HuffmanDeflate
             }
         }
 
-        /// <summary>Every byte of <paramref name="data"/> as its Huffman code (<paramref name="table"/>: code | length &lt;&lt; 16), two codes (≤ 30 bits) per flush check.</summary>
+        /// <summary>
+        /// Every byte of <paramref name="data"/> as its Huffman code (<paramref name="table"/>: code | length &lt;&lt; 16):
+        /// three codes (≤ 45 bits) onto fewer than 8 pending bits, then a branch-free flush of the whole bytes (one
+        /// 8-byte store, of which the bytes beyond the whole ones are rewritten by the next store).
+        /// </summary>
         public void Symbols(scoped ReadOnlySpan<byte> data, scoped ReadOnlySpan<uint> table)
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(table.Length, 256);
+            FlushWholeBytes();
             ulong buf = _buf;
             int bits = _bits, at = _at;
             ref byte dst = ref MemoryMarshal.GetReference(_dst);
             ref byte src = ref MemoryMarshal.GetReference(data);
             ref uint codes = ref MemoryMarshal.GetReference(table);
             int i = 0;
-            for (; i + 2 <= data.Length; i += 2)
+            for (; i + 3 <= data.Length; i += 3)
             {
-                // Indices are bytes (< 256 = table length) and i + 1 < data.Length: no bounds to check.
+                // Indices are bytes (< 256 = table length) and i + 2 < data.Length: no bounds to check.
                 uint c0 = Unsafe.Add(ref codes, Unsafe.Add(ref src, i));
                 uint c1 = Unsafe.Add(ref codes, Unsafe.Add(ref src, i + 1));
+                uint c2 = Unsafe.Add(ref codes, Unsafe.Add(ref src, i + 2));
                 buf |= (ulong)(c0 & 0xFFFF) << bits;
                 bits += (int)(c0 >> 16);
                 buf |= (ulong)(c1 & 0xFFFF) << bits;
                 bits += (int)(c1 >> 16);
-                if (bits >= 32)
-                {
-                    // In bounds: the caller only writes a Huffman block that is smaller than the stored bound it sized for.
-                    Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, at), BitConverter.IsLittleEndian ? (uint)buf : BinaryPrimitives.ReverseEndianness((uint)buf));
-                    at += 4;
-                    buf >>= 32;
-                    bits -= 32;
-                }
+                buf |= (ulong)(c2 & 0xFFFF) << bits;
+                bits += (int)(c2 >> 16);
+                // In bounds: the caller only writes a Huffman block smaller than the stored bound it sized for, and
+                // MaxCompressedLength leaves 16 bytes of slack for this 8-byte store.
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, at), BitConverter.IsLittleEndian ? buf : BinaryPrimitives.ReverseEndianness(buf));
+                int whole = bits >> 3;
+                at += whole;
+                buf >>= whole << 3;
+                bits &= 7;
             }
             (_buf, _bits, _at) = (buf, bits, at);
             for (; i < data.Length; i++)
             {
                 uint c = table[data[i]];
                 Bits(c & 0xFFFF, (int)(c >> 16));
+            }
+        }
+
+        /// <summary>Writes out the whole bytes of the pending bits, leaving fewer than 8.</summary>
+        private void FlushWholeBytes()
+        {
+            while (_bits >= 8)
+            {
+                _dst[_at++] = (byte)_buf;
+                _buf >>= 8;
+                _bits -= 8;
             }
         }
 

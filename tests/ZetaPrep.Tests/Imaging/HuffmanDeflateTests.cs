@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Security.Cryptography;
 using ZetaPrep.Imaging;
 
 namespace ZetaPrep.Tests.Imaging;
@@ -114,5 +115,49 @@ public sealed class HuffmanDeflateTests
             s2 = (s2 + s1) % 65521;
         }
         Assert.Equal((s2 << 16) | s1, HuffmanDeflate.Adler32(big));
+    }
+
+    [Fact]
+    public void Adler32_matches_the_per_byte_definition_at_every_length_and_alignment()
+    {
+        // The vector path takes 32 bytes at a time in runs of up to 5536 bytes; lengths and offsets around those edges.
+        var rng = new Random(1950);
+        var data = new byte[70_000];
+        rng.NextBytes(data);
+        int[] lengths = [0, 1, 31, 32, 33, 63, 64, 65, 5535, 5536, 5537, 5552, 5553, 11_072, 11_104, 65_536, 69_999];
+        foreach (var length in lengths.Concat(Enumerable.Range(0, 40).Select(_ => rng.Next(data.Length))))
+        {
+            var offset = rng.Next(0, data.Length - length + 1);
+            var span = data.AsSpan(offset, length);
+            uint s1 = 1, s2 = 0;
+            foreach (var x in span)
+            {
+                s1 = (s1 + x) % 65521;
+                s2 = (s2 + s1) % 65521;
+            }
+            Assert.Equal((s2 << 16) | s1, HuffmanDeflate.Adler32(span));
+        }
+        var ones = Enumerable.Repeat((byte)0xFF, 1 << 20).ToArray(); // the largest sums: no lane may overflow
+        uint t1 = 1, t2 = 0;
+        foreach (var x in ones)
+        {
+            t1 = (t1 + x) % 65521;
+            t2 = (t2 + t1) % 65521;
+        }
+        Assert.Equal((t2 << 16) | t1, HuffmanDeflate.Adler32(ones));
+    }
+
+    [Fact]
+    public void Output_bytes_are_pinned()
+    {
+        // The stream is part of every shard's bytes: a change to block splitting, code building (tie order) or bit
+        // packing must be deliberate. Nine blocks of small residuals (like Up-filtered photo rows), then a noise block (stored).
+        var rng = new Random(7);
+        var data = new byte[HuffmanDeflate.BlockSize * 10];
+        for (int i = 0; i < data.Length; i++)
+        {
+            data[i] = (byte)(i < HuffmanDeflate.BlockSize * 9 ? ((i / 977) % 11) + rng.Next(-3, 4) : rng.Next(256));
+        }
+        Assert.Equal("dd3e2e8fd83c1425479b7957508cb818b36785473c3fc6ed26304715d7105c54", Convert.ToHexStringLower(SHA256.HashData(Compress(data))));
     }
 }
