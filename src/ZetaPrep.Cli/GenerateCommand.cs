@@ -151,8 +151,9 @@ internal static class GenerateCommand
             {
                 await stderr.WriteAsync(generator.Times.Format(TimeSpan.FromSeconds(m.WallTimeS))).ConfigureAwait(false);
                 using var self = System.Diagnostics.Process.GetCurrentProcess();
+                var gc = GC.GetGCMemoryInfo();
                 await stderr.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"process start-up before the run {startup.TotalSeconds:F2} s, process CPU {self.TotalProcessorTime.TotalSeconds:F2} s, peak RSS {self.PeakWorkingSet64 / 1048576.0:F0} MiB, GC: {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} gen0/1/2 collections, {GC.GetTotalPauseDuration().TotalSeconds:F2} s paused, {GC.GetTotalAllocatedBytes() / 1048576.0:F0} MiB allocated"))
+                    $"process start-up before the run {startup.TotalSeconds:F2} s, process CPU {self.TotalProcessorTime.TotalSeconds:F2} s, peak RSS {self.PeakWorkingSet64 / 1048576.0:F0} MiB, GC: {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} gen0/1/2 collections, {GC.GetTotalPauseDuration().TotalSeconds:F2} s paused, {GC.GetTotalAllocatedBytes() / 1048576.0:F0} MiB allocated, heap {gc.HeapSizeBytes / 1048576.0:F0} MiB ({gc.FragmentedBytes / 1048576.0:F0} free) of {gc.TotalCommittedBytes / 1048576.0:F0} MiB committed at the last GC"))
                     .ConfigureAwait(false);
             }
             var rate = m.WallTimeS > 0 ? m.Totals.Rows / m.WallTimeS : 0;

@@ -166,11 +166,11 @@ internal sealed class ShardBatchStream
                 var target = pixels.AsSpan(i * pixelsPerImage, pixelsPerImage);
                 if (scratch is null)
                 {
-                    _decoder.DecodeResized(row.ImageBytes, row.ImagePath, _size, ResizeMode.Crop, target);
+                    _decoder.DecodeResized(row.ImageBytes.Span, row.ImagePath, _size, ResizeMode.Crop, target);
                 }
                 else
                 {
-                    _decoder.DecodeResized(row.ImageBytes, row.ImagePath, _size, ResizeMode.Crop, scratch);
+                    _decoder.DecodeResized(row.ImageBytes.Span, row.ImagePath, _size, ResizeMode.Crop, scratch);
                     ImageAugmenter.Apply(scratch, target, _size, random);
                 }
 

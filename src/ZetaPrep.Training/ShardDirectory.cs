@@ -83,13 +83,13 @@ public sealed record ShardDirectory(
             await foreach (var row in ParquetShardReader.ReadRowsAsync(file, cancellationToken).ConfigureAwait(false))
             {
                 // ZetaPrep writes square PNGs; the width sits at byte 16 of the IHDR chunk.
-                var png = row.ImageBytes;
+                var png = row.ImageBytes.Span;
                 if (png.Length < 24 || png[1] != (byte)'P' || png[2] != (byte)'N' || png[3] != (byte)'G')
                 {
                     throw new ZetaPrepException($"{file}: row '{row.ImagePath}' is not a PNG; point --data at ZetaPrep shards.");
                 }
 
-                return BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16));
+                return BinaryPrimitives.ReadInt32BigEndian(png[16..]);
             }
         }
 

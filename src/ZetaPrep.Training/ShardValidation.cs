@@ -27,7 +27,7 @@ public sealed class ShardValidation : IValidationSource
             await foreach (var row in ParquetShardReader.ReadRowsAsync(file, cancellationToken).ConfigureAwait(false))
             {
                 var rgb = new byte[size * size * 3];
-                _decoder.DecodeResized(row.ImageBytes, row.ImagePath, size, ResizeMode.Crop, rgb);
+                _decoder.DecodeResized(row.ImageBytes.Span, row.ImagePath, size, ResizeMode.Crop, rgb);
                 yield return new LabelledImage(rgb, checked((int)row.Dominant));
             }
         }

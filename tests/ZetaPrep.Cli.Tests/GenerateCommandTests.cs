@@ -53,8 +53,8 @@ public sealed class GenerateCommandTests
         Assert.Equal(27, rows.Select(x => x.Sources[0]).Distinct().Count());
         foreach (var row in rows)
         {
-            Assert.Equal(24, BinaryPrimitives.ReadInt32BigEndian(row.ImageBytes.AsSpan(16)));
-            Assert.Equal(24, BinaryPrimitives.ReadInt32BigEndian(row.ImageBytes.AsSpan(20)));
+            Assert.Equal(24, BinaryPrimitives.ReadInt32BigEndian(row.ImageBytes.Span[16..]));
+            Assert.Equal(24, BinaryPrimitives.ReadInt32BigEndian(row.ImageBytes.Span[20..]));
             Assert.Equal(3, row.Label.Length);
             Assert.Equal(1.0, row.Label.Sum(), 5);
             // N = 4, capped at 3 in the final short batch (27 = 3×8 + 3).
@@ -109,7 +109,7 @@ public sealed class GenerateCommandTests
         {
             await foreach (var row in ParquetShardReader.ReadRowsAsync(Path.Combine(output, shard.File), CancellationToken.None))
             {
-                var rgb = PngPixels.Decode(row.ImageBytes, out var w, out var h);
+                var rgb = PngPixels.Decode(row.ImageBytes.ToArray(), out var w, out var h);
                 Assert.Equal((8, 8), (w, h));
                 for (var ch = 0; ch < 3; ch++)
                 {

@@ -44,7 +44,7 @@ public sealed class KeepOriginalsTests
             Assert.Equal(o.Sources[0].StartsWith("class_a", StringComparison.Ordinal) ? 0 : 1, o.Dominant);
             // Solid inputs come back exactly: the original is the decoded, resized input itself.
             var c = colours[o.Sources[0]];
-            var rgb = PngPixels.Decode(o.ImageBytes, out var w, out var h);
+            var rgb = PngPixels.Decode(o.ImageBytes.ToArray(), out var w, out var h);
             Assert.Equal((6, 6), (w, h));
             for (var p = 0; p < rgb.Length; p += 3)
             {
@@ -77,7 +77,7 @@ public sealed class KeepOriginalsTests
         Assert.All(mixed, x => Assert.False(x.Original));
         for (var i = 0; i < mixed.Count; i++)
         {
-            Assert.Equal(mixed[i].ImageBytes, kept[i].ImageBytes);
+            Assert.Equal(mixed[i].ImageBytes.ToArray(), kept[i].ImageBytes.ToArray());
             Assert.Equal(mixed[i].Sources, kept[i].Sources);
         }
     }

@@ -45,7 +45,7 @@ public sealed class MethodTests
             var baseIndex = row.Weights[0] == lam ? 0 : 1;
             var (b, p) = (colours[row.Sources[baseIndex]], colours[row.Sources[1 - baseIndex]]);
             Assert.NotEqual(b, p);
-            var rgb = PngPixels.Decode(row.ImageBytes, out _, out _);
+            var rgb = PngPixels.Decode(row.ImageBytes.ToArray(), out _, out _);
             var pasted = 0;
             for (var i = 0; i < rgb.Length; i += 3)
             {
@@ -73,7 +73,7 @@ public sealed class MethodTests
             Assert.Null(row.Lam);
             Assert.Equal([1f], row.Weights);
             var c = colours[row.Sources.Single()];
-            var rgb = PngPixels.Decode(row.ImageBytes, out _, out _);
+            var rgb = PngPixels.Decode(row.ImageBytes.ToArray(), out _, out _);
             for (var i = 0; i < rgb.Length; i += 3)
             {
                 Assert.Equal(c, (rgb[i], rgb[i + 1], rgb[i + 2]));

@@ -40,7 +40,7 @@ public sealed class ShardFormatTests
         Assert.Equal(expected.Count, actual.Count);
         for (var i = 0; i < expected.Count; i++)
         {
-            Assert.Equal(expected[i].ImageBytes, actual[i].ImageBytes);
+            Assert.Equal(expected[i].ImageBytes.ToArray(), actual[i].ImageBytes.ToArray());
             Assert.Equal(expected[i].ImagePath, actual[i].ImagePath);
             Assert.Equal(expected[i].Label, actual[i].Label);
             Assert.Equal(expected[i].Dominant, actual[i].Dominant);
@@ -113,7 +113,7 @@ public sealed class ShardFormatTests
         RunTar("-xf", Path.Combine(output, "shard-000001.tar"), "-C", extract);
         var row16 = (await ReadAllAsync(parquet))[16];
         Assert.Equal(row16.Dominant.ToString(System.Globalization.CultureInfo.InvariantCulture), File.ReadAllText(Path.Combine(extract, "00000016.cls")));
-        Assert.Equal(row16.ImageBytes, File.ReadAllBytes(Path.Combine(extract, "00000016.png")));
+        Assert.Equal(row16.ImageBytes.ToArray(), File.ReadAllBytes(Path.Combine(extract, "00000016.png")));
 
         // The wids index: one entry per tar with its MD5, size and sample count.
         using var index = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output, "shardindex.json")));

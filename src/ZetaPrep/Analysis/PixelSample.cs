@@ -115,7 +115,7 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
         }
 
         int[] wanted = SampleIndices(available, maxSamples, seed);
-        var encoded = new List<(byte[] Bytes, string Name)>(wanted.Length);
+        var encoded = new List<(ReadOnlyMemory<byte> Bytes, string Name)>(wanted.Length);
         long first = 0;
         int next = 0;
         for (int f = 0; f < files.Count && next < wanted.Length; first += rowsPerShard[f], f++)
@@ -138,7 +138,7 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
             }
         }
 
-        int side = size ?? decoder.ReadHeader(encoded[0].Bytes, encoded[0].Name).Width;
+        int side = size ?? decoder.ReadHeader(encoded[0].Bytes.Span, encoded[0].Name).Width;
         byte[] pixels = await DecodeAllAsync(encoded.Count, side, i => Task.FromResult(encoded[i]), decoder, ct).ConfigureAwait(false);
         return new PixelSample("shards", available, encoded.Count, side, pixels);
     }
@@ -156,7 +156,7 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
         return new PixelSample("imagefolder", listing.Items.Count, wanted.Length, side, pixels);
     }
 
-    private static async Task<byte[]> DecodeAllAsync(int count, int side, Func<int, Task<(byte[] Bytes, string Name)>> read, SkiaImageDecoder decoder, CancellationToken ct)
+    private static async Task<byte[]> DecodeAllAsync(int count, int side, Func<int, Task<(ReadOnlyMemory<byte> Bytes, string Name)>> read, SkiaImageDecoder decoder, CancellationToken ct)
     {
         int dimension = 3 * side * side;
         var pixels = new byte[checked((long)count * dimension)];
@@ -164,7 +164,7 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
         await Parallel.ForAsync(0, count, ct, async (i, token) =>
         {
             var (bytes, name) = await read(i).ConfigureAwait(false);
-            decoder.DecodeResized(bytes, name, side, ResizeMode.Crop, pixels.AsSpan(i * dimension, dimension));
+            decoder.DecodeResized(bytes.Span, name, side, ResizeMode.Crop, pixels.AsSpan(i * dimension, dimension));
         }).ConfigureAwait(false);
         return pixels;
     }

@@ -65,25 +65,69 @@ public static class PngEncoder
         }
     }
 
+    /// <summary>The most bytes <see cref="Encode(ReadOnlySpan{byte}, int, int, Span{byte})"/> writes for a width×height image (the default level, every deflate block stored).</summary>
+    public static int MaxLength(int width, int height)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
+        return FileLength(HuffmanDeflate.MaxCompressedLength(checked(((width * 3) + 1) * height)));
+    }
+
+    /// <summary>
+    /// Encodes at the default level into <paramref name="destination"/> (at least <see cref="MaxLength"/> bytes) and
+    /// returns the PNG's length: the same bytes as <see cref="Encode(ReadOnlySpan{byte}, int, int)"/>, without a new
+    /// array per image (the generator encodes a batch into one pooled buffer).
+    /// </summary>
+    public static int Encode(ReadOnlySpan<byte> rgb, int width, int height, Span<byte> destination)
+    {
+        CheckArguments(rgb, width, height, DefaultLevel);
+        if (destination.Length < MaxLength(width, height))
+        {
+            throw new ArgumentException($"destination must hold at least MaxLength({width}, {height}) bytes", nameof(destination));
+        }
+        return EncodeHuffmanOnly(rgb, width, height, destination);
+    }
+
     /// <summary>The default level: Up filter, then <see cref="HuffmanDeflate"/> (zlib's HuffmanOnly format, ~4× faster than zlib here).</summary>
     private static byte[] EncodeHuffmanOnly(ReadOnlySpan<byte> rgb, int width, int height)
     {
-        int filteredLength = CheckArguments(rgb, width, height, DefaultLevel);
-        byte[] filtered = ArrayPool<byte>.Shared.Rent(filteredLength);
-        byte[] idat = ArrayPool<byte>.Shared.Rent(HuffmanDeflate.MaxCompressedLength(filteredLength));
+        byte[] idat = ArrayPool<byte>.Shared.Rent(HuffmanDeflate.MaxCompressedLength(CheckArguments(rgb, width, height, DefaultLevel)));
         try
         {
-            FilterUp(rgb, filtered, width * 3, height);
-            int length = HuffmanDeflate.Compress(filtered.AsSpan(0, filteredLength), idat);
-            // Write fills every byte: no need for the runtime to zero the ~90 KB first.
+            int length = DeflateHuffmanOnly(rgb, width, height, idat);
+            // Every byte gets written: no need for the runtime to zero the ~90 KB first.
             var png = GC.AllocateUninitializedArray<byte>(FileLength(length));
-            Write(png, idat.AsSpan(0, length), width, height);
+            idat.AsSpan(0, length).CopyTo(png.AsSpan(IdatOffset));
+            WriteAround(png, length, width, height);
             return png;
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(filtered);
             ArrayPool<byte>.Shared.Return(idat);
+        }
+    }
+
+    /// <summary>The default-level PNG written straight into <paramref name="destination"/> (≥ <see cref="MaxLength"/> bytes); returns its length.</summary>
+    private static int EncodeHuffmanOnly(ReadOnlySpan<byte> rgb, int width, int height, Span<byte> destination)
+    {
+        int length = DeflateHuffmanOnly(rgb, width, height, destination[IdatOffset..]);
+        WriteAround(destination, length, width, height);
+        return FileLength(length);
+    }
+
+    /// <summary>Up filter + Huffman-only deflate of the rows into <paramref name="zlib"/> (≥ MaxCompressedLength); returns the stream's length.</summary>
+    private static int DeflateHuffmanOnly(ReadOnlySpan<byte> rgb, int width, int height, Span<byte> zlib)
+    {
+        int filteredLength = CheckArguments(rgb, width, height, DefaultLevel);
+        byte[] filtered = ArrayPool<byte>.Shared.Rent(filteredLength);
+        try
+        {
+            FilterUp(rgb, filtered, width * 3, height);
+            return HuffmanDeflate.Compress(filtered.AsSpan(0, filteredLength), zlib);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(filtered);
         }
     }
 
@@ -170,6 +214,16 @@ public static class PngEncoder
 
     private static void Write(Span<byte> png, ReadOnlySpan<byte> idat, int width, int height)
     {
+        idat.CopyTo(png[IdatOffset..]);
+        WriteAround(png, idat.Length, width, height);
+    }
+
+    /// <summary>Where the IDAT data starts: signature, IHDR chunk (12 + 13 bytes), IDAT length and type.</summary>
+    private const int IdatOffset = 8 + 12 + 13 + 8;
+
+    /// <summary>Signature, IHDR, the IDAT chunk's framing and CRC around <paramref name="idatLength"/> bytes already at <see cref="IdatOffset"/>, IEND.</summary>
+    private static void WriteAround(Span<byte> png, int idatLength, int width, int height)
+    {
         Signature.CopyTo(png);
         int at = Signature.Length;
 
@@ -182,19 +236,25 @@ public static class PngEncoder
         ihdr[11] = 0; // filter method: adaptive (per-row filter byte)
         ihdr[12] = 0; // no interlace
         at += WriteChunk(png[at..], "IHDR"u8, ihdr);
-        at += WriteChunk(png[at..], "IDAT"u8, idat);
+        at += WriteChunkAround(png[at..], "IDAT"u8, idatLength);
         WriteChunk(png[at..], "IEND"u8, []);
     }
 
     private static int WriteChunk(Span<byte> dst, ReadOnlySpan<byte> type, ReadOnlySpan<byte> data)
     {
-        BinaryPrimitives.WriteInt32BigEndian(dst, data.Length);
-        type.CopyTo(dst[4..]);
         data.CopyTo(dst[8..]);
+        return WriteChunkAround(dst, type, data.Length);
+    }
+
+    /// <summary>Length, type and CRC around <paramref name="length"/> data bytes already at <paramref name="dst"/>[8..].</summary>
+    private static int WriteChunkAround(Span<byte> dst, ReadOnlySpan<byte> type, int length)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(dst, length);
+        type.CopyTo(dst[4..]);
 
         // The chunk CRC covers type and data (not the length); PNG's CRC-32 is the IEEE one System.IO.Hashing implements.
-        uint crc = Crc32.HashToUInt32(dst.Slice(4, 4 + data.Length));
-        BinaryPrimitives.WriteUInt32BigEndian(dst[(8 + data.Length)..], crc);
-        return 12 + data.Length;
+        uint crc = Crc32.HashToUInt32(dst.Slice(4, 4 + length));
+        BinaryPrimitives.WriteUInt32BigEndian(dst[(8 + length)..], crc);
+        return 12 + length;
     }
 }

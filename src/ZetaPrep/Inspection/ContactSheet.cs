@@ -90,7 +90,7 @@ public static class ContactSheet
             var row = picked[i];
             var x = Pad + (i % columns * CellWidth);
             var y = TitleHeight + (i / columns * CellHeight);
-            using (var bitmap = SKBitmap.Decode(row.ImageBytes))
+            using (var bitmap = SKBitmap.Decode(row.ImageBytes.Span))
             using (var image = bitmap is null ? null : SKImage.FromBitmap(bitmap))
             {
                 if (image is not null)

@@ -139,13 +139,13 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
         }
         try
         {
-            var header = _decoder.ReadHeader(row.ImageBytes, where);
+            var header = _decoder.ReadHeader(row.ImageBytes.Span, where);
             if (header.Width != m.Options.Size || header.Height != m.Options.Size)
             {
                 Problem($"image is {header.Width}×{header.Height}, the manifest records {m.Options.Size}×{m.Options.Size}.");
                 return;
             }
-            _decoder.DecodeResized(row.ImageBytes, where, m.Options.Size, ResizeMode.Stretch, pixels); // a full decode: corrupt data fails here
+            _decoder.DecodeResized(row.ImageBytes.Span, where, m.Options.Size, ResizeMode.Stretch, pixels); // a full decode: corrupt data fails here
         }
         catch (ZetaPrepException e)
         {

@@ -38,6 +38,15 @@ public sealed class StageTimes
     /// <summary>One more batch mixed on the GPU (the Mix stage counts all batches).</summary>
     public void CountCudaBatch() => Interlocked.Increment(ref _cudaBatches);
 
+    private (int Count, long Bytes) _pixelBuffers, _pngBuffers;
+
+    /// <summary>The batch buffers the run made (the most in use at once): decoded/mixed pixels and encoded PNGs.</summary>
+    public void RecordBuffers(int pixelBuffers, long pixelBytes, int pngBuffers, long pngBytes)
+    {
+        _pixelBuffers = (pixelBuffers, pixelBytes);
+        _pngBuffers = (pngBuffers, pngBytes);
+    }
+
     public TimeSpan Total(Stage stage) => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _ticks[(int)stage]));
 
     public long Count(Stage stage) => Interlocked.Read(ref _counts[(int)stage]);
@@ -66,6 +75,11 @@ public sealed class StageTimes
         sb.AppendLine(gpu == 0
             ? string.Create(CultureInfo.InvariantCulture, $"mix: all {mixes} batches on the CPU")
             : string.Create(CultureInfo.InvariantCulture, $"mix: {gpu} of {mixes} batches on the GPU{(mixes > gpu ? $", {mixes - gpu} on the CPU while it started" : "")}"));
+        if (_pixelBuffers.Count + _pngBuffers.Count > 0)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"batch buffers: {_pixelBuffers.Count} × {_pixelBuffers.Bytes / 1048576.0:F1} MiB pixels, {_pngBuffers.Count} × {_pngBuffers.Bytes / 1048576.0:F1} MiB PNGs (the most in use at once, reused)");
+        }
         Stage[] work = [Stage.Validate, Stage.Decode, Stage.Mix, Stage.Encode, Stage.Write];
         double busy = work.Sum(s => Total(s).TotalSeconds);
         if (busy > 0)

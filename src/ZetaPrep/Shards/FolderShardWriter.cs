@@ -81,7 +81,7 @@ public sealed class FolderShardWriter : IShardWriter
                 Original = row.Original,
                 Method = row.Method,
                 Lam = row.Lam,
-                Sha256 = Convert.ToHexStringLower(SHA256.HashData(row.ImageBytes)),
+                Sha256 = Convert.ToHexStringLower(SHA256.HashData(row.ImageBytes.Span)),
             });
         }
     }

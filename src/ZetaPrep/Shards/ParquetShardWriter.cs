@@ -336,7 +336,6 @@ public sealed class ParquetShardWriter : IShardWriter
             throw new ArgumentException($"Row {index} is null.", nameof(row));
         }
 
-        ArgumentNullException.ThrowIfNull(row.ImageBytes);
         ArgumentNullException.ThrowIfNull(row.ImagePath);
         ArgumentNullException.ThrowIfNull(row.Label);
         ArgumentNullException.ThrowIfNull(row.Sources);

@@ -5,8 +5,13 @@ namespace ZetaPrep.Shards;
 /// first), their weights, γ, whether it is an unmixed original, the method that made it (zeta, mixup, cutmix,
 /// cutmix+zeta, none; null when not recorded) and mixup's λ or CutMix's area-corrected λ (null otherwise).
 /// </summary>
+/// <remarks>
+/// <see cref="ImageBytes"/> may be a slice of a buffer its producer reuses: a shard writer reads it only during
+/// <see cref="IShardWriter.WriteRowGroupAsync"/> (the generator hands a batch's PNGs in one pooled buffer, so that
+/// images waiting for the writer are not promoted through the GC generations). Rows read from shards own their bytes.
+/// </remarks>
 public sealed record ShardRow(
-    byte[] ImageBytes,
+    ReadOnlyMemory<byte> ImageBytes,
     string ImagePath,
     float[] Label,
     long Dominant,

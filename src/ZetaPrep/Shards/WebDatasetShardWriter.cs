@@ -103,7 +103,7 @@ public sealed class WebDatasetShardWriter : IShardWriter
         File.Delete(_tempPath);
     }
 
-    private async Task WriteMemberAsync(string name, byte[] data, CancellationToken ct)
+    private async Task WriteMemberAsync(string name, ReadOnlyMemory<byte> data, CancellationToken ct)
     {
         UstarHeader.Write(_block, name, data.Length);
         await _hashing.WriteAsync(_block, ct).ConfigureAwait(false);

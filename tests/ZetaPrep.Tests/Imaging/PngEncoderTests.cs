@@ -49,6 +49,27 @@ public sealed class PngEncoderTests
         Assert.Equal(first, stream.ToArray());
     }
 
+    [Theory]
+    [InlineData(224, 224, 1)] // noise: every deflate block stored, the longest output
+    [InlineData(224, 224, 0)] // photo-like
+    [InlineData(1, 1, 0)]
+    [InlineData(97, 13, 1)]
+    public void Span_overload_writes_the_same_bytes_within_MaxLength_and_leaves_the_rest(int w, int h, int noise)
+    {
+        var rgb = noise == 1 ? Noise(w, h, 11) : PhotoLike(w, h);
+        var expected = PngEncoder.Encode(rgb, w, h);
+        var slot = PngEncoder.MaxLength(w, h);
+        var buffer = new byte[slot + 7];
+        Array.Fill(buffer, (byte)0xAB);
+        var length = PngEncoder.Encode(rgb, w, h, buffer.AsSpan(3, slot));
+        Assert.Equal(expected.Length, length);
+        Assert.Equal(expected, buffer.AsSpan(3, length).ToArray());
+        Assert.All(buffer[..3], b => Assert.Equal(0xAB, b)); // nothing written before the slot…
+        Assert.All(buffer[(3 + slot)..], b => Assert.Equal(0xAB, b)); // …or after it
+        Assert.True(length <= slot);
+        Assert.Throws<ArgumentException>(() => PngEncoder.Encode(rgb, w, h, new byte[slot - 1]));
+    }
+
     [Fact]
     public void Golden_hash_of_a_fixed_image()
     {

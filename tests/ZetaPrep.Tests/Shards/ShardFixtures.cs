@@ -61,7 +61,7 @@ internal static class ShardFixtures
 
     public static void AssertEqual(ShardRow expected, ShardRow actual)
     {
-        Assert.Equal(expected.ImageBytes, actual.ImageBytes);
+        Assert.Equal(expected.ImageBytes.ToArray(), actual.ImageBytes.ToArray());
         Assert.Equal(expected.ImagePath, actual.ImagePath);
         Assert.Equal(expected.Label, actual.Label);
         Assert.Equal(expected.Dominant, actual.Dominant);
