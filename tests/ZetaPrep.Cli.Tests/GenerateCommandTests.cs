@@ -193,6 +193,26 @@ public sealed class GenerateCommandTests
     }
 
     [Fact]
+    public async Task Profile_batch_buffers_are_as_many_as_batches_in_flight_not_one_per_batch()
+    {
+        // 48 inputs in 12 batches of 4: with at most ~3 batches decoding and ~4 waiting for the writer, the pools stay
+        // far below the 24 pixel buffers and 12 PNG buffers that a buffer per batch would take.
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.MixedFolder(input, classes: 2, perClass: 24);
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("out"), "--n", "3", "--batch-size", "4",
+            "--size", "16", "--threads", "2", "--quiet", "--profile");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var line = r.Stderr.Split('\n', StringSplitOptions.TrimEntries).Single(l => l.StartsWith("batch buffers: ", StringComparison.Ordinal));
+        var m = System.Text.RegularExpressions.Regex.Match(line, @"^batch buffers: (\d+) × [\d.]+ MiB pixels, (\d+) × [\d.]+ MiB PNGs");
+        Assert.True(m.Success, line);
+        var pixels = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var pngs = int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(pixels, 2, 8);
+        Assert.InRange(pngs, 1, 5);
+    }
+
+    [Fact]
     public async Task ExistingOutput_IsRefused_UnlessOverwrite()
     {
         using var tmp = new TempDir();
