@@ -169,13 +169,7 @@ public sealed class GenerateCommandTests
     [Fact]
     public async Task Profile_prints_stage_times_counts_queue_occupancy_and_the_bound()
     {
-        using var tmp = new TempDir();
-        var input = tmp.Sub("in");
-        ImageFixtures.MixedFolder(input, classes: 2, perClass: 10);
-        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("out"), "--n", "3", "--batch-size", "5",
-            "--size", "16", "--quiet", "--profile");
-        Assert.True(r.ExitCode == 0, r.Stderr);
-        var lines = r.Stderr.Split('\n', StringSplitOptions.TrimEntries);
+        var lines = await ProfileLinesAsync(perClass: 10, batchSize: 5);
         // Every input is validated, read, decoded and encoded once; 20 inputs in 4 batches, one row each.
         foreach (var (stage, items) in new[] { ("Validate", 20), ("Read", 20), ("Decode", 20), ("Mix", 4), ("Encode", 20), ("Write", 20), ("WaitForBatch", 4), ("ReadyUnwritten", 4) })
         {
@@ -197,19 +191,25 @@ public sealed class GenerateCommandTests
     {
         // 48 inputs in 12 batches of 4: with at most ~3 batches decoding and ~4 waiting for the writer, the pools stay
         // far below the 24 pixel buffers and 12 PNG buffers that a buffer per batch would take.
-        using var tmp = new TempDir();
-        var input = tmp.Sub("in");
-        ImageFixtures.MixedFolder(input, classes: 2, perClass: 24);
-        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("out"), "--n", "3", "--batch-size", "4",
-            "--size", "16", "--threads", "2", "--quiet", "--profile");
-        Assert.True(r.ExitCode == 0, r.Stderr);
-        var line = r.Stderr.Split('\n', StringSplitOptions.TrimEntries).Single(l => l.StartsWith("batch buffers: ", StringComparison.Ordinal));
+        var line = (await ProfileLinesAsync(perClass: 24, batchSize: 4)).Single(l => l.StartsWith("batch buffers: ", StringComparison.Ordinal));
         var m = System.Text.RegularExpressions.Regex.Match(line, @"^batch buffers: (\d+) × [\d.]+ MiB pixels, (\d+) × [\d.]+ MiB PNGs");
         Assert.True(m.Success, line);
         var pixels = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         var pngs = int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(pixels, 2, 8);
         Assert.InRange(pngs, 1, 5);
+    }
+
+    /// <summary>The stderr lines of `generate --profile` over 2 classes × <paramref name="perClass"/> images, N = 3, 16² outputs, 2 threads.</summary>
+    private static async Task<string[]> ProfileLinesAsync(int perClass, int batchSize)
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.MixedFolder(input, classes: 2, perClass: perClass);
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("out"), "--n", "3", "--batch-size", batchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--size", "16", "--threads", "2", "--quiet", "--profile");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        return r.Stderr.Split('\n', StringSplitOptions.TrimEntries);
     }
 
     [Fact]
