@@ -40,8 +40,8 @@ peer() { # input -> images/s over the whole process wall clock (interpreter star
 }
 floor() { nice -n -10 $B floor --in "$WORK/photos400" --size 224 --threads "$1" | $PY -c 'import json,sys; print(json.load(sys.stdin)["images_per_s"])'; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
-# Median and range of per-round values: "median (min–max)".
-stat() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{printf "%.2f (%.2f–%.2f)", v[int((NR+1)/2)], v[1], v[NR]}'; }
+# Median and range of per-round values, DECIMALS places: "median (min–max)".
+stat() { local d=$1; shift; printf '%s\n' "$@" | sort -g | awk -v d="$d" '{v[NR]=$1} END{f="%." d "f"; printf f " (" f "–" f ")", v[int((NR+1)/2)], v[1], v[NR]}'; }
 
 # The VM's speed drifts by tens of per cent within minutes, so every ratio is taken between runs made back to back,
 # in ROUNDS rounds; the table gives each ratio's median over the rounds and its range.
@@ -67,7 +67,7 @@ done
 F1JSON=$(nice -n -10 $B floor --in "$WORK/photos400" --size 224 --threads 1)
 F1=$(echo "$F1JSON" | $PY -c 'import json,sys; print(json.load(sys.stdin)["images_per_s"])')
 CODEC=$(echo "$F1JSON" | $PY -c 'import json,sys; print(json.load(sys.stdin)["codec"])')
-FN=$(stat "${FN_ALL[@]}")
+FN=$(stat 0 "${FN_ALL[@]}")
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 {
   echo "# Benchmarks"
@@ -78,10 +78,10 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo
   echo "| target | 400 inputs (the issue's workload) | 4000 inputs (10×, steady state) | goal |"
   echo "|---|---|---|---|"
-  echo "| 1. vs Python peer ($CORES workers; bench/peers/zeta_peer.py) | **$(stat "${T1_400[@]}")×** (ZetaPrep $(stat "${ZN_ALL[@]}"), peer $(stat "${PEER_ALL[@]}") img/s) | **$(stat "${T1_4000[@]}")×** (ZetaPrep $(stat "${Z10_ALL[@]}"), peer $(stat "${PEER10_ALL[@]}") img/s) | ≥ 2.5× |"
-  echo "| 2. pipeline efficiency (end-to-end / codec floor, $CORES threads) | **$(stat "${T2_400[@]}")** | **$(stat "${T2_4000[@]}")** | ≥ 0.9 |"
-  echo "| 3. peak RSS, MiB | $(stat "${RSS1_ALL[@]}") | $(stat "${RSS10_ALL[@]}"), growth $(stat "${RSS_GROWTH[@]}") % | ≤ 1024 MiB, within 10% |"
-  echo "| 4. scaling --threads 1 → $CORES | **$(stat "${T4_400[@]}")×** | **$(stat "${T4_4000[@]}")×** | ≥ 1.8× on 2 cores |"
+  echo "| 1. vs Python peer ($CORES workers; bench/peers/zeta_peer.py) | **$(stat 2 "${T1_400[@]}")×** (ZetaPrep $(stat 0 "${ZN_ALL[@]}"), peer $(stat 0 "${PEER_ALL[@]}") img/s) | **$(stat 2 "${T1_4000[@]}")×** (ZetaPrep $(stat 0 "${Z10_ALL[@]}"), peer $(stat 0 "${PEER10_ALL[@]}") img/s) | ≥ 2.5× |"
+  echo "| 2. pipeline efficiency (end-to-end / codec floor, $CORES threads) | **$(stat 2 "${T2_400[@]}")** | **$(stat 2 "${T2_4000[@]}")** | ≥ 0.9 |"
+  echo "| 3. peak RSS, MiB | $(stat 0 "${RSS1_ALL[@]}") | $(stat 0 "${RSS10_ALL[@]}"), growth $(stat 0 "${RSS_GROWTH[@]}") % | ≤ 1024 MiB, within 10% |"
+  echo "| 4. scaling --threads 1 → $CORES | **$(stat 2 "${T4_400[@]}")×** | **$(stat 2 "${T4_4000[@]}")×** | ≥ 1.8× on 2 cores |"
   echo
   echo "Each cell: median over $ROUNDS rounds (min–max); in each round the codec floor, ZetaPrep at $CORES and 1 threads and the peer run back to back on 400 then 4000 inputs, then the floor again, and every ratio is taken within its round (the floor: mean of the round's two)."
   echo "Codec floor (decode+resize each input once + PNG-encode each of the run's ζ-mixed outputs once, inputs preloaded and outputs mixed before the clock starts, no I/O): 1 thread $F1 img/s, $CORES threads $FN img/s."
