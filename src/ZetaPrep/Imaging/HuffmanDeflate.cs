@@ -354,10 +354,15 @@ internal static class HuffmanDeflate
         return r;
     }
 
-    /// <summary>Adler-32 (RFC 1950) in chunks of 5552 bytes, the most that cannot overflow 32 bits before the modulo.</summary>
+    /// <summary>Adler-32's modulus (RFC 1950).</summary>
+    private const uint AdlerMod = 65521;
+
+    /// <summary>The most bytes whose Adler-32 sums cannot overflow 32 bits before the modulo.</summary>
+    private const int AdlerChunk = 5552;
+
+    /// <summary>Adler-32 (RFC 1950) in chunks of <see cref="AdlerChunk"/> bytes.</summary>
     internal static uint Adler32(ReadOnlySpan<byte> data)
     {
-        const uint Mod = 65521;
         uint a = 1, b = 0;
         if (Avx2.IsSupported)
         {
@@ -365,7 +370,7 @@ internal static class HuffmanDeflate
         }
         while (!data.IsEmpty)
         {
-            var chunk = data[..Math.Min(5552, data.Length)];
+            var chunk = data[..Math.Min(AdlerChunk, data.Length)];
             data = data[chunk.Length..];
             int i = 0;
             for (; i + 4 <= chunk.Length; i += 4)
@@ -384,8 +389,8 @@ internal static class HuffmanDeflate
                 a += chunk[i];
                 b += a;
             }
-            a %= Mod;
-            b %= Mod;
+            a %= AdlerMod;
+            b %= AdlerMod;
         }
         return (b << 16) | a;
     }
@@ -398,8 +403,7 @@ internal static class HuffmanDeflate
     /// </summary>
     private static void Adler32Avx2(ref ReadOnlySpan<byte> data, ref uint a, ref uint b)
     {
-        const uint Mod = 65521;
-        const int MaxVectors = 5552 / 32; // 173 vectors: the scalar chunk bound holds for each partial sum (all ≥ 0)
+        const int MaxVectors = AdlerChunk / 32; // 173 vectors: the scalar chunk bound holds for each partial sum (all ≥ 0)
         var weights = Vector256.Create((sbyte)32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
         var ones = Vector256.Create((short)1);
         ref byte src = ref MemoryMarshal.GetReference(data);
@@ -420,8 +424,8 @@ internal static class HuffmanDeflate
             }
             b += (a * 32 * (uint)n) + (32 * Vector256.Sum(prefix)) + (uint)Vector256.Sum(weighted);
             a += Vector256.Sum(sums);
-            a %= Mod;
-            b %= Mod;
+            a %= AdlerMod;
+            b %= AdlerMod;
         }
         data = data[at..];
     }

@@ -70,7 +70,7 @@ public static class PngEncoder
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
-        return FileLength(HuffmanDeflate.MaxCompressedLength(checked(((width * 3) + 1) * height)));
+        return FileLength(HuffmanDeflate.MaxCompressedLength(FilteredLength(width, height)));
     }
 
     /// <summary>
@@ -80,25 +80,27 @@ public static class PngEncoder
     /// </summary>
     public static int Encode(ReadOnlySpan<byte> rgb, int width, int height, Span<byte> destination)
     {
-        CheckArguments(rgb, width, height, DefaultLevel);
+        int filteredLength = CheckArguments(rgb, width, height, DefaultLevel);
         if (destination.Length < MaxLength(width, height))
         {
             throw new ArgumentException($"destination must hold at least MaxLength({width}, {height}) bytes", nameof(destination));
         }
-        return EncodeHuffmanOnly(rgb, width, height, destination);
+        int length = DeflateHuffmanOnly(rgb, width, height, filteredLength, destination[IdatOffset..]);
+        WriteAround(destination, length, width, height);
+        return FileLength(length);
     }
 
     /// <summary>The default level: Up filter, then <see cref="HuffmanDeflate"/> (zlib's HuffmanOnly format, ~4× faster than zlib here).</summary>
     private static byte[] EncodeHuffmanOnly(ReadOnlySpan<byte> rgb, int width, int height)
     {
-        byte[] idat = ArrayPool<byte>.Shared.Rent(HuffmanDeflate.MaxCompressedLength(CheckArguments(rgb, width, height, DefaultLevel)));
+        int filteredLength = CheckArguments(rgb, width, height, DefaultLevel);
+        byte[] idat = ArrayPool<byte>.Shared.Rent(HuffmanDeflate.MaxCompressedLength(filteredLength));
         try
         {
-            int length = DeflateHuffmanOnly(rgb, width, height, idat);
+            int length = DeflateHuffmanOnly(rgb, width, height, filteredLength, idat);
             // Every byte gets written: no need for the runtime to zero the ~90 KB first.
             var png = GC.AllocateUninitializedArray<byte>(FileLength(length));
-            idat.AsSpan(0, length).CopyTo(png.AsSpan(IdatOffset));
-            WriteAround(png, length, width, height);
+            Write(png, idat.AsSpan(0, length), width, height);
             return png;
         }
         finally
@@ -107,18 +109,9 @@ public static class PngEncoder
         }
     }
 
-    /// <summary>The default-level PNG written straight into <paramref name="destination"/> (≥ <see cref="MaxLength"/> bytes); returns its length.</summary>
-    private static int EncodeHuffmanOnly(ReadOnlySpan<byte> rgb, int width, int height, Span<byte> destination)
+    /// <summary>Up filter + Huffman-only deflate of the (checked) rows into <paramref name="zlib"/> (≥ MaxCompressedLength); returns the stream's length.</summary>
+    private static int DeflateHuffmanOnly(ReadOnlySpan<byte> rgb, int width, int height, int filteredLength, Span<byte> zlib)
     {
-        int length = DeflateHuffmanOnly(rgb, width, height, destination[IdatOffset..]);
-        WriteAround(destination, length, width, height);
-        return FileLength(length);
-    }
-
-    /// <summary>Up filter + Huffman-only deflate of the rows into <paramref name="zlib"/> (≥ MaxCompressedLength); returns the stream's length.</summary>
-    private static int DeflateHuffmanOnly(ReadOnlySpan<byte> rgb, int width, int height, Span<byte> zlib)
-    {
-        int filteredLength = CheckArguments(rgb, width, height, DefaultLevel);
         byte[] filtered = ArrayPool<byte>.Shared.Rent(filteredLength);
         try
         {
@@ -139,13 +132,16 @@ public static class PngEncoder
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
         int stride = checked(width * 3);
-        int filteredLength = checked((stride + 1) * height);
+        int filteredLength = FilteredLength(width, height);
         if (rgb.Length != stride * height)
         {
             throw new ArgumentException($"rgb must hold exactly {width}*{height}*3 bytes, got {rgb.Length}", nameof(rgb));
         }
         return filteredLength;
     }
+
+    /// <summary>Bytes of the filtered rows: one filter byte, then width×3 samples, per row.</summary>
+    private static int FilteredLength(int width, int height) => checked(((width * 3) + 1) * height);
 
     // Signature, then IHDR (13 data bytes), IDAT and IEND, each with 12 bytes of length + type + CRC.
     private static int FileLength(int idatLength) => 8 + (12 + 13) + (12 + idatLength) + 12;
