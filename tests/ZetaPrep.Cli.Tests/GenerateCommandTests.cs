@@ -263,6 +263,24 @@ public sealed class GenerateCommandTests
         Assert.False(Directory.Exists(output));
     }
 
+    [Theory]
+    [InlineData(50, "100", "4000", false, "use --batch-size 44 or less")] // 100 × 4000² × 3 bytes: 4.5 GiB of pixels per batch
+    [InlineData(20, "40", "4096", true, "use --batch-size 21 or less")] // 40 × 4096² × 3 pixels fit; 80 PNG slots do not
+    public async Task Batches_larger_than_an_array_are_a_usage_error_naming_the_batch_size_that_fits(int perClass, string batchSize, string size, bool keepOriginals, string advice)
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, perClass);
+        var output = tmp.Sub("out");
+        string[] args = ["generate", "--in", input, "--out", output, "--quiet", "--batch-size", batchSize, "--size", size];
+        var r = await CliRunner.RunAsync(keepOriginals ? [.. args, "--keep-originals"] : args);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains($"--batch-size {batchSize}: a batch of {batchSize} images of {size}×{size}", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains(advice, r.Stderr, StringComparison.Ordinal);
+        Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+        Assert.False(Directory.Exists(output));
+    }
+
     [Fact]
     public async Task BadInputs_AreOneLineUsageErrors_AndWriteNothing()
     {

@@ -54,8 +54,10 @@ public sealed class DatasetGenerator
         var listed = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
         // CutMix boxes are decided in the plan, in pixels of the output size.
         var planOptions = options.Plan with { ImageSize = options.Size };
-        MixPlan.Create(listed.Items.Count, planOptions); // Fails fast on too few inputs before reading any.
         var pixelsPerImage = options.Size * options.Size * 3;
+        var pngSlot = options.PngLevel == PngEncoder.DefaultLevel ? PngEncoder.MaxLength(options.Size, options.Size) : 0;
+        // Fails fast on too few inputs, or batches too large for their buffers, before reading any.
+        CheckBatchesFit(MixPlan.Create(listed.Items.Count, planOptions), options, pixelsPerImage, pngSlot);
         static ZetaPrepException NoCuda(string why) =>
             ZetaPrepException.Usage($"--device cuda: CUDA cannot be used here: {why}; use --device cpu or --device auto");
         if (options.Device == DeviceChoice.Cuda && !CudaMixer.IsAvailable(out var noCuda))
@@ -161,7 +163,6 @@ public sealed class DatasetGenerator
         // All decode, mix and encode work of all batches in flight shares one scheduler of --threads slots, so --threads is
         // the real CPU parallelism (batches overlap without oversubscribing the cores).
         var workers = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, options.Threads);
-        var pngSlot = options.PngLevel == PngEncoder.DefaultLevel ? PngEncoder.MaxLength(options.Size, options.Size) : 0;
         var context = new BatchContext(listing, options, mixers, workers.ConcurrentScheduler,
             new BufferPool(plan.Batches.Select(b => b.Inputs.Length).DefaultIfEmpty(0).Max() * pixelsPerImage),
             pngSlot > 0 ? new BufferPool(plan.Batches.Select(b => b.Rows).DefaultIfEmpty(0).Max() * pngSlot) : null,
@@ -436,6 +437,24 @@ public sealed class DatasetGenerator
             0f,
             Original: true,
             Method: MixMethodOptions.NameOf(MixMethod.None));
+    }
+
+    /// <summary>
+    /// A batch's decoded pixels, its mixed outputs and (at the default PNG level) its PNG slots each sit in one array,
+    /// and a .NET array holds at most <see cref="Array.MaxLength"/> (~2 GiB) bytes: a plan whose largest batch would not
+    /// fit is a usage error naming the batch size that would.
+    /// </summary>
+    private static void CheckBatchesFit(MixPlan plan, GenerateOptions options, long pixels, long pngSlot)
+    {
+        long Bytes(PlannedBatch b) => Math.Max(b.Inputs.Length * pixels, b.Rows * pngSlot);
+        var largest = plan.Batches.MaxBy(Bytes);
+        if (largest is null || Bytes(largest) <= Array.MaxLength)
+        {
+            return;
+        }
+        var perInput = Math.Max(pixels, pngSlot * largest.Rows / largest.Inputs.Length);
+        throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture,
+            $"--batch-size {options.Plan.BatchSize}: a batch of {largest.Inputs.Length} images of {options.Size}×{options.Size} needs {Bytes(largest) / 1073741824.0:F1} GiB in one buffer, more than the 2 GiB one can hold; use --batch-size {Array.MaxLength / perInput} or less, or a smaller --size."));
     }
 
     /// <summary>
