@@ -55,8 +55,8 @@ internal static class Resampler
         // Stored-orientation output: its axes are the display axes, swapped for quarter turns.
         int outW = swap ? region.H : region.W;
         int outH = swap ? region.W : region.H;
-        var tapsX = Taps.Build(swap ? winY : winX, width, outW);
-        var tapsY = Taps.Build(swap ? winX : winY, height, outH);
+        var tapsX = Taps.Get(swap ? winY : winX, width, outW);
+        var tapsY = Taps.Get(swap ? winX : winY, height, outH);
 
         bool direct = origin == SKEncodedOrigin.TopLeft && region.W == size && region.H == size;
         if (!direct)
@@ -271,6 +271,14 @@ internal static class Resampler
     /// <summary>Filter taps along one axis: for output i, source pixels Start[i] .. Start[i]+Count[i]-1 with normalised weights.</summary>
     private sealed class Taps
     {
+        /// <summary>This thread's most recently used taps, newest first (a folder of same-size photos needs two).</summary>
+        [ThreadStatic]
+        private static Taps?[]? t_recent;
+
+        public required (double Start, double Length) Window { get; init; }
+
+        public required int SourceLength { get; init; }
+
         public required int[] Start { get; init; }
 
         public required int[] Count { get; init; }
@@ -279,6 +287,30 @@ internal static class Resampler
         public required float[] Weights { get; init; }
 
         public required int MaxTaps { get; init; }
+
+        /// <summary>
+        /// The taps for this window and these lengths, reused from this thread's last few. They were rebuilt for every
+        /// image before: ~16 KB of arrays per 224² image, three quarters of everything a run allocated on the small-object
+        /// heap, which made the GC's first-generation budget (~16 MiB here) fill up, and the heap grow, only in long runs.
+        /// </summary>
+        public static Taps Get((double Start, double Length) window, int sourceLength, int outLength)
+        {
+            var recent = t_recent ??= new Taps?[4];
+            int hit = -1;
+            for (int i = 0; i < recent.Length && hit < 0; i++)
+            {
+                if (recent[i] is { } t && t.Window == window && t.SourceLength == sourceLength && t.Start.Length == outLength)
+                {
+                    hit = i;
+                }
+            }
+            var taps = hit >= 0 ? recent[hit]! : Build(window, sourceLength, outLength);
+            // Move to the front (the oldest drops off the end when it was not there).
+            int from = hit >= 0 ? hit : recent.Length - 1;
+            Array.Copy(recent, 0, recent, 1, from);
+            recent[0] = taps;
+            return taps;
+        }
 
         /// <summary>PIL's scheme: triangle filter of radius max(1, scale) around each output centre, cut at the image edges and renormalised.</summary>
         public static Taps Build((double Start, double Length) window, int sourceLength, int outLength)
@@ -313,7 +345,7 @@ internal static class Resampler
                 start[i] = lo;
                 count[i] = n;
             }
-            return new Taps { Start = start, Count = count, Weights = weights, MaxTaps = maxTaps };
+            return new Taps { Window = window, SourceLength = sourceLength, Start = start, Count = count, Weights = weights, MaxTaps = maxTaps };
         }
     }
 }

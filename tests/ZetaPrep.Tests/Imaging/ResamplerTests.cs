@@ -144,6 +144,51 @@ public sealed class ResamplerTests
     }
 
     [Fact]
+    public void Reused_taps_never_leak_between_shapes()
+    {
+        // More shapes than a thread keeps taps for, including the same sizes under other orientations, modes and
+        // extents, resized interleaved on one thread: each must equal the same resize on a thread that has reused nothing.
+        var shapes = new (int W, int H, int Size, ResizeMode Mode, SKEncodedOrigin Origin, double ExtentW)[]
+        {
+            (96, 64, 24, ResizeMode.Crop, SKEncodedOrigin.TopLeft, 0),
+            (64, 96, 24, ResizeMode.Crop, SKEncodedOrigin.TopLeft, 0),
+            (96, 64, 24, ResizeMode.Crop, SKEncodedOrigin.LeftTop, 0),
+            (96, 64, 24, ResizeMode.Pad, SKEncodedOrigin.TopLeft, 0),
+            (96, 64, 20, ResizeMode.Crop, SKEncodedOrigin.TopLeft, 0),
+            (96, 64, 24, ResizeMode.Crop, SKEncodedOrigin.TopLeft, 90.5),
+            (97, 64, 24, ResizeMode.Stretch, SKEncodedOrigin.TopLeft, 0),
+        };
+        byte[] Run((int W, int H, int Size, ResizeMode Mode, SKEncodedOrigin Origin, double ExtentW) s)
+        {
+            var rgb = new byte[s.Size * s.Size * 3];
+            Resampler.Resize(Photo(s.W, s.H, s.W * 4), s.W, s.H, s.W * 4, s.Origin, s.Size, s.Mode, rgb, s.ExtentW, s.ExtentW > 0 ? s.H : 0);
+            return rgb;
+        }
+        byte[] Fresh((int W, int H, int Size, ResizeMode Mode, SKEncodedOrigin Origin, double ExtentW) s)
+        {
+            byte[] result = [];
+            var thread = new Thread(() => result = Run(s));
+            thread.Start();
+            thread.Join();
+            return result;
+        }
+        var expected = shapes.Select(Fresh).ToArray();
+        Assert.Equal(shapes.Length, expected.Distinct(new BytesComparer()).Count());
+        var order = new[] { 0, 1, 2, 3, 4, 5, 6, 0, 6, 1, 5, 2, 4, 3, 3, 0, 0, 2 };
+        foreach (var i in order)
+        {
+            Assert.True(expected[i].AsSpan().SequenceEqual(Run(shapes[i])), $"shape {i} differs after reuse");
+        }
+    }
+
+    private sealed class BytesComparer : IEqualityComparer<byte[]>
+    {
+        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(byte[] obj) => obj.Length;
+    }
+
+    [Fact]
     public void Output_of_the_wrong_length_is_refused()
     {
         var src = new byte[8 * 8 * 4];
