@@ -44,16 +44,46 @@ internal sealed class HashingWriteStream : Stream
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes inline, like <see cref="Write(ReadOnlySpan{byte})"/>. The shard files are opened for synchronous I/O, whose
+    /// WriteAsync would only queue the same blocking write to another pool thread; completing here keeps a writer (and
+    /// the buffers Parquet.Net rents around these calls) on the one thread that writes the shard.
+    /// </summary>
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-        _hash.AppendData(buffer.Span);
-        _written += buffer.Length;
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+        try
+        {
+            Write(buffer.Span);
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException(e);
+        }
     }
 
     public override void Flush() => _inner.Flush();
 
-    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
+    public override Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled(cancellationToken);
+        }
+        try
+        {
+            _inner.Flush();
+            return Task.CompletedTask;
+        }
+        catch (Exception e)
+        {
+            return Task.FromException(e);
+        }
+    }
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
