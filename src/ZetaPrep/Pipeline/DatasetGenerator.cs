@@ -821,7 +821,8 @@ public sealed class DatasetGenerator
     /// 16 MiB on the 2-core bench VM, more on larger CPUs) and collects only once it is spent, so garbage that a short run
     /// never collects (the validation pass's, a few KB per input; a few KB per row after) touched ever more pages in a
     /// longer one: peak RSS grew by ~12 % between 400 and 4000 inputs, and by ~5 % with the budget at 4 MiB
-    /// (DOTNET_GCgen0size=0x400000, which only the environment can set). Each collection takes well under a millisecond.
+    /// (DOTNET_GCgen0size=0x400000, which only the environment can set). The collections cost little: 4000 photos paused
+    /// 0.02–0.03 s in all (0.03–0.04 s before), 100,000 tiny images 0.36 s of a 12 s run (0.31 s before).
     /// </summary>
     private sealed class Nursery
     {
