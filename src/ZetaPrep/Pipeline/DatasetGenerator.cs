@@ -165,8 +165,8 @@ public sealed class DatasetGenerator
         // the real CPU parallelism (batches overlap without oversubscribing the cores).
         var workers = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, options.Threads);
         var context = new BatchContext(listing, options, mixers, workers.ConcurrentScheduler,
-            new BufferPool(plan.Batches.Select(b => b.Inputs.Length).DefaultIfEmpty(0).Max() * pixelsPerImage),
-            pngSlot > 0 ? new BufferPool(plan.Batches.Select(b => b.Rows).DefaultIfEmpty(0).Max() * pngSlot) : null,
+            new BufferPool(plan.MaxBatchInputs * pixelsPerImage),
+            pngSlot > 0 ? new BufferPool(plan.MaxBatchRows * pngSlot) : null,
             pngSlot);
         using var closeWorkers = new SchedulerPairCompletion(workers);
         // The listing and the validation pass leave their garbage (a few KB per input) in the first generation.
@@ -464,15 +464,15 @@ public sealed class DatasetGenerator
     /// </summary>
     private static void CheckBatchesFit(MixPlan plan, GenerateOptions options, long pixels, long pngSlot)
     {
-        long Bytes(PlannedBatch b) => Math.Max(b.Inputs.Length * pixels, b.Rows * pngSlot);
-        var largest = plan.Batches.MaxBy(Bytes);
-        if (largest is null || Bytes(largest) <= Array.MaxLength)
+        int inputs = plan.MaxBatchInputs, rows = plan.MaxBatchRows;
+        var bytes = Math.Max(inputs * pixels, rows * pngSlot);
+        if (bytes <= Array.MaxLength)
         {
             return;
         }
-        var perInput = Math.Max(pixels, pngSlot * largest.Rows / largest.Inputs.Length);
+        var perInput = Math.Max(pixels, pngSlot * rows / inputs);
         throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture,
-            $"--batch-size {options.Plan.BatchSize}: a batch of {largest.Inputs.Length} images of {options.Size}×{options.Size} needs {Bytes(largest) / 1073741824.0:F1} GiB in one buffer, more than the 2 GiB one can hold; use --batch-size {Array.MaxLength / perInput} or less, or a smaller --size."));
+            $"--batch-size {options.Plan.BatchSize}: a batch of {inputs} images of {options.Size}×{options.Size} needs {bytes / 1073741824.0:F1} GiB in one buffer, more than the 2 GiB one can hold; use --batch-size {Array.MaxLength / perInput} or less, or a smaller --size."));
     }
 
     /// <summary>

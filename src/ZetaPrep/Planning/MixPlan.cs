@@ -3,28 +3,47 @@ using ZetaPrep.Mixing;
 namespace ZetaPrep.Planning;
 
 /// <summary>
-/// The whole generation decided up front from the seed and the input count, with no pixels: shuffled batches per
-/// pass, every output's members, weights and γ, and whole-batch shards. Shard k is a pure function of (plan, k).
+/// The whole generation decided from the seed and the input count, with no pixels: shuffled batches per pass, every
+/// output's members, weights and γ, and whole-batch shards. Shard k is a pure function of (plan, k).
 /// </summary>
+/// <remarks>
+/// Only the shuffled input order of each pass is kept (4 bytes per input and pass); a batch's recipes are drawn from
+/// its own random streams when <see cref="Batches"/> is indexed, the same every time. Planning every batch up front
+/// had held ~240 bytes per row for the whole run (~300 MB for ImageNet's 1.28 M images).
+/// </remarks>
 public sealed class MixPlan
 {
+    private readonly int[][] _orders;
+    private readonly int _batchesPerPass;
+    private readonly int _rowsPerInput;
+
     public PlanOptions Options { get; }
 
     public int InputCount { get; }
 
+    /// <summary>Every batch in plan order, built on each access (callers keep what they need).</summary>
     public IReadOnlyList<PlannedBatch> Batches { get; }
 
     public IReadOnlyList<ShardPlan> Shards { get; }
 
     public long TotalRows { get; }
 
-    private MixPlan(PlanOptions options, int inputCount, IReadOnlyList<PlannedBatch> batches, IReadOnlyList<ShardPlan> shards, long rows)
+    /// <summary>Inputs of the largest batch (every batch but a pass's last has <see cref="PlanOptions.BatchSize"/>).</summary>
+    public int MaxBatchInputs => Math.Min(Options.BatchSize, InputCount);
+
+    /// <summary>Rows of the largest batch.</summary>
+    public int MaxBatchRows => MaxBatchInputs * _rowsPerInput;
+
+    private MixPlan(PlanOptions options, int inputCount, int[][] orders)
     {
         Options = options;
         InputCount = inputCount;
-        Batches = batches;
-        Shards = shards;
-        TotalRows = rows;
+        _orders = orders;
+        _batchesPerPass = (int)(((long)inputCount + options.BatchSize - 1) / options.BatchSize);
+        _rowsPerInput = options.KeepOriginals ? 2 : 1;
+        Batches = new BatchList(this, orders.Length * _batchesPerPass);
+        TotalRows = (long)inputCount * orders.Length * _rowsPerInput;
+        Shards = CutShards(Batches.Count, BatchRows, options.ShardRows);
     }
 
     /// <summary>Plans <paramref name="inputCount"/> inputs (indices 0..count−1 of the sorted listing).</summary>
@@ -41,32 +60,55 @@ public sealed class MixPlan
         {
             throw new ZetaPrepException($"the input has {inputCount} usable image(s); ζ-mixup needs at least 2.");
         }
-        var batches = new List<PlannedBatch>();
-        long row = 0;
-        var order = new int[inputCount];
+        var orders = new int[options.Passes][];
         for (var pass = 0; pass < options.Passes; pass++)
         {
+            var order = new int[inputCount];
             for (var i = 0; i < order.Length; i++)
             {
                 order[i] = i;
             }
             // Each pass reshuffles from its own stream, so pass p does not depend on how many draws pass p−1 made.
             new DeterministicRandom(options.Seed, (ulong)pass, ulong.MaxValue).Shuffle(order);
-            var batchIndex = 0;
-            for (var start = 0; start < inputCount; start += options.BatchSize)
+            orders[pass] = order;
+        }
+        return new MixPlan(options, inputCount, orders);
+    }
+
+    private int BatchInputs(int batch) => Math.Min(Options.BatchSize, InputCount - (batch % _batchesPerPass * Options.BatchSize));
+
+    private int BatchRows(int batch) => BatchInputs(batch) * _rowsPerInput;
+
+    private PlannedBatch Build(int batch)
+    {
+        var pass = batch / _batchesPerPass;
+        var batchIndex = batch % _batchesPerPass;
+        var start = batchIndex * Options.BatchSize;
+        var inputs = _orders[pass].AsSpan(start, BatchInputs(batch)).ToArray();
+        var rng = new DeterministicRandom(Options.Seed, (ulong)pass, (ulong)batchIndex);
+        var outputs = PlanBatch(inputs.Length, Options, rng);
+        // Baselines draw from a stream of their own, so ζ outputs stay identical to a plain ζ run.
+        MethodPlanner.Apply(outputs, Options, new DeterministicRandom(Options.Seed, (ulong)pass + MethodPlanner.StreamOffset, (ulong)batchIndex));
+        var firstRow = ((long)pass * InputCount + start) * _rowsPerInput;
+        return new PlannedBatch(pass, batchIndex, firstRow, inputs, outputs, Options.KeepOriginals);
+    }
+
+    /// <summary>The batches as a list whose items are planned when read.</summary>
+    private sealed class BatchList(MixPlan plan, int count) : IReadOnlyList<PlannedBatch>
+    {
+        public int Count => count;
+
+        public PlannedBatch this[int index] => (uint)index < (uint)count ? plan.Build(index) : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public IEnumerator<PlannedBatch> GetEnumerator()
+        {
+            for (var i = 0; i < count; i++)
             {
-                var inputs = order.AsSpan(start, Math.Min(options.BatchSize, inputCount - start)).ToArray();
-                var rng = new DeterministicRandom(options.Seed, (ulong)pass, (ulong)batchIndex);
-                var outputs = PlanBatch(inputs.Length, options, rng);
-                // Baselines draw from a stream of their own, so ζ outputs stay identical to a plain ζ run.
-                MethodPlanner.Apply(outputs, options, new DeterministicRandom(options.Seed, (ulong)pass + MethodPlanner.StreamOffset, (ulong)batchIndex));
-                var batch = new PlannedBatch(pass, batchIndex, row, inputs, outputs, options.KeepOriginals);
-                batches.Add(batch);
-                row += batch.Rows;
-                batchIndex++;
+                yield return plan.Build(i);
             }
         }
-        return new MixPlan(options, inputCount, batches, CutShards(batches, options.ShardRows), row);
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     private static MixRecipe[] PlanBatch(int m, PlanOptions options, DeterministicRandom rng)
@@ -102,18 +144,19 @@ public sealed class MixPlan
         return outputs;
     }
 
-    private static List<ShardPlan> CutShards(List<PlannedBatch> batches, int shardRows)
+    private static List<ShardPlan> CutShards(int batchCount, Func<int, int> rowsOf, int shardRows)
     {
         // Whole batches per shard: as many as fit in shardRows, at least one.
         var shards = new List<(int First, int Count, long FirstRow, int Rows)>();
         var first = 0;
-        while (first < batches.Count)
+        long firstRow = 0;
+        while (first < batchCount)
         {
             var count = 0;
             var rows = 0;
-            while (first + count < batches.Count)
+            while (first + count < batchCount)
             {
-                var next = batches[first + count].Rows;
+                var next = rowsOf(first + count);
                 if (count > 0 && rows + next > shardRows)
                 {
                     break;
@@ -121,8 +164,9 @@ public sealed class MixPlan
                 rows += next;
                 count++;
             }
-            shards.Add((first, count, batches[first].FirstRow, rows));
+            shards.Add((first, count, firstRow, rows));
             first += count;
+            firstRow += rows;
         }
         return shards.Select((s, i) => new ShardPlan(i, shards.Count, s.First, s.Count, s.FirstRow, s.Rows)).ToList();
     }
