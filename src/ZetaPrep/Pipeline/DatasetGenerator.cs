@@ -26,7 +26,6 @@ public sealed class DatasetGenerator
     /// <summary>Rows per Parquet row group: whole batches up to this many rows (HF reads ≤ ~100 MB groups well).</summary>
     private const int MaxRowGroupRows = 100;
 
-
     private readonly IImageSource _source;
     private readonly IImageDecoder _decoder;
 
