@@ -57,7 +57,8 @@ public sealed class DatasetGenerator
         var pixelsPerImage = options.Size * options.Size * 3;
         var pngSlot = options.PngLevel == PngEncoder.DefaultLevel ? PngEncoder.MaxLength(options.Size, options.Size) : 0;
         // Fails fast on too few inputs, or batches too large for their buffers, before reading any.
-        CheckBatchesFit(MixPlan.Create(listed.Items.Count, planOptions), options, pixelsPerImage, pngSlot);
+        var listedPlan = MixPlan.Create(listed.Items.Count, planOptions);
+        CheckBatchesFit(listedPlan, options, pixelsPerImage, pngSlot);
         static ZetaPrepException NoCuda(string why) =>
             ZetaPrepException.Usage($"--device cuda: CUDA cannot be used here: {why}; use --device cpu or --device auto");
         if (options.Device == DeviceChoice.Cuda && !CudaMixer.IsAvailable(out var noCuda))
@@ -97,7 +98,8 @@ public sealed class DatasetGenerator
             await cudaReady.ConfigureAwait(false);
         }
         var (listing, fingerprint, skipped) = validated;
-        var plan = MixPlan.Create(listing.Items.Count, planOptions);
+        // A plan is a pure function of (input count, options): shuffled again only when --on-error skip left inputs out.
+        var plan = listing.Items.Count == listedPlan.InputCount ? listedPlan : MixPlan.Create(listing.Items.Count, planOptions);
         var format = ShardFormats.Get(options.Format);
         var method = options.Plan.Method;
         var recorded = new GenerationOptionsRecord(
