@@ -155,6 +155,10 @@ public sealed class MixPlanTests
         Assert.All(MixPlan.Create(100, Options(batch: 16, shardRows: 5)).Shards, s => Assert.Equal(1, s.BatchCount));
     }
 
+    /// <summary>A batch as text: position, first row, inputs, and each output's members, weights and γ (round-trip formats).</summary>
+    private static string Describe(PlannedBatch b) => $"{b.Pass}/{b.Index}@{b.FirstRow}:{string.Join(',', b.Inputs)}|" + string.Join(';', b.Outputs.Select(o =>
+        string.Join(',', o.Members) + "=" + string.Join(',', o.Weights.Select(w => w.ToString("R", System.Globalization.CultureInfo.InvariantCulture))) + "@" + o.Gamma.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+
     [Theory]
     [InlineData(100, 16, 1, false, 40)]
     [InlineData(37, 8, 3, true, 20)]
@@ -164,12 +168,10 @@ public sealed class MixPlanTests
     {
         var options = new PlanOptions(MixCount.Parse("2"), GammaSpec.Parse("1:4"), batch, passes, seed: 3, shardRows, keepOriginals: keep);
         var plan = MixPlan.Create(inputs, options);
-        static string Key(PlannedBatch b) => $"{b.Pass}/{b.Index}@{b.FirstRow}:{string.Join(',', b.Inputs)}|" + string.Join(';', b.Outputs.Select(o =>
-            string.Join(',', o.Members) + "=" + string.Join(',', o.Weights.Select(w => w.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))));
-        var first = plan.Batches.Select(Key).ToList();
+        var first = plan.Batches.Select(Describe).ToList();
         // Indexed in reverse, and from a second plan: the same batches.
-        Assert.Equal(first, Enumerable.Range(0, plan.Batches.Count).Reverse().Select(i => Key(plan.Batches[i])).Reverse());
-        Assert.Equal(first, MixPlan.Create(inputs, options).Batches.Select(Key));
+        Assert.Equal(first, Enumerable.Range(0, plan.Batches.Count).Reverse().Select(i => Describe(plan.Batches[i])).Reverse());
+        Assert.Equal(first, MixPlan.Create(inputs, options).Batches.Select(Describe));
         Assert.Equal(passes * ((inputs + batch - 1) / batch), plan.Batches.Count);
         long row = 0;
         foreach (var b in plan.Batches)
@@ -196,8 +198,7 @@ public sealed class MixPlanTests
         // Digest of every batch's inputs and every output's members, weights and γ, taken from the plan built up front
         // (before batches were planned when read): the change of representation kept every draw.
         var plan = MixPlan.Create(150, new PlanOptions(MixCount.Parse("4"), GammaSpec.Parse("1:4"), 16, passes: 2, seed: 5, shardRows: 40, keepOriginals: true));
-        var text = string.Join('\n', plan.Batches.Select(b => $"{b.Pass}/{b.Index}@{b.FirstRow}:{string.Join(',', b.Inputs)}|" + string.Join(';', b.Outputs.Select(o =>
-            string.Join(',', o.Members) + "=" + string.Join(',', o.Weights.Select(w => w.ToString("R", System.Globalization.CultureInfo.InvariantCulture))) + "@" + o.Gamma.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))));
+        var text = string.Join('\n', plan.Batches.Select(Describe));
         text += "\n" + string.Join(';', plan.Shards.Select(s => $"{s.FirstBatch}+{s.BatchCount}@{s.FirstRow}:{s.Rows}"));
         Assert.Equal("14b8168ee47c53e4f0bc7181f2b206e8600114d20897184a9a76b7daef6f7d97", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text))));
     }
