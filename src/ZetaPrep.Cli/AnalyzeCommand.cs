@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using ZetaPrep.Analysis;
 using ZetaPrep.Mixing;
 
@@ -57,7 +56,7 @@ internal static class AnalyzeCommand
                     ["neighbourhood_includes_point"] = false,
                     ["dims_histogram"] = r.Histogram.ToDictionary(p => p.Key.ToString(CultureInfo.InvariantCulture), p => p.Value),
                 };
-                await stdout.WriteLineAsync(JsonSerializer.Serialize(payload)).ConfigureAwait(false);
+                await stdout.WriteLineAsync(CliJsonContext.Serialize(payload)).ConfigureAwait(false);
                 return 0;
             }
 

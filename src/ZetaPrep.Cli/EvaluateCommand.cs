@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using ZetaPrep.Mixing;
 using ZetaPrep.Training;
 
@@ -50,7 +49,7 @@ internal static class EvaluateCommand
                     ["val_f1_macro"] = m.F1Macro,
                     ["val_confusion"] = m.Confusion,
                 };
-                await stdout.WriteLineAsync(JsonSerializer.Serialize(payload)).ConfigureAwait(false);
+                await stdout.WriteLineAsync(CliJsonContext.Serialize(payload)).ConfigureAwait(false);
                 return 0;
             }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using SkiaSharp;
+using ZetaPrep.Manifests;
 using ZetaPrep.Shards;
 
 namespace ZetaPrep.Training;
@@ -21,32 +22,20 @@ internal static class ComparisonReport
         new(0x1f, 0x77, 0xb4), new(0xff, 0x7f, 0x0e), new(0x2c, 0xa0, 0x2c), new(0xd6, 0x27, 0x28), new(0x94, 0x67, 0xbd), new(0x8c, 0x56, 0x4b),
     ];
 
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true, TypeInfoResolver = TrainingJsonContext.Default };
 
     public static void Write(ComparisonResult result, ComparisonOptions options)
     {
         AtomicFile.Write(result.MarkdownPath, Encoding.UTF8.GetBytes(Markdown(result, options)));
-        var payload = new
-        {
-            Options = new
-            {
-                Input = options.InputDirectory,
-                options.Methods,
-                options.Seeds,
-                options.Epochs,
-                options.Size,
-                Arch = options.Architecture.ToString().ToLowerInvariant(),
-                options.BatchSize,
-                N = options.N.ToString(),
-                Gamma = options.Gamma.ToString(),
-                options.K,
-                options.MaxSamples,
-            },
-            Std = "runs: sample std over seeds (n-1); intrinsic_dim: population std over the sampled points of the seed-0 shards",
-            Summaries = result.Summaries,
-            result.Runs,
-        };
-        AtomicFile.Write(result.JsonPath, JsonSerializer.SerializeToUtf8Bytes(payload, Json));
+        var payload = new ComparisonReportFile(
+            new ComparisonReportOptions(
+                options.InputDirectory, options.Methods, options.Seeds, options.Epochs, options.Size,
+                options.Architecture.ToString().ToLowerInvariant(), options.BatchSize, options.N.ToString(), options.Gamma.ToString(),
+                options.K, options.MaxSamples),
+            "runs: sample std over seeds (n-1); intrinsic_dim: population std over the sampled points of the seed-0 shards",
+            result.Summaries,
+            result.Runs);
+        AtomicFile.Write(result.JsonPath, JsonSerializer.SerializeToUtf8Bytes(payload, Json.Info<ComparisonReportFile>()));
         WriteChart(result.Summaries, result.ChartPath);
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ZetaPrep.Manifests;
 
 namespace ZetaPrep.Training;
 
@@ -36,10 +37,11 @@ public sealed record EpochMetrics
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        TypeInfoResolver = TrainingJsonContext.Default,
     };
 
-    public string ToJsonLine() => JsonSerializer.Serialize(this, JsonOptions);
+    public string ToJsonLine() => JsonSerializer.Serialize(this, JsonOptions.Info<EpochMetrics>());
 
     public static EpochMetrics FromJsonLine(string line) =>
-        JsonSerializer.Deserialize<EpochMetrics>(line, JsonOptions) ?? throw new JsonException("null metrics line");
+        JsonSerializer.Deserialize(line, JsonOptions.Info<EpochMetrics>()) ?? throw new JsonException("null metrics line");
 }

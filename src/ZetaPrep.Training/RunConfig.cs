@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ZetaPrep.Manifests;
 
 namespace ZetaPrep.Training;
 
@@ -55,6 +56,7 @@ public sealed record RunConfig
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        TypeInfoResolver = TrainingJsonContext.Default,
     };
 
     /// <summary>Reads a config.json; a malformed file is a <see cref="ZetaPrepException"/> naming it.</summary>
@@ -62,7 +64,7 @@ public sealed record RunConfig
     {
         try
         {
-            return JsonSerializer.Deserialize<RunConfig>(File.ReadAllText(path), JsonOptions)
+            return JsonSerializer.Deserialize(File.ReadAllText(path), JsonOptions.Info<RunConfig>())
                 ?? throw new ZetaPrepException($"{path}: empty run config.");
         }
         catch (JsonException e)
@@ -71,5 +73,5 @@ public sealed record RunConfig
         }
     }
 
-    public void Write(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, JsonOptions) + "\n");
+    public void Write(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, JsonOptions.Info<RunConfig>()) + "\n");
 }

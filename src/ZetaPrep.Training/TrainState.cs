@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ZetaPrep.Manifests;
 using ZetaPrep.Shards;
 
 namespace ZetaPrep.Training;
@@ -12,7 +13,7 @@ internal sealed record TrainState(int Epoch, long Step, double BestF1Micro, int 
     {
         try
         {
-            return JsonSerializer.Deserialize<TrainState>(File.ReadAllText(path), RunConfig.JsonOptions)
+            return JsonSerializer.Deserialize(File.ReadAllText(path), RunConfig.JsonOptions.Info<TrainState>())
                 ?? throw new ZetaPrepException($"--resume: {path} is empty; delete the last.* files to start over.");
         }
         catch (JsonException e)
@@ -23,6 +24,6 @@ internal sealed record TrainState(int Epoch, long Step, double BestF1Micro, int 
 
     public void Write(string path)
     {
-        AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this, RunConfig.JsonOptions) + "\n"));
+        AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this, RunConfig.JsonOptions.Info<TrainState>()) + "\n"));
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using ZetaPrep.Manifests;
 
 namespace ZetaPrep.Inspection;
 
@@ -18,9 +19,9 @@ public sealed record DatasetSummary(
     int SourcesMax,
     int Size)
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
+    private static readonly JsonSerializerOptions JsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true, TypeInfoResolver = ManifestJsonContext.Default };
 
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions.Info<DatasetSummary>());
 
     /// <summary>A human-readable report with a bar per class (share of the total soft-label mass).</summary>
     public string ToText()

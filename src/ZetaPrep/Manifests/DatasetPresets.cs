@@ -13,7 +13,7 @@ public static class DatasetPresets
     internal static JsonSerializerOptions JsonOptions { get; } = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        Converters = { new JsonStringEnumConverter<LabelStyle>(JsonNamingPolicy.SnakeCaseLower) },
         RespectRequiredConstructorParameters = true,
         TypeInfoResolver = ManifestJsonContext.Default,
     };
@@ -30,7 +30,7 @@ public static class DatasetPresets
     {
         try
         {
-            var preset = JsonSerializer.Deserialize<DatasetPreset>(json, JsonOptions)
+            var preset = JsonSerializer.Deserialize(json, JsonOptions.Info<DatasetPreset>())
                 ?? throw new ZetaPrepException($"{origin}: empty preset.");
             foreach (var (split, s) in preset.Splits)
             {

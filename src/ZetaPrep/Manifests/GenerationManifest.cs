@@ -53,18 +53,18 @@ public sealed record GenerationManifest
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        Converters = { new JsonStringEnumConverter<LabelStyle>(JsonNamingPolicy.SnakeCaseLower) },
         TypeInfoResolver = ManifestJsonContext.Default,
     };
 
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions.Info<GenerationManifest>());
 
     /// <summary>Reads a manifest; a missing or malformed file is a user error naming the file.</summary>
     public static GenerationManifest Read(string path)
     {
         try
         {
-            var manifest = JsonSerializer.Deserialize<GenerationManifest>(File.ReadAllText(path), JsonOptions);
+            var manifest = JsonSerializer.Deserialize(File.ReadAllText(path), JsonOptions.Info<GenerationManifest>());
             return manifest ?? throw new ZetaPrepException($"{path}: empty manifest; regenerate the output.");
         }
         catch (JsonException e)
@@ -79,7 +79,7 @@ public sealed record GenerationManifest
 
     /// <summary>Writes the manifest atomically: temp file, fsync, rename over the old one.</summary>
     public void WriteAtomically(string path) =>
-        AtomicFile.Write(path, [.. JsonSerializer.SerializeToUtf8Bytes(this, JsonOptions), (byte)'\n']);
+        AtomicFile.Write(path, [.. JsonSerializer.SerializeToUtf8Bytes(this, JsonOptions.Info<GenerationManifest>()), (byte)'\n']);
 }
 
 public sealed record ToolInfo(string Name, string Version);

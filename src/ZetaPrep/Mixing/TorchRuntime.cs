@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -109,9 +110,11 @@ public static class TorchRuntime
         return $"libtorch {libtorch} (TorchSharp {version}), cuda: {cuda}{from}";
     }
 
+    [UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "An empty Location (native AOT) falls back to AppContext.BaseDirectory.")]
     private static void LoadOnLinux()
     {
         var torchSharp = typeof(torch).Assembly;
+        // Empty in the native-AOT tool (no assembly files): the shim then sits next to the executable, in the base directory.
         var shimDir = Path.GetDirectoryName(torchSharp.Location);
         if (string.IsNullOrEmpty(shimDir) || !File.Exists(Path.Combine(shimDir, ShimFile)))
         {
@@ -171,18 +174,16 @@ public static class TorchRuntime
 
         // TorchVision has no native library of its own: its THSVision_* imports live in the same shim.
         // Load it by name so an app that references it (the trainer) is covered without calling RegisterAssembly.
-        var torchVision = AppDomain.CurrentDomain.GetAssemblies()
-            .FirstOrDefault(a => string.Equals(a.GetName().Name, "TorchVision", StringComparison.Ordinal));
-        if (torchVision is null)
+        // (Assembly.Load returns the copy already loaded; enumerating the AppDomain's assemblies instead would read the
+        // names of satellite resource assemblies, which a native-AOT build cannot parse in invariant-globalization mode.)
+        Assembly? torchVision = null;
+        try
         {
-            try
-            {
-                torchVision = Assembly.Load(new AssemblyName("TorchVision"));
-            }
-            catch (FileNotFoundException)
-            {
-                // Not referenced by this application.
-            }
+            torchVision = Assembly.Load(new AssemblyName("TorchVision"));
+        }
+        catch (FileNotFoundException)
+        {
+            // Not referenced by this application.
         }
 
         if (torchVision is not null)
