@@ -28,7 +28,7 @@ internal sealed class FolderShardFormat : IShardFormat
         var labels = await FolderShardWriter.ReadLabelsAsync(Path.Combine(outputDirectory, relativePath), ct).ConfigureAwait(false);
         foreach (var l in labels)
         {
-            var imagePath = Path.Combine(outputDirectory, l.FileName ?? "");
+            var imagePath = Path.Combine(outputDirectory, l.FileName);
             byte[] png;
             try
             {
@@ -44,13 +44,13 @@ internal sealed class FolderShardFormat : IShardFormat
             }
             yield return new ShardRow(
                 png,
-                Path.GetFileName(l.FileName ?? ""),
-                (l.Label ?? []).Select(v => v ?? float.NaN).ToArray(),
-                l.Dominant ?? -1,
-                (l.Sources ?? []).ToArray(),
-                (l.Weights ?? []).Select(v => v ?? float.NaN).ToArray(),
-                l.Gamma ?? float.NaN,
-                l.Original ?? false,
+                Path.GetFileName(l.FileName),
+                l.Label,
+                l.Dominant,
+                l.Sources,
+                l.Weights,
+                l.Gamma,
+                l.Original,
                 l.Method,
                 l.Lam);
         }

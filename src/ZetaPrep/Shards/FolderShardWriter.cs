@@ -1,6 +1,4 @@
 using System.Security.Cryptography;
-using Parquet;
-using Parquet.Serialization;
 
 namespace ZetaPrep.Shards;
 
@@ -9,8 +7,6 @@ namespace ZetaPrep.Shards;
 /// The part is the shard's commit record: an image without a committed part is an orphan that a rerun overwrites.</remarks>
 public sealed class FolderShardWriter : IShardWriter
 {
-    private static readonly ParquetOptions Options = new() { CompressionMethod = CompressionMethod.None };
-
     private readonly string _outputDirectory;
     private readonly string _partPath;
     private readonly int _classCount;
@@ -70,19 +66,9 @@ public sealed class FolderShardWriter : IShardWriter
                 stream.Flush(flushToDisk: true);
             }
             _imageBytes += row.ImageBytes.Length;
-            _labels.Add(new FolderLabelRow
-            {
-                FileName = relative,
-                Label = row.Label.Select(v => (float?)v).ToList(),
-                Dominant = row.Dominant,
-                Sources = [.. row.Sources],
-                Weights = row.Weights.Select(v => (float?)v).ToList(),
-                Gamma = row.Gamma,
-                Original = row.Original,
-                Method = row.Method,
-                Lam = row.Lam,
-                Sha256 = Convert.ToHexStringLower(SHA256.HashData(row.ImageBytes.Span)),
-            });
+            _labels.Add(new FolderLabelRow(
+                relative, row.Label, row.Dominant, [.. row.Sources], row.Weights, row.Gamma, row.Original, row.Method, row.Lam,
+                Convert.ToHexStringLower(SHA256.HashData(row.ImageBytes.Span))));
         }
     }
 
@@ -115,11 +101,9 @@ public sealed class FolderShardWriter : IShardWriter
     }
 
     /// <summary>Serialises label rows to <paramref name="path"/> atomically and returns the bytes written.</summary>
-    internal static async Task<byte[]> WriteLabelsAsync(string path, IReadOnlyCollection<FolderLabelRow> rows, CancellationToken ct)
+    internal static async Task<byte[]> WriteLabelsAsync(string path, IReadOnlyList<FolderLabelRow> rows, CancellationToken ct)
     {
-        using var buffer = new MemoryStream();
-        await ParquetSerializer.SerializeAsync(rows, buffer, Options, null, ct).ConfigureAwait(false);
-        var bytes = buffer.ToArray();
+        var bytes = await FolderLabelTable.ToBytesAsync(rows, ct).ConfigureAwait(false);
         AtomicFile.Write(path, bytes);
         return bytes;
     }
@@ -131,7 +115,7 @@ public sealed class FolderShardWriter : IShardWriter
             var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
             await using (stream.ConfigureAwait(false))
             {
-                return (await ParquetSerializer.DeserializeAsync<FolderLabelRow>(stream, null, null, ct).ConfigureAwait(false)).Data;
+                return await FolderLabelTable.ReadAsync(stream, ct).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)

@@ -184,7 +184,7 @@ public static class ParquetShardReader
         }
     }
 
-    private static async Task<Leaf<T>> ReadLeafAsync<T>(ParquetRowGroupReader group, DataField field, CancellationToken ct)
+    internal static async Task<Leaf<T>> ReadLeafAsync<T>(ParquetRowGroupReader group, DataField field, CancellationToken ct)
         where T : struct
     {
         long numValues = group.GetMetadata(field)?.MetaData?.NumValues
@@ -204,7 +204,7 @@ public static class ParquetShardReader
         return new Leaf<T>(values, defs, reps);
     }
 
-    private static TOut[] Flat<T, TOut>(Leaf<T> leaf, int count, DataField field, Func<T, TOut> convert)
+    internal static TOut[] Flat<T, TOut>(Leaf<T> leaf, int count, DataField field, Func<T, TOut> convert)
     {
         if (leaf.Defs.Length != count)
         {
@@ -226,7 +226,7 @@ public static class ParquetShardReader
     }
 
     /// <summary>A nullable flat column: values are dense (only rows at the maximum definition level have one).</summary>
-    private static TOut?[] Nullable<T, TOut>(Leaf<T> leaf, int count, DataField field, Func<T, TOut> convert)
+    internal static TOut?[] Nullable<T, TOut>(Leaf<T> leaf, int count, DataField field, Func<T, TOut> convert)
     {
         if (leaf.Defs.Length != count)
         {
@@ -247,7 +247,7 @@ public static class ParquetShardReader
     }
 
     /// <summary>Rebuilds OPTIONAL lists of OPTIONAL elements from Dremel levels (see the writer); nulls are rejected.</summary>
-    private static TOut[][] Lists<T, TOut>(Leaf<T> leaf, int count, DataField element, Func<T, TOut> convert)
+    internal static TOut[][] Lists<T, TOut>(Leaf<T> leaf, int count, DataField element, Func<T, TOut> convert)
     {
         int present = element.MaxDefinitionLevel;
         int empty = present - 2;
@@ -310,5 +310,5 @@ public static class ParquetShardReader
     private static ZetaPrepException NotAShard(string path, string reason) =>
         new($"'{path}' is not a ZetaPrep Parquet shard: {reason}; point at a shard written by ZetaPrep.");
 
-    private sealed record Leaf<T>(T[] Values, int[] Defs, int[]? Reps);
+    internal sealed record Leaf<T>(T[] Values, int[] Defs, int[]? Reps);
 }

@@ -253,7 +253,7 @@ public sealed class ParquetShardWriter : IShardWriter
     }
 
     /// <summary>Dremel levels of an OPTIONAL list of OPTIONAL elements: an empty list is one entry at level max−2 with no value.</summary>
-    private static (TOut[] Values, int[] Defs, int[] Reps) Levels<TIn, TOut>(DataField element, IReadOnlyList<ShardRow> rows, int start, int count, Func<ShardRow, TIn[]> list, Func<TIn, TOut> convert)
+    internal static (TOut[] Values, int[] Defs, int[] Reps) Levels<TRow, TIn, TOut>(DataField element, IReadOnlyList<TRow> rows, int start, int count, Func<TRow, TIn[]> list, Func<TIn, TOut> convert)
     {
         int valueCount = 0;
         int levelCount = 0;
