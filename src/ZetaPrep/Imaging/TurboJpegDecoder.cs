@@ -9,10 +9,12 @@ namespace ZetaPrep.Imaging;
 /// everything else, plus any JPEG it cannot or will not decode cleanly, with <see cref="SkiaImageDecoder"/>.
 /// </summary>
 /// <remarks>
-/// Header, --max-pixels, EXIF orientation and the resize are Skia's own code, so only the IDCT/upsampling differs: the
-/// DCT scale rule is the same (smallest k/8 that still covers the target). Any TurboJPEG error or warning
-/// (TJFLAG_STOPONWARNING: a truncated file never yields gray rows) hands the file to Skia, which then either decodes it
-/// or throws its usual one-line message; CMYK/YCCK files go to Skia directly (TurboJPEG cannot convert them to RGB).
+/// A JPEG's header comes from TurboJPEG and its EXIF orientation from <see cref="JpegExif"/> (Skia's rules, checked
+/// against Skia), so a JPEG input never loads SkiaSharp, whose static initialiser scans every system font; the
+/// --max-pixels check and the resize are the code Skia's path uses, and the DCT scale rule is the same (smallest k/8
+/// that still covers the target). Any TurboJPEG error or warning (TJFLAG_STOPONWARNING: a truncated file never yields
+/// gray rows) hands the file to Skia, which then either decodes it or throws its usual one-line message; CMYK/YCCK
+/// files and other formats go to Skia directly (TurboJPEG cannot convert CMYK to RGB).
 /// </remarks>
 public sealed class TurboJpegDecoder : IImageDecoder
 {
@@ -50,7 +52,8 @@ public sealed class TurboJpegDecoder : IImageDecoder
     public ImageLimits Limits => _limits;
 
     /// <inheritdoc/>
-    public ImageHeader ReadHeader(ReadOnlySpan<byte> encoded, string name) => _skia.ReadHeader(encoded, name);
+    public ImageHeader ReadHeader(ReadOnlySpan<byte> encoded, string name) =>
+        TryJpegHeader(encoded, out int width, out int height, out var origin) ? Oriented(width, height, origin) : _skia.ReadHeader(encoded, name);
 
     /// <inheritdoc/>
     public void DecodeResized(ReadOnlySpan<byte> encoded, string name, int size, ResizeMode mode, Span<byte> rgbOut) =>
@@ -61,29 +64,59 @@ public sealed class TurboJpegDecoder : IImageDecoder
     internal bool TryDecodeTurbo(ReadOnlySpan<byte> encoded, string name, int size, ResizeMode mode, Span<byte> rgbOut) =>
         Decode(encoded, name, size, mode, rgbOut, fallBackToSkia: false);
 
-    /// <summary>Skia reads the header and checks the limits; TurboJPEG decodes JPEG pixels, else Skia does when allowed.</summary>
+    /// <summary>TurboJPEG reads the header and the limits are checked; TurboJPEG decodes JPEG pixels, else Skia does when allowed.</summary>
     private unsafe bool Decode(ReadOnlySpan<byte> encoded, string name, int size, ResizeMode mode, Span<byte> rgbOut, bool fallBackToSkia)
     {
         SkiaImageDecoder.CheckArguments(name, size, rgbOut);
+        if (TryJpegHeader(encoded, out int width, out int height, out var origin))
+        {
+            SkiaImageDecoder.CheckLimits(Oriented(width, height, origin), name, _limits);
+            fixed (byte* p = encoded)
+            {
+                if (TryDecode(p, encoded.Length, width, height, origin, size, mode, rgbOut))
+                {
+                    return true;
+                }
+            }
+        }
+        if (!fallBackToSkia)
+        {
+            return false;
+        }
+        _skia.DecodeResized(encoded, name, size, mode, rgbOut);
+        return true;
+    }
+
+    /// <summary>The header Skia reports: width and height as displayed (swapped by a 90° EXIF orientation).</summary>
+    private static ImageHeader Oriented(int width, int height, SKEncodedOrigin origin) =>
+        Resampler.SwapsAxes(origin) ? new ImageHeader("JPEG", height, width) : new ImageHeader("JPEG", width, height);
+
+    /// <summary>Size and orientation of a JPEG that TurboJPEG can decode to RGB (not CMYK/YCCK); false for anything else.</summary>
+    private static unsafe bool TryJpegHeader(ReadOnlySpan<byte> encoded, out int width, out int height, out SKEncodedOrigin origin)
+    {
+        width = height = 0;
+        origin = SKEncodedOrigin.TopLeft;
+        if (encoded.Length < 3 || encoded[0] != 0xFF || encoded[1] != 0xD8 || encoded[2] != 0xFF || Native.ThreadHandle() is not { } handle)
+        {
+            return false;
+        }
+
+        int w, h, subsampling, colorspace;
         fixed (byte* p = encoded)
         {
-            using var data = SkiaImageDecoder.Wrap(p, encoded, name);
-            using var codec = SkiaImageDecoder.Open(data, encoded, name);
-            SkiaImageDecoder.CheckLimits(SkiaImageDecoder.HeaderOf(codec), name, _limits);
-            if (codec.EncodedFormat == SKEncodedImageFormat.Jpeg && TryDecode(p, encoded.Length, codec, size, mode, rgbOut))
-            {
-                return true;
-            }
-            if (!fallBackToSkia)
+            int status = Native.Api!.DecompressHeader3(handle.DangerousGetHandle(), p, (nuint)encoded.Length, &w, &h, &subsampling, &colorspace);
+            GC.KeepAlive(handle);
+            if (status != 0 || colorspace is Native.ColorspaceCmyk or Native.ColorspaceYcck)
             {
                 return false;
             }
-            SkiaImageDecoder.DecodeOpened(codec, name, size, mode, rgbOut);
-            return true;
         }
+
+        (width, height, origin) = (w, h, JpegExif.Origin(encoded));
+        return true;
     }
 
-    private static unsafe bool TryDecode(byte* jpeg, int length, SKCodec codec, int size, ResizeMode mode, Span<byte> rgbOut)
+    private static unsafe bool TryDecode(byte* jpeg, int length, int width, int height, SKEncodedOrigin origin, int size, ResizeMode mode, Span<byte> rgbOut)
     {
         var api = Native.Api!;
         var handle = Native.ThreadHandle();
@@ -93,17 +126,7 @@ public sealed class TurboJpegDecoder : IImageDecoder
         }
 
         nint tj = handle.DangerousGetHandle();
-        int width, height, subsampling, colorspace;
-        if (api.DecompressHeader3(tj, jpeg, (nuint)length, &width, &height, &subsampling, &colorspace) != 0
-            || colorspace is Native.ColorspaceCmyk or Native.ColorspaceYcck
-            || width != codec.Info.Width || height != codec.Info.Height)
-        {
-            GC.KeepAlive(handle);
-            return false;
-        }
-
         var (w, h, scale) = DecodeSize(api, width, height, size, mode);
-        var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Premul);
         void* pixels = NativeMemory.Alloc((nuint)w * (nuint)h * 4);
         try
         {
@@ -113,7 +136,7 @@ public sealed class TurboJpegDecoder : IImageDecoder
                 return false;
             }
 
-            SkiaImageDecoder.Resample(info, pixels, width * scale, height * scale, codec.EncodedOrigin, size, mode, rgbOut);
+            Resampler.Resize(new ReadOnlySpan<byte>(pixels, checked(w * h * 4)), w, h, w * 4, origin, size, mode, rgbOut, width * scale, height * scale);
             return true;
         }
         finally
