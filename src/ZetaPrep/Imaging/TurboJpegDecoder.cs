@@ -106,7 +106,12 @@ public sealed class TurboJpegDecoder : IImageDecoder
         {
             int status = Native.Api!.DecompressHeader3(handle.DangerousGetHandle(), p, (nuint)encoded.Length, &w, &h, &subsampling, &colorspace);
             GC.KeepAlive(handle);
-            if (status != 0 || colorspace is Native.ColorspaceCmyk or Native.ColorspaceYcck)
+            if (status != 0)
+            {
+                Native.DiscardThreadHandle();
+                return false;
+            }
+            if (colorspace is Native.ColorspaceCmyk or Native.ColorspaceYcck)
             {
                 return false;
             }
@@ -133,6 +138,7 @@ public sealed class TurboJpegDecoder : IImageDecoder
             // RGBA with alpha 0xFF is the same bytes premultiplied or not, so the resampler sees what the Skia decode gives.
             if (api.Decompress2(tj, jpeg, (nuint)length, (byte*)pixels, w, w * 4, h, Native.PixelFormatRgba, Native.Flags) != 0)
             {
+                Native.DiscardThreadHandle();
                 return false;
             }
 
@@ -192,6 +198,17 @@ public sealed class TurboJpegDecoder : IImageDecoder
         public static string LoadError { get; private set; } = "";
 
         public static Functions? Api { get; } = Load();
+
+        /// <summary>
+        /// Drops this thread's decompressor after a failed call: TurboJPEG 2.x can leave it mid-header or mid-scan
+        /// (an error inside jpeg_read_header skips the abort), and every later call on it would then fail too, sending
+        /// the thread's good JPEGs to Skia. The next call creates a fresh one.
+        /// </summary>
+        public static void DiscardThreadHandle()
+        {
+            t_handle?.Dispose();
+            t_handle = null;
+        }
 
         public static TurboJpegHandle? ThreadHandle()
         {

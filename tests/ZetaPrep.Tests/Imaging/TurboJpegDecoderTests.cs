@@ -77,6 +77,35 @@ public sealed class TurboJpegDecoderTests
     }
 
     [Fact]
+    public void A_damaged_jpeg_does_not_push_later_jpegs_on_the_same_thread_to_skia()
+    {
+        if (!TurboJpeg.Available())
+        {
+            return;
+        }
+
+        // Damaged headers and scans make TurboJPEG fail part-way; its per-thread decompressor must not stay in that state,
+        // or every later JPEG on the thread would silently take the Skia fallback (or the header check would fail).
+        var good = Photo(64, 48);
+        var decoder = new TurboJpegDecoder();
+        var rgb = new byte[16 * 16 * 3];
+        var random = new Random(11);
+        for (int k = 0; k < 300; k++)
+        {
+            var bad = (byte[])good.Clone();
+            int at = 2 + (k < 150 ? random.Next(Math.Min(600, bad.Length - 2)) : random.Next(bad.Length - 2));
+            bad[at] = (byte)random.Next(256);
+            if (k % 3 == 0)
+            {
+                bad = bad[..Math.Max(4, at)];
+            }
+            _ = Record.Exception(() => decoder.ReadHeader(bad, "bad.jpg"));
+            _ = decoder.TryDecodeTurbo(bad, "bad.jpg", 16, ResizeMode.Crop, rgb);
+            Assert.True(decoder.TryDecodeTurbo(good, "g.jpg", 16, ResizeMode.Crop, rgb), $"after damaged file {k} (byte {at}): a good JPEG went to Skia");
+        }
+    }
+
+    [Fact]
     public void Grayscale_and_progressive_jpegs_take_the_turbo_path()
     {
         if (!TurboJpeg.Available())
