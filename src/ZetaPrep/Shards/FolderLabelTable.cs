@@ -26,16 +26,16 @@ internal static class FolderLabelTable
             using var group = writer.CreateRowGroup();
             int n = rows.Count;
             var defs = new int[n];
-            await FlatAsync(group, f.FileName, defs, rows.Select(r => r.FileName.AsMemory()).ToArray(), ct).ConfigureAwait(false);
-            await ListAsync(group, f.Label, rows, static r => r.Label, static v => v, ct).ConfigureAwait(false);
-            await FlatAsync(group, f.Dominant, defs, rows.Select(r => r.Dominant).ToArray(), ct).ConfigureAwait(false);
-            await ListAsync(group, f.Sources, rows, static r => r.Sources, static v => v.AsMemory(), ct).ConfigureAwait(false);
-            await ListAsync(group, f.Weights, rows, static r => r.Weights, static v => v, ct).ConfigureAwait(false);
-            await FlatAsync(group, f.Gamma, defs, rows.Select(r => r.Gamma).ToArray(), ct).ConfigureAwait(false);
-            await FlatAsync(group, f.Original, defs, rows.Select(r => r.Original).ToArray(), ct).ConfigureAwait(false);
-            await NullableAsync(group, f.Method, defs, rows.Select(r => r.Method?.AsMemory()).ToArray(), ct).ConfigureAwait(false);
-            await NullableAsync(group, f.Lam, defs, rows.Select(r => r.Lam).ToArray(), ct).ConfigureAwait(false);
-            await FlatAsync(group, f.Sha256, defs, rows.Select(r => r.Sha256.AsMemory()).ToArray(), ct).ConfigureAwait(false);
+            await ParquetShardWriter.WriteFlatAsync(group, f.FileName, rows.Select(r => r.FileName.AsMemory()).ToArray(), defs, n, ct).ConfigureAwait(false);
+            await ParquetShardWriter.WriteListAsync(group, f.Label, rows, 0, n, static r => r.Label, static v => v, ct).ConfigureAwait(false);
+            await ParquetShardWriter.WriteFlatAsync(group, f.Dominant, rows.Select(r => r.Dominant).ToArray(), defs, n, ct).ConfigureAwait(false);
+            await ParquetShardWriter.WriteListAsync(group, f.Sources, rows, 0, n, static r => r.Sources, static v => v.AsMemory(), ct).ConfigureAwait(false);
+            await ParquetShardWriter.WriteListAsync(group, f.Weights, rows, 0, n, static r => r.Weights, static v => v, ct).ConfigureAwait(false);
+            await ParquetShardWriter.WriteFlatAsync(group, f.Gamma, rows.Select(r => r.Gamma).ToArray(), defs, n, ct).ConfigureAwait(false);
+            await ParquetShardWriter.WriteFlatAsync(group, f.Original, rows.Select(r => r.Original).ToArray(), defs, n, ct).ConfigureAwait(false);
+            await ParquetShardWriter.WriteNullableAsync(group, f.Method, rows, 0, n, defs, static r => r.Method?.AsMemory(), ct).ConfigureAwait(false);
+            await ParquetShardWriter.WriteNullableAsync(group, f.Lam, rows, 0, n, defs, static r => r.Lam, ct).ConfigureAwait(false);
+            await ParquetShardWriter.WriteFlatAsync(group, f.Sha256, rows.Select(r => r.Sha256.AsMemory()).ToArray(), defs, n, ct).ConfigureAwait(false);
             group.CompleteValidate();
         }
         return buffer.ToArray();
@@ -73,30 +73,6 @@ internal static class FolderLabelTable
             }
         }
         return rows;
-    }
-
-    private static Task FlatAsync<T>(ParquetRowGroupWriter group, DataField field, int[] defs, T[] values, CancellationToken ct)
-        where T : struct
-    {
-        Array.Fill(defs, field.MaxDefinitionLevel);
-        return group.WriteAllPartsAsync<T>(field, values, defs, null, ct);
-    }
-
-    private static Task NullableAsync<T>(ParquetRowGroupWriter group, DataField field, int[] defs, T?[] values, CancellationToken ct)
-        where T : struct
-    {
-        for (int i = 0; i < values.Length; i++)
-        {
-            defs[i] = values[i].HasValue ? field.MaxDefinitionLevel : 0;
-        }
-        return group.WriteAllPartsAsync<T>(field, values.Where(v => v.HasValue).Select(v => v!.Value).ToArray(), defs, null, ct);
-    }
-
-    private static Task ListAsync<TIn, TOut>(ParquetRowGroupWriter group, DataField element, IReadOnlyList<FolderLabelRow> rows, Func<FolderLabelRow, TIn[]> list, Func<TIn, TOut> convert, CancellationToken ct)
-        where TOut : struct
-    {
-        var (values, defs, reps) = ParquetShardWriter.Levels(element, rows, 0, rows.Count, list, convert);
-        return group.WriteAllPartsAsync<TOut>(element, values, defs, reps, ct);
     }
 
     /// <summary>The table's schema; fields attach to one schema instance, so each reader and writer builds its own.</summary>

@@ -200,18 +200,14 @@ public sealed class ParquetShardWriter : IShardWriter
             }
 
             // Rows are never null: every leaf sits at its field's maximum definition level.
-            Array.Fill(defs, l.ImageBytes.MaxDefinitionLevel, 0, count);
-            await group.WriteAllPartsAsync<ReadOnlyMemory<byte>>(l.ImageBytes, images, defs.AsMemory(0, count), null, ct).ConfigureAwait(false);
-            await group.WriteAllPartsAsync<ReadOnlyMemory<char>>(l.ImagePath, paths, defs.AsMemory(0, count), null, ct).ConfigureAwait(false);
-            await WriteListAsync(group, l.Label, rows, start, count, static r => r.Label, ct).ConfigureAwait(false);
-            Array.Fill(defs, l.Dominant.MaxDefinitionLevel, 0, count);
-            await group.WriteAllPartsAsync<long>(l.Dominant, dominants, defs.AsMemory(0, count), null, ct).ConfigureAwait(false);
-            await WriteListAsync(group, l.Sources, rows, start, count, static r => r.Sources, ct).ConfigureAwait(false);
-            await WriteListAsync(group, l.Weights, rows, start, count, static r => r.Weights, ct).ConfigureAwait(false);
-            Array.Fill(defs, l.Gamma.MaxDefinitionLevel, 0, count);
-            await group.WriteAllPartsAsync<float>(l.Gamma, gammas, defs.AsMemory(0, count), null, ct).ConfigureAwait(false);
-            Array.Fill(defs, l.Original.MaxDefinitionLevel, 0, count);
-            await group.WriteAllPartsAsync<bool>(l.Original, originals, defs.AsMemory(0, count), null, ct).ConfigureAwait(false);
+            await WriteFlatAsync(group, l.ImageBytes, images, defs, count, ct).ConfigureAwait(false);
+            await WriteFlatAsync(group, l.ImagePath, paths, defs, count, ct).ConfigureAwait(false);
+            await WriteListAsync(group, l.Label, rows, start, count, static r => r.Label, static v => v, ct).ConfigureAwait(false);
+            await WriteFlatAsync(group, l.Dominant, dominants, defs, count, ct).ConfigureAwait(false);
+            await WriteListAsync(group, l.Sources, rows, start, count, static r => r.Sources, static v => v.AsMemory(), ct).ConfigureAwait(false);
+            await WriteListAsync(group, l.Weights, rows, start, count, static r => r.Weights, static v => v, ct).ConfigureAwait(false);
+            await WriteFlatAsync(group, l.Gamma, gammas, defs, count, ct).ConfigureAwait(false);
+            await WriteFlatAsync(group, l.Original, originals, defs, count, ct).ConfigureAwait(false);
             await WriteNullableAsync(group, l.Method, rows, start, count, defs, static r => r.Method?.AsMemory(), ct).ConfigureAwait(false);
             await WriteNullableAsync(group, l.Lam, rows, start, count, defs, static r => r.Lam, ct).ConfigureAwait(false);
             group.CompleteValidate();
@@ -222,8 +218,17 @@ public sealed class ParquetShardWriter : IShardWriter
         }
     }
 
+    /// <summary>A flat column without nulls: <paramref name="count"/> values, each at the field's maximum definition level (<paramref name="defs"/> is scratch).</summary>
+    /// <remarks>These column writers serve the Parquet shards and the folder format's label tables (<see cref="FolderLabelTable"/>).</remarks>
+    internal static Task WriteFlatAsync<T>(ParquetRowGroupWriter group, DataField field, T[] values, int[] defs, int count, CancellationToken ct)
+        where T : struct
+    {
+        Array.Fill(defs, field.MaxDefinitionLevel, 0, count);
+        return group.WriteAllPartsAsync<T>(field, values.AsMemory(0, count), defs.AsMemory(0, count), null, ct);
+    }
+
     /// <summary>A nullable flat column: level max with a value, 0 without; values hold only the present ones.</summary>
-    private static Task WriteNullableAsync<T>(ParquetRowGroupWriter group, DataField field, IReadOnlyList<ShardRow> rows, int start, int count, int[] defs, Func<ShardRow, T?> value, CancellationToken ct)
+    internal static Task WriteNullableAsync<TRow, T>(ParquetRowGroupWriter group, DataField field, IReadOnlyList<TRow> rows, int start, int count, int[] defs, Func<TRow, T?> value, CancellationToken ct)
         where T : struct
     {
         var values = new List<T>(count);
@@ -240,20 +245,16 @@ public sealed class ParquetShardWriter : IShardWriter
         return group.WriteAllPartsAsync<T>(field, values.ToArray(), defs.AsMemory(0, count), null, ct);
     }
 
-    private static Task WriteListAsync(ParquetRowGroupWriter group, DataField element, IReadOnlyList<ShardRow> rows, int start, int count, Func<ShardRow, float[]> list, CancellationToken ct)
+    /// <summary>An OPTIONAL list column of rows[start..start+count), each element converted by <paramref name="convert"/>.</summary>
+    internal static Task WriteListAsync<TRow, TIn, TOut>(ParquetRowGroupWriter group, DataField element, IReadOnlyList<TRow> rows, int start, int count, Func<TRow, TIn[]> list, Func<TIn, TOut> convert, CancellationToken ct)
+        where TOut : struct
     {
-        var (values, defs, reps) = Levels(element, rows, start, count, list, static v => v);
-        return group.WriteAllPartsAsync<float>(element, values, defs, reps, ct);
-    }
-
-    private static Task WriteListAsync(ParquetRowGroupWriter group, DataField element, IReadOnlyList<ShardRow> rows, int start, int count, Func<ShardRow, string[]> list, CancellationToken ct)
-    {
-        var (values, defs, reps) = Levels(element, rows, start, count, list, static v => v.AsMemory());
-        return group.WriteAllPartsAsync<ReadOnlyMemory<char>>(element, values, defs, reps, ct);
+        var (values, defs, reps) = Levels(element, rows, start, count, list, convert);
+        return group.WriteAllPartsAsync<TOut>(element, values, defs, reps, ct);
     }
 
     /// <summary>Dremel levels of an OPTIONAL list of OPTIONAL elements: an empty list is one entry at level max−2 with no value.</summary>
-    internal static (TOut[] Values, int[] Defs, int[] Reps) Levels<TRow, TIn, TOut>(DataField element, IReadOnlyList<TRow> rows, int start, int count, Func<TRow, TIn[]> list, Func<TIn, TOut> convert)
+    private static (TOut[] Values, int[] Defs, int[] Reps) Levels<TRow, TIn, TOut>(DataField element, IReadOnlyList<TRow> rows, int start, int count, Func<TRow, TIn[]> list, Func<TIn, TOut> convert)
     {
         int valueCount = 0;
         int levelCount = 0;
