@@ -53,7 +53,7 @@ internal static class GenerateCommand
         format.AcceptOnlyFromAmong([.. ShardFormats.Names]);
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing ZetaPrep output in --out." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr." };
-        var profile = new Option<bool>("--profile") { Description = "Print per-stage time (validate, read, decode, mix, encode, write), queue occupancy, where batches mixed (GPU or CPU), the batch buffers, the bounding stage, CPU, peak RSS, GC counts and heap on stderr at the end." };
+        var profile = new Option<bool>("--profile") { Description = "Print per-stage time (validate, read, decode, mix, encode, write), queue occupancy, where batches mixed (GPU or CPU), the batch buffers, the wall clock in phases, the bounding stage, CPU, peak RSS, GC counts and heap on stderr at the end." };
         var shardBytes = new Option<string>("--shard-bytes") { Description = "Instead of --shard-rows: upper bound on raw pixel bytes (SIZE²×3 per row) per shard, e.g. 256MB, 1GiB; whole batches per shard." };
         var keepOriginals = new Option<bool>("--keep-originals") { Description = "Also write each resized original (column original = true, one-hot label, γ = 0) before its batch's mixed rows." };
         var resume = new Option<bool>("--resume") { Description = "Finish an interrupted run in --out: keep shards whose size and SHA-256 match its manifest, write the rest." };

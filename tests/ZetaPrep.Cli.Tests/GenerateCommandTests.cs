@@ -180,6 +180,15 @@ public sealed class GenerateCommandTests
         }
         Assert.Contains(lines, l => l.StartsWith("queue: empty ", StringComparison.Ordinal) && l.Contains("% of wall", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("bound by: ", StringComparison.Ordinal));
+        // The wall clock in phases, in order. All but the finish (which ends with writing the manifest, after the manifest's
+        // wall time was taken) fall within the run's wall (printed to 10 ms; the phases to 1 ms).
+        var wall = double.Parse(System.Text.RegularExpressions.Regex.Match(lines.Single(l => l.StartsWith("stage ", StringComparison.Ordinal)), @"\(wall ([\d.]+) s\)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var phases = System.Text.RegularExpressions.Regex.Match(lines.Single(l => l.StartsWith("phases: ", StringComparison.Ordinal)),
+            @"^phases: listing ([\d.]+) s, validation ([\d.]+) s, first batch ([\d.]+) s, other batches ([\d.]+) s, finish ([\d.]+) s$");
+        Assert.True(phases.Success, string.Join('\n', lines));
+        var seconds = Enumerable.Range(1, 5).Select(g => double.Parse(phases.Groups[g].Value, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.True(seconds[2] > 0, "the first batch takes time: " + phases.Value);
+        Assert.True(seconds.Take(4).Sum() <= wall + 0.01, $"{phases.Value} vs wall {wall}");
         // No GPU here (CI): every batch mixed on the CPU, and the profile says so.
         Assert.Contains(lines, l => l is "mix: all 4 batches on the CPU" || (l.StartsWith("mix: ", StringComparison.Ordinal) && l.Contains("of 4 batches on the GPU", StringComparison.Ordinal)));
         Assert.Contains(lines, l => l.StartsWith("process start-up before the run ", StringComparison.Ordinal) && l.Contains("process CPU", StringComparison.Ordinal)

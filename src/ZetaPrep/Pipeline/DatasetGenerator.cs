@@ -47,11 +47,13 @@ public sealed class DatasetGenerator
         options.Validate();
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
+        Times.Mark(StageTimes.Phase.Start);
         var outDir = Path.GetFullPath(options.OutputDirectory);
         var manifestPath = Path.Combine(outDir, options.Worker?.ManifestFileName ?? GenerationManifest.FileName);
         var previous = CheckOutputDirectory(outDir, manifestPath, options);
 
         var listed = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
+        Times.Mark(StageTimes.Phase.Listed);
         // CutMix boxes are decided in the plan, in pixels of the output size.
         var planOptions = options.Plan with { ImageSize = options.Size };
         var pixelsPerImage = options.Size * options.Size * 3;
@@ -92,6 +94,7 @@ public sealed class DatasetGenerator
             }
             throw;
         }
+        Times.Mark(StageTimes.Phase.Validated);
         if (options.Device == DeviceChoice.Cuda)
         {
             // Asked for the GPU: every batch mixes there, and a failure (kernel JIT, memory) stops the run before any shard.
@@ -217,6 +220,7 @@ public sealed class DatasetGenerator
                         var waitStart = Stopwatch.GetTimestamp();
                         var (rows, finishedAt, encoded) = inflight.Reader.ReadAsync(cts.Token).AsTask().GetAwaiter().GetResult().GetAwaiter().GetResult();
                         var writeStart = Stopwatch.GetTimestamp();
+                        Times.Mark(StageTimes.Phase.FirstBatchReady);
                         // A batch that finished before the writer came for it waited on the writer (disk/Parquet).
                         Times.Add(StageTimes.Stage.ReadyUnwritten, Math.Max(0, writeStart - finishedAt));
                         Times.Add(StageTimes.Stage.WaitForBatch, writeStart - waitStart);
@@ -234,6 +238,10 @@ public sealed class DatasetGenerator
                         nursery.CollectIfFull();
                         rowsDone += rows.Length;
                         progress?.Report(new GenerationProgress(rowsDone, ownedRows, entries.Count, owned.Count, clock.Elapsed));
+                    }
+                    if (ReferenceEquals(shard, todo[^1]))
+                    {
+                        Times.Mark(StageTimes.Phase.BatchesWritten);
                     }
                     var info = writer.CompleteAsync(cts.Token).GetAwaiter().GetResult();
                     entries[relative] = new ShardEntry(relative, info.Rows, info.Bytes, info.Sha256Hex);
@@ -266,6 +274,7 @@ public sealed class DatasetGenerator
             DatasetCard.WriteAtomically(outDir, final);
         }
         WriteManifest(final, manifestPath, outDir);
+        Times.Mark(StageTimes.Phase.Done);
         progress?.Report(new GenerationProgress(rowsDone, ownedRows, entries.Count, owned.Count, clock.Elapsed));
         return new GenerationResult(final, manifestPath);
     }

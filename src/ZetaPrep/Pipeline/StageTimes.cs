@@ -24,6 +24,22 @@ public sealed class StageTimes
         ReadyUnwritten,
     }
 
+    /// <summary>Points on the run's wall clock, in order: where set-up ends and the batches begin and end.</summary>
+    public enum Phase
+    {
+        Start,
+        Listed,
+        Validated,
+        FirstBatchReady,
+        BatchesWritten,
+        Done,
+    }
+
+    private readonly long[] _marks = new long[Enum.GetValues<Phase>().Length];
+
+    /// <summary>Records when <paramref name="phase"/> was reached (the first time only).</summary>
+    public void Mark(Phase phase) => Interlocked.CompareExchange(ref _marks[(int)phase], Stopwatch.GetTimestamp(), 0);
+
     private readonly long[] _ticks = new long[Enum.GetValues<Stage>().Length];
     private readonly long[] _counts = new long[Enum.GetValues<Stage>().Length];
 
@@ -80,6 +96,10 @@ public sealed class StageTimes
             sb.AppendLine(CultureInfo.InvariantCulture,
                 $"batch buffers: {_pixelBuffers.Count} × {_pixelBuffers.Bytes / 1048576.0:F1} MiB pixels, {_pngBuffers.Count} × {_pngBuffers.Bytes / 1048576.0:F1} MiB PNGs (the most in use at once, reused)");
         }
+        if (FormatPhases() is { } phases)
+        {
+            sb.AppendLine(phases);
+        }
         Stage[] work = [Stage.Validate, Stage.Decode, Stage.Mix, Stage.Encode, Stage.Write];
         double busy = work.Sum(s => Total(s).TotalSeconds);
         if (busy > 0)
@@ -90,5 +110,22 @@ public sealed class StageTimes
                 $"bound by: {(writerBound ? "the writer (Parquet/disk)" : "the workers")} — {top} is {100 * Total(top).TotalSeconds / busy:F0}% of the stages' thread time");
         }
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// The run's wall clock in phases: listing, the validation pass, the first batch (nothing can be written before
+    /// it), the rest of the batches, and the finish (closing the last shard with its fsync, the dataset files, the manifest). Null when a phase
+    /// was not reached (a run that had nothing to do).
+    /// </summary>
+    private string? FormatPhases()
+    {
+        var m = _marks;
+        if (Array.IndexOf(m, 0L) >= 0)
+        {
+            return null;
+        }
+        double S(Phase from, Phase to) => Stopwatch.GetElapsedTime(m[(int)from], m[(int)to]).TotalSeconds;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"phases: listing {S(Phase.Start, Phase.Listed):F3} s, validation {S(Phase.Listed, Phase.Validated):F3} s, first batch {S(Phase.Validated, Phase.FirstBatchReady):F3} s, other batches {S(Phase.FirstBatchReady, Phase.BatchesWritten):F3} s, finish {S(Phase.BatchesWritten, Phase.Done):F3} s");
     }
 }
