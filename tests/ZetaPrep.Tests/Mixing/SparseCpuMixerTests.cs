@@ -60,6 +60,49 @@ public sealed class SparseCpuMixerTests
         }
     }
 
+    /// <summary>
+    /// The arithmetic every mixer promises (and the CUDA kernel runs): per pixel, members in ascending input order,
+    /// float32 multiply then add from 0, rounded half to even and clamped.
+    /// </summary>
+    private static byte Float32Reference(byte[] x, float[] w, int m, int pixels, int k, int i)
+    {
+        var acc = 0f;
+        for (var j = 0; j < m; j++)
+        {
+            var weight = w[k * m + j];
+            if (weight != 0f)
+            {
+                var product = weight * x[j * pixels + i];
+                acc += product;
+            }
+        }
+        return (byte)Math.Clamp(MathF.Round(acc, MidpointRounding.ToEven), 0f, 255f);
+    }
+
+    [Theory]
+    [InlineData(32, 3 * 224 * 224, 8)] // a 224² batch: many pixel tiles, the last one partial
+    [InlineData(32, 4096, 8)]          // exactly one tile
+    [InlineData(7, 4096 + 33, 3)]      // a second, partial tile ending in a scalar tail
+    [InlineData(3, 5, 2)]              // less than one vector
+    public void ZetaWeights_GiveExactlyTheFloat32SumOfMembersInOrder(int m, int pixels, int n)
+    {
+        var plan = MixPlan.Create(m, new PlanOptions(MixCount.Of(n), GammaSpec.Fixed(2.8), m));
+        var w = plan.Batches[0].WeightMatrix();
+        var (x, _) = Batch(m, pixels, n, (ulong)(7 * pixels + m));
+        var y = new byte[m * pixels];
+        new SparseCpuMixer(m, pixels).Mix(x, m, w, m, y);
+        for (var k = 0; k < m; k++)
+        {
+            for (var i = 0; i < pixels; i++)
+            {
+                if (y[k * pixels + i] != Float32Reference(x, w, m, pixels, k, i))
+                {
+                    Assert.Fail($"output {k} pixel {i}: {y[k * pixels + i]}, expected {Float32Reference(x, w, m, pixels, k, i)}");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void ZetaWeights_MatchTheExactSum_ExceptWithinFloatErrorOfAHalf_AndMatchLibtorch()
     {
