@@ -45,22 +45,27 @@ stat() { local d=$1; shift; printf '%s\n' "$@" | sort -g | awk -v d="$d" '{v[NR]
 
 # The VM's speed drifts by tens of per cent within minutes, so every ratio is taken between runs made back to back,
 # in ROUNDS rounds; the table gives each ratio's median over the rounds and its range.
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 T1_400=(); T1_4000=(); T2_400=(); T2_4000=(); T4_400=(); T4_4000=(); ZN_ALL=(); Z10_ALL=(); PEER_ALL=(); PEER10_ALL=(); FN_ALL=(); RSS1_ALL=(); RSS10_ALL=(); RSS_GROWTH=()
+mean() { awk -v a="$1" -v b="$2" 'BEGIN{print (a+b)/2}'; }
 for round in $(seq "$ROUNDS"); do
-  echo "bench: round $round of $ROUNDS (codec floor, zetaprep 2 and 1 threads, python peer; 400 then 4000 inputs)"
-  FN=$(floor "$CORES"); FN_ALL+=("$FN")
+  echo "bench: round $round of $ROUNDS (400 then 4000 inputs: codec floor, zetaprep at $CORES threads, floor again, zetaprep at 1 thread, python peer)"
+  # Target 2 compares each end-to-end run with the floor measured just before and just after it, so the VM's drift
+  # between the two (tens of per cent within a minute, seen in earlier runs) stays out of the ratio.
+  FA=$(floor "$CORES")
   read -r ZN RSS1 <<<"$(run_zeta "$CORES" "$WORK/photos400")"; [ "$round" = 1 ] && cp "$WORK/profile.txt" "$WORK/profile-400.txt"
+  FB=$(floor "$CORES")
   read -r Z1 _ <<<"$(run_zeta 1 "$WORK/photos400")"
   PEER=$(peer "$WORK/photos400")
+  FC=$(floor "$CORES")
   read -r Z10 RSS10 <<<"$(run_zeta "$CORES" "$WORK/photos4000")"; [ "$round" = 1 ] && cp "$WORK/profile.txt" "$WORK/profile-4000.txt"
+  FD=$(floor "$CORES")
   read -r Z10_1 _ <<<"$(run_zeta 1 "$WORK/photos4000")"
   PEER10=$(peer "$WORK/photos4000")
-  FN2=$(floor "$CORES"); FN_ALL+=("$FN2")
-  FLOOR_ROUND=$(awk -v a="$FN" -v b="$FN2" 'BEGIN{print (a+b)/2}') # the floor before and after the round's runs
+  FN_ALL+=("$FA" "$FB" "$FC" "$FD")
   ZN_ALL+=("$ZN"); Z10_ALL+=("$Z10"); PEER_ALL+=("$PEER"); PEER10_ALL+=("$PEER10"); RSS1_ALL+=("$RSS1"); RSS10_ALL+=("$RSS10")
   T1_400+=("$(div "$ZN" "$PEER")"); T1_4000+=("$(div "$Z10" "$PEER10")")
-  T2_400+=("$(div "$ZN" "$FLOOR_ROUND")"); T2_4000+=("$(div "$Z10" "$FLOOR_ROUND")")
+  T2_400+=("$(div "$ZN" "$(mean "$FA" "$FB")")"); T2_4000+=("$(div "$Z10" "$(mean "$FC" "$FD")")")
   T4_400+=("$(div "$ZN" "$Z1")"); T4_4000+=("$(div "$Z10" "$Z10_1")")
   RSS_GROWTH+=("$(awk -v a="$RSS10" -v b="$RSS1" 'BEGIN{printf "%.2f", 100*(a-b)/b}')")
 done
@@ -83,7 +88,7 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo "| 3. peak RSS, MiB | $(stat 0 "${RSS1_ALL[@]}") | $(stat 0 "${RSS10_ALL[@]}"), growth $(stat 0 "${RSS_GROWTH[@]}") % | ≤ 1024 MiB, within 10% |"
   echo "| 4. scaling --threads 1 → $CORES | **$(stat 2 "${T4_400[@]}")×** | **$(stat 2 "${T4_4000[@]}")×** | ≥ 1.8× on 2 cores |"
   echo
-  echo "Each cell: median over $ROUNDS rounds (min–max); in each round the codec floor, ZetaPrep at $CORES and 1 threads and the peer run back to back on 400 then 4000 inputs, then the floor again, and every ratio is taken within its round (the floor: mean of the round's two)."
+  echo "Each cell: median over $ROUNDS rounds (min–max). A round runs, on 400 then on 4000 inputs: the codec floor, ZetaPrep at $CORES threads, the floor again, ZetaPrep at 1 thread, the peer; every ratio is taken within its round, and target 2 divides each ZetaPrep run by the mean of the two floors measured just before and just after it."
   echo "Codec floor (decode+resize each input once + PNG-encode each of the run's ζ-mixed outputs once, inputs preloaded and outputs mixed before the clock starts, no I/O): 1 thread $F1 img/s, $CORES threads $FN img/s."
   echo "Both img/s figures are images over the whole process's wall clock (start-up, listing, validation pass, all shards, manifest; the peer's interpreter and pool start-up). Codec floor and ZetaPrep decode with \`$CODEC\` (\`--codec auto\`)."
   echo
