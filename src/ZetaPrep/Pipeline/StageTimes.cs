@@ -113,9 +113,11 @@ public sealed class StageTimes
     }
 
     /// <summary>
-    /// The run's wall clock in phases: listing, the validation pass, the first batch (nothing can be written before
-    /// it), the rest of the batches, and the finish (closing the last shard with its fsync, the dataset files, the manifest). Null when a phase
-    /// was not reached (a run that had nothing to do).
+    /// The run's wall clock in phases: listing; the validation pass; the first batch (from the end of validation until
+    /// the writer has the first finished batch: planning, the output directory and first manifest, then that batch's
+    /// decode, mix and encode, nothing being written before it); the other batches; and the finish (closing the last
+    /// shard with its fsync, the dataset files, the manifest). Null when a phase was not reached (a resumed run with
+    /// nothing left to write).
     /// </summary>
     private string? FormatPhases()
     {
