@@ -27,15 +27,15 @@ internal sealed class ChildProcess : IDisposable
         return new ChildProcess(Process.Start(psi)!);
     }
 
-    /// <summary>Waits until OUT/manifest.json lists at least one shard while the run is still incomplete; false if the run ended first.</summary>
-    public async Task<bool> WaitForFirstShardAsync(string manifestPath, TimeSpan timeout)
+    /// <summary>Waits until OUT/manifest.json lists at least <paramref name="shards"/> shards while the run is still incomplete; false if the run ended first.</summary>
+    public async Task<bool> WaitForFirstShardAsync(string manifestPath, TimeSpan timeout, int shards = 1)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < timeout && !_process.HasExited)
         {
             try
             {
-                if (File.Exists(manifestPath) && GenerationManifest.Read(manifestPath) is { Complete: false, Shards.Count: > 0 })
+                if (File.Exists(manifestPath) && GenerationManifest.Read(manifestPath) is { Complete: false } m && m.Shards.Count >= shards)
                 {
                     return true;
                 }

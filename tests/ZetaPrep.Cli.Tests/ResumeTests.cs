@@ -1,4 +1,6 @@
 using ZetaPrep.Manifests;
+using ZetaPrep.Mixing;
+using ZetaPrep.Planning;
 
 namespace ZetaPrep.Cli.Tests;
 
@@ -40,26 +42,45 @@ public sealed class ResumeTests
         var input = tmp.Sub("in");
         BigInputs(input, perClass: 60);
         var output = tmp.Sub("out");
+        // One input of batch 15 (of 30; one batch per shard) is a named pipe: the run reads it once in the validation
+        // pass (this test writes the image into it), then blocks when it opens it again to decode batch 15, so it cannot
+        // finish before the kill, however fast the machine (a timing race before: the whole run could end first).
+        var plan = MixPlan.Create(120, new PlanOptions(MixCount.Of(3), GammaSpec.Fixed(2.8), batchSize: 4, seed: 5, shardRows: 4));
+        var blocked = plan.Batches[15].Inputs[0];
+        var pipe = Path.Combine(input, $"class_{blocked / 60}", $"img{blocked % 60:D3}.png");
+        var image = File.ReadAllBytes(pipe);
+        File.Delete(pipe);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [pipe]))
+        {
+            await mkfifo.WaitForExitAsync();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+        var fed = Task.Run(() =>
+        {
+            using var writer = new FileStream(pipe, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
+            writer.Write(image);
+        });
 
         using (var child = ChildProcess.Start(Args(input, output)))
         {
-            Assert.True(await child.WaitForFirstShardAsync(Path.Combine(output, "manifest.json"), Timeout), "the run ended before a shard was written");
+            // Batches 0-12 at least are written before the run stalls at batch 15 (at most three batches are in flight).
+            Assert.True(await child.WaitForFirstShardAsync(Path.Combine(output, "manifest.json"), Timeout, shards: 3), "the run ended before three shards were written");
+            await fed.WaitAsync(Timeout);
             child.Kill();
             await child.WaitAsync(Timeout);
         }
+        File.Delete(pipe);
+        File.WriteAllBytes(pipe, image);
         var partial = GenerationManifest.Read(Path.Combine(output, "manifest.json"));
         Assert.False(partial.Complete);
-        Assert.InRange(partial.Shards.Count, 1, 29);
+        Assert.InRange(partial.Shards.Count, 3, 15);
         var kept = partial.Shards[0];
         var keptTime = File.GetLastWriteTimeUtc(Path.Combine(output, kept.File));
-        // A damaged listed shard must be redone: flip a byte in the last one listed (when there are two or more).
-        if (partial.Shards.Count > 1)
-        {
-            var damaged = Path.Combine(output, partial.Shards[^1].File);
-            var bytes = File.ReadAllBytes(damaged);
-            bytes[bytes.Length / 2] ^= 0xFF;
-            File.WriteAllBytes(damaged, bytes);
-        }
+        // A damaged listed shard must be redone: flip a byte in the last one listed (the first one is kept).
+        var damaged = Path.Combine(output, partial.Shards[^1].File);
+        var bytes = File.ReadAllBytes(damaged);
+        bytes[bytes.Length / 2] ^= 0xFF;
+        File.WriteAllBytes(damaged, bytes);
         // A stale temp from the killed run is removed on resume.
         File.WriteAllText(Path.Combine(output, "data", ".train-00029-of-00030.parquet.tmp-deadbeef0000"), "stale");
 
