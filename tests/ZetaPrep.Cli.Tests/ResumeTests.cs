@@ -27,6 +27,59 @@ public sealed class ResumeTests
         }
     }
 
+    /// <summary>
+    /// Makes one input of batch 15 (of the 30 that <see cref="Args"/> plans for 120 inputs, one batch per shard) a named
+    /// pipe. The run reads it once in the validation pass (the image is written into it then), and blocks when it opens
+    /// it again to decode batch 15: with one worker thread nothing goes on past there, so the run is always mid-way when
+    /// a test stops it, however fast the machine. Before, the whole run could end between two polls for the first shard.
+    /// </summary>
+    private static async Task<BlockingInput> PipeInBatch15Async(string input)
+    {
+        var plan = MixPlan.Create(120, new PlanOptions(MixCount.Of(3), GammaSpec.Fixed(2.8), batchSize: 4, seed: 5, shardRows: 4));
+        var index = plan.Batches[15].Inputs[0];
+        var path = Path.Combine(input, $"class_{index / 60}", $"img{index % 60:D3}.png");
+        var image = await File.ReadAllBytesAsync(path);
+        File.Delete(path);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path]))
+        {
+            await mkfifo.WaitForExitAsync();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+        var pipe = new BlockingInput(path, image);
+        pipe.Feed(); // for the validation pass
+        return pipe;
+    }
+
+    private sealed class BlockingInput(string path, byte[] image)
+    {
+        private readonly List<Task> _feeds = [];
+
+        /// <summary>Writes the image into the pipe once the run opens it (in the background).</summary>
+        public void Feed() => _feeds.Add(Task.Run(() =>
+        {
+            using var writer = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
+            writer.Write(image);
+        }));
+
+        /// <summary>
+        /// After the run has exited: the pipe becomes the regular file it stood in for (same bytes), for the resume and
+        /// the clean run. A feed the run never opened (stopped before batch 15) still waits for a reader: this is it.
+        /// </summary>
+        public async Task RestoreFileAsync()
+        {
+            await Task.WhenAny(Task.WhenAll(_feeds), Task.Delay(500));
+            foreach (var _ in _feeds.Where(f => !f.IsCompleted))
+            {
+                await using var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
+                await reader.CopyToAsync(Stream.Null);
+            }
+            // A feed whose reader exited mid-way fails with a broken pipe: only that it ended matters.
+            await Task.WhenAll(_feeds.Select(f => f.ContinueWith(_ => { }, TaskScheduler.Default))).WaitAsync(Timeout);
+            File.Delete(path);
+            await File.WriteAllBytesAsync(path, image);
+        }
+    }
+
     private static async Task<Dictionary<string, string>> CleanRunAsync(TempDir tmp, string input)
     {
         var clean = tmp.Sub("clean");
@@ -42,35 +95,15 @@ public sealed class ResumeTests
         var input = tmp.Sub("in");
         BigInputs(input, perClass: 60);
         var output = tmp.Sub("out");
-        // One input of batch 15 (of 30; one batch per shard) is a named pipe: the run reads it once in the validation
-        // pass (this test writes the image into it), then blocks when it opens it again to decode batch 15, so it cannot
-        // finish before the kill, however fast the machine (a timing race before: the whole run could end first).
-        var plan = MixPlan.Create(120, new PlanOptions(MixCount.Of(3), GammaSpec.Fixed(2.8), batchSize: 4, seed: 5, shardRows: 4));
-        var blocked = plan.Batches[15].Inputs[0];
-        var pipe = Path.Combine(input, $"class_{blocked / 60}", $"img{blocked % 60:D3}.png");
-        var image = File.ReadAllBytes(pipe);
-        File.Delete(pipe);
-        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [pipe]))
-        {
-            await mkfifo.WaitForExitAsync();
-            Assert.Equal(0, mkfifo.ExitCode);
-        }
-        var fed = Task.Run(() =>
-        {
-            using var writer = new FileStream(pipe, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
-            writer.Write(image);
-        });
-
+        var pipe = await PipeInBatch15Async(input);
         using (var child = ChildProcess.Start(Args(input, output)))
         {
             // Batches 0-12 at least are written before the run stalls at batch 15 (at most three batches are in flight).
             Assert.True(await child.WaitForFirstShardAsync(Path.Combine(output, "manifest.json"), Timeout, shards: 3), "the run ended before three shards were written");
-            await fed.WaitAsync(Timeout);
             child.Kill();
             await child.WaitAsync(Timeout);
         }
-        File.Delete(pipe);
-        File.WriteAllBytes(pipe, image);
+        await pipe.RestoreFileAsync();
         var partial = GenerationManifest.Read(Path.Combine(output, "manifest.json"));
         Assert.False(partial.Complete);
         Assert.InRange(partial.Shards.Count, 3, 15);
@@ -101,18 +134,21 @@ public sealed class ResumeTests
     {
         using var tmp = new TempDir();
         var input = tmp.Sub("in");
-        // Enough work after the first shard that the run is still going when `kill -INT` (a spawned process) lands:
-        // with 120 inputs the faster decode/encode path could finish first on a busy CI machine.
-        BigInputs(input, perClass: 240);
+        BigInputs(input, perClass: 60);
         var output = tmp.Sub("out");
+        var pipe = await PipeInBatch15Async(input);
 
         (int ExitCode, string Stdout, string Stderr) result;
         using (var child = ChildProcess.Start(Args(input, output)))
         {
-            Assert.True(await child.WaitForFirstShardAsync(Path.Combine(output, "manifest.json"), Timeout), "the run ended before a shard was written");
+            Assert.True(await child.WaitForFirstShardAsync(Path.Combine(output, "manifest.json"), Timeout, shards: 3), "the run ended before three shards were written");
             child.Interrupt();
+            // The run is blocked opening the pipe for batch 15: that read must end for the cancelled run to wind down
+            // (the signal is handled long before the ~15 batches left could be done).
+            pipe.Feed();
             result = await child.WaitAsync(TimeSpan.FromSeconds(30));
         }
+        await pipe.RestoreFileAsync();
         Assert.True(result.ExitCode == 130, result.Stderr);
         var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("resume with: zetaprep generate", line, StringComparison.Ordinal);
