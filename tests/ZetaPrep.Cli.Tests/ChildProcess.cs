@@ -28,7 +28,7 @@ internal sealed class ChildProcess : IDisposable
     }
 
     /// <summary>Waits until OUT/manifest.json lists at least <paramref name="shards"/> shards while the run is still incomplete; false if the run ended first.</summary>
-    public async Task<bool> WaitForFirstShardAsync(string manifestPath, TimeSpan timeout, int shards = 1)
+    public async Task<bool> WaitForShardsAsync(string manifestPath, TimeSpan timeout, int shards)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < timeout && !_process.HasExited)

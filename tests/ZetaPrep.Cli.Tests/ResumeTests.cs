@@ -8,10 +8,13 @@ public sealed class ResumeTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
 
-    /// <summary>Enough work that a run is still going when its first shard lands: large solid inputs, one thread, 4-row shards.</summary>
+    /// <summary>N, batch size (also the rows per shard: one batch per shard) and seed of <see cref="Args"/>, which <see cref="PipeInBatch15Async"/> plans again.</summary>
+    private const int N = 3, BatchSize = 4, Seed = 5;
+
+    /// <summary>Large solid inputs, one worker thread, one 4-row batch per shard.</summary>
     private static string[] Args(string input, string output) =>
-        ["generate", "--in", input, "--out", output, "--n", "3", "--batch-size", "4", "--shard-rows", "4", "--size", "96",
-         "--seed", "5", "--threads", "1", "--quiet"];
+        ["generate", "--in", input, "--out", output, "--n", $"{N}", "--batch-size", $"{BatchSize}", "--shard-rows", $"{BatchSize}", "--size", "96",
+         "--seed", $"{Seed}", "--threads", "1", "--quiet"];
 
     private static void BigInputs(string root, int perClass)
     {
@@ -28,16 +31,17 @@ public sealed class ResumeTests
     }
 
     /// <summary>
-    /// Makes one input of batch 15 (of the 30 that <see cref="Args"/> plans for 120 inputs, one batch per shard) a named
-    /// pipe. The run reads it once in the validation pass (the image is written into it then), and blocks when it opens
+    /// Makes one input of batch 15 (of the 30 that <see cref="Args"/> plans for 2 × perClass inputs, one batch per shard) a
+    /// named pipe. The run reads it once in the validation pass (the image is written into it then), and blocks when it opens
     /// it again to decode batch 15: with one worker thread nothing goes on past there, so the run is always mid-way when
     /// a test stops it, however fast the machine. Before, the whole run could end between two polls for the first shard.
     /// </summary>
-    private static async Task<BlockingInput> PipeInBatch15Async(string input)
+    private static async Task<BlockingInput> PipeInBatch15Async(string input, int perClass)
     {
-        var plan = MixPlan.Create(120, new PlanOptions(MixCount.Of(3), GammaSpec.Fixed(2.8), batchSize: 4, seed: 5, shardRows: 4));
+        // γ is the CLI's default; the listing is ordinal, so input i is class_{i / perClass}/img{i % perClass}.
+        var plan = MixPlan.Create(2 * perClass, new PlanOptions(MixCount.Of(N), GammaSpec.Fixed(2.8), BatchSize, seed: Seed, shardRows: BatchSize));
         var index = plan.Batches[15].Inputs[0];
-        var path = Path.Combine(input, $"class_{index / 60}", $"img{index % 60:D3}.png");
+        var path = Path.Combine(input, $"class_{index / perClass}", $"img{index % perClass:D3}.png");
         var image = await File.ReadAllBytesAsync(path);
         File.Delete(path);
         using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path]))
@@ -95,11 +99,11 @@ public sealed class ResumeTests
         var input = tmp.Sub("in");
         BigInputs(input, perClass: 60);
         var output = tmp.Sub("out");
-        var pipe = await PipeInBatch15Async(input);
+        var pipe = await PipeInBatch15Async(input, perClass: 60);
         using (var child = ChildProcess.Start(Args(input, output)))
         {
             // Batches 0-12 at least are written before the run stalls at batch 15 (at most three batches are in flight).
-            Assert.True(await child.WaitForFirstShardAsync(Path.Combine(output, "manifest.json"), Timeout, shards: 3), "the run ended before three shards were written");
+            Assert.True(await child.WaitForShardsAsync(Path.Combine(output, "manifest.json"), Timeout, shards: 3), "the run ended before three shards were written");
             child.Kill();
             await child.WaitAsync(Timeout);
         }
@@ -136,12 +140,12 @@ public sealed class ResumeTests
         var input = tmp.Sub("in");
         BigInputs(input, perClass: 60);
         var output = tmp.Sub("out");
-        var pipe = await PipeInBatch15Async(input);
+        var pipe = await PipeInBatch15Async(input, perClass: 60);
 
         (int ExitCode, string Stdout, string Stderr) result;
         using (var child = ChildProcess.Start(Args(input, output)))
         {
-            Assert.True(await child.WaitForFirstShardAsync(Path.Combine(output, "manifest.json"), Timeout, shards: 3), "the run ended before three shards were written");
+            Assert.True(await child.WaitForShardsAsync(Path.Combine(output, "manifest.json"), Timeout, shards: 3), "the run ended before three shards were written");
             child.Interrupt();
             // The run is blocked opening the pipe for batch 15: that read must end for the cancelled run to wind down
             // (the signal is handled long before the ~15 batches left could be done).
