@@ -16,8 +16,15 @@ namespace ZetaPrep.Bench;
 /// </summary>
 internal static unsafe class GpuBench
 {
-    public static int Run(int size)
+    public static int Run(int size, IReadOnlyCollection<string> kernels)
     {
+        var unknown = kernels.Except(MixKernelPtx.Kernels).ToList();
+        if (unknown.Count > 0)
+        {
+            Console.Error.WriteLine($"gpu: unknown kernel {unknown[0]}; the module has {string.Join(", ", MixKernelPtx.Kernels)}");
+            return 2;
+        }
+
         var pixels = size * size * 3;
         var init = Stopwatch.StartNew();
         _ = CudaMixer.IsAvailable(out _);
@@ -35,17 +42,19 @@ internal static unsafe class GpuBench
         Console.WriteLine($"random seed of this run: {seed}");
         var random = new Random(seed);
 
-        // 1. Bytes: CUDA vs CPU on fresh random images and real ζ weights, output poisoned first; the aligned (16-byte)
-        //    and the scalar kernel (an odd size), N = 8 of 32 and N = batch (the authors' B×B).
+        // 1. Bytes: CUDA vs CPU on fresh random images and real ζ weights, output poisoned first: the kernel Mix picks,
+        //    then every other kernel that takes the shape on the same device data. Aligned and odd image sizes, N = 8 of
+        //    32 and N = batch (the authors' B×B), batches of 5 to 256, and a γ so steep that its smallest weights
+        //    (32^-25 = 2^-125) are below what the scaled kernel takes (Mix falls back to zeta_mix16).
         var mismatches = 0L;
         var fmaDiffers = 0L;
         var checkedBytes = 0L;
-        foreach (var (s, batch, n) in new[] { (size, 32, 8), (size, 32, 32), (size - 1, 32, 8), (size, 64, 8), (size, 256, 8), (20, 7, 3), (17, 5, 2) })
+        foreach (var (s, batch, n, gamma) in new[] { (size, 32, 8, 2.8), (size, 32, 32, 2.8), (size - 1, 32, 8, 2.8), (size, 64, 8, 2.8), (size, 256, 8, 2.8), (40, 48, 8, 2.8), (size, 32, 32, 25.0), (20, 7, 3, 2.8), (17, 5, 2, 2.8) })
         {
             var p = s * s * 3;
             var x = new byte[batch * p];
             random.NextBytes(x);
-            var w = Weights(batch, n, random.Next());
+            var w = Weights(batch, n, random.Next(), gamma);
             var cpu = new byte[batch * p];
             new SparseCpuMixer(batch, p).Mix(x, batch, w, batch, cpu);
             using var mixer = CudaMixer.TryCreate(batch, p, out why) ?? throw new InvalidOperationException(why);
@@ -55,10 +64,25 @@ internal static unsafe class GpuBench
             var bad = Count(cpu, gpu);
             mismatches += bad;
             checkedBytes += gpu.Length;
-            var fma = p % 16 == 0 ? FmaDifferences(mixer, x, w, batch, p, cpu) : 0;
-            fmaDiffers += fma;
+            var chosen = mixer.Kernel;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"check\":\"cuda_vs_cpu\",\"size\":{s},\"batch\":{batch},\"n\":{n},\"kernel\":\"{mixer.Kernel}\",\"bytes\":{gpu.Length},\"mismatches\":{bad},\"fma_kernel_differs\":{fma}}}"));
+                $"{{\"check\":\"cuda_vs_cpu\",\"size\":{s},\"batch\":{batch},\"n\":{n},\"gamma\":{gamma},\"kernel\":\"{chosen}\",\"via\":\"Mix\",\"bytes\":{gpu.Length},\"mismatches\":{bad}}}"));
+            foreach (var kernel in OtherKernels(p, w).Where(k => k != chosen && kernels.Contains(k)))
+            {
+                var differ = KernelDifferences(mixer, kernel, batch, p, cpu);
+                if (kernel == MixKernelPtx.Vector16Fma)
+                {
+                    fmaDiffers += differ;
+                }
+                else
+                {
+                    mismatches += differ;
+                    checkedBytes += cpu.Length;
+                }
+
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{{\"check\":\"cuda_vs_cpu\",\"size\":{s},\"batch\":{batch},\"n\":{n},\"gamma\":{gamma},\"kernel\":\"{kernel}\",\"via\":\"Launch\",\"bytes\":{cpu.Length},\"{(kernel == MixKernelPtx.Vector16Fma ? "differs_not_used" : "mismatches")}\":{differ}}}"));
+            }
         }
 
         // 2. The floor: a large device-to-device copy, bytes read + written over time.
@@ -72,7 +96,7 @@ internal static unsafe class GpuBench
         var rows = new List<string>();
         foreach (var batch in new[] { 32, 64, 128, 256 })
         {
-            foreach (var kernel in new[] { MixKernelPtx.Vector16, MixKernelPtx.Vector16Fma })
+            foreach (var kernel in new[] { MixKernelPtx.Vector16, MixKernelPtx.Scaled16, MixKernelPtx.Vector16Fma }.Where(kernels.Contains))
             {
                 var ms = KernelTime(batch, pixels, kernel, random);
                 var bytes = 2.0 * batch * pixels;
@@ -113,9 +137,9 @@ internal static unsafe class GpuBench
     }
 
     /// <summary>A batch's dense weight matrix from the real planner: N-sparse ζ rows (γ = 2.8) over a batch of B.</summary>
-    private static float[] Weights(int batch, int n, int seed)
+    private static float[] Weights(int batch, int n, int seed, double gamma = 2.8)
     {
-        var plan = MixPlan.Create(batch, new PlanOptions(MixCount.Of(n), GammaSpec.Fixed(2.8), batch, seed: (ulong)seed));
+        var plan = MixPlan.Create(batch, new PlanOptions(MixCount.Of(n), GammaSpec.Fixed(gamma), batch, seed: (ulong)seed));
         return plan.Batches[0].WeightMatrix();
     }
 
@@ -130,13 +154,30 @@ internal static unsafe class GpuBench
         return n;
     }
 
-    private static long FmaDifferences(CudaMixer mixer, byte[] x, float[] w, int batch, int p, byte[] cpu)
+    /// <summary>The kernels other than the scalar one that take images of <paramref name="p"/> bytes and weights <paramref name="w"/>.</summary>
+    private static IEnumerable<string> OtherKernels(int p, float[] w)
     {
-        mixer.Mix(x, batch, w, batch, new byte[batch * p]); // leaves inputs and table on the device
-        mixer.Launch(MixKernelPtx.Vector16Fma, batch);
+        if (p % 16 != 0)
+        {
+            yield break;
+        }
+
+        yield return MixKernelPtx.Vector16;
+        yield return MixKernelPtx.Vector16Fma;
+        if (w.All(MixKernelPtx.AllowsScaled))
+        {
+            yield return MixKernelPtx.Scaled16;
+        }
+    }
+
+    /// <summary>Bytes of <paramref name="kernel"/>'s output that differ from <paramref name="cpu"/>, on the inputs and table the last Mix left on the device.</summary>
+    private static long KernelDifferences(CudaMixer mixer, string kernel, int batch, int p, byte[] cpu)
+    {
         var y = new byte[batch * p];
         fixed (byte* dst = y)
         {
+            CudaDriver.Check(CudaDriver.cuMemsetD8Async(mixer.DeviceOutputs, 0xA5, (nuint)y.Length, mixer.Stream), "cuMemsetD8Async");
+            mixer.Launch(kernel, batch);
             CudaDriver.Check(CudaDriver.cuMemcpyDtoHAsync_v2(dst, mixer.DeviceOutputs, (nuint)y.Length, mixer.Stream), "cuMemcpyDtoHAsync");
             CudaDriver.Check(CudaDriver.cuStreamSynchronize(mixer.Stream), "cuStreamSynchronize");
         }

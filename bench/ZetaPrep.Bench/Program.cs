@@ -4,6 +4,7 @@ using BenchmarkDotNet.Running;
 using ZetaPrep.Bench.Kernels;
 using ZetaPrep.Imaging;
 using ZetaPrep.Mixing;
+using ZetaPrep.Mixing.Cuda;
 using ZetaPrep.Planning;
 
 namespace ZetaPrep.Bench;
@@ -15,8 +16,9 @@ namespace ZetaPrep.Bench;
 ///                                           before the clock starts), spread over T threads, inputs preloaded (no I/O,
 ///                                           no mix).
 ///   kernels --size S                      : per-call medians of the W@X mix, one decode+resize, one PNG encode.
-///   gpu [--size S]                        : CUDA kernel bytes vs the CPU kernel, then its speed against the device's
-///                                           copy bandwidth (GpuBench; bench/gpu/device_check.sh runs it on a GPU machine).
+///   gpu [--size S] [--kernels K1,K2]      : CUDA kernel bytes vs the CPU kernel, then its speed against the device's
+///                                           copy bandwidth (GpuBench; bench/gpu/device_check.sh runs it on a GPU machine);
+///                                           --kernels limits the kernels launched by name (Mix's own is always checked).
 ///   ptx                                   : prints the kernels' PTX (for ptxas -v / cuobjdump on a machine with CUDA).
 /// Each prints one JSON line.
 ///   bdn [BenchmarkSwitcher args]          : the BenchmarkDotNet suites in Kernels/ (`make bench-kernels`), e.g.
@@ -45,12 +47,12 @@ internal static class Program
                 Kernels(size, Arg(args, "--in"), ImageCodecs.Parse(Arg(args, "--codec") ?? "auto"));
                 return 0;
             case "gpu":
-                return GpuBench.Run(size);
+                return GpuBench.Run(size, Arg(args, "--kernels")?.Split(',') ?? [.. MixKernelPtx.Kernels]);
             case "ptx":
                 Console.Write(ZetaPrep.Mixing.Cuda.MixKernelPtx.Source);
                 return 0;
             default:
-                Console.Error.WriteLine("usage: ZetaPrep.Bench floor --in DIR [--size S] [--threads T] [--codec C] | kernels [--size S] [--in DIR] [--codec C] | gpu [--size S] | bdn [BenchmarkSwitcher args]");
+                Console.Error.WriteLine("usage: ZetaPrep.Bench floor --in DIR [--size S] [--threads T] [--codec C] | kernels [--size S] [--in DIR] [--codec C] | gpu [--size S] [--kernels K1,K2] | bdn [BenchmarkSwitcher args]");
                 return 2;
         }
     }

@@ -38,6 +38,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
     private ulong _deviceOutputs;
     private ulong _deviceTable;
     private bool _disposed;
+    private bool _scaledTable;
 
     private CudaMixer(CudaDevice device, int maxInputs, int pixelsPerImage)
     {
@@ -96,8 +97,12 @@ public sealed unsafe class CudaMixer : IBatchMixer
     /// <inheritdoc/>
     public (byte[] Inputs, byte[] Outputs)? Staging => (_stagingInputs, _stagingOutputs);
 
-    /// <summary>The kernel a call launches: the 16-byte one when every image row is 16-byte aligned.</summary>
-    internal string Kernel => _pixels % 16 == 0 ? MixKernelPtx.Vector16 : MixKernelPtx.Scalar;
+    /// <summary>
+    /// The kernel a call with the current weight table launches: when image rows are 16-byte aligned, the scaled one if
+    /// the table allows it (<see cref="MixKernelPtx.AllowsScaled"/>, true of ζ weights at any usual γ and N), else the
+    /// plain 16-byte one; else the scalar one. All give the same bytes.
+    /// </summary>
+    internal string Kernel => _pixels % 16 != 0 ? MixKernelPtx.Scalar : _scaledTable ? MixKernelPtx.Scaled16 : MixKernelPtx.Vector16;
 
     internal IntPtr Stream => _stream;
 
@@ -159,7 +164,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
         var stride = (uint)_stride;
         var maxMembers = (uint)_maxInputs;
         var parameters = stackalloc void*[] { &x, &table, &y, &pixels, &stride, &maxMembers };
-        var perThread = kernel == MixKernelPtx.Scalar ? 1 : 16;
+        var perThread = MixKernelPtx.BytesPerThread(kernel);
         var threads = (_pixels + perThread - 1) / perThread;
         var blocks = (uint)((threads + MixKernelPtx.BlockSize - 1) / MixKernelPtx.BlockSize);
         CudaDriver.Check(CudaDriver.cuLaunchKernel(function, blocks, (uint)outputCount, 1, MixKernelPtx.BlockSize, 1, 1, 0, _stream, parameters, null), "cuLaunchKernel " + kernel);
@@ -167,10 +172,11 @@ public sealed unsafe class CudaMixer : IBatchMixer
 
     /// <summary>
     /// Fills the pinned weight table: per output, the count of non-zero weights, their input indices in ascending order
-    /// and the weights (the order <see cref="SparseCpuMixer"/> sums in).
+    /// and the weights (the order <see cref="SparseCpuMixer"/> sums in); notes whether the scaled kernels may run on it.
     /// </summary>
     internal void WriteTable(ReadOnlySpan<float> weights, int inputCount, int outputCount)
     {
+        var scaled = true;
         for (var k = 0; k < outputCount; k++)
         {
             var row = _hostTable + ((long)k * _stride);
@@ -182,6 +188,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
             {
                 if (w[j] != 0f)
                 {
+                    scaled &= MixKernelPtx.AllowsScaled(w[j]);
                     indices[n] = j;
                     values[n++] = w[j];
                 }
@@ -189,6 +196,8 @@ public sealed unsafe class CudaMixer : IBatchMixer
 
             row[0] = n;
         }
+
+        _scaledTable = scaled;
     }
 
     /// <summary>Queues the copy of the weight table for <paramref name="outputCount"/> outputs to the device.</summary>
@@ -309,7 +318,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
                 }
             }
 
-            foreach (var name in new[] { MixKernelPtx.Vector16, MixKernelPtx.Scalar, MixKernelPtx.Vector16Fma })
+            foreach (var name in MixKernelPtx.Kernels)
             {
                 IntPtr function;
                 var bytes = Encoding.ASCII.GetBytes(name + "\0");

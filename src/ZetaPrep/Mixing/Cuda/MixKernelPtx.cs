@@ -35,7 +35,33 @@ internal static class MixKernelPtx
     /// </summary>
     public const string Vector16Fma = "zeta_mix16_fma";
 
+    /// <summary>
+    /// The kernel <see cref="CudaMixer"/> launches when pixelsPerImage % 16 == 0 and the weight table
+    /// <see cref="AllowsScaled"/> (ζ weights of any usual γ and N): <see cref="Vector16"/>'s sums with a cheaper widening
+    /// (one integer instruction per byte instead of a byte permute and a subtraction) and rounding (two float
+    /// instructions instead of two quarter-rate conversions), and the same bytes; see <see cref="ScaledEntry"/>.
+    /// </summary>
+    public const string Scaled16 = "zeta_mix16s";
+
+    /// <summary>Every entry of the module, in the order the module defines them.</summary>
+    public static IReadOnlyList<string> Kernels { get; } = [Vector16, Scalar, Vector16Fma, Scaled16];
+
+    /// <summary>
+    /// The smallest non-zero weight <see cref="Scaled16"/> takes: every product w·b (b ≥ 1) then stays a normal float32
+    /// after the kernel's 2^-23 scaling, where rounding is the same as unscaled.
+    /// </summary>
+    public const float MinScaledWeight = 7.888609E-31f; // 2^-100
+
     public const int BlockSize = 256;
+
+    /// <summary>
+    /// Whether <see cref="Scaled16"/> gives the CPU kernel's bytes for weight <paramref name="w"/>: 0 (not in the table), or
+    /// 2^-100 ≤ w ≤ 1 (no NaN, no negative weight).
+    /// </summary>
+    public static bool AllowsScaled(float w) => w == 0f || (w >= MinScaledWeight && w <= 1f);
+
+    /// <summary>Bytes per thread of <paramref name="kernel"/>.</summary>
+    public static int BytesPerThread(string kernel) => kernel == Scalar ? 1 : 16;
 
     /// <summary>The module text (NUL-terminated when handed to the driver).</summary>
     public static string Source { get; } = Build();
@@ -50,6 +76,7 @@ internal static class MixKernelPtx
         Entry(s, Vector16, bytesPerThread: 16, fusedMultiplyAdd: false);
         Entry(s, Scalar, bytesPerThread: 1, fusedMultiplyAdd: false);
         Entry(s, Vector16Fma, bytesPerThread: 16, fusedMultiplyAdd: true);
+        ScaledEntry(s, Scaled16);
         return s.ToString();
     }
 
@@ -150,6 +177,149 @@ internal static class MixKernelPtx
         s.AppendLine("    ret;");
         s.AppendLine("}");
         s.AppendLine();
+    }
+
+    /// <summary>
+    /// <see cref="Scaled16"/>: 16 bytes (4 words) per thread, the sums of <see cref="Entry"/> with a cheaper widening and
+    /// rounding. A byte b masked in place in its word, bits b·2^(8k) with k = 0, 1, 2 (below 2^24), is the float32
+    /// b·2^(8k−149) (subnormal up to bit 23, and continuous into the first normal binade), exactly; the fourth byte is
+    /// shifted down. The weight is scaled up to match, w·2^(126−8k) (exact for w ≤ 1), so each product is exactly
+    /// b·w·2^−23 before rounding, and every product and partial sum is the CPU kernel's times 2^−23: powers of two commute
+    /// with rounding while the results stay normal, which w ≥ 2^−100 (<see cref="AllowsScaled"/>) guarantees. The first
+    /// member is multiplied straight into the sums (0 + p = p). At the end, min(acc, 255·2^−23) then fma(acc, 2^23, 2^23)
+    /// gives 2^23 + (the sum rounded half to even) in one rounding, whose low byte is the output (no negative sums: no
+    /// negative weights). The GPU's float32 units take subnormals at full rate; .ftz is never used.
+    /// </summary>
+    private static void ScaledEntry(StringBuilder s, string name)
+    {
+        const int Words = 4, Lanes = 16;
+        s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {name}(");
+        s.AppendLine("    .param .u64 p_x, .param .u64 p_table, .param .u64 p_y,");
+        s.AppendLine("    .param .u32 p_pixels, .param .u32 p_stride, .param .u32 p_maxmembers)");
+        s.AppendLine("{");
+        s.AppendLine("    .reg .pred %p<4>;");
+        s.AppendLine("    .reg .b32 %r<16>;");
+        s.AppendLine(CultureInfo.InvariantCulture, $"    .reg .b32 %v<{Words}>;");
+        s.AppendLine(CultureInfo.InvariantCulture, $"    .reg .b32 %acc<{Lanes}>;");
+        s.AppendLine("    .reg .b32 %e, %t, %lo, %hi;");
+        s.AppendLine("    .reg .f32 %w, %wa, %wb, %wc;");
+        s.AppendLine("    .reg .b64 %rd<16>;");
+        s.AppendLine("    ld.param.u64 %rd1, [p_x];");
+        s.AppendLine("    ld.param.u64 %rd2, [p_table];");
+        s.AppendLine("    ld.param.u64 %rd3, [p_y];");
+        s.AppendLine("    cvta.to.global.u64 %rd1, %rd1;");
+        s.AppendLine("    cvta.to.global.u64 %rd2, %rd2;");
+        s.AppendLine("    cvta.to.global.u64 %rd3, %rd3;");
+        s.AppendLine("    ld.param.u32 %r6, [p_pixels];");
+        s.AppendLine("    ld.param.u32 %r8, [p_stride];");
+        s.AppendLine("    ld.param.u32 %r11, [p_maxmembers];");
+        // Byte offset of this thread's first pixel within an image: (ctaid.x * ntid.x + tid.x) * 16.
+        s.AppendLine("    mov.u32 %r1, %ctaid.x;");
+        s.AppendLine("    mov.u32 %r2, %ntid.x;");
+        s.AppendLine("    mov.u32 %r3, %tid.x;");
+        s.AppendLine("    mad.lo.u32 %r4, %r1, %r2, %r3;");
+        s.AppendLine("    shl.b32 %r5, %r4, 4;");
+        s.AppendLine("    setp.ge.u32 %p1, %r5, %r6;");
+        s.AppendLine("    @%p1 bra DONE_" + name + ";");
+        s.AppendLine("    cvt.u64.u32 %rd10, %r5;");
+        // This output's table row: table + ctaid.y * stride * 4; indices at +4, weights at +4 + 4 * maxMembers.
+        s.AppendLine("    mov.u32 %r7, %ctaid.y;");
+        s.AppendLine("    mul.lo.u32 %r9, %r7, %r8;");
+        s.AppendLine("    mul.wide.u32 %rd4, %r9, 4;");
+        s.AppendLine("    add.s64 %rd5, %rd2, %rd4;");
+        s.AppendLine("    ld.global.u32 %r10, [%rd5];");
+        s.AppendLine("    add.s64 %rd6, %rd5, 4;");
+        s.AppendLine("    mul.wide.u32 %rd7, %r11, 4;");
+        s.AppendLine("    add.s64 %rd8, %rd6, %rd7;");
+        s.AppendLine("    setp.eq.u32 %p2, %r10, 0;");
+        s.AppendLine("    @%p2 bra ZERO_" + name + ";");
+        ScaledMember(s, first: true);
+        s.AppendLine("    mov.u32 %r12, 1;");
+        s.AppendLine("    setp.ge.u32 %p3, %r12, %r10;");
+        s.AppendLine("    @%p3 bra ROUND_" + name + ";");
+        s.AppendLine(CultureInfo.InvariantCulture, $"LOOP_{name}:");
+        ScaledMember(s, first: false);
+        s.AppendLine("    add.u32 %r12, %r12, 1;");
+        s.AppendLine("    setp.lt.u32 %p3, %r12, %r10;");
+        s.AppendLine("    @%p3 bra LOOP_" + name + ";");
+        s.AppendLine("    bra.uni ROUND_" + name + ";");
+        s.AppendLine(CultureInfo.InvariantCulture, $"ZERO_{name}:");
+        for (var i = 0; i < Lanes; i++)
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $"    mov.b32 %acc{i}, 0;");
+        }
+
+        s.AppendLine(CultureInfo.InvariantCulture, $"ROUND_{name}:");
+        for (var i = 0; i < Lanes; i++)
+        {
+            // 0f37FF0000 = 255·2^-23; 0f4B000000 = 2^23.
+            s.AppendLine(CultureInfo.InvariantCulture, $"    min.f32 %t, %acc{i}, 0f37FF0000;");
+            s.AppendLine(CultureInfo.InvariantCulture, $"    fma.rn.f32 %acc{i}, %t, 0f4B000000, 0f4B000000;");
+        }
+
+        // The low bytes of four sums into one word, little-endian.
+        for (var j = 0; j < Words; j++)
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $"    prmt.b32 %lo, %acc{4 * j}, %acc{(4 * j) + 1}, 0x0040;");
+            s.AppendLine(CultureInfo.InvariantCulture, $"    prmt.b32 %hi, %acc{(4 * j) + 2}, %acc{(4 * j) + 3}, 0x0040;");
+            s.AppendLine(CultureInfo.InvariantCulture, $"    prmt.b32 %v{j}, %lo, %hi, 0x5410;");
+        }
+
+        // Output address: y + ctaid.y * pixels + offset.
+        s.AppendLine("    mul.wide.u32 %rd11, %r7, %r6;");
+        s.AppendLine("    add.s64 %rd11, %rd11, %rd10;");
+        s.AppendLine("    add.s64 %rd11, %rd3, %rd11;");
+        s.AppendLine("    st.global.v4.u32 [%rd11], {%v0, %v1, %v2, %v3};");
+        s.AppendLine(CultureInfo.InvariantCulture, $"DONE_{name}:");
+        s.AppendLine("    ret;");
+        s.AppendLine("}");
+        s.AppendLine();
+    }
+
+    /// <summary>
+    /// One member of <see cref="ScaledEntry"/>: its index and weight from the table row (advancing both pointers), its
+    /// 16 bytes, and %acc[i] = (first ? 0 : %acc[i]) + byte i · w in the scaled form.
+    /// </summary>
+    private static void ScaledMember(StringBuilder s, bool first)
+    {
+        s.AppendLine("    ld.global.u32 %r13, [%rd6];");
+        s.AppendLine("    ld.global.f32 %w, [%rd8];");
+        s.AppendLine("    add.s64 %rd6, %rd6, 4;");
+        s.AppendLine("    add.s64 %rd8, %rd8, 4;");
+        s.AppendLine("    mul.wide.u32 %rd9, %r13, %r6;");
+        s.AppendLine("    add.s64 %rd9, %rd9, %rd10;");
+        s.AppendLine("    add.s64 %rd9, %rd1, %rd9;");
+        s.AppendLine("    ld.global.nc.v4.u32 {%v0, %v1, %v2, %v3}, [%rd9];");
+        // w·2^126, w·2^118, w·2^110: exact (w ≤ 1).
+        s.AppendLine("    mul.rn.f32 %wa, %w, 0f7E800000;");
+        s.AppendLine("    mul.rn.f32 %wb, %w, 0f7A800000;");
+        s.AppendLine("    mul.rn.f32 %wc, %w, 0f76800000;");
+        for (var j = 0; j < 4; j++)
+        {
+            for (var k = 0; k < 4; k++)
+            {
+                var i = (4 * j) + k;
+                if (k < 3)
+                {
+                    s.AppendLine(CultureInfo.InvariantCulture, $"    and.b32 %e, %v{j}, {0xFF << (8 * k)};");
+                }
+                else
+                {
+                    s.AppendLine(CultureInfo.InvariantCulture, $"    shr.u32 %e, %v{j}, 24;");
+                }
+
+                var weight = k switch { 1 => "%wb", 2 => "%wc", _ => "%wa" };
+                if (first)
+                {
+                    s.AppendLine(CultureInfo.InvariantCulture, $"    mul.rn.f32 %acc{i}, %e, {weight};");
+                }
+                else
+                {
+                    s.AppendLine(CultureInfo.InvariantCulture, $"    mul.rn.f32 %t, %e, {weight};");
+                    s.AppendLine(CultureInfo.InvariantCulture, $"    add.rn.f32 %acc{i}, %acc{i}, %t;");
+                }
+            }
+        }
     }
 
     /// <summary>
