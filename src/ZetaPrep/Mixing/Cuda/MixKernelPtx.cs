@@ -83,10 +83,7 @@ internal static class MixKernelPtx
     private static void Entry(StringBuilder s, string name, int bytesPerThread, bool fusedMultiplyAdd)
     {
         var lanes = bytesPerThread;
-        s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {name}(");
-        s.AppendLine("    .param .u64 p_x, .param .u64 p_table, .param .u64 p_y,");
-        s.AppendLine("    .param .u32 p_pixels, .param .u32 p_stride, .param .u32 p_maxmembers)");
-        s.AppendLine("{");
+        EntryHeader(s, name);
         s.AppendLine("    .reg .pred %p<4>;");
         s.AppendLine("    .reg .b32 %r<32>;");
         s.AppendLine("    .reg .b32 %v<4>;");
@@ -97,33 +94,7 @@ internal static class MixKernelPtx
         s.AppendLine("    .reg .b64 %rd<16>;");
         s.AppendLine("    .reg .b32 %magic;");
         s.AppendLine("    mov.b32 %magic, 0x4B000000;");
-        s.AppendLine("    ld.param.u64 %rd1, [p_x];");
-        s.AppendLine("    ld.param.u64 %rd2, [p_table];");
-        s.AppendLine("    ld.param.u64 %rd3, [p_y];");
-        s.AppendLine("    cvta.to.global.u64 %rd1, %rd1;");
-        s.AppendLine("    cvta.to.global.u64 %rd2, %rd2;");
-        s.AppendLine("    cvta.to.global.u64 %rd3, %rd3;");
-        s.AppendLine("    ld.param.u32 %r6, [p_pixels];");
-        s.AppendLine("    ld.param.u32 %r8, [p_stride];");
-        s.AppendLine("    ld.param.u32 %r11, [p_maxmembers];");
-        // Byte offset of this thread's first pixel within an image: (ctaid.x * ntid.x + tid.x) * lanes.
-        s.AppendLine("    mov.u32 %r1, %ctaid.x;");
-        s.AppendLine("    mov.u32 %r2, %ntid.x;");
-        s.AppendLine("    mov.u32 %r3, %tid.x;");
-        s.AppendLine("    mad.lo.u32 %r4, %r1, %r2, %r3;");
-        s.AppendLine(lanes == 16 ? "    shl.b32 %r5, %r4, 4;" : "    mov.u32 %r5, %r4;");
-        s.AppendLine("    setp.ge.u32 %p1, %r5, %r6;");
-        s.AppendLine("    @%p1 bra DONE_" + name + ";");
-        s.AppendLine("    cvt.u64.u32 %rd10, %r5;");
-        // This output's table row: table + ctaid.y * stride * 4; indices at +4, weights at +4 + 4 * maxMembers.
-        s.AppendLine("    mov.u32 %r7, %ctaid.y;");
-        s.AppendLine("    mul.lo.u32 %r9, %r7, %r8;");
-        s.AppendLine("    mul.wide.u32 %rd4, %r9, 4;");
-        s.AppendLine("    add.s64 %rd5, %rd2, %rd4;");
-        s.AppendLine("    ld.global.u32 %r10, [%rd5];");
-        s.AppendLine("    add.s64 %rd6, %rd5, 4;");
-        s.AppendLine("    mul.wide.u32 %rd7, %r11, 4;");
-        s.AppendLine("    add.s64 %rd8, %rd6, %rd7;");
+        Prologue(s, name, lanes);
         for (var i = 0; i < lanes; i++)
         {
             s.AppendLine(CultureInfo.InvariantCulture, $"    mov.f32 %acc{i}, 0f00000000;");
@@ -158,25 +129,12 @@ internal static class MixKernelPtx
         s.AppendLine("    @%p3 bra LOOP_" + name + ";");
         s.AppendLine(CultureInfo.InvariantCulture, $"STORE_{name}:");
         Round(s, lanes);
-
-        // Output address: y + ctaid.y * pixels + offset.
-        s.AppendLine("    mul.wide.u32 %rd11, %r7, %r6;");
-        s.AppendLine("    add.s64 %rd11, %rd11, %rd10;");
-        s.AppendLine("    add.s64 %rd11, %rd3, %rd11;");
         if (lanes == 16)
         {
             Pack(s);
-            s.AppendLine("    st.global.v4.u32 [%rd11], {%o0, %o1, %o2, %o3};");
-        }
-        else
-        {
-            s.AppendLine("    st.global.u8 [%rd11], %q0;");
         }
 
-        s.AppendLine(CultureInfo.InvariantCulture, $"DONE_{name}:");
-        s.AppendLine("    ret;");
-        s.AppendLine("}");
-        s.AppendLine();
+        Finish(s, name, lanes == 16 ? "st.global.v4.u32 [%rd11], {%o0, %o1, %o2, %o3};" : "st.global.u8 [%rd11], %q0;");
     }
 
     /// <summary>
@@ -193,10 +151,7 @@ internal static class MixKernelPtx
     private static void ScaledEntry(StringBuilder s, string name)
     {
         const int Words = 4, Lanes = 16;
-        s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {name}(");
-        s.AppendLine("    .param .u64 p_x, .param .u64 p_table, .param .u64 p_y,");
-        s.AppendLine("    .param .u32 p_pixels, .param .u32 p_stride, .param .u32 p_maxmembers)");
-        s.AppendLine("{");
+        EntryHeader(s, name);
         s.AppendLine("    .reg .pred %p<4>;");
         s.AppendLine("    .reg .b32 %r<16>;");
         s.AppendLine(CultureInfo.InvariantCulture, $"    .reg .b32 %v<{Words}>;");
@@ -204,33 +159,7 @@ internal static class MixKernelPtx
         s.AppendLine("    .reg .b32 %e, %t, %lo, %hi;");
         s.AppendLine("    .reg .f32 %w, %wa, %wb, %wc;");
         s.AppendLine("    .reg .b64 %rd<16>;");
-        s.AppendLine("    ld.param.u64 %rd1, [p_x];");
-        s.AppendLine("    ld.param.u64 %rd2, [p_table];");
-        s.AppendLine("    ld.param.u64 %rd3, [p_y];");
-        s.AppendLine("    cvta.to.global.u64 %rd1, %rd1;");
-        s.AppendLine("    cvta.to.global.u64 %rd2, %rd2;");
-        s.AppendLine("    cvta.to.global.u64 %rd3, %rd3;");
-        s.AppendLine("    ld.param.u32 %r6, [p_pixels];");
-        s.AppendLine("    ld.param.u32 %r8, [p_stride];");
-        s.AppendLine("    ld.param.u32 %r11, [p_maxmembers];");
-        // Byte offset of this thread's first pixel within an image: (ctaid.x * ntid.x + tid.x) * 16.
-        s.AppendLine("    mov.u32 %r1, %ctaid.x;");
-        s.AppendLine("    mov.u32 %r2, %ntid.x;");
-        s.AppendLine("    mov.u32 %r3, %tid.x;");
-        s.AppendLine("    mad.lo.u32 %r4, %r1, %r2, %r3;");
-        s.AppendLine("    shl.b32 %r5, %r4, 4;");
-        s.AppendLine("    setp.ge.u32 %p1, %r5, %r6;");
-        s.AppendLine("    @%p1 bra DONE_" + name + ";");
-        s.AppendLine("    cvt.u64.u32 %rd10, %r5;");
-        // This output's table row: table + ctaid.y * stride * 4; indices at +4, weights at +4 + 4 * maxMembers.
-        s.AppendLine("    mov.u32 %r7, %ctaid.y;");
-        s.AppendLine("    mul.lo.u32 %r9, %r7, %r8;");
-        s.AppendLine("    mul.wide.u32 %rd4, %r9, 4;");
-        s.AppendLine("    add.s64 %rd5, %rd2, %rd4;");
-        s.AppendLine("    ld.global.u32 %r10, [%rd5];");
-        s.AppendLine("    add.s64 %rd6, %rd5, 4;");
-        s.AppendLine("    mul.wide.u32 %rd7, %r11, 4;");
-        s.AppendLine("    add.s64 %rd8, %rd6, %rd7;");
+        Prologue(s, name, 16);
         s.AppendLine("    setp.eq.u32 %p2, %r10, 0;");
         s.AppendLine("    @%p2 bra ZERO_" + name + ";");
         ScaledMember(s, first: true);
@@ -265,15 +194,7 @@ internal static class MixKernelPtx
             s.AppendLine(CultureInfo.InvariantCulture, $"    prmt.b32 %v{j}, %lo, %hi, 0x5410;");
         }
 
-        // Output address: y + ctaid.y * pixels + offset.
-        s.AppendLine("    mul.wide.u32 %rd11, %r7, %r6;");
-        s.AppendLine("    add.s64 %rd11, %rd11, %rd10;");
-        s.AppendLine("    add.s64 %rd11, %rd3, %rd11;");
-        s.AppendLine("    st.global.v4.u32 [%rd11], {%v0, %v1, %v2, %v3};");
-        s.AppendLine(CultureInfo.InvariantCulture, $"DONE_{name}:");
-        s.AppendLine("    ret;");
-        s.AppendLine("}");
-        s.AppendLine();
+        Finish(s, name, "st.global.v4.u32 [%rd11], {%v0, %v1, %v2, %v3};");
     }
 
     /// <summary>
@@ -320,6 +241,64 @@ internal static class MixKernelPtx
                 }
             }
         }
+    }
+
+    /// <summary>The entry line and the parameters every kernel of the module takes.</summary>
+    private static void EntryHeader(StringBuilder s, string name)
+    {
+        s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {name}(");
+        s.AppendLine("    .param .u64 p_x, .param .u64 p_table, .param .u64 p_y,");
+        s.AppendLine("    .param .u32 p_pixels, .param .u32 p_stride, .param .u32 p_maxmembers)");
+        s.AppendLine("{");
+    }
+
+    /// <summary>
+    /// Parameters into registers (%rd1 = x, %rd2 = table, %rd3 = y, %r6 = pixels, %r8 = stride, %r11 = maxMembers), this
+    /// thread's byte offset within an image (%r5, %rd10; threads past the image go to DONE_), and this output's table row
+    /// (%r7 = output, %r10 = member count, %rd6 = its indices, %rd8 = its weights).
+    /// </summary>
+    private static void Prologue(StringBuilder s, string name, int bytesPerThread)
+    {
+        s.AppendLine("    ld.param.u64 %rd1, [p_x];");
+        s.AppendLine("    ld.param.u64 %rd2, [p_table];");
+        s.AppendLine("    ld.param.u64 %rd3, [p_y];");
+        s.AppendLine("    cvta.to.global.u64 %rd1, %rd1;");
+        s.AppendLine("    cvta.to.global.u64 %rd2, %rd2;");
+        s.AppendLine("    cvta.to.global.u64 %rd3, %rd3;");
+        s.AppendLine("    ld.param.u32 %r6, [p_pixels];");
+        s.AppendLine("    ld.param.u32 %r8, [p_stride];");
+        s.AppendLine("    ld.param.u32 %r11, [p_maxmembers];");
+        // Byte offset of this thread's first pixel within an image: (ctaid.x * ntid.x + tid.x) * bytesPerThread.
+        s.AppendLine("    mov.u32 %r1, %ctaid.x;");
+        s.AppendLine("    mov.u32 %r2, %ntid.x;");
+        s.AppendLine("    mov.u32 %r3, %tid.x;");
+        s.AppendLine("    mad.lo.u32 %r4, %r1, %r2, %r3;");
+        s.AppendLine(bytesPerThread == 16 ? "    shl.b32 %r5, %r4, 4;" : "    mov.u32 %r5, %r4;");
+        s.AppendLine("    setp.ge.u32 %p1, %r5, %r6;");
+        s.AppendLine("    @%p1 bra DONE_" + name + ";");
+        s.AppendLine("    cvt.u64.u32 %rd10, %r5;");
+        // This output's table row: table + ctaid.y * stride * 4; indices at +4, weights at +4 + 4 * maxMembers.
+        s.AppendLine("    mov.u32 %r7, %ctaid.y;");
+        s.AppendLine("    mul.lo.u32 %r9, %r7, %r8;");
+        s.AppendLine("    mul.wide.u32 %rd4, %r9, 4;");
+        s.AppendLine("    add.s64 %rd5, %rd2, %rd4;");
+        s.AppendLine("    ld.global.u32 %r10, [%rd5];");
+        s.AppendLine("    add.s64 %rd6, %rd5, 4;");
+        s.AppendLine("    mul.wide.u32 %rd7, %r11, 4;");
+        s.AppendLine("    add.s64 %rd8, %rd6, %rd7;");
+    }
+
+    /// <summary>The output address (%rd11 = y + output · pixels + offset), <paramref name="store"/>, and the end of the entry.</summary>
+    private static void Finish(StringBuilder s, string name, string store)
+    {
+        s.AppendLine("    mul.wide.u32 %rd11, %r7, %r6;");
+        s.AppendLine("    add.s64 %rd11, %rd11, %rd10;");
+        s.AppendLine("    add.s64 %rd11, %rd3, %rd11;");
+        s.AppendLine("    " + store);
+        s.AppendLine(CultureInfo.InvariantCulture, $"DONE_{name}:");
+        s.AppendLine("    ret;");
+        s.AppendLine("}");
+        s.AppendLine();
     }
 
     /// <summary>
