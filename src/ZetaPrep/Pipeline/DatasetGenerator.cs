@@ -165,6 +165,7 @@ public sealed class DatasetGenerator
         WriteManifest(Manifest(complete: false), manifestPath, outDir);
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var grace = new CancelGraceClock(cts.Token);
         // All decode, mix and encode work of all batches in flight shares one scheduler of --threads slots, so --threads is
         // the real CPU parallelism (batches overlap without oversubscribing the cores).
         var workers = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, options.Threads);
@@ -218,7 +219,8 @@ public sealed class DatasetGenerator
                     for (var b = 0; b < shard.BatchCount; b++)
                     {
                         var waitStart = Stopwatch.GetTimestamp();
-                        var (rows, finishedAt, encoded) = inflight.Reader.ReadAsync(cts.Token).AsTask().GetAwaiter().GetResult().GetAwaiter().GetResult();
+                        var batchTask = inflight.Reader.ReadAsync(cts.Token).AsTask().GetAwaiter().GetResult();
+                        var (rows, finishedAt, encoded) = WaitOrAbandonAsync(batchTask, grace).GetAwaiter().GetResult();
                         var writeStart = Stopwatch.GetTimestamp();
                         Times.Mark(StageTimes.Phase.FirstBatchReady);
                         // A batch that finished before the writer came for it waited on the writer (disk/Parquet).
@@ -260,7 +262,7 @@ public sealed class DatasetGenerator
         catch (Exception e)
         {
             await cts.CancelAsync().ConfigureAwait(false);
-            await DrainAsync(inflight.Reader, producer).ConfigureAwait(false);
+            await DrainAsync(inflight.Reader, producer, grace).ConfigureAwait(false);
             // Sources wrap their own read errors, so an I/O error here is the output's (disk full, permissions).
             throw e is IOException or UnauthorizedAccessException ? OutputError(outDir, e) : e;
         }
@@ -496,7 +498,8 @@ public sealed class DatasetGenerator
         var sizes = new long[listing.Items.Count];
         var problems = new ZetaPrepException?[listing.Items.Count];
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Threads, CancellationToken = cancellationToken };
-        await Parallel.ForEachAsync(Enumerable.Range(0, listing.Items.Count), parallel, async (i, ct) =>
+        using var grace = new CancelGraceClock(cancellationToken);
+        await WaitOrAbandonAsync(Parallel.ForEachAsync(Enumerable.Range(0, listing.Items.Count), parallel, async (i, ct) =>
         {
             var item = listing.Items[i];
             var t0 = Stopwatch.GetTimestamp();
@@ -519,7 +522,7 @@ public sealed class DatasetGenerator
                 problems[i] = e;
             }
             Times.Add(StageTimes.Stage.Validate, Stopwatch.GetTimestamp() - t0);
-        }).ConfigureAwait(false);
+        }), grace).ConfigureAwait(false);
         var fingerprint = InputFingerprint.Compute(listing.Items.Select((item, i) => (item.Id, sizes[i], hashes[i])).ToList());
 
         var bad = Enumerable.Range(0, problems.Length).Where(i => problems[i] is not null).ToList();
@@ -748,9 +751,10 @@ public sealed class DatasetGenerator
         }
     }
 
-    private static async Task DrainAsync(ChannelReader<Task<FinishedBatch>> reader, Task producer)
+    private static async Task DrainAsync(ChannelReader<Task<FinishedBatch>> reader, Task producer, CancelGraceClock grace)
     {
-        // Observe every started batch so a failure in one does not leave others running or unobserved.
+        // Observe every started batch so a failure in one does not leave others running or unobserved; give them what
+        // is left of the grace, since a batch blocked in an input read cannot end (see WaitOrAbandonAsync).
         try
         {
             await producer.ConfigureAwait(false);
@@ -758,18 +762,101 @@ public sealed class DatasetGenerator
         catch (OperationCanceledException)
         {
         }
+        var started = new List<Task>();
         while (reader.TryRead(out var task))
+        {
+            started.Add(task);
+        }
+        try
+        {
+            await Task.WhenAll(started).WaitAsync(grace.Remaining).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The first failure is already propagating; later ones are consequences of the cancellation.
+        }
+        started.ForEach(Observe);
+    }
+
+    /// <summary>
+    /// How long a cancelled run waits, in all, for work already started (decodes, encodes, a shard write in progress)
+    /// before it gives up on it: ample for any batch that is computing, while a read blocked in the OS (a FIFO nobody
+    /// writes, a network mount that stopped answering) cannot be cancelled and would otherwise hold the run until the
+    /// process is killed, without its resume hint.
+    /// </summary>
+    private static readonly TimeSpan CancelGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>The end of the <see cref="CancelGrace"/> that starts when its token is cancelled, shared by every wait of a phase.</summary>
+    private sealed class CancelGraceClock : IDisposable
+    {
+        private readonly CancellationTokenRegistration _registration;
+        private long _deadline = long.MaxValue;
+
+        public CancelGraceClock(CancellationToken token)
+        {
+            Token = token;
+            _registration = token.Register(Start);
+        }
+
+        public CancellationToken Token { get; }
+
+        /// <summary>What is left of the grace (infinite before cancellation, zero once it has run out).</summary>
+        public TimeSpan Remaining
+        {
+            get
+            {
+                if (!Token.IsCancellationRequested)
+                {
+                    return Timeout.InfiniteTimeSpan;
+                }
+
+                // The token's callbacks run one after another: a wait woken by an earlier one can ask before Start ran.
+                Start();
+                var deadline = Interlocked.Read(ref _deadline);
+                return Stopwatch.GetElapsedTime(Math.Min(Stopwatch.GetTimestamp(), deadline), deadline);
+            }
+        }
+
+        private void Start() =>
+            Interlocked.CompareExchange(ref _deadline, Stopwatch.GetTimestamp() + (long)(CancelGrace.TotalSeconds * Stopwatch.Frequency), long.MaxValue);
+
+        public void Dispose() => _registration.Dispose();
+    }
+
+    /// <summary>
+    /// <paramref name="task"/>'s result; once the clock's token is cancelled, at most what is left of the grace more, then
+    /// an <see cref="OperationCanceledException"/> that leaves the task behind (its buffers are the run's own, never read
+    /// again; a later failure is observed).
+    /// </summary>
+    private static async Task<T> WaitOrAbandonAsync<T>(Task<T> task, CancelGraceClock grace)
+    {
+        await WaitOrAbandonAsync((Task)task, grace).ConfigureAwait(false);
+        return await task.ConfigureAwait(false);
+    }
+
+    private static async Task WaitOrAbandonAsync(Task task, CancelGraceClock grace)
+    {
+        try
+        {
+            await task.WaitAsync(grace.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (grace.Token.IsCancellationRequested && !task.IsCompleted)
         {
             try
             {
-                await task.ConfigureAwait(false);
+                await task.WaitAsync(grace.Remaining, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (Exception)
+            catch (TimeoutException)
             {
-                // The first failure is already propagating; later ones are consequences of the cancellation.
+                Observe(task);
+                throw new OperationCanceledException(grace.Token);
             }
         }
     }
+
+    /// <summary>Observes <paramref name="task"/>'s failure whenever it comes, so an abandoned task never raises UnobservedTaskException.</summary>
+    private static void Observe(Task task) =>
+        _ = task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>Completes the worker scheduler pair when the run ends, however it ends.</summary>
     private readonly struct SchedulerPairCompletion(ConcurrentExclusiveSchedulerPair pair) : IDisposable
