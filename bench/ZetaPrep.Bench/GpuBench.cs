@@ -136,7 +136,7 @@ internal static unsafe class GpuBench
         return mismatches == 0 ? 0 : 1;
     }
 
-    /// <summary>A batch's dense weight matrix from the real planner: N-sparse ζ rows (γ = 2.8) over a batch of B.</summary>
+    /// <summary>A batch's dense weight matrix from the real planner: N-sparse ζ rows (γ = 2.8 unless given) over a batch of B.</summary>
     private static float[] Weights(int batch, int n, int seed, double gamma = 2.8)
     {
         var plan = MixPlan.Create(batch, new PlanOptions(MixCount.Of(n), GammaSpec.Fixed(gamma), batch, seed: (ulong)seed));
