@@ -3,7 +3,8 @@ using System.Security.Cryptography;
 namespace ZetaPrep.Shards;
 
 /// <summary>Writes one folder-format shard: its PNGs as <c>images/KEY.png</c> and its label part (a small Parquet listing each image with its labels and SHA-256).</summary>
-/// <remarks>Commit order: images to hidden temp names (fsynced) and the part to a temp name; then images are renamed into place, then the part.
+/// <remarks>Commit order: images to hidden temp names, then all of them fsynced (one journal commit covers the lot, where an fsync
+/// per image cost ~2 ms each); then images are renamed into place, then the part is written (temp name, fsync, rename).
 /// The part is the shard's commit record: an image without a committed part is an orphan that a rerun overwrites.</remarks>
 public sealed class FolderShardWriter : IShardWriter
 {
@@ -39,7 +40,7 @@ public sealed class FolderShardWriter : IShardWriter
         return Task.FromResult(new FolderShardWriter(root, part, schema.ClassNames.Count));
     }
 
-    public async Task WriteRowGroupAsync(IReadOnlyList<ShardRow> rows, CancellationToken ct)
+    public Task WriteRowGroupAsync(IReadOnlyList<ShardRow> rows, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(rows);
         ObjectDisposedException.ThrowIf(_done, this);
@@ -59,17 +60,19 @@ public sealed class FolderShardWriter : IShardWriter
             var final = Path.Combine(_outputDirectory, relative);
             var temp = Path.Combine(Path.GetDirectoryName(final)!, $".{Path.GetFileName(final)}.tmp-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}");
             _images.Add((temp, final));
-            var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
-            await using (stream.ConfigureAwait(false))
+            // One write, no fsync yet: write-back starts now and CompleteAsync fsyncs the shard's images together (an fsync
+            // per image had made the writer the pipeline's bottleneck: ~2 ms each, 2.1–3.3 ms per row in all).
+            using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
-                await stream.WriteAsync(row.ImageBytes, ct).ConfigureAwait(false);
-                stream.Flush(flushToDisk: true);
+                RandomAccess.Write(handle, row.ImageBytes.Span, 0);
+                Writeback.Start(handle);
             }
             _imageBytes += row.ImageBytes.Length;
             _labels.Add(new FolderLabelRow(
                 relative, row.Label, row.Dominant, [.. row.Sources], row.Weights, row.Gamma, row.Original, row.Method, row.Lam,
                 Convert.ToHexStringLower(SHA256.HashData(row.ImageBytes.Span))));
         }
+        return Task.CompletedTask;
     }
 
     /// <summary>Commits images then the label part; the returned size and SHA-256 are the part's (it lists every image's SHA-256, so its hash covers them).</summary>
@@ -77,13 +80,20 @@ public sealed class FolderShardWriter : IShardWriter
     {
         ObjectDisposedException.ThrowIf(_done, this);
         ct.ThrowIfCancellationRequested();
-        var bytes = await WriteLabelsAsync(_partPath, _labels, ct).ConfigureAwait(false);
+        foreach (var (temp, _) in _images)
+        {
+            ct.ThrowIfCancellationRequested();
+            using var handle = File.OpenHandle(temp, FileMode.Open, FileAccess.Read, FileShare.Read);
+            RandomAccess.FlushToDisk(handle);
+        }
         foreach (var (temp, final) in _images)
         {
             File.Move(temp, final, overwrite: true);
         }
-        DirectorySync.TryFlush(Path.Combine(_outputDirectory, ImagesDirectory));
         _images.Clear();
+        DirectorySync.TryFlush(Path.Combine(_outputDirectory, ImagesDirectory));
+        // Last, the commit record: the part exists only once every image it lists is in place.
+        var bytes = await WriteLabelsAsync(_partPath, _labels, ct).ConfigureAwait(false);
         _done = true;
         return new ShardFileInfo(_partPath, _labels.Count, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)));
     }

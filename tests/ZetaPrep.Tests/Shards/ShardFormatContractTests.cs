@@ -57,6 +57,29 @@ public sealed class ShardFormatContractTests
         Assert.Empty(dir.AllFiles());
     }
 
+    /// <summary>
+    /// The folder format's label part is its commit record: it is written only after every image is fsynced and renamed into
+    /// place, so a commit that fails on the way (here: a temporary image removed behind the writer's back) leaves no part.
+    /// </summary>
+    [Fact]
+    public async Task Folder_CommitThatFails_LeavesNoLabelPart()
+    {
+        using var dir = new TempDirectory();
+        var format = ShardFormats.Get(ShardFormat.Folder);
+        var relative = format.ShardFileName("train", 0, 1);
+        var writer = await format.CreateWriterAsync(dir.Path, relative, ShardFixtures.Schema, CancellationToken.None);
+        await writer.WriteRowGroupAsync(ShardFixtures.Rows(5), CancellationToken.None);
+        var temps = dir.AllFiles();
+        Assert.Equal(5, temps.Length);
+        Assert.All(temps, f => Assert.StartsWith(".", Path.GetFileName(f), StringComparison.Ordinal));
+        File.Delete(temps[3]);
+
+        await Assert.ThrowsAsync<FileNotFoundException>(() => writer.CompleteAsync(CancellationToken.None));
+        await writer.DisposeAsync();
+        Assert.False(File.Exists(Path.Combine(dir.Path, relative)));
+        Assert.Empty(dir.AllFiles());
+    }
+
     [Fact]
     public async Task WebDataset_Headers_ArePlainUstar_FieldByField()
     {
