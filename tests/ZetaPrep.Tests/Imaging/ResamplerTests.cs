@@ -188,6 +188,44 @@ public sealed class ResamplerTests
         public int GetHashCode(byte[] obj) => obj.Length;
     }
 
+    /// <summary>
+    /// An image already at the output size passes through unchanged in every mode (the filter's taps are exactly 1 and 0
+    /// there), rotated ones included: random noise in every channel, padded rows, sizes that end in SIMD tails.
+    /// </summary>
+    [Theory]
+    [InlineData(28, ResizeMode.Crop, SKEncodedOrigin.TopLeft)]
+    [InlineData(1, ResizeMode.Crop, SKEncodedOrigin.TopLeft)]
+    [InlineData(5, ResizeMode.Stretch, SKEncodedOrigin.TopLeft)]
+    [InlineData(31, ResizeMode.Pad, SKEncodedOrigin.TopLeft)]
+    [InlineData(224, ResizeMode.Crop, SKEncodedOrigin.TopLeft)]
+    [InlineData(28, ResizeMode.Crop, SKEncodedOrigin.BottomRight)]
+    [InlineData(28, ResizeMode.Pad, SKEncodedOrigin.RightTop)]
+    public void An_image_at_the_output_size_passes_through_unchanged(int size, ResizeMode mode, SKEncodedOrigin origin)
+    {
+        int stride = (size * 4) + 8;
+        var src = new byte[stride * size];
+        new Random(size).NextBytes(src);
+        var rgb = new byte[size * size * 3];
+        Resampler.Resize(src, size, size, stride, origin, size, mode, rgb);
+        for (int y = 0; y < size; y++)
+        {
+            for (int x = 0; x < size; x++)
+            {
+                // Display pixel (x, y) comes from the stored pixel the orientation maps it to.
+                var (sx, sy) = origin switch
+                {
+                    SKEncodedOrigin.BottomRight => (size - 1 - x, size - 1 - y),
+                    SKEncodedOrigin.RightTop => (y, size - 1 - x),
+                    _ => (x, y),
+                };
+                for (int c = 0; c < 3; c++)
+                {
+                    Assert.Equal(src[(sy * stride) + (sx * 4) + c], rgb[(((y * size) + x) * 3) + c]);
+                }
+            }
+        }
+    }
+
     [Fact]
     public void Output_of_the_wrong_length_is_refused()
     {
