@@ -11,13 +11,15 @@ internal static class VerifyCommand
     public static Command Create(TextWriter stdout)
     {
         var directory = new Argument<string>("OUT") { Description = "A ZetaPrep output directory (holds manifest.json)." };
+        var threads = new Option<int>("--threads") { Description = "Threads decoding and checking rows (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var command = new Command("verify", "Re-hash every shard against manifest.json, open every row, check labels, weights and image sizes; one line per problem.")
         {
             directory,
+            threads,
         };
         command.SetAction(async (parse, ct) =>
         {
-            var report = await new DatasetVerifier(new SkiaImageDecoder()).VerifyAsync(parse.GetValue(directory)!, ct).ConfigureAwait(false);
+            var report = await new DatasetVerifier(new SkiaImageDecoder()).VerifyAsync(parse.GetValue(directory)!, parse.GetValue(threads), ct).ConfigureAwait(false);
             foreach (var problem in report.Problems)
             {
                 await stdout.WriteLineAsync("problem: " + problem).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using ZetaPrep.Manifests;
+using ZetaPrep.Shards;
 
 namespace ZetaPrep.Cli.Tests;
 
@@ -65,6 +66,61 @@ public sealed class VerifyCommandTests
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains($"problem: {manifest.Shards[0].File}: missing", missing.Stdout, StringComparison.Ordinal);
         Assert.Contains("FAILED", missing.Stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Rows are checked in parallel chunks of 256: every damaged row is still reported, once, in row order, and the report
+    /// is the same text at any --threads.
+    /// </summary>
+    [Fact]
+    public async Task Verify_ReportsEveryDamagedRow_InRowOrder_AtAnyThreadCount()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 2, perClass: 300);
+        var output = tmp.Sub("out");
+        var g = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--n", "3", "--size", "8", "--quiet");
+        Assert.True(g.ExitCode == 0, g.Stderr);
+        var manifest = GenerationManifest.Read(Path.Combine(output, "manifest.json"));
+        var shard = Assert.Single(manifest.Shards);
+
+        // Rewrite the shard with damaged rows spread over three chunks: garbage PNG bytes, or a label that does not sum to 1.
+        var format = ShardFormats.Get(ShardFormat.Parquet);
+        var rows = new List<ShardRow>();
+        await foreach (var row in format.ReadRowsAsync(output, shard.File, CancellationToken.None))
+        {
+            rows.Add(row);
+        }
+        Assert.Equal(600, rows.Count);
+        var damaged = new List<int>();
+        for (var i = 5; i < rows.Count; i += 37)
+        {
+            rows[i] = i % 2 == 0 ? rows[i] with { ImageBytes = new byte[] { 1, 2, 3 } } : rows[i] with { Label = [.. rows[i].Label.Select(v => v * 2)] };
+            damaged.Add(i);
+        }
+        var path = Path.Combine(output, shard.File);
+        File.Delete(path);
+        await using (var writer = await format.CreateWriterAsync(output, shard.File, new ShardSchema(manifest.Classes, "{}"), CancellationToken.None))
+        {
+            await writer.WriteRowGroupAsync(rows, CancellationToken.None);
+            await writer.CompleteAsync(CancellationToken.None);
+        }
+
+        var one = await CliRunner.RunAsync("verify", output, "--threads", "1");
+        var four = await CliRunner.RunAsync("verify", output, "--threads", "4");
+        Assert.Equal(1, one.ExitCode);
+        Assert.Equal(one.Stdout, four.Stdout);
+        var problems = one.Stdout.Split('\n').Where(l => l.StartsWith("problem: ", StringComparison.Ordinal)).ToList();
+        // The shard's size and SHA-256 changed with the rewrite; then one line per damaged row, in order.
+        Assert.Contains("SHA-256", problems[1], StringComparison.Ordinal);
+        var rowLines = problems.Where(l => l.Contains(" row ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(damaged.Select(i => $"problem: {shard.File} row {i} "), rowLines.Select(l => l[..l.IndexOf('(', StringComparison.Ordinal)]));
+        Assert.All(rowLines.Where((_, k) => damaged[k] % 2 == 0), l => Assert.Contains("image does not decode", l, StringComparison.Ordinal));
+        Assert.All(rowLines.Where((_, k) => damaged[k] % 2 == 1), l => Assert.Contains("label sums to 2", l, StringComparison.Ordinal));
+
+        var zero = await CliRunner.RunAsync("verify", output, "--threads", "0");
+        Assert.Equal(2, zero.ExitCode);
+        Assert.Contains("--threads", zero.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

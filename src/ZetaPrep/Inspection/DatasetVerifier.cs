@@ -14,8 +14,21 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
 
     private readonly IImageDecoder _decoder = decoder ?? throw new ArgumentNullException(nameof(decoder));
 
-    public async Task<VerifyReport> VerifyAsync(string directory, CancellationToken ct)
+    /// <summary>Rows checked per parallel step: enough to keep every thread busy, few enough to hold in memory (PNG bytes only).</summary>
+    private const int ChunkRows = 256;
+
+    public Task<VerifyReport> VerifyAsync(string directory, CancellationToken ct) => VerifyAsync(directory, Environment.ProcessorCount, ct);
+
+    /// <summary>
+    /// Checks <paramref name="directory"/>. Shards are read one after another, and each is hashed while its rows are
+    /// checked on <paramref name="threads"/> threads; problems are reported in shard and row order whatever the thread count.
+    /// </summary>
+    public async Task<VerifyReport> VerifyAsync(string directory, int threads, CancellationToken ct)
     {
+        if (threads < 1)
+        {
+            throw ZetaPrepException.Usage($"--threads: must be ≥ 1 (got {threads}).");
+        }
         var dataset = GeneratedDataset.Open(directory);
         var m = dataset.Manifest;
         var root = dataset.Directory;
@@ -33,7 +46,6 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
         }
 
         var known = new HashSet<string>(StringComparer.Ordinal);
-        var pixels = new byte[m.Options.Size * m.Options.Size * 3];
         long rows = 0;
         foreach (var shard in m.Shards)
         {
@@ -50,18 +62,27 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
             {
                 Problem($"{shard.File}: {length} bytes, {GenerationManifest.FileName} records {shard.Bytes} (truncated or changed).");
             }
-            string sha;
-            var stream = File.OpenRead(path);
-            await using (stream.ConfigureAwait(false))
+            // The hash reads the file while the rows are checked.
+            var hashing = Task.Run(async () =>
             {
-                sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct).ConfigureAwait(false));
-            }
-            if (!string.Equals(sha, shard.Sha256, StringComparison.Ordinal))
-            {
-                Problem($"{shard.File}: SHA-256 {sha} differs from {shard.Sha256} in {GenerationManifest.FileName}.");
-            }
+                var stream = File.OpenRead(path);
+                await using (stream.ConfigureAwait(false))
+                {
+                    return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct).ConfigureAwait(false));
+                }
+            }, ct);
+            // Observed here as well, for when a row check throws first (cancellation) and the hash is never awaited.
+            _ = hashing.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
             var index = 0;
+            var rowProblems = new List<string>();
+            var chunk = new List<ShardRow>(ChunkRows);
+            void CheckChunk()
+            {
+                CheckRows(shard.File, index, chunk, m, threads, rowProblems, ct);
+                index += chunk.Count;
+                chunk.Clear();
+            }
             try
             {
                 await foreach (var row in dataset.Format.ReadRowsAsync(root, shard.File, ct).ConfigureAwait(false))
@@ -70,14 +91,25 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
                     {
                         known.Add($"{FolderShardWriter.ImagesDirectory}/{row.ImagePath}");
                     }
-                    CheckRow(shard.File, index, row, m, pixels, problems);
-                    index++;
+                    chunk.Add(row);
+                    if (chunk.Count == ChunkRows)
+                    {
+                        CheckChunk();
+                    }
                 }
+                CheckChunk();
             }
             catch (ZetaPrepException e)
             {
-                Problem($"{shard.File}: unreadable after row {index}: {e.Message}");
+                CheckChunk();
+                rowProblems.Add(string.Create(CultureInfo.InvariantCulture, $"{shard.File}: unreadable after row {index}: {e.Message}"));
             }
+            var sha = await hashing.ConfigureAwait(false);
+            if (!string.Equals(sha, shard.Sha256, StringComparison.Ordinal))
+            {
+                Problem($"{shard.File}: SHA-256 {sha} differs from {shard.Sha256} in {GenerationManifest.FileName}.");
+            }
+            problems.AddRange(rowProblems);
             if (index != shard.Rows)
             {
                 Problem($"{shard.File}: {index} row(s) read, {GenerationManifest.FileName} records {shard.Rows}.");
@@ -108,6 +140,27 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
             }
         }
         return new VerifyReport(problems, warnings, m.Shards.Count, rows);
+    }
+
+    /// <summary>Checks rows <paramref name="first"/>… of a shard on up to <paramref name="threads"/> threads; their problems are appended in row order.</summary>
+    private void CheckRows(string shard, int first, List<ShardRow> rows, GenerationManifest m, int threads, List<string> problems, CancellationToken ct)
+    {
+        var found = new List<string>?[rows.Count];
+        var pixels = m.Options.Size * m.Options.Size * 3;
+        Parallel.For(0, rows.Count, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = ct },
+            () => new byte[pixels],
+            (i, _, buffer) =>
+            {
+                var list = new List<string>();
+                CheckRow(shard, first + i, rows[i], m, buffer, list);
+                found[i] = list;
+                return buffer;
+            },
+            _ => { });
+        foreach (var list in found)
+        {
+            problems.AddRange(list!);
+        }
     }
 
     private void CheckRow(string shard, int index, ShardRow row, GenerationManifest m, byte[] pixels, List<string> problems)
