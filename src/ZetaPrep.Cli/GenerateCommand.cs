@@ -57,13 +57,14 @@ internal static class GenerateCommand
         var shardBytes = new Option<string>("--shard-bytes") { Description = "Instead of --shard-rows: upper bound on raw pixel bytes (SIZE²×3 per row) per shard, e.g. 256MB, 1GiB; whole batches per shard." };
         var keepOriginals = new Option<bool>("--keep-originals") { Description = "Also write each resized original (column original = true, one-hot label, γ = 0) before its batch's mixed rows." };
         var resume = new Option<bool>("--resume") { Description = "Finish an interrupted run in --out: keep shards whose size and SHA-256 match its manifest, write the rest." };
+        var validateOnly = new Option<bool>("--validate-only") { Description = "Only read, check and fingerprint every input (the validation pass) and leave the verdicts in --out, so that the runs that follow there with --resume (a job array's workers) skip the pass; writes no shard." };
         var worker = new Option<string>("--worker") { Description = "I/W: write only shards I, I+W, I+2W, … and OUT/manifest.worker-I-of-W.json (default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX); then zetaprep merge OUT." };
         var workers = new Option<int?>("--workers") { Description = "Worker count W when the index comes from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX (else SLURM_ARRAY_TASK_COUNT or ZETAPREP_WORKERS)." };
 
         var command = new Command("generate", "Mix images with ζ-mixup and write HuggingFace-style Parquet shards plus manifest.json.")
         {
             input, dataDir, split, labels, idColumn, labelColumn, classDepth, exclude, excludeDuplicates, output, n, gamma, method, alpha, labelSmoothing, prob, switchProb, batchSize, passes, seed, shardRows, shardBytes, size, resize, threads, device, codec, pngLevel, maxPixels, onError, format, overwrite, quiet,
-            keepOriginals, resume, worker, workers, profile,
+            keepOriginals, resume, worker, workers, profile, validateOnly,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -132,6 +133,14 @@ internal static class GenerateCommand
             using (var me = System.Diagnostics.Process.GetCurrentProcess())
             {
                 startup = DateTime.Now - me.StartTime;
+            }
+            if (parse.GetValue(validateOnly))
+            {
+                var v = await generator.ValidateOnlyAsync(options, ct).ConfigureAwait(false);
+                await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"validated {v.Inputs} input(s){(v.Skipped > 0 ? $" ({v.Skipped} bad, to be left out)" : "")}, fingerprint {v.Fingerprint[..12]}…; verdicts in {v.RecordPath}: runs into that directory with --resume (every worker of a job array) skip the validation pass"))
+                    .ConfigureAwait(false);
+                return 0;
             }
             GenerationResult result;
             try

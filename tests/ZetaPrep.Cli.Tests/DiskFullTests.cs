@@ -42,7 +42,8 @@ public sealed class DiskFullTests(ITestOutputHelper output)
             Assert.Single(full.Stderr.TrimEnd().Split('\n'));
             Assert.Contains("No space left on device", full.Stderr, StringComparison.Ordinal);
             Assert.Contains("--resume", full.Stderr, StringComparison.Ordinal);
-            Assert.Empty(Directory.EnumerateFiles(outDir, ".*", SearchOption.AllDirectories));
+            // No temporary file; the only hidden file is the validation pass's record, which the resume below reuses.
+            Assert.Equal([Path.Combine(outDir, ".zetaprep-validated.jsonl")], Directory.EnumerateFiles(outDir, ".*", SearchOption.AllDirectories));
             var manifest = GenerationManifest.Read(Path.Combine(outDir, "manifest.json"));
             Assert.False(manifest.Complete);
             Assert.InRange(manifest.Shards.Count, 1, 7);
@@ -53,10 +54,12 @@ public sealed class DiskFullTests(ITestOutputHelper output)
             Assert.All(written, kv => Assert.Equal(cleanHashes[kv.Key], kv.Value));
 
             Assert.True(Run("mount", "-o", "remount,size=4m", mount));
-            var resumed = await CliRunner.RunAsync(["generate", "--in", input, "--out", outDir, .. options, "--resume"]);
+            var resumed = await CliRunner.RunAsync(["generate", "--in", input, "--out", outDir, .. options, "--resume", "--profile"]);
             Assert.True(resumed.ExitCode == 0, resumed.Stderr);
             Assert.Equal(cleanHashes, Hashes(outDir));
             Assert.True(GenerationManifest.Read(Path.Combine(outDir, "manifest.json")).Complete);
+            Assert.Contains("the resumed run's verdicts on 32 input(s)", resumed.Stderr, StringComparison.Ordinal);
+            Assert.Empty(Directory.EnumerateFiles(outDir, ".*", SearchOption.AllDirectories));
         }
         finally
         {

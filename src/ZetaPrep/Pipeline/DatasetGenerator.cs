@@ -41,6 +41,41 @@ public sealed class DatasetGenerator
     /// <summary>Per-stage time of the last run (for --profile).</summary>
     public StageTimes Times { get; } = new();
 
+    /// <summary>
+    /// <c>generate --validate-only</c>: lists and checks every input as a run would (its validation pass) and leaves the
+    /// verdicts in the output directory, so that the runs that follow there with <c>--resume</c> (a job array's workers)
+    /// skip the pass. Writes nothing else; a bad input (with <c>--on-error fail</c>) writes nothing at all.
+    /// </summary>
+    public async Task<ValidationSummary> ValidateOnlyAsync(GenerateOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var outDir = Path.GetFullPath(options.OutputDirectory);
+        if (File.Exists(outDir))
+        {
+            throw ZetaPrepException.Usage($"--out {outDir}: is a file; give a directory (new or empty).");
+        }
+        if (Directory.Exists(outDir)
+            && Directory.EnumerateFiles(outDir, "*", SearchOption.AllDirectories)
+                .Select(f => Path.GetRelativePath(outDir, f).Replace('\\', '/'))
+                .FirstOrDefault(f => !IsTempFile(Path.GetFileName(f)) && !IsGeneratedFile(f)) is { } foreign)
+        {
+            throw ZetaPrepException.Usage($"--out {outDir}: holds {foreign}, which is not a ZetaPrep output; choose a new or empty directory.");
+        }
+        var listed = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
+        var validated = await ValidateAndFingerprintAsync(listed, options, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Directory.CreateDirectory(outDir);
+            ValidationRecord.Write(outDir, ValidationRecord.Key(ToolVersion, options.Codec, options.MaxPixels, options.OnError), validated.Entries!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ZetaPrepException($"--out {outDir}: cannot write {ValidationRecord.FileName} ({e.Message.TrimEnd('.')}); choose a writable directory.", e);
+        }
+        return new ValidationSummary(listed.Items.Count, validated.Skipped.Count, validated.Fingerprint, ValidationRecord.PathIn(outDir));
+    }
+
     public async Task<GenerationResult> RunAsync(GenerateOptions options, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -81,9 +116,13 @@ public sealed class DatasetGenerator
             return mixer;
         }, cancellationToken);
         ValidatedInputs validated;
+        var recordKey = ValidationRecord.Key(ToolVersion, options.Codec, options.MaxPixels, options.OnError);
         try
         {
-            validated = await ValidateAndFingerprintAsync(listed, options, cancellationToken).ConfigureAwait(false);
+            // --resume continues a run whose validation pass is on record: its verdicts stand, and each input's bytes are
+            // checked against its recorded SHA-256 when they are read for decoding.
+            validated = (options.Resume ? FromRecord(listed, ValidationRecord.TryRead(outDir, recordKey, listed.Items)) : null)
+                ?? await ValidateAndFingerprintAsync(listed, options, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -163,6 +202,10 @@ public sealed class DatasetGenerator
             Worker = options.Worker is { } w ? new WorkerInfo(w.Index, w.Count) : null,
         };
         WriteManifest(Manifest(complete: false), manifestPath, outDir);
+        if (validated.Entries is { } verdicts)
+        {
+            ValidationRecord.TryWrite(outDir, recordKey, verdicts);
+        }
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var grace = new CancelGraceClock(cts.Token);
@@ -172,7 +215,7 @@ public sealed class DatasetGenerator
         var context = new BatchContext(listing, options, mixers, workers.ConcurrentScheduler,
             new BufferPool(plan.MaxBatchInputs * pixelsPerImage),
             pngSlot > 0 ? new BufferPool(plan.MaxBatchRows * pngSlot) : null,
-            pngSlot);
+            pngSlot, validated.ExpectedSha256);
         using var closeWorkers = new SchedulerPairCompletion(workers);
         // The listing and the validation pass leave their garbage (a few KB per input) in the first generation.
         var nursery = new Nursery();
@@ -276,6 +319,11 @@ public sealed class DatasetGenerator
             DatasetCard.WriteAtomically(outDir, final);
         }
         WriteManifest(final, manifestPath, outDir);
+        if (options.Worker is null)
+        {
+            // Complete: nothing left to resume. Workers leave it to the others; merge removes it.
+            ValidationRecord.TryDelete(outDir);
+        }
         Times.Mark(StageTimes.Phase.Done);
         progress?.Report(new GenerationProgress(rowsDone, ownedRows, entries.Count, owned.Count, clock.Elapsed));
         return new GenerationResult(final, manifestPath);
@@ -300,6 +348,10 @@ public sealed class DatasetGenerator
                 var item = context.Listing.Items[batch.Inputs[i]];
                 var t0 = Stopwatch.GetTimestamp();
                 using var bytes = await _source.ReadPooledAsync(item, ct).ConfigureAwait(true);
+                if (context.ExpectedSha256 is { } expected)
+                {
+                    CheckUnchanged(bytes.Span, expected[batch.Inputs[i]], item);
+                }
                 var t1 = Stopwatch.GetTimestamp();
                 _decoder.DecodeResized(bytes.Span, DisplayName(item), size, context.Options.Resize, x.AsSpan(i * pixels, pixels));
                 Times.Add(StageTimes.Stage.Read, t1 - t0);
@@ -524,11 +576,13 @@ public sealed class DatasetGenerator
             Times.Add(StageTimes.Stage.Validate, Stopwatch.GetTimestamp() - t0);
         }), grace).ConfigureAwait(false);
         var fingerprint = InputFingerprint.Compute(listing.Items.Select((item, i) => (item.Id, sizes[i], hashes[i])).ToList());
+        ValidationRecord.Entry[] Entries() => [.. listing.Items.Select((item, i) => new ValidationRecord.Entry(
+            item.Id, sizes[i], hashes[i], problems[i] is { } p ? Reason(p.Message, DisplayName(item)) : null))];
 
         var bad = Enumerable.Range(0, problems.Length).Where(i => problems[i] is not null).ToList();
         if (bad.Count == 0)
         {
-            return new ValidatedInputs(listing, fingerprint, []);
+            return new ValidatedInputs(listing, fingerprint, []) { Entries = Entries() };
         }
         if (options.OnError == OnError.Fail)
         {
@@ -537,7 +591,7 @@ public sealed class DatasetGenerator
         }
         var skipped = bad.Select(i => new SkippedInput(listing.Items[i].Id, Reason(problems[i]!.Message, DisplayName(listing.Items[i])))).ToList();
         var kept = listing.Items.Where((_, i) => problems[i] is null).ToList();
-        return new ValidatedInputs(listing with { Items = kept }, fingerprint, skipped);
+        return new ValidatedInputs(listing with { Items = kept }, fingerprint, skipped) { Entries = Entries() };
     }
 
     /// <summary>The part of a problem message after "file: " and before the advice, for the manifest's skip list.</summary>
@@ -548,7 +602,42 @@ public sealed class DatasetGenerator
         return advice > 0 ? reason[..advice] : reason;
     }
 
-    private sealed record ValidatedInputs(SourceListing Listing, string Fingerprint, IReadOnlyList<SkippedInput> Skipped);
+    private sealed record ValidatedInputs(SourceListing Listing, string Fingerprint, IReadOnlyList<SkippedInput> Skipped)
+    {
+        /// <summary>The pass's verdict on every listed input, for <see cref="ValidationRecord"/>; null when they came from it.</summary>
+        public ValidationRecord.Entry[]? Entries { get; init; }
+
+        /// <summary>When the verdicts came from the record: each kept input's SHA-256 (as Listing.Items), checked at decode time.</summary>
+        public byte[][]? ExpectedSha256 { get; init; }
+    }
+
+    /// <summary>The validation pass's results as recorded by the run being resumed; null when there is no usable record.</summary>
+    private ValidatedInputs? FromRecord(SourceListing listing, ValidationRecord.Entry[]? entries)
+    {
+        if (entries is null)
+        {
+            return null;
+        }
+        var fingerprint = InputFingerprint.Compute(entries.Select(e => (e.Id, e.Size, e.Sha256)).ToList());
+        var kept = listing.Items.Where((_, i) => entries[i].Skip is null).ToList();
+        var skipped = entries.Where(e => e.Skip is not null).Select(e => new SkippedInput(e.Id, e.Skip!)).ToList();
+        Times.ValidationReused = entries.Length;
+        return new ValidatedInputs(listing with { Items = kept }, fingerprint, skipped)
+        {
+            ExpectedSha256 = entries.Where(e => e.Skip is null).Select(e => e.Sha256).ToArray(),
+        };
+    }
+
+    /// <summary>An input read for decoding must still be the one the recorded validation pass checked and fingerprinted.</summary>
+    private void CheckUnchanged(ReadOnlySpan<byte> bytes, byte[] expected, SourceItem item)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(bytes, hash);
+        if (!hash.SequenceEqual(expected))
+        {
+            throw new ZetaPrepException($"{DisplayName(item)}: changed since this output's inputs were validated (SHA-256 differs from {ValidationRecord.FileName}); the shards written so far are complete: restore the file, or start over with --overwrite.");
+        }
+    }
 
     private string DisplayName(SourceItem item) => $"{_source.Description}/{item.Id}";
 
@@ -633,8 +722,9 @@ public sealed class DatasetGenerator
         {
             return null;
         }
+        // Temporaries and a validation record alone (generate --validate-only) leave a directory "empty".
         var files = Directory.EnumerateFiles(outDir, "*", SearchOption.AllDirectories)
-            .Where(f => !IsTempFile(Path.GetFileName(f)))
+            .Where(f => !IsTempFile(Path.GetFileName(f)) && f != ValidationRecord.PathIn(outDir))
             .Select(f => Path.GetRelativePath(outDir, f).Replace('\\', '/'))
             .ToList();
         if (files.Count == 0)
@@ -710,6 +800,7 @@ public sealed class DatasetGenerator
                 if (options.Worker is null)
                 {
                     ShardFormats.DeleteOutputs(outDir);
+                    ValidationRecord.TryDelete(outDir);
                     foreach (var partial in Directory.EnumerateFiles(outDir, "manifest.worker-*.json"))
                     {
                         File.Delete(partial);
@@ -734,6 +825,7 @@ public sealed class DatasetGenerator
 
     private static bool IsGeneratedFile(string relative) =>
         relative == GenerationManifest.FileName
+        || relative == ValidationRecord.FileName
         || (relative.StartsWith("manifest.worker-", StringComparison.Ordinal) && relative.EndsWith(".json", StringComparison.Ordinal))
         || relative == DatasetCard.FileName
         || ShardFormats.IsOutputFile(relative);
@@ -873,7 +965,7 @@ public sealed class DatasetGenerator
     /// <param name="Pixels">Decoded-input and mixed-output buffers of the largest batch (CPU mixers; a CUDA mixer brings its own).</param>
     /// <param name="Encoded">At the default PNG level: buffers of one <paramref name="PngSlot"/> per row of the largest batch.</param>
     private sealed record BatchContext(SourceListing Listing, GenerateOptions Options, MixerPool Mixers, TaskScheduler Workers,
-        BufferPool Pixels, BufferPool? Encoded, int PngSlot);
+        BufferPool Pixels, BufferPool? Encoded, int PngSlot, byte[][]? ExpectedSha256);
 
     /// <summary>
     /// Buffers of one exact length for the batches in flight; only a few are ever out at once, and the pool keeps each

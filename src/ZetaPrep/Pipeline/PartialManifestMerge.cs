@@ -117,6 +117,7 @@ public static partial class PartialManifestMerge
         await format.FinishAsync(outDir, [.. entries.Keys], cancellationToken).ConfigureAwait(false);
         DatasetCard.WriteAtomically(outDir, merged);
         merged.WriteAtomically(Path.Combine(outDir, GenerationManifest.FileName));
+        ValidationRecord.TryDelete(outDir); // the workers' validation record: nothing is left to resume
         return merged;
     }
 

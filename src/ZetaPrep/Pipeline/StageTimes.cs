@@ -37,6 +37,9 @@ public sealed class StageTimes
 
     private readonly long[] _marks = new long[Enum.GetValues<Phase>().Length];
 
+    /// <summary>Inputs whose validation verdicts came from the record of the run being resumed (0: the pass ran).</summary>
+    public int ValidationReused { get; set; }
+
     /// <summary>Records when <paramref name="phase"/> was reached (the first time only).</summary>
     public void Mark(Phase phase) => Interlocked.CompareExchange(ref _marks[(int)phase], Stopwatch.GetTimestamp(), 0);
 
@@ -95,6 +98,11 @@ public sealed class StageTimes
         {
             sb.AppendLine(CultureInfo.InvariantCulture,
                 $"batch buffers: {_pixelBuffers.Count} × {_pixelBuffers.Bytes / 1048576.0:F1} MiB pixels, {_pngBuffers.Count} × {_pngBuffers.Bytes / 1048576.0:F1} MiB PNGs (the most in use at once, reused)");
+        }
+        if (ValidationReused > 0)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"validation: the resumed run's verdicts on {ValidationReused} input(s), from {ValidationRecord.FileName} (each input's SHA-256 checked as it is decoded)");
         }
         if (FormatPhases() is { } phases)
         {
