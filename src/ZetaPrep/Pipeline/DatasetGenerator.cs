@@ -205,6 +205,7 @@ public sealed class DatasetGenerator
         if (validated.Entries is { } verdicts)
         {
             ValidationRecord.TryWrite(outDir, recordKey, verdicts);
+            validated = validated with { Entries = null }; // ~100 bytes per input, not needed for the rest of the run
         }
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
