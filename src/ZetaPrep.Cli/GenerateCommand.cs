@@ -138,7 +138,7 @@ internal static class GenerateCommand
             {
                 var v = await generator.ValidateOnlyAsync(options, ct).ConfigureAwait(false);
                 await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"validated {v.Inputs} input(s){(v.Skipped > 0 ? $" ({v.Skipped} bad, to be left out)" : "")}, fingerprint {v.Fingerprint[..12]}…; verdicts in {v.RecordPath}: runs into that directory with --resume (every worker of a job array) skip the validation pass"))
+                    $"validated {v.Inputs} input(s){(v.Skipped > 0 ? $" ({v.Skipped} bad, to be left out)" : "")}, fingerprint {v.Fingerprint[..12]}…; plan: {v.Rows} rows in {v.Batches} batch(es), {v.Shards} shard(s); verdicts in {v.RecordPath}: runs into that directory with --resume (every worker of a job array) skip the validation pass"))
                     .ConfigureAwait(false);
                 return 0;
             }

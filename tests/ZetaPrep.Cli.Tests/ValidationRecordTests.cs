@@ -69,6 +69,10 @@ public sealed class ValidationRecordTests
         var v = await CliRunner.RunAsync(["generate", "--in", input, "--out", output, "--validate-only", .. Options]);
         Assert.True(v.ExitCode == 0, v.Stderr);
         Assert.StartsWith("validated 24 input(s), fingerprint ", v.Stdout, StringComparison.Ordinal);
+        Assert.Contains("; plan: 24 rows in 6 batch(es), 6 shard(s);", v.Stdout, StringComparison.Ordinal);
+        Assert.Equal(
+            GenerationManifest.Read(Path.Combine(single, "manifest.json")).Input.Fingerprint[..12],
+            v.Stdout.Split("fingerprint ")[1][..12]);
         Assert.Equal([Path.Combine(output, Record)], Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories));
         foreach (var w in new[] { "0/2", "1/2" })
         {
@@ -87,6 +91,12 @@ public sealed class ValidationRecordTests
         Assert.Contains("the resumed run's verdicts on 24 input(s)", run.Stderr, StringComparison.Ordinal);
         Assert.Equal(Hashes(single), Hashes(alone));
         Assert.False(File.Exists(Path.Combine(alone, Record)));
+
+        // A plan that cannot run (a batch of 24 images of 8192² is more than one buffer holds) is refused as a run would be.
+        var tooBig = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Path + "/big", "--validate-only", "--size", "8192", "--quiet");
+        Assert.Equal(2, tooBig.ExitCode);
+        Assert.Contains("--batch-size 64", tooBig.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(tmp.Path + "/big"));
 
         // A bad input stops --validate-only like a run (one line naming it) and nothing is written.
         File.WriteAllBytes(Path.Combine(input, "c0", "bad.png"), [0x89, (byte)'P', (byte)'N', (byte)'G', 1, 2, 3]);

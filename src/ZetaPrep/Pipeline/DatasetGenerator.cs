@@ -63,7 +63,12 @@ public sealed class DatasetGenerator
             throw ZetaPrepException.Usage($"--out {outDir}: holds {foreign}, which is not a ZetaPrep output; choose a new or empty directory.");
         }
         var listed = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
+        // The plan's checks (too few inputs for --n, batches too large) fail here too, before the array is submitted.
+        var planOptions = options.Plan with { ImageSize = options.Size };
+        var pngSlot = options.PngLevel == PngEncoder.DefaultLevel ? PngEncoder.MaxLength(options.Size, options.Size) : 0;
+        CheckBatchesFit(MixPlan.Create(listed.Items.Count, planOptions), options, (long)options.Size * options.Size * 3, pngSlot);
         var validated = await ValidateAndFingerprintAsync(listed, options, cancellationToken).ConfigureAwait(false);
+        var plan = MixPlan.Create(validated.Listing.Items.Count, planOptions);
         try
         {
             Directory.CreateDirectory(outDir);
@@ -73,7 +78,8 @@ public sealed class DatasetGenerator
         {
             throw new ZetaPrepException($"--out {outDir}: cannot write {ValidationRecord.FileName} ({e.Message.TrimEnd('.')}); choose a writable directory.", e);
         }
-        return new ValidationSummary(listed.Items.Count, validated.Skipped.Count, validated.Fingerprint, ValidationRecord.PathIn(outDir));
+        return new ValidationSummary(listed.Items.Count, validated.Skipped.Count, validated.Fingerprint, ValidationRecord.PathIn(outDir),
+            plan.TotalRows, plan.Batches.Count, plan.Shards.Count);
     }
 
     public async Task<GenerationResult> RunAsync(GenerateOptions options, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
