@@ -51,24 +51,16 @@ public sealed class DatasetGenerator
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var outDir = Path.GetFullPath(options.OutputDirectory);
-        if (File.Exists(outDir))
-        {
-            throw ZetaPrepException.Usage($"--out {outDir}: is a file; give a directory (new or empty).");
-        }
-        if (Directory.Exists(outDir)
-            && Directory.EnumerateFiles(outDir, "*", SearchOption.AllDirectories)
-                .Select(f => Path.GetRelativePath(outDir, f).Replace('\\', '/'))
-                .FirstOrDefault(f => !IsTempFile(Path.GetFileName(f)) && !IsGeneratedFile(f)) is { } foreign)
+        RefuseFileAsOutput(outDir);
+        if (ExistingOutputFiles(outDir).FirstOrDefault(f => !IsGeneratedFile(f)) is { } foreign)
         {
             throw ZetaPrepException.Usage($"--out {outDir}: holds {foreign}, which is not a ZetaPrep output; choose a new or empty directory.");
         }
         var listed = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
         // The plan's checks (too few inputs for --n, batches too large) fail here too, before the array is submitted.
-        var planOptions = options.Plan with { ImageSize = options.Size };
-        var pngSlot = options.PngLevel == PngEncoder.DefaultLevel ? PngEncoder.MaxLength(options.Size, options.Size) : 0;
-        CheckBatchesFit(MixPlan.Create(listed.Items.Count, planOptions), options, (long)options.Size * options.Size * 3, pngSlot);
+        var listedPlan = ListedPlan(listed.Items.Count, options);
         var validated = await ValidateAndFingerprintAsync(listed, options, cancellationToken).ConfigureAwait(false);
-        var plan = MixPlan.Create(validated.Listing.Items.Count, planOptions);
+        var plan = KeptPlan(listedPlan, validated.Listing.Items.Count, options);
         try
         {
             Directory.CreateDirectory(outDir);
@@ -95,13 +87,9 @@ public sealed class DatasetGenerator
 
         var listed = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
         Times.Mark(StageTimes.Phase.Listed);
-        // CutMix boxes are decided in the plan, in pixels of the output size.
-        var planOptions = options.Plan with { ImageSize = options.Size };
         var pixelsPerImage = options.Size * options.Size * 3;
-        var pngSlot = options.PngLevel == PngEncoder.DefaultLevel ? PngEncoder.MaxLength(options.Size, options.Size) : 0;
-        // Fails fast on too few inputs, or batches too large for their buffers, before reading any.
-        var listedPlan = MixPlan.Create(listed.Items.Count, planOptions);
-        CheckBatchesFit(listedPlan, options, pixelsPerImage, pngSlot);
+        var pngSlot = PngSlot(options);
+        var listedPlan = ListedPlan(listed.Items.Count, options);
         static ZetaPrepException NoCuda(string why) =>
             ZetaPrepException.Usage($"--device cuda: CUDA cannot be used here: {why}; use --device cpu or --device auto");
         if (options.Device == DeviceChoice.Cuda && !CudaMixer.IsAvailable(out var noCuda))
@@ -146,8 +134,7 @@ public sealed class DatasetGenerator
             await cudaReady.ConfigureAwait(false);
         }
         var (listing, fingerprint, skipped) = validated;
-        // A plan is a pure function of (input count, options): shuffled again only when --on-error skip left inputs out.
-        var plan = listing.Items.Count == listedPlan.InputCount ? listedPlan : MixPlan.Create(listing.Items.Count, planOptions);
+        var plan = KeptPlan(listedPlan, listing.Items.Count, options);
         var format = ShardFormats.Get(options.Format);
         var method = options.Plan.Method;
         var recorded = new GenerationOptionsRecord(
@@ -533,6 +520,23 @@ public sealed class DatasetGenerator
     /// and a .NET array holds at most <see cref="Array.MaxLength"/> (~2 GiB) bytes: a plan whose largest batch would not
     /// fit is a usage error naming the batch size that would.
     /// </summary>
+    /// <summary>Bytes per row of a batch's pooled PNG buffer at the default level (each row gets a worst-case slot); 0 at other levels.</summary>
+    private static int PngSlot(GenerateOptions options) =>
+        options.PngLevel == PngEncoder.DefaultLevel ? PngEncoder.MaxLength(options.Size, options.Size) : 0;
+
+    /// <summary>The plan over every listed input, checked before any input is read: too few inputs, or batches too large for their buffers.</summary>
+    private static MixPlan ListedPlan(int inputs, GenerateOptions options)
+    {
+        // CutMix boxes are decided in the plan, in pixels of the output size.
+        var plan = MixPlan.Create(inputs, options.Plan with { ImageSize = options.Size });
+        CheckBatchesFit(plan, options, (long)options.Size * options.Size * 3, PngSlot(options));
+        return plan;
+    }
+
+    /// <summary>A plan is a pure function of (input count, options): made again only when --on-error skip left inputs out.</summary>
+    private static MixPlan KeptPlan(MixPlan listed, int kept, GenerateOptions options) =>
+        kept == listed.InputCount ? listed : MixPlan.Create(kept, options.Plan with { ImageSize = options.Size });
+
     private static void CheckBatchesFit(MixPlan plan, GenerateOptions options, long pixels, long pngSlot)
     {
         int inputs = plan.MaxBatchInputs, rows = plan.MaxBatchRows;
@@ -716,24 +720,13 @@ public sealed class DatasetGenerator
 
     private static GenerationManifest? CheckOutputDirectory(string outDir, string manifestPath, GenerateOptions options)
     {
-        if (File.Exists(outDir))
-        {
-            throw ZetaPrepException.Usage($"--out {outDir}: is a file; give a directory (new or empty).");
-        }
+        RefuseFileAsOutput(outDir);
         var manifestName = Path.GetFileName(manifestPath);
         if (options.Resume && File.Exists(manifestPath))
         {
             return GenerationManifest.Read(manifestPath);
         }
-        if (!Directory.Exists(outDir))
-        {
-            return null;
-        }
-        // Temporaries and a validation record alone (generate --validate-only) leave a directory "empty".
-        var files = Directory.EnumerateFiles(outDir, "*", SearchOption.AllDirectories)
-            .Where(f => !IsTempFile(Path.GetFileName(f)) && f != ValidationRecord.PathIn(outDir))
-            .Select(f => Path.GetRelativePath(outDir, f).Replace('\\', '/'))
-            .ToList();
+        var files = ExistingOutputFiles(outDir);
         if (files.Count == 0)
         {
             return null;
@@ -826,6 +819,32 @@ public sealed class DatasetGenerator
         {
             throw new ZetaPrepException($"--out {outDir}: cannot write ({e.Message}); choose a writable directory.", e);
         }
+    }
+
+    /// <summary>--out must be a directory (or not exist yet).</summary>
+    private static void RefuseFileAsOutput(string outDir)
+    {
+        if (File.Exists(outDir))
+        {
+            throw ZetaPrepException.Usage($"--out {outDir}: is a file; give a directory (new or empty).");
+        }
+    }
+
+    /// <summary>
+    /// The files already under <paramref name="outDir"/> (relative, '/'-separated; none when it does not exist), less
+    /// temporaries and the validation record: those alone (generate --validate-only) leave a directory "empty".
+    /// </summary>
+    private static List<string> ExistingOutputFiles(string outDir)
+    {
+        if (!Directory.Exists(outDir))
+        {
+            return [];
+        }
+        var record = ValidationRecord.PathIn(outDir);
+        return Directory.EnumerateFiles(outDir, "*", SearchOption.AllDirectories)
+            .Where(f => !IsTempFile(Path.GetFileName(f)) && f != record)
+            .Select(f => Path.GetRelativePath(outDir, f).Replace('\\', '/'))
+            .ToList();
     }
 
     private static bool IsTempFile(string name) => name.StartsWith('.') && name.Contains(".tmp-", StringComparison.Ordinal);

@@ -85,7 +85,7 @@ internal static class ValidationRecord
         }
         catch
         {
-            TryDelete(temp);
+            DeleteQuietly(temp);
             throw;
         }
     }
@@ -136,10 +136,11 @@ internal static class ValidationRecord
         }
     }
 
-    /// <summary>Removes the record (the run it served is complete); best effort.</summary>
-    public static void TryDelete(string outDirOrFile)
+    /// <summary>Removes the record from <paramref name="outDir"/> (the run it served is complete); best effort.</summary>
+    public static void TryDelete(string outDir) => DeleteQuietly(PathIn(outDir));
+
+    private static void DeleteQuietly(string path)
     {
-        var path = Directory.Exists(outDirOrFile) ? PathIn(outDirOrFile) : outDirOrFile;
         try
         {
             File.Delete(path);
