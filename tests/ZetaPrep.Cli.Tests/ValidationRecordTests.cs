@@ -111,10 +111,7 @@ public sealed class ValidationRecordTests
     public async Task An_input_changed_since_the_recorded_pass_stops_the_resumed_run_naming_it()
     {
         using var tmp = new TempDir();
-        var input = tmp.Sub("in");
-        ImageFixtures.MixedFolder(input, classes: 2, perClass: 12);
-        var output = tmp.Sub("out");
-        Assert.Equal(0, (await CliRunner.RunAsync(["generate", "--in", input, "--out", output, "--worker", "0/2", "--resume", .. Options])).ExitCode);
+        var (input, output) = await WorkerZeroRanAsync(tmp);
 
         // Same sizes, other bytes: the listing still matches the record, so only the check at decode time can tell.
         foreach (var file in Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".txt", StringComparison.Ordinal)))
@@ -136,10 +133,7 @@ public sealed class ValidationRecordTests
     public async Task A_record_the_listing_no_longer_matches_is_not_used()
     {
         using var tmp = new TempDir();
-        var input = tmp.Sub("in");
-        ImageFixtures.MixedFolder(input, classes: 2, perClass: 12);
-        var output = tmp.Sub("out");
-        Assert.Equal(0, (await CliRunner.RunAsync(["generate", "--in", input, "--out", output, "--worker", "0/2", "--resume", .. Options])).ExitCode);
+        var (input, output) = await WorkerZeroRanAsync(tmp);
 
         // One input grows by a byte (a JPEG still decodes): the pass runs again and finds the input changed.
         var jpeg = Directory.EnumerateFiles(input, "*.jpeg", SearchOption.AllDirectories).Order(StringComparer.Ordinal).First();
@@ -155,6 +149,17 @@ public sealed class ValidationRecordTests
         var again = await CliRunner.RunAsync(["generate", "--in", input, "--out", output, "--worker", "0/2", "--resume", "--profile", .. Options]);
         Assert.True(again.ExitCode == 0, again.Stderr);
         Assert.DoesNotContain("verdicts", again.Stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>A 24-image input and an output where worker 0 of 2 has run, leaving the validation record.</summary>
+    private static async Task<(string Input, string Output)> WorkerZeroRanAsync(TempDir tmp)
+    {
+        var input = tmp.Sub("in");
+        ImageFixtures.MixedFolder(input, classes: 2, perClass: 12);
+        var output = tmp.Sub("out");
+        Assert.Equal(0, (await CliRunner.RunAsync(["generate", "--in", input, "--out", output, "--worker", "0/2", "--resume", .. Options])).ExitCode);
+        Assert.True(File.Exists(Path.Combine(output, Record)));
+        return (input, output);
     }
 
     private static Dictionary<string, string> Hashes(string outDir) =>
