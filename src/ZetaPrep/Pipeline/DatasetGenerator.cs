@@ -87,6 +87,8 @@ public sealed class DatasetGenerator
 
         var listed = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
         Times.Mark(StageTimes.Phase.Listed);
+        // The archives and label file are hashed for the manifest beside the validation pass and the batches.
+        using var provenance = new ProvenanceHash(listed.Provenance, cancellationToken);
         var pixelsPerImage = options.Size * options.Size * 3;
         var pngSlot = PngSlot(options);
         var listedPlan = ListedPlan(listed.Items.Count, options);
@@ -148,7 +150,6 @@ public sealed class DatasetGenerator
             Preset = listing.Provenance?.Preset,
             Split = listing.Provenance?.Split,
             Licence = listing.Provenance?.Preset is { } preset ? DatasetPresets.Find(preset)?.Licence : null,
-            Files = listing.Provenance?.Files.Select(f => new InputFile(f.Name, f.Bytes, f.Sha256)).ToList(),
         };
         if (previous is not null)
         {
@@ -177,6 +178,7 @@ public sealed class DatasetGenerator
         var schema = new ShardSchema(listing.ClassNames, GenerationJson(recorded, fingerprint, listing));
         // Batches mix on the CPU until the CUDA probe (running since before validation) is done: same bytes either way.
         using var mixers = new MixerPool(cudaReady, options.Plan.BatchSize, pixelsPerImage);
+        IReadOnlyList<InputFile>? inputFiles = null;
         GenerationManifest Manifest(bool complete) => new()
         {
             Tool = new ToolInfo("zetaprep", ToolVersion),
@@ -184,7 +186,8 @@ public sealed class DatasetGenerator
             Options = recorded,
             Device = mixers.UsedCuda ? "cuda" : "cpu",
             Classes = listing.ClassNames,
-            Input = input,
+            // The input files' hashes once known: a manifest written while they are being hashed leaves them out.
+            Input = input with { Files = complete ? inputFiles : provenance.FilesIfDone },
             Skipped = skipped,
             Plan = new PlanInfo(plan.TotalRows, plan.Batches.Count, plan.Shards.Count),
             Shards = entries.Values.ToList(),
@@ -305,6 +308,7 @@ public sealed class DatasetGenerator
         }
         await producer.ConfigureAwait(false);
         Times.RecordBuffers(context.Pixels.Created, context.Pixels.Length, context.Encoded?.Created ?? 0, context.Encoded?.Length ?? 0);
+        inputFiles = await provenance.WaitAsync(Times).ConfigureAwait(false);
         var final = Manifest(complete: true);
         if (options.Worker is null)
         {

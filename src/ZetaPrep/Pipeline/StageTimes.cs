@@ -40,6 +40,13 @@ public sealed class StageTimes
     /// <summary>Inputs whose validation verdicts came from the record of the run being resumed (0: the pass ran).</summary>
     public int ValidationReused { get; set; }
 
+    /// <summary>The input files (archives, label files) hashed for the manifest beside the run: how many, their bytes, how
+    /// long the hash took from the listing on, and how long the finished run then waited for it.</summary>
+    public sealed record FilesHashed(int Files, long Bytes, double Seconds, double WaitedSeconds);
+
+    /// <summary>Set when the run hashed input files for its manifest (preset and <c>--labels</c> sources).</summary>
+    public FilesHashed? InputFilesHashed { get; set; }
+
     /// <summary>Records when <paramref name="phase"/> was reached (the first time only).</summary>
     public void Mark(Phase phase) => Interlocked.CompareExchange(ref _marks[(int)phase], Stopwatch.GetTimestamp(), 0);
 
@@ -103,6 +110,11 @@ public sealed class StageTimes
         {
             sb.AppendLine(CultureInfo.InvariantCulture,
                 $"validation: the resumed run's verdicts on {ValidationReused} input(s), from {ValidationRecord.FileName} (each input's SHA-256 checked as it is decoded)");
+        }
+        if (InputFilesHashed is { } h)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"input files: {h.Files} hashed for the manifest ({h.Bytes / 1048576.0:F0} MiB) in {h.Seconds:F3} s beside the run; the finished run waited {h.WaitedSeconds:F3} s for them");
         }
         if (FormatPhases() is { } phases)
         {

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using ZetaPrep.Manifests;
 
@@ -19,9 +18,8 @@ public sealed class LabelledImageSource : IImageSource, IDisposable
 
     public string Description => _setup.Description;
 
-    public async Task<SourceListing> ListAsync(CancellationToken cancellationToken)
+    public Task<SourceListing> ListAsync(CancellationToken cancellationToken)
     {
-        var hashing = HashFilesAsync(cancellationToken);
         var labels = ReadLabels();
         var images = ListImages(cancellationToken);
         var items = new List<SourceItem>(images.Count);
@@ -45,8 +43,8 @@ public sealed class LabelledImageSource : IImageSource, IDisposable
         }
         items.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
         _locations = images.ToDictionary(kv => kv.Key, kv => (kv.Value.Container, kv.Value.Location), StringComparer.Ordinal);
-        var files = await hashing.ConfigureAwait(false);
-        return new SourceListing(labels.ClassNames, items) { Provenance = new SourceProvenance(_setup.Preset, _setup.Split, files) };
+        var files = _setup.ProvenanceFiles.Where(File.Exists).ToList();
+        return Task.FromResult(new SourceListing(labels.ClassNames, items) { Provenance = new SourceProvenance(_setup.Preset, _setup.Split, files) });
     }
 
     public Task<byte[]> ReadAsync(SourceItem item, CancellationToken cancellationToken)
@@ -152,21 +150,6 @@ public sealed class LabelledImageSource : IImageSource, IDisposable
             }
         }
         return images;
-    }
-
-    private async Task<IReadOnlyList<SourceFile>> HashFilesAsync(CancellationToken cancellationToken)
-    {
-        var files = _setup.ProvenanceFiles.Where(File.Exists).ToList();
-        var hashes = await Task.WhenAll(files.Select(async f =>
-        {
-            var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, useAsync: true);
-            await using (stream.ConfigureAwait(false))
-            {
-                var hash = await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false);
-                return new SourceFile(Path.GetFileName(f), stream.Length, Convert.ToHexStringLower(hash));
-            }
-        })).ConfigureAwait(false);
-        return hashes;
     }
 }
 
