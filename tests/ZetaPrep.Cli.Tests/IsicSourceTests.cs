@@ -35,6 +35,35 @@ public sealed class IsicSourceTests
     }
 
     [Fact]
+    public async Task ASecondRunOverTheSameDownload_TakesItsHashesFromTheCache_AndRecordsTheSame()
+    {
+        using var tmp = new TempDir();
+        IsicFixtures.Write2016(tmp.Sub("isic2016"));
+        // Files whose status changed within the last second are not remembered (they may change again within a clock tick).
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        string[] args = ["generate", "--in", tmp.Sub("isic2016"), "--n", "2", "--batch-size", "4", "--size", "8", "--seed", "3", "--quiet", "--profile"];
+
+        var first = await CliRunner.RunAsync([.. args, "--out", tmp.Sub("a")]);
+        var second = await CliRunner.RunAsync([.. args, "--out", tmp.Sub("b")]);
+
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        Assert.True(second.ExitCode == 0, second.Stderr);
+        Assert.Contains("input files: 2 hashed for the manifest", first.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("from the cache", first.Stderr, StringComparison.Ordinal);
+        Assert.Contains("2 unchanged since an earlier run, from the cache", second.Stderr, StringComparison.Ordinal);
+        var a = GenerationManifest.Read(Path.Combine(tmp.Sub("a"), "manifest.json")).Input.Files!;
+        var b = GenerationManifest.Read(Path.Combine(tmp.Sub("b"), "manifest.json")).Input.Files!;
+        Assert.Equal(a, b);
+        foreach (var f in b)
+        {
+            var bytes = await File.ReadAllBytesAsync(Path.Combine(tmp.Sub("isic2016"), f.Name));
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), f.Sha256);
+        }
+        Assert.Equal(File.ReadAllBytes(Path.Combine(tmp.Sub("a"), "data", "train-00000-of-00001.parquet")),
+            File.ReadAllBytes(Path.Combine(tmp.Sub("b"), "data", "train-00000-of-00001.parquet")));
+    }
+
+    [Fact]
     public async Task Isic2016_Test_ByPresetName_UnderDataDir_ReadsNumericLabels()
     {
         using var tmp = new TempDir();

@@ -41,7 +41,7 @@ internal sealed class ProvenanceHash : IDisposable
         var files = await _task.ConfigureAwait(false);
         var end = Stopwatch.GetTimestamp();
         var finished = Interlocked.Read(ref _finished) is var f and > 0 ? f : end;
-        times.InputFilesHashed = new StageTimes.FilesHashed(files.Count, files.Sum(x => x.Bytes),
+        times.InputFilesHashed = new StageTimes.FilesHashed(files.Count, files.Count(x => x.FromCache), files.Sum(x => x.Bytes),
             Stopwatch.GetElapsedTime(_started, finished).TotalSeconds, Stopwatch.GetElapsedTime(waitStart, end).TotalSeconds);
         return ToInputFiles(files);
     }

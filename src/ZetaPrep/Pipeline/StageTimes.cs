@@ -42,7 +42,7 @@ public sealed class StageTimes
 
     /// <summary>The input files (archives, label files) hashed for the manifest beside the run: how many, their bytes, how
     /// long the hash took from the listing on, and how long the finished run then waited for it.</summary>
-    public sealed record FilesHashed(int Files, long Bytes, double Seconds, double WaitedSeconds);
+    public sealed record FilesHashed(int Files, int FromCache, long Bytes, double Seconds, double WaitedSeconds);
 
     /// <summary>Set when the run hashed input files for its manifest (preset and <c>--labels</c> sources).</summary>
     public FilesHashed? InputFilesHashed { get; set; }
@@ -114,7 +114,7 @@ public sealed class StageTimes
         if (InputFilesHashed is { } h)
         {
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"input files: {h.Files} hashed for the manifest ({h.Bytes / 1048576.0:F0} MiB) in {h.Seconds:F3} s beside the run; the finished run waited {h.WaitedSeconds:F3} s for them");
+                $"input files: {h.Files} hashed for the manifest ({h.Bytes / 1048576.0:F0} MiB{(h.FromCache > 0 ? $", {h.FromCache} unchanged since an earlier run, from the cache" : "")}) in {h.Seconds:F3} s beside the run; the finished run waited {h.WaitedSeconds:F3} s for them");
         }
         if (FormatPhases() is { } phases)
         {

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace ZetaPrep.Sources;
 
 /// <summary>
@@ -14,6 +12,9 @@ namespace ZetaPrep.Sources;
 /// </remarks>
 public sealed record SourceProvenance(string? Preset, string? Split, IReadOnlyList<string> FilePaths)
 {
+    /// <summary>Remembers the files' hashes between runs (null: hash every time); from the environment by default.</summary>
+    public FileHashCache? Cache { get; init; } = FileHashCache.FromEnvironment();
+
     /// <summary>Each file's name, size and SHA-256, in <see cref="FilePaths"/> order; the files are hashed in parallel.</summary>
     public async Task<IReadOnlyList<SourceFile>> HashFilesAsync(CancellationToken cancellationToken)
     {
@@ -21,12 +22,10 @@ public sealed record SourceProvenance(string? Preset, string? Split, IReadOnlyLi
         {
             try
             {
-                var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, useAsync: true);
-                await using (stream.ConfigureAwait(false))
-                {
-                    var hash = await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false);
-                    return new SourceFile(Path.GetFileName(f), stream.Length, Convert.ToHexStringLower(hash));
-                }
+                var (bytes, hash, cached) = Cache is { } cache
+                    ? await cache.HashAsync(f, cancellationToken).ConfigureAwait(false)
+                    : await HashUncachedAsync(f, cancellationToken).ConfigureAwait(false);
+                return new SourceFile(Path.GetFileName(f), bytes, Convert.ToHexStringLower(hash)) { FromCache = cached };
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -34,7 +33,17 @@ public sealed record SourceProvenance(string? Preset, string? Split, IReadOnlyLi
             }
         }, cancellationToken))).ConfigureAwait(false);
     }
+
+    private static async Task<(long, byte[], bool)> HashUncachedAsync(string path, CancellationToken cancellationToken)
+    {
+        var (bytes, hash) = await FileHashCache.HashFileAsync(path, cancellationToken).ConfigureAwait(false);
+        return (bytes, hash, false);
+    }
 }
 
 /// <summary>One input file (a downloaded archive or label file): name, size and SHA-256 (lower-case hex).</summary>
-public sealed record SourceFile(string Name, long Bytes, string Sha256);
+public sealed record SourceFile(string Name, long Bytes, string Sha256)
+{
+    /// <summary>The hash came from <see cref="FileHashCache"/> (the file is unchanged since it was hashed), not a read.</summary>
+    public bool FromCache { get; init; }
+}
