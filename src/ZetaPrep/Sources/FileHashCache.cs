@@ -106,7 +106,8 @@ public sealed partial class FileHashCache
     private void TryWrite(string fullPath, Identity identity, byte[] hash)
     {
         var target = EntryPath(fullPath);
-        var temp = $"{target}.tmp-{Environment.ProcessId}-{Environment.CurrentManagedThreadId}";
+        // Unique even between machines sharing the cache over NFS, where process ids repeat.
+        var temp = $"{target}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
         try
         {
             System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
