@@ -8,7 +8,7 @@ internal static class InfoCommand
 {
     public static Command Create(TextWriter stdout)
     {
-        var command = new Command("info", "Show the tool version, the libtorch build in use and whether CUDA is available to it, the GPU generate mixes on, and which image codecs load.");
+        var command = new Command("info", "Show the tool version, the libtorch build in use and whether CUDA is available to it, the GPU generate mixes on, which image codecs load and where downloads' hashes are cached.");
         command.SetAction(async (parse, ct) =>
         {
             TorchRuntime.EnsureLoaded();
@@ -22,6 +22,9 @@ internal static class InfoCommand
             {
                 await stdout.WriteLineAsync(line).ConfigureAwait(false);
             }
+            await stdout.WriteLineAsync(Sources.FileHashCache.FromEnvironment() is { } cache
+                ? $"file-hash cache: {cache.Directory} (downloads' SHA-256 kept between runs; {Sources.FileHashCache.DirectoryVariable}=none turns it off)"
+                : $"file-hash cache: off ({Sources.FileHashCache.DirectoryVariable}=none, or no home directory)").ConfigureAwait(false);
             await stdout.WriteLineAsync($"γ_min = {ZetaWeights.GammaMin:F5}").ConfigureAwait(false);
             return 0;
         });

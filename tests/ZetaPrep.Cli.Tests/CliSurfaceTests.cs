@@ -38,6 +38,15 @@ public sealed class CliSurfaceTests
     }
 
     [Fact]
+    public async Task Info_SaysWhereDownloadsHashesAreCached()
+    {
+        var r = await CliRunner.RunAsync("info");
+        Assert.Equal(0, r.ExitCode);
+        // The test assembly points ZETAPREP_CACHE_DIR at a temporary folder (CacheTestSetup).
+        Assert.Contains($"file-hash cache: {Environment.GetEnvironmentVariable("ZETAPREP_CACHE_DIR")} (", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnknownVerb_IsAUsageError()
     {
         var r = await CliRunner.RunAsync("frobnicate");

@@ -13,7 +13,7 @@ namespace ZetaPrep.Sources;
 /// Any write to the file changes its status-change time (which no user call can set back), and so does a rename or a
 /// copy over it, so a changed file is always hashed again. A file whose status changed within <see cref="RacyWindow"/>
 /// of its hash is not remembered (it may change again within the same clock tick), nor one that changed while it was
-/// being hashed.
+/// being hashed, nor one whose file system reports no times.
 /// </summary>
 /// <remarks>
 /// One small JSON file per input path under <c>file-sha256/</c> in the cache directory: <c>$ZETAPREP_CACHE_DIR</c>, else
@@ -63,7 +63,7 @@ public sealed partial class FileHashCache
             return (before.Value.Size, remembered, true);
         }
         var (bytes, hash) = await HashFileAsync(full, cancellationToken).ConfigureAwait(false);
-        if (before is { } b && Identity.Of(full) == b && b.Size == bytes
+        if (before is { } b && b.Trustworthy && Identity.Of(full) == b && b.Size == bytes
             && DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeMilliseconds(b.CtimeNs / 1_000_000) >= RacyWindow)
         {
             TryWrite(full, b, hash);
@@ -145,6 +145,9 @@ public sealed partial class FileHashCache
         // struct statx (linux/stat.h): 256 bytes; the offsets of the fields read below.
         private const int StatxSize = 256, InoOffset = 32, SizeOffset = 40, CtimeOffset = 96, MtimeOffset = 112, DevMajorOffset = 136, DevMinorOffset = 140;
         private const int AtFdCwd = -100;
+
+        /// <summary>Both times set: some FUSE and network file systems report 0, which would hide a rewrite.</summary>
+        public bool Trustworthy => MtimeNs > 0 && CtimeNs > 0;
         private const uint StatxBasicStats = 0x7ff;
 
         public static Identity? Of(string path)

@@ -111,6 +111,19 @@ public sealed class FileHashCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task AFileWithoutAModificationTime_IsNotRemembered()
+    {
+        // As some FUSE and network file systems report: with no times, a rewrite of the same size would go unseen.
+        var cache = Cache();
+        var path = Input(Bytes(1));
+        File.SetLastWriteTimeUtc(path, DateTime.UnixEpoch);
+
+        await cache.HashAsync(path, CancellationToken.None);
+
+        Assert.False(File.Exists(cache.EntryPath(path)));
+    }
+
+    [Fact]
     public async Task ADamagedEntry_IsIgnoredAndRewritten()
     {
         var cache = Cache();
