@@ -38,6 +38,9 @@ public sealed class DatasetGenerator
     public static string ToolVersion { get; } =
         typeof(DatasetGenerator).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
+    /// <summary>Where validation verdicts are kept between runs over unchanged inputs (null: never).</summary>
+    internal ValidationCache? VerdictCache { get; init; } = ValidationCache.FromEnvironment();
+
     /// <summary>Per-stage time of the last run (for --profile).</summary>
     public StageTimes Times { get; } = new();
 
@@ -59,12 +62,13 @@ public sealed class DatasetGenerator
         var listed = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
         // The plan's checks (too few inputs for --n, batches too large) fail here too, before the array is submitted.
         var listedPlan = ListedPlan(listed.Items.Count, options);
-        var validated = await ValidateAndFingerprintAsync(listed, options, cancellationToken).ConfigureAwait(false);
+        var recordKey = ValidationRecord.Key(ToolVersion, options.Codec, options.MaxPixels, options.OnError);
+        var validated = await ValidateOrReuseAsync(listed, options, recordKey, null, cancellationToken).ConfigureAwait(false);
         var plan = KeptPlan(listedPlan, validated.Listing.Items.Count, options);
         try
         {
             Directory.CreateDirectory(outDir);
-            ValidationRecord.Write(outDir, ValidationRecord.Key(ToolVersion, options.Codec, options.MaxPixels, options.OnError), validated.Entries!);
+            ValidationRecord.Write(outDir, recordKey, validated.Entries!);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -115,10 +119,7 @@ public sealed class DatasetGenerator
         var recordKey = ValidationRecord.Key(ToolVersion, options.Codec, options.MaxPixels, options.OnError);
         try
         {
-            // --resume continues a run whose validation pass is on record: its verdicts stand, and each input's bytes are
-            // checked against its recorded SHA-256 when they are read for decoding.
-            validated = (options.Resume ? FromRecord(listed, ValidationRecord.TryRead(outDir, recordKey, listed.Items)) : null)
-                ?? await ValidateAndFingerprintAsync(listed, options, cancellationToken).ConfigureAwait(false);
+            validated = await ValidateOrReuseAsync(listed, options, recordKey, options.Resume ? outDir : null, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -626,8 +627,37 @@ public sealed class DatasetGenerator
         public byte[][]? ExpectedSha256 { get; init; }
     }
 
-    /// <summary>The validation pass's results as recorded by the run being resumed; null when there is no usable record.</summary>
-    private ValidatedInputs? FromRecord(SourceListing listing, ValidationRecord.Entry[]? entries)
+    /// <summary>
+    /// The validation pass's verdicts: those of the run being resumed in <paramref name="resumeDir"/> (each input's bytes
+    /// then checked against its recorded SHA-256 as they are read for decoding), else those <see cref="VerdictCache"/>
+    /// kept for these very files, else a pass over every input (its verdicts then kept when the files did not change).
+    /// </summary>
+    private async Task<ValidatedInputs> ValidateOrReuseAsync(SourceListing listed, GenerateOptions options, string recordKey, string? resumeDir, CancellationToken cancellationToken)
+    {
+        if (resumeDir is not null && FromRecord(listed, ValidationRecord.TryRead(resumeDir, recordKey, listed.Items), trusted: false) is { } resumed)
+        {
+            return resumed;
+        }
+        var cache = VerdictCache;
+        var identify = cache is null ? null : _source as IIdentifiableSource;
+        var before = identify?.Identify(listed.Items, options.Threads, cancellationToken);
+        if (before is not null && FromRecord(listed, cache!.TryRead(recordKey, before, listed.Items), trusted: true) is { } cached)
+        {
+            return cached;
+        }
+        var validated = await ValidateAndFingerprintAsync(listed, options, cancellationToken).ConfigureAwait(false);
+        if (before is not null && validated.Entries is { } entries)
+        {
+            cache!.TryStore(recordKey, before, identify!.Identify(listed.Items, options.Threads, cancellationToken), entries);
+        }
+        return validated;
+    }
+
+    /// <summary>
+    /// Verdicts on record (null when there is none usable): from the run being resumed, checked again at decode time, or
+    /// <paramref name="trusted"/> from the cache for unchanged files (then also the record a resume of this run reuses).
+    /// </summary>
+    private ValidatedInputs? FromRecord(SourceListing listing, ValidationRecord.Entry[]? entries, bool trusted)
     {
         if (entries is null)
         {
@@ -637,9 +667,11 @@ public sealed class DatasetGenerator
         var kept = listing.Items.Where((_, i) => entries[i].Skip is null).ToList();
         var skipped = entries.Where(e => e.Skip is not null).Select(e => new SkippedInput(e.Id, e.Skip!)).ToList();
         Times.ValidationReused = entries.Length;
+        Times.ValidationFromCache = trusted;
         return new ValidatedInputs(listing with { Items = kept }, fingerprint, skipped)
         {
-            ExpectedSha256 = entries.Where(e => e.Skip is null).Select(e => e.Sha256).ToArray(),
+            Entries = trusted ? entries : null,
+            ExpectedSha256 = trusted ? null : entries.Where(e => e.Skip is null).Select(e => e.Sha256).ToArray(),
         };
     }
 

@@ -40,6 +40,9 @@ public sealed class StageTimes
     /// <summary>Inputs whose validation verdicts came from the record of the run being resumed (0: the pass ran).</summary>
     public int ValidationReused { get; set; }
 
+    /// <summary>The reused verdicts came from the cache for unchanged inputs, not from the resumed run's record.</summary>
+    public bool ValidationFromCache { get; set; }
+
     /// <summary>The input files (archives, label files) hashed for the manifest beside the run: how many, their bytes, how
     /// long the hash took from the listing on, and how long the finished run then waited for it.</summary>
     public sealed record FilesHashed(int Files, int FromCache, long Bytes, double Seconds, double WaitedSeconds);
@@ -106,7 +109,12 @@ public sealed class StageTimes
             sb.AppendLine(CultureInfo.InvariantCulture,
                 $"batch buffers: {_pixelBuffers.Count} × {_pixelBuffers.Bytes / 1048576.0:F1} MiB pixels, {_pngBuffers.Count} × {_pngBuffers.Bytes / 1048576.0:F1} MiB PNGs (the most in use at once, reused)");
         }
-        if (ValidationReused > 0)
+        if (ValidationReused > 0 && ValidationFromCache)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"validation: verdicts on {ValidationReused} input(s) from the cache, their files unchanged since an earlier run (size, times, inode, device)");
+        }
+        else if (ValidationReused > 0)
         {
             sb.AppendLine(CultureInfo.InvariantCulture,
                 $"validation: the resumed run's verdicts on {ValidationReused} input(s), from {ValidationRecord.FileName} (each input's SHA-256 checked as it is decoded)");

@@ -47,10 +47,12 @@ internal static class ValidationRecord
     }
 
     /// <summary>Writes the record atomically (temporary name, then rename); a failure leaves no file and is thrown.</summary>
-    public static void Write(string outDir, string key, IReadOnlyList<Entry> entries)
+    public static void Write(string outDir, string key, IReadOnlyList<Entry> entries) => WriteFile(PathIn(outDir), key, entries);
+
+    /// <summary><see cref="Write"/> to any path (the verdict cache keeps records under other names).</summary>
+    public static void WriteFile(string final, string key, IReadOnlyList<Entry> entries)
     {
-        var final = PathIn(outDir);
-        var temp = Path.Combine(outDir, $".{FileName}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var temp = Path.Combine(Path.GetDirectoryName(final)!, $".{Path.GetFileName(final)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
@@ -91,9 +93,11 @@ internal static class ValidationRecord
     }
 
     /// <summary>The record's entries when it exists, has <paramref name="key"/> and matches <paramref name="listed"/> (ids, order, sizes); else null.</summary>
-    public static Entry[]? TryRead(string outDir, string key, IReadOnlyList<SourceItem> listed)
+    public static Entry[]? TryRead(string outDir, string key, IReadOnlyList<SourceItem> listed) => TryReadFile(PathIn(outDir), key, listed);
+
+    /// <summary><see cref="TryRead"/> from any path.</summary>
+    public static Entry[]? TryReadFile(string path, string key, IReadOnlyList<SourceItem> listed)
     {
-        var path = PathIn(outDir);
         if (!File.Exists(path))
         {
             return null;

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -21,7 +20,7 @@ namespace ZetaPrep.Sources;
 /// effort: an unreadable, damaged or unwritable cache only means hashing the file again. Linux only (statx); elsewhere
 /// files are always hashed.
 /// </remarks>
-public sealed partial class FileHashCache
+public sealed class FileHashCache
 {
     /// <summary>The environment variable naming the cache directory (<c>none</c>: no cache).</summary>
     public const string DirectoryVariable = "ZETAPREP_CACHE_DIR";
@@ -57,13 +56,13 @@ public sealed partial class FileHashCache
     public async Task<(long Bytes, byte[] Sha256, bool FromCache)> HashAsync(string path, CancellationToken cancellationToken)
     {
         var full = Path.GetFullPath(path);
-        var before = Identity.Of(full);
+        var before = FileIdentity.Of(full);
         if (before is not null && TryRead(full, before.Value) is { } remembered)
         {
             return (before.Value.Size, remembered, true);
         }
         var (bytes, hash) = await HashFileAsync(full, cancellationToken).ConfigureAwait(false);
-        if (before is { } b && b.Trustworthy && Identity.Of(full) == b && b.Size == bytes
+        if (before is { } b && b.Trustworthy && FileIdentity.Of(full) == b && b.Size == bytes
             && DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeMilliseconds(b.CtimeNs / 1_000_000) >= RacyWindow)
         {
             TryWrite(full, b, hash);
@@ -86,13 +85,13 @@ public sealed partial class FileHashCache
         }
     }
 
-    private byte[]? TryRead(string fullPath, Identity now)
+    private byte[]? TryRead(string fullPath, FileIdentity now)
     {
         try
         {
             using var json = JsonDocument.Parse(File.ReadAllBytes(EntryPath(fullPath)));
             var e = json.RootElement;
-            var recorded = new Identity(e.GetProperty("size").GetInt64(), e.GetProperty("mtime_ns").GetInt64(), e.GetProperty("ctime_ns").GetInt64(),
+            var recorded = new FileIdentity(e.GetProperty("size").GetInt64(), e.GetProperty("mtime_ns").GetInt64(), e.GetProperty("ctime_ns").GetInt64(),
                 e.GetProperty("inode").GetUInt64(), e.GetProperty("device").GetUInt64());
             var sha = e.GetProperty("sha256").GetString();
             return e.GetProperty("path").GetString() == fullPath && recorded == now && sha is { Length: 64 } ? Convert.FromHexString(sha) : null;
@@ -103,7 +102,7 @@ public sealed partial class FileHashCache
         }
     }
 
-    private void TryWrite(string fullPath, Identity identity, byte[] hash)
+    private void TryWrite(string fullPath, FileIdentity identity, byte[] hash)
     {
         var target = EntryPath(fullPath);
         // Unique even between machines sharing the cache over NFS, where process ids repeat.
@@ -139,43 +138,4 @@ public sealed partial class FileHashCache
         }
     }
 
-    /// <summary>What changes when a file is written, replaced or moved: size, mtime and ctime in ns, inode, device.</summary>
-    private readonly record struct Identity(long Size, long MtimeNs, long CtimeNs, ulong Inode, ulong Device)
-    {
-        // struct statx (linux/stat.h): 256 bytes; the offsets of the fields read below.
-        private const int StatxSize = 256, InoOffset = 32, SizeOffset = 40, CtimeOffset = 96, MtimeOffset = 112, DevMajorOffset = 136, DevMinorOffset = 140;
-        private const int AtFdCwd = -100;
-
-        /// <summary>Both times set: some FUSE and network file systems report 0, which would hide a rewrite.</summary>
-        public bool Trustworthy => MtimeNs > 0 && CtimeNs > 0;
-        private const uint StatxBasicStats = 0x7ff;
-
-        public static Identity? Of(string path)
-        {
-            if (!OperatingSystem.IsLinux())
-            {
-                return null;
-            }
-            Span<byte> buffer = stackalloc byte[StatxSize];
-            try
-            {
-                if (Statx(AtFdCwd, path, 0, StatxBasicStats, ref MemoryMarshal.GetReference(buffer)) != 0)
-                {
-                    return null;
-                }
-            }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-            {
-                return null;
-            }
-            static long Nanoseconds(ReadOnlySpan<byte> at) => (MemoryMarshal.Read<long>(at) * 1_000_000_000L) + MemoryMarshal.Read<uint>(at[8..]);
-            return new Identity(MemoryMarshal.Read<long>(buffer[SizeOffset..]), Nanoseconds(buffer[MtimeOffset..]), Nanoseconds(buffer[CtimeOffset..]),
-                MemoryMarshal.Read<ulong>(buffer[InoOffset..]),
-                ((ulong)MemoryMarshal.Read<uint>(buffer[DevMajorOffset..]) << 32) | MemoryMarshal.Read<uint>(buffer[DevMinorOffset..]));
-        }
-    }
-
-    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static partial int Statx(int dirfd, string path, int flags, uint mask, ref byte buffer);
 }

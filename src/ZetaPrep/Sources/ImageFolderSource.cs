@@ -1,7 +1,7 @@
 namespace ZetaPrep.Sources;
 
 /// <summary>An ImageFolder-style directory: one sub-folder per class (class index = ordinal sort of names), images inside.</summary>
-public sealed class ImageFolderSource : IImageSource
+public sealed class ImageFolderSource : IImageSource, IIdentifiableSource
 {
     /// <summary>File extensions read as images (case-insensitive).</summary>
     public static IReadOnlySet<string> ImageExtensions { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
@@ -29,6 +29,9 @@ public sealed class ImageFolderSource : IImageSource
     }
 
     public string Description => _root;
+
+    InputsIdentity? IIdentifiableSource.Identify(IReadOnlyList<SourceItem> items, int threads, CancellationToken cancellationToken) =>
+        InputsIdentity.Compute("folder " + _root, items, item => Path.Combine(_root, item.Id), threads, cancellationToken);
 
     public Task<SourceListing> ListAsync(CancellationToken cancellationToken)
     {

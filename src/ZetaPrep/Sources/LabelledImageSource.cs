@@ -4,7 +4,7 @@ using ZetaPrep.Manifests;
 namespace ZetaPrep.Sources;
 
 /// <summary>Images in zips (read in place) or a folder, labelled by a CSV: the ISIC presets and `--labels` custom datasets.</summary>
-public sealed class LabelledImageSource : IImageSource, IDisposable
+public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDisposable
 {
     private readonly LabelledSourceSetup _setup;
     private readonly IReadOnlyList<IImageContainer> _containers;
@@ -17,6 +17,14 @@ public sealed class LabelledImageSource : IImageSource, IDisposable
     }
 
     public string Description => _setup.Description;
+
+    /// <summary>A zip member is identified by its archive's identity (any change to the zip changes it), a file by its own.</summary>
+    InputsIdentity? IIdentifiableSource.Identify(IReadOnlyList<SourceItem> items, int threads, CancellationToken cancellationToken) =>
+        InputsIdentity.Compute("labelled " + _setup.Description, items, item =>
+        {
+            var (container, location) = Locate(item);
+            return container is ZipImageArchive ? container.Path : Path.Combine(container.Path, location);
+        }, threads, cancellationToken);
 
     public Task<SourceListing> ListAsync(CancellationToken cancellationToken)
     {

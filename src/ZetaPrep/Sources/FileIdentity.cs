@@ -1,0 +1,48 @@
+using System.Runtime.InteropServices;
+
+namespace ZetaPrep.Sources;
+
+/// <summary>
+/// What changes when a file is written, replaced or moved: size, modification and status-change times in nanoseconds,
+/// inode and device (Linux statx). Any write changes the status-change time, which no user call can set back, so an
+/// unchanged identity means unchanged bytes — what git's index and DVC's state database trust.
+/// </summary>
+internal readonly partial record struct FileIdentity(long Size, long MtimeNs, long CtimeNs, ulong Inode, ulong Device)
+{
+    // struct statx (linux/stat.h): 256 bytes; the offsets of the fields read below.
+    private const int StatxSize = 256, InoOffset = 32, SizeOffset = 40, CtimeOffset = 96, MtimeOffset = 112, DevMajorOffset = 136, DevMinorOffset = 140;
+    private const int AtFdCwd = -100;
+    private const uint StatxBasicStats = 0x7ff;
+
+    /// <summary>Both times set: some FUSE and network file systems report 0, which would hide a rewrite.</summary>
+    public bool Trustworthy => MtimeNs > 0 && CtimeNs > 0;
+
+    /// <summary>The file's identity, or null where it cannot be had (not Linux, no such file, statx refused).</summary>
+    public static FileIdentity? Of(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+        Span<byte> buffer = stackalloc byte[StatxSize];
+        try
+        {
+            if (Statx(AtFdCwd, path, 0, StatxBasicStats, ref MemoryMarshal.GetReference(buffer)) != 0)
+            {
+                return null;
+            }
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+        static long Nanoseconds(ReadOnlySpan<byte> at) => (MemoryMarshal.Read<long>(at) * 1_000_000_000L) + MemoryMarshal.Read<uint>(at[8..]);
+        return new FileIdentity(MemoryMarshal.Read<long>(buffer[SizeOffset..]), Nanoseconds(buffer[MtimeOffset..]), Nanoseconds(buffer[CtimeOffset..]),
+            MemoryMarshal.Read<ulong>(buffer[InoOffset..]),
+            ((ulong)MemoryMarshal.Read<uint>(buffer[DevMajorOffset..]) << 32) | MemoryMarshal.Read<uint>(buffer[DevMinorOffset..]));
+    }
+
+    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static partial int Statx(int dirfd, string path, int flags, uint mask, ref byte buffer);
+}
