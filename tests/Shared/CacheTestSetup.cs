@@ -1,8 +1,8 @@
 using System.Runtime.CompilerServices;
 
-namespace ZetaPrep.Cli.Tests;
+namespace ZetaPrep.TestSupport;
 
-/// <summary>Keeps the tests' file-hash cache (ZETAPREP_CACHE_DIR, inherited by child processes) out of the user's home.</summary>
+/// <summary>Linked into every test project: keeps the tests' file-hash cache (ZETAPREP_CACHE_DIR, inherited by child processes) out of the user's home.</summary>
 internal static class CacheTestSetup
 {
     [ModuleInitializer]
