@@ -35,7 +35,7 @@ public sealed class IsicSourceTests
     }
 
     [Fact]
-    public async Task ASecondRunOverTheSameDownload_TakesItsHashesFromTheCache_AndRecordsTheSame()
+    public async Task ASecondRunOverTheSameDownload_TakesItsHashesAndVerdictsFromTheCache_AndRecordsTheSame()
     {
         using var tmp = new TempDir();
         IsicFixtures.Write2016(tmp.Sub("isic2016"));
@@ -51,6 +51,9 @@ public sealed class IsicSourceTests
         Assert.Contains("input files: 2 hashed for the manifest", first.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("from the cache", first.Stderr, StringComparison.Ordinal);
         Assert.Contains("2 unchanged since an earlier run, from the cache", second.Stderr, StringComparison.Ordinal);
+        // The validation pass's verdicts on the zip's images too: the zip is unchanged.
+        Assert.DoesNotContain("verdicts on", first.Stderr, StringComparison.Ordinal);
+        Assert.Contains("validation: verdicts on 5 input(s) from the cache", second.Stderr, StringComparison.Ordinal);
         var a = GenerationManifest.Read(Path.Combine(tmp.Sub("a"), "manifest.json")).Input.Files!;
         var b = GenerationManifest.Read(Path.Combine(tmp.Sub("b"), "manifest.json")).Input.Files!;
         Assert.Equal(a, b);
