@@ -520,11 +520,6 @@ public sealed class DatasetGenerator
             Method: MixMethodOptions.NameOf(MixMethod.None));
     }
 
-    /// <summary>
-    /// A batch's decoded pixels, its mixed outputs and (at the default PNG level) its PNG slots each sit in one array,
-    /// and a .NET array holds at most <see cref="Array.MaxLength"/> (~2 GiB) bytes: a plan whose largest batch would not
-    /// fit is a usage error naming the batch size that would.
-    /// </summary>
     /// <summary>Bytes per row of a batch's pooled PNG buffer at the default level (each row gets a worst-case slot); 0 at other levels.</summary>
     private static int PngSlot(GenerateOptions options) =>
         options.PngLevel == PngEncoder.DefaultLevel ? PngEncoder.MaxLength(options.Size, options.Size) : 0;
@@ -532,16 +527,23 @@ public sealed class DatasetGenerator
     /// <summary>The plan over every listed input, checked before any input is read: too few inputs, or batches too large for their buffers.</summary>
     private static MixPlan ListedPlan(int inputs, GenerateOptions options)
     {
-        // CutMix boxes are decided in the plan, in pixels of the output size.
-        var plan = MixPlan.Create(inputs, options.Plan with { ImageSize = options.Size });
+        var plan = MixPlan.Create(inputs, PlanOptionsOf(options));
         CheckBatchesFit(plan, options, (long)options.Size * options.Size * 3, PngSlot(options));
         return plan;
     }
 
     /// <summary>A plan is a pure function of (input count, options): made again only when --on-error skip left inputs out.</summary>
     private static MixPlan KeptPlan(MixPlan listed, int kept, GenerateOptions options) =>
-        kept == listed.InputCount ? listed : MixPlan.Create(kept, options.Plan with { ImageSize = options.Size });
+        kept == listed.InputCount ? listed : MixPlan.Create(kept, PlanOptionsOf(options));
 
+    /// <summary>The plan's options: CutMix boxes are decided in the plan, in pixels of the output size.</summary>
+    private static PlanOptions PlanOptionsOf(GenerateOptions options) => options.Plan with { ImageSize = options.Size };
+
+    /// <summary>
+    /// A batch's decoded pixels, its mixed outputs and (at the default PNG level) its PNG slots each sit in one array,
+    /// and a .NET array holds at most <see cref="Array.MaxLength"/> (~2 GiB) bytes: a plan whose largest batch would not
+    /// fit is a usage error naming the batch size that would.
+    /// </summary>
     private static void CheckBatchesFit(MixPlan plan, GenerateOptions options, long pixels, long pngSlot)
     {
         int inputs = plan.MaxBatchInputs, rows = plan.MaxBatchRows;
