@@ -51,8 +51,7 @@ internal sealed class ValidationCache(string directory)
     /// <summary>Keeps the verdicts of a pass over inputs that had <paramref name="before"/> as identity when it began and <paramref name="after"/> when it ended.</summary>
     public void TryStore(string key, InputsIdentity before, InputsIdentity? after, IReadOnlyList<ValidationRecord.Entry> entries)
     {
-        var settled = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000L - before.NewestChangeNs >= RacyWindow.Ticks * 100;
-        if (after != before || !settled)
+        if (after != before || !FileIdentity.Settled(before.NewestChangeNs, RacyWindow))
         {
             return;
         }

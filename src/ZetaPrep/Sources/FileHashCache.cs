@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using ZetaPrep.Shards;
 
 namespace ZetaPrep.Sources;
 
@@ -62,8 +64,7 @@ public sealed class FileHashCache
             return (before.Value.Size, remembered, true);
         }
         var (bytes, hash) = await HashFileAsync(full, cancellationToken).ConfigureAwait(false);
-        if (before is { } b && b.Trustworthy && FileIdentity.Of(full) == b && b.Size == bytes
-            && DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeMilliseconds(b.CtimeNs / 1_000_000) >= RacyWindow)
+        if (before is { } b && b.Trustworthy && FileIdentity.Of(full) == b && b.Size == bytes && FileIdentity.Settled(b.CtimeNs, RacyWindow))
         {
             TryWrite(full, b, hash);
         }
@@ -104,38 +105,26 @@ public sealed class FileHashCache
 
     private void TryWrite(string fullPath, FileIdentity identity, byte[] hash)
     {
-        var target = EntryPath(fullPath);
-        // Unique even between machines sharing the cache over NFS, where process ids repeat.
-        var temp = $"{target}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("path", fullPath);
+            json.WriteNumber("size", identity.Size);
+            json.WriteNumber("mtime_ns", identity.MtimeNs);
+            json.WriteNumber("ctime_ns", identity.CtimeNs);
+            json.WriteNumber("inode", identity.Inode);
+            json.WriteNumber("device", identity.Device);
+            json.WriteString("sha256", Convert.ToHexStringLower(hash));
+            json.WriteEndObject();
+        }
         try
         {
-            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            using (var file = File.Create(temp))
-            using (var json = new Utf8JsonWriter(file, new JsonWriterOptions { Indented = true }))
-            {
-                json.WriteStartObject();
-                json.WriteString("path", fullPath);
-                json.WriteNumber("size", identity.Size);
-                json.WriteNumber("mtime_ns", identity.MtimeNs);
-                json.WriteNumber("ctime_ns", identity.CtimeNs);
-                json.WriteNumber("inode", identity.Inode);
-                json.WriteNumber("device", identity.Device);
-                json.WriteString("sha256", Convert.ToHexStringLower(hash));
-                json.WriteEndObject();
-            }
-            File.Move(temp, target, overwrite: true);
+            AtomicFile.Write(EntryPath(fullPath), buffer.WrittenSpan);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            try
-            {
-                File.Delete(temp);
-            }
-            catch (Exception again) when (again is IOException or UnauthorizedAccessException)
-            {
-                // Nothing to do: the cache is best effort.
-            }
+            // Nothing to do: the cache is best effort.
         }
     }
-
 }

@@ -17,6 +17,13 @@ internal readonly partial record struct FileIdentity(long Size, long MtimeNs, lo
     /// <summary>Both times set: some FUSE and network file systems report 0, which would hide a rewrite.</summary>
     public bool Trustworthy => MtimeNs > 0 && CtimeNs > 0;
 
+    /// <summary>
+    /// Whether a status change at <paramref name="ctimeNs"/> lies at least <paramref name="window"/> in the past: only then
+    /// can what was read be remembered, since a change within the same clock tick would leave the identity unchanged.
+    /// </summary>
+    public static bool Settled(long ctimeNs, TimeSpan window) =>
+        DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000L - ctimeNs >= window.Ticks * 100;
+
     /// <summary>The file's identity, or null where it cannot be had (not Linux, no such file, statx refused).</summary>
     public static FileIdentity? Of(string path)
     {
