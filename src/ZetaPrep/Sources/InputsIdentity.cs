@@ -45,13 +45,11 @@ internal sealed record InputsIdentity(string Digest, long NewestChangeNs)
         }
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(Encoding.UTF8.GetBytes(source + "\n"));
-        var line = new StringBuilder();
         for (var i = 0; i < items.Count; i++)
         {
             var f = byFile[files[i]];
-            line.Clear().Append(CultureInfo.InvariantCulture,
-                $"{items[i].Id}\0{items[i].Size}\0{files[i]}\0{f.Size}\0{f.MtimeNs}\0{f.CtimeNs}\0{f.Inode}\0{f.Device}\n");
-            hash.AppendData(Encoding.UTF8.GetBytes(line.ToString()));
+            hash.AppendData(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+                $"{items[i].Id}\0{items[i].Size}\0{files[i]}\0{f.Size}\0{f.MtimeNs}\0{f.CtimeNs}\0{f.Inode}\0{f.Device}\n")));
         }
         return new InputsIdentity(Convert.ToHexStringLower(hash.GetHashAndReset()), newest);
     }
