@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -38,6 +39,11 @@ public sealed class SparseCpuMixer(int maxInputs, int pixelsPerImage) : IBatchMi
             }
             offsets[k + 1] = n;
         }
+        if (Avx2.IsSupported)
+        {
+            MixTiledAvx2(inputs, inputCount, p, offsets, members, memberWeights, outputCount, output);
+            return;
+        }
         // Pixel tiles outermost: a tile of every input (inputs × Tile bytes) stays in cache while all outputs use it.
         for (var start = 0; start < p; start += Tile)
         {
@@ -53,13 +59,127 @@ public sealed class SparseCpuMixer(int maxInputs, int pixelsPerImage) : IBatchMi
     /// <summary>Pixels per tile: 32 inputs × 4 KiB = 128 KiB, within L2.</summary>
     private const int Tile = 4096;
 
+    /// <summary>Pixels per tile of the AVX2 path, whose tile is float32: 32 inputs × 1024 × 4 bytes = 128 KiB, within L2.</summary>
+    private const int FloatTile = 2048;
+
+    /// <summary>
+    /// The AVX2 kernel: each pixel tile of every input that some output uses is converted to float32 once (exact for
+    /// bytes), and every output then sums its members from there. An input is a member of ~N outputs, so this converts
+    /// each byte once instead of N times; the multiplies and adds, and their order, are those of
+    /// <see cref="MixTail"/>, so the bytes are the same.
+    /// </summary>
+    private static unsafe void MixTiledAvx2(ReadOnlySpan<byte> inputs, int inputCount, int p, int[] offsets, int[] members, float[] memberWeights, int outputCount, Span<byte> output)
+    {
+        var used = new bool[inputCount];
+        foreach (var j in members.AsSpan(0, offsets[outputCount]))
+        {
+            used[j] = true;
+        }
+        var tile = ArrayPool<float>.Shared.Rent(inputCount * FloatTile);
+        try
+        {
+            fixed (byte* x = inputs)
+            fixed (byte* y = output)
+            fixed (float* f = tile)
+            {
+                for (var start = 0; start < p; start += FloatTile)
+                {
+                    var length = Math.Min(FloatTile, p - start);
+                    for (var j = 0; j < inputCount; j++)
+                    {
+                        if (used[j])
+                        {
+                            ToFloats(x + (long)j * p + start, f + j * FloatTile, length);
+                        }
+                    }
+                    for (var k = 0; k < outputCount; k++)
+                    {
+                        var range = new Range(offsets[k], offsets[k + 1]);
+                        MixTileAvx2(f, members.AsSpan(range), memberWeights.AsSpan(range), y + (long)k * p + start, length);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(tile);
+        }
+    }
+
+    private static unsafe void ToFloats(byte* source, float* target, int length)
+    {
+        var i = 0;
+        for (; i <= length - 8; i += 8)
+        {
+            Avx.Store(target + i, Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(source + i)));
+        }
+        for (; i < length; i++)
+        {
+            target[i] = source[i];
+        }
+    }
+
+    /// <summary>One output's pixels of a float tile: 64 per step in eight independent sums, then 8, then one at a time.</summary>
+    private static unsafe void MixTileAvx2(float* tile, ReadOnlySpan<int> members, ReadOnlySpan<float> w, byte* y, int length)
+    {
+        var zero = Vector256<float>.Zero;
+        var max = Vector256.Create(255f);
+        var i = 0;
+        // Eight dependency chains: each member adds one product per chain, in member order (same bytes as one chain).
+        for (; i <= length - 64; i += 64)
+        {
+            Vector256<float> a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
+            for (var m = 0; m < members.Length; m++)
+            {
+                var src = tile + members[m] * FloatTile + i;
+                var weight = Vector256.Create(w[m]);
+                a0 = Avx.Add(a0, Avx.Multiply(weight, Avx.LoadVector256(src)));
+                a1 = Avx.Add(a1, Avx.Multiply(weight, Avx.LoadVector256(src + 8)));
+                a2 = Avx.Add(a2, Avx.Multiply(weight, Avx.LoadVector256(src + 16)));
+                a3 = Avx.Add(a3, Avx.Multiply(weight, Avx.LoadVector256(src + 24)));
+                a4 = Avx.Add(a4, Avx.Multiply(weight, Avx.LoadVector256(src + 32)));
+                a5 = Avx.Add(a5, Avx.Multiply(weight, Avx.LoadVector256(src + 40)));
+                a6 = Avx.Add(a6, Avx.Multiply(weight, Avx.LoadVector256(src + 48)));
+                a7 = Avx.Add(a7, Avx.Multiply(weight, Avx.LoadVector256(src + 56)));
+            }
+            Sse2.Store(y + i, Pack16(a0, a1, zero, max));
+            Sse2.Store(y + i + 16, Pack16(a2, a3, zero, max));
+            Sse2.Store(y + i + 32, Pack16(a4, a5, zero, max));
+            Sse2.Store(y + i + 48, Pack16(a6, a7, zero, max));
+        }
+        for (; i <= length - 8; i += 8)
+        {
+            var acc = zero;
+            for (var m = 0; m < members.Length; m++)
+            {
+                acc = Avx.Add(acc, Avx.Multiply(Vector256.Create(w[m]), Avx.LoadVector256(tile + members[m] * FloatTile + i)));
+            }
+            var ints = Avx.ConvertToVector256Int32(Avx.Min(Avx.Max(Avx.RoundToNearestInteger(acc), zero), max));
+            var shorts = Sse2.PackSignedSaturate(ints.GetLower(), ints.GetUpper());
+            Sse2.StoreScalar((long*)(y + i), Sse2.PackUnsignedSaturate(shorts, shorts).AsInt64());
+        }
+        for (; i < length; i++)
+        {
+            var acc = 0f;
+            for (var m = 0; m < members.Length; m++)
+            {
+                acc += w[m] * tile[members[m] * FloatTile + i];
+            }
+            y[i] = (byte)Math.Clamp(MathF.Round(acc, MidpointRounding.ToEven), 0f, 255f);
+        }
+    }
+
+    /// <summary>Two sums of 8 pixels rounded half to even, clamped to 0..255 and packed into 16 bytes.</summary>
+    private static Vector128<byte> Pack16(Vector256<float> a, Vector256<float> b, Vector256<float> zero, Vector256<float> max)
+    {
+        var ia = Avx.ConvertToVector256Int32(Avx.Min(Avx.Max(Avx.RoundToNearestInteger(a), zero), max));
+        var ib = Avx.ConvertToVector256Int32(Avx.Min(Avx.Max(Avx.RoundToNearestInteger(b), zero), max));
+        // int32 → int16 (values are 0..255 already) → uint8.
+        return Sse2.PackUnsignedSaturate(Sse2.PackSignedSaturate(ia.GetLower(), ia.GetUpper()), Sse2.PackSignedSaturate(ib.GetLower(), ib.GetUpper()));
+    }
+
     private static void MixRow(ReadOnlySpan<byte> inputs, int p, int start, int length, ReadOnlySpan<int> members, ReadOnlySpan<float> w, Span<byte> output)
     {
-        if (Avx2.IsSupported)
-        {
-            MixRowAvx2(inputs, p, start, length, members, w, output);
-            return;
-        }
         var width = Vector<byte>.Count;
         var zero = Vector<float>.Zero;
         var max = new Vector<float>(255f);
@@ -85,60 +205,6 @@ public sealed class SparseCpuMixer(int maxInputs, int pixelsPerImage) : IBatchMi
             var r2 = Vector.ConvertToUInt32(Vector.Min(Vector.Max(Vector.Round(a2), zero), max));
             var r3 = Vector.ConvertToUInt32(Vector.Min(Vector.Max(Vector.Round(a3), zero), max));
             Vector.Narrow(Vector.Narrow(r0, r1), Vector.Narrow(r2, r3)).CopyTo(output.Slice(i, width));
-        }
-        MixTail(inputs, p, start, i, length, members, w, output);
-    }
-
-    /// <summary>8 pixels per step: zero-extending load of 8 bytes to int32, convert, multiply, add (no FMA, as the scalar tail).</summary>
-    private static unsafe void MixRowAvx2(ReadOnlySpan<byte> inputs, int p, int start, int length, ReadOnlySpan<int> members, ReadOnlySpan<float> w, Span<byte> output)
-    {
-        var zero = Vector256<float>.Zero;
-        var max = Vector256.Create(255f);
-        var i = 0;
-        fixed (byte* x = inputs)
-        fixed (byte* y = output)
-        {
-            // 32 pixels per step in four independent sums: the adds of one pixel still run in member order (same
-            // bytes as 8 at a time), but four dependency chains keep the FP adders busy.
-            for (; i <= length - 32; i += 32)
-            {
-                Vector256<float> acc0 = zero, acc1 = zero, acc2 = zero, acc3 = zero;
-                for (var m = 0; m < members.Length; m++)
-                {
-                    var src = x + ((long)members[m] * p) + start + i;
-                    var weight = Vector256.Create(w[m]);
-                    acc0 = Avx.Add(acc0, Avx.Multiply(weight, Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(src))));
-                    acc1 = Avx.Add(acc1, Avx.Multiply(weight, Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(src + 8))));
-                    acc2 = Avx.Add(acc2, Avx.Multiply(weight, Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(src + 16))));
-                    acc3 = Avx.Add(acc3, Avx.Multiply(weight, Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(src + 24))));
-                }
-                var i0 = Avx.ConvertToVector256Int32(Avx.Min(Avx.Max(Avx.RoundToNearestInteger(acc0), zero), max));
-                var i1 = Avx.ConvertToVector256Int32(Avx.Min(Avx.Max(Avx.RoundToNearestInteger(acc1), zero), max));
-                var i2 = Avx.ConvertToVector256Int32(Avx.Min(Avx.Max(Avx.RoundToNearestInteger(acc2), zero), max));
-                var i3 = Avx.ConvertToVector256Int32(Avx.Min(Avx.Max(Avx.RoundToNearestInteger(acc3), zero), max));
-                // int32 → int16 (values are 0..255 already) → uint8, 16 pixels per store.
-                var s0 = Sse2.PackSignedSaturate(i0.GetLower(), i0.GetUpper());
-                var s1 = Sse2.PackSignedSaturate(i1.GetLower(), i1.GetUpper());
-                var s2 = Sse2.PackSignedSaturate(i2.GetLower(), i2.GetUpper());
-                var s3 = Sse2.PackSignedSaturate(i3.GetLower(), i3.GetUpper());
-                Sse2.Store(y + i, Sse2.PackUnsignedSaturate(s0, s1));
-                Sse2.Store(y + i + 16, Sse2.PackUnsignedSaturate(s2, s3));
-            }
-
-            for (; i <= length - 8; i += 8)
-            {
-                var acc = zero;
-                for (var m = 0; m < members.Length; m++)
-                {
-                    var pixels = Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(x + (long)members[m] * p + start + i));
-                    acc = Avx.Add(acc, Avx.Multiply(Vector256.Create(w[m]), pixels));
-                }
-                var rounded = Avx.Min(Avx.Max(Avx.RoundToNearestInteger(acc), zero), max);
-                var ints = Avx.ConvertToVector256Int32(rounded);
-                var shorts = Sse2.PackSignedSaturate(ints.GetLower(), ints.GetUpper());
-                var bytes = Sse2.PackUnsignedSaturate(shorts, shorts);
-                Sse2.StoreScalar((long*)(y + i), bytes.AsInt64());
-            }
         }
         MixTail(inputs, p, start, i, length, members, w, output);
     }

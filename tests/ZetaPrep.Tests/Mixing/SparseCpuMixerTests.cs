@@ -81,8 +81,10 @@ public sealed class SparseCpuMixerTests
 
     [Theory]
     [InlineData(32, 3 * 224 * 224, 8)] // a 224² batch: many pixel tiles, the last one partial
-    [InlineData(32, 4096, 8)]          // exactly one tile
+    [InlineData(32, 4096, 8)]          // exactly one byte tile, four float tiles (the AVX2 path's)
     [InlineData(7, 4096 + 33, 3)]      // a second, partial tile ending in a scalar tail
+    [InlineData(32, 1024, 8)]          // exactly one float tile
+    [InlineData(5, 1024 + 64 + 8 + 3, 4)] // a float tile, then one 64-pixel step, one 8-pixel step and a scalar tail
     [InlineData(3, 5, 2)]              // less than one vector
     public void ZetaWeights_GiveExactlyTheFloat32SumOfMembersInOrder(int m, int pixels, int n)
     {
@@ -134,6 +136,31 @@ public sealed class SparseCpuMixerTests
             }
         }
         Assert.True(differences < m * pixels / 1000, $"{differences} bytes differ from libtorch");
+    }
+
+    [Fact]
+    public void FewerOutputsThanInputs_AndInputsNoOutputUses_GiveTheFloat32Sum()
+    {
+        const int m = 6, outputs = 3, pixels = 1024 + 77;
+        var (x, _) = Batch(m, pixels, 1, 11);
+        // Only inputs 0, 2 and 5 are members of any output; 1, 3 and 4 are never read. Output 2 has a single member.
+        var w = new float[outputs * m];
+        w[0 * m + 0] = 0.7f;
+        w[0 * m + 5] = 0.3f;
+        w[1 * m + 2] = 0.55f;
+        w[1 * m + 0] = 0.25f;
+        w[1 * m + 5] = 0.2f;
+        w[2 * m + 2] = 1f;
+        var y = new byte[outputs * pixels];
+        new SparseCpuMixer(m, pixels).Mix(x, m, w, outputs, y);
+        for (var k = 0; k < outputs; k++)
+        {
+            for (var i = 0; i < pixels; i++)
+            {
+                Assert.Equal(Float32Reference(x, w, m, pixels, k, i), y[k * pixels + i]);
+            }
+        }
+        Assert.Equal(x.AsSpan(2 * pixels, pixels).ToArray(), y.AsSpan(2 * pixels, pixels).ToArray());
     }
 
     [Fact]
