@@ -62,4 +62,40 @@ public sealed class ValidationRecordTests
         ValidationRecord.TryDelete(dir.Path);
         Assert.False(File.Exists(path));
     }
+
+    [Fact]
+    public void Reads_records_with_crlf_line_ends_a_byte_order_mark_or_escaped_json_strings()
+    {
+        using var dir = new TempDirectory();
+        ValidationRecord.TryWrite(dir.Path, Key, Entries);
+        var path = Path.Combine(dir.Path, ValidationRecord.FileName);
+        var text = File.ReadAllText(path, Encoding.UTF8);
+        var sha = Convert.ToHexStringLower(Entries[0].Sha256);
+        // Another JSON writer may escape what ours leaves plain (here a digit of the hash and of the name) or write
+        // upper-case hex digits.
+        var escaped = text.Replace($"\"sha256\":\"{sha}\"", $"\"sha\\u0032\\u00356\":\"{sha.ToUpperInvariant()[..10]}\\u00{(int)sha[10]:x2}{sha[11..]}\"", StringComparison.Ordinal);
+        Assert.NotEqual(text, escaped);
+        foreach (var variant in new[] { text.Replace("\n", "\r\n", StringComparison.Ordinal), "\uFEFF" + text, escaped, text.TrimEnd('\n') })
+        {
+            File.WriteAllText(path, variant, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+            var read = ValidationRecord.TryRead(dir.Path, Key, Listing(Entries));
+            Assert.NotNull(read);
+            Assert.Equal(Entries.Select(e => (e.Id, e.Size, Convert.ToHexString(e.Sha256), e.Skip)), read.Select(e => (e.Id, e.Size, Convert.ToHexString(e.Sha256), e.Skip)));
+        }
+    }
+
+    [Fact]
+    public void A_line_of_over_16_MiB_or_a_hash_of_the_wrong_length_reads_as_no_record()
+    {
+        using var dir = new TempDirectory();
+        ValidationRecord.TryWrite(dir.Path, Key, Entries);
+        var path = Path.Combine(dir.Path, ValidationRecord.FileName);
+        var text = File.ReadAllText(path, Encoding.UTF8);
+        var sha = Convert.ToHexStringLower(Entries[1].Sha256);
+        foreach (var damaged in new[] { text.Replace(sha, sha[..62], StringComparison.Ordinal), text.Replace(sha, sha + "00", StringComparison.Ordinal), text + new string('x', 17 << 20) })
+        {
+            File.WriteAllText(path, damaged, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+            Assert.Null(ValidationRecord.TryRead(dir.Path, Key, Listing(Entries)));
+        }
+    }
 }
