@@ -63,13 +63,19 @@ public sealed class ValidationRecordTests
         Assert.False(File.Exists(path));
     }
 
+    /// <summary>The record of <see cref="Entries"/> written into <paramref name="dir"/>: its path and its text.</summary>
+    private static (string Path, string Text) WriteRecord(TempDirectory dir)
+    {
+        ValidationRecord.TryWrite(dir.Path, Key, Entries);
+        var path = Path.Combine(dir.Path, ValidationRecord.FileName);
+        return (path, File.ReadAllText(path, Encoding.UTF8));
+    }
+
     [Fact]
     public void Reads_records_with_crlf_line_ends_a_byte_order_mark_or_escaped_json_strings()
     {
         using var dir = new TempDirectory();
-        ValidationRecord.TryWrite(dir.Path, Key, Entries);
-        var path = Path.Combine(dir.Path, ValidationRecord.FileName);
-        var text = File.ReadAllText(path, Encoding.UTF8);
+        var (path, text) = WriteRecord(dir);
         var sha = Convert.ToHexStringLower(Entries[0].Sha256);
         // Another JSON writer may escape what ours leaves plain (here a digit of the hash and of the name) or write
         // upper-case hex digits.
@@ -88,9 +94,7 @@ public sealed class ValidationRecordTests
     public void A_line_of_over_16_MiB_or_a_hash_of_the_wrong_length_reads_as_no_record()
     {
         using var dir = new TempDirectory();
-        ValidationRecord.TryWrite(dir.Path, Key, Entries);
-        var path = Path.Combine(dir.Path, ValidationRecord.FileName);
-        var text = File.ReadAllText(path, Encoding.UTF8);
+        var (path, text) = WriteRecord(dir);
         var sha = Convert.ToHexStringLower(Entries[1].Sha256);
         foreach (var damaged in new[] { text.Replace(sha, sha[..62], StringComparison.Ordinal), text.Replace(sha, sha + "00", StringComparison.Ordinal), text + new string('x', 17 << 20) })
         {
