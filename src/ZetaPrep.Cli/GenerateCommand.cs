@@ -124,6 +124,7 @@ internal static class GenerateCommand
                 ClassDepth = parse.GetValue(classDepth),
                 Exclude = parse.GetValue(exclude) ?? [],
                 ExcludeDuplicates = parse.GetValue(excludeDuplicates),
+                Threads = options.Threads,
             });
             using var sourceLifetime = source as IDisposable;
             var generator = new DatasetGenerator(source, ImageCodecs.Create(codecChoice, new ImageLimits(options.MaxPixels)));

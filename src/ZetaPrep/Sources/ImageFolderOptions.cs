@@ -7,11 +7,18 @@ public sealed record ImageFolderOptions(int ClassDepth = 1, IReadOnlyList<string
 {
     public IReadOnlyList<string> Exclude { get; init; } = Exclude ?? [];
 
+    /// <summary>Class folders listed at once (0: one per core); the listing is the same whatever the number.</summary>
+    public int Threads { get; init; }
+
     public void Validate()
     {
         if (ClassDepth is < 1 or > 16)
         {
             throw ZetaPrepException.Usage($"--class-depth {ClassDepth}: must be 1..16 (the number of folder levels from --in down to the class folders).");
+        }
+        if (Threads < 0)
+        {
+            throw ZetaPrepException.Usage($"--threads: must be ≥ 1 (got {Threads}).");
         }
     }
 }

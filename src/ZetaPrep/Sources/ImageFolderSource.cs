@@ -1,3 +1,5 @@
+using System.Runtime.ExceptionServices;
+
 namespace ZetaPrep.Sources;
 
 /// <summary>An ImageFolder-style directory: one sub-folder per class (class index = ordinal sort of names), images inside.</summary>
@@ -53,27 +55,44 @@ public sealed class ImageFolderSource : IImageSource, IIdentifiableSource
             .GroupBy(d => d.Name, StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.Ordinal)
             .ToList();
+        // Each class folder is listed (one lstat per file, for its size) on its own thread: on ImageNet's 1000 folders
+        // of 1.28 M files one thread took seconds, more on a network file system. Errors are raised in class order.
+        var found = new (string Id, long Size)[classDirs.Count][];
+        var errors = new Exception?[classDirs.Count];
+        var threads = _options.Threads > 0 ? _options.Threads : Environment.ProcessorCount;
+        Parallel.For(0, classDirs.Count, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken }, g =>
+        {
+            try
+            {
+                found[g] = [.. classDirs[g]
+                    .SelectMany(dir => dir.EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0 }))
+                    .Where(f => ImageExtensions.Contains(f.Extension) && !IsHidden(f.Name))
+                    .Select(f => (Id: Path.GetRelativePath(_root, f.FullName).Replace(Path.DirectorySeparatorChar, '/'), f))
+                    .Where(e => _exclude.IsEmpty || !_exclude.Matches(e.Id))
+                    .Select(e => (e.Id, e.f.Length))];
+            }
+            catch (Exception e)
+            {
+                errors[g] = e;
+            }
+        });
+        if (errors.FirstOrDefault(e => e is not null) is { } error)
+        {
+            ExceptionDispatchInfo.Throw(error);
+        }
         var items = new List<SourceItem>();
         var classNames = new List<string>();
-        foreach (var group in classDirs)
+        for (var g = 0; g < classDirs.Count; g++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var name = group.Key;
-            var files = group
-                .SelectMany(dir => dir.EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0 }))
-                .Where(f => ImageExtensions.Contains(f.Extension) && !IsHidden(f.Name)
-                    && (_exclude.IsEmpty || !_exclude.Matches(Path.GetRelativePath(_root, f.FullName).Replace(Path.DirectorySeparatorChar, '/'))))
-                .ToList();
-            if (files.Count == 0)
+            if (found[g].Length == 0)
             {
                 continue;
             }
             var classIndex = classNames.Count;
-            classNames.Add(name);
-            foreach (var f in files)
+            classNames.Add(classDirs[g].Key);
+            foreach (var (id, size) in found[g])
             {
-                var id = Path.GetRelativePath(_root, f.FullName).Replace(Path.DirectorySeparatorChar, '/');
-                items.Add(new SourceItem(id, classIndex, f.Length));
+                items.Add(new SourceItem(id, classIndex, size));
             }
         }
         if (items.Count == 0)

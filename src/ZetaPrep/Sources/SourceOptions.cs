@@ -20,6 +20,9 @@ public sealed record SourceOptions
     /// <summary>A class-name (or index) column; null = every other column is a one-hot/probability column.</summary>
     public string? LabelColumn { get; init; }
 
+    /// <summary>Threads that may list the input (ImageFolder: class folders at once); 0 = one per core.</summary>
+    public int Threads { get; init; }
+
     /// <summary>ImageFolder: class folders this many levels below the input.</summary>
     public int ClassDepth { get; init; } = 1;
 

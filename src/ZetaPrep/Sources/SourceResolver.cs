@@ -56,7 +56,7 @@ public static class SourceResolver
         {
             throw ZetaPrepException.Usage($"--in {input}: not found; give an ImageFolder directory, a folder of official downloads, or a preset name ({string.Join(", ", DatasetPresets.All.Select(p => p.Name))}).");
         }
-        return new ImageFolderSource(input, new ImageFolderOptions(options.ClassDepth, options.Exclude));
+        return new ImageFolderSource(input, new ImageFolderOptions(options.ClassDepth, options.Exclude) { Threads = options.Threads });
     }
 
     /// <summary>The preset whose official file names are found in <paramref name="directory"/> (most matches), or null.</summary>

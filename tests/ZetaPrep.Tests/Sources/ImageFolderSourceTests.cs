@@ -37,6 +37,36 @@ public sealed class ImageFolderSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task ManyClassFolders_ListTheSame_OnOneThreadOrMany()
+    {
+        // 40 classes listed at once: empty ones (no class index), nested files, an excluded pattern, a same-named class
+        // folder under two parents (--class-depth 2) merged into one class.
+        for (var c = 0; c < 40; c++)
+        {
+            for (var f = 0; f < c % 7; f++)
+            {
+                Touch($"p{c % 2}/c{c:D2}/{(f % 3 == 0 ? "sub/" : "")}{f}.png", 1 + c + f);
+                Touch($"p{c % 2}/c{c:D2}/{f}_mask.png");
+            }
+        }
+        Touch("p1/c00/extra.jpg", 11);
+        async Task<SourceListing> List(int threads) =>
+            await new ImageFolderSource(_root, new ImageFolderOptions(2, ["*mask*"]) { Threads = threads }).ListAsync(CancellationToken.None);
+        var one = await List(1);
+        Assert.Equal(Enumerable.Range(0, 40).Where(c => c % 7 != 0 || c == 0).Select(c => $"c{c:D2}"), one.ClassNames);
+        Assert.Equal(["p1/c00/extra.jpg"], one.Items.Where(i => i.ClassIndex == 0).Select(i => i.Id));
+        Assert.Contains(one.Items, i => i is { Id: "p1/c01/sub/0.png", ClassIndex: 1, Size: 2 });
+        Assert.DoesNotContain(one.Items, i => i.Id.Contains("mask", StringComparison.Ordinal));
+        Assert.Equal(one.Items.Select(i => i.Id).Order(StringComparer.Ordinal), one.Items.Select(i => i.Id));
+        foreach (var threads in new[] { 0, 3, 64 })
+        {
+            var many = await List(threads);
+            Assert.Equal(one.ClassNames, many.ClassNames);
+            Assert.Equal(one.Items.Select(i => (i.Id, i.ClassIndex, i.Size)), many.Items.Select(i => (i.Id, i.ClassIndex, i.Size)));
+        }
+    }
+
+    [Fact]
     public async Task Reads_TheFileBytes()
     {
         Touch("a/1.png", 5);
