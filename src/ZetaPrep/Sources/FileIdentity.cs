@@ -21,8 +21,12 @@ internal readonly partial record struct FileIdentity(long Size, long MtimeNs, lo
     /// Whether a status change at <paramref name="ctimeNs"/> lies at least <paramref name="window"/> in the past: only then
     /// can what was read be remembered, since a change within the same clock tick would leave the identity unchanged.
     /// </summary>
+    /// <remarks>
+    /// The clock is read to 100 ns (not to the millisecond, which put "now" up to 1 ms in the past: a file changed in
+    /// the current millisecond then never counted as settled, even with no window).
+    /// </remarks>
     public static bool Settled(long ctimeNs, TimeSpan window) =>
-        DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000L - ctimeNs >= window.Ticks * 100;
+        ((DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100) - ctimeNs >= window.Ticks * 100;
 
     /// <summary>The file's identity, or null where it cannot be had (not Linux, no such file, statx refused).</summary>
     public static FileIdentity? Of(string path)

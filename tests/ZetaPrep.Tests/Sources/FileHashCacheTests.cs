@@ -37,6 +37,20 @@ public sealed class FileHashCacheTests : IDisposable
     }
 
     [Fact]
+    public void Settled_ReadsTheClockFinerThanAMillisecond()
+    {
+        // A change 50 µs ago is settled when no window is asked for: read to the millisecond, "now" lay up to 1 ms in
+        // the past and such a change (a file hashed right after it was written) was never remembered.
+        for (var i = 0; i < 20; i++)
+        {
+            var nowNs = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
+            Assert.True(FileIdentity.Settled(nowNs - 50_000, TimeSpan.Zero));
+            Assert.False(FileIdentity.Settled(nowNs, TimeSpan.FromSeconds(1)));
+            Assert.True(FileIdentity.Settled(nowNs - 1_100_000_000, TimeSpan.FromSeconds(1)));
+        }
+    }
+
+    [Fact]
     public async Task AnUnchangedFile_IsHashedOnce_ThenTakenFromTheCache()
     {
         var cache = Cache();
