@@ -60,7 +60,7 @@ public sealed class SparseCpuMixer(int maxInputs, int pixelsPerImage) : IBatchMi
     private const int Tile = 4096;
 
     /// <summary>Pixels per tile of the AVX2 path, whose tile is float32: 32 inputs × 1024 × 4 bytes = 128 KiB, within L2.</summary>
-    private const int FloatTile = 2048;
+    private const int FloatTile = 1024;
 
     /// <summary>
     /// The AVX2 kernel: each pixel tile of every input that some output uses is converted to float32 once (exact for
