@@ -18,7 +18,7 @@ public sealed record ImageFolderOptions(int ClassDepth = 1, IReadOnlyList<string
         }
         if (Threads < 0)
         {
-            throw ZetaPrepException.Usage($"--threads: must be ≥ 1 (got {Threads}).");
+            throw ZetaPrepException.Usage($"--threads: must be ≥ 1, or 0 for one per core (got {Threads}).");
         }
     }
 }
