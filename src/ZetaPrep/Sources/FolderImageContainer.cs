@@ -26,13 +26,13 @@ internal sealed class FolderImageContainer : IImageContainer
         }
     }
 
-    public PooledBytes ReadPooled(string location, CancellationToken cancellationToken)
+    public PooledBytes ReadPooled(string location, long expectedLength, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var path = System.IO.Path.Combine(Path, location);
         try
         {
-            return PooledBytes.ReadFile(path);
+            return PooledBytes.ReadFile(path, expectedLength);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -11,6 +11,6 @@ internal interface IImageContainer : IDisposable
 
     Task<byte[]> ReadAsync(string location, CancellationToken cancellationToken);
 
-    /// <summary>Reads an entry into a pooled buffer on the calling thread; same bytes and errors as <see cref="ReadAsync"/>.</summary>
-    PooledBytes ReadPooled(string location, CancellationToken cancellationToken);
+    /// <summary>Reads an entry into a pooled buffer on the calling thread; same bytes and errors as <see cref="ReadAsync"/>. <paramref name="expectedLength"/>: the listed size, a hint for the first buffer (0: unknown).</summary>
+    PooledBytes ReadPooled(string location, long expectedLength, CancellationToken cancellationToken);
 }

@@ -128,7 +128,7 @@ public sealed class ImageFolderSource : IImageSource, IIdentifiableSource
         var path = Path.Combine(_root, item.Id);
         try
         {
-            return ValueTask.FromResult(PooledBytes.ReadFile(path));
+            return ValueTask.FromResult(PooledBytes.ReadFile(path, item.Size));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -64,7 +64,7 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
     public ValueTask<PooledBytes> ReadPooledAsync(SourceItem item, CancellationToken cancellationToken)
     {
         var (container, location) = Locate(item);
-        return ValueTask.FromResult(container.ReadPooled(location, cancellationToken));
+        return ValueTask.FromResult(container.ReadPooled(location, item.Size, cancellationToken));
     }
 
     public void Dispose()

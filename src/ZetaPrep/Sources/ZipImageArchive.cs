@@ -54,7 +54,7 @@ internal sealed class ZipImageArchive : IImageContainer
     public Task<byte[]> ReadAsync(string location, CancellationToken cancellationToken) =>
         Task.FromResult(Read(location, ReadEntry, cancellationToken));
 
-    public PooledBytes ReadPooled(string location, CancellationToken cancellationToken) =>
+    public PooledBytes ReadPooled(string location, long expectedLength, CancellationToken cancellationToken) =>
         Read(location, ReadEntryPooled, cancellationToken);
 
     public void Dispose()

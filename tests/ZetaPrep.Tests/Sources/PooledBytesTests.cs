@@ -22,14 +22,20 @@ public sealed class PooledBytesTests : IDisposable
         var bytes = new byte[size];
         new Random(size).NextBytes(bytes);
         File.WriteAllBytes(path, bytes);
-        using var read = PooledBytes.ReadFile(path);
-        Assert.Equal(size, read.Length);
-        Assert.True(read.Span.SequenceEqual(bytes));
-        Assert.True(read.Memory.Span.SequenceEqual(bytes));
+        // No length (.NET's handle), the listed one, and stale ones (libc's read: the first buffer too small or too large).
+        foreach (var expected in new long[] { 0, size, 1, size / 2, size + 1, (2L * size) + 10 })
+        {
+            using var read = PooledBytes.ReadFile(path, expected);
+            Assert.Equal(size, read.Length);
+            Assert.True(read.Span.SequenceEqual(bytes), $"expected length {expected}");
+            Assert.True(read.Memory.Span.SequenceEqual(bytes));
+        }
     }
 
-    [Fact]
-    public async Task ReadFile_ReadsToEndOfFile_WhenTheLengthIsUnknown()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(100)] // a listed length: libc's read() path, which reads a FIFO as a stream too
+    public async Task ReadFile_ReadsToEndOfFile_WhenTheLengthIsUnknown(long expectedLength)
     {
         // A FIFO (mkfifo: the test projects are linux-x64) reports length 0 and delivers more than the first 4 KiB chunk: the buffer must grow, nothing cut off.
         var path = Path.Combine(_root, "fifo.jpg");
@@ -41,19 +47,21 @@ public sealed class PooledBytesTests : IDisposable
         var bytes = new byte[100_003];
         new Random(1).NextBytes(bytes);
         var writer = Task.Run(() => File.WriteAllBytes(path, bytes));
-        using var read = PooledBytes.ReadFile(path);
+        using var read = PooledBytes.ReadFile(path, expectedLength);
         await writer.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(read.Span.SequenceEqual(bytes));
     }
 
-    [Fact]
-    public void ReadFile_ThrowsWhatFileReadAllBytesThrows_ForMissingFilesAndFolders()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4096)] // libc's open succeeds on a folder and its read fails: the .NET path gives the exception
+    public void ReadFile_ThrowsWhatFileReadAllBytesThrows_ForMissingFilesAndFolders(long expectedLength)
     {
         var missing = Path.Combine(_root, "gone.jpg");
-        Assert.Equal(Assert.ThrowsAny<IOException>(() => File.ReadAllBytes(missing)).Message, Assert.ThrowsAny<IOException>(() => PooledBytes.ReadFile(missing)).Message);
+        Assert.Equal(Assert.ThrowsAny<IOException>(() => File.ReadAllBytes(missing)).Message, Assert.ThrowsAny<IOException>(() => PooledBytes.ReadFile(missing, expectedLength)).Message);
         var folder = Directory.CreateDirectory(Path.Combine(_root, "dir.jpg")).FullName;
         var expected = Record.Exception(() => File.ReadAllBytes(folder));
-        var actual = Record.Exception(() => PooledBytes.ReadFile(folder));
+        var actual = Record.Exception(() => PooledBytes.ReadFile(folder, expectedLength));
         Assert.NotNull(expected);
         Assert.IsType(expected.GetType(), actual);
         Assert.Equal(expected.Message, actual!.Message);
@@ -64,7 +72,7 @@ public sealed class PooledBytesTests : IDisposable
     {
         var path = Path.Combine(_root, "f.jpg");
         File.WriteAllBytes(path, new byte[5000]);
-        var read = PooledBytes.ReadFile(path);
+        var read = PooledBytes.ReadFile(path, 5000);
         Assert.True(MemoryMarshal.TryGetArray(read.Memory, out var segment));
         var buffer = segment.Array!;
         read.Dispose();
