@@ -264,17 +264,7 @@ internal static class HuffmanDeflate
             }
         }
         leaves = leaves[..m];
-        // Sorted by (count, symbol), deterministic: one key per leaf, count above the 9 symbol bits.
-        Span<long> keys = stackalloc long[m];
-        for (int i = 0; i < m; i++)
-        {
-            keys[i] = ((long)f[leaves[i]] << 9) | (uint)leaves[i];
-        }
-        keys.Sort();
-        for (int i = 0; i < m; i++)
-        {
-            leaves[i] = (int)(keys[i] & 0x1FF);
-        }
+        SortByCount(leaves, f);
 
         // Nodes 0..m-1 are the sorted leaves, m..2m-2 the internal nodes in creation (non-decreasing weight) order.
         Span<long> weight = stackalloc long[(2 * m) - 1];
@@ -320,6 +310,39 @@ internal static class HuffmanDeflate
         return true;
     }
 
+    /// <summary>
+    /// Orders <paramref name="symbols"/> (ascending) by (count, symbol): a stable radix sort on the count, 8 bits a pass
+    /// (two for a 16 KiB block). Span.Sort on packed (count, symbol) keys gave the same order, but under native AOT it
+    /// compares through <see cref="Comparer{T}"/> calls: a quarter of a 28×28 PNG's encoding time.
+    /// </summary>
+    private static void SortByCount(Span<int> symbols, ReadOnlySpan<int> count)
+    {
+        int max = 0;
+        foreach (var s in symbols)
+        {
+            max = Math.Max(max, count[s]);
+        }
+        Span<int> other = stackalloc int[symbols.Length];
+        Span<int> start = stackalloc int[257];
+        for (int shift = 0; shift < 32 && (max >> shift) > 0; shift += 8)
+        {
+            start.Clear();
+            foreach (var s in symbols)
+            {
+                start[((count[s] >> shift) & 0xFF) + 1]++;
+            }
+            for (int d = 1; d <= 256; d++)
+            {
+                start[d] += start[d - 1];
+            }
+            foreach (var s in symbols)
+            {
+                other[start[(count[s] >> shift) & 0xFF]++] = s;
+            }
+            other.CopyTo(symbols);
+        }
+    }
+
     /// <summary>Canonical codes (RFC 1951 §3.2.2), bit-reversed so they can be written LSB first.</summary>
     internal static void CanonicalCodes(ReadOnlySpan<byte> lengths, Span<ushort> codes)
     {
@@ -343,15 +366,15 @@ internal static class HuffmanDeflate
         }
     }
 
+    /// <summary>The low <paramref name="bits"/> (≤ 16) of <paramref name="code"/> in reverse order.</summary>
     private static int Reverse(int code, int bits)
     {
-        int r = 0;
-        for (int i = 0; i < bits; i++)
-        {
-            r = (r << 1) | (code & 1);
-            code >>= 1;
-        }
-        return r;
+        uint v = (uint)code;
+        v = ((v >> 1) & 0x5555) | ((v & 0x5555) << 1);
+        v = ((v >> 2) & 0x3333) | ((v & 0x3333) << 2);
+        v = ((v >> 4) & 0x0F0F) | ((v & 0x0F0F) << 4);
+        v = ((v >> 8) & 0x00FF) | ((v & 0x00FF) << 8);
+        return (int)(v >> (16 - bits));
     }
 
     /// <summary>Adler-32's modulus (RFC 1950).</summary>

@@ -103,6 +103,93 @@ public sealed class HuffmanDeflateTests
     }
 
     [Fact]
+    public void Code_lengths_break_ties_by_symbol_as_a_plain_sort_of_count_and_symbol_does()
+    {
+        // The leaves' order (count, then symbol) decides the tree when counts tie, and so the shard bytes. A reference
+        // two-queue Huffman over leaves ordered by Array.Sort of packed (count, symbol) keys, the order used up to the
+        // twelfth session, must agree on frequency sets full of ties and zeros, with counts needing one to four radix passes
+        // (the largest also exceed 15 bits, so the counts are halved and the tree built again).
+        var rng = new Random(1951);
+        foreach (var range in new[] { 2, 5, 300, 70_000, 1 << 26 })
+        {
+            for (int t = 0; t < 200; t++)
+            {
+                var n = t % 2 == 0 ? 257 : 19;
+                var freq = new int[n];
+                for (int s = 0; s < n; s++)
+                {
+                    freq[s] = rng.Next(4) == 0 ? 0 : rng.Next(1, range);
+                }
+                var lengths = new byte[n];
+                HuffmanDeflate.BuildLengths(freq, lengths, 15);
+                Assert.Equal(ReferenceLengths(freq), lengths);
+            }
+        }
+    }
+
+    private static byte[] ReferenceLengths(int[] freq)
+    {
+        var f = (int[])freq.Clone();
+        for (int s = 0, used = f.Count(c => c > 0); used < 2 && s < f.Length; s++)
+        {
+            if (f[s] == 0)
+            {
+                f[s] = 1;
+                used++;
+            }
+        }
+        // Like BuildLengths: halve the counts until no code is longer than 15 bits.
+        while (true)
+        {
+            if (ReferenceTry(f) is { } lengths)
+            {
+                return lengths;
+            }
+            for (int s = 0; s < f.Length; s++)
+            {
+                f[s] = f[s] > 0 ? Math.Max(1, f[s] >> 1) : 0;
+            }
+        }
+    }
+
+    private static byte[]? ReferenceTry(int[] f)
+    {
+        var keys = Enumerable.Range(0, f.Length).Where(s => f[s] > 0).Select(s => ((long)f[s] << 9) | (uint)s).ToArray();
+        Array.Sort(keys);
+        var leaves = keys.Select(k => (int)(k & 0x1FF)).ToArray();
+        int m = leaves.Length;
+        var weight = new long[(2 * m) - 1];
+        var parent = new int[(2 * m) - 1];
+        for (int i = 0; i < m; i++)
+        {
+            weight[i] = f[leaves[i]];
+        }
+        int leaf = 0, inner = m;
+        int Pick(int made) => leaf < m && (inner >= made || weight[leaf] <= weight[inner]) ? leaf++ : inner++;
+        for (int made = m; made < (2 * m) - 1; made++)
+        {
+            int a = Pick(made), b = Pick(made);
+            weight[made] = weight[a] + weight[b];
+            parent[a] = parent[b] = made;
+        }
+        var depth = new int[(2 * m) - 1];
+        for (int i = (2 * m) - 3; i >= 0; i--)
+        {
+            depth[i] = depth[parent[i]] + 1;
+        }
+        var lengths = new byte[f.Length];
+        for (int i = 0; i < m; i++)
+        {
+            if (depth[i] > 15)
+            {
+                return null;
+            }
+            lengths[leaves[i]] = (byte)depth[i];
+        }
+        return lengths;
+    }
+
+    [Fact]
     public void Adler32_matches_the_rfc_1950_examples()
     {
         Assert.Equal(0x11E60398u, HuffmanDeflate.Adler32("Wikipedia"u8));
