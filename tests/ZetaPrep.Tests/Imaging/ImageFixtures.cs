@@ -44,7 +44,22 @@ internal static class ImageFixtures
         Encode(w, h, Rgba(w, h, (x, y) => { var (r, g, b) = pixel(x, y); return (r, g, b, 255); }), SKEncodedImageFormat.Jpeg, quality);
 
     /// <summary>A PNG written chunk by chunk: raw = filtered scanlines (filter byte + row), any bit depth/colour type.</summary>
-    public static byte[] HandPng(int w, int h, byte bitDepth, byte colorType, byte[] raw, byte[]? palette = null)
+    public static byte[] HandPng(int w, int h, byte bitDepth, byte colorType, byte[] raw, byte[]? palette = null, bool interlaced = false)
+    {
+        using var z = new MemoryStream();
+        using (var zlib = new ZLibStream(z, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            zlib.Write(raw);
+        }
+
+        return HandPngOfZlib(w, h, bitDepth, colorType, z.ToArray(), palette, interlaced: interlaced);
+    }
+
+    /// <summary>
+    /// A PNG around a given zlib stream (<paramref name="zlib"/>: any bytes, valid or not), in IDAT chunks of
+    /// <paramref name="idatSizes"/> bytes (the rest in one more chunk; none: one chunk), every CRC valid.
+    /// </summary>
+    public static byte[] HandPngOfZlib(int w, int h, byte bitDepth, byte colorType, byte[] zlib, byte[]? palette = null, int[]? idatSizes = null, bool interlaced = false)
     {
         using var png = new MemoryStream();
         png.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
@@ -53,20 +68,22 @@ internal static class ImageFixtures
         BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), h);
         ihdr[8] = bitDepth;
         ihdr[9] = colorType;
+        ihdr[12] = interlaced ? (byte)1 : (byte)0;
         Chunk(png, "IHDR", ihdr);
         if (palette is not null)
         {
             Chunk(png, "PLTE", palette);
         }
 
-        using (var z = new MemoryStream())
+        var at = 0;
+        foreach (var size in idatSizes ?? [])
         {
-            using (var zlib = new ZLibStream(z, CompressionLevel.Optimal, leaveOpen: true))
-            {
-                zlib.Write(raw);
-            }
-
-            Chunk(png, "IDAT", z.ToArray());
+            Chunk(png, "IDAT", zlib[at..(at + size)]);
+            at += size;
+        }
+        if (at < zlib.Length || idatSizes is null)
+        {
+            Chunk(png, "IDAT", zlib[at..]);
         }
 
         Chunk(png, "IEND", []);

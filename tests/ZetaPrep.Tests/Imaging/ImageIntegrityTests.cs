@@ -52,6 +52,126 @@ public sealed class ImageIntegrityTests
         Assert.Contains("corrupt PNG image data", e.Message, StringComparison.Ordinal);
     }
 
+    private static (byte[] Raw, byte[] Zlib) NoisyRgbData(int w, int h)
+    {
+        var raw = new byte[h * (1 + (w * 3))];
+        new Random(w * h).NextBytes(raw);
+        for (int y = 0; y < h; y++)
+        {
+            raw[y * (1 + (w * 3))] = 0; // filter: none
+        }
+        using var z = new MemoryStream();
+        using (var zlib = new System.IO.Compression.ZLibStream(z, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+        {
+            zlib.Write(raw);
+        }
+        return (raw, z.ToArray());
+    }
+
+    [Fact]
+    public void Png_image_data_split_over_many_idat_chunks_is_checked_whole()
+    {
+        // Encoders split the zlib stream over IDAT chunks anywhere (libpng every 8 KiB, some every few bytes, empty ones too).
+        var (_, zlib) = NoisyRgbData(24, 16);
+        int[] sizes = [0, 1, 7, 0, 100, 2, 300];
+        var split = ImageFixtures.HandPngOfZlib(24, 16, 8, 2, zlib, idatSizes: sizes);
+        ImageIntegrity.Check(split, "split.png");
+        using (var whole = SKBitmap.Decode(ImageFixtures.HandPngOfZlib(24, 16, 8, 2, zlib)))
+        using (var pieces = SKBitmap.Decode(split))
+        {
+            Assert.Equal(whole.Bytes, pieces.Bytes); // the same image: the fixture splits the stream, not the pixels
+        }
+
+        // Damage inside the fourth non-empty chunk, every CRC valid: only the inflate across chunk boundaries finds it.
+        var damaged = (byte[])zlib.Clone();
+        damaged.AsSpan(150, 40).Fill(0xEE);
+        var e = Assert.Throws<ZetaPrepException>(() => ImageIntegrity.Check(ImageFixtures.HandPngOfZlib(24, 16, 8, 2, damaged, idatSizes: sizes), "split.png"));
+        Assert.StartsWith("split.png: corrupt PNG image data", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(5)] // the Adler-32 and the last byte of image data
+    [InlineData(30)]
+    [InlineData(600)]
+    public void Png_whose_image_data_ends_early_is_corrupt_even_with_valid_crcs_and_an_iend(int cut)
+    {
+        var (_, zlib) = NoisyRgbData(24, 16);
+        var png = ImageFixtures.HandPngOfZlib(24, 16, 8, 2, zlib[..^cut], idatSizes: [50]);
+        var e = Assert.Throws<ZetaPrepException>(() => ImageIntegrity.Check(png, "short.png"));
+        Assert.StartsWith("short.png: truncated PNG image data (it inflates to ", e.Message, StringComparison.Ordinal);
+        Assert.Contains("the 24×16 header needs 1,168)", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    public static TheoryData<byte, byte, bool> PngFormats()
+    {
+        var data = new TheoryData<byte, byte, bool>();
+        foreach (var (type, depths) in new (byte, byte[])[] { (0, [1, 2, 4, 8, 16]), (2, [8, 16]), (3, [1, 2, 4, 8]), (4, [8, 16]), (6, [8, 16]) })
+        {
+            foreach (var depth in depths)
+            {
+                data.Add(type, depth, false);
+                data.Add(type, depth, true);
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(PngFormats))]
+    public void Png_image_data_of_exactly_the_size_the_header_needs_passes_and_one_byte_less_fails_like_the_decoder(byte colorType, byte depth, bool interlaced)
+    {
+        // The size each format needs, counted pixel by pixel here (Adam7: which pass each pixel falls in), and held
+        // against libpng's own view through Skia: the full size decodes, one byte less does not.
+        int channels = colorType switch { 0 or 3 => 1, 2 => 3, 4 => 2, _ => 4 };
+        byte[]? palette = colorType == 3 ? new byte[3 * 256] : null;
+        foreach (var (w, h) in new[] { (1, 1), (3, 5), (9, 7), (17, 2), (2, 17) })
+        {
+            var needed = 0;
+            var passes = interlaced ? 7 : 1;
+            for (int pass = 0; pass < passes; pass++)
+            {
+                var widths = new int[h]; // pixels of this pass in each image row
+                for (int y = 0; y < h; y++)
+                {
+                    for (int x = 0; x < w; x++)
+                    {
+                        widths[y] += !interlaced || Adam7Pass(x, y) == pass ? 1 : 0;
+                    }
+                }
+                var rowWidth = widths.FirstOrDefault(c => c > 0);
+                var rows = widths.Count(c => c > 0);
+                needed += rows * (1 + (((rowWidth * channels * depth) + 7) / 8));
+            }
+            var png = ImageFixtures.HandPng(w, h, depth, colorType, new byte[needed], palette, interlaced);
+            ImageIntegrity.Check(png, "ok.png");
+            Assert.Equal(SKCodecResult.Success, DecodeResult(png));
+
+            var shorter = ImageFixtures.HandPng(w, h, depth, colorType, new byte[needed - 1], palette, interlaced);
+            Assert.NotEqual(SKCodecResult.Success, DecodeResult(shorter));
+            var e = Assert.Throws<ZetaPrepException>(() => ImageIntegrity.Check(shorter, "short.png"));
+            Assert.Contains($"header needs {needed:N0})", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    private static int Adam7Pass(int x, int y) => (x % 8, y % 8) switch
+    {
+        (0, 0) => 0,
+        (4, 0) => 1,
+        (0 or 4, 4) => 2,
+        (2 or 6, 0 or 4) => 3,
+        (0 or 2 or 4 or 6, 2 or 6) => 4,
+        (_, 0 or 2 or 4 or 6) => 5,
+        _ => 6,
+    };
+
+    private static SKCodecResult DecodeResult(byte[] png)
+    {
+        using var codec = SKCodec.Create(new MemoryStream(png));
+        using var bitmap = new SKBitmap(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
+        return codec.GetPixels(bitmap.Info, bitmap.GetPixels());
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(50)]
