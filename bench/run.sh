@@ -99,6 +99,26 @@ for round in 1 2 3; do
   ISIC_WARM+=("$(run_isic "$WORK/isic-cache")"); [ "$round" = 1 ] && cp "$WORK/profile.txt" "$WORK/profile-isic-again.txt"
 done
 ISIC_MIB=$(( $(wc -c < "$ISIC_ZIP") / 1048576 ))
+# Small images (MNIST-, MedMNIST- and CIFAR-sized datasets): 64,000 28×28 PNGs, the embedded Fashion-MNIST samples each
+# hard-linked 200 times. Per-file costs (reads, the validation pass, Parquet rows) weigh here as the codecs do not.
+if [ ! -d "$WORK/small64k" ]; then
+  for c in samples/fashion-mnist/*/; do cls=$(basename "$c"); mkdir -p "$WORK/small64k/$cls"
+    for k in $(seq 0 199); do for f in "$c"*.png; do ln -f "$f" "$WORK/small64k/$cls/r$k-$(basename "$f")"; done; done; done
+fi
+run_small() { # -> images/s over the whole process; leaves --profile in $WORK/profile.txt
+  rm -rf "$WORK/out"
+  local t0 t1 rows; t0=$(date +%s%N)
+  ZETAPREP_CACHE_DIR=none nice -n -10 $Z generate --in "$WORK/small64k" --out "$WORK/out" --size 28 --n 8 --gamma 2.8 --threads "$CORES" --quiet --profile 2>"$WORK/profile.txt" >"$WORK/summary.txt"
+  t1=$(date +%s%N)
+  rows=$(grep -oE 'wrote [0-9]+ rows' "$WORK/summary.txt" | grep -oE '[0-9]+'); rate "$rows" "$t0" "$t1"
+}
+small_floor() { nice -n -10 $B floor --in "$WORK/small64k" --size 28 --threads "$CORES" | $PY -c 'import json,sys; print(json.load(sys.stdin)["images_per_s"])'; }
+SMALL=(); SMALL_FLOOR=(); SMALL_T2=()
+for round in 1 2 3; do
+  echo "bench: small images, round $round of 3 (floor, zetaprep, floor)"
+  SA=$(small_floor); S=$(run_small); [ "$round" = 1 ] && cp "$WORK/profile.txt" "$WORK/profile-small.txt"; SB=$(small_floor)
+  SMALL+=("$S"); SMALL_FLOOR+=("$SA" "$SB"); SMALL_T2+=("$(div "$S" "$(mean "$SA" "$SB")")")
+done
 F1JSON=$(nice -n -10 $B floor --in "$WORK/photos400" --size 224 --threads 1)
 F1=$(echo "$F1JSON" | $PY -c 'import json,sys; print(json.load(sys.stdin)["images_per_s"])')
 CODEC=$(echo "$F1JSON" | $PY -c 'import json,sys; print(json.load(sys.stdin)["codec"])')
@@ -126,6 +146,8 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo
   echo "Archive workload (the main job, \`--in isic2017\`): 600 JPEGs of 3008×2000 (quality 97, ~1.1 MB) deflated in an ISIC 2017 training zip of $ISIC_MIB MiB plus its ground-truth CSV (bench/fixtures/make_isic.py), same options, $CORES threads, the zip in the page cache: a first run over the download (its SHA-256 computed beside the run) **$(stat 1 "${ISIC_COLD[@]}") img/s**, a later run over the same download (that SHA-256 from the file-hash cache) **$(stat 1 "${ISIC_WARM[@]}") img/s** (medians of 3 rounds, min–max)."
   echo
+  echo "Small images: 64,000 28×28 grayscale PNGs (the embedded Fashion-MNIST samples, each hard-linked 200 times: the size of MNIST, MedMNIST and CIFAR datasets), \`--size 28\`, otherwise the same options, $CORES threads, first runs: **$(stat 0 "${SMALL[@]}") img/s** against a codec floor of $(stat 0 "${SMALL_FLOOR[@]}") img/s, efficiency **$(stat 2 "${SMALL_T2[@]}")** (medians of 3 rounds, min–max; each run against the floors just before and after it). At this size each file's fixed costs (open and read it twice, the validation pass's checks, a Parquet row) weigh as much as decoding and encoding it."
+  echo
   echo "Kernels (medians): \`$KERNELS\`"
   echo
   echo "Stage profiles (\`--profile\`, thread-seconds summed over threads), 400 then 4000 inputs:"
@@ -142,6 +164,12 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   cat "$WORK/profile-isic-first.txt"
   echo
   cat "$WORK/profile-isic-again.txt"
+  echo '```'
+  echo
+  echo "Small images (round 1):"
+  echo
+  echo '```'
+  cat "$WORK/profile-small.txt"
   echo '```'
   cat bench/notes.md
 } > docs/BENCHMARKS.md
