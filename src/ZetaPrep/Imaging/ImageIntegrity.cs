@@ -113,8 +113,15 @@ public static class ImageIntegrity
         {
             return -1;
         }
+        if (width > int.MaxValue || height > int.MaxValue)
+        {
+            return -1; // over the PNG limit of 2^31 - 1
+        }
         long bitsPerPixel = channels * depth;
-        long Pass(long w, long h) => w == 0 || h == 0 ? 0 : h * (1 + (((w * bitsPerPixel) + 7) / 8));
+        // At most 2^31 rows of 2^34 bytes: no overflow below 2^65, so the product is taken in floating point first.
+        long Pass(long w, long h) => w == 0 || h == 0 ? 0 : (double)h * (1 + (((w * bitsPerPixel) + 7) / 8)) > long.MaxValue / 8
+            ? long.MaxValue / 8
+            : h * (1 + (((w * bitsPerPixel) + 7) / 8));
         if (ihdr[12] == 0)
         {
             return Pass(width, height);
@@ -213,12 +220,19 @@ public static class ImageIntegrity
             while (_next + 12 <= length)
             {
                 var chunk = new ReadOnlySpan<byte>(png + _next, length - _next);
-                var size = (int)BinaryPrimitives.ReadUInt32BigEndian(chunk);
-                var body = _next + 8;
-                _next = body + size + 4;
-                if (chunk.Slice(4, 4).SequenceEqual("IDAT"u8))
+                var size = BinaryPrimitives.ReadUInt32BigEndian(chunk);
+                var type = chunk.Slice(4, 4);
+                // Bytes after IEND were never checked (decoders ignore them): stop there, and never read past the file.
+                if (type.SequenceEqual("IEND"u8) || size > (uint)(chunk.Length - 12))
                 {
-                    (_at, _end) = (body, body + size);
+                    _next = length;
+                    return false;
+                }
+                var body = _next + 8;
+                _next = body + (int)size + 4;
+                if (type.SequenceEqual("IDAT"u8))
+                {
+                    (_at, _end) = (body, body + (int)size);
                     return true;
                 }
             }

@@ -89,6 +89,19 @@ public sealed class ImageIntegrityTests
         Assert.StartsWith("split.png: corrupt PNG image data", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Bytes_after_iend_are_ignored_even_when_they_look_like_an_idat_chunk_running_past_the_file()
+    {
+        // Decoders stop at IEND; the check must too, and must never follow a chunk length past the end of the bytes.
+        // A complete stream never asks for the trailer; one cut short does, and must end as truncated at IEND.
+        var (_, zlib) = NoisyRgbData(24, 16);
+        byte[] trailer = [0x7F, 0xFF, 0xFF, 0xF0, (byte)'I', (byte)'D', (byte)'A', (byte)'T', 1, 2, 3, 4, 5, 6, 7, 8];
+        ImageIntegrity.Check([.. ImageFixtures.HandPngOfZlib(24, 16, 8, 2, zlib), .. trailer], "trailer.png");
+        var cut = ImageFixtures.HandPngOfZlib(24, 16, 8, 2, zlib[..^30]);
+        var e = Assert.Throws<ZetaPrepException>(() => ImageIntegrity.Check([.. cut, .. trailer], "trailer.png"));
+        Assert.StartsWith("trailer.png: truncated PNG image data", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(5)] // the Adler-32 and the last byte of image data
     [InlineData(30)]
