@@ -45,12 +45,13 @@ public sealed partial class PooledBytes : IDisposable
     /// Reads a whole file into a rented buffer on the calling thread (a page-cached file is a fast syscall; an async read
     /// only adds a thread-pool hop). Reads until end of file, so a file that grows or shrinks while read comes back whole
     /// as it is now, never cut at the size seen when opened or the <paramref name="expectedLength"/> given (the listing's
-    /// size: only the first buffer's size). Throws what <see cref="File.ReadAllBytes(string)"/> throws
+    /// size: only the first buffer's size; 0, or one over <see cref="Array.MaxLength"/>, reads through .NET's handle,
+    /// which names the limit). Throws what <see cref="File.ReadAllBytes(string)"/> throws
     /// (<see cref="IOException"/>, <see cref="UnauthorizedAccessException"/>), with its messages.
     /// </summary>
     internal static PooledBytes ReadFile(string path, long expectedLength = 0)
     {
-        if (OperatingSystem.IsLinux() && expectedLength > 0 && TryReadWithLibc(path, expectedLength) is { } read)
+        if (OperatingSystem.IsLinux() && expectedLength > 0 && expectedLength < Array.MaxLength && TryReadWithLibc(path, expectedLength) is { } read)
         {
             return read;
         }
@@ -71,7 +72,7 @@ public sealed partial class PooledBytes : IDisposable
         {
             return null;
         }
-        byte[]? buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(expectedLength + 1, Array.MaxLength));
+        byte[]? buffer = ArrayPool<byte>.Shared.Rent((int)expectedLength + 1);
         var length = 0;
         try
         {
