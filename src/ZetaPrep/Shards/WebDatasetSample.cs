@@ -22,45 +22,46 @@ internal static class WebDatasetSample
         return key;
     }
 
-    /// <summary>Deterministic compact JSON: label, dominant, sources, weights, gamma, original (floats in shortest round-trip form).</summary>
-    public static byte[] Json(ShardRow row)
+    /// <summary>
+    /// Deterministic compact JSON: label, dominant, sources, weights, gamma, original (floats in shortest round-trip
+    /// form), written to <paramref name="json"/> (default options; the caller flushes it). A writer reset for each row
+    /// allocates nothing: a writer and MemoryStream per row cost 5.9 KB for ~350 bytes of JSON.
+    /// </summary>
+    public static void WriteJson(Utf8JsonWriter json, ShardRow row)
     {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(row);
+        json.WriteStartObject();
+        json.WriteStartArray("label");
+        foreach (var v in row.Label)
         {
-            json.WriteStartObject();
-            json.WriteStartArray("label");
-            foreach (var v in row.Label)
-            {
-                json.WriteNumberValue(v);
-            }
-            json.WriteEndArray();
-            json.WriteNumber("dominant", row.Dominant);
-            json.WriteStartArray("sources");
-            foreach (var s in row.Sources)
-            {
-                json.WriteStringValue(s);
-            }
-            json.WriteEndArray();
-            json.WriteStartArray("weights");
-            foreach (var v in row.Weights)
-            {
-                json.WriteNumberValue(v);
-            }
-            json.WriteEndArray();
-            json.WriteNumber("gamma", row.Gamma);
-            json.WriteBoolean("original", row.Original);
-            if (row.Method is { } method)
-            {
-                json.WriteString("method", method);
-            }
-            if (row.Lam is { } lam)
-            {
-                json.WriteNumber("lam", lam);
-            }
-            json.WriteEndObject();
+            json.WriteNumberValue(v);
         }
-        return buffer.ToArray();
+        json.WriteEndArray();
+        json.WriteNumber("dominant", row.Dominant);
+        json.WriteStartArray("sources");
+        foreach (var s in row.Sources)
+        {
+            json.WriteStringValue(s);
+        }
+        json.WriteEndArray();
+        json.WriteStartArray("weights");
+        foreach (var v in row.Weights)
+        {
+            json.WriteNumberValue(v);
+        }
+        json.WriteEndArray();
+        json.WriteNumber("gamma", row.Gamma);
+        json.WriteBoolean("original", row.Original);
+        if (row.Method is { } method)
+        {
+            json.WriteString("method", method);
+        }
+        if (row.Lam is { } lam)
+        {
+            json.WriteNumber("lam", lam);
+        }
+        json.WriteEndObject();
     }
 
     public static byte[] Cls(ShardRow row) => Encoding.ASCII.GetBytes(row.Dominant.ToString(CultureInfo.InvariantCulture));

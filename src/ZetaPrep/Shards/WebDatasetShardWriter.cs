@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Security.Cryptography;
+using System.Text.Json;
 
 namespace ZetaPrep.Shards;
 
@@ -12,6 +14,8 @@ public sealed class WebDatasetShardWriter : IShardWriter
     private readonly HashingWriteStream _hashing;
     private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
     private readonly byte[] _block = new byte[UstarHeader.BlockSize];
+    private readonly ArrayBufferWriter<byte> _jsonBuffer = new(1024);
+    private readonly Utf8JsonWriter _json;
     private long _rows;
     private bool _faulted;
     private bool _done;
@@ -23,6 +27,7 @@ public sealed class WebDatasetShardWriter : IShardWriter
         _classCount = classCount;
         _file = file;
         _hashing = new HashingWriteStream(file);
+        _json = new Utf8JsonWriter(_jsonBuffer);
     }
 
     /// <summary>Starts a tar in a hidden temporary file beside <paramref name="finalPath"/> (its directory is created if missing).</summary>
@@ -63,7 +68,11 @@ public sealed class WebDatasetShardWriter : IShardWriter
         {
             ct.ThrowIfCancellationRequested();
             await WriteMemberAsync(keys[i] + ".png", rows[i].ImageBytes, ct).ConfigureAwait(false);
-            await WriteMemberAsync(keys[i] + ".json", WebDatasetSample.Json(rows[i]), ct).ConfigureAwait(false);
+            _jsonBuffer.ResetWrittenCount();
+            _json.Reset(_jsonBuffer);
+            WebDatasetSample.WriteJson(_json, rows[i]);
+            _json.Flush();
+            await WriteMemberAsync(keys[i] + ".json", _jsonBuffer.WrittenMemory, ct).ConfigureAwait(false);
             await WriteMemberAsync(keys[i] + ".cls", WebDatasetSample.Cls(rows[i]), ct).ConfigureAwait(false);
         }
         _rows += rows.Count;
@@ -82,6 +91,7 @@ public sealed class WebDatasetShardWriter : IShardWriter
         _file.Flush(flushToDisk: true);
         var bytes = _hashing.BytesWritten;
         var sha256 = _hashing.Sha256Hex();
+        await _json.DisposeAsync().ConfigureAwait(false);
         await _hashing.DisposeAsync().ConfigureAwait(false);
         await _file.DisposeAsync().ConfigureAwait(false);
         File.Move(_tempPath, _finalPath, overwrite: true);
@@ -98,6 +108,7 @@ public sealed class WebDatasetShardWriter : IShardWriter
             return;
         }
         _done = true;
+        await _json.DisposeAsync().ConfigureAwait(false);
         await _hashing.DisposeAsync().ConfigureAwait(false);
         await _file.DisposeAsync().ConfigureAwait(false);
         File.Delete(_tempPath);
