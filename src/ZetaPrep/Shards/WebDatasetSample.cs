@@ -32,12 +32,7 @@ internal static class WebDatasetSample
         ArgumentNullException.ThrowIfNull(json);
         ArgumentNullException.ThrowIfNull(row);
         json.WriteStartObject();
-        json.WriteStartArray("label");
-        foreach (var v in row.Label)
-        {
-            json.WriteNumberValue(v);
-        }
-        json.WriteEndArray();
+        WriteNumbers(json, "label", row.Label);
         json.WriteNumber("dominant", row.Dominant);
         json.WriteStartArray("sources");
         foreach (var s in row.Sources)
@@ -45,12 +40,7 @@ internal static class WebDatasetSample
             json.WriteStringValue(s);
         }
         json.WriteEndArray();
-        json.WriteStartArray("weights");
-        foreach (var v in row.Weights)
-        {
-            json.WriteNumberValue(v);
-        }
-        json.WriteEndArray();
+        WriteNumbers(json, "weights", row.Weights);
         json.WriteNumber("gamma", row.Gamma);
         json.WriteBoolean("original", row.Original);
         if (row.Method is { } method)
@@ -62,6 +52,16 @@ internal static class WebDatasetSample
             json.WriteNumber("lam", lam);
         }
         json.WriteEndObject();
+    }
+
+    private static void WriteNumbers(Utf8JsonWriter json, string name, float[] values)
+    {
+        json.WriteStartArray(name);
+        foreach (var v in values)
+        {
+            json.WriteNumberValue(v);
+        }
+        json.WriteEndArray();
     }
 
     public static byte[] Cls(ShardRow row) => Encoding.ASCII.GetBytes(row.Dominant.ToString(CultureInfo.InvariantCulture));
