@@ -118,10 +118,14 @@ public static class ImageIntegrity
             return -1; // over the PNG limit of 2^31 - 1
         }
         long bitsPerPixel = channels * depth;
-        // At most 2^31 rows of 2^34 bytes: no overflow below 2^65, so the product is taken in floating point first.
-        long Pass(long w, long h) => w == 0 || h == 0 ? 0 : (double)h * (1 + (((w * bitsPerPixel) + 7) / 8)) > long.MaxValue / 8
-            ? long.MaxValue / 8
-            : h * (1 + (((w * bitsPerPixel) + 7) / 8));
+        // Rows of up to 2^34 bytes, up to 2^31 of them: past long.MaxValue / 8 (more than any stream holds) the count
+        // stops there, so seven passes still add up without overflow.
+        const long Cap = long.MaxValue / 8;
+        long Pass(long w, long h)
+        {
+            var row = 1 + (((w * bitsPerPixel) + 7) / 8);
+            return w == 0 || h == 0 ? 0 : h > Cap / row ? Cap : h * row;
+        }
         if (ihdr[12] == 0)
         {
             return Pass(width, height);
