@@ -154,9 +154,7 @@ public sealed class SparseCpuMixer(int maxInputs, int pixelsPerImage) : IBatchMi
             {
                 acc = Avx.Add(acc, Avx.Multiply(Vector256.Create(w[m]), Avx.LoadVector256(tile + members[m] * FloatTile + i)));
             }
-            var ints = Avx.ConvertToVector256Int32(Avx.Min(Avx.Max(Avx.RoundToNearestInteger(acc), zero), max));
-            var shorts = Sse2.PackSignedSaturate(ints.GetLower(), ints.GetUpper());
-            Sse2.StoreScalar((long*)(y + i), Sse2.PackUnsignedSaturate(shorts, shorts).AsInt64());
+            Sse2.StoreScalar((long*)(y + i), Pack16(acc, acc, zero, max).AsInt64()); // the first 8 of 16 bytes
         }
         for (; i < length; i++)
         {
