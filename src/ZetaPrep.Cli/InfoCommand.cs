@@ -8,7 +8,7 @@ internal static class InfoCommand
 {
     public static Command Create(TextWriter stdout)
     {
-        var command = new Command("info", "Show the tool version, the libtorch build in use and whether CUDA is available to it, the GPU generate mixes on, which image codecs load and where downloads' hashes are cached.");
+        var command = new Command("info", "Show the tool version, the libtorch build in use and whether CUDA is available to it, the GPU generate mixes on, which image codecs and zip inflater load and where downloads' hashes are cached.");
         command.SetAction(async (parse, ct) =>
         {
             TorchRuntime.EnsureLoaded();
@@ -22,6 +22,9 @@ internal static class InfoCommand
             {
                 await stdout.WriteLineAsync(line).ConfigureAwait(false);
             }
+            await stdout.WriteLineAsync(Sources.Libdeflate.IsAvailable
+                ? $"zip entries inflate with: libdeflate ({Sources.Libdeflate.Library})"
+                : $"zip entries inflate with: zlib-ng (System.IO.Compression; {Sources.Libdeflate.Library} not found: apt-get install libdeflate0 reads zip entries faster)").ConfigureAwait(false);
             await stdout.WriteLineAsync(Sources.FileHashCache.FromEnvironment() is { } cache
                 ? $"file-hash cache: {cache.Directory} (downloads' SHA-256 kept between runs; {Sources.FileHashCache.DirectoryVariable}=none turns it off)"
                 : $"file-hash cache: off ({Sources.FileHashCache.DirectoryVariable}=none, or no home directory)").ConfigureAwait(false);

@@ -88,6 +88,35 @@ public sealed class IsicSourceTests
     }
 
     [Fact]
+    public async Task Isic2017_WithoutLibdeflate_InflatesThroughZlib_ToTheSameShards()
+    {
+        using var tmp = new TempDir();
+        IsicFixtures.Write2017(tmp.Sub("isic2017"));
+        var r = await Generate(tmp.Sub("with"), "--in", tmp.Sub("isic2017"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+
+        // A fresh process that cannot find libdeflate (the variable names a path that does not exist).
+        var missing = Path.Combine(tmp.Path, "no-such-libdeflate.so.0");
+        var info = await RunWithoutLibdeflateAsync(missing, ["info"]);
+        Assert.Contains($"zip entries inflate with: zlib-ng (System.IO.Compression; {missing} not found", info.Stdout, StringComparison.Ordinal);
+        var without = await RunWithoutLibdeflateAsync(missing, ["generate", "--in", tmp.Sub("isic2017"), "--out", tmp.Sub("without"), "--n", "2", "--batch-size", "4", "--size", "8", "--seed", "3", "--quiet"]);
+        Assert.True(without.ExitCode == 0, without.Stderr);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(tmp.Sub("with"), "data", "train-00000-of-00001.parquet")),
+            File.ReadAllBytes(Path.Combine(tmp.Sub("without"), "data", "train-00000-of-00001.parquet")));
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunWithoutLibdeflateAsync(string library, string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "zetaprep"), args) { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.Environment[ZetaPrep.Sources.Libdeflate.LibraryEnvironmentVariable] = library;
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return (p.ExitCode, await stdout, stderr);
+    }
+
+    [Fact]
     public async Task Isic2018_ReadsCsvInsideGroundTruthZip_SkipsLicenceFiles()
     {
         using var tmp = new TempDir();
