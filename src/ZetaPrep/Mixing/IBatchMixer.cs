@@ -14,6 +14,12 @@ public interface IBatchMixer : IDisposable
     (byte[] Inputs, byte[] Outputs)? Staging => null;
 
     /// <summary>
+    /// Whether <see cref="Mix"/> may be given the inputs' own memory as its output (as many outputs as inputs): each
+    /// output row then replaces the input row of its index, and the batch needs one pixel buffer instead of two.
+    /// </summary>
+    bool MixesInPlace => false;
+
+    /// <summary>
     /// Mixes <paramref name="inputCount"/> images (rows of <paramref name="inputs"/>) with the row-major
     /// [<paramref name="outputCount"/> × <paramref name="inputCount"/>] <paramref name="weights"/> into <paramref name="output"/>.
     /// </summary>

@@ -17,9 +17,30 @@ public sealed class SparseCpuMixer(int maxInputs, int pixelsPerImage) : IBatchMi
 {
     public string DeviceName => "cpu";
 
+    /// <summary>
+    /// True with AVX2: the tiled kernel converts a tile of every input to float32 before it writes any output's bytes of
+    /// that tile, so outputs may overwrite the inputs. Without AVX2 an overlapping call first copies the inputs.
+    /// </summary>
+    public bool MixesInPlace => Avx2.IsSupported;
+
     public void Mix(ReadOnlySpan<byte> inputs, int inputCount, ReadOnlySpan<float> weights, int outputCount, Span<byte> output)
     {
         MixArguments.Check(inputs, inputCount, maxInputs, weights, outputCount, output, pixelsPerImage);
+        // The AVX2 kernel may write over its own inputs (see MixesInPlace); any other overlap mixes from a copy.
+        if (inputs.Overlaps(output, out var shift) && (shift != 0 || !Avx2.IsSupported))
+        {
+            var copy = ArrayPool<byte>.Shared.Rent(inputs.Length);
+            try
+            {
+                inputs.CopyTo(copy);
+                Mix(copy.AsSpan(0, inputs.Length), inputCount, weights, outputCount, output);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(copy);
+            }
+            return;
+        }
         var p = pixelsPerImage;
         // Non-zero (input, weight) pairs of every output row, in ascending input order.
         var offsets = new int[outputCount + 1];

@@ -337,7 +337,9 @@ public sealed class DatasetGenerator
         var mixer = context.Mixers.Rent();
         var staging = mixer.Staging;
         var x = staging?.Inputs ?? context.Pixels.Rent();
-        var y = staging?.Outputs ?? context.Pixels.Rent();
+        // The outputs replace the inputs unless the batch still needs them after the mix (kept originals, CutMix boxes).
+        var inPlace = staging is null && mixer.MixesInPlace && batch.MixedOffset == 0 && batch.Outputs.All(o => o.Box is null);
+        var y = staging?.Outputs ?? (inPlace ? x : context.Pixels.Rent());
         try
         {
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = context.Options.Threads, CancellationToken = cancellationToken, TaskScheduler = context.Workers };
@@ -414,7 +416,10 @@ public sealed class DatasetGenerator
             if (staging is null)
             {
                 context.Pixels.Return(x);
-                context.Pixels.Return(y);
+                if (y != x)
+                {
+                    context.Pixels.Return(y);
+                }
             }
             context.Mixers.Return(mixer);
         }

@@ -105,6 +105,38 @@ public sealed class SparseCpuMixerTests
         }
     }
 
+    [Theory]
+    [InlineData(32, 3 * 224 * 224, 8)]
+    [InlineData(7, 4096 + 33, 3)]
+    [InlineData(5, 1024 + 64 + 8 + 3, 4)]
+    [InlineData(3, 5, 2)]
+    [InlineData(64, 3 * 20 * 20, 64)]
+    public void InPlace_GivesTheBytesOfASeparateOutput_AndShiftedOverlapsMixFromACopy(int m, int pixels, int n)
+    {
+        var plan = MixPlan.Create(m, new PlanOptions(MixCount.Of(n), GammaSpec.Fixed(2.8), m));
+        var w = plan.Batches[0].WeightMatrix();
+        var (x, _) = Batch(m, pixels, n, (ulong)(11 * pixels + m));
+        var mixer = new SparseCpuMixer(m, pixels);
+        var expected = new byte[m * pixels];
+        mixer.Mix(x, m, w, m, expected);
+
+        // The pipeline's use: outputs over the inputs (the AVX2 kernel's promise, MixesInPlace).
+        var same = (byte[])x.Clone();
+        mixer.Mix(same, m, w, m, same);
+        Assert.Equal(expected, same);
+        Assert.Equal(System.Runtime.Intrinsics.X86.Avx2.IsSupported, mixer.MixesInPlace);
+
+        // Outputs overlapping the inputs one pixel row further on (or back) cannot be mixed in place: a copy is.
+        foreach (var shift in new[] { 1, -1, pixels / 2 + 1 })
+        {
+            var buffer = new byte[m * pixels + Math.Abs(shift)];
+            var inputsAt = shift > 0 ? 0 : -shift;
+            x.CopyTo(buffer, inputsAt);
+            mixer.Mix(buffer.AsSpan(inputsAt, m * pixels), m, w, m, buffer.AsSpan(inputsAt + shift, m * pixels));
+            Assert.True(buffer.AsSpan(inputsAt + shift, m * pixels).SequenceEqual(expected), $"shift {shift}");
+        }
+    }
+
     [Fact]
     public void ZetaWeights_MatchTheExactSum_ExceptWithinFloatErrorOfAHalf_AndMatchLibtorch()
     {
