@@ -184,7 +184,7 @@ public sealed class CodecOptionTests
         Assert.Contains("codec skia: available", r.Stdout, StringComparison.Ordinal);
         Assert.Contains(TurboAvailable() ? "codec turbojpeg: available" : "codec turbojpeg: not available", r.Stdout, StringComparison.Ordinal);
         Assert.Contains("codec auto: ", r.Stdout, StringComparison.Ordinal);
-        Assert.Contains(ZetaPrep.Sources.Libdeflate.IsAvailable ? "zip entries inflate with: libdeflate (libdeflate.so.0)" : "zip entries inflate with: zlib-ng", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains(ZetaPrep.Sources.Libdeflate.IsAvailable ? "zip entries and PNG checks inflate with: libdeflate (libdeflate.so.0)" : "zip entries and PNG checks inflate with: zlib-ng", r.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -98,7 +98,7 @@ public sealed class IsicSourceTests
         // A fresh process that cannot find libdeflate (the variable names a path that does not exist).
         var missing = Path.Combine(tmp.Path, "no-such-libdeflate.so.0");
         var info = await RunWithoutLibdeflateAsync(missing, ["info"]);
-        Assert.Contains($"zip entries inflate with: zlib-ng (System.IO.Compression; {missing} not found", info.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"zip entries and PNG checks inflate with: zlib-ng (System.IO.Compression; {missing} not found", info.Stdout, StringComparison.Ordinal);
         var without = await RunWithoutLibdeflateAsync(missing, ["generate", "--in", tmp.Sub("isic2017"), "--out", tmp.Sub("without"), "--n", "2", "--batch-size", "4", "--size", "8", "--seed", "3", "--quiet"]);
         Assert.True(without.ExitCode == 0, without.Stderr);
         Assert.Equal(File.ReadAllBytes(Path.Combine(tmp.Sub("with"), "data", "train-00000-of-00001.parquet")),

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Compression;
 using System.IO.Hashing;
+using ZetaPrep.Sources;
 
 namespace ZetaPrep.Imaging;
 
@@ -17,20 +18,28 @@ public static class ImageIntegrity
     private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
     /// <summary>Throws a one-line <see cref="ZetaPrepException"/> naming <paramref name="name"/> when the file is damaged.</summary>
-    public static void Check(ReadOnlySpan<byte> encoded, string name)
+    public static void Check(ReadOnlySpan<byte> encoded, string name) => Check(encoded, name, wholeInflate: true);
+
+    /// <param name="encoded">The file's bytes.</param>
+    /// <param name="name">The name messages give.</param>
+    /// <param name="wholeInflate">Let libdeflate (when it loads) inflate a PNG's image data in one call; false: always the
+    /// streaming inflate (for tests: the two must agree).</param>
+    /// <returns>True when libdeflate inflated a PNG's image data whole (for tests).</returns>
+    internal static bool Check(ReadOnlySpan<byte> encoded, string name, bool wholeInflate)
     {
         if (encoded.StartsWith(PngSignature))
         {
-            CheckPng(encoded, name);
+            return CheckPng(encoded, name, wholeInflate);
         }
-        else if (encoded.Length >= 3 && encoded[0] == 0xFF && encoded[1] == 0xD8 && encoded[2] == 0xFF)
+        if (encoded.Length >= 3 && encoded[0] == 0xFF && encoded[1] == 0xD8 && encoded[2] == 0xFF)
         {
             CheckJpeg(encoded, name);
         }
         // Other formats (GIF, WebP, BMP) are left to the decoder.
+        return false;
     }
 
-    private static void CheckPng(ReadOnlySpan<byte> png, string name)
+    private static bool CheckPng(ReadOnlySpan<byte> png, string name, bool wholeInflate)
     {
         var pos = PngSignature.Length;
         var sawHeader = false;
@@ -85,7 +94,7 @@ public static class ImageIntegrity
         {
             throw Bad(name, "corrupt PNG (no image data)");
         }
-        InflateIdat(png, name, rawBytes);
+        return InflateIdat(png, name, rawBytes, idatBytes, wholeInflate);
     }
 
     /// <summary>
@@ -147,8 +156,12 @@ public static class ImageIntegrity
     /// that stops short (.NET's inflater reports running out of input as a normal end) must still have given the
     /// <paramref name="rawBytes"/> the header needs, else decoders fail on it or fill the missing rows.
     /// </summary>
-    private static unsafe void InflateIdat(ReadOnlySpan<byte> png, string name, long rawBytes)
+    private static unsafe bool InflateIdat(ReadOnlySpan<byte> png, string name, long rawBytes, long idatBytes, bool wholeInflate)
     {
+        if (wholeInflate && rawBytes > 0 && rawBytes <= WholeInflateLimit && Libdeflate.IsAvailable && InflatesWhole(png, rawBytes, idatBytes))
+        {
+            return true;
+        }
         var sink = ArrayPool<byte>.Shared.Rent(1 << 16);
         long inflated = 0;
         try
@@ -175,6 +188,41 @@ public static class ImageIntegrity
         {
             throw Bad(name, string.Create(CultureInfo.InvariantCulture,
                 $"truncated PNG image data (it inflates to {inflated:N0} bytes; the {BinaryPrimitives.ReadUInt32BigEndian(png[16..])}×{BinaryPrimitives.ReadUInt32BigEndian(png[20..])} header needs {rawBytes:N0})"));
+        }
+        return false;
+    }
+
+    /// <summary>Image data that inflates to at most this many bytes may be inflated whole (one buffer per validating thread).</summary>
+    private const long WholeInflateLimit = 16L * 1024 * 1024;
+
+    /// <summary>
+    /// True when the IDAT data, gathered into one buffer, is a complete zlib stream (header, data and Adler-32 checked by
+    /// libdeflate) of exactly the <paramref name="rawBytes"/> the header needs: a 1024×768 photo PNG in ~3.0 instead of
+    /// ~4.5 ms. Anything else (damage, a stream cut short or running on) goes to the streaming inflate, which names it.
+    /// </summary>
+    private static unsafe bool InflatesWhole(ReadOnlySpan<byte> png, long rawBytes, long idatBytes)
+    {
+        var compressed = ArrayPool<byte>.Shared.Rent((int)idatBytes);
+        var raw = ArrayPool<byte>.Shared.Rent((int)rawBytes);
+        try
+        {
+            var gathered = 0;
+            fixed (byte* p = png)
+            {
+                var idat = new IdatStream(p, png.Length);
+                int read;
+                while (gathered < compressed.Length && (read = idat.Read(compressed.AsSpan(gathered))) > 0)
+                {
+                    gathered += read;
+                }
+            }
+            return Libdeflate.InflateZlib(compressed.AsSpan(0, gathered), raw.AsSpan(0, (int)rawBytes), out var written) == Libdeflate.Result.Success
+                && written == rawBytes;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(raw);
+            ArrayPool<byte>.Shared.Return(compressed);
         }
     }
 
