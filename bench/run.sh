@@ -122,6 +122,8 @@ done
 F1JSON=$(nice -n -10 $B floor --in "$WORK/photos400" --size 224 --threads 1)
 F1=$(echo "$F1JSON" | $PY -c 'import json,sys; print(json.load(sys.stdin)["images_per_s"])')
 CODEC=$(echo "$F1JSON" | $PY -c 'import json,sys; print(json.load(sys.stdin)["codec"])')
+# Which inflater zip entries and PNG checks used (libdeflate when libdeflate0 is installed, else .NET's zlib-ng).
+INFLATER=$($Z info 2>/dev/null | sed -n 's/^zip entries and PNG checks inflate with: \([a-z-]*\).*/\1/p')
 FN=$(stat 0 "${FN_ALL[@]}")
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 {
@@ -144,7 +146,7 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo "What target 2 can reach with a first run's guarantees kept (\`ZetaPrep.Bench budget\`, one thread, CPU ms per image, medians of 5 rounds): the floor's decode+resize+encode $(budget floor_ms); on top of it, by design, every input read twice (validation pass, then its batch) $(budget read_ms) each, hashed $(budget input_sha256_ms) (SHA-256, the fingerprint) and checked $(budget checks_ms) (header, limits, structure), the mix $(budget mix_ms), and every output hashed $(budget output_sha256_ms) (SHA-256, the manifest) and written $(budget output_write_ms): $(budget overhead_ms) ms. A pipeline that added nothing else (no framing, queues, threads or start-up) would measure about **$(budget ceiling)** on one thread; two threads and the VM's drift move each run around that."
   echo "Both img/s figures are images over the whole process's wall clock (start-up, listing, validation pass, all shards, manifest; the peer's interpreter and pool start-up). Codec floor and ZetaPrep decode with \`$CODEC\` (\`--codec auto\`)."
   echo
-  echo "Archive workload (the main job, \`--in isic2017\`): 600 JPEGs of 3008×2000 (quality 97, ~1.1 MB) deflated in an ISIC 2017 training zip of $ISIC_MIB MiB plus its ground-truth CSV (bench/fixtures/make_isic.py), same options, $CORES threads, the zip in the page cache: a first run over the download (its SHA-256 computed beside the run) **$(stat 1 "${ISIC_COLD[@]}") img/s**, a later run over the same download (that SHA-256 from the file-hash cache) **$(stat 1 "${ISIC_WARM[@]}") img/s** (medians of 3 rounds, min–max)."
+  echo "Archive workload (the main job, \`--in isic2017\`): 600 JPEGs of 3008×2000 (quality 97, ~1.1 MB) deflated in an ISIC 2017 training zip of $ISIC_MIB MiB plus its ground-truth CSV (bench/fixtures/make_isic.py), same options, $CORES threads, the zip in the page cache, entries inflated with ${INFLATER:-?}: a first run over the download (its SHA-256 computed beside the run) **$(stat 1 "${ISIC_COLD[@]}") img/s**, a later run over the same download (that SHA-256 from the file-hash cache) **$(stat 1 "${ISIC_WARM[@]}") img/s** (medians of 3 rounds, min–max)."
   echo
   echo "Small images: 64,000 28×28 grayscale PNGs (the embedded Fashion-MNIST samples, each hard-linked 200 times: the size of MNIST, MedMNIST and CIFAR datasets), \`--size 28\`, otherwise the same options, $CORES threads, first runs: **$(stat 0 "${SMALL[@]}") img/s** against a codec floor of $(stat 0 "${SMALL_FLOOR[@]}") img/s, efficiency **$(stat 2 "${SMALL_T2[@]}")** (medians of 3 rounds, min–max; each run against the floors just before and after it). At this size each file's fixed costs (open and read it twice, the validation pass's checks, a Parquet row) weigh as much as decoding and encoding it."
   echo
