@@ -38,7 +38,19 @@ public static unsafe class Libdeflate
     /// <see cref="Result.ShortOutput"/> when it ends before filling it, <see cref="Result.InsufficientSpace"/> when it
     /// holds more. Needs <see cref="IsAvailable"/>.
     /// </summary>
-    internal static Result Inflate(ReadOnlySpan<byte> compressed, Span<byte> into)
+    internal static Result Inflate(ReadOnlySpan<byte> compressed, Span<byte> into) =>
+        Decompress(zlib: false, compressed, into, exact: true, out _);
+
+    /// <summary>
+    /// Inflates the zlib stream <paramref name="compressed"/> (header, deflate data, Adler-32, all checked) into
+    /// <paramref name="into"/>; <paramref name="written"/> is how many bytes it gave. <see cref="Result.InsufficientSpace"/>
+    /// when it holds more than <paramref name="into"/>. Needs <see cref="IsAvailable"/>.
+    /// </summary>
+    internal static Result InflateZlib(ReadOnlySpan<byte> compressed, Span<byte> into, out int written) =>
+        Decompress(zlib: true, compressed, into, exact: false, out written);
+
+    /// <summary>One decompression with a decompressor of its own (~1 µs to make; libdeflate's are not thread-safe).</summary>
+    private static Result Decompress(bool zlib, ReadOnlySpan<byte> compressed, Span<byte> into, bool exact, out int written)
     {
         var api = Api ?? throw new InvalidOperationException($"{Library} is not loaded");
         var decompressor = api.Alloc();
@@ -52,36 +64,12 @@ public static unsafe class Libdeflate
             fixed (byte* output = into)
             {
                 // A null actual-size pointer asks for exactly into.Length bytes.
-                return (Result)api.Decompress(decompressor, input, (nuint)compressed.Length, output, (nuint)into.Length, null);
-            }
-        }
-        finally
-        {
-            api.Free(decompressor);
-        }
-    }
-
-    /// <summary>
-    /// Inflates the zlib stream <paramref name="compressed"/> (header, deflate data, Adler-32, all checked) into
-    /// <paramref name="into"/>; <paramref name="written"/> is how many bytes it gave. <see cref="Result.InsufficientSpace"/>
-    /// when it holds more than <paramref name="into"/>. Needs <see cref="IsAvailable"/>.
-    /// </summary>
-    internal static Result InflateZlib(ReadOnlySpan<byte> compressed, Span<byte> into, out int written)
-    {
-        var api = Api ?? throw new InvalidOperationException($"{Library} is not loaded");
-        var decompressor = api.Alloc();
-        if (decompressor == 0)
-        {
-            throw new ZetaPrepException($"{Library}: libdeflate_alloc_decompressor failed (out of memory); free memory or lower --threads.");
-        }
-        try
-        {
-            fixed (byte* input = compressed)
-            fixed (byte* output = into)
-            {
                 nuint actual = 0;
-                var result = (Result)api.DecompressZlib(decompressor, input, (nuint)compressed.Length, output, (nuint)into.Length, &actual);
-                written = (int)actual;
+                var actualOrNull = exact ? null : &actual;
+                var result = (Result)(zlib
+                    ? api.DecompressZlib(decompressor, input, (nuint)compressed.Length, output, (nuint)into.Length, actualOrNull)
+                    : api.Decompress(decompressor, input, (nuint)compressed.Length, output, (nuint)into.Length, actualOrNull));
+                written = exact ? (result == Result.Success ? into.Length : 0) : (int)actual;
                 return result;
             }
         }
