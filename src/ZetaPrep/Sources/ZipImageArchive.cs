@@ -105,7 +105,7 @@ internal sealed class ZipImageArchive : IImageContainer
         }
     }
 
-    /// <summary>The entries ZipArchive and <see cref="ZipDirectory"/> read alike (stored or deflated, not encrypted, one per name).</summary>
+    /// <summary>The entries ZipArchive and <see cref="ZipDirectory"/> read alike (stored or deflated, not encrypted, one per location).</summary>
     private DirectReads? OpenDirect()
     {
         SafeFileHandle? file = null;
@@ -133,9 +133,11 @@ internal sealed class ZipImageArchive : IImageContainer
                         file.Dispose();
                         return null;
                     }
-                    if ((r.Flags & 1) == 0 && (r.Method == 8 || (r.Method == 0 && r.CompressedSize == r.Size)) && !entries.TryAdd(e.FullName, r))
+                    // Keyed by the location List gives (Windows-made zips separate folders with '\').
+                    var location = e.FullName.Replace('\\', '/');
+                    if ((r.Flags & 1) == 0 && (r.Method == 8 || (r.Method == 0 && r.CompressedSize == r.Size)) && !entries.TryAdd(location, r))
                     {
-                        duplicates.Add(e.FullName);
+                        duplicates.Add(location);
                     }
                 }
                 // ZipArchive.GetEntry picks one of several entries of a name; leave that choice to it.
@@ -252,7 +254,9 @@ internal sealed class ZipImageArchive : IImageContainer
         var archive = Rent();
         try
         {
+            // List gives '/'-separated locations; a Windows-made zip names its entries with '\'.
             var entry = archive.GetEntry(location)
+                ?? archive.Entries.FirstOrDefault(e => e.FullName.Replace('\\', '/') == location)
                 ?? throw new ZetaPrepException($"{Path}: entry {location} has gone; the zip changed while reading — rerun.");
             return read(entry);
         }

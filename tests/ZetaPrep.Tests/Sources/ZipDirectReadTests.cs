@@ -196,6 +196,32 @@ public sealed class ZipDirectReadTests : IDisposable
     }
 
     [Fact]
+    public async Task WindowsMadeZip_WithBackslashedNames_ReadsAtTheListedLocations()
+    {
+        var path = Path.Combine(_root, "windows.zip");
+        var contents = new[] { ("ISIC-2017_Training_Data\\ISIC_0000000.jpg", Noise(new Random(6), 900)), ("ISIC-2017_Training_Data\\sub\\ISIC_0000001.jpg", Noise(new Random(7), 40_000)) };
+        using (var zip = ZipFile.Open(path, ZipArchiveMode.Create))
+        {
+            foreach (var (name, bytes) in contents)
+            {
+                using var stream = zip.CreateEntry(name).Open();
+                stream.Write(bytes);
+            }
+        }
+        using var archive = new ZipImageArchive(path);
+        var listed = archive.List().ToList();
+        Assert.Equal(["ISIC-2017_Training_Data/ISIC_0000000.jpg", "ISIC-2017_Training_Data/sub/ISIC_0000001.jpg"], listed.Select(l => l.Location));
+        Assert.Equal(2, archive.DirectEntries);
+        foreach (var ((location, size), (_, bytes)) in listed.Zip(contents))
+        {
+            // ReadAsync goes through ZipArchive, whose GetEntry knows only the backslashed name.
+            Assert.Equal(bytes, await archive.ReadAsync(location, CancellationToken.None));
+            using var pooled = archive.ReadPooled(location, size, CancellationToken.None);
+            Assert.True(pooled.Span.SequenceEqual(bytes), location);
+        }
+    }
+
+    [Fact]
     public void NotAZip_HasNoDirectory()
     {
         var path = Path.Combine(_root, "not.zip");
