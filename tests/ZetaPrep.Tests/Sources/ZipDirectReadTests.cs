@@ -222,6 +222,73 @@ public sealed class ZipDirectReadTests : IDisposable
     }
 
     [Fact]
+    public void MutatedZips_ReadTheOriginalBytesOrFailWithOneNamedError_NeverAWrongRead()
+    {
+        var random = new Random(12);
+        var contents = new (string Name, byte[] Bytes)[]
+        {
+            ("img/ISIC_0000000.jpg", Noise(random, 3000)),
+            ("img/ISIC_0000001.jpg", Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("ISIC ", 2000)))),
+            ("img/ISIC_0000002.jpg", []),
+        };
+        var mixed = Path.Combine(_root, "pristine.zip");
+        using (var zip = ZipFile.Open(mixed, ZipArchiveMode.Create))
+        {
+            foreach (var (name, bytes) in contents)
+            {
+                using var stream = zip.CreateEntry(name, name.EndsWith("0.jpg", StringComparison.Ordinal) ? CompressionLevel.NoCompression : CompressionLevel.Optimal).Open();
+                stream.Write(bytes);
+            }
+        }
+        var originals = new[] { File.ReadAllBytes(mixed), HandZip64(contents, out _) };
+        var path = Path.Combine(_root, "mutated.zip");
+        var outcomes = new int[2];
+        for (var i = 0; i < 400; i++)
+        {
+            var original = originals[i % 2];
+            var bytes = (byte[])original.Clone();
+            if (i % 7 == 0)
+            {
+                bytes = bytes[..random.Next(bytes.Length)];
+            }
+            else
+            {
+                // Mostly in the headers and directory (the last ~400 bytes and the first local header), where the reader looks.
+                for (var k = 1 + random.Next(4); k > 0; k--)
+                {
+                    var at = random.Next(3) switch { 0 => random.Next(bytes.Length), 1 => random.Next(60), _ => bytes.Length - 1 - random.Next(Math.Min(400, bytes.Length)) };
+                    bytes[at] ^= (byte)(1 << random.Next(8));
+                }
+            }
+            File.WriteAllBytes(path, bytes);
+            using (var handle = File.OpenHandle(path))
+            {
+                // Never throws; whatever it gives lies inside the file.
+                foreach (var r in ZipDirectory.TryRead(handle) ?? [])
+                {
+                    Assert.True(r.Size >= 0 && r.CompressedSize >= 0 && r.LocalHeaderOffset >= 0 && r.LocalHeaderOffset <= bytes.Length - r.CompressedSize);
+                }
+            }
+            using var archive = new ZipImageArchive(path);
+            foreach (var (name, expected) in contents)
+            {
+                try
+                {
+                    using var pooled = archive.ReadPooled(name, expected.Length, CancellationToken.None);
+                    Assert.True(pooled.Span.SequenceEqual(expected), $"mutation {i}: {name} read wrong bytes");
+                    outcomes[0]++;
+                }
+                catch (ZetaPrepException e)
+                {
+                    Assert.DoesNotContain('\n', e.Message);
+                    outcomes[1]++;
+                }
+            }
+        }
+        Assert.True(outcomes[0] > 0 && outcomes[1] > 0, $"reads {outcomes[0]}, errors {outcomes[1]}: the mutations test nothing");
+    }
+
+    [Fact]
     public void NotAZip_HasNoDirectory()
     {
         var path = Path.Combine(_root, "not.zip");
