@@ -58,7 +58,7 @@ demo: publish
 bench: restore
 	bash bench/run.sh
 
-# BenchmarkDotNet kernels (ζ weights, plan, mix, decode, PNG encode, Parquet write); rewrites docs/BENCHMARKS-kernels.md.
+# BenchmarkDotNet kernels (ζ weights, plan, mix, decode, PNG encode, Parquet write, zip and PNG inflate); rewrites docs/BENCHMARKS-kernels.md.
 # BDN_ARGS narrows the run, e.g. make bench-kernels BDN_ARGS="--filter '*Codec*'"; photos from ZETAPREP_BENCH_PHOTOS.
 BDN_ARGS ?= --filter '*'
 BDN_DIR := artifacts/bdn
