@@ -88,6 +88,33 @@ public sealed class IsicSourceTests
     }
 
     [Fact]
+    public async Task Isic2017_ZippedOnWindows_WithBackslashesInEntryNames()
+    {
+        using var tmp = new TempDir();
+        var truth = IsicFixtures.Write2017(tmp.Sub("isic2017"));
+        // The same download re-zipped by a Windows tool that separates folders with '\\'.
+        var zipPath = Path.Combine(tmp.Sub("isic2017"), "ISIC-2017_Training_Data.zip");
+        var entries = new List<(string, byte[])>();
+        using (var original = System.IO.Compression.ZipFile.OpenRead(zipPath))
+        {
+            foreach (var e in original.Entries)
+            {
+                using var stream = e.Open();
+                using var copy = new MemoryStream();
+                stream.CopyTo(copy);
+                entries.Add((e.FullName.Replace('/', '\\'), copy.ToArray()));
+            }
+        }
+        File.Delete(zipPath);
+        IsicFixtures.Zip(zipPath, [.. entries]);
+        Assert.Contains(@"ISIC-2017_Training_Data\ISIC_0000000.jpg", entries.Select(e => e.Item1));
+
+        var r = await Generate(tmp.Sub("out"), "--in", tmp.Sub("isic2017"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        AssertShards(tmp.Sub("out"), truth, ["melanoma", "seborrheic_keratosis", "nevus"]);
+    }
+
+    [Fact]
     public async Task Isic2017_WithoutLibdeflate_InflatesThroughZlib_ToTheSameShards()
     {
         using var tmp = new TempDir();
