@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using ZetaPrep.Imaging;
 using ZetaPrep.Manifests;
@@ -214,12 +213,7 @@ public sealed class CodecOptionTests
 
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunChildAsync(string library, string[] args)
     {
-        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "zetaprep"), args) { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.Environment[TurboJpegDecoder.LibraryEnvironmentVariable] = library;
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        return (p.ExitCode, await stdout, stderr);
+        using var child = ChildProcess.Start(new Dictionary<string, string> { [TurboJpegDecoder.LibraryEnvironmentVariable] = library }, args);
+        return await child.WaitAsync(TimeSpan.FromMinutes(2));
     }
 }

@@ -52,7 +52,10 @@ internal static class IsicFixtures
     }
 
     /// <summary>ISIC 2017 Part 3 training: superpixel masks and a metadata CSV inside the zip; nevus = neither column set.</summary>
-    public static Dictionary<string, int> Write2017(string dir, string? groundTruth = null)
+    /// <param name="dir">The download folder.</param>
+    /// <param name="groundTruth">The label CSV's text instead of the default rows.</param>
+    /// <param name="windowsNames">Name the zip's entries with '\' between folders, as Windows tools may.</param>
+    public static Dictionary<string, int> Write2017(string dir, string? groundTruth = null, bool windowsNames = false)
     {
         Directory.CreateDirectory(dir);
         var truth = new Dictionary<string, int> { ["ISIC_0000000"] = 2, ["ISIC_0000001"] = 0, ["ISIC_0000002"] = 1, ["ISIC_0000003"] = 2, ["ISIC_0000004"] = 0 };
@@ -60,7 +63,7 @@ internal static class IsicFixtures
         var entries = Images(root, truth.Keys).ToList();
         entries.AddRange(truth.Keys.Select((id, k) => ($"{root}/{id}_superpixels.png", ImageFixtures.Solid(12, 10, 1, 2, 3))));
         entries.Add(($"{root}/{root}_metadata.csv", Text("image_id,age_approximate,sex", "ISIC_0000000,55,female")));
-        Zip(Path.Combine(dir, $"{root}.zip"), [.. entries]);
+        Zip(Path.Combine(dir, $"{root}.zip"), [.. entries.Select(e => windowsNames ? (e.Item1.Replace('/', '\\'), e.Item2) : e)]);
         File.WriteAllBytes(Path.Combine(dir, "ISIC-2017_Training_Part3_GroundTruth.csv"), Text(groundTruth?.Split('\n') ??
             ["image_id,melanoma,seborrheic_keratosis", "ISIC_0000000,0.0,0.0", "ISIC_0000001,1.0,0.0", "ISIC_0000002,0.0,1.0", "ISIC_0000003,0.0,0.0", "ISIC_0000004,1.0,0.0"]));
         return truth;

@@ -91,23 +91,12 @@ public sealed class IsicSourceTests
     public async Task Isic2017_ZippedOnWindows_WithBackslashesInEntryNames()
     {
         using var tmp = new TempDir();
-        var truth = IsicFixtures.Write2017(tmp.Sub("isic2017"));
-        // The same download re-zipped by a Windows tool that separates folders with '\\'.
-        var zipPath = Path.Combine(tmp.Sub("isic2017"), "ISIC-2017_Training_Data.zip");
-        var entries = new List<(string, byte[])>();
-        using (var original = System.IO.Compression.ZipFile.OpenRead(zipPath))
+        // The download as re-zipped by a Windows tool that separates folders with '\'.
+        var truth = IsicFixtures.Write2017(tmp.Sub("isic2017"), windowsNames: true);
+        using (var zip = System.IO.Compression.ZipFile.OpenRead(Path.Combine(tmp.Sub("isic2017"), "ISIC-2017_Training_Data.zip")))
         {
-            foreach (var e in original.Entries)
-            {
-                using var stream = e.Open();
-                using var copy = new MemoryStream();
-                stream.CopyTo(copy);
-                entries.Add((e.FullName.Replace('/', '\\'), copy.ToArray()));
-            }
+            Assert.Contains(@"ISIC-2017_Training_Data\ISIC_0000000.jpg", zip.Entries.Select(e => e.FullName));
         }
-        File.Delete(zipPath);
-        IsicFixtures.Zip(zipPath, [.. entries]);
-        Assert.Contains(@"ISIC-2017_Training_Data\ISIC_0000000.jpg", entries.Select(e => e.Item1));
 
         var r = await Generate(tmp.Sub("out"), "--in", tmp.Sub("isic2017"));
         Assert.True(r.ExitCode == 0, r.Stderr);
@@ -134,13 +123,8 @@ public sealed class IsicSourceTests
 
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunWithoutLibdeflateAsync(string library, string[] args)
     {
-        var psi = new System.Diagnostics.ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "zetaprep"), args) { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.Environment[ZetaPrep.Sources.Libdeflate.LibraryEnvironmentVariable] = library;
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        return (p.ExitCode, await stdout, stderr);
+        using var child = ChildProcess.Start(new Dictionary<string, string> { [ZetaPrep.Sources.Libdeflate.LibraryEnvironmentVariable] = library }, args);
+        return await child.WaitAsync(TimeSpan.FromMinutes(2));
     }
 
     [Fact]
