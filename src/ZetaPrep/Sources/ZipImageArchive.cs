@@ -115,41 +115,19 @@ internal sealed class ZipImageArchive : IImageContainer
             file = File.OpenHandle(Path, FileMode.Open, FileAccess.Read, FileShare.Read);
             var records = ZipDirectory.TryRead(file);
             var archive = Rent();
-            Dictionary<string, ZipDirectory.Record> entries;
+            Dictionary<string, ZipDirectory.Record>? entries;
             try
             {
-                var listed = archive.Entries;
-                if (records is null || records.Length != listed.Count)
-                {
-                    file.Dispose();
-                    return null;
-                }
-                entries = new Dictionary<string, ZipDirectory.Record>(listed.Count, StringComparer.Ordinal);
-                var duplicates = new HashSet<string>(StringComparer.Ordinal);
-                for (var i = 0; i < records.Length; i++)
-                {
-                    var (r, e) = (records[i], listed[i]);
-                    if (r.CompressedSize != e.CompressedLength || r.Size != e.Length || r.Crc32 != e.Crc32)
-                    {
-                        file.Dispose();
-                        return null;
-                    }
-                    // Keyed by the location List gives (Windows-made zips separate folders with '\').
-                    var location = e.FullName.Replace('\\', '/');
-                    if ((r.Flags & 1) == 0 && (r.Method == 8 || (r.Method == 0 && r.CompressedSize == r.Size)) && !entries.TryAdd(location, r))
-                    {
-                        duplicates.Add(location);
-                    }
-                }
-                // ZipArchive.GetEntry picks one of several entries of a name; leave that choice to it.
-                foreach (var name in duplicates)
-                {
-                    entries.Remove(name);
-                }
+                entries = records is null ? null : DirectlyReadable(records, archive.Entries);
             }
             finally
             {
                 _pool.Add(archive);
+            }
+            if (entries is null)
+            {
+                file.Dispose();
+                return null;
             }
             return new DirectReads(file, entries);
         }
@@ -159,6 +137,44 @@ internal sealed class ZipImageArchive : IImageContainer
             file?.Dispose();
             return null;
         }
+    }
+
+    /// <summary>
+    /// By the location List gives, the records of the entries to read directly; null when the two directories disagree
+    /// on any entry. A location that several entries share is left out: ZipArchive.GetEntry picks one, so it reads it.
+    /// </summary>
+    private static Dictionary<string, ZipDirectory.Record>? DirectlyReadable(ZipDirectory.Record[] records, System.Collections.ObjectModel.ReadOnlyCollection<ZipArchiveEntry> listed)
+    {
+        if (records.Length != listed.Count)
+        {
+            return null;
+        }
+        var entries = new Dictionary<string, ZipDirectory.Record>(listed.Count, StringComparer.Ordinal);
+        var seen = new HashSet<string>(listed.Count, StringComparer.Ordinal);
+        var shared = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < records.Length; i++)
+        {
+            var (r, e) = (records[i], listed[i]);
+            if (r.CompressedSize != e.CompressedLength || r.Size != e.Length || r.Crc32 != e.Crc32)
+            {
+                return null;
+            }
+            // Windows-made zips separate folders with '\'.
+            var location = e.FullName.Replace('\\', '/');
+            if (!seen.Add(location))
+            {
+                shared.Add(location);
+            }
+            if ((r.Flags & 1) == 0 && (r.Method == 8 || (r.Method == 0 && r.CompressedSize == r.Size)))
+            {
+                entries[location] = r;
+            }
+        }
+        foreach (var location in shared)
+        {
+            entries.Remove(location);
+        }
+        return entries;
     }
 
     /// <summary>An entry's bytes read where its local header places them; null when that header does not fit (ZipArchive then reads it).</summary>

@@ -196,6 +196,34 @@ public sealed class ZipDirectReadTests : IDisposable
     }
 
     [Fact]
+    public async Task ALocationSharedWithAnEntryNotReadDirectly_IsLeftToZipArchive()
+    {
+        // Two entries named alike, the second marked encrypted (read only through ZipArchive, which refuses it).
+        var path = Path.Combine(_root, "dup-encrypted.zip");
+        using (var zip = ZipFile.Open(path, ZipArchiveMode.Create))
+        {
+            foreach (var b in new byte[] { 1, 2 })
+            {
+                using var stream = zip.CreateEntry("same.jpg", CompressionLevel.NoCompression).Open();
+                stream.Write([b, b, b]);
+            }
+        }
+        var file = File.ReadAllBytes(path);
+        var centrals = Enumerable.Range(0, file.Length - 4).Where(i => BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(i)) == 0x02014b50).ToList();
+        var second = centrals[1];
+        file[second + 8] |= 1;
+        file[BinaryPrimitives.ReadInt32LittleEndian(file.AsSpan(second + 42)) + 6] |= 1;
+        File.WriteAllBytes(path, file);
+
+        using var archive = new ZipImageArchive(path);
+        Assert.Equal(0, archive.DirectEntries);
+        // Whichever entry ZipArchive picks for the name, both reads give its outcome.
+        var expected = await Record.ExceptionAsync(() => archive.ReadAsync("same.jpg", CancellationToken.None));
+        var actual = Record.Exception(() => archive.ReadPooled("same.jpg", 3, CancellationToken.None).Dispose());
+        Assert.Equal(expected?.Message, actual?.Message);
+    }
+
+    [Fact]
     public async Task WindowsMadeZip_WithBackslashedNames_ReadsAtTheListedLocations()
     {
         var path = Path.Combine(_root, "windows.zip");
