@@ -20,6 +20,13 @@ public sealed class ImageSharpDecoder : IImageDecoder
     /// <summary>Pooled memory this decoder keeps between images; larger buffers go back to the OS when released.</summary>
     private const int PoolMegabytes = 64;
 
+    /// <summary>
+    /// ImageSharp's EXIF reader parses each value's type with <c>Enum.GetValues(typeof(ExifDataType))</c>, which under
+    /// native AOT needs the array type <c>ExifDataType[]</c> compiled in; nothing else in the program makes one, so the
+    /// published tool crashed ("missing native code or metadata") on any JPEG with an EXIF block. Made here, it is.
+    /// </summary>
+    private static readonly ExifDataType[] ExifDataTypes = Enum.GetValues<ExifDataType>();
+
     private readonly ImageLimits _limits;
     private readonly Configuration _configuration;
 
@@ -27,6 +34,7 @@ public sealed class ImageSharpDecoder : IImageDecoder
     public ImageSharpDecoder(ImageLimits? limits = null)
     {
         _limits = limits ?? new ImageLimits();
+        GC.KeepAlive(ExifDataTypes);
         // Our own configuration, never Configuration.Default: one thread per image (the pipeline parallelises across
         // images), a small pool so one huge photo's buffers are not kept for the life of the process, and an allocation
         // cap a little above what --max-pixels admits as a second line behind the header check.
