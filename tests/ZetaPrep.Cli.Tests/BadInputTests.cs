@@ -61,6 +61,30 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public async Task UnreadableInputs_StopTheRunInOneLine_OrAreSkipped()
+    {
+        // A dangling symbolic link and an unreadable file: bad inputs like a corrupt one, so --on-error skip leaves them out.
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 5);
+        File.CreateSymbolicLink(Path.Combine(input, "class_a", "a_gone.png"), Path.Combine(tmp.Path, "nowhere.png"));
+        Directory.CreateDirectory(Path.Combine(input, "class_b", "b_folder.png")); // a folder named like an image: not read as one
+        var fail = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("out-fail"), "--size", "8", "--n", "2", "--quiet");
+        Assert.Equal(1, fail.ExitCode);
+        Assert.Single(fail.Stderr.TrimEnd().Split('\n'));
+        Assert.Contains("a_gone.png: cannot read", fail.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(tmp.Sub("out-fail")));
+
+        var output = tmp.Sub("out");
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--size", "8", "--n", "2", "--on-error", "skip", "--quiet");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var manifest = GenerationManifest.Read(Path.Combine(output, "manifest.json"));
+        Assert.Equal(10, manifest.Totals.Rows);
+        Assert.Equal(["class_a/a_gone.png"], manifest.Skipped.Select(s => s.Id));
+        Assert.Contains("cannot read", manifest.Skipped[0].Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OddButValidImages_AllWork()
     {
         using var tmp = new TempDir();

@@ -578,23 +578,39 @@ public sealed class DatasetGenerator
         {
             var item = listing.Items[i];
             var t0 = Stopwatch.GetTimestamp();
-            using var bytes = await _source.ReadPooledAsync(item, ct).ConfigureAwait(false);
-            hashes[i] = SHA256.HashData(bytes.Span);
-            sizes[i] = bytes.Length;
+            PooledBytes bytes;
             try
             {
-                var header = _decoder.ReadHeader(bytes.Span, DisplayName(item));
-                var pixelCount = (long)header.Width * header.Height;
-                if (pixelCount > options.MaxPixels)
-                {
-                    throw new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
-                        $"{DisplayName(item)}: {header.Width}×{header.Height} = {pixelCount:N0} pixels exceeds --max-pixels {options.MaxPixels:N0}; raise --max-pixels or remove the file."));
-                }
-                ImageIntegrity.Check(bytes.Span, DisplayName(item));
+                bytes = await _source.ReadPooledAsync(item, ct).ConfigureAwait(false);
             }
             catch (ZetaPrepException e)
             {
-                problems[i] = e;
+                // Unreadable (gone, no permission, a name the OS cannot give back, a zip entry failing its CRC-32): a bad
+                // input like any other, so --on-error skip leaves it out. Fingerprinted as no bytes: readable again, it changes.
+                (hashes[i], sizes[i], problems[i]) = (SHA256.HashData(ReadOnlySpan<byte>.Empty), 0, e);
+                Times.Add(StageTimes.Stage.Validate, Stopwatch.GetTimestamp() - t0);
+                return;
+            }
+            using (bytes)
+            {
+                hashes[i] = SHA256.HashData(bytes.Span);
+                sizes[i] = bytes.Length;
+                var name = DisplayName(item);
+                try
+                {
+                    var header = _decoder.ReadHeader(bytes.Span, name);
+                    var pixelCount = (long)header.Width * header.Height;
+                    if (pixelCount > options.MaxPixels)
+                    {
+                        throw new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
+                            $"{name}: {header.Width}×{header.Height} = {pixelCount:N0} pixels exceeds --max-pixels {options.MaxPixels:N0}; raise --max-pixels or remove the file."));
+                    }
+                    ImageIntegrity.Check(bytes.Span, name);
+                }
+                catch (ZetaPrepException e)
+                {
+                    problems[i] = e;
+                }
             }
             Times.Add(StageTimes.Stage.Validate, Stopwatch.GetTimestamp() - t0);
         }), grace).ConfigureAwait(false);
