@@ -8,9 +8,8 @@ internal sealed class FolderImageContainer : IImageContainer
     public string Path { get; }
 
     public IEnumerable<(string Location, long Size)> List() =>
-        new DirectoryInfo(Path)
-            .EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
-            .Select(f => (System.IO.Path.GetRelativePath(Path, f.FullName).Replace(System.IO.Path.DirectorySeparatorChar, '/'), f.Length))
+        DirectoryWalk.Files(Path, skipHidden: false)
+            .Select(f => (System.IO.Path.GetRelativePath(Path, f.FullPath).Replace(System.IO.Path.DirectorySeparatorChar, '/'), f.Size))
             .ToList();
 
     public async Task<byte[]> ReadAsync(string location, CancellationToken cancellationToken)
@@ -22,7 +21,7 @@ internal sealed class FolderImageContainer : IImageContainer
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ZetaPrepException($"{path}: cannot read ({e.Message}); check the file exists and is readable.", e);
+            throw DirectoryWalk.CannotRead(path, e);
         }
     }
 
@@ -36,7 +35,7 @@ internal sealed class FolderImageContainer : IImageContainer
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ZetaPrepException($"{path}: cannot read ({e.Message}); check the file exists and is readable.", e);
+            throw DirectoryWalk.CannotRead(path, e);
         }
     }
 

@@ -65,11 +65,10 @@ public sealed class ImageFolderSource : IImageSource, IIdentifiableSource
             try
             {
                 found[g] = [.. classDirs[g]
-                    .SelectMany(dir => dir.EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0 }))
-                    .Where(f => ImageExtensions.Contains(f.Extension) && !IsHidden(f.Name))
-                    .Select(f => (Id: Path.GetRelativePath(_root, f.FullName).Replace(Path.DirectorySeparatorChar, '/'), f))
-                    .Where(e => _exclude.IsEmpty || !_exclude.Matches(e.Id))
-                    .Select(e => (e.Id, e.f.Length))];
+                    .SelectMany(dir => DirectoryWalk.Files(dir.FullName, skipHidden: true))
+                    .Where(f => ImageExtensions.Contains(Path.GetExtension(f.FullPath)) && !IsHidden(Path.GetFileName(f.FullPath)))
+                    .Select(f => (Id: Path.GetRelativePath(_root, f.FullPath).Replace(Path.DirectorySeparatorChar, '/'), f.Size))
+                    .Where(e => _exclude.IsEmpty || !_exclude.Matches(e.Id))];
             }
             catch (Exception e)
             {
@@ -117,7 +116,7 @@ public sealed class ImageFolderSource : IImageSource, IIdentifiableSource
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ZetaPrepException($"{path}: cannot read ({e.Message}); check the file exists and is readable.", e);
+            throw DirectoryWalk.CannotRead(path, e);
         }
     }
 
@@ -132,7 +131,7 @@ public sealed class ImageFolderSource : IImageSource, IIdentifiableSource
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ZetaPrepException($"{path}: cannot read ({e.Message}); check the file exists and is readable.", e);
+            throw DirectoryWalk.CannotRead(path, e);
         }
     }
 

@@ -37,6 +37,64 @@ public sealed class ImageFolderSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task SymbolicLinks_ToFilesAndOutsideFolders_AreFollowed_HiddenFoldersAreNot()
+    {
+        Touch("cat/a.png");
+        Touch("dog/c.png");
+        Touch("dog/.thumbs/c.png");
+        var outside = Directory.CreateTempSubdirectory("zetaprep-outside-").FullName;
+        try
+        {
+            File.WriteAllBytes(Path.Combine(outside, "x.png"), new byte[5]);
+            Directory.CreateSymbolicLink(Path.Combine(_root, "dog", "more"), outside);
+            File.CreateSymbolicLink(Path.Combine(_root, "cat", "b.png"), Path.Combine(_root, "dog", "c.png"));
+            var listing = await new ImageFolderSource(_root).ListAsync(CancellationToken.None);
+            Assert.Equal(["cat/a.png", "cat/b.png", "dog/c.png", "dog/more/x.png"], listing.Items.Select(i => i.Id));
+            Assert.Equal(5, listing.Items[3].Size);
+        }
+        finally
+        {
+            Directory.Delete(outside, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("..")] // back to the root: every class listed again below cat/up
+    [InlineData(".")] // to itself
+    [InlineData("../..")] // above the root
+    public async Task SymbolicLinkLoop_IsRefused_NamingTheLink(string target)
+    {
+        Touch("cat/a.png");
+        Touch("dog/c.png");
+        Directory.CreateSymbolicLink(Path.Combine(_root, "cat", "up"), target);
+        var e = await Assert.ThrowsAsync<ZetaPrepException>(() => new ImageFolderSource(_root).ListAsync(CancellationToken.None));
+        Assert.StartsWith(Path.Combine(_root, "cat", "up") + ": a symbolic link to ", e.Message, StringComparison.Ordinal);
+        Assert.Contains("remove the link", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NameThatIsNotUtf8_IsListed_AndReadingItNamesTheWayOut()
+    {
+        Touch("cat/a.png");
+        Touch("dog/c.png");
+        byte[] latin1 = [(byte)'c', (byte)'a', (byte)'f', 0xE9, (byte)'.', (byte)'p', (byte)'n', (byte)'g'];
+        NonUtf8Files.Create(Path.Combine(_root, "dog"), latin1, [1, 2, 3]);
+        try
+        {
+            var source = new ImageFolderSource(_root);
+            var listing = await source.ListAsync(CancellationToken.None);
+            var odd = Assert.Single(listing.Items, i => i.Id.Contains('\uFFFD', StringComparison.Ordinal));
+            var e = await Assert.ThrowsAsync<ZetaPrepException>(async () => (await source.ReadPooledAsync(odd, CancellationToken.None)).Dispose());
+            Assert.Contains("not valid UTF-8", e.Message, StringComparison.Ordinal);
+            Assert.Contains("convmv", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            NonUtf8Files.Delete(Path.Combine(_root, "dog"), latin1);
+        }
+    }
+
+    [Fact]
     public async Task ManyClassFolders_ListTheSame_OnOneThreadOrMany()
     {
         // 40 classes listed at once: empty ones (no class index), nested files, an excluded pattern, a same-named class

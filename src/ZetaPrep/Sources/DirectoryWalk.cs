@@ -1,0 +1,69 @@
+using System.IO.Enumeration;
+
+namespace ZetaPrep.Sources;
+
+/// <summary>The files under a folder, at any depth, for the folder sources' listings.</summary>
+internal static class DirectoryWalk
+{
+    /// <summary>
+    /// Every file below <paramref name="directory"/> (a symbolic link to a file included; one to a folder followed, as
+    /// torchvision's ImageFolder does), with its size. A link back to a folder above itself would list the same images
+    /// under ever longer names, each copy in the class of the folder it was reached through, until the OS gives up: it
+    /// is refused instead, naming the link. Hidden folders (".thumbs", ".AppleDouble", ".@__thumb") are left out with
+    /// <paramref name="skipHidden"/>, as hidden files are.
+    /// </summary>
+    public static IEnumerable<(string FullPath, long Size)> Files(string directory, bool skipHidden)
+    {
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0 };
+        return new FileSystemEnumerable<(string, long)>(directory, (ref FileSystemEntry e) => (e.ToFullPath(), SizeOf(ref e)), options)
+        {
+            ShouldIncludePredicate = (ref FileSystemEntry e) => !e.IsDirectory,
+            ShouldRecursePredicate = (ref FileSystemEntry e) => (!skipHidden || !e.FileName.StartsWith('.')) && !IsLoop(ref e),
+        };
+    }
+
+    /// <summary>
+    /// The entry's size, or 0 where it cannot be had: a file gone since it was listed, or a name that is not valid UTF-8
+    /// (.NET turns the bad bytes into U+FFFD, and the name it gives back then opens nothing). Reading it fails later
+    /// with a message naming the file, which --on-error skip can leave out.
+    /// </summary>
+    private static long SizeOf(ref FileSystemEntry e)
+    {
+        try
+        {
+            return e.Length;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Whether the entry is a symbolic link to a folder that holds it (same inode and device as an ancestor).</summary>
+    private static bool IsLoop(ref FileSystemEntry e)
+    {
+        if ((e.Attributes & FileAttributes.ReparsePoint) == 0)
+        {
+            return false;
+        }
+        var link = e.ToFullPath();
+        if (FileIdentity.Of(link) is not { } target)
+        {
+            return false;
+        }
+        for (var up = e.Directory.ToString(); !string.IsNullOrEmpty(up); up = Path.GetDirectoryName(up))
+        {
+            if (FileIdentity.Of(up) is { } ancestor && ancestor.Inode == target.Inode && ancestor.Device == target.Device)
+            {
+                throw new ZetaPrepException($"{link}: a symbolic link to {up}, a folder that holds it (a loop: every image below would be listed again and again, under ever longer names); remove the link or point it outside that folder.");
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The message for a file that cannot be read, with the way out for a name .NET cannot open.</summary>
+    public static ZetaPrepException CannotRead(string path, Exception e) =>
+        path.Contains('\uFFFD', StringComparison.Ordinal)
+            ? new ZetaPrepException($"{path}: cannot read: its name is not valid UTF-8 (shown with �), which .NET cannot open; rename it to UTF-8, e.g. convmv -f latin1 -t utf-8 --notest -r on its folder.", e)
+            : new ZetaPrepException($"{path}: cannot read ({e.Message}); check the file exists and is readable.", e);
+}
