@@ -238,6 +238,40 @@ public sealed class GenerateCommandTests
         Assert.Equal(0, (await CliRunner.RunAsync([.. args, "--overwrite"])).ExitCode);
     }
 
+    [Fact]
+    public async Task OutputInsideAnImageFolderInput_IsRefused()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 3);
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", Path.Combine(input, "out"), "--size", "8", "--n", "2", "--quiet");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("is inside --in", r.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(input, "out")));
+        // A sibling whose name merely starts with the input's is outside it.
+        Assert.Equal(0, (await CliRunner.RunAsync("generate", "--in", input, "--out", input + "-out", "--size", "8", "--n", "2", "--quiet")).ExitCode);
+    }
+
+    [Fact]
+    public async Task DatasetFilesThatCannotBeWritten_EndTheRunInOneLine_AndResumeFinishesIt()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 3);
+        var output = tmp.Sub("out");
+        string[] args = ["generate", "--in", input, "--out", output, "--size", "8", "--n", "2", "--quiet"];
+        Assert.Equal(0, (await CliRunner.RunAsync(args)).ExitCode);
+        File.Delete(Path.Combine(output, "README.md"));
+        Directory.CreateDirectory(Path.Combine(output, "README.md", "x")); // the dataset card's path is taken by a folder
+        var r = await CliRunner.RunAsync([.. args, "--resume"]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+        Assert.Contains("cannot write", r.Stderr, StringComparison.Ordinal);
+        Directory.Delete(Path.Combine(output, "README.md"), recursive: true);
+        Assert.Equal(0, (await CliRunner.RunAsync([.. args, "--resume"])).ExitCode);
+        Assert.True(File.Exists(Path.Combine(output, "README.md")));
+    }
+
     public static TheoryData<string[], string> BadInvocations => new()
     {
         { ["--n", "1"], "--n" },

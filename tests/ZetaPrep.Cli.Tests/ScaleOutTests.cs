@@ -71,6 +71,30 @@ public sealed class ScaleOutTests
     }
 
     [Fact]
+    public async Task Worker_RefusesAFinishedOutput_AndAnotherSplitsWorkers_KeepingTheirShards()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 3, perClass: 9);
+        var done = tmp.Sub("done");
+        Assert.Equal(0, (await CliRunner.RunAsync(Args(input, done))).ExitCode);
+        var before = ChildProcess.ShardHashes(done);
+        var into = await CliRunner.RunAsync([.. Args(input, done), "--gamma", "2", "--worker", "0/2"]);
+        Assert.Equal(2, into.ExitCode);
+        Assert.Contains("already holds a merged or single-run ZetaPrep output (manifest.json)", into.Stderr, StringComparison.Ordinal);
+        Assert.Equal(before, ChildProcess.ShardHashes(done));
+        Assert.Equal(0, (await CliRunner.RunAsync("verify", done)).ExitCode);
+
+        var shared = tmp.Sub("shared");
+        Assert.Equal(0, (await CliRunner.RunAsync([.. Args(input, shared), "--worker", "0/2"])).ExitCode);
+        var other = await CliRunner.RunAsync([.. Args(input, shared), "--worker", "0/3"]);
+        Assert.Equal(2, other.ExitCode);
+        Assert.Contains("holds manifest.worker-0-of-2.json, from a split into another number of workers", other.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, (await CliRunner.RunAsync([.. Args(input, shared), "--worker", "1/2"])).ExitCode);
+        Assert.Equal(0, (await CliRunner.RunAsync("merge", shared)).ExitCode);
+    }
+
+    [Fact]
     public async Task Merge_RefusesWorkersWithDifferentOptions()
     {
         using var tmp = new TempDir();

@@ -87,6 +87,12 @@ public sealed class DatasetGenerator
         Times.Mark(StageTimes.Phase.Start);
         var outDir = Path.GetFullPath(options.OutputDirectory);
         var manifestPath = Path.Combine(outDir, options.Worker?.ManifestFileName ?? GenerationManifest.FileName);
+        if (_source is ImageFolderSource folder && outDir.StartsWith(Path.TrimEndingDirectorySeparator(folder.Description) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            // The listing walks every folder below --in: a later run would take the generated images for a class of inputs,
+            // and --overwrite would delete them after the validation pass had read them.
+            throw ZetaPrepException.Usage($"--out {outDir}: is inside --in {folder.Description}, so a later run would read the generated images as inputs; choose a directory outside --in.");
+        }
         var previous = CheckOutputDirectory(outDir, manifestPath, options);
 
         var listed = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
@@ -314,8 +320,15 @@ public sealed class DatasetGenerator
         if (options.Worker is null)
         {
             // Dataset-level files (wids index, labels table, card) describe every shard: a worker leaves them to `merge`.
-            await format.FinishAsync(outDir, entries.Keys.ToList(), cancellationToken).ConfigureAwait(false);
-            DatasetCard.WriteAtomically(outDir, final);
+            try
+            {
+                await format.FinishAsync(outDir, entries.Keys.ToList(), cancellationToken).ConfigureAwait(false);
+                DatasetCard.WriteAtomically(outDir, final);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw OutputError(outDir, e);
+            }
         }
         WriteManifest(final, manifestPath, outDir);
         if (options.Worker is null)
@@ -797,6 +810,18 @@ public sealed class DatasetGenerator
             if (foreign is not null)
             {
                 throw ZetaPrepException.Usage($"--out {outDir}: holds {foreign}, which is not a ZetaPrep output; choose a new or empty directory shared only by the workers.");
+            }
+            // A finished output (its shards named like this worker's) or another split's workers: writing here would replace
+            // shards that output or those workers own, and leave a directory no merge can make whole again.
+            if (files.Contains(GenerationManifest.FileName))
+            {
+                throw ZetaPrepException.Usage($"--out {outDir}: already holds a merged or single-run ZetaPrep output (manifest.json), whose shards worker {options.Worker} would overwrite; choose a new directory for the workers, or delete that output first.");
+            }
+            var otherSplit = files.FirstOrDefault(f => f.StartsWith("manifest.worker-", StringComparison.Ordinal)
+                && !f.EndsWith($"-of-{options.Worker.Count}.json", StringComparison.Ordinal));
+            if (otherSplit is not null)
+            {
+                throw ZetaPrepException.Usage($"--out {outDir}: holds {otherSplit}, from a split into another number of workers than this --worker {options.Worker}; use that split's I/W, or a new directory.");
             }
             if (files.Contains(manifestName) && !options.Overwrite)
             {

@@ -114,9 +114,16 @@ public static partial class PartialManifestMerge
             WallTimeS = partials.Max(p => p.Manifest.WallTimeS),
         };
         // The dataset-level files describe every shard, so only the merge can write them.
-        await format.FinishAsync(outDir, [.. entries.Keys], cancellationToken).ConfigureAwait(false);
-        DatasetCard.WriteAtomically(outDir, merged);
-        merged.WriteAtomically(Path.Combine(outDir, GenerationManifest.FileName));
+        try
+        {
+            await format.FinishAsync(outDir, [.. entries.Keys], cancellationToken).ConfigureAwait(false);
+            DatasetCard.WriteAtomically(outDir, merged);
+            merged.WriteAtomically(Path.Combine(outDir, GenerationManifest.FileName));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ZetaPrepException($"merge {outDir}: cannot write ({e.Message.TrimEnd('.')}); the shards and partial manifests are untouched: free space or fix permissions, then run zetaprep merge {outDir} again.", e);
+        }
         ValidationRecord.TryDelete(outDir); // the workers' validation record: nothing is left to resume
         return merged;
     }
