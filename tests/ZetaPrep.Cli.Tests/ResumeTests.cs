@@ -219,6 +219,39 @@ public sealed class ResumeTests
     }
 
     [Fact]
+    public async Task ResumeAndMerge_RefuseAChangedLabelFile_SameImages()
+    {
+        // Two classes swapped in the label CSV: the same images, another labelling. Shards from both must never be joined.
+        using var tmp = new TempDir();
+        var images = tmp.Sub("imgs");
+        Directory.CreateDirectory(images);
+        var ids = Enumerable.Range(0, 12).Select(i => $"img{i:D2}").ToList();
+        foreach (var (id, i) in ids.Select((id, i) => (id, i)))
+        {
+            File.WriteAllBytes(Path.Combine(images, id + ".png"), ImageFixtures.Solid(9, 9, (byte)(20 * i), 40, 60));
+        }
+        File.WriteAllText(tmp.Sub("a.csv"), "image,label\n" + string.Concat(ids.Select((id, i) => $"{id},{(i % 3 == 0 ? "x" : "y")}\n")));
+        File.WriteAllText(tmp.Sub("b.csv"), "image,label\n" + string.Concat(ids.Select((id, i) => $"{id},{(i % 3 == 0 ? "y" : "x")}\n")));
+        string[] Args(string csv, string output) =>
+            ["generate", "--in", images, "--labels", tmp.Sub(csv), "--id-column", "image", "--label-column", "label", "--out", output,
+             "--n", "2", "--batch-size", "4", "--shard-rows", "4", "--size", "8", "--quiet"];
+        var output = tmp.Sub("out");
+        Assert.Equal(0, (await CliRunner.RunAsync(Args("a.csv", output))).ExitCode);
+        File.Delete(Directory.EnumerateFiles(Path.Combine(output, "data")).Order(StringComparer.Ordinal).Last());
+        var r = await CliRunner.RunAsync([.. Args("b.csv", output), "--resume"]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("the images under --in or their labels changed", r.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, (await CliRunner.RunAsync([.. Args("a.csv", output), "--resume"])).ExitCode);
+
+        var shared = tmp.Sub("shared");
+        Assert.Equal(0, (await CliRunner.RunAsync([.. Args("a.csv", shared), "--worker", "0/2"])).ExitCode);
+        Assert.Equal(0, (await CliRunner.RunAsync([.. Args("b.csv", shared), "--worker", "1/2"])).ExitCode);
+        var merge = await CliRunner.RunAsync("merge", shared);
+        Assert.Equal(1, merge.ExitCode);
+        Assert.Contains("input fingerprint differs", merge.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Resume_OnEmptyDirectory_StartsFresh_OnForeignDirectory_IsRefused()
     {
         using var tmp = new TempDir();

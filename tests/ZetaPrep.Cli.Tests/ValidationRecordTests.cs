@@ -141,7 +141,7 @@ public sealed class ValidationRecordTests
         var r = await CliRunner.RunAsync(["generate", "--in", input, "--out", output, "--worker", "0/2", "--resume", "--profile", .. Options]);
         Assert.Equal(2, r.ExitCode);
         Assert.DoesNotContain("verdicts", r.Stderr, StringComparison.Ordinal);
-        Assert.Contains("--in changed since the first run", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("the images under --in or their labels changed since the first run", r.Stderr, StringComparison.Ordinal);
 
         // A damaged record is no record either.
         File.WriteAllText(Path.Combine(output, Record), "{\"zetaprep_validated\":1,\"key\":");

@@ -627,7 +627,7 @@ public sealed class DatasetGenerator
             }
             Times.Add(StageTimes.Stage.Validate, Stopwatch.GetTimestamp() - t0);
         }), grace).ConfigureAwait(false);
-        var fingerprint = InputFingerprint.Compute(listing.Items.Select((item, i) => (item.Id, sizes[i], hashes[i])).ToList());
+        var fingerprint = InputFingerprint.Compute(listing.Items.Select((item, i) => (item.Id, sizes[i], hashes[i])).ToList(), listing.ClassNames, (i, label) => listing.WriteLabel(i, label));
         ValidationRecord.Entry[] Entries() => [.. listing.Items.Select((item, i) => new ValidationRecord.Entry(
             item.Id, sizes[i], hashes[i], problems[i] is { } p ? Reason(p.Message, DisplayName(item)) : null))];
 
@@ -699,7 +699,7 @@ public sealed class DatasetGenerator
         {
             return null;
         }
-        var fingerprint = InputFingerprint.Compute(entries.Select(e => (e.Id, e.Size, e.Sha256)).ToList());
+        var fingerprint = InputFingerprint.Compute(entries.Select(e => (e.Id, e.Size, e.Sha256)).ToList(), listing.ClassNames, (i, label) => listing.WriteLabel(i, label));
         var kept = listing.Items.Where((_, i) => entries[i].Skip is null).ToList();
         var skipped = entries.Where(e => e.Skip is not null).Select(e => new SkippedInput(e.Id, e.Skip!)).ToList();
         Times.ValidationReused = entries.Length;
@@ -852,7 +852,7 @@ public sealed class DatasetGenerator
         if (previous.Input.Fingerprint != input.Fingerprint || previous.Input.Count != input.Count)
         {
             differences.Add(string.Create(CultureInfo.InvariantCulture,
-                $"the input differs (manifest {previous.Input.Count} images, fingerprint {previous.Input.Fingerprint[..Math.Min(12, previous.Input.Fingerprint.Length)]}…; now {input.Count} images, fingerprint {input.Fingerprint[..12]}…): --in changed since the first run"));
+                $"the input differs (manifest {previous.Input.Count} images, fingerprint {previous.Input.Fingerprint[..Math.Min(12, previous.Input.Fingerprint.Length)]}…; now {input.Count} images, fingerprint {input.Fingerprint[..12]}…): the images under --in or their labels changed since the first run"));
         }
         if (differences.Count > 0)
         {

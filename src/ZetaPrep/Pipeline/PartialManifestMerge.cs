@@ -52,7 +52,7 @@ public static partial class PartialManifestMerge
             }
             if (m.Input.Fingerprint != reference.Input.Fingerprint || m.Input.Count != reference.Input.Count)
             {
-                differences.Add("input fingerprint differs");
+                differences.Add("input fingerprint differs (other images or labels)");
             }
             if (m.Plan != reference.Plan || !m.Classes.SequenceEqual(reference.Classes) || m.Tool != reference.Tool)
             {
