@@ -25,11 +25,11 @@ public sealed class VerifyCommandTests
         Assert.True(clean.ExitCode == 0, clean.Stdout + clean.Stderr);
         Assert.StartsWith("OK: 3 shard(s), 12 row(s) checked, 0 problem(s), 0 warning(s)", clean.Stdout, StringComparison.Ordinal);
 
-        // An unknown file where shards live: a warning, not a failure.
+        // An unknown file where shards live: a warning, not a failure...
         var stray = format switch
         {
-            "parquet" => "data/stray.parquet",
-            "webdataset" => "shard-999999.tar",
+            "parquet" => "data/stray.txt",
+            "webdataset" => "stray.tar",
             _ => "images/stray.png",
         };
         File.WriteAllText(Path.Combine(output, stray), "x");
@@ -37,6 +37,16 @@ public sealed class VerifyCommandTests
         Assert.Equal(0, extra.ExitCode);
         Assert.Contains($"warning: {stray}: unknown file", extra.Stdout, StringComparison.Ordinal);
         File.Delete(Path.Combine(output, stray));
+        // ...unless the dataset's data_files glob matches it: loaders would read its rows with the shards.
+        if (format != "folder")
+        {
+            var loaded = format == "parquet" ? "data/train-99999-of-99999.parquet" : "shard-999999.tar";
+            File.Copy(Path.Combine(output, manifest.Shards[0].File), Path.Combine(output, loaded));
+            var read = await CliRunner.RunAsync("verify", output);
+            Assert.Equal(1, read.ExitCode);
+            Assert.Contains($"problem: {loaded}: not in manifest.json, but matched by the dataset's data_files", read.Stdout, StringComparison.Ordinal);
+            File.Delete(Path.Combine(output, loaded));
+        }
 
         // A flipped byte in the middle of a shard (for folder: of an image, which its label part pins by SHA-256).
         var victim = format == "folder" ? Path.Combine(output, "images", "00000005.png") : Path.Combine(output, manifest.Shards[1].File);

@@ -136,7 +136,16 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
             var relative = Path.GetRelativePath(root, file).Replace('\\', '/');
             if (dataset.Format.IsInDataArea(relative) && !known.Contains(relative))
             {
-                warnings.Add($"{relative}: unknown file where shards live (not in {GenerationManifest.FileName}); remove it if it is not yours.");
+                // One the dataset card's data_files glob matches is loaded with the shards (HF datasets, DuckDB's glob):
+                // the data a user reads is then not what the manifest describes.
+                if (System.IO.Enumeration.FileSystemName.MatchesSimpleExpression(dataset.Format.DataFilesGlob, relative, ignoreCase: false))
+                {
+                    Problem($"{relative}: not in {GenerationManifest.FileName}, but matched by the dataset's data_files ({dataset.Format.DataFilesGlob}), so loaders read its rows with the shards; remove it.");
+                }
+                else
+                {
+                    warnings.Add($"{relative}: unknown file where shards live (not in {GenerationManifest.FileName}); remove it if it is not yours.");
+                }
             }
         }
         return new VerifyReport(problems, warnings, m.Shards.Count, rows);
