@@ -95,6 +95,35 @@ public sealed class ScaleOutTests
     }
 
     [Fact]
+    public async Task FolderFormat_ResumeRedoesAShardMissingAnImage_MergeRefusesIt()
+    {
+        // A folder-format shard is its label part plus the images it lists: an image gone must not pass as a finished shard.
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 3, perClass: 9);
+        var single = tmp.Sub("single");
+        Assert.Equal(0, (await CliRunner.RunAsync([.. Args(input, single), "--format", "folder"])).ExitCode);
+        static string[] Files(string dir) => [.. Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Where(f => Path.GetRelativePath(dir, f).StartsWith("images/", StringComparison.Ordinal) || Path.GetRelativePath(dir, f).StartsWith("labels", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal).Select(f => Path.GetRelativePath(dir, f) + " " + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f))))];
+        var clean = Files(single);
+        File.Delete(Path.Combine(single, "images", "00000001.png"));
+        var resumed = await CliRunner.RunAsync([.. Args(input, single), "--format", "folder", "--resume"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Equal(clean, Files(single));
+        Assert.Equal(0, (await CliRunner.RunAsync("verify", single)).ExitCode);
+
+        var shared = tmp.Sub("shared");
+        foreach (var w in new[] { "0/2", "1/2" })
+        {
+            Assert.Equal(0, (await CliRunner.RunAsync([.. Args(input, shared), "--format", "folder", "--worker", w])).ExitCode);
+        }
+        File.Delete(Path.Combine(shared, "images", "00000001.png"));
+        var merge = await CliRunner.RunAsync("merge", shared);
+        Assert.Equal(1, merge.ExitCode);
+        Assert.Contains("images/00000001.png: listed in labels/train-00000-of-00004.parquet but missing", merge.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Merge_RefusesWorkersWithDifferentOptions()
     {
         using var tmp = new TempDir();

@@ -1,13 +1,44 @@
 using System.Globalization;
 using System.Security.Cryptography;
 
+using ZetaPrep.Shards;
+
 namespace ZetaPrep.Manifests;
 
 /// <summary>Checks a shard file against its manifest entry: present, the recorded size, the recorded SHA-256.</summary>
 public static class ShardFileCheck
 {
     /// <summary>Null when <paramref name="entry"/>'s file under <paramref name="outDir"/> matches; otherwise what is wrong, in a few words.</summary>
-    public static async Task<string?> ProblemAsync(string outDir, ShardEntry entry, CancellationToken cancellationToken)
+    /// <param name="outDir">The output directory.</param>
+    /// <param name="entry">The manifest's entry for the shard.</param>
+    /// <param name="format">The output's format: where a shard is more than its file (the folder format's label part
+    /// lists images, each pinned by SHA-256), those are read back and checked too.</param>
+    /// <param name="cancellationToken">Stops the check.</param>
+    public static async Task<string?> ProblemAsync(string outDir, ShardEntry entry, IShardFormat format, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(format);
+        if (await FileProblemAsync(outDir, entry, cancellationToken).ConfigureAwait(false) is { } problem)
+        {
+            return problem;
+        }
+        if (format.Kind != ShardFormat.Folder)
+        {
+            return null;
+        }
+        try
+        {
+            await foreach (var _ in format.ReadRowsAsync(outDir, entry.File, cancellationToken).ConfigureAwait(false))
+            {
+            }
+        }
+        catch (ZetaPrepException e)
+        {
+            return e.Message;
+        }
+        return null;
+    }
+
+    private static async Task<string?> FileProblemAsync(string outDir, ShardEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
         var path = Path.Combine(outDir, entry.File);

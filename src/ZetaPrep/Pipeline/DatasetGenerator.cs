@@ -173,7 +173,7 @@ public sealed class DatasetGenerator
             foreach (var entry in previous.Shards.Where(e => ownedFiles.Contains(e.File)))
             {
                 // A listed shard is kept only if its bytes are still the ones recorded; a damaged one is redone.
-                if (await ShardFileCheck.ProblemAsync(outDir, entry, cancellationToken).ConfigureAwait(false) is null)
+                if (await ShardFileCheck.ProblemAsync(outDir, entry, format, cancellationToken).ConfigureAwait(false) is null)
                 {
                     entries[entry.File] = entry;
                 }

@@ -94,7 +94,7 @@ public static partial class PartialManifestMerge
         }
         foreach (var entry in entries.Values)
         {
-            if (await ShardFileCheck.ProblemAsync(outDir, entry, cancellationToken).ConfigureAwait(false) is { } problem)
+            if (await ShardFileCheck.ProblemAsync(outDir, entry, format, cancellationToken).ConfigureAwait(false) is { } problem)
             {
                 problems.Add($"{entry.File} ({problem})");
             }
