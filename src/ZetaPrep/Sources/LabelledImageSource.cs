@@ -109,7 +109,7 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
             }
         }
         using var stream = new MemoryStream(bytes, writable: false);
-        var table = LabelTable.Parse(CsvTable.Read(stream, spec.Header), _setup.LabelFileName, spec, _setup.Classes);
+        var table = LabelTable.Parse(CsvTable.Read(stream, spec.Header, _setup.LabelFileName), _setup.LabelFileName, spec, _setup.Classes);
         if (_setup.ExcludedIds.Count == 0)
         {
             return table;
