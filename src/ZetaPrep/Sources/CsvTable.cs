@@ -14,7 +14,7 @@ internal sealed class CsvTable
     /// <summary>The header's fields (trimmed), or null for a file read without one.</summary>
     public IReadOnlyList<string>? Header { get; }
 
-    /// <summary>Data rows with their 1-based line numbers; blank lines are skipped.</summary>
+    /// <summary>Data rows with their 1-based line numbers; rows with every field empty (blank lines, `,,`) are skipped.</summary>
     public IReadOnlyList<(int Line, string[] Fields)> Rows { get; }
 
     /// <summary>Reads <paramref name="stream"/>, named <paramref name="file"/> in errors.</summary>
@@ -40,7 +40,8 @@ internal sealed class CsvTable
                 lineNo++;
                 line += "\n" + more;
             }
-            if (string.IsNullOrWhiteSpace(line))
+            // Blank lines, and the rows of bare commas that Excel leaves after data it once held.
+            if (fields.All(f => f.Length == 0))
             {
                 continue;
             }

@@ -37,4 +37,14 @@ public sealed class CsvTableTests
         var e = Assert.Throws<ZetaPrepException>(() => Csv("image,label,note\np0,a,ok\np1,b,\"5 wide lesion\np2,a,ok\np3,b,ok\n"));
         Assert.Equal("labels.csv line 3: a quoted field opens here and is never closed; add the closing \" or remove the stray one.", e.Message);
     }
+
+    [Fact]
+    public void RowsWithEveryFieldEmpty_AreSkipped_AsExcelWritesThemAfterTheData()
+    {
+        var csv = Csv("image,label\r\np0,a\r\n,\r\np1,b\r\n,,\r\n\"\", \r\n,\r\n");
+        Assert.Equal([2, 4], csv.Rows.Select(r => r.Line));
+        Assert.Equal(["p0", "a"], csv.Rows[0].Fields);
+        Assert.Equal(["p1", "b"], csv.Rows[1].Fields);
+        Assert.Equal(["p9", "x"], Csv(",\np9,x\n", header: false).Rows.Single().Fields);
+    }
 }
