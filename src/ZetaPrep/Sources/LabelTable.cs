@@ -58,12 +58,7 @@ internal sealed class LabelTable
         var labelColumn = spec.Header
             ? Column(csv.Header!, spec.LabelColumn ?? throw new ZetaPrepException($"{file}: no label column given; pass --label-column (or one-hot columns without it)."), file, "--label-column")
             : 1;
-        var names = classes ?? csv.Rows
-            .Select(r => r.Fields.Length > labelColumn ? r.Fields[labelColumn] : "")
-            .Where(v => v.Length > 0)
-            .Distinct(StringComparer.Ordinal)
-            .Order(StringComparer.Ordinal)
-            .ToList();
+        var names = classes ?? ClassesOf(csv, file, labelColumn);
         var rows = new Dictionary<string, LabelRow>(StringComparer.Ordinal);
         foreach (var (line, fields) in csv.Rows)
         {
@@ -84,6 +79,32 @@ internal sealed class LabelTable
             Add(rows, new LabelRow(id, line, index, null), file);
         }
         return new LabelTable(names, rows);
+    }
+
+    /// <summary>
+    /// The distinct values of the label column, sorted. Values are matched to classes ignoring case (so "Benign" is a
+    /// preset's "benign"); a column writing one class in two cases would make a phantom class, so it is refused.
+    /// </summary>
+    private static List<string> ClassesOf(CsvTable csv, string file, int labelColumn)
+    {
+        var first = new Dictionary<string, (string Value, int Line)>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (line, fields) in csv.Rows)
+        {
+            var value = fields.Length > labelColumn ? fields[labelColumn] : "";
+            if (value.Length == 0)
+            {
+                continue;
+            }
+            if (!first.TryGetValue(value, out var seen))
+            {
+                first.Add(value, (value, line));
+            }
+            else if (!string.Equals(seen.Value, value, StringComparison.Ordinal))
+            {
+                throw new ZetaPrepException($"{file} line {line}: label '{value}' is '{seen.Value}' (line {seen.Line}) in another case, which would make two classes of one; write each class one way in every row.");
+            }
+        }
+        return first.Values.Select(v => v.Value).Order(StringComparer.Ordinal).ToList();
     }
 
     private static LabelTable ParseOneHot(CsvTable csv, string file, LabelSpec spec, IReadOnlyList<string>? classes, int idColumn)
