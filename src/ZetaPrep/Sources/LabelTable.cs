@@ -67,10 +67,9 @@ internal sealed class LabelTable
             var id = NormaliseId(fields[idColumn], where);
             var value = fields[labelColumn];
             var index = IndexOf(names, value);
-            if (index < 0 && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number)
-                && number == Math.Floor(number) && number >= 0 && number < names.Count)
+            if (index < 0 && TryClassIndex(value, out var number) && number < names.Count)
             {
-                index = (int)number;
+                index = number;
             }
             if (index < 0)
             {
@@ -82,29 +81,48 @@ internal sealed class LabelTable
     }
 
     /// <summary>
-    /// The distinct values of the label column, sorted. Values are matched to classes ignoring case (so "Benign" is a
-    /// preset's "benign"); a column writing one class in two cases would make a phantom class, so it is refused.
+    /// The distinct values of the label column, sorted: by value when every one is a class index (a whole number ≥ 0), so
+    /// indices 0..K-1 are classes 0..K-1 rather than "10" sorting before "2"; else ordinally. Values are matched to classes
+    /// ignoring case (so "Benign" is a preset's "benign"); a column writing one class two ways ("Benign" and "benign", or
+    /// "1" and "1.0") would make a phantom class, so it is refused.
     /// </summary>
     private static List<string> ClassesOf(CsvTable csv, string file, int labelColumn)
     {
+        var values = csv.Rows
+            .Select(r => (r.Line, Value: r.Fields.Length > labelColumn ? r.Fields[labelColumn] : ""))
+            .Where(v => v.Value.Length > 0)
+            .ToList();
+        var indices = values.All(v => TryClassIndex(v.Value, out _));
         var first = new Dictionary<string, (string Value, int Line)>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (line, fields) in csv.Rows)
+        foreach (var (line, value) in values)
         {
-            var value = fields.Length > labelColumn ? fields[labelColumn] : "";
-            if (value.Length == 0)
+            var key = indices && TryClassIndex(value, out var k) ? k.ToString(CultureInfo.InvariantCulture) : value;
+            if (!first.TryGetValue(key, out var seen))
             {
-                continue;
-            }
-            if (!first.TryGetValue(value, out var seen))
-            {
-                first.Add(value, (value, line));
+                first.Add(key, (value, line));
             }
             else if (!string.Equals(seen.Value, value, StringComparison.Ordinal))
             {
-                throw new ZetaPrepException($"{file} line {line}: label '{value}' is '{seen.Value}' (line {seen.Line}) in another case, which would make two classes of one; write each class one way in every row.");
+                var how = indices ? $"written another way (class index {key})" : "in another case";
+                throw new ZetaPrepException($"{file} line {line}: label '{value}' is '{seen.Value}' (line {seen.Line}) {how}, which would make two classes of one; write each class one way in every row.");
             }
         }
-        return first.Values.Select(v => v.Value).Order(StringComparer.Ordinal).ToList();
+        return indices
+            ? first.OrderBy(kv => int.Parse(kv.Key, CultureInfo.InvariantCulture)).Select(kv => kv.Value.Value).ToList()
+            : first.Values.Select(v => v.Value).Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>A label written as a class index: a whole number ≥ 0, as "3" or "3.0".</summary>
+    private static bool TryClassIndex(string value, out int index)
+    {
+        index = -1;
+        if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number)
+            || !double.IsFinite(number) || number != Math.Floor(number) || number < 0 || number > int.MaxValue)
+        {
+            return false;
+        }
+        index = (int)number;
+        return true;
     }
 
     private static LabelTable ParseOneHot(CsvTable csv, string file, LabelSpec spec, IReadOnlyList<string>? classes, int idColumn)

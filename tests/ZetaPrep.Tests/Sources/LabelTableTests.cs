@@ -18,6 +18,8 @@ public sealed class LabelTableTests
     [Theory]
     [InlineData("Benign", "malignant", "benign")]
     [InlineData("MEL", "NV", "Mel")]
+    [InlineData("1", "0", "1.0")]
+    [InlineData("7", "3", "07")]
     public void OneClassWrittenTwoWays_IsRefused_NamingBothSpellingsAndLines(string first, string other, string second)
     {
         // Two spellings would otherwise be two classes (a phantom one), or one row's class silently taken for the other's.
@@ -36,5 +38,25 @@ public sealed class LabelTableTests
             new LabelSpec { File = "gt.csv", Header = false, Style = LabelStyle.Class }, ["benign", "malignant"]);
         Assert.Equal(["benign", "malignant"], table.ClassNames);
         Assert.Equal([0, 1, 1], table.Rows.Values.OrderBy(r => r.Line).Select(r => r.ClassIndex));
+    }
+
+    [Fact]
+    public void ClassIndices_0To11_AreClassesInNumericOrder_AndEachRowsClassIsItsIndex()
+    {
+        var order = new[] { 7, 11, 0, 2, 10, 1, 3, 9, 4, 8, 6, 5 };
+        var table = Parse("image,diagnosis\n" + string.Concat(order.Select(k => $"i{k},{k}\n")));
+        Assert.Equal(Enumerable.Range(0, 12).Select(k => k.ToString(System.Globalization.CultureInfo.InvariantCulture)), table.ClassNames);
+        Assert.All(table.Rows.Values, r => Assert.Equal(int.Parse(r.Id[1..], System.Globalization.CultureInfo.InvariantCulture), r.ClassIndex));
+    }
+
+    [Fact]
+    public void NumericLabels_WithGapsOrFromOne_AreOrderedByValue_AndOtherwiseNamesSortOrdinally()
+    {
+        var fromOne = Parse("image,diagnosis\na,12\nb,3\nc,1\n");
+        Assert.Equal(["1", "3", "12"], fromOne.ClassNames);
+        Assert.Equal([2, 1, 0], fromOne.Rows.Values.OrderBy(r => r.Line).Select(r => r.ClassIndex));
+        // Not all non-negative integers: names, in ordinal order.
+        Assert.Equal(["-1", "10", "2"], Parse("image,diagnosis\na,2\nb,10\nc,-1\n").ClassNames);
+        Assert.Equal(["10", "2", "cat"], Parse("image,diagnosis\na,2\nb,10\nc,cat\n").ClassNames);
     }
 }
