@@ -39,18 +39,18 @@ internal sealed class LabelTable
     }
 
     /// <summary>An id as written in a CSV or a file name: trimmed, image extension dropped; never a path.</summary>
-    public static string NormaliseId(string raw, string where)
+    public static string NormaliseId(string raw, string where) =>
+        TryNormaliseId(raw, out var id) ? id : throw new ZetaPrepException($"{where}: id '{raw}' is not a plain file name (empty, a path or '..'); fix the row.");
+
+    /// <summary><see cref="NormaliseId"/> without the error: false for what it refuses.</summary>
+    public static bool TryNormaliseId(string raw, out string id)
     {
-        var id = raw.Trim();
+        id = raw.Trim();
         if (ImageFolderSource.ImageExtensions.Contains(Path.GetExtension(id)))
         {
             id = Path.GetFileNameWithoutExtension(id);
         }
-        if (id.Length == 0 || id is "." or ".." || id.AsSpan().IndexOfAny(['/', '\\', '\0']) >= 0 || id.Any(char.IsControl))
-        {
-            throw new ZetaPrepException($"{where}: id '{raw}' is not a plain file name (empty, a path or '..'); fix the row.");
-        }
-        return id;
+        return !(id.Length == 0 || id is "." or ".." || id.AsSpan().IndexOfAny(['/', '\\', '\0']) >= 0 || id.Any(char.IsControl));
     }
 
     private static LabelTable ParseClassColumn(CsvTable csv, string file, LabelSpec spec, IReadOnlyList<string>? classes, int idColumn)

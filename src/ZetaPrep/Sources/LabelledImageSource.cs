@@ -29,7 +29,13 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
     public Task<SourceListing> ListAsync(CancellationToken cancellationToken)
     {
         var labels = ReadLabels();
-        var images = ListImages(cancellationToken);
+        var (images, excluded) = ListImages(cancellationToken);
+        // --exclude drops an image and, silently, its label row, as --exclude-duplicates does; a row whose image is
+        // neither there nor excluded is still an error below.
+        if (excluded.Overlaps(labels.Rows.Keys))
+        {
+            labels = labels.With(labels.Rows.Values.Where(r => images.ContainsKey(r.Id) || !excluded.Contains(r.Id)));
+        }
         var items = new List<SourceItem>(images.Count);
         foreach (var (id, (container, location, size)) in images)
         {
@@ -117,11 +123,15 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
         return table.With(table.Rows.Values.Where(r => !_setup.ExcludedIds.Contains(r.Id)));
     }
 
-    /// <summary>Image entries by id: masks, metadata, __MACOSX and dot files, excluded ids and non-matching names are skipped.</summary>
-    private SortedDictionary<string, (IImageContainer Container, string Location, long Size)> ListImages(CancellationToken cancellationToken)
+    /// <summary>
+    /// Image entries by id: masks, metadata, __MACOSX and dot files, excluded ids and non-matching names are skipped; the
+    /// ids of the files that `--exclude` skipped come back beside them.
+    /// </summary>
+    private (SortedDictionary<string, (IImageContainer Container, string Location, long Size)> Images, HashSet<string> Excluded) ListImages(CancellationToken cancellationToken)
     {
         var pattern = _setup.IdPattern is { } p ? new Regex($"^(?:{p})$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)) : null;
         var images = new SortedDictionary<string, (IImageContainer, string, long)>(StringComparer.Ordinal);
+        var excluded = new HashSet<string>(StringComparer.Ordinal);
         foreach (var container in _containers)
         {
             foreach (var (location, size) in container.List())
@@ -136,9 +146,16 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
                 }
                 var stem = Path.GetFileNameWithoutExtension(name);
                 // ISIC 2017 zips hold ISIC_…_superpixels.png masks beside the images: never inputs.
-                if (stem.EndsWith("_superpixels", StringComparison.OrdinalIgnoreCase) || (pattern is not null && !pattern.IsMatch(stem))
-                    || _setup.Exclude.Matches(location))
+                if (stem.EndsWith("_superpixels", StringComparison.OrdinalIgnoreCase) || (pattern is not null && !pattern.IsMatch(stem)))
                 {
+                    continue;
+                }
+                if (_setup.Exclude.Matches(location))
+                {
+                    if (LabelTable.TryNormaliseId(stem, out var excludedId))
+                    {
+                        excluded.Add(excludedId);
+                    }
                     continue;
                 }
                 if (location.StartsWith('/') || segments.Contains("..") || location.Contains(':', StringComparison.Ordinal))
@@ -157,7 +174,7 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
                 images[id] = (container, location, size);
             }
         }
-        return images;
+        return (images, excluded);
     }
 }
 
