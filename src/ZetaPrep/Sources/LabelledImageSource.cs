@@ -158,9 +158,11 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
                     }
                     continue;
                 }
-                if (location.StartsWith('/') || segments.Contains("..") || location.Contains(':', StringComparison.Ordinal))
+                if (IsCrafted(location, segments, container is ZipImageArchive))
                 {
-                    throw new ZetaPrepException($"{container.Path}: entry name '{location}' is absolute or contains '..'; refusing a crafted archive — use the official download.");
+                    throw new ZetaPrepException(container is ZipImageArchive
+                        ? $"{container.Path}: entry name '{location}' is absolute or contains '..' or NUL; refusing a crafted archive — use the official download."
+                        : $"{container.Path}: file '{location}' is absolute or contains '..' or NUL; refusing it — rename or remove the file.");
                 }
                 var id = LabelTable.NormaliseId(stem, $"{container.Path}: {location}");
                 if (_setup.ExcludedIds.Contains(id))
@@ -176,6 +178,15 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
         }
         return (images, excluded);
     }
+
+    /// <summary>
+    /// A name no honest archive or folder gives: absolute ('/…', or a Windows drive 'C:/…' in a zip), a '..' segment, or
+    /// NUL. Nothing is extracted, so these are refused as a sign of a crafted input; any other character, ':' included,
+    /// is legal in a Linux or macOS file name and ImageFolder mode takes it.
+    /// </summary>
+    private static bool IsCrafted(string location, string[] segments, bool zip) =>
+        location.StartsWith('/') || segments.Contains("..") || location.Contains('\0', StringComparison.Ordinal)
+        || (zip && location.Length >= 3 && char.IsAsciiLetter(location[0]) && location[1] == ':' && location[2] == '/');
 }
 
 /// <summary>What a <see cref="LabelledImageSource"/> reads: image zips/folders, the label file and how to read it.</summary>

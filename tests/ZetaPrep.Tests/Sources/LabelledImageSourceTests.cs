@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using ZetaPrep.Sources;
 
 namespace ZetaPrep.Tests.Sources;
@@ -23,9 +24,23 @@ public sealed class LabelledImageSourceTests : IDisposable
         File.WriteAllText(LabelFile, csv);
     }
 
-    private async Task<SourceListing> List(params string[] exclude)
+    private string Zip(params string[] entries)
     {
-        var source = SourceResolver.Resolve(new SourceOptions { Input = Images, Labels = LabelFile, IdColumn = "image", LabelColumn = "label", Exclude = exclude });
+        var path = Path.Combine(_root, "imgs.zip");
+        using var zip = ZipFile.Open(path, ZipArchiveMode.Create);
+        foreach (var name in entries)
+        {
+            using var stream = zip.CreateEntry(name).Open();
+            stream.Write(new byte[3]);
+        }
+        return path;
+    }
+
+    private Task<SourceListing> List(params string[] exclude) => ListIn(Images, exclude);
+
+    private async Task<SourceListing> ListIn(string input, params string[] exclude)
+    {
+        var source = SourceResolver.Resolve(new SourceOptions { Input = input, Labels = LabelFile, IdColumn = "image", LabelColumn = "label", Exclude = exclude });
         using var disposable = (IDisposable)source;
         return await source.ListAsync(CancellationToken.None);
     }
@@ -45,5 +60,29 @@ public sealed class LabelledImageSourceTests : IDisposable
         Write("image,label\np0,a\np1,b\np2_mask,b\np3_mask,a\n", "p0.jpg", "p1.jpg", "p2_mask.jpg");
         var e = await Assert.ThrowsAsync<ZetaPrepException>(() => List("*mask*"));
         Assert.Contains("labels.csv line 5: image p3_mask has a label row but no image in imgs", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AColonInAFileName_IsAnOrdinaryId()
+    {
+        // Legal in Linux and macOS file names (e.g. a time of day), and ImageFolder mode takes it; only '..', absolute paths
+        // and NUL are refused.
+        Write("image,label\n12:30 scan,a\np1.jpg,b\n", "12:30 scan.jpg", "p1.jpg");
+        var listing = await List();
+        Assert.Equal(["12:30 scan", "p1"], listing.Items.Select(i => i.Id));
+        Assert.Equal([0, 1], listing.Items.Select(i => i.ClassIndex));
+    }
+
+    [Fact]
+    public async Task InAZip_AColonIsFine_ButAnAbsoluteOrDotDotEntryIsStillRefused()
+    {
+        Write("image,label\n12:30 scan,a\np1,b\n");
+        Assert.Equal(["12:30 scan", "p1"], (await ListIn(Zip("imgs/12:30 scan.jpg", "imgs/p1.jpg"))).Items.Select(i => i.Id));
+        foreach (var crafted in new[] { "C:/Users/me/p1.jpg", "/abs/p1.jpg", "imgs/../p1.jpg" })
+        {
+            File.Delete(Path.Combine(_root, "imgs.zip"));
+            var e = await Assert.ThrowsAsync<ZetaPrepException>(() => ListIn(Zip("imgs/12:30 scan.jpg", crafted)));
+            Assert.Contains($"imgs.zip: entry name '{crafted}' is absolute or contains '..' or NUL; refusing a crafted archive", e.Message, StringComparison.Ordinal);
+        }
     }
 }
