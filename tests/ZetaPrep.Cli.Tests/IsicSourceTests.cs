@@ -190,6 +190,22 @@ public sealed class IsicSourceTests
     }
 
     [Fact]
+    public async Task LabelledCsv_ExcludedImages_DropTheirLabelRows()
+    {
+        using var tmp = new TempDir();
+        Directory.CreateDirectory(tmp.Sub("imgs"));
+        var truth = new Dictionary<string, int> { ["p0"] = 0, ["p1"] = 1, ["p2"] = 0 };
+        foreach (var (id, i) in new[] { ("p0", 0), ("p1", 1), ("p2", 2), ("p2_mask", 3) })
+        {
+            File.WriteAllBytes(Path.Combine(tmp.Sub("imgs"), id + ".jpg"), IsicFixtures.Jpeg(i));
+        }
+        File.WriteAllText(tmp.Sub("labels.csv"), "image,diagnosis\np0,benign\np1,malignant\np2,benign\np2_mask,malignant\n");
+        var r = await Generate(tmp.Sub("out"), "--in", tmp.Sub("imgs"), "--labels", tmp.Sub("labels.csv"), "--id-column", "image", "--label-column", "diagnosis", "--exclude", "*mask*");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        AssertShards(tmp.Sub("out"), truth, ["benign", "malignant"]);
+    }
+
+    [Fact]
     public async Task NestedFolders_ClassDepthAndExcludeMasks()
     {
         using var tmp = new TempDir();

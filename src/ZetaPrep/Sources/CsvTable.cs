@@ -14,10 +14,11 @@ internal sealed class CsvTable
     /// <summary>The header's fields (trimmed), or null for a file read without one.</summary>
     public IReadOnlyList<string>? Header { get; }
 
-    /// <summary>Data rows with their 1-based line numbers; blank lines are skipped.</summary>
+    /// <summary>Data rows with their 1-based line numbers; rows with every field empty (blank lines, `,,`) are skipped.</summary>
     public IReadOnlyList<(int Line, string[] Fields)> Rows { get; }
 
-    public static CsvTable Read(Stream stream, bool hasHeader)
+    /// <summary>Reads <paramref name="stream"/>, named <paramref name="file"/> in errors.</summary>
+    public static CsvTable Read(Stream stream, bool hasHeader, string file)
     {
         // detectEncodingFromByteOrderMarks drops a UTF-8 BOM, which would otherwise glue itself to the first column name.
         using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
@@ -28,17 +29,22 @@ internal sealed class CsvTable
         {
             lineNo++;
             var start = lineNo;
-            // A quoted field may span lines: keep reading while quotes are unbalanced.
-            while (line.Count(c => c == '"') % 2 == 1 && reader.ReadLine() is { } more)
+            string[]? fields;
+            // A quoted field may span lines: keep reading while the record ends inside one.
+            while ((fields = Split(line)) is null)
             {
+                if (reader.ReadLine() is not { } more)
+                {
+                    throw new ZetaPrepException($"{file} line {start}: a quoted field opens here and is never closed; add the closing \" or remove the stray one.");
+                }
                 lineNo++;
                 line += "\n" + more;
             }
-            if (string.IsNullOrWhiteSpace(line))
+            // Blank lines, and the rows of bare commas that Excel leaves after data it once held.
+            if (fields.All(f => f.Length == 0))
             {
                 continue;
             }
-            var fields = Split(line);
             if (hasHeader && header is null)
             {
                 header = fields;
@@ -49,7 +55,8 @@ internal sealed class CsvTable
         return new CsvTable(header, rows);
     }
 
-    private static string[] Split(string line)
+    /// <summary>The trimmed fields of one record, or null when it ends inside a quoted field (which goes on on the next line).</summary>
+    private static string[]? Split(string line)
     {
         var fields = new List<string>();
         var field = new StringBuilder();
@@ -73,21 +80,40 @@ internal sealed class CsvTable
                     field.Append(c);
                 }
             }
-            else if (c == '"')
-            {
-                quoted = true;
-            }
             else if (c == ',')
             {
                 fields.Add(field.ToString().Trim());
                 field.Clear();
+            }
+            // As RFC 4180 and Python's csv: a quote opens quoting only at the start of a field (blanks before it are trimmed
+            // anyway); anywhere else it is a character, so `5" wide` is five inches, not a field running into the next rows.
+            else if (c == '"' && IsBlank(field))
+            {
+                field.Clear();
+                quoted = true;
             }
             else
             {
                 field.Append(c);
             }
         }
+        if (quoted)
+        {
+            return null;
+        }
         fields.Add(field.ToString().Trim());
         return [.. fields];
+    }
+
+    private static bool IsBlank(StringBuilder field)
+    {
+        for (var i = 0; i < field.Length; i++)
+        {
+            if (!char.IsWhiteSpace(field[i]))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -10,7 +10,7 @@ internal static class DuplicateList
         try
         {
             using var stream = File.OpenRead(path);
-            csv = CsvTable.Read(stream, hasHeader: true);
+            csv = CsvTable.Read(stream, hasHeader: true, path);
         }
         catch (IOException e)
         {

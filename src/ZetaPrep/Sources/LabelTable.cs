@@ -39,18 +39,18 @@ internal sealed class LabelTable
     }
 
     /// <summary>An id as written in a CSV or a file name: trimmed, image extension dropped; never a path.</summary>
-    public static string NormaliseId(string raw, string where)
+    public static string NormaliseId(string raw, string where) =>
+        TryNormaliseId(raw, out var id) ? id : throw new ZetaPrepException($"{where}: id '{raw}' is not a plain file name (empty, a path or '..'); fix the row.");
+
+    /// <summary><see cref="NormaliseId"/> without the error: false for what it refuses.</summary>
+    public static bool TryNormaliseId(string raw, out string id)
     {
-        var id = raw.Trim();
+        id = raw.Trim();
         if (ImageFolderSource.ImageExtensions.Contains(Path.GetExtension(id)))
         {
             id = Path.GetFileNameWithoutExtension(id);
         }
-        if (id.Length == 0 || id is "." or ".." || id.AsSpan().IndexOfAny(['/', '\\', '\0']) >= 0 || id.Any(char.IsControl))
-        {
-            throw new ZetaPrepException($"{where}: id '{raw}' is not a plain file name (empty, a path or '..'); fix the row.");
-        }
-        return id;
+        return !(id.Length == 0 || id is "." or ".." || id.AsSpan().IndexOfAny(['/', '\\', '\0']) >= 0 || id.Any(char.IsControl));
     }
 
     private static LabelTable ParseClassColumn(CsvTable csv, string file, LabelSpec spec, IReadOnlyList<string>? classes, int idColumn)
@@ -58,12 +58,7 @@ internal sealed class LabelTable
         var labelColumn = spec.Header
             ? Column(csv.Header!, spec.LabelColumn ?? throw new ZetaPrepException($"{file}: no label column given; pass --label-column (or one-hot columns without it)."), file, "--label-column")
             : 1;
-        var names = classes ?? csv.Rows
-            .Select(r => r.Fields.Length > labelColumn ? r.Fields[labelColumn] : "")
-            .Where(v => v.Length > 0)
-            .Distinct(StringComparer.Ordinal)
-            .Order(StringComparer.Ordinal)
-            .ToList();
+        var names = classes ?? ClassesOf(csv, file, labelColumn);
         var rows = new Dictionary<string, LabelRow>(StringComparer.Ordinal);
         foreach (var (line, fields) in csv.Rows)
         {
@@ -72,10 +67,9 @@ internal sealed class LabelTable
             var id = NormaliseId(fields[idColumn], where);
             var value = fields[labelColumn];
             var index = IndexOf(names, value);
-            if (index < 0 && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number)
-                && number == Math.Floor(number) && number >= 0 && number < names.Count)
+            if (index < 0 && TryClassIndex(value, out var number) && number < names.Count)
             {
-                index = (int)number;
+                index = number;
             }
             if (index < 0)
             {
@@ -84,6 +78,51 @@ internal sealed class LabelTable
             Add(rows, new LabelRow(id, line, index, null), file);
         }
         return new LabelTable(names, rows);
+    }
+
+    /// <summary>
+    /// The distinct values of the label column, sorted: by value when every one is a class index (a whole number ≥ 0), so
+    /// indices 0..K-1 are classes 0..K-1 rather than "10" sorting before "2"; else ordinally. Values are matched to classes
+    /// ignoring case (so "Benign" is a preset's "benign"); a column writing one class two ways ("Benign" and "benign", or
+    /// "1" and "1.0") would make a phantom class, so it is refused.
+    /// </summary>
+    private static List<string> ClassesOf(CsvTable csv, string file, int labelColumn)
+    {
+        var values = csv.Rows
+            .Select(r => (r.Line, Value: r.Fields.Length > labelColumn ? r.Fields[labelColumn] : ""))
+            .Where(v => v.Value.Length > 0)
+            .ToList();
+        var indices = values.All(v => TryClassIndex(v.Value, out _));
+        var first = new Dictionary<string, (string Value, int Line)>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (line, value) in values)
+        {
+            var key = indices && TryClassIndex(value, out var k) ? k.ToString(CultureInfo.InvariantCulture) : value;
+            if (!first.TryGetValue(key, out var seen))
+            {
+                first.Add(key, (value, line));
+            }
+            else if (!string.Equals(seen.Value, value, StringComparison.Ordinal))
+            {
+                var how = indices ? $"written another way (class index {key})" : "in another case";
+                throw new ZetaPrepException($"{file} line {line}: label '{value}' is '{seen.Value}' (line {seen.Line}) {how}, which would make two classes of one; write each class one way in every row.");
+            }
+        }
+        return indices
+            ? first.OrderBy(kv => int.Parse(kv.Key, CultureInfo.InvariantCulture)).Select(kv => kv.Value.Value).ToList()
+            : first.Values.Select(v => v.Value).Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>A label written as a class index: a whole number ≥ 0, as "3" or "3.0".</summary>
+    private static bool TryClassIndex(string value, out int index)
+    {
+        index = -1;
+        if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number)
+            || !double.IsFinite(number) || number != Math.Floor(number) || number < 0 || number > int.MaxValue)
+        {
+            return false;
+        }
+        index = (int)number;
+        return true;
     }
 
     private static LabelTable ParseOneHot(CsvTable csv, string file, LabelSpec spec, IReadOnlyList<string>? classes, int idColumn)

@@ -29,7 +29,13 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
     public Task<SourceListing> ListAsync(CancellationToken cancellationToken)
     {
         var labels = ReadLabels();
-        var images = ListImages(cancellationToken);
+        var (images, excluded) = ListImages(cancellationToken);
+        // --exclude drops an image and, silently, its label row, as --exclude-duplicates does; a row whose image is
+        // neither there nor excluded is still an error below.
+        if (excluded.Overlaps(labels.Rows.Keys))
+        {
+            labels = labels.With(labels.Rows.Values.Where(r => images.ContainsKey(r.Id) || !excluded.Contains(r.Id)));
+        }
         var items = new List<SourceItem>(images.Count);
         foreach (var (id, (container, location, size)) in images)
         {
@@ -109,7 +115,7 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
             }
         }
         using var stream = new MemoryStream(bytes, writable: false);
-        var table = LabelTable.Parse(CsvTable.Read(stream, spec.Header), _setup.LabelFileName, spec, _setup.Classes);
+        var table = LabelTable.Parse(CsvTable.Read(stream, spec.Header, _setup.LabelFileName), _setup.LabelFileName, spec, _setup.Classes);
         if (_setup.ExcludedIds.Count == 0)
         {
             return table;
@@ -117,11 +123,15 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
         return table.With(table.Rows.Values.Where(r => !_setup.ExcludedIds.Contains(r.Id)));
     }
 
-    /// <summary>Image entries by id: masks, metadata, __MACOSX and dot files, excluded ids and non-matching names are skipped.</summary>
-    private SortedDictionary<string, (IImageContainer Container, string Location, long Size)> ListImages(CancellationToken cancellationToken)
+    /// <summary>
+    /// Image entries by id: masks, metadata, __MACOSX and dot files, excluded ids and non-matching names are skipped; the
+    /// ids of the files that `--exclude` skipped come back beside them.
+    /// </summary>
+    private (SortedDictionary<string, (IImageContainer Container, string Location, long Size)> Images, HashSet<string> Excluded) ListImages(CancellationToken cancellationToken)
     {
         var pattern = _setup.IdPattern is { } p ? new Regex($"^(?:{p})$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)) : null;
         var images = new SortedDictionary<string, (IImageContainer, string, long)>(StringComparer.Ordinal);
+        var excluded = new HashSet<string>(StringComparer.Ordinal);
         foreach (var container in _containers)
         {
             foreach (var (location, size) in container.List())
@@ -136,14 +146,23 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
                 }
                 var stem = Path.GetFileNameWithoutExtension(name);
                 // ISIC 2017 zips hold ISIC_…_superpixels.png masks beside the images: never inputs.
-                if (stem.EndsWith("_superpixels", StringComparison.OrdinalIgnoreCase) || (pattern is not null && !pattern.IsMatch(stem))
-                    || _setup.Exclude.Matches(location))
+                if (stem.EndsWith("_superpixels", StringComparison.OrdinalIgnoreCase) || (pattern is not null && !pattern.IsMatch(stem)))
                 {
                     continue;
                 }
-                if (location.StartsWith('/') || segments.Contains("..") || location.Contains(':', StringComparison.Ordinal))
+                if (_setup.Exclude.Matches(location))
                 {
-                    throw new ZetaPrepException($"{container.Path}: entry name '{location}' is absolute or contains '..'; refusing a crafted archive — use the official download.");
+                    if (LabelTable.TryNormaliseId(stem, out var excludedId))
+                    {
+                        excluded.Add(excludedId);
+                    }
+                    continue;
+                }
+                if (IsCrafted(location, segments, container is ZipImageArchive))
+                {
+                    throw new ZetaPrepException(container is ZipImageArchive
+                        ? $"{container.Path}: entry name '{location}' is absolute or contains '..' or NUL; refusing a crafted archive — use the official download."
+                        : $"{container.Path}: file '{location}' is absolute or contains '..' or NUL; refusing it — rename or remove the file.");
                 }
                 var id = LabelTable.NormaliseId(stem, $"{container.Path}: {location}");
                 if (_setup.ExcludedIds.Contains(id))
@@ -157,8 +176,17 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
                 images[id] = (container, location, size);
             }
         }
-        return images;
+        return (images, excluded);
     }
+
+    /// <summary>
+    /// A name no honest archive or folder gives: absolute ('/…', or a Windows drive 'C:/…' in a zip), a '..' segment, or
+    /// NUL. Nothing is extracted, so these are refused as a sign of a crafted input; any other character, ':' included,
+    /// is legal in a Linux or macOS file name and ImageFolder mode takes it.
+    /// </summary>
+    private static bool IsCrafted(string location, string[] segments, bool zip) =>
+        location.StartsWith('/') || segments.Contains("..") || location.Contains('\0', StringComparison.Ordinal)
+        || (zip && location.Length >= 3 && char.IsAsciiLetter(location[0]) && location[1] == ':' && location[2] == '/');
 }
 
 /// <summary>What a <see cref="LabelledImageSource"/> reads: image zips/folders, the label file and how to read it.</summary>

@@ -1,0 +1,50 @@
+using System.Text;
+using ZetaPrep.Sources;
+
+namespace ZetaPrep.Tests.Sources;
+
+/// <summary>The label-file CSV reader on what spreadsheets and people actually write.</summary>
+public sealed class CsvTableTests
+{
+    private static CsvTable Csv(string text, bool header = true) =>
+        CsvTable.Read(new MemoryStream(Encoding.UTF8.GetBytes(text)), header, "labels.csv");
+
+    [Fact]
+    public void AQuoteInsideAnUnquotedField_IsAPlainCharacter_AndTheNextRowsStay()
+    {
+        // RFC 4180 / Python csv: only a quote that opens a field starts quoting; 5" is five inches.
+        var csv = Csv("image,label,note\np0,a,5\" wide lesion\np1,b,ok\np2,a,\"quoted, with a comma and \"\"quotes\"\"\"\np3,b,2\" x 3\"\n");
+        Assert.Equal([2, 3, 4, 5], csv.Rows.Select(r => r.Line));
+        Assert.Equal(["p0", "a", "5\" wide lesion"], csv.Rows[0].Fields);
+        Assert.Equal(["p1", "b", "ok"], csv.Rows[1].Fields);
+        Assert.Equal(["p2", "a", "quoted, with a comma and \"quotes\""], csv.Rows[2].Fields);
+        Assert.Equal(["p3", "b", "2\" x 3\""], csv.Rows[3].Fields);
+    }
+
+    [Fact]
+    public void AQuotedField_MaySpanLines_AndLaterRowsKeepTheirLineNumbers()
+    {
+        var csv = Csv("image,note\np0,\"two\nlines\"\np1,x\n");
+        Assert.Equal([2, 4], csv.Rows.Select(r => r.Line));
+        Assert.Equal(["p0", "two\nlines"], csv.Rows[0].Fields);
+        Assert.Equal(["p1", "x"], csv.Rows[1].Fields);
+    }
+
+    [Fact]
+    public void AQuotedFieldThatNeverCloses_IsAnError_NamingTheLineItOpensOn()
+    {
+        // Rather than every later row silently becoming part of one field.
+        var e = Assert.Throws<ZetaPrepException>(() => Csv("image,label,note\np0,a,ok\np1,b,\"5 wide lesion\np2,a,ok\np3,b,ok\n"));
+        Assert.Equal("labels.csv line 3: a quoted field opens here and is never closed; add the closing \" or remove the stray one.", e.Message);
+    }
+
+    [Fact]
+    public void RowsWithEveryFieldEmpty_AreSkipped_AsExcelWritesThemAfterTheData()
+    {
+        var csv = Csv("image,label\r\np0,a\r\n,\r\np1,b\r\n,,\r\n\"\", \r\n,\r\n");
+        Assert.Equal([2, 4], csv.Rows.Select(r => r.Line));
+        Assert.Equal(["p0", "a"], csv.Rows[0].Fields);
+        Assert.Equal(["p1", "b"], csv.Rows[1].Fields);
+        Assert.Equal(["p9", "x"], Csv(",\np9,x\n", header: false).Rows.Single().Fields);
+    }
+}
