@@ -142,4 +142,29 @@ public sealed class VerifyCommandTests
         Assert.Contains("manifest.json", r.Stderr, StringComparison.Ordinal);
         Assert.Single(r.Stderr.TrimEnd().Split('\n'));
     }
+
+    [Theory]
+    [InlineData("shards")]
+    [InlineData("classes")]
+    [InlineData("tool")]
+    [InlineData("totals")]
+    public async Task AManifestWithANullWhereAValueBelongs_IsNamedInOneLine_ByVerifyInspectAndResume(string field)
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 2, perClass: 4);
+        var output = tmp.Sub("out");
+        string[] args = ["generate", "--in", input, "--out", output, "--n", "2", "--size", "8", "--quiet"];
+        Assert.Equal(0, (await CliRunner.RunAsync(args)).ExitCode);
+        var path = Path.Combine(output, "manifest.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        json[field] = null;
+        File.WriteAllText(path, json.ToJsonString());
+        foreach (var r in new[] { await CliRunner.RunAsync("verify", output), await CliRunner.RunAsync("inspect", output), await CliRunner.RunAsync([.. args, "--resume"]) })
+        {
+            Assert.Equal(1, r.ExitCode);
+            var line = Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+            Assert.Contains("manifest.json: not a valid ZetaPrep manifest", line, StringComparison.Ordinal);
+        }
+    }
 }

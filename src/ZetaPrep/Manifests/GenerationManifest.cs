@@ -55,6 +55,10 @@ public sealed record GenerationManifest
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters = { new JsonStringEnumConverter<LabelStyle>(JsonNamingPolicy.SnakeCaseLower) },
         TypeInfoResolver = ManifestJsonContext.Default,
+        // A null or missing value where the schema has one (a hand-edited or damaged manifest) is a JsonException, so
+        // Read names the file, instead of a NullReferenceException later in verify, inspect or --resume.
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
     };
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions.Info<GenerationManifest>());
