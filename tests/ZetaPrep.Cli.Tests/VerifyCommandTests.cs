@@ -167,4 +167,31 @@ public sealed class VerifyCommandTests
             Assert.Contains("manifest.json: not a valid ZetaPrep manifest", line, StringComparison.Ordinal);
         }
     }
+
+    [Theory]
+    [InlineData("webdataset", "shardindex.json")]
+    [InlineData("folder", "labels.parquet")]
+    public async Task ADamagedOrSwappedIndex_FailsVerify_AndResumeWritesItAgain(string format, string index)
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 2, perClass: 6);
+        string[] Args(string output, string seed) =>
+            ["generate", "--in", input, "--out", output, "--n", "3", "--batch-size", "4", "--shard-rows", "4", "--size", "10", "--format", format, "--seed", seed, "--quiet"];
+        var output = tmp.Sub("out");
+        Assert.Equal(0, (await CliRunner.RunAsync(Args(output, "1"))).ExitCode);
+        Assert.Equal(0, (await CliRunner.RunAsync(Args(tmp.Sub("other"), "2"))).ExitCode);
+        var path = Path.Combine(output, index);
+        var good = File.ReadAllBytes(path);
+        foreach (var bad in new[] { [], "{}"u8.ToArray(), File.ReadAllBytes(Path.Combine(tmp.Sub("other"), index)) })
+        {
+            File.WriteAllBytes(path, bad);
+            var r = await CliRunner.RunAsync("verify", output);
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains($"problem: {index}: differs from what the shards give", r.Stdout, StringComparison.Ordinal);
+        }
+        Assert.Equal(0, (await CliRunner.RunAsync([.. Args(output, "1"), "--resume"])).ExitCode);
+        Assert.Equal(good, File.ReadAllBytes(path));
+        Assert.Equal(0, (await CliRunner.RunAsync("verify", output)).ExitCode);
+    }
 }

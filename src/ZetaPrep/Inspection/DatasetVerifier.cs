@@ -127,6 +127,18 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
                 Problem($"{index}: missing (the {dataset.Format.Name} format's index, written at the end of a run).");
             }
         }
+        if (problems.Count == 0 && m.Complete)
+        {
+            // The index is a pure function of the shards: loaders read it (labels.parquet is the folder format's data_files,
+            // the wids index lists the tars), so one emptied, edited or taken from another run fails here.
+            foreach (var (index, expected) in await dataset.Format.BuildIndexAsync(root, [.. m.Shards.Select(s => s.File)], ct).ConfigureAwait(false))
+            {
+                if (!File.ReadAllBytes(Path.Combine(root, index)).AsSpan().SequenceEqual(expected))
+                {
+                    Problem($"{index}: differs from what the shards give (the {dataset.Format.Name} format's index, which loaders read); rerun the generate command with --resume to write it again.");
+                }
+            }
+        }
         if (!File.Exists(Path.Combine(root, DatasetCard.FileName)))
         {
             warnings.Add($"{DatasetCard.FileName}: missing (the dataset card is written at the end of a run).");

@@ -56,8 +56,8 @@ internal sealed class FolderShardFormat : IShardFormat
         }
     }
 
-    /// <summary>Writes <c>labels.parquet</c>: the parts' rows in shard order, atomically.</summary>
-    public async Task FinishAsync(string outputDirectory, IReadOnlyList<string> shardFiles, CancellationToken ct)
+    /// <summary><c>labels.parquet</c>: the parts' rows in shard order.</summary>
+    public async Task<IReadOnlyList<(string Relative, byte[] Bytes)>> BuildIndexAsync(string outputDirectory, IReadOnlyList<string> shardFiles, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(shardFiles);
         var all = new List<FolderLabelRow>();
@@ -65,7 +65,7 @@ internal sealed class FolderShardFormat : IShardFormat
         {
             all.AddRange(await FolderShardWriter.ReadLabelsAsync(Path.Combine(outputDirectory, part), ct).ConfigureAwait(false));
         }
-        await FolderShardWriter.WriteLabelsAsync(Path.Combine(outputDirectory, LabelsFileName), all, ct).ConfigureAwait(false);
+        return [(LabelsFileName, await FolderLabelTable.ToBytesAsync(all, ct).ConfigureAwait(false))];
     }
 
     public bool IsInDataArea(string relativePath) =>

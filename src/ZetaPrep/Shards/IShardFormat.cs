@@ -18,8 +18,18 @@ public interface IShardFormat
     /// <summary>Streams the rows of a committed shard; a missing or corrupt file is a <see cref="ZetaPrepException"/> naming it.</summary>
     IAsyncEnumerable<ShardRow> ReadRowsAsync(string outputDirectory, string relativePath, CancellationToken ct);
 
-    /// <summary>Writes the dataset-level files that summarise all shards (wids index, labels table), atomically; a no-op for Parquet.</summary>
-    Task FinishAsync(string outputDirectory, IReadOnlyList<string> shardFiles, CancellationToken ct);
+    /// <summary>The bytes of the dataset-level files that summarise all shards (wids index, labels table), from the shards: a
+    /// pure function of them, so <c>verify</c> can tell a damaged or replaced index; none for Parquet.</summary>
+    Task<IReadOnlyList<(string Relative, byte[] Bytes)>> BuildIndexAsync(string outputDirectory, IReadOnlyList<string> shardFiles, CancellationToken ct);
+
+    /// <summary>Writes <see cref="BuildIndexAsync"/>'s files, each atomically.</summary>
+    async Task FinishAsync(string outputDirectory, IReadOnlyList<string> shardFiles, CancellationToken ct)
+    {
+        foreach (var (relative, bytes) in await BuildIndexAsync(outputDirectory, shardFiles, ct).ConfigureAwait(false))
+        {
+            AtomicFile.Write(Path.Combine(outputDirectory, relative), bytes);
+        }
+    }
 
     /// <summary>Dataset-level files (relative) that <see cref="FinishAsync"/> writes.</summary>
     IReadOnlyList<string> IndexFiles { get; }

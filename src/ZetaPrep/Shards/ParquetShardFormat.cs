@@ -26,7 +26,8 @@ internal sealed class ParquetShardFormat : IShardFormat
         }
     }
 
-    public Task FinishAsync(string outputDirectory, IReadOnlyList<string> shardFiles, CancellationToken ct) => Task.CompletedTask;
+    public Task<IReadOnlyList<(string Relative, byte[] Bytes)>> BuildIndexAsync(string outputDirectory, IReadOnlyList<string> shardFiles, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<(string Relative, byte[] Bytes)>>([]);
 
     public bool IsInDataArea(string relativePath) => relativePath.StartsWith("data/", StringComparison.Ordinal);
 }

@@ -38,7 +38,7 @@ internal sealed class WebDatasetShardFormat : IShardFormat
     }
 
     /// <summary>Writes <c>shardindex.json</c> (wids-shard-index-v1): per tar its url (relative), MD5, sample count and size, read back from the committed files so a resumed run gets the same index.</summary>
-    public async Task FinishAsync(string outputDirectory, IReadOnlyList<string> shardFiles, CancellationToken ct)
+    public async Task<IReadOnlyList<(string Relative, byte[] Bytes)>> BuildIndexAsync(string outputDirectory, IReadOnlyList<string> shardFiles, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(shardFiles);
         using var buffer = new MemoryStream();
@@ -75,7 +75,7 @@ internal sealed class WebDatasetShardFormat : IShardFormat
             json.WriteEndObject();
         }
         buffer.WriteByte((byte)'\n');
-        AtomicFile.Write(Path.Combine(outputDirectory, IndexFileName), buffer.ToArray());
+        return [(IndexFileName, buffer.ToArray())];
     }
 
     public bool IsInDataArea(string relativePath) =>
