@@ -90,6 +90,13 @@ public sealed class GenerateCommandTests
         Assert.Equal("float32", features.GetProperty("weights").GetProperty("feature").GetProperty("dtype").GetString());
         var zp = Scalar<string>(db, $"SELECT decode(value) FROM parquet_kv_metadata('{Path.Combine(output, manifest.Shards[0].File)}') WHERE decode(key) = 'zetaprep'");
         Assert.Contains("\"seed\":11", zp, StringComparison.Ordinal);
+        // The dataset card's features name every column, in order: HuggingFace datasets casts each file to them and
+        // refuses a file whose columns differ (the card once left out original, method and lam).
+        var card = File.ReadAllLines(Path.Combine(output, "README.md"));
+        var cardFeatures = card.SkipWhile(l => l != "  features:").Skip(1).TakeWhile(l => l.StartsWith("  -", StringComparison.Ordinal) || l.StartsWith("    ", StringComparison.Ordinal))
+            .Where(l => l.StartsWith("  - name: ", StringComparison.Ordinal)).Select(l => l["  - name: ".Length..]);
+        Assert.Equal(types.Select(t => t.Split('|')[0]), cardFeatures);
+        Assert.Equal(features.EnumerateObject().Select(p => p.Name), cardFeatures);
     }
 
     [Fact]

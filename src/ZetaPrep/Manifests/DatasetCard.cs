@@ -115,6 +115,13 @@ public static class DatasetCard
             L($"{indent}  sequence: float32");
             L($"{indent}- name: gamma");
             L($"{indent}  dtype: float32");
+            // Every column the shards hold: datasets casts each file to these features and refuses one whose columns differ.
+            L($"{indent}- name: original");
+            L($"{indent}  dtype: bool");
+            L($"{indent}- name: method");
+            L($"{indent}  dtype: string");
+            L($"{indent}- name: lam");
+            L($"{indent}  dtype: float32");
         }
         switch (kind)
         {
