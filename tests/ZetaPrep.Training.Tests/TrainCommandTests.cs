@@ -55,8 +55,9 @@ public sealed class TrainCommandTests
             Assert.Equal(best, doc.RootElement.GetProperty("val_f1_micro").GetDouble(), 6);
         }
 
+        // More epochs and other threads: what --resume may change.
         var resumed = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", val, "--epochs", "3", "--size", "16",
-            "--batch-size", "8", "--device", "cpu", "--out", run, "--resume", "--quiet");
+            "--batch-size", "8", "--threads", "1", "--augment", "flip-crop", "--device", "cpu", "--out", run, "--resume", "--quiet");
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         var after = File.ReadAllLines(Path.Combine(run, "metrics.jsonl"));
         Assert.Equal(3, after.Length);
@@ -76,6 +77,43 @@ public sealed class TrainCommandTests
         Assert.Equal(1, bad.ExitCode);
         Assert.Contains("broken.pt", bad.Stderr, StringComparison.Ordinal);
         Assert.Single(bad.Stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task Resume_WithOtherDataOrOptions_IsRefusedAndKeepsConfig()
+    {
+        using var tmp = new TempDir();
+        var shards = await TrainFixtures.ShardsAsync(tmp.Path, Classes, perClass: 3);
+        var other = await TrainFixtures.ShardsAsync(tmp.Path, Classes, perClass: 3, name: "other", seed: 5);
+        var val = tmp.Sub("val");
+        TrainFixtures.ColourFolder(val, Classes, perClass: 2, seed: 9);
+        var run = tmp.Sub("run");
+        var first = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", val, "--epochs", "1", "--batch-size", "8", "--optimizer", "adamw",
+            "--threads", "1", "--device", "cpu", "--out", run, "--quiet");
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var config = File.ReadAllBytes(Path.Combine(run, "config.json"));
+        var metrics = File.ReadAllBytes(Path.Combine(run, "metrics.jsonl"));
+
+        var r = await TrainFixtures.RunCliAsync("train", "--data", other, "--val", val, "--epochs", "2", "--batch-size", "4", "--lr", "0.5", "--seed", "7",
+            "--optimizer", "adamw", "--threads", "1", "--device", "cpu", "--out", run, "--resume", "--quiet");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+        Assert.Contains($"--resume: --data differs (run {shards}, now {other})", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--batch-size differs (run 8, now 4)", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--lr differs (run 0.001, now 0.5)", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--seed differs (run 0, now 7)", r.Stderr, StringComparison.Ordinal);
+        Assert.Equal(config, File.ReadAllBytes(Path.Combine(run, "config.json")));
+        Assert.Equal(metrics, File.ReadAllBytes(Path.Combine(run, "metrics.jsonl")));
+
+        // The same directory with other shard bytes (regenerated with another seed) is other data too.
+        Directory.Delete(shards, recursive: true);
+        Directory.Move(other, shards);
+        var regenerated = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", val, "--epochs", "2", "--batch-size", "8", "--optimizer", "adamw",
+            "--augment", "flip-crop", "--threads", "1", "--device", "cpu", "--out", run, "--resume", "--quiet");
+        Assert.Equal(2, regenerated.ExitCode);
+        Assert.Contains($"--resume: --data differs (run {shards} [", regenerated.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--augment differs (run none, now flip-crop)", regenerated.Stderr, StringComparison.Ordinal);
+        Assert.Equal(config, File.ReadAllBytes(Path.Combine(run, "config.json")));
     }
 
     [Fact]
