@@ -117,6 +117,36 @@ public sealed class TrainCommandTests
     }
 
     [Fact]
+    public async Task Train_RefusesInterruptedGenerationAndShardsTheManifestDoesNotList()
+    {
+        using var tmp = new TempDir();
+        var shards = await TrainFixtures.ShardsAsync(tmp.Path, Classes, perClass: 3);
+        var val = tmp.Sub("val");
+        TrainFixtures.ColourFolder(val, Classes, perClass: 1, seed: 9);
+        var manifest = Path.Combine(shards, "manifest.json");
+        var complete = File.ReadAllText(manifest);
+        Assert.Contains("\"complete\": true", complete, StringComparison.Ordinal);
+        string[] Train(string run) => ["train", "--data", shards, "--val", val, "--epochs", "1", "--batch-size", "8", "--threads", "1", "--device", "cpu", "--out", tmp.Sub(run), "--quiet"];
+
+        File.WriteAllText(manifest, complete.Replace("\"complete\": true", "\"complete\": false", StringComparison.Ordinal));
+        var interrupted = await TrainFixtures.RunCliAsync(Train("r1"));
+        Assert.Equal(1, interrupted.ExitCode);
+        Assert.Single(interrupted.Stderr.Trim().Split('\n'));
+        Assert.Contains($"--data {shards}: the generation was interrupted", interrupted.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--resume", interrupted.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(tmp.Sub("r1"), "metrics.jsonl")));
+
+        File.WriteAllText(manifest, complete);
+        var shard = Directory.GetFiles(Path.Combine(shards, "data"), "*.parquet").Single();
+        File.Copy(shard, Path.Combine(shards, "data", "stray.parquet"));
+        var stray = await TrainFixtures.RunCliAsync(Train("r2"));
+        Assert.Equal(1, stray.ExitCode);
+        Assert.Single(stray.Stderr.Trim().Split('\n'));
+        Assert.Contains($"{Path.Combine("data", "stray.parquet")} not listed in manifest.json", stray.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(tmp.Sub("r2"), "metrics.jsonl")));
+    }
+
+    [Fact]
     public void CorruptCheckpoint_IsAZetaPrepException()
     {
         using var tmp = new TempDir();
