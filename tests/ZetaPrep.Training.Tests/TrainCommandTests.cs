@@ -146,6 +146,37 @@ public sealed class TrainCommandTests
         Assert.False(File.Exists(Path.Combine(tmp.Sub("r2"), "metrics.jsonl")));
     }
 
+    [Theory]
+    [InlineData("--size", "0")]
+    [InlineData("--size", "-3")]
+    [InlineData("--size", "3")]
+    [InlineData("--size", "100000")]
+    [InlineData("--batch-size", "0")]
+    [InlineData("--batch-size", "-5")]
+    public async Task Evaluate_SizeOrBatchSizeOutOfRange_IsOneLineUsageError(string option, string value)
+    {
+        using var tmp = new TempDir();
+        var val = tmp.Sub("val");
+        TrainFixtures.ColourFolder(val, Classes, perClass: 1, seed: 9);
+        var model = tmp.Sub("model.pt");
+        File.WriteAllBytes(model, [1, 2, 3]);
+        var r = await TrainFixtures.RunCliAsync("evaluate", "--model", model, "--val", val, "--arch", "resnet18", "--device", "cpu", option, value);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+        Assert.StartsWith($"zetaprep: error: {option} must be", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"(got {value})", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CliJson_NaNAndInfinity_AreWrittenAsNamedLiterals()
+    {
+        var json = ZetaPrep.Cli.CliJsonContext.Serialize(new Dictionary<string, object> { ["val_loss"] = double.NaN, ["lr"] = double.PositiveInfinity, ["images"] = 3 });
+        using var doc = JsonDocument.Parse(json);
+        Assert.Equal("NaN", doc.RootElement.GetProperty("val_loss").GetString());
+        Assert.Equal("Infinity", doc.RootElement.GetProperty("lr").GetString());
+        Assert.Equal(3, doc.RootElement.GetProperty("images").GetInt32());
+    }
+
     [Fact]
     public void CorruptCheckpoint_IsAZetaPrepException()
     {
