@@ -178,6 +178,32 @@ public sealed class TrainCommandTests
     }
 
     [Fact]
+    public async Task Cancelled_TrainAndEvaluate_SayWhatIsKeptForTheirCommand()
+    {
+        using var tmp = new TempDir();
+        var shards = await TrainFixtures.ShardsAsync(tmp.Path, Classes, perClass: 3);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        async Task<(int Code, string Stderr)> Run(params string[] args)
+        {
+            using var stdout = new StringWriter();
+            using var stderr = new StringWriter();
+            var code = await ZetaPrep.Cli.CliApp.RunAsync(args, stdout, stderr, cancelled.Token);
+            return (code, stderr.ToString());
+        }
+
+        var train = await Run("train", "--data", shards, "--val", shards, "--epochs", "1", "--device", "cpu", "--out", tmp.Sub("run"), "--quiet");
+        Assert.Equal(130, train.Code);
+        Assert.Equal("zetaprep: cancelled; the last finished epoch's checkpoint is kept; rerun with --resume to continue.", train.Stderr.Trim());
+
+        var model = tmp.Sub("model.pt");
+        File.WriteAllBytes(model, [1, 2, 3]);
+        var evaluate = await Run("evaluate", "--model", model, "--val", shards, "--arch", "resnet18", "--size", "16", "--device", "cpu");
+        Assert.Equal(130, evaluate.Code);
+        Assert.Equal("zetaprep: cancelled.", evaluate.Stderr.Trim());
+    }
+
+    [Fact]
     public void CorruptCheckpoint_IsAZetaPrepException()
     {
         using var tmp = new TempDir();
