@@ -59,10 +59,19 @@ internal static class CliApp
         }
         catch (OperationCanceledException)
         {
-            await stderr.WriteLineAsync("zetaprep: cancelled; shards already written are complete and listed in manifest.json.").ConfigureAwait(false);
+            await stderr.WriteLineAsync($"zetaprep: cancelled{CancelledNote(parse.CommandResult.Command.Name)}").ConfigureAwait(false);
             return InterruptedExitCode;
         }
     }
+
+    /// <summary>What an interrupted command leaves behind and how to go on, after "cancelled".</summary>
+    private static string CancelledNote(string command) => command switch
+    {
+        "generate" => "; shards already written are complete and listed in manifest.json.",
+        "train" => "; the last finished epoch's checkpoint is kept; rerun with --resume to continue.",
+        "compare" => "; finished runs and the last finished epoch of the current one are kept; rerun the same compare to continue.",
+        _ => ".",
+    };
 
     private static List<string> CommandPath(ParseResult parse)
     {

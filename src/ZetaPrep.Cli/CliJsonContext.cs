@@ -7,7 +7,10 @@ namespace ZetaPrep.Cli;
 /// Compile-time JSON metadata for the --json payloads of evaluate and analyze: a name → value map whose values are
 /// the types listed here (serialized by their run-time type). The published tool is native AOT, where
 /// reflection-based serialization is disabled.
+/// NaN and ±Infinity (a diverged model's loss) are written as the strings "NaN", "Infinity", "-Infinity", as
+/// metrics.jsonl writes them: valid JSON for every reader, unlike bare literals.
 /// </summary>
+[JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(Dictionary<string, object>))]
 [JsonSerializable(typeof(Dictionary<string, int>))]
 [JsonSerializable(typeof(long[][]))]

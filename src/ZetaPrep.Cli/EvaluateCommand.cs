@@ -34,7 +34,7 @@ internal static class EvaluateCommand
                 archText is null ? null : Enum.Parse<TrainArchitecture>(archText, ignoreCase: true),
                 parse.GetValue(size),
                 Enum.Parse<DeviceChoice>(parse.GetValue(device)!, ignoreCase: true),
-                Math.Max(1, parse.GetValue(batchSize)),
+                parse.GetValue(batchSize),
                 ct).ConfigureAwait(false);
             var m = result.Metrics;
             if (parse.GetValue(json))

@@ -45,6 +45,7 @@ public sealed class MethodComparison
         var outDir = Path.GetFullPath(options.OutputDirectory);
         Directory.CreateDirectory(outDir);
         var methods = options.Methods.Select(m => m.Trim().ToLowerInvariant()).ToList();
+        await CheckExistingRunsAsync(options, validation, outDir, methods, cancellationToken).ConfigureAwait(false);
         var runs = new List<ComparisonRun>();
         int total = methods.Count * options.Seeds;
         int index = 0;
@@ -86,7 +87,8 @@ public sealed class MethodComparison
         var run = RunDirectory(outDir, method, seed);
         var metricsPath = Path.Combine(run, Trainer.MetricsFile);
         var done = ReadMetrics(metricsPath);
-        if (done.Count >= options.Epochs && done.Any(e => e.Epoch == options.Epochs))
+        // CheckExistingRunsAsync has made sure that a run recorded here was made with this comparison's settings.
+        if (done.Any(e => e.Epoch == options.Epochs))
         {
             log?.Invoke($"{prefix}: complete run in {run}, reusing its metrics");
             return Summarize(method, seed, done.Where(e => e.Epoch <= options.Epochs).ToList(), reused: true);
@@ -99,22 +101,8 @@ public sealed class MethodComparison
         }
 
         log?.Invoke($"{prefix}: generating shards into {shards}");
-        var plan = new PlanOptions(options.N, options.Gamma, GenerateBatchSize, passes: 1, seed: unchecked((ulong)seed))
-        {
-            Method = MixMethodOptions.Parse(method),
-            ImageSize = options.Size,
-        };
         var generator = new DatasetGenerator(new ImageFolderSource(options.InputDirectory), _decoder);
-        await generator.RunAsync(new GenerateOptions
-        {
-            OutputDirectory = shards,
-            Plan = plan,
-            Size = options.Size,
-            Threads = options.Threads,
-            Device = options.Device,
-            Resume = File.Exists(manifest),
-            CommandLine = $"zetaprep compare (method {method}, seed {seed})",
-        }, progress: null, ct).ConfigureAwait(false);
+        await generator.RunAsync(GenerateOptionsFor(options, shards, method, seed, resume: File.Exists(manifest)), progress: null, ct).ConfigureAwait(false);
 
         bool resume = File.Exists(Path.Combine(run, Trainer.LastFile)) && File.Exists(Path.Combine(run, TrainState.FileName));
         if (!resume && Directory.Exists(run))
@@ -123,20 +111,114 @@ public sealed class MethodComparison
         }
 
         log?.Invoke($"{prefix}: training {options.Architecture.ToString().ToLowerInvariant()} for {options.Epochs} epoch(s) into {run}{(resume ? " (resuming)" : "")}");
-        var result = await new Trainer(_decoder).RunAsync(new TrainOptions
-        {
-            DataDirectories = [shards],
-            OutputDirectory = run,
-            Architecture = options.Architecture,
-            Epochs = options.Epochs,
-            BatchSize = options.BatchSize,
-            Seed = unchecked((ulong)seed),
-            Device = options.Device,
-            Threads = options.Threads,
-            Resume = resume,
-        }, validation, new EpochLog(prefix, log), ct).ConfigureAwait(false);
+        var result = await new Trainer(_decoder).RunAsync(TrainOptionsFor(options, shards, run, seed, resume), validation, new EpochLog(prefix, log), ct).ConfigureAwait(false);
         return Summarize(method, seed, [.. result.Epochs.Where(e => e.Epoch <= options.Epochs)], reused: false);
     }
+
+    private static GenerateOptions GenerateOptionsFor(ComparisonOptions options, string shards, string method, int seed, bool resume) => new()
+    {
+        OutputDirectory = shards,
+        Plan = new PlanOptions(options.N, options.Gamma, GenerateBatchSize, passes: 1, seed: unchecked((ulong)seed))
+        {
+            Method = MixMethodOptions.Parse(method),
+            ImageSize = options.Size,
+        },
+        Size = options.Size,
+        Threads = options.Threads,
+        Device = options.Device,
+        Resume = resume,
+        CommandLine = $"zetaprep compare (method {method}, seed {seed})",
+    };
+
+    private static TrainOptions TrainOptionsFor(ComparisonOptions options, string shards, string run, int seed, bool resume) => new()
+    {
+        DataDirectories = [shards],
+        OutputDirectory = run,
+        Architecture = options.Architecture,
+        Epochs = options.Epochs,
+        BatchSize = options.BatchSize,
+        Seed = unchecked((ulong)seed),
+        Device = options.Device,
+        Threads = options.Threads,
+        Resume = resume,
+    };
+
+    /// <summary>
+    /// Before any work, refuses an --out whose shards or runs were made with other settings than this comparison's,
+    /// naming the directory and what differs: reusing them would put old numbers under the new settings' heading, and
+    /// deleting them would silently throw away finished training, so the user picks another --out (or the old settings).
+    /// </summary>
+    private static async Task CheckExistingRunsAsync(ComparisonOptions options, IValidationSource validation, string outDir, List<string> methods, CancellationToken ct)
+    {
+        ValidationSet? valSet = null;
+        foreach (var method in methods)
+        {
+            for (int seed = 0; seed < options.Seeds; seed++)
+            {
+                var shards = ShardDirectory(outDir, method, seed);
+                var run = RunDirectory(outDir, method, seed);
+                var manifestPath = Path.Combine(shards, GenerationManifest.FileName);
+                GenerationManifest? manifest = null;
+                if (File.Exists(manifestPath))
+                {
+                    manifest = GenerationManifest.Read(manifestPath);
+                    var differences = manifest.Options.ByteAffectingDifferences(
+                        DatasetGenerator.RecordedOptions(GenerateOptionsFor(options, shards, method, seed, resume: true), options.InputDirectory)).ToList();
+                    if (!SamePath(manifest.Options.Input, options.InputDirectory))
+                    {
+                        differences.Insert(0, $"--in differs (manifest {manifest.Options.Input}, now {options.InputDirectory})");
+                    }
+
+                    Refuse(outDir, shards, "generated", differences);
+                }
+
+                var configPath = Path.Combine(run, RunConfig.FileName);
+                if (!File.Exists(configPath))
+                {
+                    if (File.Exists(Path.Combine(run, Trainer.MetricsFile)))
+                    {
+                        throw ZetaPrepException.Usage($"compare --out {outDir}: {Path.GetRelativePath(outDir, run)} holds metrics but no {RunConfig.FileName}, so its settings are unknown; use another --out.");
+                    }
+
+                    continue;
+                }
+
+                var recorded = RunConfig.Read(configPath);
+                // The shards as they are now (the run must have read these very bytes); unfinished ones are checked when generation resumes.
+                IReadOnlyList<ShardSourceInfo> data = recorded.Data;
+                if (manifest is { Complete: true })
+                {
+                    var opened = await Training.ShardDirectory.OpenAsync(shards, "--out", ct).ConfigureAwait(false);
+                    data = [new ShardSourceInfo(opened.Path, opened.Files.Count, opened.Rows, opened.ImageSize, opened.InputFingerprint, opened.ManifestSha256)];
+                }
+
+                valSet ??= await ValidationSet.LoadAsync(validation, options.Size, ct).ConfigureAwait(false);
+                var now = Trainer.BuildConfig(TrainOptionsFor(options, shards, run, seed, resume: true), recorded.Classes, options.Size, recorded.Device, valSet.Description, valSet.Count, []) with
+                {
+                    Data = data,
+                };
+                var runDifferences = recorded.ResumeDifferences(now).ToList();
+                if (recorded.Epochs > options.Epochs)
+                {
+                    // The cosine schedule spans all epochs: epoch E of a longer run is not the end of an E-epoch run.
+                    runDifferences.Insert(0, string.Create(CultureInfo.InvariantCulture, $"--epochs differs (run {recorded.Epochs}, now {options.Epochs})"));
+                }
+
+                Refuse(outDir, run, "trained", runDifferences);
+            }
+        }
+    }
+
+    private static void Refuse(string outDir, string dir, string made, List<string> differences)
+    {
+        if (differences.Count > 0)
+        {
+            throw ZetaPrepException.Usage($"compare --out {outDir}: {Path.GetRelativePath(outDir, dir)} was {made} with other settings: {string.Join("; ", differences)}; use another --out for these settings (or rerun with the ones it was made with).");
+        }
+    }
+
+    private static bool SamePath(string a, string b) =>
+        string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(a)), Path.TrimEndingDirectorySeparator(Path.GetFullPath(b)), StringComparison.Ordinal);
 
     private static string RunName(string method, int seed) =>
         string.Create(CultureInfo.InvariantCulture, $"{method.Replace('+', '_')}-s{seed}");

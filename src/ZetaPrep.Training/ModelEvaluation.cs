@@ -1,3 +1,4 @@
+using System.Globalization;
 using TorchSharp;
 using ZetaPrep.Mixing;
 
@@ -11,6 +12,12 @@ public static class ModelEvaluation
         string modelPath, IValidationSource validation, TrainArchitecture? architecture, int? size, DeviceChoice deviceChoice, int batchSize, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(validation);
+        if (batchSize < 1)
+        {
+            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture, $"--batch-size must be at least 1 (got {batchSize})."));
+        }
+
+        RequireSize(size, "--size");
         if (!File.Exists(modelPath))
         {
             throw ZetaPrepException.Usage($"--model {modelPath}: file not found.");
@@ -24,6 +31,7 @@ public static class ModelEvaluation
             ?? (config is null ? (TrainArchitecture?)null : Enum.Parse<TrainArchitecture>(config.Architecture, ignoreCase: true))
             ?? throw ZetaPrepException.Usage($"--arch: no {configPath} beside the model; pass --arch.");
         var side = size ?? config?.Size ?? throw ZetaPrepException.Usage($"--size: no {configPath} beside the model; pass --size.");
+        RequireSize(side, $"{configPath}: size");
         var valClasses = await validation.ReadClassNamesAsync(cancellationToken).ConfigureAwait(false);
         if (config is not null && !config.Classes.SequenceEqual(valClasses, StringComparer.Ordinal))
         {
@@ -36,5 +44,14 @@ public static class ModelEvaluation
         Checkpoint.Load(model, modelPath, "--model");
         model.to(device);
         return Evaluator.Evaluate(model, set, device, batchSize, cancellationToken);
+    }
+
+    /// <summary>The image sides training accepts (train --size); anything else cannot be a model's input size.</summary>
+    private static void RequireSize(int? size, string what)
+    {
+        if (size is not null and not (>= 8 and <= 4096))
+        {
+            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture, $"{what} must be between 8 and 4096 (got {size}), as for train."));
+        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Security.Cryptography;
 using ZetaPrep.Manifests;
 using ZetaPrep.Shards;
@@ -36,6 +37,14 @@ public sealed record ShardDirectory(
             .Where(f => !System.IO.Path.GetFileName(f).StartsWith('.'))
             .Order(StringComparer.Ordinal)
             .ToList();
+        var manifestPath = System.IO.Path.Combine(path, GenerationManifest.FileName);
+        GenerationManifest? manifest = null;
+        if (File.Exists(manifestPath))
+        {
+            manifest = GenerationManifest.Read(manifestPath);
+            files = ListedShards(path, option, manifest, files);
+        }
+
         if (files.Count == 0)
         {
             throw ZetaPrepException.Usage($"{option} {path}: no shards found (expected {System.IO.Path.Combine(path, "data", "*.parquet")}); give an output directory of 'zetaprep generate'.");
@@ -66,14 +75,56 @@ public sealed record ShardDirectory(
         var size = await FirstImageSizeAsync(files, cancellationToken).ConfigureAwait(false);
         string? fingerprint = null;
         string? manifestSha = null;
-        var manifestPath = System.IO.Path.Combine(path, GenerationManifest.FileName);
-        if (File.Exists(manifestPath))
+        if (manifest is not null)
         {
-            fingerprint = GenerationManifest.Read(manifestPath).Input.Fingerprint;
+            fingerprint = manifest.Input.Fingerprint;
             manifestSha = Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(manifestPath, cancellationToken).ConfigureAwait(false)));
         }
 
         return new ShardDirectory(path, files, classes!, rows, size, fingerprint, manifestSha);
+    }
+
+    /// <summary>
+    /// The shards manifest.json lists, refusing an interrupted generation, a listed shard that is missing or of another
+    /// size, and a shard file it does not list (a stray or another run's file would otherwise be trained on).
+    /// </summary>
+    private static List<string> ListedShards(string path, string option, GenerationManifest manifest, List<string> found)
+    {
+        if (!manifest.Complete)
+        {
+            throw new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
+                $"{option} {path}: the generation was interrupted ({GenerationManifest.FileName} says complete: false, {manifest.Shards.Count} of {manifest.Plan.Shards} shards written); finish it with 'zetaprep generate ... --resume' (same options) or check it with 'zetaprep verify {path}'."));
+        }
+
+        if (manifest.Options.Format != "parquet")
+        {
+            throw ZetaPrepException.Usage($"{option} {path}: generated with --format {manifest.Options.Format}; training reads Parquet shards, so generate with --format parquet.");
+        }
+
+        var listed = new List<string>();
+        foreach (var entry in manifest.Shards)
+        {
+            var file = System.IO.Path.GetFullPath(System.IO.Path.Combine(path, entry.File));
+            var info = new FileInfo(file);
+            if (!info.Exists || info.Length != entry.Bytes)
+            {
+                var what = info.Exists ? string.Create(CultureInfo.InvariantCulture, $"has {info.Length} bytes, {GenerationManifest.FileName} says {entry.Bytes}") : $"is listed in {GenerationManifest.FileName} but missing";
+                throw new ZetaPrepException($"{option} {path}: shard {entry.File} {what}; check the directory with 'zetaprep verify {path}' and redo damaged shards with 'zetaprep generate ... --resume'.");
+            }
+
+            listed.Add(file);
+        }
+
+        var listedSet = listed.ToHashSet(StringComparer.Ordinal);
+        var strays = found.Where(f => !listedSet.Contains(System.IO.Path.GetFullPath(f))).Select(f => System.IO.Path.GetRelativePath(path, f)).ToList();
+        if (strays.Count > 0)
+        {
+            throw new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
+                $"{option} {path}: {string.Join(", ", strays.Take(3))}{(strays.Count > 3 ? $" and {strays.Count - 3} more" : "")} not listed in {GenerationManifest.FileName} (not part of this generation); move {(strays.Count == 1 ? "it" : "them")} out of the directory."));
+        }
+
+        // Paths as the directory was given (like a manifest-less directory's), in name order.
+        return [.. manifest.Shards.Select(e => System.IO.Path.Combine(path, e.File)).Order(StringComparer.Ordinal)];
     }
 
     private static async Task<int> FirstImageSizeAsync(List<string> files, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using TorchSharp;
 using ZetaPrep.Imaging;
 using ZetaPrep.Mixing;
@@ -72,8 +73,15 @@ public sealed class Trainer
 
         var files = data.SelectMany(d => d.Files).ToList();
         var rows = data.Sum(d => d.Rows);
-        var config = BuildConfig(options, classes, size, device, valSet, data, rows);
-        config.Write(Path.Combine(outDir, RunConfig.FileName));
+        var config = BuildConfig(options, classes, size, device.ToString(), valSet.Description, valSet.Count, data);
+        var configPath = Path.Combine(outDir, RunConfig.FileName);
+        if (resumed is not null)
+        {
+            CheckResumable(configPath, config, options.Epochs, resumed.Epoch);
+        }
+
+        // On --resume only the epochs, device and threads can have changed (CheckResumable), so the provenance of best.pt holds.
+        config.Write(configPath);
 
         torch.manual_seed(unchecked((long)options.Seed));
         using var model = ModelFactory.Create(options.Architecture, classes.Count);
@@ -220,7 +228,33 @@ public sealed class Trainer
         return kept;
     }
 
-    private static RunConfig BuildConfig(TrainOptions o, IReadOnlyList<string> classes, int size, Device device, ValidationSet val, List<ShardDirectory> data, long rows) => new()
+    /// <summary>Refuses to continue a run with other data or weight-deciding options than it was started with, saying what differs (like <c>generate --resume</c>).</summary>
+    private static void CheckResumable(string configPath, RunConfig now, int epochs, int finishedEpoch)
+    {
+        RunConfig recorded;
+        try
+        {
+            recorded = RunConfig.Read(configPath);
+        }
+        catch (Exception e) when (e is ZetaPrepException or IOException)
+        {
+            throw ZetaPrepException.Usage($"--resume: cannot read {configPath}, which records the options of the run to continue ({(e is FileNotFoundException ? "missing" : e.Message.TrimEnd('.'))}); train into a new --out.");
+        }
+
+        var differences = recorded.ResumeDifferences(now).ToList();
+        if (epochs < finishedEpoch)
+        {
+            differences.Add(string.Create(CultureInfo.InvariantCulture, $"--epochs {epochs} is below the {finishedEpoch} epoch(s) already trained"));
+        }
+
+        if (differences.Count > 0)
+        {
+            throw ZetaPrepException.Usage($"--resume: {string.Join("; ", differences)}; rerun with the run's options (only --epochs may grow, --threads and --device may change) or use a new --out ({configPath}).");
+        }
+    }
+
+    /// <summary>The config.json of a run with these options over these shards and validation images.</summary>
+    internal static RunConfig BuildConfig(TrainOptions o, IReadOnlyList<string> classes, int size, string device, string validation, int validationImages, IReadOnlyList<ShardDirectory> data) => new()
     {
         Architecture = o.Architecture.ToString().ToLowerInvariant(),
         Classes = classes,
@@ -233,15 +267,15 @@ public sealed class Trainer
         WarmupEpochs = o.WarmupEpochs,
         Schedule = "linear warm-up then cosine to 0, per step",
         Seed = o.Seed,
-        Device = device.ToString(),
+        Device = device,
         Threads = o.Threads,
         Augment = o.Augment == AugmentMode.None ? "none" : "flip-crop",
         ShuffleBuffer = o.ShuffleBuffer,
         Pretrained = o.PretrainedPath,
         Normalization = "imagenet mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225)",
-        Validation = val.Description,
-        ValidationImages = val.Count,
+        Validation = validation,
+        ValidationImages = validationImages,
         Data = [.. data.Select(d => new ShardSourceInfo(d.Path, d.Files.Count, d.Rows, d.ImageSize, d.InputFingerprint, d.ManifestSha256))],
-        TrainRows = rows,
+        TrainRows = data.Sum(d => d.Rows),
     };
 }

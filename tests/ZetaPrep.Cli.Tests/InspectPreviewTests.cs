@@ -55,6 +55,24 @@ public sealed class InspectPreviewTests
     }
 
     [Fact]
+    public async Task Inspect_Json_MixupWithInfiniteGamma_WritesNamedLiteral()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 2, perClass: 3);
+        var output = tmp.Sub("out");
+        var g = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--method", "mixup", "--alpha", "0.01", "--batch-size", "6", "--size", "8", "--seed", "3", "--quiet");
+        Assert.True(g.ExitCode == 0, g.Stderr);
+
+        var r = await CliRunner.RunAsync("inspect", output, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        // With α = 0.01 some λ is exactly 1: the partner's weight is 0 and γ = log₂(1/0) = ∞, written as metrics.jsonl writes it.
+        Assert.Equal("Infinity", doc.RootElement.GetProperty("gamma_max").GetString());
+        Assert.Equal(6, doc.RootElement.GetProperty("total_rows").GetInt64());
+    }
+
+    [Fact]
     public async Task Preview_WritesADecodablePng_OfTheExpectedSize_WithOrWithoutTheInputs()
     {
         using var tmp = new TempDir();

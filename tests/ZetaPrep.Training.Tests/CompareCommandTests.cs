@@ -65,6 +65,37 @@ public sealed class CompareCommandTests
     }
 
     [Fact]
+    public async Task Compare_WithOtherSettings_RefusesFinishedRunsInsteadOfReusingThem()
+    {
+        using var tmp = new TempDir();
+        var train = tmp.Sub("train");
+        TrainFixtures.ColourFolder(train, Classes, perClass: 4, seed: 1);
+        var val = tmp.Sub("val");
+        TrainFixtures.ColourFolder(val, Classes, perClass: 2, seed: 9);
+        var outDir = tmp.Sub("cmp");
+        string[] Args(string size, string batchSize) => ["compare", "--in", train, "--val", val, "--methods", "none", "--seeds", "1", "--epochs", "1",
+            "--size", size, "--batch-size", batchSize, "--threads", "1", "--device", "cpu", "--k", "2", "--max-samples", "4", "--out", outDir, "--quiet"];
+        var r = await TrainFixtures.RunCliAsync(Args("16", "4"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var table = File.ReadAllText(Path.Combine(outDir, "results.md"));
+
+        var otherSize = await TrainFixtures.RunCliAsync(Args("8", "4"));
+        Assert.Equal(2, otherSize.ExitCode);
+        Assert.Single(otherSize.Stderr.Trim().Split('\n'));
+        Assert.Contains($"{Path.Combine("shards", "none-s0")} was generated with other settings: --size differs (manifest 16, now 8)", otherSize.Stderr, StringComparison.Ordinal);
+        Assert.Contains("another --out", otherSize.Stderr, StringComparison.Ordinal);
+
+        var otherBatch = await TrainFixtures.RunCliAsync(Args("16", "2"));
+        Assert.Equal(2, otherBatch.ExitCode);
+        Assert.Single(otherBatch.Stderr.Trim().Split('\n'));
+        Assert.Contains($"{Path.Combine("runs", "none-s0")} was trained with other settings: --batch-size differs (run 4, now 2)", otherBatch.Stderr, StringComparison.Ordinal);
+
+        // Nothing was redone or relabelled.
+        Assert.Equal(table, File.ReadAllText(Path.Combine(outDir, "results.md")));
+        Assert.Single(File.ReadAllLines(Path.Combine(outDir, "runs", "none-s0", "metrics.jsonl")));
+    }
+
+    [Fact]
     public async Task Compare_UnknownMethod_IsOneLineUsageError()
     {
         using var tmp = new TempDir();

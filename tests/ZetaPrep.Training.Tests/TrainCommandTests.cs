@@ -55,8 +55,9 @@ public sealed class TrainCommandTests
             Assert.Equal(best, doc.RootElement.GetProperty("val_f1_micro").GetDouble(), 6);
         }
 
+        // More epochs and other threads: what --resume may change.
         var resumed = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", val, "--epochs", "3", "--size", "16",
-            "--batch-size", "8", "--device", "cpu", "--out", run, "--resume", "--quiet");
+            "--batch-size", "8", "--threads", "1", "--augment", "flip-crop", "--device", "cpu", "--out", run, "--resume", "--quiet");
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         var after = File.ReadAllLines(Path.Combine(run, "metrics.jsonl"));
         Assert.Equal(3, after.Length);
@@ -76,6 +77,130 @@ public sealed class TrainCommandTests
         Assert.Equal(1, bad.ExitCode);
         Assert.Contains("broken.pt", bad.Stderr, StringComparison.Ordinal);
         Assert.Single(bad.Stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task Resume_WithOtherDataOrOptions_IsRefusedAndKeepsConfig()
+    {
+        using var tmp = new TempDir();
+        var shards = await TrainFixtures.ShardsAsync(tmp.Path, Classes, perClass: 3);
+        var other = await TrainFixtures.ShardsAsync(tmp.Path, Classes, perClass: 3, name: "other", seed: 5);
+        var val = tmp.Sub("val");
+        TrainFixtures.ColourFolder(val, Classes, perClass: 2, seed: 9);
+        var run = tmp.Sub("run");
+        var first = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", val, "--epochs", "1", "--batch-size", "8", "--optimizer", "adamw",
+            "--threads", "1", "--device", "cpu", "--out", run, "--quiet");
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var config = File.ReadAllBytes(Path.Combine(run, "config.json"));
+        var metrics = File.ReadAllBytes(Path.Combine(run, "metrics.jsonl"));
+
+        var r = await TrainFixtures.RunCliAsync("train", "--data", other, "--val", val, "--epochs", "2", "--batch-size", "4", "--lr", "0.5", "--seed", "7",
+            "--optimizer", "adamw", "--threads", "1", "--device", "cpu", "--out", run, "--resume", "--quiet");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+        Assert.Contains($"--resume: --data differs (run {shards}, now {other})", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--batch-size differs (run 8, now 4)", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--lr differs (run 0.001, now 0.5)", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--seed differs (run 0, now 7)", r.Stderr, StringComparison.Ordinal);
+        Assert.Equal(config, File.ReadAllBytes(Path.Combine(run, "config.json")));
+        Assert.Equal(metrics, File.ReadAllBytes(Path.Combine(run, "metrics.jsonl")));
+
+        // The same directory with other shard bytes (regenerated with another seed) is other data too.
+        Directory.Delete(shards, recursive: true);
+        Directory.Move(other, shards);
+        var regenerated = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", val, "--epochs", "2", "--batch-size", "8", "--optimizer", "adamw",
+            "--augment", "flip-crop", "--threads", "1", "--device", "cpu", "--out", run, "--resume", "--quiet");
+        Assert.Equal(2, regenerated.ExitCode);
+        Assert.Contains($"--resume: --data differs (run {shards} [", regenerated.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--augment differs (run none, now flip-crop)", regenerated.Stderr, StringComparison.Ordinal);
+        Assert.Equal(config, File.ReadAllBytes(Path.Combine(run, "config.json")));
+    }
+
+    [Fact]
+    public async Task Train_RefusesInterruptedGenerationAndShardsTheManifestDoesNotList()
+    {
+        using var tmp = new TempDir();
+        var shards = await TrainFixtures.ShardsAsync(tmp.Path, Classes, perClass: 3);
+        var val = tmp.Sub("val");
+        TrainFixtures.ColourFolder(val, Classes, perClass: 1, seed: 9);
+        var manifest = Path.Combine(shards, "manifest.json");
+        var complete = File.ReadAllText(manifest);
+        Assert.Contains("\"complete\": true", complete, StringComparison.Ordinal);
+        string[] Train(string run) => ["train", "--data", shards, "--val", val, "--epochs", "1", "--batch-size", "8", "--threads", "1", "--device", "cpu", "--out", tmp.Sub(run), "--quiet"];
+
+        File.WriteAllText(manifest, complete.Replace("\"complete\": true", "\"complete\": false", StringComparison.Ordinal));
+        var interrupted = await TrainFixtures.RunCliAsync(Train("r1"));
+        Assert.Equal(1, interrupted.ExitCode);
+        Assert.Single(interrupted.Stderr.Trim().Split('\n'));
+        Assert.Contains($"--data {shards}: the generation was interrupted", interrupted.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--resume", interrupted.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(tmp.Sub("r1"), "metrics.jsonl")));
+
+        File.WriteAllText(manifest, complete);
+        var shard = Directory.GetFiles(Path.Combine(shards, "data"), "*.parquet").Single();
+        File.Copy(shard, Path.Combine(shards, "data", "stray.parquet"));
+        var stray = await TrainFixtures.RunCliAsync(Train("r2"));
+        Assert.Equal(1, stray.ExitCode);
+        Assert.Single(stray.Stderr.Trim().Split('\n'));
+        Assert.Contains($"{Path.Combine("data", "stray.parquet")} not listed in manifest.json", stray.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(tmp.Sub("r2"), "metrics.jsonl")));
+    }
+
+    [Theory]
+    [InlineData("--size", "0")]
+    [InlineData("--size", "-3")]
+    [InlineData("--size", "3")]
+    [InlineData("--size", "100000")]
+    [InlineData("--batch-size", "0")]
+    [InlineData("--batch-size", "-5")]
+    public async Task Evaluate_SizeOrBatchSizeOutOfRange_IsOneLineUsageError(string option, string value)
+    {
+        using var tmp = new TempDir();
+        var val = tmp.Sub("val");
+        TrainFixtures.ColourFolder(val, Classes, perClass: 1, seed: 9);
+        var model = tmp.Sub("model.pt");
+        File.WriteAllBytes(model, [1, 2, 3]);
+        var r = await TrainFixtures.RunCliAsync("evaluate", "--model", model, "--val", val, "--arch", "resnet18", "--device", "cpu", option, value);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+        Assert.StartsWith($"zetaprep: error: {option} must be", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"(got {value})", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CliJson_NaNAndInfinity_AreWrittenAsNamedLiterals()
+    {
+        var json = ZetaPrep.Cli.CliJsonContext.Serialize(new Dictionary<string, object> { ["val_loss"] = double.NaN, ["lr"] = double.PositiveInfinity, ["images"] = 3 });
+        using var doc = JsonDocument.Parse(json);
+        Assert.Equal("NaN", doc.RootElement.GetProperty("val_loss").GetString());
+        Assert.Equal("Infinity", doc.RootElement.GetProperty("lr").GetString());
+        Assert.Equal(3, doc.RootElement.GetProperty("images").GetInt32());
+    }
+
+    [Fact]
+    public async Task Cancelled_TrainAndEvaluate_SayWhatIsKeptForTheirCommand()
+    {
+        using var tmp = new TempDir();
+        var shards = await TrainFixtures.ShardsAsync(tmp.Path, Classes, perClass: 3);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        async Task<(int Code, string Stderr)> Run(params string[] args)
+        {
+            using var stdout = new StringWriter();
+            using var stderr = new StringWriter();
+            var code = await ZetaPrep.Cli.CliApp.RunAsync(args, stdout, stderr, cancelled.Token);
+            return (code, stderr.ToString());
+        }
+
+        var train = await Run("train", "--data", shards, "--val", shards, "--epochs", "1", "--device", "cpu", "--out", tmp.Sub("run"), "--quiet");
+        Assert.Equal(130, train.Code);
+        Assert.Equal("zetaprep: cancelled; the last finished epoch's checkpoint is kept; rerun with --resume to continue.", train.Stderr.Trim());
+
+        var model = tmp.Sub("model.pt");
+        File.WriteAllBytes(model, [1, 2, 3]);
+        var evaluate = await Run("evaluate", "--model", model, "--val", shards, "--arch", "resnet18", "--size", "16", "--device", "cpu");
+        Assert.Equal(130, evaluate.Code);
+        Assert.Equal("zetaprep: cancelled.", evaluate.Stderr.Trim());
     }
 
     [Fact]

@@ -45,12 +45,16 @@ internal static class TrainFixtures
     }
 
     /// <summary>Generates ζ-mixed shards of a colour folder with the real `generate` verb.</summary>
-    public static async Task<string> ShardsAsync(string root, string[] classes, int perClass)
+    public static async Task<string> ShardsAsync(string root, string[] classes, int perClass, string name = "shards", int seed = 2)
     {
         var images = Path.Combine(root, "images");
-        ColourFolder(images, classes, perClass, seed: 1);
-        var shards = Path.Combine(root, "shards");
-        var r = await RunCliAsync("generate", "--in", images, "--out", shards, "--n", "3", "--batch-size", "8", "--size", "16", "--seed", "2", "--quiet");
+        if (!Directory.Exists(images))
+        {
+            ColourFolder(images, classes, perClass, seed: 1);
+        }
+
+        var shards = Path.Combine(root, name);
+        var r = await RunCliAsync("generate", "--in", images, "--out", shards, "--n", "3", "--batch-size", "8", "--size", "16", "--seed", seed.ToString(System.Globalization.CultureInfo.InvariantCulture), "--quiet");
         Assert.True(r.ExitCode == 0, r.Stderr);
         return shards;
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using ZetaPrep.Manifests;
 
 namespace ZetaPrep.Inspection;
@@ -19,7 +20,14 @@ public sealed record DatasetSummary(
     int SourcesMax,
     int Size)
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true, TypeInfoResolver = ManifestJsonContext.Default };
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        // γ is Infinity where no row carries one (e.g. mixup): written "Infinity", as metrics.jsonl writes NaN and ±Infinity.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        TypeInfoResolver = ManifestJsonContext.Default,
+    };
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions.Info<DatasetSummary>());
 

@@ -78,6 +78,19 @@ public sealed class DatasetGenerator
             plan.TotalRows, plan.Batches.Count, plan.Shards.Count);
     }
 
+    /// <summary>The options a run with <paramref name="options"/> over the input <paramref name="inputDescription"/> records in its manifest (and compares on resume).</summary>
+    public static GenerationOptionsRecord RecordedOptions(GenerateOptions options, string inputDescription)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var method = options.Plan.Method;
+        return new GenerationOptionsRecord(
+            inputDescription, options.Plan.N.ToString(), options.Plan.Gamma.ToString(), options.Plan.BatchSize,
+            options.Plan.Passes, options.Plan.Seed, options.Plan.ShardRows, options.Size,
+            options.Resize.ToString().ToLowerInvariant(), ShardFormats.Get(options.Format).Name, options.Device.ToString().ToLowerInvariant(),
+            options.Threads, options.MaxPixels, options.OnError.ToString().ToLowerInvariant(), options.Plan.KeepOriginals, options.ShardBytes,
+            method.Name, method.ResolvedAlpha, method.LabelSmoothing, method.Prob, method.ResolvedSwitchProb, options.Codec, options.PngLevel);
+    }
+
     public async Task<GenerationResult> RunAsync(GenerateOptions options, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -145,13 +158,7 @@ public sealed class DatasetGenerator
         var (listing, fingerprint, skipped) = validated;
         var plan = KeptPlan(listedPlan, listing.Items.Count, options);
         var format = ShardFormats.Get(options.Format);
-        var method = options.Plan.Method;
-        var recorded = new GenerationOptionsRecord(
-            _source.Description, options.Plan.N.ToString(), options.Plan.Gamma.ToString(), options.Plan.BatchSize,
-            options.Plan.Passes, options.Plan.Seed, options.Plan.ShardRows, options.Size,
-            options.Resize.ToString().ToLowerInvariant(), format.Name, options.Device.ToString().ToLowerInvariant(),
-            options.Threads, options.MaxPixels, options.OnError.ToString().ToLowerInvariant(), options.Plan.KeepOriginals, options.ShardBytes,
-            method.Name, method.ResolvedAlpha, method.LabelSmoothing, method.Prob, method.ResolvedSwitchProb, options.Codec, options.PngLevel);
+        var recorded = RecordedOptions(options, _source.Description);
         var input = new InputInfo(_source.Description, listing.Items.Count, fingerprint)
         {
             Preset = listing.Provenance?.Preset,
