@@ -10,7 +10,9 @@ internal static class ValidationInput
     public static async Task<IValidationSource> OpenAsync(string path, CancellationToken ct)
     {
         var decoder = new SkiaImageDecoder();
-        if (Directory.Exists(Path.Combine(path, "data")) && Directory.EnumerateFiles(Path.Combine(path, "data"), "*.parquet").Any())
+        // Shards in DIR/data (a generate output) or directly in DIR, as --data takes them.
+        if ((Directory.Exists(Path.Combine(path, "data")) && Directory.EnumerateFiles(Path.Combine(path, "data"), "*.parquet").Any())
+            || (Directory.Exists(path) && Directory.EnumerateFiles(path, "*.parquet").Any()))
         {
             return new ShardValidation(await ShardDirectory.OpenAsync(path, "--val", ct).ConfigureAwait(false), decoder);
         }
@@ -20,6 +22,6 @@ internal static class ValidationInput
             throw ZetaPrepException.Usage($"--val {path}: directory not found; give an ImageFolder (one sub-folder per class) or a shard directory.");
         }
 
-        return new ImageSourceValidation(new ImageFolderSource(path), decoder);
+        return new ImageSourceValidation(new ImageFolderSource(path, new ImageFolderOptions { OptionName = "--val" }), decoder);
     }
 }

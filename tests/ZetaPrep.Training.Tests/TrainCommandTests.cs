@@ -237,5 +237,26 @@ public sealed class TrainCommandTests
         Assert.Equal(2, noCheckpoint.ExitCode);
         Assert.Contains("--resume: no checkpoint", noCheckpoint.Stderr, StringComparison.Ordinal);
         Assert.Single(noCheckpoint.Stderr.Trim().Split('\n'));
+
+        // An empty --val is named as --val (train and evaluate have no --in).
+        var emptyVal = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", empty, "--epochs", "1", "--device", "cpu", "--out", tmp.Sub("r4"), "--quiet");
+        Assert.Equal(2, emptyVal.ExitCode);
+        Assert.StartsWith($"zetaprep: error: --val {empty}: no images found", emptyVal.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Val_TakesShardsDirectlyInAFolder_AsDataDoes()
+    {
+        using var tmp = new TempDir();
+        var shards = await TrainFixtures.ShardsAsync(tmp.Path, Classes, perClass: 3);
+        var flat = tmp.Sub("flat");
+        Directory.CreateDirectory(flat);
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(shards, "data"), "*.parquet"))
+        {
+            File.Copy(file, Path.Combine(flat, Path.GetFileName(file)));
+        }
+        var r = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", flat, "--epochs", "1", "--size", "16", "--batch-size", "4", "--device", "cpu", "--out", tmp.Sub("run"), "--quiet");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.True(File.Exists(Path.Combine(tmp.Sub("run"), "best.pt")));
     }
 }

@@ -7,6 +7,9 @@ public sealed record ImageFolderOptions(int ClassDepth = 1, IReadOnlyList<string
 {
     public IReadOnlyList<string> Exclude { get; init; } = Exclude ?? [];
 
+    /// <summary>The option that named the folder, for messages (train and evaluate read an ImageFolder from --val).</summary>
+    public string OptionName { get; init; } = "--in";
+
     /// <summary>Class folders listed at once (0: one per core); the listing is the same whatever the number.</summary>
     public int Threads { get; init; }
 

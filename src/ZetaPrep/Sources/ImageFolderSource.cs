@@ -39,11 +39,11 @@ public sealed class ImageFolderSource : IImageSource, IIdentifiableSource
     {
         if (File.Exists(_root))
         {
-            throw ZetaPrepException.Usage($"--in {_root}: is a file; give a directory with one sub-folder per class.");
+            throw ZetaPrepException.Usage($"{_options.OptionName} {_root}: is a file; give a directory with one sub-folder per class.");
         }
         if (!Directory.Exists(_root))
         {
-            throw ZetaPrepException.Usage($"--in {_root}: directory not found; give a directory with one sub-folder per class.");
+            throw ZetaPrepException.Usage($"{_options.OptionName} {_root}: directory not found; give a directory with one sub-folder per class.");
         }
         // Class folders sit --class-depth levels below the root; same-named ones under different parents are one class.
         IEnumerable<DirectoryInfo> level = [new DirectoryInfo(_root)];
@@ -96,11 +96,11 @@ public sealed class ImageFolderSource : IImageSource, IIdentifiableSource
         }
         if (items.Count == 0)
         {
-            throw ZetaPrepException.Usage($"--in {_root}: no images found; expected one sub-folder per class ({_options.ClassDepth} level(s) down) holding {string.Join('/', ImageExtensions.Order(StringComparer.Ordinal))} files.");
+            throw ZetaPrepException.Usage($"{_options.OptionName} {_root}: no images found; expected one sub-folder per class ({_options.ClassDepth} level(s) down) holding {string.Join('/', ImageExtensions.Order(StringComparer.Ordinal))} files.");
         }
         if (classNames.Count < 2)
         {
-            throw ZetaPrepException.Usage($"--in {_root}: only one class folder ('{classNames[0]}') holds images; an ImageFolder needs one sub-folder per class and at least two classes.");
+            throw ZetaPrepException.Usage($"{_options.OptionName} {_root}: only one class folder ('{classNames[0]}') holds images; an ImageFolder needs one sub-folder per class and at least two classes.");
         }
         items.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
         return Task.FromResult(new SourceListing(classNames, items));
