@@ -233,7 +233,8 @@ public sealed class TrainCommandTests
         Assert.Equal(2, noShards.ExitCode);
         Assert.Contains("no shards found", noShards.Stderr, StringComparison.Ordinal);
 
-        var noCheckpoint = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", shards, "--device", "cpu", "--out", tmp.Sub("r3"), "--resume", "--quiet");
+        var originals = await TrainFixtures.UnmixedShardsAsync(tmp.Path, Classes, perClass: 3);
+        var noCheckpoint = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", originals, "--device", "cpu", "--out", tmp.Sub("r3"), "--resume", "--quiet");
         Assert.Equal(2, noCheckpoint.ExitCode);
         Assert.Contains("--resume: no checkpoint", noCheckpoint.Stderr, StringComparison.Ordinal);
         Assert.Single(noCheckpoint.Stderr.Trim().Split('\n'));
@@ -242,6 +243,13 @@ public sealed class TrainCommandTests
         var emptyVal = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", empty, "--epochs", "1", "--device", "cpu", "--out", tmp.Sub("r4"), "--quiet");
         Assert.Equal(2, emptyVal.ExitCode);
         Assert.StartsWith($"zetaprep: error: --val {empty}: no images found", emptyVal.Stderr, StringComparison.Ordinal);
+
+        // Mixed shards are not validation images: each would be scored against its dominant class.
+        var mixedVal = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", shards, "--epochs", "1", "--device", "cpu", "--out", tmp.Sub("r5"), "--quiet");
+        Assert.Equal(2, mixedVal.ExitCode);
+        Assert.Contains("holds mixed images", mixedVal.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--method none", mixedVal.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(tmp.Sub("r5"), "metrics.jsonl")));
     }
 
     [Fact]
@@ -249,9 +257,10 @@ public sealed class TrainCommandTests
     {
         using var tmp = new TempDir();
         var shards = await TrainFixtures.ShardsAsync(tmp.Path, Classes, perClass: 3);
+        var originals = await TrainFixtures.UnmixedShardsAsync(tmp.Path, Classes, perClass: 3);
         var flat = tmp.Sub("flat");
         Directory.CreateDirectory(flat);
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(shards, "data"), "*.parquet"))
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(originals, "data"), "*.parquet"))
         {
             File.Copy(file, Path.Combine(flat, Path.GetFileName(file)));
         }

@@ -45,6 +45,21 @@ internal static class TrainFixtures
     }
 
     /// <summary>Generates ζ-mixed shards of a colour folder with the real `generate` verb.</summary>
+    /// <summary>Shards of the originals (--method none) from the same images: what --val takes.</summary>
+    public static async Task<string> UnmixedShardsAsync(string root, string[] classes, int perClass, string name = "originals")
+    {
+        var images = Path.Combine(root, "images");
+        if (!Directory.Exists(images))
+        {
+            ColourFolder(images, classes, perClass, seed: 1);
+        }
+
+        var shards = Path.Combine(root, name);
+        var r = await RunCliAsync("generate", "--in", images, "--out", shards, "--method", "none", "--size", "16", "--quiet");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        return shards;
+    }
+
     public static async Task<string> ShardsAsync(string root, string[] classes, int perClass, string name = "shards", int seed = 2)
     {
         var images = Path.Combine(root, "images");
