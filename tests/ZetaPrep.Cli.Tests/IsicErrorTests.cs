@@ -103,6 +103,26 @@ public sealed class IsicErrorTests
     }
 
     [Fact]
+    public async Task AnImageFolderHoldingACopyOfAnOfficialLabelFile_IsReadAsAnImageFolder()
+    {
+        // Images sorted into class folders, the official CSV kept beside them: none of the preset's zips, so not a download.
+        using var tmp = new TempDir();
+        var input = tmp.Sub("sorted");
+        ImageFixtures.SolidFolder(input, classes: 2, perClass: 3);
+        File.WriteAllText(Path.Combine(input, "ISIC_2019_Training_GroundTruth.csv"), "image,MEL,NV\n");
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("out"), "--n", "2", "--size", "8", "--quiet");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(["class_a", "class_b"], ZetaPrep.Manifests.GenerationManifest.Read(Path.Combine(tmp.Sub("out"), "manifest.json")).Classes);
+        // Without class folders it is still a download folder missing its zips, and says so.
+        var downloads = tmp.Sub("downloads");
+        Directory.CreateDirectory(downloads);
+        File.WriteAllText(Path.Combine(downloads, "ISIC_2019_Training_GroundTruth.csv"), "image,MEL,NV\n");
+        var missing = await CliRunner.RunAsync("generate", "--in", downloads, "--out", tmp.Sub("out2"), "--quiet");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("isic2019 train: missing ISIC_2019_Training_Input.zip", missing.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnknownSplitOfAPreset_IsAUsageError()
     {
         using var tmp = new TempDir();

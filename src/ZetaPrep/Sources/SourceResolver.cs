@@ -40,7 +40,7 @@ public static class SourceResolver
         {
             return Preset(named, Path.Combine(DataDirectory(options.DataDirectory), named.Name), options, exclude);
         }
-        if (Directory.Exists(input) && Detect(input) is { } detected)
+        if (Directory.Exists(input) && Detect(input) is { } detected && !IsImageFolderBesideALabelFile(input, detected))
         {
             return Preset(detected, input, options, exclude);
         }
@@ -58,6 +58,15 @@ public static class SourceResolver
         }
         return new ImageFolderSource(input, new ImageFolderOptions(options.ClassDepth, options.Exclude) { Threads = options.Threads });
     }
+
+    /// <summary>
+    /// An ImageFolder that holds a copy of an official label file (none of the preset's zips, but class sub-folders): the
+    /// user sorted the images into folders; reading it as the download, which it is not, would only fail on missing zips.
+    /// </summary>
+    private static bool IsImageFolderBesideALabelFile(string directory, DatasetPreset preset) =>
+        !preset.Splits.Values.SelectMany(s => s.RequiredFiles(withDuplicates: true))
+            .Any(f => f.EndsWith(".zip", StringComparison.OrdinalIgnoreCase) && File.Exists(Path.Combine(directory, f)))
+        && Directory.EnumerateDirectories(directory).Any(d => !Path.GetFileName(d).StartsWith('.'));
 
     /// <summary>The preset whose official file names are found in <paramref name="directory"/> (most matches), or null.</summary>
     public static DatasetPreset? Detect(string directory) =>
