@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using ZetaPrep.Imaging;
+using ZetaPrep.Manifests;
 using ZetaPrep.Mixing;
 using ZetaPrep.Pipeline;
 using ZetaPrep.Planning;
@@ -144,6 +145,7 @@ internal static class GenerateCommand
                 return 0;
             }
             GenerationResult result;
+            var runStarted = DateTimeOffset.UtcNow;
             try
             {
                 result = await generator.RunAsync(options, reporter, ct).ConfigureAwait(false);
@@ -152,6 +154,13 @@ internal static class GenerateCommand
             {
                 // The shard in flight was discarded (its temp file deleted); the manifest lists every finished shard.
                 var manifest = Path.Combine(Path.GetFullPath(options.OutputDirectory), options.Worker?.ManifestFileName ?? "manifest.json");
+                if (options.Overwrite && !WrittenSince(manifest, runStarted))
+                {
+                    // Stopped before this run wrote its own manifest (during the validation pass): nothing was replaced, and
+                    // a --resume would meet the old output's options.
+                    await stderr.WriteLineAsync($"zetaprep: interrupted before anything was replaced; the output in {Path.GetDirectoryName(manifest)} is as it was; to replace it, run again: {CommandLineText(parse.Tokens.Select(t => t.Value))}").ConfigureAwait(false);
+                    return CliApp.InterruptedExitCode;
+                }
                 var state = File.Exists(manifest) ? $"finished shards are listed in {manifest}" : "no shard was written yet";
                 await stderr.WriteLineAsync($"zetaprep: interrupted; {state}; resume with: {ResumeCommand(parse)}").ConfigureAwait(false);
                 return CliApp.InterruptedExitCode;
@@ -176,6 +185,19 @@ internal static class GenerateCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Whether <paramref name="manifest"/> is this run's: present, readable and started at or after <paramref name="since"/>.</summary>
+    private static bool WrittenSince(string manifest, DateTimeOffset since)
+    {
+        try
+        {
+            return File.Exists(manifest) && GenerationManifest.Read(manifest).StartedUtc >= since;
+        }
+        catch (ZetaPrepException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The command as typed, with --resume (and without --overwrite, which would discard the finished shards).</summary>

@@ -219,6 +219,38 @@ public sealed class ResumeTests
     }
 
     [Fact]
+    public async Task OverwriteInterruptedInTheValidationPass_SaysNothingWasReplaced_AndToRunItAgain()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 4);
+        var output = tmp.Sub("out");
+        string[] args = ["generate", "--in", input, "--out", output, "--n", "2", "--size", "8", "--quiet"];
+        Assert.Equal(0, (await CliRunner.RunAsync(args)).ExitCode);
+        var before = File.ReadAllText(Path.Combine(output, "manifest.json"));
+        // A named pipe nobody writes to: the validation pass blocks reading it until the interrupt.
+        var pipe = Path.Combine(input, "class_a", "zz.png");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [pipe]))
+        {
+            await mkfifo.WaitForExitAsync();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+        (int ExitCode, string Stdout, string Stderr) result;
+        using (var child = ChildProcess.Start([.. args, "--gamma", "3", "--overwrite"]))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            child.Interrupt();
+            result = await child.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        File.Delete(pipe);
+        Assert.True(result.ExitCode == 130, result.Stderr);
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("interrupted before anything was replaced", line, StringComparison.Ordinal);
+        Assert.EndsWith("--gamma 3 --overwrite", line.TrimEnd(), StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllText(Path.Combine(output, "manifest.json")));
+    }
+
+    [Fact]
     public async Task ResumeAndMerge_RefuseAChangedLabelFile_SameImages()
     {
         // Two classes swapped in the label CSV: the same images, another labelling. Shards from both must never be joined.
