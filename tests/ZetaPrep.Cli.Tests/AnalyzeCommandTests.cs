@@ -79,4 +79,21 @@ public sealed class AnalyzeCommandTests
         Assert.Equal(2, empty.ExitCode);
         Assert.Contains("no images found", empty.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_WebDataset_output_and_a_k_above_the_images_get_advice_that_works()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 2, perClass: 6);
+        Assert.Equal(0, (await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("wds"), "--n", "2", "--size", "8", "--format", "webdataset", "--quiet")).ExitCode);
+        var wds = await CliRunner.RunAsync("analyze", tmp.Sub("wds"));
+        Assert.Equal(2, wds.ExitCode);
+        Assert.Contains("a webdataset output; analyze reads Parquet shards or an ImageFolder", wds.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("corrupt", wds.Stderr, StringComparison.Ordinal);
+
+        var k = await CliRunner.RunAsync("analyze", input, "--size", "8", "--k", "40");
+        Assert.Equal(2, k.ExitCode);
+        Assert.Contains("gave 12; it holds no more images: use --k 11 or less", k.Stderr, StringComparison.Ordinal);
+    }
 }

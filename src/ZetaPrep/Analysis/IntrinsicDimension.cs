@@ -26,7 +26,7 @@ public static class IntrinsicDimension
         if (options.K >= sample.Count)
         {
             throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture,
-                $"--k {options.K}: needs more than k points, but {input} gave {sample.Count}; lower --k or raise --max-samples."));
+                $"--k {options.K}: needs more than k points, but {input} gave {sample.Count}; {(sample.Count < options.MaxSamples ? $"it holds no more images: use --k {Math.Max(1, sample.Count - 1)} or less" : "lower --k or raise --max-samples")}."));
         }
 
         int[] dims;

@@ -83,6 +83,10 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
         if (File.Exists(manifestPath))
         {
             var manifest = GenerationManifest.Read(manifestPath);
+            if (manifest.Options.Format != "parquet")
+            {
+                throw ZetaPrepException.Usage($"{dir}: a {manifest.Options.Format} output; analyze reads Parquet shards or an ImageFolder: generate with --format parquet (the default), or give the ImageFolder.");
+            }
             return [.. manifest.Shards.Select(s => Path.Combine(dir, s.File))];
         }
 
