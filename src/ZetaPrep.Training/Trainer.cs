@@ -57,14 +57,18 @@ public sealed class Trainer
         {
             if (!File.Exists(statePath) || !File.Exists(Path.Combine(outDir, LastFile)))
             {
-                throw ZetaPrepException.Usage($"--resume: no checkpoint in {outDir} ({TrainState.FileName} and {LastFile} missing); train without --resume first.");
+                throw ZetaPrepException.Usage(File.Exists(metricsPath)
+                    ? $"--resume: no checkpoint in {outDir} ({TrainState.FileName} or {LastFile} missing): the run stopped while saving its first one; delete {outDir} and train again without --resume."
+                    : $"--resume: no checkpoint in {outDir} ({TrainState.FileName} and {LastFile} missing); train without --resume first.");
             }
 
             resumed = TrainState.Read(statePath);
         }
         else if (File.Exists(metricsPath))
         {
-            throw ZetaPrepException.Usage($"--out {outDir}: already holds a training run ({MetricsFile}); pass --resume to continue it or choose another --out.");
+            // Metrics but no checkpoint: the run stopped while saving its first one, so --resume has nothing to continue.
+            var hint = File.Exists(statePath) ? "pass --resume to continue it" : $"its first checkpoint was never saved, so --resume cannot continue it: delete {outDir} and train again";
+            throw ZetaPrepException.Usage($"--out {outDir}: already holds a training run ({MetricsFile}); {hint}, or choose another --out.");
         }
 
         Directory.CreateDirectory(outDir);

@@ -239,6 +239,17 @@ public sealed class TrainCommandTests
         Assert.Contains("--resume: no checkpoint", noCheckpoint.Stderr, StringComparison.Ordinal);
         Assert.Single(noCheckpoint.Stderr.Trim().Split('\n'));
 
+        // Killed while saving its first checkpoint: metrics.jsonl but no last.json. Both commands say the same way out.
+        var halfRun = tmp.Sub("half");
+        Directory.CreateDirectory(halfRun);
+        File.WriteAllText(Path.Combine(halfRun, "metrics.jsonl"), "{\"epoch\":1}\n");
+        var fresh = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", originals, "--epochs", "1", "--device", "cpu", "--out", halfRun, "--quiet");
+        Assert.Equal(2, fresh.ExitCode);
+        Assert.Contains($"first checkpoint was never saved, so --resume cannot continue it: delete {halfRun}", fresh.Stderr, StringComparison.Ordinal);
+        var resume = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", originals, "--epochs", "1", "--device", "cpu", "--out", halfRun, "--resume", "--quiet");
+        Assert.Equal(2, resume.ExitCode);
+        Assert.Contains($"the run stopped while saving its first one; delete {halfRun}", resume.Stderr, StringComparison.Ordinal);
+
         // An empty --val is named as --val (train and evaluate have no --in).
         var emptyVal = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", empty, "--epochs", "1", "--device", "cpu", "--out", tmp.Sub("r4"), "--quiet");
         Assert.Equal(2, emptyVal.ExitCode);
