@@ -372,7 +372,10 @@ internal sealed class ZipImageArchive : IImageContainer
     }
 
     private ZetaPrepException Corrupt(string name, Exception e) =>
-        new($"{Path}: entry {name} is corrupt or truncated ({e.Message.TrimEnd('.')}); download the zip again.", e);
+        e is InvalidDataException && e.Message.Contains("is not supported", StringComparison.Ordinal)
+            // BZip2, LZMA, Deflate64…: a valid entry .NET cannot inflate, so downloading it again would not help.
+            ? new($"{Path}: entry {name} uses a compression .NET cannot read ({e.Message.TrimEnd('.')}); re-zip the images with deflate (e.g. zip -r NEW.zip FOLDER) or store them.", e)
+            : new($"{Path}: entry {name} is corrupt or truncated ({e.Message.TrimEnd('.')}); download the zip again.", e);
 
     private ZipArchive Rent()
     {

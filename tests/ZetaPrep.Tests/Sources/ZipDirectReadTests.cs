@@ -172,6 +172,23 @@ public sealed class ZipDirectReadTests : IDisposable
     }
 
     [Fact]
+    public void AnEntryInACompressionDotNetCannotRead_SaysToReZip_NotToDownloadAgain()
+    {
+        // The method fields of a deflated entry set to 12 (BZip2), as Python's zipfile.ZIP_BZIP2 or 7-Zip write it.
+        var path = SingleEntryZip("bzip2.zip", "ISIC_0000005.jpg", Noise(new Random(5), 1000), CompressionLevel.Optimal);
+        var (local, central) = Headers(path);
+        var file = File.ReadAllBytes(path);
+        BinaryPrimitives.WriteUInt16LittleEndian(file.AsSpan(local + 8), 12);
+        BinaryPrimitives.WriteUInt16LittleEndian(file.AsSpan(central + 10), 12);
+        File.WriteAllBytes(path, file);
+        using var archive = new ZipImageArchive(path);
+        Assert.Equal(0, archive.DirectEntries);
+        var e = Assert.Throws<ZetaPrepException>(() => archive.ReadPooled("ISIC_0000005.jpg", 1000, CancellationToken.None));
+        Assert.Contains("entry ISIC_0000005.jpg uses a compression .NET cannot read", e.Message, StringComparison.Ordinal);
+        Assert.Contains("re-zip the images with deflate", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void DuplicateNames_AreLeftToZipArchive()
     {
         var path = Path.Combine(_root, "dup.zip");
