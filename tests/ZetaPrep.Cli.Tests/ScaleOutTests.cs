@@ -92,6 +92,14 @@ public sealed class ScaleOutTests
         Assert.Contains("holds manifest.worker-0-of-2.json, from a split into another number of workers", other.Stderr, StringComparison.Ordinal);
         Assert.Equal(0, (await CliRunner.RunAsync([.. Args(input, shared), "--worker", "1/2"])).ExitCode);
         Assert.Equal(0, (await CliRunner.RunAsync("merge", shared)).ExitCode);
+
+        // Workers' output not merged yet is replaced by --overwrite, like a merged one, partial manifests and all.
+        var unmerged = tmp.Sub("unmerged");
+        Assert.Equal(0, (await CliRunner.RunAsync([.. Args(input, unmerged), "--worker", "0/2"])).ExitCode);
+        var single = await CliRunner.RunAsync([.. Args(input, unmerged), "--overwrite"]);
+        Assert.True(single.ExitCode == 0, single.Stderr);
+        Assert.Empty(Directory.GetFiles(unmerged, "manifest.worker-*.json"));
+        Assert.Equal(0, (await CliRunner.RunAsync("verify", unmerged)).ExitCode);
     }
 
     [Fact]

@@ -836,6 +836,11 @@ public sealed class DatasetGenerator
             }
             return null;
         }
+        if (!files.Contains(GenerationManifest.FileName) && options.Overwrite && !options.Resume
+            && files.All(IsGeneratedFile) && files.Any(f => f.StartsWith("manifest.worker-", StringComparison.Ordinal)))
+        {
+            return null; // workers' output not merged yet: --overwrite replaces it like a merged one
+        }
         if (!files.Contains(GenerationManifest.FileName))
         {
             var what = options.Resume ? "--resume found no manifest.json, and the directory is not empty" : "directory is not empty and holds no ZetaPrep manifest.json";
