@@ -85,6 +85,23 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public async Task ResumeWithAnotherMaxPixels_UnderSkip_NamesIt_NotTheInput()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 4);
+        File.WriteAllBytes(Path.Combine(input, "class_a", "big.png"), ImageFixtures.Solid(40, 40, 1, 2, 3));
+        var output = tmp.Sub("out");
+        string[] args = ["generate", "--in", input, "--out", output, "--size", "8", "--n", "2", "--on-error", "skip", "--quiet"];
+        Assert.Equal(0, (await CliRunner.RunAsync([.. args, "--max-pixels", "1000"])).ExitCode);
+        var r = await CliRunner.RunAsync([.. args, "--max-pixels", "100000", "--resume"]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--max-pixels differs (manifest 1000, now 100000)", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("the same images, but --on-error skip leaves out others (manifest 8 kept, now 9)", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("--in", r.Stderr.Split("(manifest:")[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OddButValidImages_AllWork()
     {
         using var tmp = new TempDir();

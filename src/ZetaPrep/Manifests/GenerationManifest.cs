@@ -141,6 +141,11 @@ public sealed record GenerationOptionsRecord(
         Compare("--format", Format, now.Format);
         Compare("--keep-originals", KeepOriginals, now.KeepOriginals);
         Compare("--on-error", OnError, now.OnError);
+        if (OnError == "skip" && now.OnError == "skip")
+        {
+            // Which inputs are left out (and so every batch after the first one left out) follows the pixel limit.
+            Compare("--max-pixels", MaxPixels, now.MaxPixels);
+        }
         Compare("--method", Method, now.Method);
         Compare("--alpha", Alpha, now.Alpha);
         Compare("--label-smoothing", LabelSmoothing, now.LabelSmoothing);

@@ -861,7 +861,12 @@ public sealed class DatasetGenerator
         {
             differences.Add($"the zetaprep version differs (manifest {previous.Tool.Version}, now {ToolVersion})");
         }
-        if (previous.Input.Fingerprint != input.Fingerprint || previous.Input.Count != input.Count)
+        if (previous.Input.Fingerprint == input.Fingerprint && previous.Input.Count != input.Count)
+        {
+            differences.Add(string.Create(CultureInfo.InvariantCulture,
+                $"the same images, but --on-error skip leaves out others (manifest {previous.Input.Count} kept, now {input.Count})"));
+        }
+        else if (previous.Input.Fingerprint != input.Fingerprint || previous.Input.Count != input.Count)
         {
             differences.Add(string.Create(CultureInfo.InvariantCulture,
                 $"the input differs (manifest {previous.Input.Count} images, fingerprint {previous.Input.Fingerprint[..Math.Min(12, previous.Input.Fingerprint.Length)]}…; now {input.Count} images, fingerprint {input.Fingerprint[..12]}…): the images under --in or their labels changed since the first run"));
