@@ -36,7 +36,7 @@ internal sealed class FolderShardFormat : IShardFormat
             }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
             {
-                throw new ZetaPrepException($"{l.FileName}: listed in {relativePath} but missing; regenerate the dataset.", 1, e);
+                throw new ZetaPrepException($"{l.FileName}: listed in {relativePath} but missing; rerun the generate command with --resume, which redoes that shard.", 1, e);
             }
             if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(png)), l.Sha256, StringComparison.Ordinal))
             {
