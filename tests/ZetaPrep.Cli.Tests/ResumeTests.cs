@@ -235,10 +235,13 @@ public sealed class ResumeTests
             await mkfifo.WaitForExitAsync();
             Assert.Equal(0, mkfifo.ExitCode);
         }
+        // Opening the pipe's write end returns once the run opens it to read: then it is in its validation pass (its
+        // Ctrl+C handler long installed), blocked on a read that never gets a byte.
+        var writeEnd = Task.Run(() => new FileStream(pipe, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0));
         (int ExitCode, string Stdout, string Stderr) result;
         using (var child = ChildProcess.Start([.. args, "--gamma", "3", "--overwrite"]))
         {
-            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            await using var writer = await writeEnd.WaitAsync(Timeout);
             child.Interrupt();
             result = await child.WaitAsync(TimeSpan.FromSeconds(60));
         }
