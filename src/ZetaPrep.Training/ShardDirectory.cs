@@ -44,6 +44,11 @@ public sealed record ShardDirectory(
             manifest = GenerationManifest.Read(manifestPath);
             files = ListedShards(path, option, manifest, files);
         }
+        else if (Directory.EnumerateFiles(path, "manifest.worker-*-of-*.json").FirstOrDefault() is { } partial)
+        {
+            // Workers' shards before their merge: some may be missing or from another run; merge checks them all.
+            throw new ZetaPrepException($"{option} {path}: holds {System.IO.Path.GetFileName(partial)} but no manifest.json, so the workers' shards were never merged (some may be missing); run zetaprep merge {path} first.");
+        }
 
         if (files.Count == 0)
         {

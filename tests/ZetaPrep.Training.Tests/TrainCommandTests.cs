@@ -144,6 +144,15 @@ public sealed class TrainCommandTests
         Assert.Single(stray.Stderr.Trim().Split('\n'));
         Assert.Contains($"{Path.Combine("data", "stray.parquet")} not listed in manifest.json", stray.Stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(tmp.Sub("r2"), "metrics.jsonl")));
+
+        // Workers' output never merged: a partial manifest, no manifest.json.
+        File.Delete(Path.Combine(shards, "data", "stray.parquet"));
+        File.Move(manifest, Path.Combine(shards, "manifest.worker-0-of-2.json"));
+        var unmerged = await TrainFixtures.RunCliAsync(Train("r3"));
+        Assert.Equal(1, unmerged.ExitCode);
+        Assert.Single(unmerged.Stderr.Trim().Split('\n'));
+        Assert.Contains($"--data {shards}: holds manifest.worker-0-of-2.json but no manifest.json", unmerged.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"run zetaprep merge {shards} first", unmerged.Stderr, StringComparison.Ordinal);
     }
 
     [Theory]
