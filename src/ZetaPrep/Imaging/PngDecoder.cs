@@ -132,8 +132,7 @@ internal static class PngDecoder
         try
         {
             Gather(png, new Span<byte>(compressed, (int)layout.IdatBytes));
-            if (Libdeflate.InflateZlib(new ReadOnlySpan<byte>(compressed, (int)layout.IdatBytes), new Span<byte>(rows, (int)raw), out var written) != Libdeflate.Result.Success
-                || written != raw)
+            if (Libdeflate.InflateZlib(new ReadOnlySpan<byte>(compressed, (int)layout.IdatBytes), new Span<byte>(rows, (int)raw)) != Libdeflate.Result.Success)
             {
                 return false;
             }
@@ -212,8 +211,11 @@ internal static class PngDecoder
         }
     }
 
-    /// <summary>The IDAT bodies, in order, into <paramref name="into"/> (exactly their total length).</summary>
-    private static void Gather(ReadOnlySpan<byte> png, Span<byte> into)
+    /// <summary>
+    /// The IDAT bodies, in order, into <paramref name="into"/> (exactly their total length), from a PNG whose chunks up to
+    /// IEND were already walked and bounds-checked (<see cref="TryParse"/>, or ImageIntegrity's check).
+    /// </summary>
+    internal static void Gather(ReadOnlySpan<byte> png, Span<byte> into)
     {
         var pos = Signature.Length;
         var at = 0;

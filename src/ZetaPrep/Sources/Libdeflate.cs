@@ -39,18 +39,18 @@ public static unsafe class Libdeflate
     /// holds more. Needs <see cref="IsAvailable"/>.
     /// </summary>
     internal static Result Inflate(ReadOnlySpan<byte> compressed, Span<byte> into) =>
-        Decompress(zlib: false, compressed, into, exact: true, out _);
+        Decompress(zlib: false, compressed, into);
 
     /// <summary>
-    /// Inflates the zlib stream <paramref name="compressed"/> (header, deflate data, Adler-32, all checked) into
-    /// <paramref name="into"/>; <paramref name="written"/> is how many bytes it gave. <see cref="Result.InsufficientSpace"/>
-    /// when it holds more than <paramref name="into"/>. Needs <see cref="IsAvailable"/>.
+    /// Inflates the zlib stream <paramref name="compressed"/> (header, deflate data, Adler-32, all checked) into exactly
+    /// <paramref name="into"/> (a PNG's image data, whose size the header gives): <see cref="Result.ShortOutput"/> when it
+    /// ends before filling it, <see cref="Result.InsufficientSpace"/> when it holds more. Needs <see cref="IsAvailable"/>.
     /// </summary>
-    internal static Result InflateZlib(ReadOnlySpan<byte> compressed, Span<byte> into, out int written) =>
-        Decompress(zlib: true, compressed, into, exact: false, out written);
+    internal static Result InflateZlib(ReadOnlySpan<byte> compressed, Span<byte> into) =>
+        Decompress(zlib: true, compressed, into);
 
-    /// <summary>One decompression with a decompressor of its own (~1 µs to make; libdeflate's are not thread-safe).</summary>
-    private static Result Decompress(bool zlib, ReadOnlySpan<byte> compressed, Span<byte> into, bool exact, out int written)
+    /// <summary>One decompression into exactly <paramref name="into"/>, with a decompressor of its own (~1 µs to make; libdeflate's are not thread-safe).</summary>
+    private static Result Decompress(bool zlib, ReadOnlySpan<byte> compressed, Span<byte> into)
     {
         var api = Api ?? throw new InvalidOperationException($"{Library} is not loaded");
         var decompressor = api.Alloc();
@@ -64,13 +64,9 @@ public static unsafe class Libdeflate
             fixed (byte* output = into)
             {
                 // A null actual-size pointer asks for exactly into.Length bytes.
-                nuint actual = 0;
-                var actualOrNull = exact ? null : &actual;
-                var result = (Result)(zlib
-                    ? api.DecompressZlib(decompressor, input, (nuint)compressed.Length, output, (nuint)into.Length, actualOrNull)
-                    : api.Decompress(decompressor, input, (nuint)compressed.Length, output, (nuint)into.Length, actualOrNull));
-                written = exact ? (result == Result.Success ? into.Length : 0) : (int)actual;
-                return result;
+                return (Result)(zlib
+                    ? api.DecompressZlib(decompressor, input, (nuint)compressed.Length, output, (nuint)into.Length, null)
+                    : api.Decompress(decompressor, input, (nuint)compressed.Length, output, (nuint)into.Length, null));
             }
         }
         finally
