@@ -164,7 +164,7 @@ public sealed class MethodComparison
                     manifest = GenerationManifest.Read(manifestPath);
                     var differences = manifest.Options.ByteAffectingDifferences(
                         DatasetGenerator.RecordedOptions(GenerateOptionsFor(options, shards, method, seed, resume: true), options.InputDirectory)).ToList();
-                    if (!SamePath(manifest.Options.Input, options.InputDirectory))
+                    if (!RunConfig.SamePath(manifest.Options.Input, options.InputDirectory))
                     {
                         differences.Insert(0, $"--in differs (manifest {manifest.Options.Input}, now {options.InputDirectory})");
                     }
@@ -189,7 +189,7 @@ public sealed class MethodComparison
                 if (manifest is { Complete: true })
                 {
                     var opened = await Training.ShardDirectory.OpenAsync(shards, "--out", ct).ConfigureAwait(false);
-                    data = [new ShardSourceInfo(opened.Path, opened.Files.Count, opened.Rows, opened.ImageSize, opened.InputFingerprint, opened.ManifestSha256)];
+                    data = [opened.Info];
                 }
 
                 valSet ??= await ValidationSet.LoadAsync(validation, options.Size, ct).ConfigureAwait(false);
@@ -216,9 +216,6 @@ public sealed class MethodComparison
             throw ZetaPrepException.Usage($"compare --out {outDir}: {Path.GetRelativePath(outDir, dir)} was {made} with other settings: {string.Join("; ", differences)}; use another --out for these settings (or rerun with the ones it was made with).");
         }
     }
-
-    private static bool SamePath(string a, string b) =>
-        string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(a)), Path.TrimEndingDirectorySeparator(Path.GetFullPath(b)), StringComparison.Ordinal);
 
     private static string RunName(string method, int seed) =>
         string.Create(CultureInfo.InvariantCulture, $"{method.Replace('+', '_')}-s{seed}");

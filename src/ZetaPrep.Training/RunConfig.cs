@@ -138,7 +138,8 @@ public sealed record RunConfig
             ? string.Create(CultureInfo.InvariantCulture, $"{d.Path} [{d.Rows} rows in {d.Shards} shard(s), manifest SHA-256 {(d.ManifestSha256 is { } sha ? sha[..Math.Min(12, sha.Length)] + "…" : "none")}]")
             : d.Path));
 
-    private static bool SamePath(string a, string b)
+    /// <summary>Whether two paths name the same place once made absolute (a trailing separator aside); false for a malformed one.</summary>
+    internal static bool SamePath(string a, string b)
     {
         if (string.Equals(a, b, StringComparison.Ordinal))
         {

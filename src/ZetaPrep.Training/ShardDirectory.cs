@@ -23,6 +23,9 @@ public sealed record ShardDirectory(
     string? InputFingerprint,
     string? ManifestSha256)
 {
+    /// <summary>What a run's config.json records of this directory (and a resume compares).</summary>
+    public ShardSourceInfo Info => new(Path, Files.Count, Rows, ImageSize, InputFingerprint, ManifestSha256);
+
     /// <summary>Finds and checks the shards under <paramref name="path"/> (or <c>path/data</c>); a missing, empty or inconsistent directory is a <see cref="ZetaPrepException"/>.</summary>
     public static async Task<ShardDirectory> OpenAsync(string path, string option, CancellationToken cancellationToken)
     {

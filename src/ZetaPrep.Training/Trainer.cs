@@ -279,7 +279,7 @@ public sealed class Trainer
         Normalization = "imagenet mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225)",
         Validation = validation,
         ValidationImages = validationImages,
-        Data = [.. data.Select(d => new ShardSourceInfo(d.Path, d.Files.Count, d.Rows, d.ImageSize, d.InputFingerprint, d.ManifestSha256))],
+        Data = [.. data.Select(d => d.Info)],
         TrainRows = data.Sum(d => d.Rows),
     };
 }
