@@ -63,7 +63,7 @@ public sealed class DatasetGenerator
         // The plan's checks (too few inputs for --n, batches too large) fail here too, before the array is submitted.
         var listedPlan = ListedPlan(listed.Items.Count, options);
         var recordKey = ValidationRecord.Key(ToolVersion, options.Codec, options.MaxPixels, options.OnError);
-        var validated = await ValidateOrReuseAsync(listed, options, recordKey, null, cancellationToken).ConfigureAwait(false);
+        var validated = await ValidateOrReuseAsync(listed, options, recordKey, null, retain: false, cancellationToken).ConfigureAwait(false);
         var plan = KeptPlan(listedPlan, validated.Listing.Items.Count, options);
         try
         {
@@ -138,7 +138,7 @@ public sealed class DatasetGenerator
         var recordKey = ValidationRecord.Key(ToolVersion, options.Codec, options.MaxPixels, options.OnError);
         try
         {
-            validated = await ValidateOrReuseAsync(listed, options, recordKey, options.Resume ? outDir : null, cancellationToken).ConfigureAwait(false);
+            validated = await ValidateOrReuseAsync(listed, options, recordKey, options.Resume ? outDir : null, retain: true, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -226,7 +226,7 @@ public sealed class DatasetGenerator
         var context = new BatchContext(listing, options, mixers, workers.ConcurrentScheduler,
             new BufferPool(plan.MaxBatchInputs * pixelsPerImage),
             pngSlot > 0 ? new BufferPool(plan.MaxBatchRows * pngSlot) : null,
-            pngSlot, validated.ExpectedSha256);
+            pngSlot, validated.ExpectedSha256, validated.Retained);
         using var closeWorkers = new SchedulerPairCompletion(workers);
         // The listing and the validation pass leave their garbage (a few KB per input) in the first generation.
         var nursery = new Nursery();
@@ -368,6 +368,12 @@ public sealed class DatasetGenerator
             {
                 var item = context.Listing.Items[batch.Inputs[i]];
                 var t0 = Stopwatch.GetTimestamp();
+                if (context.Retained is { } retained && retained.TryGet(batch.Inputs[i], out var kept))
+                {
+                    _decoder.DecodeResized(kept.Span, DisplayName(item), size, context.Options.Resize, x.AsSpan(i * pixels, pixels));
+                    Times.Add(StageTimes.Stage.Decode, Stopwatch.GetTimestamp() - t0);
+                    return;
+                }
                 using var bytes = await _source.ReadPooledAsync(item, ct).ConfigureAwait(true);
                 if (context.ExpectedSha256 is { } expected)
                 {
@@ -585,13 +591,15 @@ public sealed class DatasetGenerator
     /// <summary>
     /// Reads every input once: checks its header (format, pixel limit) and structure (<see cref="ImageIntegrity"/>)
     /// and hashes it for the fingerprint. Bad inputs stop the run (reported in listing order, so the message does not
-    /// depend on timing) or, with --on-error skip, are left out of the listing before planning.
+    /// depend on timing) or, with --on-error skip, are left out of the listing before planning. With
+    /// <paramref name="retain"/>, small inputs' bytes stay in memory for their batches (<see cref="RetainedInputs"/>).
     /// </summary>
-    private async Task<ValidatedInputs> ValidateAndFingerprintAsync(SourceListing listing, GenerateOptions options, CancellationToken cancellationToken)
+    private async Task<ValidatedInputs> ValidateAndFingerprintAsync(SourceListing listing, GenerateOptions options, bool retain, CancellationToken cancellationToken)
     {
         var hashes = new byte[listing.Items.Count][];
         var sizes = new long[listing.Items.Count];
         var problems = new ZetaPrepException?[listing.Items.Count];
+        var retained = retain ? RetainedInputs.Plan(listing.Items) : null;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Threads, CancellationToken = cancellationToken };
         using var grace = new CancelGraceClock(cancellationToken);
         await WaitOrAbandonAsync(Parallel.ForEachAsync(Enumerable.Range(0, listing.Items.Count), parallel, async (i, ct) =>
@@ -615,6 +623,7 @@ public sealed class DatasetGenerator
             {
                 hashes[i] = SHA256.HashData(bytes.Span);
                 sizes[i] = bytes.Length;
+                retained?.Keep(i, bytes.Span);
                 var name = DisplayName(item);
                 try
                 {
@@ -641,7 +650,7 @@ public sealed class DatasetGenerator
         var bad = Enumerable.Range(0, problems.Length).Where(i => problems[i] is not null).ToList();
         if (bad.Count == 0)
         {
-            return new ValidatedInputs(listing, fingerprint, []) { Entries = Entries() };
+            return new ValidatedInputs(listing, fingerprint, []) { Entries = Entries(), Retained = retained };
         }
         if (options.OnError == OnError.Fail)
         {
@@ -649,8 +658,9 @@ public sealed class DatasetGenerator
             throw new ZetaPrepException(problems[bad[0]]!.Message + more, problems[bad[0]]!);
         }
         var skipped = bad.Select(i => new SkippedInput(listing.Items[i].Id, Reason(problems[i]!.Message, DisplayName(listing.Items[i])))).ToList();
-        var kept = listing.Items.Where((_, i) => problems[i] is null).ToList();
-        return new ValidatedInputs(listing with { Items = kept }, fingerprint, skipped) { Entries = Entries() };
+        var keptIndices = Enumerable.Range(0, problems.Length).Where(i => problems[i] is null).ToList();
+        var kept = keptIndices.Select(i => listing.Items[i]).ToList();
+        return new ValidatedInputs(listing with { Items = kept }, fingerprint, skipped) { Entries = Entries(), Retained = retained?.Select(keptIndices) };
     }
 
     /// <summary>The part of a problem message after "file: " and before the advice, for the manifest's skip list.</summary>
@@ -668,14 +678,18 @@ public sealed class DatasetGenerator
 
         /// <summary>When the verdicts came from the record: each kept input's SHA-256 (as Listing.Items), checked at decode time.</summary>
         public byte[][]? ExpectedSha256 { get; init; }
+
+        /// <summary>Small inputs' bytes as the pass read them (as Listing.Items); null when the verdicts came from a record.</summary>
+        public RetainedInputs? Retained { get; init; }
     }
 
     /// <summary>
     /// The validation pass's verdicts: those of the run being resumed in <paramref name="resumeDir"/> (each input's bytes
     /// then checked against its recorded SHA-256 as they are read for decoding), else those <see cref="VerdictCache"/>
-    /// kept for these very files, else a pass over every input (its verdicts then kept when the files did not change).
+    /// kept for these very files, else a pass over every input (its verdicts then kept when the files did not change;
+    /// <paramref name="retain"/>: with the bytes of small inputs, for a run that goes on to decode them).
     /// </summary>
-    private async Task<ValidatedInputs> ValidateOrReuseAsync(SourceListing listed, GenerateOptions options, string recordKey, string? resumeDir, CancellationToken cancellationToken)
+    private async Task<ValidatedInputs> ValidateOrReuseAsync(SourceListing listed, GenerateOptions options, string recordKey, string? resumeDir, bool retain, CancellationToken cancellationToken)
     {
         if (resumeDir is not null && FromRecord(listed, ValidationRecord.TryRead(resumeDir, recordKey, listed.Items), trusted: false) is { } resumed)
         {
@@ -688,7 +702,7 @@ public sealed class DatasetGenerator
         {
             return cached;
         }
-        var validated = await ValidateAndFingerprintAsync(listed, options, cancellationToken).ConfigureAwait(false);
+        var validated = await ValidateAndFingerprintAsync(listed, options, retain, cancellationToken).ConfigureAwait(false);
         if (before is not null && validated.Entries is { } entries)
         {
             cache!.TryStore(recordKey, before, identify!.Identify(listed.Items, options.Threads, cancellationToken), entries);
@@ -1092,7 +1106,7 @@ public sealed class DatasetGenerator
     /// <param name="Pixels">Decoded-input and mixed-output buffers of the largest batch (CPU mixers; a CUDA mixer brings its own).</param>
     /// <param name="Encoded">At the default PNG level: buffers of one <paramref name="PngSlot"/> per row of the largest batch.</param>
     private sealed record BatchContext(SourceListing Listing, GenerateOptions Options, MixerPool Mixers, TaskScheduler Workers,
-        BufferPool Pixels, BufferPool? Encoded, int PngSlot, byte[][]? ExpectedSha256);
+        BufferPool Pixels, BufferPool? Encoded, int PngSlot, byte[][]? ExpectedSha256, RetainedInputs? Retained);
 
     /// <summary>
     /// Buffers of one exact length for the batches in flight; only a few are ever out at once, and the pool keeps each
