@@ -127,7 +127,7 @@ public sealed class DatasetGenerator
         // --device auto the first batches mix on the CPU (same bytes) if it is not done by then.
         var cudaReady = options.Device == DeviceChoice.Cpu ? Task.FromResult<CudaMixer?>(null) : Task.Run(() =>
         {
-            var mixer = CudaMixer.TryCreate(options.Plan.BatchSize, pixelsPerImage, out var why);
+            var mixer = CudaMixer.TryCreate(MostBatchInputs(options), pixelsPerImage, out var why);
             if (mixer is null && options.Device == DeviceChoice.Cuda)
             {
                 throw NoCuda(why);
@@ -191,7 +191,7 @@ public sealed class DatasetGenerator
 
         var schema = new ShardSchema(listing.ClassNames, GenerationJson(recorded, fingerprint, listing));
         // Batches mix on the CPU until the CUDA probe (running since before validation) is done: same bytes either way.
-        using var mixers = new MixerPool(cudaReady, options.Plan.BatchSize, pixelsPerImage);
+        using var mixers = new MixerPool(cudaReady, MostBatchInputs(options), pixelsPerImage);
         IReadOnlyList<InputFile>? inputFiles = null;
         GenerationManifest Manifest(bool complete) => new()
         {
@@ -587,6 +587,9 @@ public sealed class DatasetGenerator
         throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture,
             $"--batch-size {options.Plan.BatchSize}: a batch of {inputs} images of {options.Size}×{options.Size} needs {bytes / 1073741824.0:F1} GiB in one buffer, more than the 2 GiB one can hold; use --batch-size {Array.MaxLength / perInput} or less, or a smaller --size."));
     }
+
+    /// <summary>The most inputs a batch can have before the input count is known: a pass's last batch may take one more (<see cref="MixPlan"/>).</summary>
+    private static int MostBatchInputs(GenerateOptions options) => options.Plan.BatchSize == int.MaxValue ? int.MaxValue : options.Plan.BatchSize + 1;
 
     /// <summary>
     /// Reads every input once: checks its header (format, pixel limit) and structure (<see cref="ImageIntegrity"/>)

@@ -19,7 +19,7 @@ internal static class MethodPlanner
             // Fixed draws per output (mixed?, switch?, partner, λ, centre) whatever the method, so outputs never shift.
             var mixed = rng.NextDouble() < method.Prob;
             var switchDraw = rng.NextDouble();
-            // A partner other than k; a last batch of one input can only pair with itself (the output is then unchanged).
+            // A partner other than k (MixPlan never makes a batch of one input from two or more).
             var partner = m > 1 ? rng.NextInt(m - 1) : k;
             partner += m > 1 && partner >= k ? 1 : 0;
             var kind = method.SwitchToCutMix && switchDraw < method.SwitchProb ? MixMethod.CutMix : method.Method;

@@ -7,14 +7,21 @@ namespace ZetaPrep.Planning;
 /// output's members, weights and γ, and whole-batch shards. Shard k is a pure function of (plan, k).
 /// </summary>
 /// <remarks>
-/// Only the shuffled input order of each pass is kept (4 bytes per input and pass); a batch's recipes are drawn from
-/// its own random streams when <see cref="Batches"/> is indexed, the same every time. Planning every batch up front
-/// had held ~240 bytes per row for the whole run (~300 MB for ImageNet's 1.28 M images).
+/// <para>Only the shuffled input order of the pass last used is kept (4 bytes per input), drawn again from the pass's
+/// own stream when another pass is asked for; a batch's recipes are drawn from its own random streams when
+/// <see cref="Batches"/> is indexed, the same every time. Planning every batch up front had held ~240 bytes per row for
+/// the whole run (~300 MB for ImageNet's 1.28 M images), and keeping every pass's order 4 bytes per input and pass.</para>
+/// <para>Every batch has <see cref="PlanOptions.BatchSize"/> inputs but a pass's last, which has the rest; when one input
+/// would be left over, the last full batch takes it (B + 1 inputs): alone in a batch it had nothing to mix with.</para>
 /// </remarks>
 public sealed class MixPlan
 {
-    private readonly int[][] _orders;
+    /// <summary>The most shards a plan may have: the manifest lists every one.</summary>
+    public const int MaxShards = 1_000_000;
+
     private readonly int _batchesPerPass;
+    private readonly object _orderLock = new();
+    private (int Pass, int[] Order)? _order;
     private readonly int _rowsPerInput;
 
     public PlanOptions Options { get; }
@@ -28,21 +35,20 @@ public sealed class MixPlan
 
     public long TotalRows { get; }
 
-    /// <summary>Inputs of the largest batch (every batch but a pass's last has <see cref="PlanOptions.BatchSize"/>).</summary>
-    public int MaxBatchInputs => Math.Min(Options.BatchSize, InputCount);
+    /// <summary>Inputs of the largest batch: <see cref="PlanOptions.BatchSize"/>, one more where a pass's last batch took a lone leftover input, or all inputs when they are fewer.</summary>
+    public int MaxBatchInputs => Math.Max(BatchInputs(0), BatchInputs(_batchesPerPass - 1));
 
     /// <summary>Rows of the largest batch.</summary>
     public int MaxBatchRows => MaxBatchInputs * _rowsPerInput;
 
-    private MixPlan(PlanOptions options, int inputCount, int[][] orders)
+    private MixPlan(PlanOptions options, int inputCount, int batchesPerPass)
     {
         Options = options;
         InputCount = inputCount;
-        _orders = orders;
-        _batchesPerPass = (int)(((long)inputCount + options.BatchSize - 1) / options.BatchSize);
+        _batchesPerPass = batchesPerPass;
         _rowsPerInput = options.KeepOriginals ? 2 : 1;
-        Batches = new BatchList(this, orders.Length * _batchesPerPass);
-        TotalRows = (long)inputCount * orders.Length * _rowsPerInput;
+        Batches = new BatchList(this, options.Passes * _batchesPerPass);
+        TotalRows = (long)inputCount * options.Passes * _rowsPerInput;
         Shards = CutShards(Batches.Count, BatchRows, options.ShardRows);
     }
 
@@ -60,22 +66,50 @@ public sealed class MixPlan
         {
             throw new ZetaPrepException($"the input has {inputCount} usable image(s); ζ-mixup needs at least 2.");
         }
-        var orders = new int[options.Passes][];
-        for (var pass = 0; pass < options.Passes; pass++)
+        var full = inputCount / options.BatchSize;
+        var rest = inputCount % options.BatchSize;
+        var batchesPerPass = full + (rest > 1 || full == 0 ? 1 : 0); // a lone leftover joins the last full batch
+        var batches = (long)batchesPerPass * options.Passes;
+        var rowsPerInput = options.KeepOriginals ? 2L : 1L;
+        // Shards hold whole batches of up to shardRows rows (at least one batch): this many at the least.
+        var rowsPerShard = Math.Max(options.ShardRows, Math.Min(options.BatchSize, inputCount) * rowsPerInput);
+        var shards = batches * Math.Min(options.BatchSize, inputCount) * rowsPerInput / rowsPerShard;
+        if (batches > int.MaxValue || shards > MaxShards)
         {
-            var order = new int[inputCount];
+            throw ZetaPrepException.Usage(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"--passes {options.Passes}: {inputCount:N0} inputs × {options.Passes:N0} passes make {inputCount * (long)options.Passes * rowsPerInput:N0} rows, more than one output holds "
+                + $"(at most {int.MaxValue:N0} batches and {MaxShards:N0} shards, of --shard-rows {options.ShardRows:N0}); lower --passes or raise --shard-rows."));
+        }
+        return new MixPlan(options, inputCount, batchesPerPass);
+    }
+
+    /// <summary>Pass <paramref name="pass"/>'s shuffled input order (the one last asked for is kept).</summary>
+    private int[] Order(int pass)
+    {
+        lock (_orderLock)
+        {
+            if (_order is { } kept && kept.Pass == pass)
+            {
+                return kept.Order;
+            }
+            var order = new int[InputCount];
             for (var i = 0; i < order.Length; i++)
             {
                 order[i] = i;
             }
             // Each pass reshuffles from its own stream, so pass p does not depend on how many draws pass p−1 made.
-            new DeterministicRandom(options.Seed, (ulong)pass, ulong.MaxValue).Shuffle(order);
-            orders[pass] = order;
+            new DeterministicRandom(Options.Seed, (ulong)pass, ulong.MaxValue).Shuffle(order);
+            _order = (pass, order);
+            return order;
         }
-        return new MixPlan(options, inputCount, orders);
     }
 
-    private int BatchInputs(int batch) => Math.Min(Options.BatchSize, InputCount - (batch % _batchesPerPass * Options.BatchSize));
+    /// <summary>Inputs of batch <paramref name="batch"/>: the batch size, but a pass's last batch, which has the rest (with a lone leftover, B + 1).</summary>
+    private int BatchInputs(int batch)
+    {
+        var index = batch % _batchesPerPass;
+        return index < _batchesPerPass - 1 ? Options.BatchSize : InputCount - (index * Options.BatchSize);
+    }
 
     private int BatchRows(int batch) => BatchInputs(batch) * _rowsPerInput;
 
@@ -84,7 +118,7 @@ public sealed class MixPlan
         var pass = batch / _batchesPerPass;
         var batchIndex = batch % _batchesPerPass;
         var start = batchIndex * Options.BatchSize;
-        var inputs = _orders[pass].AsSpan(start, BatchInputs(batch)).ToArray();
+        var inputs = Order(pass).AsSpan(start, BatchInputs(batch)).ToArray();
         var rng = new DeterministicRandom(Options.Seed, (ulong)pass, (ulong)batchIndex);
         var outputs = PlanBatch(inputs.Length, Options, rng);
         // Baselines draw from a stream of their own, so ζ outputs stay identical to a plain ζ run.

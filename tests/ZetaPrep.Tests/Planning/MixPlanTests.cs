@@ -53,6 +53,67 @@ public sealed class MixPlanTests
         Assert.Equal(203 - 6 * 32, plan.Batches.First(b => b.Pass == 0 && b.Index == 6).Inputs.Length);
     }
 
+    [Theory]
+    [InlineData(41, 8, "4", 2)]
+    [InlineData(9, 8, "batch", 1)]
+    [InlineData(129, 64, "8", 3)]
+    public void ALoneLeftoverInput_JoinsThePassesLastFullBatch_SoEveryOutputMixes(int inputs, int batch, string n, int passes)
+    {
+        var plan = MixPlan.Create(inputs, Options(n, batch: batch, passes: passes, shardRows: 1000));
+
+        Assert.Equal(batch + 1, plan.MaxBatchInputs);
+        Assert.Equal((inputs / batch) * passes, plan.Batches.Count);
+        for (var pass = 0; pass < passes; pass++)
+        {
+            var batches = plan.Batches.Where(b => b.Pass == pass).ToList();
+            Assert.Equal(batch + 1, batches[^1].Inputs.Length);
+            Assert.All(batches.SkipLast(1), b => Assert.Equal(batch, b.Inputs.Length));
+            Assert.Equal(Enumerable.Range(0, inputs), batches.SelectMany(b => b.Inputs).Order());
+        }
+        Assert.All(plan.Batches.SelectMany(b => b.Outputs), o =>
+        {
+            Assert.True(o.Members.Length >= 2);
+            Assert.True(o.Weights[1] > 0);
+        });
+        Assert.Equal((long)inputs * passes, plan.Shards.Sum(s => (long)s.Rows));
+    }
+
+    [Fact]
+    public void APassesLastBatchWithTwoOrMoreInputs_StaysItsOwnBatch()
+    {
+        var plan = MixPlan.Create(42, Options("4", batch: 8));
+
+        Assert.Equal(8, plan.MaxBatchInputs);
+        Assert.Equal([8, 8, 8, 8, 8, 2], plan.Batches.Select(b => b.Inputs.Length));
+    }
+
+    [Fact]
+    public void ManyPasses_ArePlannedWithoutHoldingEveryPassesOrder()
+    {
+        // 1,000 inputs × 100,000 passes: every pass's order held at once was 400 MB.
+        var plan = MixPlan.Create(1000, Options("4", batch: 100, passes: 100_000, shardRows: 100_000));
+        var again = MixPlan.Create(1000, Options("4", batch: 100, passes: 100_000, shardRows: 100_000));
+
+        Assert.Equal(1_000_000, plan.Batches.Count);
+        var late = plan.Batches[999_999];
+        Assert.Equal(99_999, late.Pass);
+        _ = plan.Batches[0]; // another pass in between: its order is drawn again, the same
+        Assert.Equal(again.Batches[999_999].Inputs, plan.Batches[999_999].Inputs);
+        Assert.Equal(again.Batches[0].Inputs, plan.Batches[0].Inputs);
+        Assert.NotEqual(plan.Batches[0].Inputs, late.Inputs);
+    }
+
+    [Theory]
+    [InlineData(int.MaxValue, 40)]
+    [InlineData(10_000_000, 40)]
+    public void MorePassesThanOneOutputCanList_AreAUsageError(int passes, int shardRows)
+    {
+        var e = Assert.Throws<ZetaPrepException>(() => MixPlan.Create(320, Options("4", batch: 64, passes: passes, shardRows: shardRows)));
+
+        Assert.StartsWith($"--passes {passes}:", e.Message, StringComparison.Ordinal);
+        Assert.Contains("lower --passes or raise --shard-rows", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void GammaRange_IsDrawnPerOutput()
     {
@@ -172,7 +233,8 @@ public sealed class MixPlanTests
         // Indexed in reverse, and from a second plan: the same batches.
         Assert.Equal(first, Enumerable.Range(0, plan.Batches.Count).Reverse().Select(i => Describe(plan.Batches[i])).Reverse());
         Assert.Equal(first, MixPlan.Create(inputs, options).Batches.Select(Describe));
-        Assert.Equal(passes * ((inputs + batch - 1) / batch), plan.Batches.Count);
+        // Whole batches, then the rest as one more, but a lone leftover input, which joins the last whole batch.
+        Assert.Equal(passes * ((inputs / batch) + (inputs % batch > 1 || inputs < batch ? 1 : 0)), plan.Batches.Count);
         long row = 0;
         foreach (var b in plan.Batches)
         {
