@@ -133,6 +133,41 @@ public sealed class MethodTests
     }
 
     [Fact]
+    public async Task AMixupDrawOfExactlyOne_IsWrittenWithAFiniteGamma_InEveryFormat()
+    {
+        // Beta(0.01, 0.01) gives λ of exactly 0 or 1 (a double's underflow) for many outputs: weights [1, 0] and
+        // log₂(1/0) = ∞, which the WebDataset JSON could not write (the run died) and Parquet stored as Infinity.
+        using var tmp = new TempDir();
+        ImageFixtures.SolidFolder(tmp.Sub("in"), classes: 2, perClass: 5);
+        foreach (var format in new[] { "webdataset", "parquet" })
+        {
+            var output = tmp.Sub(format);
+            var r = await CliRunner.RunAsync("generate", "--in", tmp.Sub("in"), "--out", output, "--method", "mixup", "--alpha", "0.01",
+                "--passes", "20", "--batch-size", "5", "--size", "8", "--format", format, "--quiet");
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            var rows = new List<ShardRow>();
+            var manifest = GenerationManifest.Read(Path.Combine(output, "manifest.json"));
+            foreach (var shard in manifest.Shards)
+            {
+                var rowsOfShard = format == "webdataset"
+                    ? WebDatasetTarReader.ReadRowsAsync(Path.Combine(output, shard.File), CancellationToken.None)
+                    : ParquetShardReader.ReadRowsAsync(Path.Combine(output, shard.File), CancellationToken.None);
+                await foreach (var row in rowsOfShard)
+                {
+                    rows.Add(row);
+                }
+            }
+            Assert.Equal(200, rows.Count);
+            Assert.All(rows, row => Assert.True(float.IsFinite(row.Gamma), $"γ {row.Gamma}"));
+            // λ of exactly 1 (or 0): γ stands for ∞ as the largest float32; a λ within 2⁻¹⁰⁷⁴ of it has a finite γ.
+            var pure = rows.Where(row => row.Gamma == float.MaxValue).ToList();
+            Assert.NotEmpty(pure);
+            Assert.All(pure, row => Assert.Equal([1f, 0f], row.Weights));
+            Assert.Equal(0, (await CliRunner.RunAsync("verify", output)).ExitCode);
+        }
+    }
+
+    [Fact]
     public async Task CutMixOnZeta_ColumnsReadByDuckDb_AndResumeRefusesAnotherMethod()
     {
         using var tmp = new TempDir();

@@ -207,6 +207,10 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
         {
             Problem($"{row.Sources.Length} sources but {row.Weights.Length} weights.");
         }
+        if (!(row.Gamma >= 0 && float.IsFinite(row.Gamma)))
+        {
+            Problem($"gamma is {row.Gamma}; it must be a finite number ≥ 0.");
+        }
         if (row.Dominant < 0 || row.Dominant >= m.Classes.Count)
         {
             Problem($"dominant class {row.Dominant} is outside 0..{m.Classes.Count - 1}.");

@@ -11,11 +11,18 @@ public sealed record GammaSpec
 
     public bool IsFixed => Low == High;
 
+    /// <summary>The smallest γ accepted: shards store γ as float32, where a γ under ~1e-38 becomes 0, an original's mark.</summary>
+    public const double Smallest = 1e-30;
+
+    /// <summary>The largest γ accepted: beyond ~3.4e38 float32 holds only infinity.</summary>
+    public const double Largest = 1e30;
+
     public GammaSpec(double low, double high)
     {
-        if (!double.IsFinite(low) || !double.IsFinite(high) || low <= 0 || high <= 0)
+        if (!(low >= Smallest && low <= Largest && high >= Smallest && high <= Largest))
         {
-            throw ZetaPrepException.Usage($"--gamma: γ must be a finite number > 0 (got {Format(low)}:{Format(high)}); e.g. --gamma 2.8 or --gamma min:4.");
+            var got = low == high ? Format(low) : $"{Format(low)}:{Format(high)}";
+            throw ZetaPrepException.Usage($"--gamma: γ must be a number from {Format(Smallest)} to {Format(Largest)} (got {got}; the shards store it as float32); e.g. --gamma 2.8 or --gamma min:4.");
         }
         if (low > high)
         {

@@ -49,11 +49,16 @@ internal static class MethodPlanner
     /// <summary>The resized original: weight 1, γ 0.</summary>
     public static MixRecipe Original(int k) => new([k], [1.0], 0.0) { Method = MixMethod.None };
 
-    /// <summary>Mixup of input k (weight λ) and its partner (1−λ); γ = log₂(w₁/w₂), the equivalent N = 2 ζ exponent.</summary>
+    /// <summary>
+    /// Mixup of input k (weight λ) and its partner (1−λ); γ = log₂(w₁/w₂), the equivalent N = 2 ζ exponent. A draw of
+    /// exactly 0 or 1 (weights [1, 0], which a Beta(α, α) with a small α gives now and then) would make γ infinite, which
+    /// JSON cannot write: it is recorded as the largest float32, <see cref="float.MaxValue"/>, standing for ∞.
+    /// </summary>
     public static MixRecipe Mixup(int k, int partner, double lambda)
     {
         var (members, weights) = ByWeight([k, partner], [lambda, 1.0 - lambda]);
-        return new MixRecipe(members, weights, Math.Log2(weights[0] / weights[1])) { Method = MixMethod.Mixup, Lambda = lambda };
+        var gamma = weights[1] > 0 ? Math.Log2(weights[0] / weights[1]) : float.MaxValue;
+        return new MixRecipe(members, weights, gamma) { Method = MixMethod.Mixup, Lambda = lambda };
     }
 
     /// <summary>Image k with the partner's box pasted: λ = unpasted fraction (the area after clipping, timm's correct_lam).</summary>

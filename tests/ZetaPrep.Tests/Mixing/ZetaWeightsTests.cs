@@ -101,6 +101,14 @@ public sealed class ZetaWeightsTests
     }
 
     [Fact]
+    public void GammaSpec_AcceptsEveryGammaFloat32Holds_From1e30Down_To1eMinus30()
+    {
+        Assert.Equal(1e-30, GammaSpec.Parse("1e-30").Low);
+        Assert.Equal(1e30, GammaSpec.Parse("1e-30:1e30").High);
+        Assert.True((float)GammaSpec.Smallest > 0 && float.IsFinite((float)GammaSpec.Largest));
+    }
+
+    [Fact]
     public void GammaSpec_MinMeansGammaMin()
     {
         var g = GammaSpec.Parse("min:4");
@@ -119,6 +127,9 @@ public sealed class ZetaWeightsTests
     [InlineData("1:2:3")]
     [InlineData(":3")]
     [InlineData("")]
+    [InlineData("1e-320")] // float32 would store 0, an original's γ
+    [InlineData("1e-31:2")]
+    [InlineData("1e300")]  // float32 would store ∞
     public void GammaSpec_RejectsBadValues_AsUsageErrors(string text)
     {
         var e = Assert.Throws<ZetaPrepException>(() => GammaSpec.Parse(text));
