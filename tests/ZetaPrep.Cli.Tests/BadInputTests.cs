@@ -84,6 +84,27 @@ public sealed class BadInputTests
         Assert.Contains("cannot read", manifest.Skipped[0].Reason, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("/dev/zero")] // no end: 2 GiB read before it failed
+    [InlineData("/dev/null")]
+    public async Task ADeviceWhereAnImageIsListed_IsABadInput_NotRead(string device)
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 5);
+        File.CreateSymbolicLink(Path.Combine(input, "class_b", "b_device.png"), device);
+        var fail = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("out-fail"), "--size", "8", "--n", "2", "--quiet");
+        Assert.Equal(1, fail.ExitCode);
+        var line = Assert.Single(fail.Stderr.TrimEnd().Split('\n'));
+        Assert.Contains("b_device.png: it is a character device, not an image file; remove it from the input (or use --on-error skip).", line, StringComparison.Ordinal);
+
+        var output = tmp.Sub("out");
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--size", "8", "--n", "2", "--on-error", "skip", "--quiet");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var manifest = GenerationManifest.Read(Path.Combine(output, "manifest.json"));
+        Assert.Equal(["class_b/b_device.png"], manifest.Skipped.Select(s => s.Id));
+    }
+
     [Fact]
     public async Task ResumeWithAnotherMaxPixels_UnderSkip_NamesIt_NotTheInput()
     {

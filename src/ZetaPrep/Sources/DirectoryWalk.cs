@@ -15,12 +15,53 @@ internal static class DirectoryWalk
     public static IEnumerable<(string FullPath, long Size)> Files(string directory, bool skipHidden)
     {
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0 };
-        return new FileSystemEnumerable<(string, long)>(directory, (ref FileSystemEntry e) => (e.ToFullPath(), SizeOf(ref e)), options)
+        return Guarded(directory, new FileSystemEnumerable<(string, long)>(directory, (ref FileSystemEntry e) => (e.ToFullPath(), SizeOf(ref e)), options)
         {
             ShouldIncludePredicate = (ref FileSystemEntry e) => !e.IsDirectory,
             ShouldRecursePredicate = (ref FileSystemEntry e) => (!skipHidden || !e.FileName.StartsWith('.')) && !IsLoop(ref e),
-        };
+        });
     }
+
+    /// <summary>
+    /// <paramref name="entries"/> of a listing below <paramref name="directory"/>, a folder that cannot be listed (no
+    /// permission, an I/O error) failing as one line naming it instead of an unhandled exception (the process aborted).
+    /// </summary>
+    internal static IEnumerable<T> Guarded<T>(string directory, IEnumerable<T> entries)
+    {
+        IEnumerator<T> e;
+        try
+        {
+            e = entries.GetEnumerator();
+        }
+        catch (Exception x) when (x is UnauthorizedAccessException or IOException)
+        {
+            throw CannotList(directory, x);
+        }
+        using (e)
+        {
+            while (true)
+            {
+                bool more;
+                try
+                {
+                    more = e.MoveNext();
+                }
+                catch (Exception x) when (x is UnauthorizedAccessException or IOException)
+                {
+                    throw CannotList(directory, x);
+                }
+                if (!more)
+                {
+                    yield break;
+                }
+                yield return e.Current;
+            }
+        }
+    }
+
+    /// <summary>The message for a folder (or one below it) that cannot be listed.</summary>
+    internal static ZetaPrepException CannotList(string directory, Exception e) =>
+        new($"{directory}: cannot list it or a folder below it ({e.Message.TrimEnd('.')}); make it readable (e.g. chmod -R u+rX) or move it out of the input.", e);
 
     /// <summary>
     /// The entry's size, or 0 where it cannot be had: a file gone since it was listed, or a name that is not valid UTF-8
@@ -63,7 +104,9 @@ internal static class DirectoryWalk
 
     /// <summary>The message for a file that cannot be read, with the way out for a name .NET cannot open.</summary>
     public static ZetaPrepException CannotRead(string path, Exception e) =>
-        path.Contains('\uFFFD', StringComparison.Ordinal)
+        e is NotAFileException
+            ? new ZetaPrepException($"{path}: {e.Message}; remove it from the input (or use --on-error skip).", e)
+            : path.Contains('\uFFFD', StringComparison.Ordinal)
             ? new ZetaPrepException($"{path}: cannot read: its name is not valid UTF-8 (shown with �), which .NET cannot open; rename it to UTF-8, e.g. convmv -f latin1 -t utf-8 --notest -r on its folder.", e)
             : new ZetaPrepException($"{path}: cannot read ({e.Message}); check the file exists and is readable.", e);
 }

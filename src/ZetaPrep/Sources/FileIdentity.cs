@@ -53,6 +53,41 @@ internal readonly partial record struct FileIdentity(long Size, long MtimeNs, lo
             ((ulong)MemoryMarshal.Read<uint>(buffer[DevMajorOffset..]) << 32) | MemoryMarshal.Read<uint>(buffer[DevMinorOffset..]));
     }
 
+    /// <summary>
+    /// What an open file descriptor is when it is a device or a socket ("a character device"), else null (a regular file,
+    /// a FIFO, or no answer). Reading one as an image has no end (/dev/zero, /dev/urandom) or no meaning.
+    /// </summary>
+    public static string? DeviceKind(int fd)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+        Span<byte> buffer = stackalloc byte[StatxSize];
+        try
+        {
+            // AT_EMPTY_PATH: the descriptor itself, no second walk of its path.
+            if (Statx(fd, "", AtEmptyPath, StatxType, ref MemoryMarshal.GetReference(buffer)) != 0)
+            {
+                return null;
+            }
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+        return (MemoryMarshal.Read<ushort>(buffer[ModeOffset..]) & 0xF000) switch
+        {
+            0x2000 => "a character device",
+            0x6000 => "a block device",
+            0xC000 => "a socket",
+            _ => null,
+        };
+    }
+
+    private const int ModeOffset = 28, AtEmptyPath = 0x1000;
+    private const uint StatxType = 0x1;
+
     [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static partial int Statx(int dirfd, string path, int flags, uint mask, ref byte buffer);

@@ -49,7 +49,7 @@ public sealed class ImageFolderSource : IImageSource, IIdentifiableSource
         IEnumerable<DirectoryInfo> level = [new DirectoryInfo(_root)];
         for (var d = 0; d < _options.ClassDepth; d++)
         {
-            level = level.SelectMany(dir => dir.EnumerateDirectories().Where(c => !IsHidden(c.Name))).ToList();
+            level = level.SelectMany(dir => DirectoryWalk.Guarded(dir.FullName, dir.EnumerateDirectories()).Where(c => !IsHidden(c.Name))).ToList();
         }
         var classDirs = level
             .GroupBy(d => d.Name, StringComparer.Ordinal)

@@ -72,6 +72,11 @@ public sealed partial class PooledBytes : IDisposable
         {
             return null;
         }
+        if (FileIdentity.DeviceKind(fd) is { } kind)
+        {
+            _ = Close(fd);
+            throw NotAFile(kind);
+        }
         byte[]? buffer = ArrayPool<byte>.Shared.Rent((int)expectedLength + 1);
         var length = 0;
         try
@@ -120,6 +125,9 @@ public sealed partial class PooledBytes : IDisposable
         }
     }
 
+    /// <summary>A device or socket where an image file was listed (a link to /dev/zero read 2 GiB before failing).</summary>
+    private static NotAFileException NotAFile(string kind) => new($"it is {kind}, not an image file");
+
     /// <summary>A buffer twice as large (up to <see cref="Array.MaxLength"/>) holding the first <paramref name="length"/> bytes; the old one goes back to the pool (when this throws, the caller still owns it).</summary>
     private static byte[] Grow(byte[] buffer, int length)
     {
@@ -136,6 +144,10 @@ public sealed partial class PooledBytes : IDisposable
     private static PooledBytes ReadWithHandle(string path)
     {
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        if (FileIdentity.DeviceKind((int)handle.DangerousGetHandle()) is { } kind)
+        {
+            throw NotAFile(kind);
+        }
         // A pipe or FIFO has no length and no positions (RandomAccess refuses it): read it as a stream to its end, as
         // File.ReadAllBytes does.
         var seekableLength = SeekableLength(handle);
@@ -213,3 +225,6 @@ public sealed partial class PooledBytes : IDisposable
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static partial int Close(int fd);
 }
+
+/// <summary>A listed input that is a device or socket, not a file (<see cref="PooledBytes.ReadFile"/>).</summary>
+internal sealed class NotAFileException(string message) : IOException(message);

@@ -188,4 +188,18 @@ public sealed class ImageFolderSourceTests : IDisposable
         var single = await Assert.ThrowsAsync<ZetaPrepException>(() => new ImageFolderSource(_root).ListAsync(CancellationToken.None));
         Assert.Contains("only one class", single.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void AFolderThatCannotBeListed_FailsInOneLineNamingIt()
+    {
+        // Root reads any folder, so the refusal is simulated: what a listing of a folder without permission throws.
+        static IEnumerable<int> Denied()
+        {
+            yield return 1;
+            throw new UnauthorizedAccessException("Access to the path '/data/in/b/locked' is denied.");
+        }
+        var e = Assert.Throws<ZetaPrepException>(() => DirectoryWalk.Guarded("/data/in", Denied()).ToList());
+        Assert.Equal("/data/in: cannot list it or a folder below it (Access to the path '/data/in/b/locked' is denied); make it readable (e.g. chmod -R u+rX) or move it out of the input.", e.Message);
+        Assert.Equal([1], DirectoryWalk.Guarded("/data/in", Denied()).Take(1));
+    }
 }

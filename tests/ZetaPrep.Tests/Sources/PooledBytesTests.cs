@@ -13,6 +13,17 @@ public sealed class PooledBytesTests : IDisposable
 
     [Theory]
     [InlineData(0)]
+    [InlineData(100)]
+    public void ReadFile_RefusesADevice_InsteadOfReadingIt(long expected)
+    {
+        var link = Path.Combine(_root, "zero.png");
+        File.CreateSymbolicLink(link, "/dev/zero");
+        var e = Assert.Throws<NotAFileException>(() => PooledBytes.ReadFile(link, expected));
+        Assert.Equal("it is a character device, not an image file", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0)]
     [InlineData(1)]
     [InlineData(137_000)]
     [InlineData(3 * 1024 * 1024 + 7)] // over a typical pool bucket and the 1 MiB ArrayPool limit of older runtimes
