@@ -60,6 +60,21 @@ public sealed class BadInputTests
         Assert.Equal(hashes[0], hashes[1]);
     }
 
+    [Theory]
+    [InlineData("", "empty file, not an image")]
+    [InlineData("hello", "not an image (unrecognised format)")]
+    public async Task ADecodersVerdict_ComesWithTheWayOn(string content, string verdict)
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 5);
+        File.WriteAllText(Path.Combine(input, "class_b", "b_bad.png"), content);
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("out"), "--size", "8", "--n", "2", "--quiet");
+        Assert.Equal(1, r.ExitCode);
+        var line = Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+        Assert.EndsWith($"b_bad.png: {verdict}; replace or remove the file, or pass --on-error skip to leave bad inputs out.", line, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task UnreadableInputs_StopTheRunInOneLine_OrAreSkipped()
     {

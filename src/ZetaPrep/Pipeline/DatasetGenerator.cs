@@ -658,7 +658,10 @@ public sealed class DatasetGenerator
         if (options.OnError == OnError.Fail)
         {
             var more = bad.Count > 1 ? string.Create(CultureInfo.InvariantCulture, $" ({bad.Count - 1} more bad input(s); --on-error skip leaves them out)") : "";
-            throw new ZetaPrepException(problems[bad[0]]!.Message + more, problems[bad[0]]!);
+            var first = problems[bad[0]]!.Message;
+            // A decoder's verdict says what is wrong ("empty file, not an image"); the way on is the same for all of them.
+            var message = first.Contains("; ", StringComparison.Ordinal) ? first : first.TrimEnd('.') + "; replace or remove the file, or pass --on-error skip to leave bad inputs out.";
+            throw new ZetaPrepException(message + more, problems[bad[0]]!);
         }
         var skipped = bad.Select(i => new SkippedInput(listing.Items[i].Id, Reason(problems[i]!.Message, DisplayName(listing.Items[i])))).ToList();
         var keptIndices = Enumerable.Range(0, problems.Length).Where(i => problems[i] is null).ToList();
