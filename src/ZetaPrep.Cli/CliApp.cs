@@ -86,5 +86,30 @@ internal static class CliApp
         return names;
     }
 
-    private static string OneLine(string message) => string.Join(' ', message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    private static string OneLine(string message) => Printable(string.Join(' ', message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+
+    /// <summary>The most characters of a message printed: the start (what and where) and the end (what to do) are kept.</summary>
+    internal const int MaxMessageChars = 2000;
+
+    /// <summary>
+    /// <paramref name="line"/> safe for a terminal and a log: other control characters (NUL, ESC, which could start an
+    /// escape sequence, from a file name or a CSV value) shown as U+FFFD, and an overlong message (a 100 MB CSV value
+    /// echoed in it) cut in the middle.
+    /// </summary>
+    internal static string Printable(string line)
+    {
+        var text = string.Create(line.Length, line, (span, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                span[i] = char.IsControl(source[i]) ? '\uFFFD' : source[i];
+            }
+        });
+        if (text.Length <= MaxMessageChars)
+        {
+            return text;
+        }
+        var omitted = text.Length - MaxMessageChars;
+        return string.Concat(text.AsSpan(0, MaxMessageChars / 2), string.Create(System.Globalization.CultureInfo.InvariantCulture, $" … ({omitted:N0} characters left out) … "), text.AsSpan(text.Length - (MaxMessageChars / 2)));
+    }
 }

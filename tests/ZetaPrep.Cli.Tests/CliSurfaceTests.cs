@@ -70,4 +70,17 @@ public sealed class CliSurfaceTests
         Assert.Contains("libtorch 2.10", stdout, StringComparison.Ordinal);
         Assert.Contains("γ_min = 1.72865", stdout, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ErrorLines_ShowControlCharactersAsReplacements_AndKeepBothEndsOfAnOverlongMessage()
+    {
+        Assert.Equal("a\uFFFD[31mred\uFFFDb", CliApp.Printable("a\u001b[31mred\0b"));
+        var message = "labels.csv line 3: label '" + new string('x', 100_000) + "' is not a class; fix the row.";
+        var shown = CliApp.Printable(message);
+        var gap = $" … ({message.Length - CliApp.MaxMessageChars:N0} characters left out) … ";
+        Assert.Equal(CliApp.MaxMessageChars + gap.Length, shown.Length);
+        Assert.StartsWith("labels.csv line 3: label 'xxx", shown, StringComparison.Ordinal);
+        Assert.EndsWith("xxx' is not a class; fix the row.", shown, StringComparison.Ordinal);
+        Assert.Contains(gap, shown, StringComparison.Ordinal);
+    }
 }

@@ -29,16 +29,19 @@ internal sealed class CsvTable
         {
             lineNo++;
             var start = lineNo;
+            var record = new Record();
+            CheckLength(line.Length, file, start);
+            // A quoted field may span lines: keep reading while the record ends inside one (each line parsed once).
             string[]? fields;
-            // A quoted field may span lines: keep reading while the record ends inside one.
-            while ((fields = Split(line)) is null)
+            while ((fields = record.Feed(line)) is null)
             {
                 if (reader.ReadLine() is not { } more)
                 {
                     throw new ZetaPrepException($"{file} line {start}: a quoted field opens here and is never closed; add the closing \" or remove the stray one.");
                 }
                 lineNo++;
-                line += "\n" + more;
+                line = "\n" + more;
+                CheckLength(record.Length + line.Length, file, start);
             }
             // Blank lines, and the rows of bare commas that Excel leaves after data it once held.
             if (fields.All(f => f.Length == 0))
@@ -55,54 +58,78 @@ internal sealed class CsvTable
         return new CsvTable(header, rows);
     }
 
-    /// <summary>The trimmed fields of one record, or null when it ends inside a quoted field (which goes on on the next line).</summary>
-    private static string[]? Split(string line)
+    /// <summary>The longest record read (characters): a label row is an id and a few labels.</summary>
+    internal const int MaxRecordChars = 1 << 20;
+
+    /// <summary>
+    /// A record longer than <see cref="MaxRecordChars"/> is refused: a stray quote had the rest of the file read as one
+    /// field (each line re-split as it was added: quadratic), and a 100 MB value was echoed whole in the error.
+    /// </summary>
+    private static void CheckLength(long length, string file, int line)
     {
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        var quoted = false;
-        for (var i = 0; i < line.Length; i++)
+        if (length > MaxRecordChars)
         {
-            var c = line[i];
-            if (quoted)
+            throw new ZetaPrepException($"{file} line {line}: a record of over {MaxRecordChars / 1024} K characters, more than any label row needs (a \" that opens a quoted field and is never closed, or not a CSV file?); fix the file.");
+        }
+    }
+
+    /// <summary>One record's fields, parsed line by line as they come (a record spans lines inside a quoted field).</summary>
+    private sealed class Record
+    {
+        private readonly List<string> _fields = [];
+        private readonly StringBuilder _field = new();
+        private bool _quoted;
+
+        /// <summary>Characters fed so far.</summary>
+        public long Length { get; private set; }
+
+        /// <summary>Parses <paramref name="text"/> on from where the last call left off; the trimmed fields once the record ends outside a quoted field, else null (it goes on on the next line).</summary>
+        public string[]? Feed(string text)
+        {
+            Length += text.Length;
+            for (var i = 0; i < text.Length; i++)
             {
-                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"')
+                var c = text[i];
+                if (_quoted)
                 {
-                    field.Append('"');
-                    i++;
+                    if (c == '"' && i + 1 < text.Length && text[i + 1] == '"')
+                    {
+                        _field.Append('"');
+                        i++;
+                    }
+                    else if (c == '"')
+                    {
+                        _quoted = false;
+                    }
+                    else
+                    {
+                        _field.Append(c);
+                    }
                 }
-                else if (c == '"')
+                else if (c == ',')
                 {
-                    quoted = false;
+                    _fields.Add(_field.ToString().Trim());
+                    _field.Clear();
+                }
+                // As RFC 4180 and Python's csv: a quote opens quoting only at the start of a field (blanks before it are trimmed
+                // anyway); anywhere else it is a character, so `5" wide` is five inches, not a field running into the next rows.
+                else if (c == '"' && IsBlank(_field))
+                {
+                    _field.Clear();
+                    _quoted = true;
                 }
                 else
                 {
-                    field.Append(c);
+                    _field.Append(c);
                 }
             }
-            else if (c == ',')
+            if (_quoted)
             {
-                fields.Add(field.ToString().Trim());
-                field.Clear();
+                return null;
             }
-            // As RFC 4180 and Python's csv: a quote opens quoting only at the start of a field (blanks before it are trimmed
-            // anyway); anywhere else it is a character, so `5" wide` is five inches, not a field running into the next rows.
-            else if (c == '"' && IsBlank(field))
-            {
-                field.Clear();
-                quoted = true;
-            }
-            else
-            {
-                field.Append(c);
-            }
+            _fields.Add(_field.ToString().Trim());
+            return [.. _fields];
         }
-        if (quoted)
-        {
-            return null;
-        }
-        fields.Add(field.ToString().Trim());
-        return [.. fields];
     }
 
     private static bool IsBlank(StringBuilder field)

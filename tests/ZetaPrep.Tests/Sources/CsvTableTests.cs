@@ -47,4 +47,18 @@ public sealed class CsvTableTests
         Assert.Equal(["p1", "b"], csv.Rows[1].Fields);
         Assert.Equal(["p9", "x"], Csv(",\np9,x\n", header: false).Rows.Single().Fields);
     }
+
+    [Fact]
+    public void ARecordOverTheLimit_IsRefusedNamingItsLine_WithoutTheValue()
+    {
+        var huge = new string('x', CsvTable.MaxRecordChars + 1);
+        var e = Assert.Throws<ZetaPrepException>(() => Csv($"image,label\np0,a\np1,{huge}\n"));
+        Assert.StartsWith("labels.csv line 3: a record of over 1024 K characters", e.Message, StringComparison.Ordinal);
+        Assert.True(e.Message.Length < 300);
+
+        // A quote that never closes: the rest of the file is one record, refused once it passes the limit.
+        var lines = string.Concat(Enumerable.Range(0, 40_000).Select(i => $"p{i},label number {i} with some text\n"));
+        e = Assert.Throws<ZetaPrepException>(() => Csv($"image,label\np,\"a\n{lines}"));
+        Assert.StartsWith("labels.csv line 2: a record of over", e.Message, StringComparison.Ordinal);
+    }
 }
