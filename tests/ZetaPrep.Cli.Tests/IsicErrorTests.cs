@@ -132,6 +132,19 @@ public sealed class IsicErrorTests
     }
 
     [Fact]
+    public async Task ACorruptImageInsideTheZip_IsNamedByZipAndEntry_NotAsAFileThatDoesNotExist()
+    {
+        using var tmp = new TempDir();
+        var dir = tmp.Sub("isic2017");
+        IsicFixtures.Write2016(dir);
+        var images = IsicFixtures.Images("ISBI2016_ISIC_Part3_Training_Data", ["ISIC_0000000", "ISIC_0000001", "ISIC_0000002", "ISIC_0000003", "ISIC_0000004"]).ToArray();
+        images[2] = (images[2].Item1, images[2].Item2[..40]); // ISIC_0000002.jpg cut short
+        IsicFixtures.Zip(Path.Combine(dir, "ISBI2016_ISIC_Part3_Training_Data.zip"), images);
+        var e = await Fails(tmp.Path);
+        Assert.Contains($"{Path.Combine(dir, "ISBI2016_ISIC_Part3_Training_Data.zip")} entry {images[2].Item1}: ", e, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ZipEntryWithDotDot_IsRefused()
     {
         using var tmp = new TempDir();

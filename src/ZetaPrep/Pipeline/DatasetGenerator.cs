@@ -749,7 +749,7 @@ public sealed class DatasetGenerator
         }
     }
 
-    private string DisplayName(SourceItem item) => $"{_source.Description}/{item.Id}";
+    private string DisplayName(SourceItem item) => _source.DisplayName(item);
 
     /// <summary>Only the generation inputs that decide the bytes: no thread count, paths or clock, so reruns match.</summary>
     /// <remarks>

@@ -9,6 +9,13 @@ public interface IImageSource
     /// <summary>Lists every item with its label, sorted by id (ordinal).</summary>
     Task<SourceListing> ListAsync(CancellationToken cancellationToken);
 
+    /// <summary>How messages name an item: the file it is, or the archive and entry it is read from.</summary>
+    string DisplayName(SourceItem item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        return $"{Description}/{item.Id}";
+    }
+
     /// <summary>Reads one item's encoded bytes.</summary>
     Task<byte[]> ReadAsync(SourceItem item, CancellationToken cancellationToken);
 

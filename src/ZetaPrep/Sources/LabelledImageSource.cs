@@ -61,6 +61,13 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
         return Task.FromResult(new SourceListing(labels.ClassNames, items) { Provenance = new SourceProvenance(_setup.Preset, _setup.Split, files) });
     }
 
+    /// <summary>The image file, or the zip and its entry (the id alone, without extension or folder, named no file there is).</summary>
+    public string DisplayName(SourceItem item)
+    {
+        var (container, location) = Locate(item);
+        return container is ZipImageArchive ? $"{container.Path} entry {location}" : Path.Combine(container.Path, location);
+    }
+
     public Task<byte[]> ReadAsync(SourceItem item, CancellationToken cancellationToken)
     {
         var (container, location) = Locate(item);
