@@ -30,6 +30,30 @@ public sealed class ManifestSchemaTests
         Check(schema, manifest, "$");
     }
 
+    [Fact]
+    public async Task LabelledManifest_RecordsTheLabelFileColumnsAndExcludes_AndMatchesTheSchema()
+    {
+        using var tmp = new TempDir();
+        Directory.CreateDirectory(tmp.Sub("imgs"));
+        for (var i = 0; i < 4; i++)
+        {
+            File.WriteAllBytes(Path.Combine(tmp.Sub("imgs"), $"img{i}.png"), ImageFixtures.Solid(8, 8, (byte)(i * 60), 0, 0));
+        }
+        File.WriteAllLines(tmp.Sub("labels.csv"), ["image,cls", "img0,a", "img1,b", "img2,a", "img3,b"]);
+        var r = await CliRunner.RunAsync("generate", "--in", tmp.Sub("imgs"), "--labels", tmp.Sub("labels.csv"), "--id-column", "image", "--label-column", "cls",
+            "--exclude", "*mask*", "--out", tmp.Sub("out"), "--size", "8", "--n", "2", "--quiet");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(tmp.Sub("out"), "manifest.json")))!;
+        var input = manifest["input"]!;
+        Assert.Equal(tmp.Sub("labels.csv"), input["labels"]!.GetValue<string>());
+        Assert.Equal("image", input["id_column"]!.GetValue<string>());
+        Assert.Equal("cls", input["label_column"]!.GetValue<string>());
+        Assert.Equal(["*mask*"], input["exclude"]!.AsArray().Select(e => e!.GetValue<string>()));
+        Assert.Null(input["exclude_duplicates"]);
+        var schema = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoRoot(), "manifests", "manifest.schema.json")))!;
+        Check(schema, manifest, "$");
+    }
+
     private static void Check(JsonNode schema, JsonNode? value, string path)
     {
         if (schema["const"] is { } constant)

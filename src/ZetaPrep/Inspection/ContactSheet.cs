@@ -19,7 +19,7 @@ public static class ContactSheet
 
     private static readonly string[] FontDirectories = ["/usr/share/fonts", "/usr/local/share/fonts", "/Library/Fonts", @"C:\Windows\Fonts"];
 
-    /// <summary>What was drawn: the PNG bytes, its size, and a note when the sources row was skipped.</summary>
+    /// <summary>What was drawn: the PNG bytes, its size, and a note saying why the source thumbnails were skipped (the input is gone or changed).</summary>
     public sealed record Result(byte[] Png, int Width, int Height, string? Note);
 
     public static async Task<Result> RenderAsync(string directory, int rows, CancellationToken ct)
@@ -41,32 +41,33 @@ public static class ContactSheet
             throw new ZetaPrepException($"{dataset.Directory}: the dataset has no rows to preview.");
         }
 
-        // The originals are read back only if the input folder still exists where the manifest says.
+        // The originals are read back through the source the manifest records, as generate read them; when that input is
+        // gone or changed, the sources row says so instead of drawing tiles that are not the sources.
         var first = picked[0];
-        var inputRoot = m.Input.Source;
-        string? note = null;
-        var sources = new List<(SKBitmap? Image, string Weight, string Id)>();
-        if (Directory.Exists(inputRoot))
+        var shown = first.Sources.Take(MaxSourceTiles).ToList();
+        var sources = new List<(SKBitmap Image, string Weight, string Id)>();
+        var (encoded, note) = await RecordedSources.ReadAsync(m, shown, ct).ConfigureAwait(false);
+        if (encoded is not null)
         {
             var decoder = new SkiaImageDecoder(new ImageLimits(m.Options.MaxPixels));
             var rgb = new byte[Tile * Tile * 3];
-            for (var i = 0; i < Math.Min(first.Sources.Length, MaxSourceTiles); i++)
+            try
             {
-                var path = Path.Combine(inputRoot, first.Sources[i]);
-                SKBitmap? image = null;
-                if (File.Exists(path))
+                for (var i = 0; i < shown.Count; i++)
                 {
-                    var bytes = await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false);
-                    decoder.DecodeResized(bytes, path, Tile, ResizeMode.Crop, rgb);
-                    image = FromRgb(rgb, Tile);
+                    var name = m.Input.Labels is null && m.Input.Preset is null ? Path.Combine(m.Input.Source, shown[i]) : $"{m.Input.Source}: {shown[i]}";
+                    decoder.DecodeResized(encoded[i], name, Tile, ResizeMode.Crop, rgb);
+                    sources.Add((FromRgb(rgb, Tile), Invariant($"w = {first.Weights[i]:F3}"), shown[i]));
                 }
-                sources.Add((image, Invariant($"w = {first.Weights[i]:F3}"), first.Sources[i]));
+            }
+            catch (ZetaPrepException e)
+            {
+                sources.ForEach(s => s.Image.Dispose());
+                sources.Clear();
+                note = e.Message;
             }
         }
-        else
-        {
-            note = $"source thumbnails skipped: input directory {inputRoot} no longer exists";
-        }
+        note = note is null ? null : "source thumbnails skipped: " + note;
 
         var columns = (int)Math.Ceiling(Math.Sqrt(picked.Count));
         var gridRows = (picked.Count + columns - 1) / columns;
@@ -118,11 +119,8 @@ public static class ContactSheet
         {
             var x = Pad + (i * CellWidth);
             var y = sy + TitleHeight;
-            if (sources[i].Image is { } thumb)
-            {
-                canvas.DrawBitmap(thumb, new SKRect(x, y, x + Tile, y + Tile));
-                thumb.Dispose();
-            }
+            canvas.DrawBitmap(sources[i].Image, new SKRect(x, y, x + Tile, y + Tile));
+            sources[i].Image.Dispose();
             canvas.DrawRect(x, y, Tile, Tile, frame);
             canvas.DrawText(Fit(sources[i].Weight, font), x, y + Tile + LineHeight - 2, font, ink);
             canvas.DrawText(Fit(sources[i].Id, font, fromStart: true), x, y + Tile + (2 * LineHeight) - 2, font, ink);

@@ -179,6 +179,21 @@ public sealed record InputInfo(string Source, int Count, string Fingerprint)
 
     /// <summary>The downloaded archives and label files read, with size and SHA-256.</summary>
     public IReadOnlyList<InputFile>? Files { get; init; }
+
+    /// <summary>For a `--labels` input: the label CSV's full path.</summary>
+    public string? Labels { get; init; }
+
+    /// <summary>For a `--labels` input: the column holding image ids.</summary>
+    public string? IdColumn { get; init; }
+
+    /// <summary>For a `--labels` input: the class column; null when every other column is a one-hot/probability column.</summary>
+    public string? LabelColumn { get; init; }
+
+    /// <summary>The `--exclude` globs of a labelled or preset input; null when none were given.</summary>
+    public IReadOnlyList<string>? Exclude { get; init; }
+
+    /// <summary>True when `--exclude-duplicates` dropped the preset's published duplicates; null otherwise.</summary>
+    public bool? ExcludeDuplicates { get; init; }
 }
 
 /// <summary>One input file as downloaded: name, bytes and SHA-256.</summary>

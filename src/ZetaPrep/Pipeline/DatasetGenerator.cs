@@ -164,6 +164,12 @@ public sealed class DatasetGenerator
             Preset = listing.Provenance?.Preset,
             Split = listing.Provenance?.Split,
             Licence = listing.Provenance?.Preset is { } preset ? DatasetPresets.Find(preset)?.Licence : null,
+            // What SourceResolver.Reopen needs to open the input again as this run did (preview reads sources through it).
+            Labels = listing.Provenance?.LabelFile,
+            IdColumn = listing.Provenance?.IdColumn,
+            LabelColumn = listing.Provenance?.LabelColumn,
+            Exclude = listing.Provenance is { Exclude.Count: > 0 } p ? p.Exclude : null,
+            ExcludeDuplicates = listing.Provenance is { ExcludeDuplicates: true } ? true : null,
         };
         if (previous is not null)
         {

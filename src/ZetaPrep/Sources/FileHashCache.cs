@@ -71,6 +71,13 @@ public sealed class FileHashCache
         return (bytes, hash, false);
     }
 
+    /// <summary>The file's SHA-256 if an entry holds it for the file as it is now; null otherwise. Never reads the file.</summary>
+    internal byte[]? Remembered(string path)
+    {
+        var full = Path.GetFullPath(path);
+        return FileIdentity.Of(full) is { } now ? TryRead(full, now) : null;
+    }
+
     /// <summary>Where the entry for <paramref name="fullPath"/> lives (named by the SHA-256 of the path).</summary>
     public string EntryPath(string fullPath) =>
         Path.Combine(Directory, "file-sha256", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(fullPath))).AsSpan(0, 32).ToString() + ".json");

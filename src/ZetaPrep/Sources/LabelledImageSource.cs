@@ -18,6 +18,9 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
 
     public string Description => _setup.Description;
 
+    /// <summary>The input files (archives, label file) whose size and SHA-256 a manifest records, whether or not they exist now.</summary>
+    internal IReadOnlyList<string> ProvenanceFiles => _setup.ProvenanceFiles;
+
     /// <summary>A zip member is identified by its archive's identity (any change to the zip changes it), a file by its own.</summary>
     InputsIdentity? IIdentifiableSource.Identify(IReadOnlyList<SourceItem> items, int threads, CancellationToken cancellationToken) =>
         InputsIdentity.Compute("labelled " + _setup.Description, items, item =>
@@ -58,7 +61,15 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
         items.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
         _locations = images.ToDictionary(kv => kv.Key, kv => (kv.Value.Container, kv.Value.Location), StringComparer.Ordinal);
         var files = _setup.ProvenanceFiles.Where(File.Exists).ToList();
-        return Task.FromResult(new SourceListing(labels.ClassNames, items) { Provenance = new SourceProvenance(_setup.Preset, _setup.Split, files) });
+        var provenance = new SourceProvenance(_setup.Preset, _setup.Split, files)
+        {
+            LabelFile = _setup.Preset is null ? _setup.LabelFile : null,
+            IdColumn = _setup.Preset is null ? _setup.Labels.IdColumn : null,
+            LabelColumn = _setup.Preset is null ? _setup.Labels.LabelColumn : null,
+            Exclude = _setup.ExcludeGlobs,
+            ExcludeDuplicates = _setup.ExcludesDuplicates,
+        };
+        return Task.FromResult(new SourceListing(labels.ClassNames, items) { Provenance = provenance });
     }
 
     /// <summary>The image file, or the zip and its entry (the id alone, without extension or folder, named no file there is).</summary>
@@ -214,7 +225,13 @@ internal sealed record LabelledSourceSetup
 
     public PathGlob Exclude { get; init; } = new([]);
 
+    /// <summary>The globs behind <see cref="Exclude"/>, as given (recorded in the manifest).</summary>
+    public IReadOnlyList<string> ExcludeGlobs { get; init; } = [];
+
     public IReadOnlySet<string> ExcludedIds { get; init; } = new HashSet<string>();
+
+    /// <summary>Whether <see cref="ExcludedIds"/> is the preset's duplicates list (`--exclude-duplicates`).</summary>
+    public bool ExcludesDuplicates { get; init; }
 
     public string? Preset { get; init; }
 

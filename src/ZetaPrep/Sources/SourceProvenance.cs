@@ -15,6 +15,21 @@ public sealed record SourceProvenance(string? Preset, string? Split, IReadOnlyLi
     /// <summary>Remembers the files' hashes between runs (null: hash every time); from the environment by default.</summary>
     public FileHashCache? Cache { get; init; } = FileHashCache.FromEnvironment();
 
+    /// <summary>A `--labels` source's label CSV (full path): with the columns and globs below, what opens the input again (preview).</summary>
+    public string? LabelFile { get; init; }
+
+    /// <summary>A `--labels` source's id column.</summary>
+    public string? IdColumn { get; init; }
+
+    /// <summary>A `--labels` source's class column; null: every other column is a one-hot/probability column.</summary>
+    public string? LabelColumn { get; init; }
+
+    /// <summary>The `--exclude` globs the listing skipped.</summary>
+    public IReadOnlyList<string> Exclude { get; init; } = [];
+
+    /// <summary>Whether `--exclude-duplicates` dropped the preset's published duplicates.</summary>
+    public bool ExcludeDuplicates { get; init; }
+
     /// <summary>Each file's name, size and SHA-256, in <see cref="FilePaths"/> order; the files are hashed in parallel.</summary>
     public async Task<IReadOnlyList<SourceFile>> HashFilesAsync(CancellationToken cancellationToken)
     {

@@ -60,6 +60,47 @@ public static class SourceResolver
     }
 
     /// <summary>
+    /// The source a manifest's input section describes, opened again as `generate` opened it: the same preset folder and
+    /// split, the same zip or folder with its label file and columns, or the ImageFolder. Nothing is listed or read yet.
+    /// </summary>
+    /// <remarks>
+    /// An ImageFolder's class depth and excludes are not recorded: its items are read by id (the path below the folder)
+    /// without listing it. A manifest written before the label file of a `--labels` input was recorded cannot be
+    /// reopened: that is a user error saying so.
+    /// </remarks>
+    public static IImageSource Reopen(InputInfo input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var options = new SourceOptions
+        {
+            Input = input.Source,
+            Split = input.Split ?? "train",
+            Labels = input.Labels,
+            IdColumn = input.IdColumn,
+            LabelColumn = input.LabelColumn,
+            Exclude = input.Exclude ?? [],
+            ExcludeDuplicates = input.ExcludeDuplicates ?? false,
+        };
+        var exclude = new PathGlob(options.Exclude);
+        if (input.Preset is { } name)
+        {
+            var preset = DatasetPresets.Find(name)
+                ?? throw new ZetaPrepException($"input preset {name}: not known to this zetaprep (it knows {string.Join(", ", DatasetPresets.All.Select(p => p.Name))}).");
+            return Preset(preset, input.Source, options, exclude);
+        }
+        if (input.Labels is not null)
+        {
+            return Labelled(options, exclude);
+        }
+        if (input.Files is { Count: > 0 } || File.Exists(input.Source))
+        {
+            // Only labelled and preset sources record input files; an ImageFolder is a directory.
+            throw new ZetaPrepException($"input {input.Source}: the manifest does not record the label file and columns it was read with (written before they were recorded); regenerate the output to read its sources.");
+        }
+        return new ImageFolderSource(input.Source);
+    }
+
+    /// <summary>
     /// An ImageFolder that holds a copy of an official label file (none of the preset's zips, but class sub-folders): the
     /// user sorted the images into folders; reading it as the download, which it is not, would only fail on missing zips.
     /// </summary>
@@ -104,7 +145,9 @@ public static class SourceResolver
             Classes = preset.Classes,
             IdPattern = preset.IdPattern,
             Exclude = exclude,
+            ExcludeGlobs = options.Exclude,
             ExcludedIds = excludedIds,
+            ExcludesDuplicates = options.ExcludeDuplicates,
             Preset = preset.Name,
             Split = options.Split,
             ProvenanceFiles = required.Select(f => Path.Combine(directory, f)).ToList(),
@@ -147,6 +190,7 @@ public static class SourceResolver
                 Soft = options.LabelColumn is null,
             },
             Exclude = exclude,
+            ExcludeGlobs = options.Exclude,
             ProvenanceFiles = isZip ? [input, labels] : [labels],
         });
     }
