@@ -93,6 +93,35 @@ public sealed class DiskFullTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task AnOutputThatCannotBeWritten_FailsBeforeAnyShard_WithoutPromisingAResume()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        NoiseFolder(input, classes: 2, perClass: 4);
+        var mount = tmp.Sub("readonly");
+        Directory.CreateDirectory(mount);
+        // Read-only even for root (a permission bit is not).
+        if (!Run("mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", mount))
+        {
+            output.WriteLine("not run: mounting a tmpfs needs root");
+            return;
+        }
+        try
+        {
+            var r = await CliRunner.RunAsync("generate", "--in", input, "--out", mount, "--size", "16", "--n", "2", "--quiet");
+            Assert.Equal(1, r.ExitCode);
+            var line = Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+            Assert.Contains($"--out {mount}: cannot write (", line, StringComparison.Ordinal);
+            Assert.EndsWith("this run wrote nothing: fix the folder's permissions or free space, or choose another --out.", line, StringComparison.Ordinal);
+            Assert.DoesNotContain("--resume", line, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Run("umount", mount);
+        }
+    }
+
     private static bool Run(string file, params string[] args)
     {
         try

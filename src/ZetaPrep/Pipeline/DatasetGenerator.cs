@@ -217,7 +217,15 @@ public sealed class DatasetGenerator
             WallTimeS = Math.Round(clock.Elapsed.TotalSeconds, 3),
             Worker = options.Worker is { } w ? new WorkerInfo(w.Index, w.Count) : null,
         };
-        WriteManifest(Manifest(complete: false), manifestPath, outDir);
+        try
+        {
+            Manifest(complete: false).WriteAtomically(manifestPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Before the first shard: nothing of this run to keep or resume (a read-only or full --out fails here).
+            throw new ZetaPrepException($"--out {outDir}: cannot write ({e.Message.TrimEnd('.')}); this run wrote nothing{(previous is null ? "" : " (what an earlier run wrote there is kept)")}: fix the folder's permissions or free space, or choose another --out.", e);
+        }
         if (validated.Entries is { } verdicts)
         {
             ValidationRecord.TryWrite(outDir, recordKey, verdicts);
