@@ -335,6 +335,7 @@ public sealed class DatasetGenerator
             throw e is IOException or UnauthorizedAccessException ? OutputError(outDir, e) : e;
         }
         await producer.ConfigureAwait(false);
+        CheckWatchedInputs(validated.Watch, options.Threads, cancellationToken);
         Times.RecordBuffers(context.Pixels.Created, context.Pixels.Length, context.Encoded?.Created ?? 0, context.Encoded?.Length ?? 0);
         inputFiles = await provenance.WaitAsync(Times).ConfigureAwait(false);
         var final = Manifest(complete: true);
@@ -608,15 +609,14 @@ public sealed class DatasetGenerator
     /// <summary>
     /// Reads every input once: checks its header (format, pixel limit) and structure (<see cref="ImageIntegrity"/>)
     /// and hashes it for the fingerprint. Bad inputs stop the run (reported in listing order, so the message does not
-    /// depend on timing) or, with --on-error skip, are left out of the listing before planning. With
-    /// <paramref name="retain"/>, small inputs' bytes stay in memory for their batches (<see cref="RetainedInputs"/>).
+    /// depend on timing) or, with --on-error skip, are left out of the listing before planning. The bytes of the inputs
+    /// <paramref name="retained"/> has room for stay in memory for their batches.
     /// </summary>
-    private async Task<ValidatedInputs> ValidateAndFingerprintAsync(SourceListing listing, GenerateOptions options, bool retain, CancellationToken cancellationToken)
+    private async Task<ValidatedInputs> ValidateAndFingerprintAsync(SourceListing listing, GenerateOptions options, RetainedInputs? retained, CancellationToken cancellationToken)
     {
         var hashes = new byte[listing.Items.Count][];
         var sizes = new long[listing.Items.Count];
         var problems = new ZetaPrepException?[listing.Items.Count];
-        var retained = retain ? RetainedInputs.Plan(listing.Items) : null;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Threads, CancellationToken = cancellationToken };
         using var grace = new CancelGraceClock(cancellationToken);
         await WaitOrAbandonAsync(Parallel.ForEachAsync(Enumerable.Range(0, listing.Items.Count), parallel, async (i, ct) =>
@@ -701,6 +701,30 @@ public sealed class DatasetGenerator
 
         /// <summary>Small inputs' bytes as the pass read them (as Listing.Items); null when the verdicts came from a record.</summary>
         public RetainedInputs? Retained { get; init; }
+
+        /// <summary>The inputs the batches read with nothing to check their bytes against, and their identity before the pass.</summary>
+        public InputWatch? Watch { get; init; }
+    }
+
+    /// <summary>Inputs (as listed) whose files must be as <paramref name="Before"/> found them when the run ends.</summary>
+    private sealed record InputWatch(IReadOnlyList<SourceItem> Items, InputsIdentity Before);
+
+    /// <summary>
+    /// After the last shard: a watched input whose file changed (size, modification or status-change time, inode) since
+    /// before the validation pass may have been mixed as it is now, while the fingerprint describes it as the pass read
+    /// it. The run then fails before its manifest says complete (one statx per watched file, in parallel).
+    /// </summary>
+    private void CheckWatchedInputs(InputWatch? watch, int threads, CancellationToken cancellationToken)
+    {
+        if (watch is null || _source is not IIdentifiableSource identify)
+        {
+            return;
+        }
+        var now = identify.Identify(watch.Items, threads, cancellationToken);
+        if (now?.Digest != watch.Before.Digest)
+        {
+            throw new ZetaPrepException($"{_source.Description}: an input file changed while this run read it (its size, modification or status-change time is not what it was before the validation pass), so shards may hold images the fingerprint does not describe; rerun with --overwrite once the input stops changing.");
+        }
     }
 
     /// <summary>
@@ -716,18 +740,26 @@ public sealed class DatasetGenerator
             return resumed;
         }
         var cache = VerdictCache;
-        var identify = cache is null ? null : _source as IIdentifiableSource;
-        var before = identify?.Identify(listed.Items, options.Threads, cancellationToken);
+        var identify = _source as IIdentifiableSource;
+        var before = cache is null ? null : identify?.Identify(listed.Items, options.Threads, cancellationToken);
         if (before is not null && FromRecord(listed, cache!.TryRead(recordKey, before, listed.Items), trusted: true) is { } cached)
         {
-            return cached;
+            // Read once, by the batches, with nothing to compare the bytes with: watched, as below.
+            return retain ? cached with { Watch = new InputWatch(listed.Items, before) } : cached;
         }
-        var validated = await ValidateAndFingerprintAsync(listed, options, retain, cancellationToken).ConfigureAwait(false);
+        // The inputs a run will read again for their batches (not kept by the pass) are watched from before the pass: a
+        // file rewritten after the pass read it would be mixed as it is now, in shards whose fingerprint says otherwise.
+        var retained = retain ? RetainedInputs.Plan(listed.Items) : null;
+        IReadOnlyList<SourceItem> watched = retained is null ? listed.Items : [.. listed.Items.Where((_, i) => !retained.IsPlanned(i))];
+        var watchedBefore = !retain || watched.Count == 0 ? null
+            : ReferenceEquals(watched, listed.Items) && before is not null ? before
+            : identify?.Identify(watched, options.Threads, cancellationToken);
+        var validated = await ValidateAndFingerprintAsync(listed, options, retained, cancellationToken).ConfigureAwait(false);
         if (before is not null && validated.Entries is { } entries)
         {
             cache!.TryStore(recordKey, before, identify!.Identify(listed.Items, options.Threads, cancellationToken), entries);
         }
-        return validated;
+        return watchedBefore is null ? validated : validated with { Watch = new InputWatch(watched, watchedBefore) };
     }
 
     /// <summary>

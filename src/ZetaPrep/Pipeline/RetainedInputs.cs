@@ -54,6 +54,9 @@ internal sealed class RetainedInputs
         return total == 0 ? null : new RetainedInputs(GC.AllocateUninitializedArray<byte>(total), offset, length, new bool[items.Count]);
     }
 
+    /// <summary>Whether room was set aside for input <paramref name="index"/>'s bytes (they are kept if the file still has its listed size).</summary>
+    public bool IsPlanned(int index) => _offset[index] >= 0;
+
     /// <summary>Keeps input <paramref name="index"/>'s bytes if room was set aside for them and they still have the listed size.</summary>
     public void Keep(int index, ReadOnlySpan<byte> bytes)
     {

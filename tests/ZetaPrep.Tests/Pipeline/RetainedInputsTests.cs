@@ -84,7 +84,7 @@ public sealed class RetainedInputsTests : IDisposable
     }
 
     /// <summary>An ImageFolderSource that counts reads per input and can hide the listing's sizes (then nothing is kept).</summary>
-    private sealed class CountingSource(string folder, bool sizes) : IImageSource
+    private sealed class CountingSource(string folder, bool sizes) : IImageSource, IIdentifiableSource
     {
         private readonly ImageFolderSource _inner = new(folder);
 
@@ -95,6 +95,12 @@ public sealed class RetainedInputsTests : IDisposable
 
         public string Description => _inner.Description;
 
+        /// <summary>Called on an input's second read (its batch's), before the bytes are read.</summary>
+        public Action<SourceItem>? OnSecondRead { get; init; }
+
+        public InputsIdentity? Identify(IReadOnlyList<SourceItem> items, int threads, CancellationToken cancellationToken) =>
+            ((IIdentifiableSource)_inner).Identify(items, threads, cancellationToken);
+
         public async Task<SourceListing> ListAsync(CancellationToken cancellationToken)
         {
             var listing = await _inner.ListAsync(cancellationToken);
@@ -104,6 +110,10 @@ public sealed class RetainedInputsTests : IDisposable
         public async Task<byte[]> ReadAsync(SourceItem item, CancellationToken cancellationToken)
         {
             var n = Reads.AddOrUpdate(item.Id, 1, (_, c) => c + 1);
+            if (n == 2)
+            {
+                OnSecondRead?.Invoke(item);
+            }
             return n > 1 && Later?.Invoke(item) is { } later ? later : await _inner.ReadAsync(item, cancellationToken);
         }
     }
@@ -162,5 +172,40 @@ public sealed class RetainedInputsTests : IDisposable
         var b = await RunAsync(new CountingSource(input, sizes: true), "b");
 
         Assert.Equal(b, a);
+    }
+
+    [Fact]
+    public async Task AnInputReadAgainByItsBatch_ThatChangedSinceThePass_FailsTheRunBeforeItsManifestSaysComplete()
+    {
+        var input = WriteInputs();
+        var other = ImageFixtures.Png(12, 12, (x, y) => (255, 0, (byte)(x * y), 255));
+        // No listed sizes: nothing kept, every input read again for its batch; one is rewritten just before that read.
+        var source = new CountingSource(input, sizes: false)
+        {
+            OnSecondRead = item =>
+            {
+                if (item.Id == "b/3.png")
+                {
+                    File.WriteAllBytes(Path.Combine(input, "b", "3.png"), other);
+                }
+            },
+        };
+
+        var e = await Assert.ThrowsAsync<ZetaPrepException>(() => RunAsync(source, "a"));
+
+        Assert.StartsWith($"{source.Description}: an input file changed while this run read it", e.Message, StringComparison.Ordinal);
+        Assert.Contains("rerun with --overwrite", e.Message, StringComparison.Ordinal);
+        Assert.False(ZetaPrep.Manifests.GenerationManifest.Read(Path.Combine(_dir.Path, "a", "manifest.json")).Complete);
+    }
+
+    [Fact]
+    public async Task InputsLeftAlone_PassTheCheck_WithNothingKept()
+    {
+        var input = WriteInputs();
+        var a = await RunAsync(new CountingSource(input, sizes: false), "a");
+        var b = await RunAsync(new CountingSource(input, sizes: true), "b");
+
+        Assert.Equal(b, a);
+        Assert.True(ZetaPrep.Manifests.GenerationManifest.Read(Path.Combine(_dir.Path, "a", "manifest.json")).Complete);
     }
 }
