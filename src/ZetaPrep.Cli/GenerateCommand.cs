@@ -211,6 +211,5 @@ internal static class GenerateCommand
         return CommandLineText(tokens);
     }
 
-    private static string CommandLineText(IEnumerable<string> tokens) =>
-        "zetaprep " + string.Join(' ', tokens.Select(t => t.Length == 0 || t.Any(char.IsWhiteSpace) || t.Contains('\'', StringComparison.Ordinal) ? "'" + t.Replace("'", "'\\''", StringComparison.Ordinal) + "'" : t));
+    private static string CommandLineText(IEnumerable<string> tokens) => "zetaprep " + ShellWords.Join(tokens);
 }

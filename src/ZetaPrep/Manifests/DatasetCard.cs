@@ -57,6 +57,18 @@ public static class DatasetCard
         L(m.CommandLine);
         L("```");
         L();
+        if (m.Workers is { Count: > 0 } workers)
+        {
+            L(Inv($"Written by {workers.Count} workers into one directory and joined by `zetaprep merge`; the command above (the workers' without `--worker`, run outside a job array) writes the same shards on one machine. The workers ran:"));
+            L();
+            L("```sh");
+            foreach (var w in workers)
+            {
+                L(w.CommandLine);
+            }
+            L("```");
+            L();
+        }
         L("| setting | value |");
         L("|---|---|");
         L($"| N (samples mixed per output) | {m.Options.N} |");
