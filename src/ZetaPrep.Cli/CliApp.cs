@@ -12,7 +12,7 @@ internal static class CliApp
 
     public static RootCommand Build(TextWriter stdout, TextWriter stderr)
     {
-        var root = new RootCommand("ZetaPrep: offline ζ-mixup dataset generation (Abhishek, Brown, Hamarneh, MIDL 2023) into Parquet shards.");
+        var root = new RootCommand("ZetaPrep: offline ζ-mixup dataset generation (Abhishek, Brown, Hamarneh, MIDL 2023) into Parquet shards, WebDataset tars or image folders.");
         root.Subcommands.Add(GenerateCommand.Create(stdout, stderr));
         root.Subcommands.Add(InfoCommand.Create(stdout));
         root.Subcommands.Add(MergeCommand.Create(stdout));
@@ -24,6 +24,7 @@ internal static class CliApp
         root.Subcommands.Add(PreviewCommand.Create(stdout, stderr));
         root.Subcommands.Add(AnalyzeCommand.Create(stdout));
         root.Subcommands.Add(CompareCommand.Create(stdout, stderr));
+        NumericOptions.Install(root);
         return root;
     }
 
@@ -35,7 +36,7 @@ internal static class CliApp
         {
             foreach (var error in parse.Errors)
             {
-                await stderr.WriteLineAsync($"zetaprep: error: {OneLine(error.Message)} (see zetaprep {string.Join(' ', CommandPath(parse))} --help)").ConfigureAwait(false);
+                await stderr.WriteLineAsync($"zetaprep: error: {OneLine(error.Message)} (see {string.Join(' ', ["zetaprep", .. CommandPath(parse), "--help"])})").ConfigureAwait(false);
             }
             return UsageExitCode;
         }

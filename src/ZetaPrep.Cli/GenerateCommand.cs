@@ -22,7 +22,7 @@ internal static class GenerateCommand
         var labels = new Option<string?>("--labels") { Description = "A label CSV for a custom dataset (--in is then a folder or .zip of images)." };
         var idColumn = new Option<string?>("--id-column") { Description = "With --labels: the column holding image ids (file names, with or without extension)." };
         var labelColumn = new Option<string?>("--label-column") { Description = "With --labels: a class-name (or index) column; without it every other column is a one-hot/probability column." };
-        var classDepth = new Option<int>("--class-depth") { Description = "ImageFolder: class folders sit this many levels below --in.", DefaultValueFactory = _ => 1 };
+        var classDepth = new Option<int>("--class-depth") { Description = "ImageFolder: class folders sit this many levels below --in.", DefaultValueFactory = _ => 1 }.Within(1, 16);
         var exclude = new Option<string[]>("--exclude") { Description = "Skip files whose name or relative path matches this glob (repeatable), e.g. '*mask*'.", AllowMultipleArgumentsPerToken = false };
         var excludeDuplicates = new Option<bool>("--exclude-duplicates") { Description = "isic2020: drop the second image of each pair in ISIC_2020_Training_Duplicates.csv." };
         var output = new Option<string>("--out") { Description = "Output directory (new or empty) for the shards, manifest.json and README.md (dataset card).", Required = true };
@@ -31,23 +31,23 @@ internal static class GenerateCommand
         var method = new Option<string>("--method") { Description = "zeta, mixup, cutmix, cutmix+zeta (CutMix on ζ-mixed outputs), none (resized originals, the ERM baseline), or zeta,cutmix (per output, --switch-prob chooses).", DefaultValueFactory = _ => "zeta" };
         var alpha = new Option<double?>("--alpha") { Description = "Beta(α, α) for mixup's λ and CutMix's box (default 0.2 for mixup, 1.0 for cutmix)." };
         var labelSmoothing = new Option<double>("--label-smoothing") { Description = "ε in [0, 1): y ← y(1−ε) + ε/K on every source label before mixing (as timm).", DefaultValueFactory = _ => 0.0 };
-        var prob = new Option<double>("--prob") { Description = "Fraction of outputs that are mixed, per output from the seed; the rest are resized originals (column original = true).", DefaultValueFactory = _ => 1.0 };
-        var switchProb = new Option<double?>("--switch-prob") { Description = "With --method zeta,cutmix: probability of CutMix instead of ζ per output (default 0.5)." };
-        var batchSize = new Option<int>("--batch-size") { Description = "Inputs per batch; outputs mix samples of one batch (≥ --n).", DefaultValueFactory = _ => 64 };
-        var passes = new Option<int>("--passes") { Description = "Passes over the input, reshuffled each pass; rows = inputs × passes.", DefaultValueFactory = _ => 1 };
+        var prob = new Option<double>("--prob") { Description = "Fraction of outputs that are mixed, per output from the seed; the rest are resized originals (column original = true).", DefaultValueFactory = _ => 1.0 }.Within(0.0, 1.0);
+        var switchProb = new Option<double?>("--switch-prob") { Description = "With --method zeta,cutmix: probability of CutMix instead of ζ per output (default 0.5)." }.Within(0.0, 1.0);
+        var batchSize = new Option<int>("--batch-size") { Description = "Inputs per batch; outputs mix samples of one batch (≥ --n).", DefaultValueFactory = _ => 64 }.Within(2, int.MaxValue);
+        var passes = new Option<int>("--passes") { Description = "Passes over the input, reshuffled each pass; rows = inputs × passes.", DefaultValueFactory = _ => 1 }.Within(1, int.MaxValue);
         var seed = new Option<ulong>("--seed") { Description = "Random seed: same inputs, options and seed give byte-identical shards.", DefaultValueFactory = _ => 0UL };
-        var shardRows = new Option<int>("--shard-rows") { Description = "Rows per shard (whole batches per shard).", DefaultValueFactory = _ => 1000 };
-        var size = new Option<int>("--size") { Description = "Output images are SIZE×SIZE RGB.", DefaultValueFactory = _ => 224 };
+        var shardRows = new Option<int>("--shard-rows") { Description = "Rows per shard (whole batches per shard).", DefaultValueFactory = _ => 1000 }.Within(1, int.MaxValue);
+        var size = new Option<int>("--size") { Description = "Output images are SIZE×SIZE RGB.", DefaultValueFactory = _ => 224 }.Within(1, 8192);
         var resize = new Option<string>("--resize") { Description = "crop: shorter side to SIZE then centre-crop; pad: longer side to SIZE, black bars; stretch: ignore aspect.", DefaultValueFactory = _ => "crop" };
         resize.AcceptOnlyFromAmong("crop", "pad", "stretch");
-        var threads = new Option<int>("--threads") { Description = "Worker threads for listing, validating, decoding and encoding (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = new Option<int>("--threads") { Description = "Worker threads for listing, validating, decoding and encoding (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount }.Within(1, int.MaxValue);
         var device = new Option<string>("--device") { Description = "Mixing device: auto (CUDA through the NVIDIA driver when a GPU is present), cpu or cuda; both write the same bytes.", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         var codec = new Option<string>("--codec") { Description = "Image decoder: auto (turbojpeg when libturbojpeg0 is installed, else skia), skia, turbojpeg (system SIMD libjpeg-turbo for JPEG, skia for the rest) or imagesharp. Recorded in the manifest: it decides the pixels.", DefaultValueFactory = _ => "auto" };
         // Checked by ImageCodecs.Parse (not AcceptOnlyFromAmong) so that the error names --codec.
         codec.CompletionSources.Add([.. ImageCodecs.Names]);
-        var pngLevel = new Option<int>("--png-level") { Description = "zlib level of the output PNGs, 0 (stored) to 9 (smallest, slowest); 1 is the fastest.", DefaultValueFactory = _ => PngEncoder.DefaultLevel };
-        var maxPixels = new Option<long>("--max-pixels") { Description = "Refuse inputs whose header claims more pixels than this (decompression-bomb guard).", DefaultValueFactory = _ => 100_000_000L };
+        var pngLevel = new Option<int>("--png-level") { Description = "zlib level of the output PNGs, 0 (stored) to 9 (smallest, slowest); 1 is the fastest.", DefaultValueFactory = _ => PngEncoder.DefaultLevel }.Within(0, PngEncoder.MaxLevel);
+        var maxPixels = new Option<long>("--max-pixels") { Description = "Refuse inputs whose header claims more pixels than this (decompression-bomb guard).", DefaultValueFactory = _ => 100_000_000L }.Within(1L, long.MaxValue);
         var onError = new Option<string>("--on-error") { Description = "A bad input (unreadable, truncated, over --max-pixels): fail stops before any shard is written; skip leaves it out and lists it in manifest.json.", DefaultValueFactory = _ => "fail" };
         onError.AcceptOnlyFromAmong("fail", "skip");
         var format = new Option<string>("--format") { Description = "Shard format: parquet (data/*.parquet, HF hub layout), webdataset (shard-NNNNNN.tar + shardindex.json) or folder (images/*.png + labels.parquet).", DefaultValueFactory = _ => "parquet" };
@@ -60,9 +60,9 @@ internal static class GenerateCommand
         var resume = new Option<bool>("--resume") { Description = "Finish an interrupted run in --out: keep shards whose size and SHA-256 match its manifest, write the rest." };
         var validateOnly = new Option<bool>("--validate-only") { Description = "Only read, check and fingerprint every input (the validation pass) and leave the verdicts in --out, so that the runs that follow there with --resume (a job array's workers) skip the pass; writes no shard." };
         var worker = new Option<string>("--worker") { Description = "I/W: write only shards I, I+W, I+2W, … and OUT/manifest.worker-I-of-W.json (default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX); then zetaprep merge OUT." };
-        var workers = new Option<int?>("--workers") { Description = "Worker count W when the index comes from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX (else SLURM_ARRAY_TASK_COUNT or ZETAPREP_WORKERS)." };
+        var workers = new Option<int?>("--workers") { Description = "Worker count W when the index comes from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX (else SLURM_ARRAY_TASK_COUNT or ZETAPREP_WORKERS)." }.Within(1, int.MaxValue);
 
-        var command = new Command("generate", "Mix images with ζ-mixup and write HuggingFace-style Parquet shards plus manifest.json.")
+        var command = new Command("generate", "Mix images (ζ-mixup, or the mixup, CutMix and unmixed baselines) and write shards — Parquet (HuggingFace layout), WebDataset tars or an image folder — plus manifest.json and a dataset card.")
         {
             input, dataDir, split, labels, idColumn, labelColumn, classDepth, exclude, excludeDuplicates, output, n, gamma, method, alpha, labelSmoothing, prob, switchProb, batchSize, passes, seed, shardRows, shardBytes, size, resize, threads, device, codec, pngLevel, maxPixels, onError, format, overwrite, quiet,
             keepOriginals, resume, worker, workers, profile, validateOnly,
@@ -211,6 +211,5 @@ internal static class GenerateCommand
         return CommandLineText(tokens);
     }
 
-    private static string CommandLineText(IEnumerable<string> tokens) =>
-        "zetaprep " + string.Join(' ', tokens.Select(t => t.Length == 0 || t.Any(char.IsWhiteSpace) || t.Contains('\'', StringComparison.Ordinal) ? "'" + t.Replace("'", "'\\''", StringComparison.Ordinal) + "'" : t));
+    private static string CommandLineText(IEnumerable<string> tokens) => "zetaprep " + ShellWords.Join(tokens);
 }

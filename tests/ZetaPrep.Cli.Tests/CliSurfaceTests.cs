@@ -84,3 +84,80 @@ public sealed class CliSurfaceTests
         Assert.Contains(gap, shown, StringComparison.Ordinal);
     }
 }
+
+public sealed class NumericOptionTests
+{
+    [Theory]
+    [InlineData("--seed", "-1", "--seed: must be an integer from 0 to 18446744073709551615 (got '-1')")]
+    [InlineData("--seed", "18446744073709551616", "--seed: must be an integer from 0 to 18446744073709551615 (got '18446744073709551616')")]
+    [InlineData("--seed", "0x10", "--seed: must be an integer from 0 to 18446744073709551615 (got '0x10')")]
+    [InlineData("--size", "abc", "--size: must be an integer from 1 to 8192 (got 'abc')")]
+    [InlineData("--batch-size", "2.5", "--batch-size: must be an integer from 2 to 2147483647 (got '2.5')")]
+    [InlineData("--png-level", "high", "--png-level: must be an integer from 0 to 9 (got 'high')")]
+    [InlineData("--max-pixels", "1e6", "--max-pixels: must be an integer from 1 to 9223372036854775807 (got '1e6')")]
+    [InlineData("--prob", "half", "--prob: must be a number from 0 to 1 (got 'half')")]
+    [InlineData("--label-smoothing", "x", "--label-smoothing: must be a number, e.g. 0.5 (got 'x')")]
+    public async Task Generate_UnparsableNumber_IsOneLine_NamingTheOptionAndItsRange(string option, string value, string message)
+    {
+        using var tmp = new TempDir();
+        var r = await CliRunner.RunAsync("generate", "--in", tmp.Sub("in"), "--out", tmp.Sub("out"), option, value);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"zetaprep: error: {message} (see zetaprep generate --help)\n", r.Stderr.ReplaceLineEndings("\n"));
+        Assert.False(Directory.Exists(tmp.Sub("out")));
+    }
+
+    [Fact]
+    public async Task EveryNumericOption_OfEveryCommand_NamesItselfAndItsRange_NotTheDotNetType()
+    {
+        var root = CliApp.Build(TextWriter.Null, TextWriter.Null);
+        var checkedOptions = 0;
+        foreach (var command in root.Subcommands)
+        {
+            foreach (var option in command.Options.Where(o => o.ValueType != typeof(bool) && (Nullable.GetUnderlyingType(o.ValueType) ?? o.ValueType).IsPrimitive))
+            {
+                var r = await CliRunner.RunAsync(command.Name, option.Name, "not-a-number");
+                Assert.Equal(2, r.ExitCode);
+                var line = r.Stderr.Split('\n').SingleOrDefault(l => l.StartsWith($"zetaprep: error: {option.Name}: must be ", StringComparison.Ordinal));
+                Assert.True(line is not null, $"{command.Name} {option.Name}: {r.Stderr}");
+                Assert.Matches(@"must be (an integer from -?\d+ to \d+|a number(, e\.g\. 0\.5| from [\d.]+ to [\d.]+)) \(got 'not-a-number'\) \(see zetaprep ", line);
+                Assert.DoesNotContain("System.", r.Stderr, StringComparison.Ordinal);
+                checkedOptions++;
+            }
+        }
+        // generate alone has 14 numeric options; the walk must have found them and those of the other commands.
+        Assert.True(checkedOptions >= 30, $"only {checkedOptions} numeric options found");
+    }
+
+    [Theory]
+    [InlineData("train", "--seed", "-1")]
+    [InlineData("analyze", "--seed", "18446744073709551616")]
+    public async Task Seed_OfTrainAndAnalyze_GivesTheSameMessage(string command, string option, string value)
+    {
+        var r = await CliRunner.RunAsync(command, option, value);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains($"zetaprep: error: --seed: must be an integer from 0 to 18446744073709551615 (got '{value}') (see zetaprep {command} --help)", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NoArguments_PointsAtTheRootHelp_WithOneSpace()
+    {
+        var r = await CliRunner.RunAsync();
+        Assert.Equal(2, r.ExitCode);
+        Assert.EndsWith("(see zetaprep --help)", r.Stderr.TrimEnd(), StringComparison.Ordinal);
+        Assert.DoesNotContain("  ", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Help_NamesEveryShardFormat_NotParquetAlone()
+    {
+        foreach (var args in new[] { new[] { "--help" }, ["generate", "--help"] })
+        {
+            var r = await CliRunner.RunAsync(args);
+            Assert.Equal(0, r.ExitCode);
+            var description = string.Join(' ', r.Stdout.Split('\n').SkipWhile(l => !l.StartsWith("Description:", StringComparison.Ordinal)).Skip(1).TakeWhile(l => l.Length > 0).Select(l => l.Trim()));
+            Assert.Contains("Parquet", description, StringComparison.Ordinal);
+            Assert.Contains("WebDataset", description, StringComparison.Ordinal);
+            Assert.Contains("folder", description, StringComparison.Ordinal);
+        }
+    }
+}

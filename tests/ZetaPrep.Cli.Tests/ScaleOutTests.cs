@@ -45,6 +45,28 @@ public sealed class ScaleOutTests
         Assert.Equal(a.Input, b.Input);
         Assert.True(b.Complete);
         Assert.Null(b.Worker);
+
+        // The merged record is of the whole dataset: the command without --worker (not worker 0's, which makes half),
+        // each worker's own command and time, and the longest worker's time as the run's.
+        Assert.Equal("zetaprep " + ShellWords.Join(Args(input, shared)), b.CommandLine);
+        Assert.NotNull(b.Workers);
+        Assert.Equal([(0, 2), (1, 2)], b.Workers.Select(w => (w.Index, w.Count)));
+        Assert.Equal(["zetaprep " + ShellWords.Join([.. Args(input, shared), "--worker", "0/2"]), "zetaprep " + ShellWords.Join([.. Args(input, shared), "--worker", "1/2"])],
+            b.Workers.Select(w => w.CommandLine));
+        Assert.Equal(b.Workers.Max(w => w.WallTimeS), b.WallTimeS);
+        Assert.All(b.Workers, w => Assert.True(w.WallTimeS > 0));
+        var card = await File.ReadAllTextAsync(Path.Combine(shared, "README.md"));
+        Assert.Equal(DatasetCard.Render(b), card);
+        Assert.Contains("```sh\n" + b.CommandLine + "\n```", card, StringComparison.Ordinal);
+        Assert.Contains("Written by 2 workers", card, StringComparison.Ordinal);
+
+        // Rerunning the recorded command (into another directory) makes every shard, not a worker's share.
+        var words = ShellWords.Split(b.CommandLine);
+        var again = tmp.Sub("again");
+        words[words.IndexOf("--out") + 1] = again;
+        var rerun = await CliRunner.RunAsync([.. words.Skip(1)]);
+        Assert.True(rerun.ExitCode == 0, rerun.Stderr);
+        Assert.Equal(ChildProcess.ShardHashes(shared), ChildProcess.ShardHashes(again));
     }
 
     [Fact]

@@ -14,6 +14,9 @@ public static class DatasetInspector
         var gammaMax = float.NegativeInfinity;
         var sourcesMin = int.MaxValue;
         var sourcesMax = 0;
+        var byMethod = new List<MethodRows>();
+        int? zetaMin = null, zetaMax = null;
+        float? zetaGammaMin = null, zetaGammaMax = null;
         await foreach (var (_, _, row) in dataset.ReadRowsAsync(ct).ConfigureAwait(false))
         {
             rows++;
@@ -29,6 +32,27 @@ public static class DatasetInspector
             gammaMax = Math.Max(gammaMax, row.Gamma);
             sourcesMin = Math.Min(sourcesMin, row.Sources.Length);
             sourcesMax = Math.Max(sourcesMax, row.Sources.Length);
+            // Shards written before the method column was recorded hold ζ rows and originals only.
+            var method = row.Original ? "original" : row.Method ?? "zeta";
+            var at = byMethod.FindIndex(x => x.Method == method);
+            if (at < 0)
+            {
+                byMethod.Add(new MethodRows(method, 1));
+            }
+            else
+            {
+                byMethod[at] = byMethod[at] with { Rows = byMethod[at].Rows + 1 };
+            }
+            if (method == "zeta")
+            {
+                zetaMin = Math.Min(zetaMin ?? int.MaxValue, row.Sources.Length);
+                zetaMax = Math.Max(zetaMax ?? 0, row.Sources.Length);
+            }
+            if (method is "zeta" or "cutmix+zeta")
+            {
+                zetaGammaMin = Math.Min(zetaGammaMin ?? float.PositiveInfinity, row.Gamma);
+                zetaGammaMax = Math.Max(zetaGammaMax ?? float.NegativeInfinity, row.Gamma);
+            }
         }
         return new DatasetSummary(
             dataset.Format.Name,
@@ -41,6 +65,14 @@ public static class DatasetInspector
             m.Options.N,
             rows == 0 ? 0 : sourcesMin,
             sourcesMax,
-            m.Options.Size);
+            m.Options.Size)
+        {
+            Method = m.Options.Method,
+            RowsByMethod = byMethod,
+            ZetaSourcesMin = zetaMin,
+            ZetaSourcesMax = zetaMax,
+            ZetaGammaMin = zetaGammaMin,
+            ZetaGammaMax = zetaGammaMax,
+        };
     }
 }

@@ -20,6 +20,24 @@ public sealed record DatasetSummary(
     int SourcesMax,
     int Size)
 {
+    /// <summary>The --method recorded in the manifest (zeta, mixup, cutmix, cutmix+zeta, none, zeta,cutmix).</summary>
+    public string Method { get; init; } = "zeta";
+
+    /// <summary>Rows by how they were made, as the rows' method column says ("original" for resized originals), in first-seen order.</summary>
+    public IReadOnlyList<MethodRows> RowsByMethod { get; init; } = [];
+
+    /// <summary>Fewest sources of a ζ-mixed row: N as used (capped at the inputs of the row's batch); null without ζ rows.</summary>
+    public int? ZetaSourcesMin { get; init; }
+
+    /// <summary>Most sources of a ζ-mixed row; null without ζ rows.</summary>
+    public int? ZetaSourcesMax { get; init; }
+
+    /// <summary>γ range of the rows that carry a ζ exponent (ζ and CutMix-on-ζ rows); null without such rows.</summary>
+    public float? ZetaGammaMin { get; init; }
+
+    /// <summary>Upper end of <see cref="ZetaGammaMin"/>'s range.</summary>
+    public float? ZetaGammaMax { get; init; }
+
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -37,7 +55,20 @@ public sealed record DatasetSummary(
         var s = new StringBuilder();
         void L(FormattableString line) => s.Append(line.ToString(CultureInfo.InvariantCulture)).Append('\n');
         L($"format {Format}, {Shards.Count} shard(s), {TotalRows} rows, {TotalBytes} bytes, {Size}×{Size} images");
-        L($"N = {N} (sources per row {SourcesMin}..{SourcesMax}), γ in [{GammaMin:G6}, {GammaMax:G6}]");
+        L($"method {Method}: {string.Join(", ", RowsByMethod.Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Rows} {x.Method}")))}");
+        if (ZetaGammaMin is { } gMin && ZetaGammaMax is { } gMax)
+        {
+            // N only where ζ weights were used, and as used: an output mixes at most the inputs of its batch.
+            var capped = ZetaSourcesMax is int most && int.TryParse(N, NumberStyles.Integer, CultureInfo.InvariantCulture, out var asked) && most < asked;
+            var sources = ZetaSourcesMin is int zMin && ZetaSourcesMax is int zMax
+                ? string.Create(CultureInfo.InvariantCulture, $" (sources per ζ row {zMin}..{zMax}{(capped ? ", capped at the inputs of the row's batch" : "")})")
+                : "";
+            L($"N = {N}{sources}, γ in [{gMin:G6}, {gMax:G6}]");
+        }
+        else
+        {
+            L($"sources per row {SourcesMin}..{SourcesMax}");
+        }
         L($"");
         L($"shards:");
         var width = Shards.Count == 0 ? 4 : Shards.Max(x => x.File.Length);
@@ -57,6 +88,9 @@ public sealed record DatasetSummary(
         return s.ToString();
     }
 }
+
+/// <summary>Rows made one way: a method name (zeta, mixup, cutmix, cutmix+zeta) or "original".</summary>
+public sealed record MethodRows(string Method, long Rows);
 
 /// <summary>One shard in the summary.</summary>
 public sealed record ShardSummary(string File, long Rows, long Bytes);

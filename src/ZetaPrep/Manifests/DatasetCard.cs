@@ -19,14 +19,21 @@ public static class DatasetCard
         var s = new StringBuilder();
         void L(string line = "") => s.Append(line).Append('\n');
 
+        var rows = RowComposition.Of(m);
+        var o = m.Options;
+        var zeta = o.Method is "zeta" or "cutmix+zeta" or "zeta,cutmix";
+        var source = Path.GetFileName(m.Input.Source.TrimEnd('/'));
+
         L("---");
         L(m.Input.Licence is { } licence ? $"license: other\nlicense_name: {Quote(licence)}" : "license: unknown");
         L("task_categories:");
         L("- image-classification");
         L("tags:");
-        L("- zeta-mixup");
-        L("- synthetic");
-        L(Inv($"pretty_name: {Quote($"ζ-mixup of {Path.GetFileName(m.Input.Source.TrimEnd('/'))} (N={m.Options.N}, γ={m.Options.Gamma})")}"));
+        foreach (var tag in Tags(o.Method, rows))
+        {
+            L($"- {tag}");
+        }
+        L(Inv($"pretty_name: {Quote($"{Title(o)} of {source}{Parameters(o, rows)}")}"));
         L("configs:");
         L("- config_name: default");
         L("  data_files:");
@@ -40,15 +47,18 @@ public static class DatasetCard
         L(Inv($"    num_examples: {m.Totals.Rows}"));
         L("---");
         L();
-        L(Inv($"# ζ-mixup dataset: {m.Totals.Rows} synthetic images, {m.Classes.Count} classes"));
+        L(Inv($"# {Title(o)} dataset: {m.Totals.Rows} images ({RowsText(rows)}), {m.Classes.Count} classes"));
         L();
-        L("Every image is a convex combination x̂ = Σ wᵢxᵢ of N originals with ζ-mixup weights wᵢ ∝ sᵢ^(−γ) (Abhishek, Brown, Hamarneh, " +
-          "*MIDL 2023*); its soft label is ŷ = Σ wᵢyᵢ. Generated offline by [ZetaPrep](https://example.invalid/zetaprep) " +
-          $"{m.Tool.Version}.");
+        foreach (var paragraph in MethodParagraphs(o, rows))
+        {
+            L(paragraph);
+            L();
+        }
+        L($"Generated offline by [ZetaPrep](https://example.invalid/zetaprep) {m.Tool.Version}.");
         L();
         L(m.Input.Licence is { } inherited
-            ? $"**Licence:** synthetic images derived from the input dataset ({m.Input.Preset}) inherit its licence and terms of use: {inherited}."
-            : "**Licence:** synthetic images derived from the input dataset inherit its licence and terms of use (e.g. CC-BY-NC for ISIC); " +
+            ? $"**Licence:** images derived from the input dataset ({m.Input.Preset}) inherit its licence and terms of use: {inherited}."
+            : "**Licence:** images derived from the input dataset inherit its licence and terms of use (e.g. CC-BY-NC for ISIC); " +
               "set `license:` above accordingly before publishing.");
         L();
         L("## How it was generated");
@@ -57,10 +67,47 @@ public static class DatasetCard
         L(m.CommandLine);
         L("```");
         L();
+        if (m.Workers is { Count: > 0 } workers)
+        {
+            L(Inv($"Written by {workers.Count} workers into one directory and joined by `zetaprep merge`; the command above (the workers' without `--worker`, run outside a job array) writes the same shards on one machine. The workers ran:"));
+            L();
+            L("```sh");
+            foreach (var w in workers)
+            {
+                L(w.CommandLine);
+            }
+            L("```");
+            L();
+        }
         L("| setting | value |");
         L("|---|---|");
-        L($"| N (samples mixed per output) | {m.Options.N} |");
-        L($"| γ | {m.Options.Gamma} |");
+        L($"| method | `{o.Method}` |");
+        L(Inv($"| rows | {rows.Rows}: {RowsText(rows)} |"));
+        if (zeta)
+        {
+            L($"| N (samples mixed per ζ output) | {NText(o.N, rows)} |");
+            L($"| γ | {o.Gamma} |");
+        }
+        if (o.Alpha is { } alpha)
+        {
+            L(Inv($"| α ({(o.Method == "mixup" ? "mixup's λ" : "CutMix's box area")} ~ Beta(α, α)) | {alpha} |"));
+        }
+        if (o.Method == "zeta,cutmix")
+        {
+            L(Inv($"| --switch-prob (CutMix instead of ζ per output) | {o.SwitchProb} |"));
+        }
+        if (o.Prob != 1 && o.Method != "none")
+        {
+            L(Inv($"| --prob (fraction of outputs mixed) | {o.Prob} |"));
+        }
+        if (o.LabelSmoothing != 0)
+        {
+            L(Inv($"| label smoothing ε | {o.LabelSmoothing} |"));
+        }
+        if (o.KeepOriginals)
+        {
+            L("| --keep-originals | yes: each batch's resized originals before its outputs |");
+        }
         L(Inv($"| seed | {m.Options.Seed} |"));
         L(Inv($"| batch size / passes | {m.Options.BatchSize} / {m.Options.Passes} |"));
         L(Inv($"| image size | {m.Options.Size}×{m.Options.Size} RGB PNG, resize `{m.Options.Resize}` |"));
@@ -81,6 +128,148 @@ public static class DatasetCard
     /// <summary>Writes <c>OUT/README.md</c> atomically.</summary>
     public static void WriteAtomically(string outputDirectory, GenerationManifest manifest) =>
         AtomicFile.Write(Path.Combine(outputDirectory, FileName), Encoding.UTF8.GetBytes(Render(manifest)));
+
+    /// <summary>The method's name for titles: ζ-mixup, mixup, CutMix, CutMix on ζ-mixup, ζ-mixup or CutMix, Resized originals.</summary>
+    private static string Title(GenerationOptionsRecord o) => o.Method switch
+    {
+        "zeta" => "ζ-mixup",
+        "mixup" => "mixup",
+        "cutmix" => "CutMix",
+        "cutmix+zeta" => "CutMix on ζ-mixup",
+        "zeta,cutmix" => "ζ-mixup or CutMix",
+        "none" => "Resized originals",
+        _ => o.Method,
+    };
+
+    /// <summary>" (N=8, γ=2.8)", " (α=0.2)", …: the knobs of the method that were used; empty for none.</summary>
+    private static string Parameters(GenerationOptionsRecord o, RowComposition rows)
+    {
+        var p = new List<string>();
+        if (o.Method is "zeta" or "cutmix+zeta" or "zeta,cutmix")
+        {
+            // N as used where every ζ output mixed the same number (--n 41 over 40 inputs mixes 40).
+            p.Add(o.N != "batch" && rows.ZetaNMin is int n && n == rows.ZetaNMax ? Inv($"N={n}") : $"N={o.N}");
+            p.Add($"γ={o.Gamma}");
+        }
+        if (o.Alpha is { } alpha)
+        {
+            p.Add(Inv($"α={alpha}"));
+        }
+        if (o.Method == "zeta,cutmix")
+        {
+            p.Add(Inv($"switch-prob={o.SwitchProb}"));
+        }
+        if (o.Prob != 1 && o.Method != "none")
+        {
+            p.Add(Inv($"prob={o.Prob}"));
+        }
+        if (o.KeepOriginals)
+        {
+            p.Add("with originals");
+        }
+        return p.Count == 0 ? "" : $" ({string.Join(", ", p)})";
+    }
+
+    private static IEnumerable<string> Tags(string method, RowComposition rows)
+    {
+        if (method is "zeta" or "cutmix+zeta" or "zeta,cutmix")
+        {
+            yield return "zeta-mixup";
+        }
+        if (method == "mixup")
+        {
+            yield return "mixup";
+        }
+        if (method is "cutmix" or "cutmix+zeta" or "zeta,cutmix")
+        {
+            yield return "cutmix";
+        }
+        yield return rows.Mixed > 0 ? "synthetic" : "resized-originals";
+    }
+
+    /// <summary>"41 ζ-mixed, 41 originals (--keep-originals)": the rows by how they were made.</summary>
+    private static string RowsText(RowComposition rows)
+    {
+        var parts = rows.ByMethod.Select(x => Inv($"{x.Rows} {x.Method switch
+        {
+            "zeta" => "ζ-mixed",
+            "mixup" => "mixup",
+            "cutmix" => "CutMix",
+            "cutmix+zeta" => "CutMix on ζ",
+            _ => x.Method,
+        }}")).ToList();
+        if (rows.KeptOriginals > 0)
+        {
+            parts.Add(Inv($"{rows.KeptOriginals} originals (--keep-originals)"));
+        }
+        if (rows.Unmixed > 0)
+        {
+            parts.Add(rows.Mixed == 0 && rows.KeptOriginals == 0 ? Inv($"{rows.Unmixed} resized originals, unmixed") : Inv($"{rows.Unmixed} originals left unmixed by --prob"));
+        }
+        return string.Join(", ", parts);
+    }
+
+    /// <summary>N as asked and as used: an output mixes at most the inputs of its batch (a pass's last batch may be smaller).</summary>
+    private static string NText(string n, RowComposition rows)
+    {
+        if (rows.ZetaNMin is not int min || rows.ZetaNMax is not int max)
+        {
+            return $"{n} (no ζ output was written)";
+        }
+        var used = min == max ? Inv($"{min}") : Inv($"{min}–{max}");
+        if (n == "batch")
+        {
+            return $"batch: every input of the output's batch ({used})";
+        }
+        return used == n ? n : $"{n} asked, {used} used: an output mixes at most the inputs of its batch";
+    }
+
+    private static List<string> MethodParagraphs(GenerationOptionsRecord o, RowComposition rows)
+    {
+        var p = new List<string>();
+        const string Zeta = "a ζ-mixed image is the convex combination x̂ = Σ wᵢxᵢ of N images of its batch with ζ-mixup weights " +
+            "wᵢ = i^(−γ) / Σⱼ j^(−γ) by rank i, the dominant image first (Abhishek, Brown, Hamarneh, *MIDL 2023*); its soft label is ŷ = Σ wᵢyᵢ.";
+        const string CutMix = "a CutMix image is an input with a box of a partner from its batch pasted in, the box's area from λ ~ Beta(α, α) " +
+            "(Yun et al., *ICCV 2019*); its label weighs the two labels by area (column `lam` = the input's unpasted fraction).";
+        switch (o.Method)
+        {
+            case "zeta":
+                p.Add("ζ-mixup: " + Zeta);
+                break;
+            case "mixup":
+                p.Add("mixup (Zhang et al., *ICLR 2018*): an image is λx₁ + (1−λ)x₂ of an input and a partner from its batch, λ ~ Beta(α, α); " +
+                      "its label is λy₁ + (1−λ)y₂ (column `lam` = λ).");
+                break;
+            case "cutmix":
+                p.Add("CutMix: " + CutMix);
+                break;
+            case "cutmix+zeta":
+                p.Add("CutMix on ζ-mixup (the paper's Table 1): " + Zeta + " A box of another ζ-mixed image of the batch is then pasted in; " +
+                      "the label is (1−a)·ŷ + a·ŷ′ for the pasted fraction a (column `lam` = 1−a).");
+                break;
+            case "zeta,cutmix":
+                p.Add(Inv($"Each output is CutMix with probability {o.SwitchProb} (--switch-prob), else ζ-mixup. ζ-mixup: ") + Zeta + " CutMix: " + CutMix);
+                break;
+            case "none":
+                p.Add("No mixing (`--method none`, the ERM baseline): every image is a resized original with its own label (column `original` = true).");
+                break;
+            default:
+                break;
+        }
+        if (o.Prob != 1 && o.Method != "none")
+        {
+            p.Add(Inv($"`--prob {o.Prob}`: each output is mixed with probability {o.Prob}, drawn from the seed; the other {rows.Unmixed} are resized originals with their own labels (column `original` = true)."));
+        }
+        if (o.KeepOriginals)
+        {
+            p.Add(Inv($"`--keep-originals`: {rows.KeptOriginals} rows are the resized originals, each batch's before its mixed rows (column `original` = true, weight 1, γ 0)."));
+        }
+        if (o.LabelSmoothing != 0)
+        {
+            p.Add(Inv($"Labels are smoothed before mixing: y ← y(1−ε) + ε/K with ε = {o.LabelSmoothing}."));
+        }
+        return p;
+    }
 
     private static void WriteFeatures(StringBuilder s, ShardFormat kind, IReadOnlyList<string> classes)
     {

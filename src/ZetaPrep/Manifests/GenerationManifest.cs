@@ -43,10 +43,17 @@ public sealed record GenerationManifest
 
     public required DateTimeOffset StartedUtc { get; init; }
 
+    /// <summary>Seconds the run took; in a merged manifest, the longest worker's (each worker's is in <see cref="Workers"/>).</summary>
     public double WallTimeS { get; init; }
 
     /// <summary>Set in a worker's partial manifest (manifest.worker-I-of-W.json): which shards it owns.</summary>
     public WorkerInfo? Worker { get; init; }
+
+    /// <summary>
+    /// Set by <c>zetaprep merge</c>: the workers whose shards it joined, each with its own command line, start and wall
+    /// time; <see cref="CommandLine"/> is then the command for the whole dataset (the workers' without --worker/--workers).
+    /// </summary>
+    public IReadOnlyList<WorkerRun>? Workers { get; init; }
 
     internal static JsonSerializerOptions JsonOptions { get; } = new()
     {
@@ -161,6 +168,9 @@ public sealed record GenerationOptionsRecord(
 
 /// <summary>Worker <see cref="Index"/> of <see cref="Count"/>: it wrote shards Index, Index + Count, ….</summary>
 public sealed record WorkerInfo(int Index, int Count);
+
+/// <summary>One worker of a merged output: which one, the command it ran, when it started and how long it took.</summary>
+public sealed record WorkerRun(int Index, int Count, string CommandLine, DateTimeOffset StartedUtc, double WallTimeS);
 
 /// <summary>An input left out of the plan by --on-error skip, and why.</summary>
 public sealed record SkippedInput(string Id, string Reason);

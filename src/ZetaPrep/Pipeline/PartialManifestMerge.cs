@@ -104,8 +104,12 @@ public static partial class PartialManifestMerge
             throw new ZetaPrepException($"merge {outDir}: {problems.Count} shard(s) do not match their manifest: {Names(problems)}; rerun the owning worker with --resume, then merge again.");
         }
 
+        // The record is of the whole dataset: the command that makes all of it (a worker's command makes only its share),
+        // and each worker's own command and time below it.
         var merged = reference with
         {
+            CommandLine = WholeDatasetCommand(reference.CommandLine),
+            Workers = [.. partials.Select(p => new WorkerRun(p.Manifest.Worker!.Index, p.Manifest.Worker.Count, p.Manifest.CommandLine, p.Manifest.StartedUtc, p.Manifest.WallTimeS))],
             Shards = [.. entries.Values],
             Totals = new Totals(entries.Values.Sum(e => e.Rows), entries.Values.Sum(e => e.Bytes)),
             Complete = true,
@@ -126,6 +130,30 @@ public static partial class PartialManifestMerge
         }
         ValidationRecord.TryDelete(outDir); // the workers' validation record: nothing is left to resume
         return merged;
+    }
+
+    /// <summary>A worker's command line without --worker/--workers (either as "--worker I/W" or "--worker=I/W"): the single-machine command.</summary>
+    public static string WholeDatasetCommand(string workerCommandLine)
+    {
+        ArgumentNullException.ThrowIfNull(workerCommandLine);
+        var words = ShellWords.Split(workerCommandLine);
+        var kept = new List<string>(words.Count);
+        for (var i = 0; i < words.Count; i++)
+        {
+            var w = words[i];
+            if (w is "--worker" or "--workers")
+            {
+                i++; // and its value
+                continue;
+            }
+            if (w.StartsWith("--worker=", StringComparison.Ordinal) || w.StartsWith("--worker:", StringComparison.Ordinal)
+                || w.StartsWith("--workers=", StringComparison.Ordinal) || w.StartsWith("--workers:", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            kept.Add(w);
+        }
+        return ShellWords.Join(kept);
     }
 
     private static string Names(List<string> items) =>

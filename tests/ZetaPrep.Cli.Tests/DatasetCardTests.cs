@@ -1,0 +1,116 @@
+using ZetaPrep.Manifests;
+
+namespace ZetaPrep.Cli.Tests;
+
+/// <summary>The dataset card (OUT/README.md) and inspect describe what the run did: its method, knobs, row kinds and N as used.</summary>
+public sealed class DatasetCardTests
+{
+    private static async Task<(string Output, string Card, GenerationManifest Manifest)> GenerateAsync(TempDir tmp, int perClass, params string[] args)
+    {
+        var input = tmp.Sub("in");
+        if (!Directory.Exists(input))
+        {
+            ImageFixtures.SolidFolder(input, classes: 2, perClass: perClass);
+        }
+        var output = tmp.Sub("out-" + string.Join('-', args).Replace('+', 'p').Replace(',', 'c'));
+        var r = await CliRunner.RunAsync(["generate", "--in", input, "--out", output, "--size", "8", "--seed", "2", "--quiet", .. args]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var manifest = GenerationManifest.Read(Path.Combine(output, "manifest.json"));
+        var card = await File.ReadAllTextAsync(Path.Combine(output, "README.md"));
+        Assert.Equal(DatasetCard.Render(manifest), card);
+        return (output, card, manifest);
+    }
+
+    private static string Header(string card) => card[4..(card.IndexOf("\n---\n", 4, StringComparison.Ordinal) + 1)];
+
+    [Theory]
+    [InlineData("zeta", true, false)]
+    [InlineData("mixup", false, true)]
+    [InlineData("cutmix", false, true)]
+    [InlineData("cutmix+zeta", true, true)]
+    [InlineData("zeta,cutmix", true, true)]
+    [InlineData("none", false, false)]
+    public async Task Card_NamesTheMethodAndItsKnobs_AndCountsTheRowsAsWritten(string method, bool zeta, bool alpha)
+    {
+        using var tmp = new TempDir();
+        string[] prob = method == "none" ? [] : ["--prob", "0.5"];
+        var (output, card, manifest) = await GenerateAsync(tmp, 10, ["--method", method, "--batch-size", "5", "--n", "3", "--label-smoothing", "0.1", .. prob]);
+        var rows = await ShardFormatTests.ReadAllAsync(output);
+
+        Assert.Contains($"| method | `{method}` |", card, StringComparison.Ordinal);
+        Assert.Equal(zeta, card.Contains("ζ-mixup weights", StringComparison.Ordinal));
+        Assert.Equal(zeta, card.Contains("| N (samples mixed per ζ output) | 3 |", StringComparison.Ordinal));
+        Assert.Equal(zeta, card.Contains("| γ | 2.8 |", StringComparison.Ordinal));
+        Assert.Equal(zeta, Header(card).Contains("- zeta-mixup\n", StringComparison.Ordinal));
+        Assert.Equal(alpha, card.Contains($"| α (", StringComparison.Ordinal));
+        Assert.Equal(method != "none", card.Contains("| --prob (fraction of outputs mixed) | 0.5 |", StringComparison.Ordinal));
+        Assert.Equal(method == "zeta,cutmix", card.Contains("| --switch-prob (CutMix instead of ζ per output) | 0.5 |", StringComparison.Ordinal));
+        Assert.Contains("| label smoothing ε | 0.1 |", card, StringComparison.Ordinal);
+
+        // The card's counts are the rows' own: originals by their column, the rest by their method column.
+        var originals = rows.Count(r => r.Original);
+        Assert.Equal(20, rows.Count);
+        if (method == "none")
+        {
+            Assert.Equal(20, originals);
+            Assert.Contains("| rows | 20: 20 resized originals, unmixed |", card, StringComparison.Ordinal);
+            Assert.Contains("pretty_name: 'Resized originals of in'\n", Header(card), StringComparison.Ordinal);
+            Assert.DoesNotContain("synthetic", card, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.InRange(originals, 1, 19); // --prob 0.5 over 20 outputs with this seed leaves some of each
+            Assert.Contains($", {originals} originals left unmixed by --prob |", card, StringComparison.Ordinal);
+            foreach (var g in rows.Where(r => !r.Original).GroupBy(r => r.Method))
+            {
+                var label = g.Key switch { "zeta" => "ζ-mixed", "mixup" => "mixup", "cutmix" => "CutMix", _ => "CutMix on ζ" };
+                Assert.Contains($"{g.Count()} {label}", card, StringComparison.Ordinal);
+            }
+        }
+        Assert.Equal(method == "zeta", card.Contains("\n# ζ-mixup dataset: ", StringComparison.Ordinal));
+
+        var inspect = await CliRunner.RunAsync("inspect", output);
+        Assert.Equal(0, inspect.ExitCode);
+        var second = inspect.Stdout.Split('\n')[1];
+        Assert.StartsWith($"method {method}: ", second, StringComparison.Ordinal);
+        Assert.Contains($"{originals} original", second, StringComparison.Ordinal);
+        Assert.Equal(method is "zeta" or "zeta,cutmix" or "cutmix+zeta", inspect.Stdout.Contains("N = 3", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task KeepOriginals_CountsOriginalsApart_NotAsSyntheticImages()
+    {
+        using var tmp = new TempDir();
+        var (_, card, manifest) = await GenerateAsync(tmp, 5, "--keep-originals", "--n", "2", "--batch-size", "4");
+        Assert.Equal(20, manifest.Totals.Rows);
+        Assert.Contains("# ζ-mixup dataset: 20 images (10 ζ-mixed, 10 originals (--keep-originals)), 2 classes\n", card, StringComparison.Ordinal);
+        Assert.Contains("pretty_name: 'ζ-mixup of in (N=2, γ=2.8, with originals)'\n", card, StringComparison.Ordinal);
+        Assert.DoesNotContain("synthetic images", card, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task N_LargerThanTheInput_IsReportedAsUsed()
+    {
+        using var tmp = new TempDir();
+        // 6 inputs in one batch of up to 8: --n 8 mixes the 6 there are.
+        var (output, card, _) = await GenerateAsync(tmp, 3, "--n", "8", "--batch-size", "8");
+        Assert.All(await ShardFormatTests.ReadAllAsync(output), r => Assert.Equal(6, r.Sources.Length));
+        Assert.Contains("| N (samples mixed per ζ output) | 8 asked, 6 used: an output mixes at most the inputs of its batch |", card, StringComparison.Ordinal);
+        Assert.Contains("pretty_name: 'ζ-mixup of in (N=6, γ=2.8)'\n", card, StringComparison.Ordinal);
+        var inspect = await CliRunner.RunAsync("inspect", output);
+        Assert.Contains("N = 8 (sources per ζ row 6..6, capped at the inputs of the row's batch)", inspect.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Mixup_Inspect_PrintsNoZetaN()
+    {
+        using var tmp = new TempDir();
+        var (output, _, _) = await GenerateAsync(tmp, 4, "--method", "mixup", "--batch-size", "4");
+        var inspect = await CliRunner.RunAsync("inspect", output);
+        Assert.Equal(0, inspect.ExitCode);
+        var lines = inspect.Stdout.Split('\n');
+        Assert.Equal("method mixup: 8 mixup", lines[1]);
+        Assert.Equal("sources per row 2..2", lines[2]);
+        Assert.DoesNotContain("N = ", inspect.Stdout, StringComparison.Ordinal);
+    }
+}
