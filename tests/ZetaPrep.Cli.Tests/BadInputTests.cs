@@ -152,4 +152,78 @@ public sealed class BadInputTests
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal(8, GenerationManifest.Read(Path.Combine(tmp.Sub("out"), "manifest.json")).Totals.Rows);
     }
+
+    /// <summary>
+    /// JPEGs whose scan data stops early yet end in an EOI marker (what the first 30 % of a photo with FF D9 appended
+    /// looks like): Skia's libjpeg would pad the missing rows with gray. The validation pass refuses them with every
+    /// codec, before any shard is written, and --on-error skip leaves them out. The cut photo needs TurboJPEG's entropy
+    /// check (skipped without libturbojpeg0 unless ZETAPREP_REQUIRE_TURBOJPEG=1); the 9000×9000 header over 16×16 data
+    /// is caught by the marker walk alone.
+    /// </summary>
+    [Theory]
+    [InlineData("skia")]
+    [InlineData("turbojpeg")]
+    [InlineData("imagesharp")]
+    public async Task Jpeg_cut_short_but_ending_in_eoi_is_refused_or_skipped_with_every_codec(string codec)
+    {
+        bool turbo = TurboJpegAvailable();
+        if (codec == "turbojpeg" && !turbo)
+        {
+            return;
+        }
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 3);
+        var photo = NoisyJpeg(256, 256);
+        byte[] cut = [.. photo.AsSpan(0, photo.Length * 3 / 10), 0xFF, 0xD9];
+        var small = NoisyJpeg(16, 16);
+        var huge = (byte[])small.Clone();
+        var sof = huge.AsSpan().IndexOf([(byte)0xFF, (byte)0xC0]);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(huge.AsSpan(sof + 5), 9000);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(huge.AsSpan(sof + 7), 9000);
+        File.WriteAllBytes(Path.Combine(input, "class_a", "huge.jpg"), huge);
+        File.WriteAllBytes(Path.Combine(input, "class_b", "photo.jpg"), photo);
+        if (turbo)
+        {
+            File.WriteAllBytes(Path.Combine(input, "class_a", "cut.jpg"), cut);
+        }
+        string[] args = ["generate", "--in", input, "--size", "16", "--n", "2", "--codec", codec, "--max-pixels", "100000000", "--quiet"];
+
+        var fail = await CliRunner.RunAsync([.. args, "--out", tmp.Sub("fail")]);
+        Assert.Equal(1, fail.ExitCode);
+        Assert.Single(fail.Stderr.TrimEnd().Split('\n'));
+        Assert.Contains(turbo ? "class_a/cut.jpg: truncated or corrupt JPEG data (libjpeg: premature end of data segment); re-download or remove the file (or pass --on-error skip)." : "class_a/huge.jpg: truncated JPEG (scan 1 holds", fail.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(tmp.Sub("fail")));
+
+        var skip = await CliRunner.RunAsync([.. args, "--out", tmp.Sub("skip"), "--on-error", "skip"]);
+        Assert.True(skip.ExitCode == 0, skip.Stderr);
+        var manifest = GenerationManifest.Read(Path.Combine(tmp.Sub("skip"), "manifest.json"));
+        Assert.Equal(turbo ? ["class_a/cut.jpg", "class_a/huge.jpg"] : ["class_a/huge.jpg"], manifest.Skipped.Select(s => s.Id));
+        Assert.Equal(7, manifest.Input.Count); // 6 solid PNGs and the intact photo
+        Assert.All(manifest.Skipped, s => Assert.StartsWith("truncated", s.Reason, StringComparison.Ordinal));
+    }
+
+    private static bool TurboJpegAvailable()
+    {
+        if (Environment.GetEnvironmentVariable("ZETAPREP_REQUIRE_TURBOJPEG") == "1")
+        {
+            Assert.True(ZetaPrep.Imaging.TurboJpegDecoder.IsAvailable, ZetaPrep.Imaging.TurboJpegDecoder.UnavailableMessage);
+        }
+        return ZetaPrep.Imaging.TurboJpegDecoder.IsAvailable;
+    }
+
+    /// <summary>A baseline JPEG with photo-like texture, so its scan data is dense.</summary>
+    private static byte[] NoisyJpeg(int width, int height)
+    {
+        using var bitmap = new SkiaSharp.SKBitmap(new SkiaSharp.SKImageInfo(width, height, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Opaque));
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                bitmap.SetPixel(x, y, new SkiaSharp.SKColor((byte)(x ^ ((x * y * 7) & 63)), (byte)(y ^ ((x + (3 * y)) & 31)), (byte)((((x / 7) + (y / 5)) % 2 * 120) + ((x * y) & 31))));
+            }
+        }
+        using var data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Jpeg, 90);
+        return data.ToArray();
+    }
 }

@@ -9,7 +9,9 @@ namespace ZetaPrep.Imaging;
 
 /// <summary>
 /// Structural checks of encoded PNG and JPEG files, cheap enough to run on every input before planning: PNG chunk
-/// CRCs, IHDR/IDAT/IEND order and a full inflate of the image data; JPEG marker walk through every scan to EOI.
+/// CRCs, IHDR/IDAT/IEND order and a full inflate of the image data; JPEG marker walk through every scan to EOI, with
+/// each scan's data at least the fewest bits its blocks can be coded in and every component coded, then (where
+/// TurboJPEG loads) an entropy decode at 1/8 scale that refuses scan data libjpeg finds missing or corrupt.
 /// They catch truncation and corruption before any shard is written, so a bad file stops (or is skipped from) the
 /// plan rather than failing half-way through a run.
 /// </summary>
@@ -297,6 +299,8 @@ public static class ImageIntegrity
     {
         var pos = 2;
         var sawFrame = false;
+        var frame = new JpegFrame();
+        var scans = 0;
         while (true)
         {
             // Markers may be preceded by fill bytes 0xFF.
@@ -321,7 +325,12 @@ public static class ImageIntegrity
                 {
                     throw Bad(name, "corrupt JPEG (no frame header before end of image)");
                 }
-                return;
+                if (frame.UncodedComponent() is { } missing)
+                {
+                    throw Bad(name, string.Create(CultureInfo.InvariantCulture,
+                        $"truncated JPEG (the image ends after {scans} scan(s), before component {missing + 1} of {frame.Components} is coded)"));
+                }
+                break;
             }
             if (marker is >= 0xD0 and <= 0xD7 or 0x01)
             {
@@ -336,7 +345,17 @@ public static class ImageIntegrity
             {
                 throw Bad(name, string.Create(CultureInfo.InvariantCulture, $"truncated JPEG (segment 0xFF{marker:X2} at byte {pos - 2} runs past the end)"));
             }
-            sawFrame |= marker is >= 0xC0 and <= 0xCF and not 0xC4 and not 0xC8 and not 0xCC;
+            var isFrame = marker is >= 0xC0 and <= 0xCF and not 0xC4 and not 0xC8 and not 0xCC;
+            var body = jpeg.Slice(pos + 2, length - 2);
+            if (isFrame)
+            {
+                frame.ReadFrame(marker, body, first: !sawFrame);
+            }
+            else if (marker == 0xC4)
+            {
+                frame.ReadHuffmanTables(body);
+            }
+            sawFrame |= isFrame;
             pos += length;
             if (marker == 0xDA)
             {
@@ -344,6 +363,9 @@ public static class ImageIntegrity
                 {
                     throw Bad(name, "corrupt JPEG (scan before frame header)");
                 }
+                scans++;
+                var neededBits = frame.ReadScan(body);
+                var start = pos;
                 // Entropy-coded data: skip to the next marker that is not a stuffed 0xFF00 or a restart marker.
                 while (true)
                 {
@@ -361,7 +383,161 @@ public static class ImageIntegrity
                     }
                     break;
                 }
+                if ((long)(pos - start) * 8 < neededBits)
+                {
+                    throw Bad(name, string.Create(CultureInfo.InvariantCulture,
+                        $"truncated JPEG (scan {scans} holds {pos - start:N0} bytes of data; the {frame.Width}×{frame.Height} frame's blocks need at least {(neededBits + 7) / 8:N0})"));
+                }
             }
+        }
+
+        // The marker walk cannot see scan data that stops early when the file still ends in EOI (a cut file with FF D9
+        // appended, corrupt data): libjpeg fills what is missing with gray and only warns, and Skia's libjpeg goes on.
+        // TurboJPEG, where it loads, decodes the entropy data (at 1/8 scale) and says whether a warning lost data.
+        if (TurboJpegDecoder.FindDataLoss(jpeg) is { } loss)
+        {
+            throw Bad(name, $"truncated or corrupt JPEG data ({loss})");
+        }
+    }
+
+    /// <summary>
+    /// What the JPEG marker walk needs to bound each scan's entropy-coded data from below: the first frame's size and
+    /// components, the Huffman tables' shortest code lengths, and which components have had their DC coefficients coded.
+    /// Anything it does not model (arithmetic coding, lossless or hierarchical frames, a height defined by DNL, a
+    /// second frame, a table not yet defined) gives no bound, never a verdict.
+    /// </summary>
+    private sealed class JpegFrame
+    {
+        private readonly int[] _ids = new int[4];
+        private readonly int[] _h = new int[4];
+        private readonly int[] _v = new int[4];
+        private readonly int[] _shortestCode = new int[8]; // [class * 4 + id]: DC 0–3, AC 4–7; 0 when undefined
+        private bool _modelled;
+        private bool _progressive;
+        private int _hMax;
+        private int _vMax;
+        private int _dcCoded; // bit per component index
+
+        public int Width { get; private set; }
+
+        public int Height { get; private set; }
+
+        public int Components { get; private set; }
+
+        public void ReadFrame(byte marker, ReadOnlySpan<byte> body, bool first)
+        {
+            _modelled = false;
+            // SOF0/1 sequential and SOF2 progressive Huffman, first frame only (a second frame: not modelled).
+            if (!first || marker is not (0xC0 or 0xC1 or 0xC2) || body.Length < 6)
+            {
+                Components = 0;
+                return;
+            }
+            Height = BinaryPrimitives.ReadUInt16BigEndian(body[1..]);
+            Width = BinaryPrimitives.ReadUInt16BigEndian(body[3..]);
+            var n = body[5];
+            if (Height == 0 || Width == 0 || n is 0 or > 4 || body.Length < 6 + (3 * n))
+            {
+                return;
+            }
+            for (var c = 0; c < n; c++)
+            {
+                _ids[c] = body[6 + (3 * c)];
+                _h[c] = body[7 + (3 * c)] >> 4;
+                _v[c] = body[7 + (3 * c)] & 15;
+                if (_h[c] is 0 or > 4 || _v[c] is 0 or > 4)
+                {
+                    return;
+                }
+                _hMax = Math.Max(_hMax, _h[c]);
+                _vMax = Math.Max(_vMax, _v[c]);
+            }
+            Components = n;
+            _progressive = marker == 0xC2;
+            _modelled = true;
+        }
+
+        public void ReadHuffmanTables(ReadOnlySpan<byte> body)
+        {
+            var at = 0;
+            while (body.Length - at >= 17)
+            {
+                int cls = body[at] >> 4, id = body[at] & 15;
+                var counts = body.Slice(at + 1, 16);
+                int shortest = 0, symbols = 0;
+                for (var i = 0; i < 16; i++)
+                {
+                    if (counts[i] > 0 && shortest == 0)
+                    {
+                        shortest = i + 1;
+                    }
+                    symbols += counts[i];
+                }
+                if (cls > 1 || id > 3)
+                {
+                    return; // malformed: the decoder names it
+                }
+                _shortestCode[(cls * 4) + id] = shortest;
+                at += 17 + symbols;
+            }
+        }
+
+        /// <summary>The fewest bits the scan's entropy-coded data can have (0 when not modelled); notes the components whose DC it codes.</summary>
+        public long ReadScan(ReadOnlySpan<byte> body)
+        {
+            if (body.Length < 1 || body.Length < 1 + (2 * body[0]) + 3)
+            {
+                _modelled = false; // a malformed scan header: the decoder names it
+                return 0;
+            }
+            int n = body[0];
+            int ss = body[1 + (2 * n)], ah = body[3 + (2 * n)] >> 4;
+            long bits = 0;
+            for (var k = 0; k < n; k++)
+            {
+                var c = Array.IndexOf(_ids, body[1 + (2 * k)], 0, Components);
+                if (c < 0)
+                {
+                    _modelled = false;
+                    return 0;
+                }
+                if (ss == 0)
+                {
+                    _dcCoded |= 1 << c;
+                }
+                int dc = _shortestCode[(body[2 + (2 * k)] >> 4) & 3], ac = _shortestCode[4 + (body[2 + (2 * k)] & 3)];
+                // Each block of a sequential scan codes one DC symbol and at least one AC symbol (EOB, or coefficient 63);
+                // of a progressive DC scan, one DC symbol (first) or one bit (refinement); AC scans can cover whole
+                // bands of blocks with one end-of-band run, so they give no useful bound.
+                long perBlock = !_progressive ? (dc == 0 || ac == 0 ? 0 : dc + ac) : ss != 0 ? 0 : ah == 0 ? dc : 1;
+                bits += perBlock * Blocks(c, interleaved: n > 1);
+            }
+            return _modelled ? bits : 0;
+        }
+
+        /// <summary>A component that no scan coded (its DC coefficients) by the end of the image, when modelled; else null.</summary>
+        public int? UncodedComponent()
+        {
+            for (var c = 0; _modelled && c < Components; c++)
+            {
+                if ((_dcCoded & (1 << c)) == 0)
+                {
+                    return c;
+                }
+            }
+            return null;
+        }
+
+        /// <summary>ITU T.81 A.2: a lone component's scan codes only the blocks its samples cover; an interleaved one whole MCUs.</summary>
+        private long Blocks(int c, bool interleaved)
+        {
+            if (interleaved)
+            {
+                long mcusAcross = (Width + (8L * _hMax) - 1) / (8L * _hMax), mcusDown = (Height + (8L * _vMax) - 1) / (8L * _vMax);
+                return mcusAcross * mcusDown * _h[c] * _v[c];
+            }
+            long w = ((long)Width * _h[c] + _hMax - 1) / _hMax, h = ((long)Height * _v[c] + _vMax - 1) / _vMax;
+            return ((w + 7) / 8) * ((h + 7) / 8);
         }
     }
 
@@ -375,5 +551,6 @@ public static class ImageIntegrity
         return new string(chars);
     }
 
-    private static ZetaPrepException Bad(string name, string what) => new($"{name}: {what}; re-download or remove the file (or pass --on-error skip).");
+    /// <summary>The one-line message for a damaged file: what is wrong, and what to do.</summary>
+    internal static ZetaPrepException Bad(string name, string what) => new($"{name}: {what}; re-download or remove the file (or pass --on-error skip).");
 }

@@ -12,9 +12,12 @@ namespace ZetaPrep.Imaging;
 /// A JPEG's header comes from TurboJPEG and its EXIF orientation from <see cref="JpegExif"/> (Skia's rules, checked
 /// against Skia), so a JPEG input never loads SkiaSharp, whose static initialiser scans every system font; the
 /// --max-pixels check and the resize are the code Skia's path uses, and the DCT scale rule is the same (smallest k/8
-/// that still covers the target). Any TurboJPEG error or warning (TJFLAG_STOPONWARNING: a truncated file never yields
-/// gray rows) hands the file to Skia, which then either decodes it or throws its usual one-line message; CMYK/YCCK
-/// files and other formats go to Skia directly (TurboJPEG cannot convert CMYK to RGB).
+/// that still covers the target). TurboJPEG stops at the first libjpeg warning (TJFLAG_STOPONWARNING): one that means
+/// scan data is missing or corrupt (<see cref="IsDataLoss"/>: a file cut short, even one that still ends in an EOI
+/// marker, whose missing rows libjpeg would fill with gray) is refused with a one-line message, since Skia's libjpeg
+/// ignores warnings and would decode it; any other warning or error hands the file to Skia, which then either decodes
+/// it or throws its usual message. CMYK/YCCK files and other formats go to Skia directly (TurboJPEG cannot convert CMYK
+/// to RGB).
 /// </remarks>
 public sealed class TurboJpegDecoder : IImageDecoder
 {
@@ -68,12 +71,13 @@ public sealed class TurboJpegDecoder : IImageDecoder
     private unsafe bool Decode(ReadOnlySpan<byte> encoded, string name, int size, ResizeMode mode, Span<byte> rgbOut, bool fallBackToSkia)
     {
         SkiaImageDecoder.CheckArguments(name, size, rgbOut);
+        string? dataLoss = null;
         if (TryJpegHeader(encoded, out int width, out int height, out var origin))
         {
             SkiaImageDecoder.CheckLimits(Oriented(width, height, origin), name, _limits);
             fixed (byte* p = encoded)
             {
-                if (TryDecode(p, encoded.Length, width, height, origin, size, mode, rgbOut))
+                if (TryDecode(p, encoded.Length, width, height, origin, size, mode, rgbOut, out dataLoss))
                 {
                     return true;
                 }
@@ -83,7 +87,13 @@ public sealed class TurboJpegDecoder : IImageDecoder
         {
             return false;
         }
+        // Skia names what it sees as damaged (a file cut without its EOI marker: "truncated or corrupt JPEG data") ...
         _skia.DecodeResized(encoded, name, size, mode, rgbOut);
+        if (dataLoss is not null)
+        {
+            // ... but decodes scan data that stops at a marker, or is corrupt, with filler for what is missing.
+            throw ImageIntegrity.Bad(name, $"truncated or corrupt JPEG data ({dataLoss})");
+        }
         return true;
     }
 
@@ -121,8 +131,88 @@ public sealed class TurboJpegDecoder : IImageDecoder
         return true;
     }
 
-    private static unsafe bool TryDecode(byte* jpeg, int length, int width, int height, SKEncodedOrigin origin, int size, ResizeMode mode, Span<byte> rgbOut)
+    /// <summary>
+    /// The libjpeg warning that stops a decode of the whole file at the smallest DCT scale (1/8: entropy decoding of
+    /// every scan, next to no IDCT, colour conversion or memory) when it means scan data is missing or corrupt; null
+    /// when the file decodes cleanly, TurboJPEG is not loaded or does not read it, or it stops for another reason
+    /// (harmless warnings such as extraneous bytes before a marker, or errors the decoders report themselves).
+    /// </summary>
+    /// <remarks>Stopping at the first warning, a harmless one hides any data loss after it; such files decode as before.</remarks>
+    internal static unsafe string? FindDataLoss(ReadOnlySpan<byte> encoded)
     {
+        if (!IsAvailable || encoded.Length < 3 || encoded[0] != 0xFF || encoded[1] != 0xD8 || encoded[2] != 0xFF || Native.ThreadHandle() is not { } handle)
+        {
+            return null;
+        }
+
+        var api = Native.Api!;
+        int w, h, subsampling, colorspace;
+        fixed (byte* p = encoded)
+        {
+            try
+            {
+                nint tj = handle.DangerousGetHandle();
+                if (api.DecompressHeader3(tj, p, (nuint)encoded.Length, &w, &h, &subsampling, &colorspace) != 0)
+                {
+                    Native.DiscardThreadHandle();
+                    return null;
+                }
+
+                var (num, denom) = api.ScalingFactors.Count > 0 ? api.ScalingFactors[0] : (1, 1);
+                int sw = (int)((((long)w * num) + denom - 1) / denom), sh = (int)((((long)h * num) + denom - 1) / denom);
+                int format = colorspace is Native.ColorspaceCmyk or Native.ColorspaceYcck ? Native.PixelFormatCmyk : Native.PixelFormatRgba;
+                void* pixels = NativeMemory.Alloc((nuint)sw * (nuint)sh * 4);
+                try
+                {
+                    if (api.Decompress2(tj, p, (nuint)encoded.Length, (byte*)pixels, sw, sw * 4, sh, format, Native.Flags) == 0)
+                    {
+                        return null;
+                    }
+                    var loss = DataLossOf(api, tj);
+                    Native.DiscardThreadHandle();
+                    return loss;
+                }
+                finally
+                {
+                    NativeMemory.Free(pixels);
+                }
+            }
+            finally
+            {
+                GC.KeepAlive(handle);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether a libjpeg warning (jerror.h) means image data is missing or corrupt, so the decoded picture would hold
+    /// filler: JWRN_JPEG_EOF, JWRN_HIT_MARKER (a marker such as EOI inside the scan data: a file cut short),
+    /// JWRN_HUFF_BAD_CODE, JWRN_ARITH_BAD_CODE, JWRN_MUST_RESYNC (a restart interval lost). Others are harmless:
+    /// JWRN_EXTRANEOUS_DATA (bytes between the scan data and a marker, common in camera files), JWRN_BOGUS_ICC,
+    /// JWRN_ADOBE_XFORM, JWRN_JFIF_MAJOR, JWRN_NOT_SEQUENTIAL, JWRN_BOGUS_PROGRESSION.
+    /// </summary>
+    internal static bool IsDataLoss(string message) =>
+        message.StartsWith("Premature end of JPEG file", StringComparison.Ordinal)
+        || message.StartsWith("Corrupt JPEG data: premature end of data segment", StringComparison.Ordinal)
+        || message.StartsWith("Corrupt JPEG data: bad Huffman code", StringComparison.Ordinal)
+        || message.StartsWith("Corrupt JPEG data: bad arithmetic code", StringComparison.Ordinal)
+        || (message.StartsWith("Corrupt JPEG data: found marker", StringComparison.Ordinal) && message.Contains("instead of RST", StringComparison.Ordinal));
+
+    /// <summary>After a failed decode: libjpeg's warning, shortened for a message, when <see cref="IsDataLoss"/> says it lost data; else null.</summary>
+    private static unsafe string? DataLossOf(Native.Functions api, nint tj)
+    {
+        if (!api.CanExplain || api.GetErrorCode(tj) != Native.ErrorWarning || api.GetErrorString(tj) is not { } message || !IsDataLoss(message))
+        {
+            return null;
+        }
+        const string Prefix = "Corrupt JPEG data: ";
+        var what = message.StartsWith(Prefix, StringComparison.Ordinal) ? message[Prefix.Length..] : message;
+        return "libjpeg: " + (what.Length > 0 ? char.ToLowerInvariant(what[0]) + what[1..] : what);
+    }
+
+    private static unsafe bool TryDecode(byte* jpeg, int length, int width, int height, SKEncodedOrigin origin, int size, ResizeMode mode, Span<byte> rgbOut, out string? dataLoss)
+    {
+        dataLoss = null;
         var api = Native.Api!;
         var handle = Native.ThreadHandle();
         if (handle is null)
@@ -138,6 +228,7 @@ public sealed class TurboJpegDecoder : IImageDecoder
             // RGBA with alpha 0xFF is the same bytes premultiplied or not, so the resampler sees what the Skia decode gives.
             if (api.Decompress2(tj, jpeg, (nuint)length, (byte*)pixels, w, w * 4, h, Native.PixelFormatRgba, Native.Flags) != 0)
             {
+                dataLoss = DataLossOf(api, tj);
                 Native.DiscardThreadHandle();
                 return false;
             }
@@ -181,6 +272,8 @@ public sealed class TurboJpegDecoder : IImageDecoder
     private static class Native
     {
         public const int PixelFormatRgba = 7;      // TJPF_RGBA
+        public const int PixelFormatCmyk = 11;     // TJPF_CMYK
+        public const int ErrorWarning = 0;         // TJERR_WARNING (tjGetErrorCode)
         public const int ColorspaceCmyk = 3;       // TJCS_CMYK
         public const int ColorspaceYcck = 4;       // TJCS_YCCK
         public const int FlagAccurateDct = 4096;   // TJFLAG_ACCURATEDCT (the default IDCT, stated explicitly)
@@ -236,6 +329,7 @@ public sealed class TurboJpegDecoder : IImageDecoder
             nint Export(string symbol) => NativeLibrary.TryGetExport(lib, symbol, out var f) ? f : 0;
             nint init = Export("tjInitDecompress"), header = Export("tjDecompressHeader3"), factors = Export("tjGetScalingFactors");
             nint decompress = Export("tjDecompress2"), destroy = Export("tjDestroy");
+            nint errorCode = Export("tjGetErrorCode"), errorString = Export("tjGetErrorStr2"); // TurboJPEG 2.0+; without them no warning is told apart
             if (init == 0 || header == 0 || factors == 0 || decompress == 0 || destroy == 0)
             {
                 LoadError = "it lacks the TurboJPEG 2.x functions";
@@ -260,6 +354,8 @@ public sealed class TurboJpegDecoder : IImageDecoder
                 (delegate* unmanaged<nint, byte*, nuint, int*, int*, int*, int*, int>)header,
                 (delegate* unmanaged<nint, byte*, nuint, byte*, int, int, int, int, int, int>)decompress,
                 (delegate* unmanaged<nint, int>)destroy,
+                (delegate* unmanaged<nint, int>)errorCode,
+                (delegate* unmanaged<nint, byte*>)errorString,
                 scales);
         }
 
@@ -276,8 +372,19 @@ public sealed class TurboJpegDecoder : IImageDecoder
             delegate* unmanaged<nint, byte*, nuint, int*, int*, int*, int*, int> decompressHeader3,
             delegate* unmanaged<nint, byte*, nuint, byte*, int, int, int, int, int, int> decompress2,
             delegate* unmanaged<nint, int> destroy,
+            delegate* unmanaged<nint, int> getErrorCode,
+            delegate* unmanaged<nint, byte*> getErrorString,
             IReadOnlyList<(int Num, int Denom)> scalingFactors)
         {
+            /// <summary>Whether tjGetErrorCode and tjGetErrorStr2 were found.</summary>
+            public bool CanExplain { get; } = getErrorCode is not null && getErrorString is not null;
+
+            /// <summary>TJERR_WARNING or TJERR_FATAL for the handle's last failure.</summary>
+            public int GetErrorCode(nint handle) => getErrorCode(handle);
+
+            /// <summary>The handle's (or, for a libjpeg message, this thread's) last error text.</summary>
+            public string? GetErrorString(nint handle) => Marshal.PtrToStringUTF8((nint)getErrorString(handle));
+
             public IReadOnlyList<(int Num, int Denom)> ScalingFactors { get; } = scalingFactors;
 
             public nint InitDecompress() => initDecompress();
