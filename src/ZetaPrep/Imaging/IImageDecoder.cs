@@ -10,4 +10,11 @@ public interface IImageDecoder
 
     /// <summary>Decodes, applies EXIF orientation, resizes to <paramref name="size"/>² and writes exactly size*size*3 bytes of row-major RGB24.</summary>
     void DecodeResized(ReadOnlySpan<byte> encoded, string name, int size, ResizeMode mode, Span<byte> rgbOut);
+
+    /// <summary>
+    /// Whether <see cref="DecodeResized"/> refuses this JPEG when its scan data stops early or is corrupt (libjpeg's
+    /// data-loss warnings), rather than filling what is missing with gray; the validation pass then need not decode the
+    /// scans itself to find out.
+    /// </summary>
+    bool DetectsJpegDataLoss(ReadOnlySpan<byte> encoded) => false;
 }

@@ -62,6 +62,9 @@ public sealed class TurboJpegDecoder : IImageDecoder
     public void DecodeResized(ReadOnlySpan<byte> encoded, string name, int size, ResizeMode mode, Span<byte> rgbOut) =>
         Decode(encoded, name, size, mode, rgbOut, fallBackToSkia: true);
 
+    /// <summary>True for a JPEG TurboJPEG decodes itself (not CMYK/YCCK, which go to Skia): its data-loss warnings end the decode (<see cref="Decode"/>).</summary>
+    public bool DetectsJpegDataLoss(ReadOnlySpan<byte> encoded) => TryJpegHeader(encoded, out _, out _, out _);
+
     /// <summary>Decodes with TurboJPEG only; false (rgbOut untouched or partly written) when the file must go to Skia instead.</summary>
     /// <remarks>Internal so tests can prove a JPEG really took this path rather than the fallback.</remarks>
     internal bool TryDecodeTurbo(ReadOnlySpan<byte> encoded, string name, int size, ResizeMode mode, Span<byte> rgbOut) =>

@@ -651,7 +651,10 @@ public sealed class DatasetGenerator
                         throw new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
                             $"{name}: {header.Width}×{header.Height} = {pixelCount:N0} pixels exceeds --max-pixels {options.MaxPixels:N0}; raise --max-pixels or remove the file."));
                     }
-                    ImageIntegrity.Check(bytes.Span, name);
+                    // A JPEG whose scan data stops early yet ends in EOI is found by an entropy decode of its scans:
+                    // here under --on-error skip (to leave it out, not fail later), else by the batch's TurboJPEG decode,
+                    // which refuses it (free: this pass would decode every photo's scans twice for a rare file).
+                    ImageIntegrity.Check(bytes.Span, name, decodeJpegScans: options.OnError == OnError.Skip || !_decoder.DetectsJpegDataLoss(bytes.Span));
                 }
                 catch (ZetaPrepException e)
                 {

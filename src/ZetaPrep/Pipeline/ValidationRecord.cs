@@ -30,7 +30,13 @@ internal static class ValidationRecord
 
     /// <summary>What decides the validation pass's verdicts; a record made under another key is not reused.</summary>
     public static string Key(string toolVersion, string codec, long maxPixels, OnError onError) =>
-        string.Create(CultureInfo.InvariantCulture, $"zetaprep {toolVersion}; codec {codec}; max-pixels {maxPixels}; on-error {onError.ToString().ToLowerInvariant()}");
+        string.Create(CultureInfo.InvariantCulture, $"zetaprep {toolVersion}; checks {ChecksRevision}; codec {codec}; max-pixels {maxPixels}; on-error {onError.ToString().ToLowerInvariant()}");
+
+    /// <summary>
+    /// Raised when the pass checks more (2: JPEG scan data that stops early yet ends in EOI), so verdicts kept by a build
+    /// whose version string did not change (one built outside git) are not trusted for files it would now refuse.
+    /// </summary>
+    internal const int ChecksRevision = 2;
 
     public static string PathIn(string outDir) => Path.Combine(outDir, FileName);
 
