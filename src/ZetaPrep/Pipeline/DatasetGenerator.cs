@@ -41,6 +41,9 @@ public sealed class DatasetGenerator
     /// <summary>Where validation verdicts are kept between runs over unchanged inputs (null: never).</summary>
     internal ValidationCache? VerdictCache { get; init; } = ValidationCache.FromEnvironment();
 
+    /// <summary>What large PNG decodes hold at once, over the validation pass's and the batches' threads.</summary>
+    private readonly DecodeMemoryGate _memoryGate = new();
+
     /// <summary>Per-stage time of the last run (for --profile).</summary>
     public StageTimes Times { get; } = new();
 
@@ -385,6 +388,8 @@ public sealed class DatasetGenerator
                 var t0 = Stopwatch.GetTimestamp();
                 if (context.Retained is { } retained && retained.TryGet(batch.Inputs[i], out var kept))
                 {
+                    // ≤ 64 KiB each, yet a PNG that small can claim 100 megapixels of one colour: counted like the others.
+                    using var keptLease = _memoryGate.Enter(DecodeMemoryGate.ForPngDecode(kept.Span));
                     _decoder.DecodeResized(kept.Span, DisplayName(item), size, context.Options.Resize, x.AsSpan(i * pixels, pixels));
                     Times.Add(StageTimes.Stage.Decode, Stopwatch.GetTimestamp() - t0);
                     return;
@@ -395,7 +400,10 @@ public sealed class DatasetGenerator
                     CheckUnchanged(bytes.Span, expected[batch.Inputs[i]], item);
                 }
                 var t1 = Stopwatch.GetTimestamp();
-                _decoder.DecodeResized(bytes.Span, DisplayName(item), size, context.Options.Resize, x.AsSpan(i * pixels, pixels));
+                using (_memoryGate.Enter(DecodeMemoryGate.ForPngDecode(bytes.Span)))
+                {
+                    _decoder.DecodeResized(bytes.Span, DisplayName(item), size, context.Options.Resize, x.AsSpan(i * pixels, pixels));
+                }
                 Times.Add(StageTimes.Stage.Read, t1 - t0);
                 Times.Add(StageTimes.Stage.Decode, Stopwatch.GetTimestamp() - t1);
             }).ConfigureAwait(true);
@@ -654,7 +662,10 @@ public sealed class DatasetGenerator
                     // A JPEG whose scan data stops early yet ends in EOI is found by an entropy decode of its scans:
                     // here under --on-error skip (to leave it out, not fail later), else by the batch's TurboJPEG decode,
                     // which refuses it (free: this pass would decode every photo's scans twice for a rare file).
-                    ImageIntegrity.Check(bytes.Span, name, decodeJpegScans: options.OnError == OnError.Skip || !_decoder.DetectsJpegDataLoss(bytes.Span));
+                    using (_memoryGate.Enter(DecodeMemoryGate.ForPngCheck(bytes.Span)))
+                    {
+                        ImageIntegrity.Check(bytes.Span, name, decodeJpegScans: options.OnError == OnError.Skip || !_decoder.DetectsJpegDataLoss(bytes.Span));
+                    }
                 }
                 catch (ZetaPrepException e)
                 {

@@ -1,0 +1,91 @@
+using System.Buffers.Binary;
+
+namespace ZetaPrep.Pipeline;
+
+/// <summary>
+/// Bounds the memory that large PNG decodes hold at once across the run's threads. A PNG is inflated and decoded at
+/// full size (JPEGs decode scaled down, so they are not counted): a 10000×10000 RGBA PNG of ~400 KB holds ~800 MB while
+/// it decodes, and eight threads decoding eight of them peaked at 3.5 GB. A decode whose estimate is at least
+/// <see cref="Threshold"/> waits until its estimate fits in <see cref="Budget"/> with the others in flight (one always
+/// runs, however large); smaller ones pass untouched, so ordinary inputs never wait.
+/// </summary>
+internal sealed class DecodeMemoryGate(long budget = DecodeMemoryGate.DefaultBudget)
+{
+    /// <summary>Default budget: the 1 GiB peak the tool promises at --size 224.</summary>
+    public const long DefaultBudget = 1L << 30;
+
+    /// <summary>Estimates under this (a ~8-megapixel RGBA PNG) pass without counting.</summary>
+    public const long Threshold = 64L << 20;
+
+    private readonly object _lock = new();
+    private long _inUse;
+
+    public long Budget => budget;
+
+    /// <summary>The most bytes counted in flight at once (for tests).</summary>
+    public long Peak { get; private set; }
+
+    /// <summary>Bytes a PNG holds while the validation pass inflates its image data (the raw rows), 0 for other files.</summary>
+    public static long ForPngCheck(ReadOnlySpan<byte> encoded) => PngRaw(encoded, out _);
+
+    /// <summary>Bytes a PNG holds while it decodes: its raw rows plus the decoded RGBA pixels; 0 for other files.</summary>
+    public static long ForPngDecode(ReadOnlySpan<byte> encoded)
+    {
+        var raw = PngRaw(encoded, out var pixels);
+        return raw == 0 ? 0 : raw + (pixels * 4);
+    }
+
+    /// <summary>Waits until <paramref name="bytes"/> fit (clamped to the budget), counts them, and returns what uncounts them.</summary>
+    public Lease Enter(long bytes)
+    {
+        if (bytes < Threshold)
+        {
+            return default;
+        }
+        bytes = Math.Min(bytes, budget);
+        lock (_lock)
+        {
+            while (_inUse > 0 && _inUse + bytes > budget)
+            {
+                Monitor.Wait(_lock);
+            }
+            _inUse += bytes;
+            Peak = Math.Max(Peak, _inUse);
+        }
+        return new Lease(this, bytes);
+    }
+
+    private void Exit(long bytes)
+    {
+        lock (_lock)
+        {
+            _inUse -= bytes;
+            Monitor.PulseAll(_lock);
+        }
+    }
+
+    // Bytes, not a u8 string: "\x89" there would be U+0089, two bytes in UTF-8.
+    private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+
+    /// <summary>Bytes of a PNG's unfiltered rows (a filter byte each) from its IHDR, and its pixel count; 0 when it is not a PNG.</summary>
+    private static long PngRaw(ReadOnlySpan<byte> png, out long pixels)
+    {
+        pixels = 0;
+        // Signature (8), IHDR length and type (8), width, height, bit depth, colour type.
+        if (png.Length < 26 || !png.StartsWith(PngSignature) || !png.Slice(12, 4).SequenceEqual("IHDR"u8))
+        {
+            return 0;
+        }
+        double width = BinaryPrimitives.ReadUInt32BigEndian(png[16..]), height = BinaryPrimitives.ReadUInt32BigEndian(png[20..]);
+        int depth = png[24], channels = png[25] switch { 2 => 3, 4 => 2, 6 => 4, _ => 1 };
+        // In doubles: a header may claim 2³²−1 on each side (the limits refuse it elsewhere; here it only must not overflow).
+        pixels = (long)Math.Min(width * height, long.MaxValue / 8.0);
+        return (long)Math.Min(height * (Math.Ceiling(width * channels * depth / 8) + 1), long.MaxValue / 8.0);
+    }
+
+    /// <summary>Counted bytes, uncounted on dispose; the default lease counts nothing.</summary>
+    public readonly struct Lease(DecodeMemoryGate? gate, long bytes) : IDisposable
+    {
+        public void Dispose() => gate?.Exit(bytes);
+    }
+}
