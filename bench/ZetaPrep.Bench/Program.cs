@@ -143,7 +143,8 @@ internal static class Program
                 foreach (var file in files)
                 {
                     decoder.ReadHeader(file, "bench");
-                    ImageIntegrity.Check(file, "bench");
+                    // As the pass under --on-error fail: a JPEG's scans are left to the decoder that refuses lost data.
+                    ImageIntegrity.Check(file, "bench", decodeJpegScans: !decoder.DetectsJpegDataLoss(file));
                 }
             }),
             ("mix", () =>

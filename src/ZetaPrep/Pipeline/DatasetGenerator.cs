@@ -388,7 +388,7 @@ public sealed class DatasetGenerator
                 var t0 = Stopwatch.GetTimestamp();
                 if (context.Retained is { } retained && retained.TryGet(batch.Inputs[i], out var kept))
                 {
-                    // ≤ 64 KiB each, yet a PNG that small can claim 100 megapixels of one colour: counted like the others.
+                    // ≤ 16 KiB each, yet a PNG that small can claim 100 megapixels of one colour: counted like the others.
                     using var keptLease = _memoryGate.Enter(DecodeMemoryGate.ForPngDecode(kept.Span));
                     _decoder.DecodeResized(kept.Span, DisplayName(item), size, context.Options.Resize, x.AsSpan(i * pixels, pixels));
                     Times.Add(StageTimes.Stage.Decode, Stopwatch.GetTimestamp() - t0);

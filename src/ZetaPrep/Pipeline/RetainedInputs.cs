@@ -7,13 +7,14 @@ namespace ZetaPrep.Pipeline;
 /// them without a second open and read: a 28×28 PNG's read (open, read, close: ~5 µs, mostly the path walk) cost as much
 /// as decoding it, and a first run read every input twice. Only files of at most <see cref="MaxFileBytes"/>, up to
 /// <see cref="MaxTotalBytes"/> in all, chosen in listing order from the listing's sizes (so the same ones on every run);
-/// larger inputs are read again, as before, so the memory a run needs stays flat in the number of inputs.
+/// larger inputs are read again, as before: their read is a small part of decoding them, and keeping them would make the
+/// memory a run needs grow with the number of inputs up to the cap (50 KB photos: +28 MiB from 400 to 4000 inputs).
 /// A batch then also decodes exactly the bytes the pass checked and fingerprinted, even if the file changed since.
 /// </summary>
 internal sealed class RetainedInputs
 {
-    /// <summary>The largest input kept (a 64×64 photo as PNG is ~12 KB, a 28×28 one ~0.4 KB).</summary>
-    public const int MaxFileBytes = 64 * 1024;
+    /// <summary>The largest input kept: thumbnails (a 28×28 PNG ~0.4 KB, CIFAR's 32×32 ~2.5 KB, a 64×64 photo ~12 KB).</summary>
+    public const int MaxFileBytes = 16 * 1024;
 
     /// <summary>The most bytes kept in all: 190,000 inputs of ~350 bytes, Fashion-MNIST's 70,000 with room to spare.</summary>
     public const int MaxTotalBytes = 64 * 1024 * 1024;
