@@ -63,7 +63,7 @@ internal sealed class LabelTable
         foreach (var (line, fields) in csv.Rows)
         {
             var where = $"{file} line {line}";
-            Need(fields, Math.Max(idColumn, labelColumn) + 1, where);
+            Need(fields, Math.Max(idColumn, labelColumn) + 1, where, csv.Header);
             var id = NormaliseId(fields[idColumn], where);
             var value = fields[labelColumn];
             var index = IndexOf(names, value);
@@ -144,7 +144,7 @@ internal sealed class LabelTable
         foreach (var (line, fields) in csv.Rows)
         {
             var where = $"{file} line {line}";
-            Need(fields, Math.Max(idColumn, columns.Max()) + 1, where);
+            Need(fields, Math.Max(idColumn, columns.Max()) + 1, where, csv.Header);
             var id = NormaliseId(fields[idColumn], where);
             double sum = 0;
             var ones = 0;
@@ -237,11 +237,20 @@ internal sealed class LabelTable
         return -1;
     }
 
-    private static void Need(string[] fields, int count, string where)
+    /// <summary>
+    /// The row has the fields read from it, and no values past the header's columns: a row with one value too many has
+    /// its values shifted against the header (a stray comma), and reading the columns by position took the wrong ones
+    /// while the extra field was dropped. Empty fields past the header (Excel's trailing commas) are fine.
+    /// </summary>
+    private static void Need(string[] fields, int count, string where, IReadOnlyList<string>? header)
     {
         if (fields.Length < count)
         {
             throw new ZetaPrepException($"{where}: {fields.Length} field(s), expected at least {count}; fix the row.");
+        }
+        if (header is not null && fields.Length > header.Count && fields.Skip(header.Count).Any(f => f.Length > 0))
+        {
+            throw new ZetaPrepException($"{where}: {fields.Length} fields where the header has {header.Count} (a value past its last column, '{fields[^1]}'); a stray comma shifts the row: fix it.");
         }
     }
 }

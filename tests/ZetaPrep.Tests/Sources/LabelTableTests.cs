@@ -59,4 +59,16 @@ public sealed class LabelTableTests
         Assert.Equal(["-1", "10", "2"], Parse("image,diagnosis\na,2\nb,10\nc,-1\n").ClassNames);
         Assert.Equal(["10", "2", "cat"], Parse("image,diagnosis\na,2\nb,10\nc,cat\n").ClassNames);
     }
+
+    [Fact]
+    public void AValuePastTheHeadersLastColumn_IsRefused_ButTrailingEmptyFieldsAreFine()
+    {
+        // "p1,,benign" is the stray comma: by position the label column reads "" and benign fell off the end.
+        var e = Assert.Throws<ZetaPrepException>(() => Parse("image,diagnosis\np0,benign\np1,,benign\np2,malignant\n"));
+        Assert.Equal("labels.csv line 3: 3 fields where the header has 2 (a value past its last column, 'benign'); a stray comma shifts the row: fix it.", e.Message);
+
+        var table = Parse("image,diagnosis\np0,benign,,\np1,malignant,\n");
+        Assert.Equal(["benign", "malignant"], table.ClassNames);
+        Assert.Equal(2, table.Rows.Count);
+    }
 }
