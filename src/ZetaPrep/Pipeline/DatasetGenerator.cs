@@ -399,6 +399,11 @@ public sealed class DatasetGenerator
                 {
                     CheckUnchanged(bytes.Span, expected[batch.Inputs[i]], item);
                 }
+                else if (context.Retained?.UnkeptHash(batch.Inputs[i]) is { } passHash)
+                {
+                    // Room was set aside but the file no longer had its listed size: changed, so not watched either.
+                    CheckUnchanged(bytes.Span, passHash, item);
+                }
                 var t1 = Stopwatch.GetTimestamp();
                 using (_memoryGate.Enter(DecodeMemoryGate.ForPngDecode(bytes.Span)))
                 {
@@ -648,7 +653,7 @@ public sealed class DatasetGenerator
             {
                 hashes[i] = SHA256.HashData(bytes.Span);
                 sizes[i] = bytes.Length;
-                retained?.Keep(i, bytes.Span);
+                retained?.Keep(i, bytes.Span, hashes[i]);
                 var name = DisplayName(item);
                 try
                 {

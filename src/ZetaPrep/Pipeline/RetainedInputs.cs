@@ -23,10 +23,11 @@ internal sealed class RetainedInputs
     private readonly int[] _offset;  // where input i's bytes go in _bytes; -1: not kept
     private readonly int[] _length;  // the listing's size of input i (what was set aside)
     private readonly bool[] _filled; // written by the pass (the file still had its listed size)
+    private readonly byte[]?[] _unkept; // the pass's SHA-256 of an input room was set aside for but not filled
 
-    private RetainedInputs(byte[] bytes, int[] offset, int[] length, bool[] filled)
+    private RetainedInputs(byte[] bytes, int[] offset, int[] length, bool[] filled, byte[]?[] unkept)
     {
-        (_bytes, _offset, _length, _filled) = (bytes, offset, length, filled);
+        (_bytes, _offset, _length, _filled, _unkept) = (bytes, offset, length, filled, unkept);
     }
 
     /// <summary>How many inputs' bytes are kept.</summary>
@@ -52,22 +53,37 @@ internal sealed class RetainedInputs
                 offset[i] = -1;
             }
         }
-        return total == 0 ? null : new RetainedInputs(GC.AllocateUninitializedArray<byte>(total), offset, length, new bool[items.Count]);
+        return total == 0 ? null : new RetainedInputs(GC.AllocateUninitializedArray<byte>(total), offset, length, new bool[items.Count], new byte[]?[items.Count]);
     }
 
     /// <summary>Whether room was set aside for input <paramref name="index"/>'s bytes (they are kept if the file still has its listed size).</summary>
     public bool IsPlanned(int index) => _offset[index] >= 0;
 
-    /// <summary>Keeps input <paramref name="index"/>'s bytes if room was set aside for them and they still have the listed size.</summary>
-    public void Keep(int index, ReadOnlySpan<byte> bytes)
+    /// <summary>
+    /// Keeps input <paramref name="index"/>'s bytes if room was set aside for them and they still have the listed size;
+    /// where room was set aside but the size changed, keeps <paramref name="sha256"/> (what the pass fingerprinted)
+    /// instead, for the batch that reads the file again to check (<see cref="UnkeptHash"/>).
+    /// </summary>
+    public void Keep(int index, ReadOnlySpan<byte> bytes, byte[] sha256)
     {
-        if (_offset[index] >= 0 && bytes.Length == _length[index])
+        if (_offset[index] < 0)
+        {
+            return;
+        }
+        if (bytes.Length == _length[index])
         {
             // Each input has its own range: the pass's threads never write the same bytes.
             bytes.CopyTo(_bytes.AsSpan(_offset[index], _length[index]));
             _filled[index] = true;
         }
+        else
+        {
+            _unkept[index] = sha256;
+        }
     }
+
+    /// <summary>The pass's SHA-256 of input <paramref name="index"/> when room was set aside for it but not filled (it changed size since the listing); else null.</summary>
+    public byte[]? UnkeptHash(int index) => _unkept[index];
 
     /// <summary>Input <paramref name="index"/>'s bytes as the pass read them, if they were kept.</summary>
     public bool TryGet(int index, out ReadOnlyMemory<byte> bytes)
@@ -80,6 +96,6 @@ internal sealed class RetainedInputs
     public RetainedInputs Select(IReadOnlyList<int> kept)
     {
         ArgumentNullException.ThrowIfNull(kept);
-        return new RetainedInputs(_bytes, [.. kept.Select(i => _offset[i])], [.. kept.Select(i => _length[i])], [.. kept.Select(i => _filled[i])]);
+        return new RetainedInputs(_bytes, [.. kept.Select(i => _offset[i])], [.. kept.Select(i => _length[i])], [.. kept.Select(i => _filled[i])], [.. kept.Select(i => _unkept[i])]);
     }
 }

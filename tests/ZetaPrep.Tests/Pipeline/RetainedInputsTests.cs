@@ -33,7 +33,7 @@ public sealed class RetainedInputsTests : IDisposable
         var bytes = Enumerable.Range(0, items.Length).Select(i => Enumerable.Repeat((byte)(i + 1), (int)Math.Max(items[i].Size, 1)).ToArray()).ToArray();
         for (var i = 0; i < items.Length; i++)
         {
-            retained.Keep(i, bytes[i]);
+            retained.Keep(i, bytes[i], [(byte)i]);
         }
 
         Assert.Equal(3, retained.Count);
@@ -64,7 +64,7 @@ public sealed class RetainedInputsTests : IDisposable
         var bytes = new byte[perFile];
         for (var i = 0; i < items.Length; i++)
         {
-            retained.Keep(i, bytes);
+            retained.Keep(i, bytes, [1]);
         }
 
         Assert.Equal(fit, retained.Count);
@@ -76,11 +76,16 @@ public sealed class RetainedInputsTests : IDisposable
     [Fact]
     public void Keep_LeavesOutAFileWhoseSizeChangedSinceTheListing()
     {
-        var retained = RetainedInputs.Plan([Item(0, 10)])!;
-        retained.Keep(0, new byte[11]);
+        var retained = RetainedInputs.Plan([Item(0, 10), Item(1, 10)])!;
+        retained.Keep(0, new byte[11], [7, 7]);
+        retained.Keep(1, new byte[10], [8, 8]);
 
         Assert.False(retained.TryGet(0, out _));
-        Assert.Equal(0, retained.Count);
+        Assert.Equal(1, retained.Count);
+        // What the pass fingerprinted, for the batch's read to be checked against; none for a kept input.
+        Assert.Equal([7, 7], retained.UnkeptHash(0));
+        Assert.Null(retained.UnkeptHash(1));
+        Assert.Equal([7, 7], retained.Select([1, 0]).UnkeptHash(1));
     }
 
     /// <summary>An ImageFolderSource that counts reads per input and can hide the listing's sizes (then nothing is kept).</summary>
@@ -101,10 +106,13 @@ public sealed class RetainedInputsTests : IDisposable
         public InputsIdentity? Identify(IReadOnlyList<SourceItem> items, int threads, CancellationToken cancellationToken) =>
             ((IIdentifiableSource)_inner).Identify(items, threads, cancellationToken);
 
+        /// <summary>The listed size of each input, when <c>sizes</c> (a size other than the file's: it changed after the listing).</summary>
+        public Func<SourceItem, long>? Listed { get; init; }
+
         public async Task<SourceListing> ListAsync(CancellationToken cancellationToken)
         {
             var listing = await _inner.ListAsync(cancellationToken);
-            return sizes ? listing : listing with { Items = [.. listing.Items.Select(i => i with { Size = 0 })] };
+            return listing with { Items = [.. listing.Items.Select(i => i with { Size = !sizes ? 0 : Listed?.Invoke(i) ?? i.Size })] };
         }
 
         public async Task<byte[]> ReadAsync(SourceItem item, CancellationToken cancellationToken)
@@ -207,5 +215,30 @@ public sealed class RetainedInputsTests : IDisposable
 
         Assert.Equal(b, a);
         Assert.True(ZetaPrep.Manifests.GenerationManifest.Read(Path.Combine(_dir.Path, "a", "manifest.json")).Complete);
+    }
+
+    [Fact]
+    public async Task AnInputThatChangedSizeBeforeThePass_AndAgainBeforeItsBatch_FailsTheRunNamingIt()
+    {
+        var input = WriteInputs();
+        var other = ImageFixtures.Png(12, 12, (x, y) => (255, 0, (byte)(x * y), 255));
+        // Listed one byte short: room is set aside, the pass finds another size and keeps its hash instead of the bytes.
+        var source = new CountingSource(input, sizes: true)
+        {
+            Listed = item => item.Id == "b/3.png" ? item.Size - 1 : item.Size,
+            OnSecondRead = item =>
+            {
+                if (item.Id == "b/3.png")
+                {
+                    File.WriteAllBytes(Path.Combine(input, "b", "3.png"), other);
+                }
+            },
+        };
+
+        var e = await Assert.ThrowsAsync<ZetaPrepException>(() => RunAsync(source, "a"));
+
+        Assert.Contains("b/3.png: changed since this output's inputs were validated", e.Message, StringComparison.Ordinal);
+        Assert.Equal(2, source.Reads["b/3.png"]);
+        Assert.All(source.Reads.Where(r => r.Key != "b/3.png"), r => Assert.Equal(1, r.Value));
     }
 }
