@@ -173,6 +173,19 @@ public sealed class GenerateCommandTests
         Assert.NotEqual(hashes[0][0], Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Directory.GetFiles(Path.Combine(other, "data")).Order(StringComparer.Ordinal).First()))));
     }
 
+    [Theory]
+    [InlineData("10MB", "--decode-memory: must be at least 64MiB (got 10,000,000 bytes)")]
+    [InlineData("lots", "--decode-memory: 'lots' is not a size")]
+    public async Task DecodeMemory_BelowTheThresholdOrNotASize_IsAUsageError(string value, string message)
+    {
+        using var tmp = new TempDir();
+        ImageFixtures.SolidFolder(tmp.Sub("in"), 2, 2);
+        var r = await CliRunner.RunAsync("generate", "--in", tmp.Sub("in"), "--out", tmp.Sub("out"), "--size", "8", "--n", "2", "--decode-memory", value, "--quiet");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(message, Assert.Single(r.Stderr.TrimEnd().Split('\n')), StringComparison.Ordinal);
+        Assert.Equal(0, (await CliRunner.RunAsync("generate", "--in", tmp.Sub("in"), "--out", tmp.Sub("ok"), "--size", "8", "--n", "2", "--decode-memory", "4GiB", "--quiet")).ExitCode);
+    }
+
     [Fact]
     public async Task Profile_prints_stage_times_counts_queue_occupancy_and_the_bound()
     {

@@ -42,7 +42,7 @@ public sealed class DatasetGenerator
     internal ValidationCache? VerdictCache { get; init; } = ValidationCache.FromEnvironment();
 
     /// <summary>What large PNG decodes hold at once, over the validation pass's and the batches' threads.</summary>
-    private readonly DecodeMemoryGate _memoryGate = new();
+    private DecodeMemoryGate _memoryGate = new();
 
     /// <summary>Per-stage time of the last run (for --profile).</summary>
     public StageTimes Times { get; } = new();
@@ -56,6 +56,7 @@ public sealed class DatasetGenerator
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        _memoryGate = new DecodeMemoryGate(options.DecodeMemory);
         var outDir = Path.GetFullPath(options.OutputDirectory);
         RefuseFileAsOutput(outDir);
         if (ExistingOutputFiles(outDir).FirstOrDefault(f => !IsGeneratedFile(f)) is { } foreign)
@@ -98,6 +99,7 @@ public sealed class DatasetGenerator
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        _memoryGate = new DecodeMemoryGate(options.DecodeMemory);
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         Times.Mark(StageTimes.Phase.Start);

@@ -22,6 +22,9 @@ public sealed record GenerateOptions
 
     public long MaxPixels { get; init; } = 100_000_000;
 
+    /// <summary>--decode-memory: what large PNG decodes may hold at once over all threads (<see cref="DecodeMemoryGate"/>).</summary>
+    public long DecodeMemory { get; init; } = DecodeMemoryGate.DefaultBudget;
+
     /// <summary>Name of the codec that decodes the inputs, as resolved from --codec (skia, turbojpeg, imagesharp); recorded in the manifest because it decides the pixels.</summary>
     /// <remarks>It names the <see cref="IImageDecoder"/> given to <see cref="DatasetGenerator"/>; <see cref="ImageCodecs"/> creates both from one choice.</remarks>
     public string Codec { get; init; } = "skia";
@@ -71,6 +74,10 @@ public sealed record GenerateOptions
         if (MaxPixels < 1)
         {
             throw ZetaPrepException.Usage($"--max-pixels: must be ≥ 1 (got {MaxPixels}).");
+        }
+        if (DecodeMemory < DecodeMemoryGate.Threshold)
+        {
+            throw ZetaPrepException.Usage($"--decode-memory: must be at least 64MiB (got {DecodeMemory:N0} bytes); decodes smaller than that are never counted.");
         }
         if (PngLevel is < 0 or > PngEncoder.MaxLevel)
         {

@@ -20,7 +20,10 @@ public static class ShardSizing
     }
 
     /// <summary>Parses SIZE: an integer byte count with an optional suffix B, KB/MB/GB/TB (10³ⁿ) or KiB/MiB/GiB/TiB (2¹⁰ⁿ), case-insensitive.</summary>
-    public static long ParseBytes(string text)
+    public static long ParseBytes(string text) => ParseBytes(text, "--shard-bytes");
+
+    /// <summary>As <see cref="ParseBytes(string)"/>, naming <paramref name="option"/> in the error.</summary>
+    public static long ParseBytes(string text, string option)
     {
         ArgumentNullException.ThrowIfNull(text);
         var s = text.Trim();
@@ -47,7 +50,7 @@ public static class ShardSizing
             || !decimal.TryParse(s[..digits], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number)
             || number <= 0 || number * multiplier > long.MaxValue || number * multiplier < 1)
         {
-            throw ZetaPrepException.Usage($"--shard-bytes: '{text}' is not a size; give e.g. 256MB, 1GiB or 500000 (suffixes B, KB, MB, GB, TB, KiB, MiB, GiB, TiB).");
+            throw ZetaPrepException.Usage($"{option}: '{text}' is not a size; give e.g. 256MB, 1GiB or 500000 (suffixes B, KB, MB, GB, TB, KiB, MiB, GiB, TiB).");
         }
         return (long)(number * multiplier);
     }
