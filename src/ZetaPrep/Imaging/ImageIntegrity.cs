@@ -17,7 +17,11 @@ namespace ZetaPrep.Imaging;
 /// </summary>
 public static class ImageIntegrity
 {
-    private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+    /// <summary>The 8 bytes every PNG file starts with (for every reader and writer here).</summary>
+    internal static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+
+    /// <summary>Whether the bytes start as a JPEG does: SOI and the next marker's 0xFF.</summary>
+    internal static bool IsJpeg(ReadOnlySpan<byte> encoded) => encoded.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF]);
 
     /// <summary>Throws a one-line <see cref="ZetaPrepException"/> naming <paramref name="name"/> when the file is damaged.</summary>
     public static void Check(ReadOnlySpan<byte> encoded, string name) => Check(encoded, name, wholeInflate: true);
@@ -41,7 +45,7 @@ public static class ImageIntegrity
         {
             return CheckPng(encoded, name, wholeInflate);
         }
-        if (encoded.Length >= 3 && encoded[0] == 0xFF && encoded[1] == 0xD8 && encoded[2] == 0xFF)
+        if (IsJpeg(encoded))
         {
             CheckJpeg(encoded, name, decodeJpegScans);
         }

@@ -18,7 +18,6 @@ namespace ZetaPrep.Imaging;
 /// <remarks>Managed code over bounds-checked spans (and libdeflate, fuzzed upstream): safe for untrusted input.</remarks>
 internal static class PngDecoder
 {
-    private static ReadOnlySpan<byte> Signature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
     /// <summary>libpng's default user limit on either side; Skia keeps it, so a wider image goes to Skia, which refuses it.</summary>
     private const int MaxSide = 1_000_000;
@@ -36,11 +35,11 @@ internal static class PngDecoder
     public static bool TryParse(ReadOnlySpan<byte> png, bool checkCrc, out Layout layout)
     {
         layout = default;
-        if (!png.StartsWith(Signature))
+        if (!png.StartsWith(ImageIntegrity.PngSignature))
         {
             return false;
         }
-        int pos = Signature.Length, width = 0, height = 0, channels = 0;
+        int pos = ImageIntegrity.PngSignature.Length, width = 0, height = 0, channels = 0;
         long idat = 0;
         bool idatsDone = false, first = true;
         while (png.Length - pos >= 12)
@@ -217,7 +216,7 @@ internal static class PngDecoder
     /// </summary>
     internal static void Gather(ReadOnlySpan<byte> png, Span<byte> into)
     {
-        var pos = Signature.Length;
+        var pos = ImageIntegrity.PngSignature.Length;
         var at = 0;
         while (at < into.Length)
         {

@@ -18,7 +18,6 @@ public static class PngEncoder
     /// <summary>Highest zlib level accepted.</summary>
     public const int MaxLevel = 9;
 
-    private static ReadOnlySpan<byte> Signature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
 
     /// <summary>Encodes width×height row-major RGB24 pixels as a PNG file.</summary>
     public static byte[] Encode(ReadOnlySpan<byte> rgb, int width, int height) => Encode(rgb, width, height, DefaultLevel);
@@ -220,8 +219,8 @@ public static class PngEncoder
     /// <summary>Signature, IHDR, the IDAT chunk's framing and CRC around <paramref name="idatLength"/> bytes already at <see cref="IdatOffset"/>, IEND.</summary>
     private static void WriteAround(Span<byte> png, int idatLength, int width, int height)
     {
-        Signature.CopyTo(png);
-        int at = Signature.Length;
+        ImageIntegrity.PngSignature.CopyTo(png);
+        int at = ImageIntegrity.PngSignature.Length;
 
         Span<byte> ihdr = stackalloc byte[13];
         BinaryPrimitives.WriteInt32BigEndian(ihdr, width);

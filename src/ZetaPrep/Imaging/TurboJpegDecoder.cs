@@ -109,7 +109,7 @@ public sealed class TurboJpegDecoder : IImageDecoder
     {
         width = height = 0;
         origin = SKEncodedOrigin.TopLeft;
-        if (encoded.Length < 3 || encoded[0] != 0xFF || encoded[1] != 0xD8 || encoded[2] != 0xFF || Native.ThreadHandle() is not { } handle)
+        if (!ImageIntegrity.IsJpeg(encoded) || Native.ThreadHandle() is not { } handle)
         {
             return false;
         }
@@ -143,7 +143,7 @@ public sealed class TurboJpegDecoder : IImageDecoder
     /// <remarks>Stopping at the first warning, a harmless one hides any data loss after it; such files decode as before.</remarks>
     internal static unsafe string? FindDataLoss(ReadOnlySpan<byte> encoded)
     {
-        if (!IsAvailable || encoded.Length < 3 || encoded[0] != 0xFF || encoded[1] != 0xD8 || encoded[2] != 0xFF || Native.ThreadHandle() is not { } handle)
+        if (!IsAvailable || !ImageIntegrity.IsJpeg(encoded) || Native.ThreadHandle() is not { } handle)
         {
             return null;
         }
@@ -162,7 +162,7 @@ public sealed class TurboJpegDecoder : IImageDecoder
                 }
 
                 var (num, denom) = api.ScalingFactors.Count > 0 ? api.ScalingFactors[0] : (1, 1);
-                int sw = (int)((((long)w * num) + denom - 1) / denom), sh = (int)((((long)h * num) + denom - 1) / denom);
+                int sw = Scaled(w, num, denom), sh = Scaled(h, num, denom);
                 int format = colorspace is Native.ColorspaceCmyk or Native.ColorspaceYcck ? Native.PixelFormatCmyk : Native.PixelFormatRgba;
                 void* pixels = NativeMemory.Alloc((nuint)sw * (nuint)sh * 4);
                 try
@@ -246,14 +246,15 @@ public sealed class TurboJpegDecoder : IImageDecoder
         }
     }
 
+    /// <summary>TJSCALED: ceil(dimension × num / denom), as libjpeg computes a scaled output's size.</summary>
+    private static int Scaled(int dimension, int num, int denom) => (int)((((long)dimension * num) + denom - 1) / denom);
+
     /// <summary>The smallest TurboJPEG scaling factor ≤ 1 whose output still covers the target: the rule SkiaImageDecoder uses (k/8).</summary>
     private static (int Width, int Height, double Scale) DecodeSize(Native.Functions api, int width, int height, int size, ResizeMode mode)
     {
         foreach (var (num, denom) in api.ScalingFactors)
         {
-            // TJSCALED: ceil(dimension × num / denom), as libjpeg computes the output size.
-            int w = (int)((((long)width * num) + denom - 1) / denom);
-            int h = (int)((((long)height * num) + denom - 1) / denom);
+            int w = Scaled(width, num, denom), h = Scaled(height, num, denom);
             if (SkiaImageDecoder.Covers(w, h, size, mode))
             {
                 return (w, h, (double)num / denom);

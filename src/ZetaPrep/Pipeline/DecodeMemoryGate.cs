@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using ZetaPrep.Imaging;
 
 namespace ZetaPrep.Pipeline;
 
@@ -64,15 +65,12 @@ internal sealed class DecodeMemoryGate(long budget = DecodeMemoryGate.DefaultBud
         }
     }
 
-    // Bytes, not a u8 string: "\x89" there would be U+0089, two bytes in UTF-8.
-    private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
-
     /// <summary>Bytes of a PNG's unfiltered rows (a filter byte each) from its IHDR, and its pixel count; 0 when it is not a PNG.</summary>
     private static long PngRaw(ReadOnlySpan<byte> png, out long pixels)
     {
         pixels = 0;
         // Signature (8), IHDR length and type (8), width, height, bit depth, colour type.
-        if (png.Length < 26 || !png.StartsWith(PngSignature) || !png.Slice(12, 4).SequenceEqual("IHDR"u8))
+        if (png.Length < 26 || !png.StartsWith(ImageIntegrity.PngSignature) || !png.Slice(12, 4).SequenceEqual("IHDR"u8))
         {
             return 0;
         }
