@@ -390,9 +390,7 @@ public sealed class DatasetGenerator
                 var t0 = Stopwatch.GetTimestamp();
                 if (context.Retained is { } retained && retained.TryGet(batch.Inputs[i], out var kept))
                 {
-                    // ≤ 16 KiB each, yet a PNG that small can claim 100 megapixels of one colour: counted like the others.
-                    using var keptLease = _memoryGate.Enter(DecodeMemoryGate.ForPngDecode(kept.Span));
-                    _decoder.DecodeResized(kept.Span, DisplayName(item), size, context.Options.Resize, x.AsSpan(i * pixels, pixels));
+                    DecodeInput(kept.Span, item, size, context.Options.Resize, x.AsSpan(i * pixels, pixels));
                     Times.Add(StageTimes.Stage.Decode, Stopwatch.GetTimestamp() - t0);
                     return;
                 }
@@ -407,10 +405,7 @@ public sealed class DatasetGenerator
                     CheckUnchanged(bytes.Span, passHash, item);
                 }
                 var t1 = Stopwatch.GetTimestamp();
-                using (_memoryGate.Enter(DecodeMemoryGate.ForPngDecode(bytes.Span)))
-                {
-                    _decoder.DecodeResized(bytes.Span, DisplayName(item), size, context.Options.Resize, x.AsSpan(i * pixels, pixels));
-                }
+                DecodeInput(bytes.Span, item, size, context.Options.Resize, x.AsSpan(i * pixels, pixels));
                 Times.Add(StageTimes.Stage.Read, t1 - t0);
                 Times.Add(StageTimes.Stage.Decode, Stopwatch.GetTimestamp() - t1);
             }).ConfigureAwait(true);
@@ -803,6 +798,16 @@ public sealed class DatasetGenerator
             Entries = trusted ? entries : null,
             ExpectedSha256 = trusted ? null : entries.Where(e => e.Skip is null).Select(e => e.Sha256).ToArray(),
         };
+    }
+
+    /// <summary>
+    /// Decodes and resizes one input for its batch, a large PNG first waiting for room in the decode budget (a kept file
+    /// of a few KB can claim 100 megapixels of one colour as well as a read one).
+    /// </summary>
+    private void DecodeInput(ReadOnlySpan<byte> encoded, SourceItem item, int size, ResizeMode mode, Span<byte> rgbOut)
+    {
+        using var lease = _memoryGate.Enter(DecodeMemoryGate.ForPngDecode(encoded));
+        _decoder.DecodeResized(encoded, DisplayName(item), size, mode, rgbOut);
     }
 
     /// <summary>An input read for decoding must still be the one the recorded validation pass checked and fingerprinted.</summary>
