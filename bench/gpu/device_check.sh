@@ -18,7 +18,7 @@ COUNT=${COUNT:-400}
 [ -x "$APP/zetaprep" ] || { mkdir -p /tmp/unpack && tar -xJf .devc/app.tar.xz -C /tmp/unpack && APP=/tmp/unpack/app; }
 export LD_LIBRARY_PATH=$PWD/.devc/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}   # Debian's libturbojpeg.so.0, if carried
 export DOTNET_gcServer=0
-STEPS=${STEPS:-0 1 2 3 4 5}          # which numbered sections to run
+STEPS=${STEPS:-0 1 2 3 4 5 6 7 8}          # which numbered sections to run
 THREADS=${THREADS:-16 8 4 2 1 16}     # --threads values for section 3 (16 twice: the first run warms the page cache)
 DEVICES=${DEVICES:-cpu cuda}          # --device values for section 3 (auto: CPU mixing until the GPU is ready)
 step() { echo; echo "=== $* ($(date +%T))"; }
@@ -69,6 +69,54 @@ NCU=$(command -v ncu || ls /usr/local/cuda*/bin/ncu 2>/dev/null | head -1)
   --section ComputeWorkloadAnalysis --section WarpStateStats --section Occupancy --section SchedulerStats \
   "$APP/ZetaPrep.Bench" gpu --size 224 --kernels zeta_mix16s > "$OUT/ncu.txt" 2>&1
 [ -f "$OUT/ncu.txt" ] && grep -v '^{' "$OUT/ncu.txt" | tail -120
+fi
+if want 6; then step "6. batches of B + 1 inputs (a pass's lone leftover joins the last batch) on cuda, cpu and auto"
+# 400 = 21 × 19 + 1: every pass ends with a batch of 20. Shards must match across devices and the dev VM's (LEFTOVER_SHA).
+W=${W:-/tmp/zw}; mkdir -p $W
+[ -d $W/photos400 ] || SKIMAGE_DATA=$PWD/.devc/skdata python3 bench/fixtures/make_photos.py $W/photos400 400
+for cfg in "z19|--batch-size 19 --n 8" "m19|--batch-size 19 --method mixup" "b19|--batch-size 19 --n batch" "z7p|--batch-size 7 --n 3 --passes 2 --keep-originals"; do
+  name=${cfg%%|*}; for d in cpu cuda auto; do
+    ZETAPREP_CACHE_DIR=none timeout 60 "$APP/zetaprep" generate --in $W/photos400 --out $W/l-$name-$d --size 224 --gamma 2.8 ${cfg#*|} \
+      --threads "$(nproc)" --device $d --overwrite --quiet > "$OUT/leftover-$name-$d.txt" 2>&1; rc=$?
+    echo "$name device=$d rc=$rc shards=$(cat $W/l-$name-$d/data/*.parquet 2>/dev/null | sha256sum | cut -c1-16) mixed on $(grep -o '"device": "[a-z]*"' $W/l-$name-$d/manifest.json | tail -1 | cut -d'"' -f4)" | tee -a "$OUT/leftover.txt"
+  done; done
+fi
+if want 7; then step "7. target 2 on all cores: end-to-end first runs (no verdict cache) against the codec floor just before and after"
+W=${W:-/tmp/zw}; T=$(nproc)
+[ -d $W/small64k ] || python3 -c '
+import os, sys
+src, dst = "samples/fashion-mnist", sys.argv[1]
+for c in sorted(os.listdir(src)):
+    os.makedirs(os.path.join(dst, c))
+    for k in range(200):
+        for f in sorted(os.listdir(os.path.join(src, c))): os.link(os.path.join(src, c, f), os.path.join(dst, c, "r%d-%s" % (k, f)))' $W/small64k
+fl() { "$APP/ZetaPrep.Bench" floor --in "$1" --size "$2" --threads $T | grep -o '"images_per_s":[0-9.]*' | cut -d: -f2; }
+gen() { local s e; s=$(date +%s.%N); ZETAPREP_CACHE_DIR=none "$APP/zetaprep" generate --in "$1" --out $W/t2 --size "$2" --n 8 --gamma 2.8 --threads $T \
+  --device "$3" --overwrite --quiet --profile 2> "$OUT/t2-$(basename "$1")-$3.txt" > /dev/null; e=$(date +%s.%N)
+  awk -v s="$s" -v e="$e" -v n="$(find -L "$1" -type f | wc -l)" 'BEGIN { printf "%.0f", n / (e - s) }'; }
+for round in 1 2 3; do for d in auto cpu; do
+  A=$(fl $W/photos400 224); Z4=$(gen $W/photos400 224 $d); B=$(fl $W/photos400 224); Z40=$(gen $W/photos4000 224 $d); C=$(fl $W/photos400 224)
+  echo "round $round device=$d floor $A $B $C img/s; 400 inputs $Z4 img/s ($(awk -v z=$Z4 -v a=$A -v b=$B 'BEGIN{printf "%.2f", 2*z/(a+b)}')); 4000 inputs $Z40 img/s ($(awk -v z=$Z40 -v a=$B -v b=$C 'BEGIN{printf "%.2f", 2*z/(a+b)}'))" | tee -a "$OUT/target2.txt"
+done; done
+for round in 1 2; do A=$(fl $W/small64k 28); S=$(gen $W/small64k 28 auto); B=$(fl $W/small64k 28)
+  echo "small64k round $round: floor $A $B img/s; zetaprep $S img/s ($(awk -v z=$S -v a=$A -v b=$B 'BEGIN{printf "%.2f", 2*z/(a+b)}'))" | tee -a "$OUT/target2.txt"; done
+grep -h 'bound by\|wall' "$OUT"/t2-photos400-auto.txt "$OUT"/t2-small64k-auto.txt | head -12
+fi
+if want 8; then step "8. --decode-memory on all cores: 32 PNGs of 6000×6000 (each decode ~144 MiB, over the 64 MiB gate)"
+W=${W:-/tmp/zw}; mkdir -p $W/big/a $W/big/b
+[ -f $W/big/a/0.png ] || python3 -c '
+import numpy as np, sys
+from PIL import Image
+y, x = np.mgrid[0:6000, 0:6000]
+img = np.stack([(x * 255 // 5999), (y * 255 // 5999), ((x ^ y) & 255)], axis=-1).astype(np.uint8)
+Image.fromarray(img).save(sys.argv[1], compress_level=1)' $W/big/a/0.png
+for i in $(seq 1 15); do ln -f $W/big/a/0.png $W/big/a/$i.png; ln -f $W/big/a/0.png $W/big/b/$i.png; done; ln -f $W/big/a/0.png $W/big/b/0.png
+ls -la $W/big/a/0.png
+for m in 1GiB 4GiB 16GiB 1GiB; do s=$(date +%s.%N)
+  ZETAPREP_CACHE_DIR=none timeout 120 "$APP/zetaprep" generate --in $W/big --out $W/bo --size 224 --n 8 --gamma 2.8 \
+    --batch-size 8 --threads "$(nproc)" --decode-memory $m --overwrite --quiet --profile > /dev/null 2> "$OUT/big-$m.txt"; rc=$?; e=$(date +%s.%N)
+  echo "--decode-memory $m rc=$rc $(awk -v s="$s" -v e="$e" 'BEGIN { printf "wall=%.2f s", e - s }') $(grep -o 'peak RSS [0-9]* MiB' "$OUT/big-$m.txt")" | tee -a "$OUT/decode-memory.txt"
+done
 fi
 step done
 tar -czf "$FINAL/logs.tgz" -C "$OUT" .
