@@ -47,7 +47,7 @@ internal static class GenerateCommand
         // Checked by ImageCodecs.Parse (not AcceptOnlyFromAmong) so that the error names --codec.
         codec.CompletionSources.Add([.. ImageCodecs.Names]);
         var pngLevel = new Option<int>("--png-level") { Description = "zlib level of the output PNGs, 0 (stored) to 9 (smallest, slowest); 1 is the fastest.", DefaultValueFactory = _ => PngEncoder.DefaultLevel }.Within(0, PngEncoder.MaxLevel);
-        var decodeMemory = new Option<string>("--decode-memory") { Description = "What large PNG decodes (each ≥ 64 MiB: over ~8 megapixels) may hold at once over all threads, e.g. 1GiB, 4GiB; the others wait their turn.", DefaultValueFactory = _ => "1GiB" };
+        var decodeMemory = new Option<string>("--decode-memory") { Description = "What large PNG decodes (each ≥ 64 MiB: over ~8 megapixels) may hold at once over all threads, e.g. 1GiB, 4GiB; the others wait their turn. auto: 256MiB per thread, at least 1GiB, at most a quarter of the memory.", DefaultValueFactory = _ => "auto" };
         var maxPixels = new Option<long>("--max-pixels") { Description = "Refuse inputs whose header claims more pixels than this (decompression-bomb guard).", DefaultValueFactory = _ => 100_000_000L }.Within(1L, long.MaxValue);
         var onError = new Option<string>("--on-error") { Description = "A bad input (unreadable, truncated, over --max-pixels): fail stops before any shard is written; skip leaves it out and lists it in manifest.json.", DefaultValueFactory = _ => "fail" };
         onError.AcceptOnlyFromAmong("fail", "skip");
@@ -103,7 +103,7 @@ internal static class GenerateCommand
                 Threads = parse.GetValue(threads),
                 Device = Enum.Parse<DeviceChoice>(parse.GetValue(device)!, ignoreCase: true),
                 MaxPixels = parse.GetValue(maxPixels),
-                DecodeMemory = ShardSizing.ParseBytes(parse.GetValue(decodeMemory)!, "--decode-memory"),
+                DecodeMemory = parse.GetValue(decodeMemory) is "auto" ? null : ShardSizing.ParseBytes(parse.GetValue(decodeMemory)!, "--decode-memory"),
                 PngLevel = parse.GetValue(pngLevel),
                 OnError = Enum.Parse<OnError>(parse.GetValue(onError)!, ignoreCase: true),
                 Overwrite = parse.GetValue(overwrite),

@@ -184,6 +184,7 @@ public sealed class GenerateCommandTests
         Assert.Equal(2, r.ExitCode);
         Assert.Contains(message, Assert.Single(r.Stderr.TrimEnd().Split('\n')), StringComparison.Ordinal);
         Assert.Equal(0, (await CliRunner.RunAsync("generate", "--in", tmp.Sub("in"), "--out", tmp.Sub("ok"), "--size", "8", "--n", "2", "--decode-memory", "4GiB", "--quiet")).ExitCode);
+        Assert.Equal(0, (await CliRunner.RunAsync("generate", "--in", tmp.Sub("in"), "--out", tmp.Sub("auto"), "--size", "8", "--n", "2", "--decode-memory", "auto", "--quiet")).ExitCode);
     }
 
     [Fact]

@@ -56,7 +56,7 @@ public sealed class DatasetGenerator
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        _memoryGate = new DecodeMemoryGate(options.DecodeMemory);
+        _memoryGate = new DecodeMemoryGate(options.DecodeBudget);
         var outDir = Path.GetFullPath(options.OutputDirectory);
         RefuseFileAsOutput(outDir);
         if (ExistingOutputFiles(outDir).FirstOrDefault(f => !IsGeneratedFile(f)) is { } foreign)
@@ -99,7 +99,7 @@ public sealed class DatasetGenerator
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        _memoryGate = new DecodeMemoryGate(options.DecodeMemory);
+        _memoryGate = new DecodeMemoryGate(options.DecodeBudget);
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         Times.Mark(StageTimes.Phase.Start);

@@ -22,8 +22,12 @@ public sealed record GenerateOptions
 
     public long MaxPixels { get; init; } = 100_000_000;
 
-    /// <summary>--decode-memory: what large PNG decodes may hold at once over all threads (<see cref="DecodeMemoryGate"/>).</summary>
-    public long DecodeMemory { get; init; } = DecodeMemoryGate.DefaultBudget;
+    /// <summary>--decode-memory: what large PNG decodes may hold at once over all threads (<see cref="DecodeMemoryGate"/>);
+    /// null: <see cref="DecodeMemoryGate.DefaultFor"/> the threads and the memory the GC may use.</summary>
+    public long? DecodeMemory { get; init; }
+
+    /// <summary>The decode budget this run uses: <see cref="DecodeMemory"/>, or the default for its threads.</summary>
+    public long DecodeBudget => DecodeMemory ?? DecodeMemoryGate.DefaultFor(Threads, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
 
     /// <summary>Name of the codec that decodes the inputs, as resolved from --codec (skia, turbojpeg, imagesharp); recorded in the manifest because it decides the pixels.</summary>
     /// <remarks>It names the <see cref="IImageDecoder"/> given to <see cref="DatasetGenerator"/>; <see cref="ImageCodecs"/> creates both from one choice.</remarks>
@@ -77,7 +81,7 @@ public sealed record GenerateOptions
         }
         if (DecodeMemory < DecodeMemoryGate.Threshold)
         {
-            throw ZetaPrepException.Usage($"--decode-memory: must be at least 64MiB (got {DecodeMemory:N0} bytes); decodes smaller than that are never counted.");
+            throw ZetaPrepException.Usage($"--decode-memory: must be at least 64MiB (got {DecodeMemory.Value:N0} bytes); decodes smaller than that are never counted.");
         }
         if (PngLevel is < 0 or > PngEncoder.MaxLevel)
         {

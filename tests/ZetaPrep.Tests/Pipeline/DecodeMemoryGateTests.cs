@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using ZetaPrep.Mixing;
 using ZetaPrep.Pipeline;
+using ZetaPrep.Planning;
 
 namespace ZetaPrep.Tests.Pipeline;
 
@@ -27,6 +29,25 @@ public sealed class DecodeMemoryGateTests
         Assert.Equal(2L * (1 + 1), DecodeMemoryGate.ForPngCheck(PngHeader(5, 2, 1, 0))); // 1-bit grey: 5 pixels in one byte
         Assert.Equal(0, DecodeMemoryGate.ForPngDecode([0xFF, 0xD8, 0xFF, 0xE0]));
         Assert.True(DecodeMemoryGate.ForPngDecode(PngHeader(uint.MaxValue, uint.MaxValue, 16, 6)) > 0); // no overflow
+    }
+
+    [Fact]
+    public void DefaultBudget_Is256MiBPerThread_AtLeast1GiB_AtMostAQuarterOfTheMemory()
+    {
+        const long GiB = 1L << 30;
+        Assert.Equal(GiB, DecodeMemoryGate.DefaultFor(1, 64 * GiB));
+        Assert.Equal(GiB, DecodeMemoryGate.DefaultFor(4, 64 * GiB));
+        Assert.Equal(GiB + (256L << 20), DecodeMemoryGate.DefaultFor(5, 64 * GiB));
+        Assert.Equal(4 * GiB, DecodeMemoryGate.DefaultFor(16, 128 * GiB));
+        Assert.Equal(3 * GiB, DecodeMemoryGate.DefaultFor(16, 12 * GiB)); // a quarter of a 12 GiB container
+        Assert.Equal(GiB, DecodeMemoryGate.DefaultFor(16, 2 * GiB)); // never under the 1 GiB the tool promises at --size 224
+        Assert.Equal(64 * GiB, DecodeMemoryGate.DefaultFor(int.MaxValue, 256 * GiB)); // no overflow
+
+        // The options give it where --decode-memory is not set, and the value given where it is.
+        GenerateOptions Options(int threads, long? memory) => new() { OutputDirectory = "out", Plan = new PlanOptions(MixCount.Of(2), GammaSpec.Fixed(2.8), batchSize: 4, seed: 7), Threads = threads, DecodeMemory = memory };
+        Assert.Equal(DecodeMemoryGate.DefaultFor(16, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes), Options(16, null).DecodeBudget);
+        Assert.Equal(GiB, Options(2, null).DecodeBudget);
+        Assert.Equal(256L << 20, Options(16, 256L << 20).DecodeBudget);
     }
 
     [Fact]
