@@ -112,7 +112,7 @@ img = np.stack([(x * 255 // 5999), (y * 255 // 5999), ((x ^ y) & 255)], axis=-1)
 Image.fromarray(img).save(sys.argv[1], compress_level=1)' $W/big/a/0.png
 for i in $(seq 1 15); do ln -f $W/big/a/0.png $W/big/a/$i.png; ln -f $W/big/a/0.png $W/big/b/$i.png; done; ln -f $W/big/a/0.png $W/big/b/0.png
 ls -la $W/big/a/0.png
-for m in 1GiB 4GiB 16GiB 1GiB; do s=$(date +%s.%N)
+for m in ${MEMS:-auto 1GiB 4GiB 16GiB}; do s=$(date +%s.%N)
   ZETAPREP_CACHE_DIR=none timeout 120 "$APP/zetaprep" generate --in $W/big --out $W/bo --size 224 --n 8 --gamma 2.8 \
     --batch-size 8 --threads "$(nproc)" --decode-memory $m --overwrite --quiet --profile > /dev/null 2> "$OUT/big-$m.txt"; rc=$?; e=$(date +%s.%N)
   echo "--decode-memory $m rc=$rc $(awk -v s="$s" -v e="$e" 'BEGIN { printf "wall=%.2f s", e - s }') $(grep -o 'peak RSS [0-9]* MiB' "$OUT/big-$m.txt")" | tee -a "$OUT/decode-memory.txt"
