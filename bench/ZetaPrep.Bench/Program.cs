@@ -22,6 +22,8 @@ namespace ZetaPrep.Bench;
 ///   gpu [--size S] [--kernels K1,K2]      : CUDA kernel bytes vs the CPU kernel, then its speed against the device's
 ///                                           copy bandwidth (GpuBench; bench/gpu/device_check.sh runs it on a GPU machine);
 ///                                           --kernels limits the kernels launched by name (Mix's own is always checked).
+///   rowgroups [--size S] [--rows R] [--groups G] : the writer's cost per row group (one Parquet shard of G groups of R
+///                                           rows of SIZE² PNGs), ms per group and µs per row.
 ///   ptx                                   : prints the kernels' PTX (for ptxas -v / cuobjdump on a machine with CUDA).
 /// Each prints one JSON line.
 ///   bdn [BenchmarkSwitcher args]          : the BenchmarkDotNet suites in Kernels/ (`make bench-kernels`), e.g.
@@ -54,6 +56,9 @@ internal static class Program
                 return 0;
             case "gpu":
                 return GpuBench.Run(size, Arg(args, "--kernels")?.Split(',') ?? [.. MixKernelPtx.Kernels]);
+            case "rowgroups":
+                RowGroups(size, int.Parse(Arg(args, "--rows") ?? "64", CultureInfo.InvariantCulture), int.Parse(Arg(args, "--groups") ?? "1000", CultureInfo.InvariantCulture));
+                return 0;
             case "ptx":
                 Console.Write(ZetaPrep.Mixing.Cuda.MixKernelPtx.Source);
                 return 0;
@@ -98,6 +103,51 @@ internal static class Program
     /// time (the disk's own time is not CPU the pipeline waits for). Parquet framing, queues and threads are left out: the ratio printed is the most target 2 can reach with these
     /// guarantees kept, not a measurement of the pipeline.
     /// </summary>
+    /// <summary>
+    /// rowgroups: the writer thread's cost per batch — one Parquet shard of <paramref name="groups"/> row groups of
+    /// <paramref name="rows"/> rows (PNG bytes of a SIZE² image, 10-class soft labels, N = 8 sources), written to a
+    /// temporary folder; ms per row group and µs per row, median of 5.
+    /// </summary>
+    private static void RowGroups(int size, int rows, int groups)
+    {
+        var rgb = new byte[size * size * 3];
+        new Random(1).NextBytes(rgb);
+        var png = PngEncoder.Encode(rgb, size, size);
+        var weights = new float[] { 0.87f, 0.06f, 0.02f, 0.01f, 0.01f, 0.01f, 0.01f, 0.01f };
+        var batch = Enumerable.Range(0, rows).Select(i => new ZetaPrep.Shards.ShardRow(png, $"{i:D6}.png", [0.87f, 0.13f, 0, 0, 0, 0, 0, 0, 0, 0], i % 10,
+            Enumerable.Range(0, 8).Select(k => $"r{k}-{(i * 8) + k:D5}.png").ToArray(), weights, 2.8f, Method: "zeta")).ToArray();
+        var schema = new ZetaPrep.Shards.ShardSchema([.. Enumerable.Range(0, 10).Select(c => $"class{c}")], "{\"bench\":true}");
+        var dir = Directory.CreateTempSubdirectory("zetaprep-rowgroups-").FullName;
+        try
+        {
+            var times = new List<double>();
+            for (var round = 0; round < 6; round++)
+            {
+                var path = Path.Combine(dir, "train-00000-of-00001.parquet");
+                var clock = Stopwatch.StartNew();
+                var writer = ZetaPrep.Shards.ParquetShardWriter.CreateAsync(path, schema, CancellationToken.None).GetAwaiter().GetResult();
+                for (var g = 0; g < groups; g++)
+                {
+                    writer.WriteRowGroupAsync(batch, CancellationToken.None).GetAwaiter().GetResult();
+                }
+                writer.CompleteAsync(CancellationToken.None).GetAwaiter().GetResult();
+                writer.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                if (round > 0)
+                {
+                    times.Add(clock.Elapsed.TotalMilliseconds);
+                }
+            }
+            times.Sort();
+            var ms = times[times.Count / 2];
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{{\"mode\":\"rowgroups\",\"size\":{size},\"png_bytes\":{png.Length},\"rows\":{rows},\"groups\":{groups},\"ms_per_group\":{ms / groups:F4},\"us_per_row\":{ms * 1000 / groups / rows:F2}}}"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static unsafe void Budget(string input, int size, CodecChoice codec)
     {
         var paths = ImagePaths(input);
