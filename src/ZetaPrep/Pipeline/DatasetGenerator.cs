@@ -130,7 +130,9 @@ public sealed class DatasetGenerator
         // Mixing runs on our own kernels: SparseCpuMixer on the CPU, CudaMixer through the NVIDIA driver alone (no libtorch).
         // The driver is opened and the kernel compiled (~0.5 s on an H100) in parallel with the validation pass; with
         // --device auto the first batches mix on the CPU (same bytes) if it is not done by then.
-        var cudaReady = options.Device == DeviceChoice.Cpu ? Task.FromResult<CudaMixer?>(null) : Task.Run(() =>
+        var cudaReady = options.Device == DeviceChoice.Cpu || (options.Device == DeviceChoice.Auto && !GpuWorthOpening(listedPlan, options))
+            ? Task.FromResult<CudaMixer?>(null)
+            : Task.Run(() =>
         {
             var mixer = CudaMixer.TryCreate(MostBatchInputs(options), pixelsPerImage, out var why);
             if (mixer is null && options.Device == DeviceChoice.Cuda)
@@ -758,6 +760,23 @@ public sealed class DatasetGenerator
     }
 
     /// <summary>The most inputs a batch can have before the input count is known: a pass's last batch may take one more (<see cref="MixPlan"/>).</summary>
+    /// <summary>SparseCpuMixer's cost per output byte and member: ~0.1 ms for a 224² output of N = 8 (`ZetaPrep.Bench kernels`).</summary>
+    private const double CpuMixSecondsPerByte = 8e-11;
+
+    /// <summary>
+    /// Whether --device auto opens the GPU for this run: only where mixing on the CPU would take about a second of thread
+    /// time or more (~10,000 outputs at 224² and N = 8; never 64,000 at 28²). Opening the driver (cuInit ~0.36 s on an
+    /// H200) and compiling the kernels run beside the run, but a shorter run waits for them at exit: 400 photos on 16
+    /// threads took 0.33 s with the GPU opened where the CPU alone took 0.23 s, and the GPU had mixed nothing. Same
+    /// bytes either way.
+    /// </summary>
+    internal static bool GpuWorthOpening(MixPlan plan, GenerateOptions options)
+    {
+        var members = options.Plan.N.For(options.Plan.BatchSize);
+        var rows = (double)plan.TotalRows / (options.Worker?.Count ?? 1);
+        return rows * options.Size * options.Size * 3 * members * CpuMixSecondsPerByte >= 1.0;
+    }
+
     private static int MostBatchInputs(GenerateOptions options) => options.Plan.BatchSize == int.MaxValue ? int.MaxValue : options.Plan.BatchSize + 1;
 
     /// <summary>
