@@ -12,7 +12,7 @@
 #   4. whether TorchSharp's shim links against the machine's PyTorch libraries.
 #   5. Nsight Compute (ncu) on one launch of the kernel the pipeline uses, when the machine lets it read the counters.
 set -u
-FINAL=${OUT:-/tmp/zeta-out}; OUT=/tmp/zeta-logs; mkdir -p "$OUT" "$FINAL"   # logs are packed into $FINAL/logs.tgz at the end
+FINAL=${OUT:-/tmp/zeta-out}; OUT=/tmp/zeta-logs; rm -rf "$OUT"; mkdir -p "$OUT" "$FINAL"   # a warm machine keeps the last call's logs   # logs are packed into $FINAL/logs.tgz at the end
 APP=${APP:-/tmp/app}
 COUNT=${COUNT:-400}
 [ -x "$APP/zetaprep" ] || { mkdir -p /tmp/unpack && tar -xJf .devc/app.tar.xz -C /tmp/unpack && APP=/tmp/unpack/app; }
