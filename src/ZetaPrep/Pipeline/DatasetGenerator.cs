@@ -130,7 +130,8 @@ public sealed class DatasetGenerator
         // Mixing runs on our own kernels: SparseCpuMixer on the CPU, CudaMixer through the NVIDIA driver alone (no libtorch).
         // The driver is opened and the kernel compiled (~0.5 s on an H100) in parallel with the validation pass; with
         // --device auto the first batches mix on the CPU (same bytes) if it is not done by then.
-        var cudaReady = options.Device == DeviceChoice.Cpu || (options.Device == DeviceChoice.Auto && !GpuWorthOpening(listedPlan, options))
+        Times.GpuLeftClosed = options.Device == DeviceChoice.Auto && !GpuWorthOpening(listedPlan, options);
+        var cudaReady = options.Device == DeviceChoice.Cpu || Times.GpuLeftClosed
             ? Task.FromResult<CudaMixer?>(null)
             : Task.Run(() =>
         {

@@ -67,6 +67,9 @@ public sealed class StageTimes
     /// <summary>One more batch mixed on the GPU (the Mix stage counts all batches).</summary>
     public void CountCudaBatch() => Interlocked.Increment(ref _cudaBatches);
 
+    /// <summary>Set when --device auto did not open the GPU because the run mixes too little (<see cref="DatasetGenerator.GpuWorthOpening"/>).</summary>
+    public bool GpuLeftClosed { get; set; }
+
     private (int Count, long Bytes) _pixelBuffers, _pngBuffers;
 
     /// <summary>The batch buffers the run made (the most in use at once): decoded/mixed pixels and encoded PNGs.</summary>
@@ -102,7 +105,7 @@ public sealed class StageTimes
         // Where batches mixed: with --device auto the first ones run on the CPU while the GPU starts (same bytes).
         long mixes = Count(Stage.Mix), gpu = Interlocked.Read(ref _cudaBatches);
         sb.AppendLine(gpu == 0
-            ? string.Create(CultureInfo.InvariantCulture, $"mix: all {mixes} batches on the CPU")
+            ? string.Create(CultureInfo.InvariantCulture, $"mix: all {mixes} batches on the CPU{(GpuLeftClosed ? " (--device auto opens a GPU only for runs with over ~1 s of CPU mixing; --device cuda to use one anyway)" : "")}")
             : string.Create(CultureInfo.InvariantCulture, $"mix: {gpu} of {mixes} batches on the GPU{(mixes > gpu ? $", {mixes - gpu} on the CPU while it started" : "")}"));
         if (_pixelBuffers.Count + _pngBuffers.Count > 0)
         {
