@@ -40,7 +40,7 @@ internal static class GenerateCommand
         var size = new Option<int>("--size") { Description = "Output images are SIZE×SIZE RGB.", DefaultValueFactory = _ => 224 }.Within(1, 8192);
         var resize = new Option<string>("--resize") { Description = "crop: shorter side to SIZE then centre-crop; pad: longer side to SIZE, black bars; stretch: ignore aspect.", DefaultValueFactory = _ => "crop" };
         resize.AcceptOnlyFromAmong("crop", "pad", "stretch");
-        var threads = new Option<int>("--threads") { Description = "Worker threads for listing, validating, decoding and encoding (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount }.Within(1, int.MaxValue);
+        var threads = new Option<int>("--threads") { Description = "Worker threads for listing, validating, decoding and encoding (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount }.Within(1, GenerateOptions.MaxThreads);
         var device = new Option<string>("--device") { Description = "Mixing device: auto (CUDA through the NVIDIA driver when a GPU is present and the run mixes enough to pay for opening it: ~10,000 outputs at 224²), cpu or cuda; both write the same bytes.", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         var codec = new Option<string>("--codec") { Description = "Image decoder: auto (turbojpeg when libturbojpeg0 is installed, else skia), skia, turbojpeg (system SIMD libjpeg-turbo for JPEG, skia for the rest) or imagesharp. Recorded in the manifest: it decides the pixels.", DefaultValueFactory = _ => "auto" };
@@ -103,7 +103,7 @@ internal static class GenerateCommand
                 Threads = parse.GetValue(threads),
                 Device = Enum.Parse<DeviceChoice>(parse.GetValue(device)!, ignoreCase: true),
                 MaxPixels = parse.GetValue(maxPixels),
-                DecodeMemory = parse.GetValue(decodeMemory) is "auto" ? null : ShardSizing.ParseBytes(parse.GetValue(decodeMemory)!, "--decode-memory"),
+                DecodeMemory = string.Equals(parse.GetValue(decodeMemory), "auto", StringComparison.OrdinalIgnoreCase) ? null : ShardSizing.ParseBytes(parse.GetValue(decodeMemory)!, "--decode-memory"),
                 PngLevel = parse.GetValue(pngLevel),
                 OnError = Enum.Parse<OnError>(parse.GetValue(onError)!, ignoreCase: true),
                 Overwrite = parse.GetValue(overwrite),

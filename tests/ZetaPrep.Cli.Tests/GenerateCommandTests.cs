@@ -184,7 +184,7 @@ public sealed class GenerateCommandTests
         Assert.Equal(2, r.ExitCode);
         Assert.Contains(message, Assert.Single(r.Stderr.TrimEnd().Split('\n')), StringComparison.Ordinal);
         Assert.Equal(0, (await CliRunner.RunAsync("generate", "--in", tmp.Sub("in"), "--out", tmp.Sub("ok"), "--size", "8", "--n", "2", "--decode-memory", "4GiB", "--quiet")).ExitCode);
-        Assert.Equal(0, (await CliRunner.RunAsync("generate", "--in", tmp.Sub("in"), "--out", tmp.Sub("auto"), "--size", "8", "--n", "2", "--decode-memory", "auto", "--quiet")).ExitCode);
+        Assert.Equal(0, (await CliRunner.RunAsync("generate", "--in", tmp.Sub("in"), "--out", tmp.Sub("auto"), "--size", "8", "--n", "2", "--decode-memory", "AUTO", "--quiet")).ExitCode);
     }
 
     [Fact]
@@ -305,6 +305,8 @@ public sealed class GenerateCommandTests
         { ["--gamma", "NaN"], "--gamma" },
         { ["--size", "0"], "--size" },
         { ["--threads", "0"], "--threads" },
+        { ["--threads", "536870912"], "--threads: must be an integer from 1 to 4096 (got 536870912)" }, // 2^29 × 8 wrapped to 0: a crash (exit 134)
+        { ["--threads", "4097"], "--threads: must be an integer from 1 to 4096" },
         { ["--batch-size", "1"], "--batch-size" },
         { ["--resize", "zoom"], "zoom" },
         { ["--device", "tpu"], "tpu" },

@@ -24,10 +24,18 @@ internal sealed class BatchWorkers : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         _threads = new Thread[threads];
-        for (var i = 0; i < threads; i++)
+        try
         {
-            _threads[i] = new Thread(Loop) { IsBackground = true, Name = "zetaprep worker" };
-            _threads[i].Start();
+            for (var i = 0; i < threads; i++)
+            {
+                _threads[i] = new Thread(Loop) { IsBackground = true, Name = "zetaprep worker" };
+                _threads[i].Start();
+            }
+        }
+        catch
+        {
+            Dispose(); // the threads already started end; the caller sees why the next one could not start
+            throw;
         }
     }
 

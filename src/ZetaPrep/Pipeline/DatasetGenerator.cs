@@ -796,7 +796,7 @@ public sealed class DatasetGenerator
         // Inputs in runs of up to 64 (at least 8 runs per thread): Parallel.ForEachAsync takes an asynchronous lock per
         // element it hands out, which capped 64,000 small files at ~0.4 s whatever the threads (16 did no better than 2).
         var count = listing.Items.Count;
-        var per = Math.Clamp(count / (options.Threads * 8), 1, 64);
+        var per = (int)Math.Clamp(count / (options.Threads * 8L), 1, 64);
         await WaitOrAbandonAsync(Parallel.ForEachAsync(Enumerable.Range(0, (count + per - 1) / per), parallel, async (run, ct) =>
         {
             for (var i = run * per; i < Math.Min(count, (run + 1) * per); i++)

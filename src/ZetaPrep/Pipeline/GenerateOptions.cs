@@ -18,6 +18,10 @@ public sealed record GenerateOptions
 
     public int Threads { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>The most --threads a run takes: each is a dedicated thread (<see cref="BatchWorkers"/>), and no machine
+    /// this tool runs on has more cores; 2^29 of them had wrapped an int and divided by zero.</summary>
+    public const int MaxThreads = 4096;
+
     public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
 
     public long MaxPixels { get; init; } = 100_000_000;
@@ -71,9 +75,9 @@ public sealed record GenerateOptions
         {
             throw ZetaPrepException.Usage($"--size: must be between 1 and 8192 pixels (got {Size}).");
         }
-        if (Threads < 1)
+        if (Threads is < 1 or > MaxThreads)
         {
-            throw ZetaPrepException.Usage($"--threads: must be ≥ 1 (got {Threads}).");
+            throw ZetaPrepException.Usage($"--threads: must be an integer from 1 to {MaxThreads} (got {Threads}).");
         }
         if (MaxPixels < 1)
         {
