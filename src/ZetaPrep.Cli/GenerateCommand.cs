@@ -168,6 +168,10 @@ internal static class GenerateCommand
                 return CliApp.InterruptedExitCode;
             }
             var m = result.Manifest;
+            foreach (var note in result.Notes)
+            {
+                await stderr.WriteLineAsync($"zetaprep: note: {note}").ConfigureAwait(false);
+            }
             if (parse.GetValue(profile))
             {
                 await stderr.WriteAsync(generator.Times.Format(TimeSpan.FromSeconds(m.WallTimeS))).ConfigureAwait(false);

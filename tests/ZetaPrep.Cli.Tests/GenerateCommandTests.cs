@@ -295,6 +295,28 @@ public sealed class GenerateCommandTests
         Assert.True(File.Exists(Path.Combine(output, "README.md")));
     }
 
+    [Fact]
+    public async Task ClassFolders_WithoutImages_AreNoClasses_AndTheRunSaysSo()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 3);
+        var quiet = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("plain"), "--size", "8", "--n", "2", "--batch-size", "3", "--quiet");
+        Assert.Equal(0, quiet.ExitCode);
+        Assert.Equal("", quiet.Stderr); // nothing to say about a well-formed folder
+
+        Directory.CreateDirectory(Path.Combine(input, "class_c"));
+        Directory.CreateDirectory(Path.Combine(input, "class_0_notes"));
+        File.WriteAllText(Path.Combine(input, "class_0_notes", "readme.txt"), "not an image");
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("out"), "--size", "8", "--n", "2", "--batch-size", "3", "--quiet");
+        Assert.Equal(0, r.ExitCode);
+        var note = Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+        Assert.Equal($"zetaprep: note: {input}: class folder(s) 'class_0_notes', 'class_c' hold no images, so they are not classes here: the labels have 2 classes; "
+            + "a split whose folders do hold images gets other class indices (add images, or remove the folders from every split)", note);
+        var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(tmp.Sub("out"), "manifest.json")));
+        Assert.Equal(["class_a", "class_b"], manifest.RootElement.GetProperty("classes").EnumerateArray().Select(c => c.GetString()));
+    }
+
     public static TheoryData<string[], string> BadInvocations => new()
     {
         { ["--n", "1"], "--n" },

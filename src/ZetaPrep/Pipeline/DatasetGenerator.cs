@@ -369,7 +369,7 @@ public sealed class DatasetGenerator
         }
         Times.Mark(StageTimes.Phase.Done);
         progress?.Report(new GenerationProgress(rowsDone, ownedRows, entries.Count, owned.Count, clock.Elapsed));
-        return new GenerationResult(final, manifestPath);
+        return new GenerationResult(final, manifestPath) { Notes = EmptyClassNotes(listed, _source.Description) };
     }
 
     /// <summary>
@@ -761,6 +761,18 @@ public sealed class DatasetGenerator
     }
 
     /// <summary>The most inputs a batch can have before the input count is known: a pass's last batch may take one more (<see cref="MixPlan"/>).</summary>
+    /// <summary>One line naming the class folders that hold no image, and what that does to the label space.</summary>
+    private static IReadOnlyList<string> EmptyClassNotes(SourceListing listed, string input)
+    {
+        if (listed.EmptyClassFolders.Count == 0)
+        {
+            return [];
+        }
+        var names = string.Join(", ", listed.EmptyClassFolders.Select(n => $"'{n}'"));
+        return [string.Create(CultureInfo.InvariantCulture,
+            $"{input}: class folder(s) {names} hold no images, so they are not classes here: the labels have {listed.ClassNames.Count} classes; a split whose folders do hold images gets other class indices (add images, or remove the folders from every split)")];
+    }
+
     /// <summary>SparseCpuMixer's cost per output byte and member: ~0.1 ms for a 224² output of N = 8 (`ZetaPrep.Bench kernels`).</summary>
     private const double CpuMixSecondsPerByte = 8e-11;
 

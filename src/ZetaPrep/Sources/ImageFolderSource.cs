@@ -81,10 +81,14 @@ public sealed class ImageFolderSource : IImageSource, IIdentifiableSource
         }
         var items = new List<SourceItem>();
         var classNames = new List<string>();
+        var empty = new List<string>();
         for (var g = 0; g < classDirs.Count; g++)
         {
             if (found[g].Length == 0)
             {
+                // As HuggingFace's imagefolder does, a folder without images is no class (torchvision refuses it); the run
+                // says so, since another split's folder with images would then have one class more.
+                empty.Add(classDirs[g].Key);
                 continue;
             }
             var classIndex = classNames.Count;
@@ -103,7 +107,7 @@ public sealed class ImageFolderSource : IImageSource, IIdentifiableSource
             throw ZetaPrepException.Usage($"{_options.OptionName} {_root}: only one class folder ('{classNames[0]}') holds images; an ImageFolder needs one sub-folder per class and at least two classes.");
         }
         items.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
-        return Task.FromResult(new SourceListing(classNames, items));
+        return Task.FromResult(new SourceListing(classNames, items) { EmptyClassFolders = empty });
     }
 
     public async Task<byte[]> ReadAsync(SourceItem item, CancellationToken cancellationToken)

@@ -6,6 +6,9 @@ public sealed record SourceListing(IReadOnlyList<string> ClassNames, IReadOnlyLi
     /// <summary>Preset, split and input files with their SHA-256, where the source knows them (archive sources).</summary>
     public SourceProvenance? Provenance { get; init; }
 
+    /// <summary>An ImageFolder's class folders that hold no image (after --exclude): not classes of this listing.</summary>
+    public IReadOnlyList<string> EmptyClassFolders { get; init; } = [];
+
     /// <summary>The label vector of item <paramref name="index"/>: its soft label, or one-hot of its class.</summary>
     public void WriteLabel(int index, Span<double> label)
     {
