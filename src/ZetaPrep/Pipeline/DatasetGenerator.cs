@@ -261,6 +261,7 @@ public sealed class DatasetGenerator
         });
         var producer = Task.Run(async () =>
         {
+            Task<FinishedBatch>? started = null;
             try
             {
                 // Only the batches of shards still to write: finished shards and other workers' shards are never decoded.
@@ -269,12 +270,19 @@ public sealed class DatasetGenerator
                 {
                     var job = new BatchJob(this, batch, sequence++, context, cts.Token);
                     job.Start();
+                    started = job.Task;
                     await inflight.Writer.WriteAsync(job.Task, cts.Token).ConfigureAwait(false);
+                    started = null;
                 }
                 inflight.Writer.TryComplete();
             }
             catch (Exception e)
             {
+                if (started is not null)
+                {
+                    // Started but never handed to the writer (the run was cancelled meanwhile): DrainAsync cannot see it.
+                    Observe(started);
+                }
                 inflight.Writer.TryComplete(e);
             }
         }, CancellationToken.None);
