@@ -768,7 +768,6 @@ public sealed class DatasetGenerator
             $"--batch-size {options.Plan.BatchSize}: a batch of {inputs} images of {options.Size}×{options.Size} needs {bytes / 1073741824.0:F1} GiB in one buffer, more than the 2 GiB one can hold; use --batch-size {Array.MaxLength / perInput} or less, or a smaller --size."));
     }
 
-    /// <summary>The most inputs a batch can have before the input count is known: a pass's last batch may take one more (<see cref="MixPlan"/>).</summary>
     /// <summary>One line naming the class folders that hold no image, and what that does to the label space.</summary>
     private static IReadOnlyList<string> EmptyClassNotes(SourceListing listed, string input)
     {
@@ -798,6 +797,7 @@ public sealed class DatasetGenerator
         return rows * options.Size * options.Size * 3 * members * CpuMixSecondsPerByte >= 1.0;
     }
 
+    /// <summary>The most inputs a batch can have before the input count is known: a pass's last batch may take one more (<see cref="MixPlan"/>).</summary>
     private static int MostBatchInputs(GenerateOptions options) => options.Plan.BatchSize == int.MaxValue ? int.MaxValue : options.Plan.BatchSize + 1;
 
     /// <summary>
