@@ -12,7 +12,7 @@
 #   4. whether TorchSharp's shim links against the machine's PyTorch libraries.
 #   5. Nsight Compute (ncu) on one launch of the kernel the pipeline uses, when the machine lets it read the counters.
 set -u
-FINAL=${OUT:-/tmp/zeta-out}; OUT=/tmp/zeta-logs; rm -rf "$OUT"; mkdir -p "$OUT" "$FINAL"   # a warm machine keeps the last call's logs   # logs are packed into $FINAL/logs.tgz at the end
+FINAL=${OUT:-/tmp/zeta-out}; OUT=/tmp/zeta-logs; rm -rf "$OUT"; mkdir -p "$OUT" "$FINAL"   # emptied: a warm machine keeps the last call's; packed into $FINAL/logs.tgz at the end
 APP=${APP:-/tmp/app}
 COUNT=${COUNT:-400}
 [ -x "$APP/zetaprep" ] || { mkdir -p /tmp/unpack && tar -xJf .devc/app.tar.xz -C /tmp/unpack && APP=/tmp/unpack/app; }
@@ -21,6 +21,13 @@ export DOTNET_gcServer=0
 STEPS=${STEPS:-0 1 2 3 4 5 6 7 8}          # which numbered sections to run
 THREADS=${THREADS:-16 8 4 2 1 16}     # --threads values for section 3 (16 twice: the first run warms the page cache)
 DEVICES=${DEVICES:-cpu cuda}          # --device values for section 3 (auto: CPU mixing until the GPU is ready)
+W=${W:-/tmp/zw}; mkdir -p $W        # workloads
+# The photo workloads sections 3, 6 and 7 run on: COUNT real photos cut by make_photos.py, and 10 hard links of each.
+photos() {
+  [ -d $W/photos400 ] || SKIMAGE_DATA=$PWD/.devc/skdata python3 bench/fixtures/make_photos.py $W/photos400 "$COUNT"
+  [ -d $W/photos4000 ] || for c in $W/photos400/*/; do cls=$(basename "$c"); mkdir -p "$W/photos4000/$cls"
+    for k in 0 1 2 3 4 5 6 7 8 9; do for f in "$c"*.jpg; do ln -f "$f" "$W/photos4000/$cls/r$k-$(basename "$f")"; done; done; done
+}
 step() { echo; echo "=== $* ($(date +%T))"; }
 want() { [[ " $STEPS " == *" $1 "* ]]; }
 step machine
@@ -40,10 +47,7 @@ PYTHONUNBUFFERED=1 timeout 150 python3 bench/gpu/authors_mix.py 224 > "$OUT/auth
 cat "$OUT/authors.txt"
 fi
 if want 3; then step "3. end to end"
-W=${W:-/tmp/zw}; mkdir -p $W
-[ -d $W/photos400 ] || SKIMAGE_DATA=$PWD/.devc/skdata python3 bench/fixtures/make_photos.py $W/photos400 "$COUNT"
-[ -d $W/photos4000 ] || for c in $W/photos400/*/; do cls=$(basename "$c"); mkdir -p "$W/photos4000/$cls"
-  for k in 0 1 2 3 4 5 6 7 8 9; do for f in "$c"*.jpg; do ln -f "$f" "$W/photos4000/$cls/r$k-$(basename "$f")"; done; done; done
+photos
 "$APP/zetaprep" generate --in $W/photos400 --out $W/warm --size 224 --n 8 --gamma 2.8 --batch-size 32 --quiet --overwrite >/dev/null 2>&1
 for t in $THREADS; do for d in $DEVICES; do
   s=$(date +%s.%N)
@@ -72,8 +76,7 @@ NCU=$(command -v ncu || ls /usr/local/cuda*/bin/ncu 2>/dev/null | head -1)
 fi
 if want 6; then step "6. batches of B + 1 inputs (a pass's lone leftover joins the last batch) on cuda, cpu and auto"
 # 400 = 21 × 19 + 1: every pass ends with a batch of 20. Shards must match across devices and the dev VM's (LEFTOVER_SHA).
-W=${W:-/tmp/zw}; mkdir -p $W
-[ -d $W/photos400 ] || SKIMAGE_DATA=$PWD/.devc/skdata python3 bench/fixtures/make_photos.py $W/photos400 400
+photos
 for cfg in "z19|--batch-size 19 --n 8" "m19|--batch-size 19 --method mixup" "b19|--batch-size 19 --n batch" "z7p|--batch-size 7 --n 3 --passes 2 --keep-originals"; do
   name=${cfg%%|*}; for d in cpu cuda auto; do
     ZETAPREP_CACHE_DIR=none timeout 60 "$APP/zetaprep" generate --in $W/photos400 --out $W/l-$name-$d --size 224 --gamma 2.8 ${cfg#*|} \
@@ -82,7 +85,7 @@ for cfg in "z19|--batch-size 19 --n 8" "m19|--batch-size 19 --method mixup" "b19
   done; done
 fi
 if want 7; then step "7. target 2 on all cores: end-to-end first runs (no verdict cache) against the codec floor just before and after"
-W=${W:-/tmp/zw}; T=$(nproc)
+photos; T=$(nproc)
 [ -d $W/small64k ] || python3 -c '
 import os, sys
 src, dst = "samples/fashion-mnist", sys.argv[1]
@@ -105,7 +108,7 @@ for round in 1 2; do A=$(fl $W/small64k 28); S=$(gen $W/small64k 28 auto); B=$(f
 grep -h 'bound by\|wall' "$OUT"/t2-photos400-auto.txt "$OUT"/t2-small64k-auto.txt | head -12
 fi
 if want 8; then step "8. --decode-memory on all cores: 32 PNGs of 6000×6000 (each decode ~144 MiB, over the 64 MiB gate)"
-W=${W:-/tmp/zw}; mkdir -p $W/big/a $W/big/b
+mkdir -p $W/big/a $W/big/b
 [ -f $W/big/a/0.png ] || python3 -c '
 import numpy as np, sys
 from PIL import Image
