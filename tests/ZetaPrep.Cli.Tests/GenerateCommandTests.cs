@@ -221,25 +221,53 @@ public sealed class GenerateCommandTests
     [Fact]
     public async Task Profile_batch_buffers_are_as_many_as_batches_in_flight_not_one_per_batch()
     {
-        // 48 inputs in 12 batches of 4: with at most ~3 batches decoding and ~4 waiting for the writer, the pools stay
-        // far below the 24 pixel buffers and 12 PNG buffers that a buffer per batch would take.
-        var line = (await ProfileLinesAsync(perClass: 24, batchSize: 4)).Single(l => l.StartsWith("batch buffers: ", StringComparison.Ordinal));
-        var m = System.Text.RegularExpressions.Regex.Match(line, @"^batch buffers: (\d+) × [\d.]+ MiB pixels, (\d+) × [\d.]+ MiB PNGs");
-        Assert.True(m.Success, line);
-        var pixels = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-        var pngs = int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        // 48 inputs in 12 batches of 4 at 512²: one batch's buffers (~6 MB) fill what may queue for the writer (8 MiB),
+        // so with ~3 batches decoding and ~4 waiting for the writer the pools stay far below the 24 pixel buffers and
+        // 12 PNG buffers that a buffer per batch would take.
+        var (pixels, pngs) = BatchBuffers(await ProfileLinesAsync(perClass: 24, batchSize: 4, size: 512));
         Assert.InRange(pixels, 2, 8);
         Assert.InRange(pngs, 1, 5);
     }
 
-    /// <summary>The stderr lines of `generate --profile` over 2 classes × <paramref name="perClass"/> images, N = 3, 16² outputs, 2 threads.</summary>
-    private static async Task<string[]> ProfileLinesAsync(int perClass, int batchSize)
+    [Fact]
+    public async Task Profile_small_batches_queue_further_ahead_and_still_reuse_their_buffers()
+    {
+        // 600 inputs in 200 batches of 3 at 16² (~5 KB of buffers each): up to 64 may queue for the writer, so up to
+        // ~66 batches are in flight, each with a pixel buffer for its inputs and one for its outputs, and a PNG buffer;
+        // never the 400 and 200 that a buffer per batch would take.
+        var (pixels, pngs) = BatchBuffers(await ProfileLinesAsync(perClass: 300, batchSize: 3, fixture: input =>
+        {
+            for (var i = 0; i < 600; i++)
+            {
+                var dir = Directory.CreateDirectory(Path.Combine(input, $"c{i % 2}")).FullName;
+                File.WriteAllBytes(Path.Combine(dir, $"x{i}.png"), ImageFixtures.Gradient(20, 20, i, SkiaSharp.SKEncodedImageFormat.Png));
+            }
+        }));
+        Assert.InRange(pixels, 2, 2 * 67);
+        Assert.InRange(pngs, 1, 67);
+    }
+
+    /// <summary>The pixel and PNG buffer counts of the profile's "batch buffers" line.</summary>
+    private static (int Pixels, int Pngs) BatchBuffers(string[] lines)
+    {
+        var line = lines.Single(l => l.StartsWith("batch buffers: ", StringComparison.Ordinal));
+        var m = System.Text.RegularExpressions.Regex.Match(line, @"^batch buffers: (\d+) × [\d.]+ MiB pixels, (\d+) × [\d.]+ MiB PNGs");
+        Assert.True(m.Success, line);
+        return (int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// The stderr lines of `generate --profile` over 2 classes × <paramref name="perClass"/> images (MixedFolder's, or
+    /// what <paramref name="fixture"/> writes), N = 3, <paramref name="size"/>² outputs, 2 threads.
+    /// </summary>
+    private static async Task<string[]> ProfileLinesAsync(int perClass, int batchSize, int size = 16, Action<string>? fixture = null)
     {
         using var tmp = new TempDir();
         var input = tmp.Sub("in");
-        ImageFixtures.MixedFolder(input, classes: 2, perClass: perClass);
+        (fixture ?? (dir => ImageFixtures.MixedFolder(dir, classes: 2, perClass: perClass)))(input);
         var r = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("out"), "--n", "3", "--batch-size", batchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--size", "16", "--threads", "2", "--quiet", "--profile");
+            "--size", size.ToString(System.Globalization.CultureInfo.InvariantCulture), "--threads", "2", "--quiet", "--profile");
         Assert.True(r.ExitCode == 0, r.Stderr);
         return r.Stderr.Split('\n', StringSplitOptions.TrimEntries);
     }
