@@ -133,6 +133,48 @@ public sealed class ResumeTests
         Assert.Equal(GenerationManifest.Read(Path.Combine(tmp.Sub("clean"), "manifest.json")).Shards, manifest.Shards);
     }
 
+    [Fact]
+    public async Task SecondRun_OnAnOutputBeingWritten_IsRefused_AndLeavesItAsAloneItWouldBe()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        BigInputs(input, perClass: 60);
+        var other = tmp.Sub("other");
+        ImageFixtures.SolidFolder(other, classes: 2, perClass: 4);
+        var output = tmp.Sub("out");
+        var pipe = await PipeInBatch15Async(input, perClass: 60);
+        using (var child = ChildProcess.Start(Args(input, output)))
+        {
+            // Held at batch 15 with shards 0-14 written: a live run, as when a job is submitted twice or requeued.
+            Assert.True(await child.WaitForShardsAsync(Path.Combine(output, "manifest.json"), Timeout, shards: 15), "the run ended before 15 shards were written");
+            var manifest = File.ReadAllBytes(Path.Combine(output, "manifest.json"));
+            // The finished shards (the one being written is open, and locked, in the live run).
+            Dictionary<string, string> Written() => GenerationManifest.Read(Path.Combine(output, "manifest.json")).Shards
+                .ToDictionary(e => e.File, e => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(output, e.File)))));
+            var shards = Written();
+            // Another input replacing the output: it lists and validates its own inputs, reaches the point of writing,
+            // and is refused there with one line. (A --resume here would read the pipe in its pass: OutputLockTests.)
+            var second = await CliRunner.RunAsync([.. Args(other, output), "--overwrite"]);
+            Assert.True(second.ExitCode == 1, second.Stderr);
+            var line = Assert.Single(second.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Contains($"--out {output}: another zetaprep run is writing there (it holds .zetaprep.lock); wait for it to end, or choose another --out.", line, StringComparison.Ordinal);
+            // Nothing of the live run was touched: not its manifest, not its shards, not its temporary shard.
+            Assert.Equal(manifest, File.ReadAllBytes(Path.Combine(output, "manifest.json")));
+            Assert.Equal(shards, Written());
+            Assert.NotEmpty(ChildProcess.TempFiles(output));
+            // The pipe's input changes when fed (the run would say so at its end): the live run is killed instead.
+            child.Kill();
+            await child.WaitAsync(Timeout);
+        }
+        await pipe.RestoreFileAsync();
+        // The lock ended with its process (its file stays, and is no output file): the output resumes as if alone.
+        Assert.True(File.Exists(Path.Combine(output, ".zetaprep.lock")));
+        var resumed = await CliRunner.RunAsync([.. Args(input, output), "--resume"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.True(GenerationManifest.Read(Path.Combine(output, "manifest.json")).Complete);
+        Assert.Equal(await CleanRunAsync(tmp, input), ChildProcess.ShardHashes(output));
+    }
+
     /// <param name="readEnds">
     /// Whether the blocked read ends after the signal (the pipe is fed) or never does (nobody writes to it, as with a hung
     /// network mount): the run must stop with its resume hint either way, not wait for the process to be killed.

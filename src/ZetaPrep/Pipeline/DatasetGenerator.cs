@@ -112,6 +112,7 @@ public sealed class DatasetGenerator
             throw ZetaPrepException.Usage($"--out {outDir}: is inside --in {folder.Description}, so a later run would read the generated images as inputs; choose a directory outside --in.");
         }
         var previous = CheckOutputDirectory(outDir, manifestPath, options);
+        var manifestAtStart = ManifestBytes(manifestPath);
 
         var listed = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
         Times.Mark(StageTimes.Phase.Listed);
@@ -186,6 +187,12 @@ public sealed class DatasetGenerator
 
         // Nothing is written before this point: bad options and bad inputs leave the output untouched.
         var owned = plan.Shards.Where(s => options.Worker?.Owns(s.Index) ?? true).ToList();
+        using var outputLock = OutputLock.Acquire(outDir, options.Worker);
+        if (!ManifestBytes(manifestPath).AsSpan().SequenceEqual(manifestAtStart))
+        {
+            // Another run wrote here while this one listed and validated its inputs (it has ended: the lock was free).
+            throw new ZetaPrepException($"--out {outDir}: another zetaprep run changed {Path.GetFileName(manifestPath)} while this one was reading its inputs, and nothing of this run was written; run the command again to see what the output holds now.");
+        }
         PrepareOutputDirectory(outDir, options, format, owned);
         var entries = new SortedDictionary<string, ShardEntry>(StringComparer.Ordinal);
         if (previous is not null)
@@ -1232,6 +1239,19 @@ public sealed class DatasetGenerator
         }
     }
 
+    /// <summary>The manifest's bytes as they are now (empty when there is none), to tell whether another run wrote one.</summary>
+    private static byte[] ManifestBytes(string manifestPath)
+    {
+        try
+        {
+            return File.Exists(manifestPath) ? File.ReadAllBytes(manifestPath) : [];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ZetaPrepException($"{manifestPath}: cannot read ({e.Message.TrimEnd('.')}); fix its permissions, or choose another --out.", e);
+        }
+    }
+
     /// <summary>--out must be a directory (or not exist yet).</summary>
     private static void RefuseFileAsOutput(string outDir)
     {
@@ -1243,7 +1263,8 @@ public sealed class DatasetGenerator
 
     /// <summary>
     /// The files already under <paramref name="outDir"/> (relative, '/'-separated; none when it does not exist), less
-    /// temporaries and the validation record: those alone (generate --validate-only) leave a directory "empty".
+    /// temporaries, the validation record and the lock files: those alone (generate --validate-only, a run that failed
+    /// after taking its lock) leave a directory "empty".
     /// </summary>
     private static List<string> ExistingOutputFiles(string outDir)
     {
@@ -1255,6 +1276,7 @@ public sealed class DatasetGenerator
         return Directory.EnumerateFiles(outDir, "*", SearchOption.AllDirectories)
             .Where(f => !IsTempFile(Path.GetFileName(f)) && f != record)
             .Select(f => Path.GetRelativePath(outDir, f).Replace('\\', '/'))
+            .Where(f => !OutputLock.IsLockFile(f))
             .ToList();
     }
 
