@@ -160,6 +160,62 @@ public sealed class BadInputTests
     /// check (skipped without libturbojpeg0 unless ZETAPREP_REQUIRE_TURBOJPEG=1); the 9000×9000 header over 16×16 data
     /// is caught by the marker walk alone.
     /// </summary>
+    /// <summary>A noisy <paramref name="width"/>×<paramref name="height"/> image in <paramref name="format"/> (gif, bmp, webp), written by ImageSharp.</summary>
+    private static byte[] Noisy(string format, int width, int height)
+    {
+        using var image = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(width, height);
+        var random = new Random(format.Length);
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                image[x, y] = new SixLabors.ImageSharp.PixelFormats.Rgb24((byte)random.Next(256), (byte)(x * 4), (byte)(y * 4));
+            }
+        }
+        using var stream = new MemoryStream();
+        image.Save(stream, format switch
+        {
+#pragma warning disable IDE0072 // the three formats the test uses
+            "gif" => new SixLabors.ImageSharp.Formats.Gif.GifEncoder(),
+            "bmp" => new SixLabors.ImageSharp.Formats.Bmp.BmpEncoder(),
+            _ => (SixLabors.ImageSharp.Formats.IImageEncoder)new SixLabors.ImageSharp.Formats.Webp.WebpEncoder { FileFormat = SixLabors.ImageSharp.Formats.Webp.WebpFileFormatType.Lossless },
+#pragma warning restore IDE0072
+        });
+        return stream.ToArray();
+    }
+
+    [Theory]
+    [InlineData("gif", "auto")]
+    [InlineData("bmp", "auto")]
+    [InlineData("webp", "auto")]
+    [InlineData("gif", "skia")]
+    public async Task Gif_bmp_or_webp_cut_short_is_refused_or_skipped_before_any_shard(string format, string codec)
+    {
+        // The pass checks PNG and JPEG structure itself; these formats are proved by decoding them in the pass. Before,
+        // one cut in half passed it and stopped the run in its batch, shards already written, even under --on-error skip.
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 4);
+        var whole = Noisy(format, 64, 48);
+        File.WriteAllBytes(Path.Combine(input, "class_a", $"whole.{format}"), whole);
+        File.WriteAllBytes(Path.Combine(input, "class_b", $"cut.{format}"), whole[..(whole.Length / 2)]);
+        string[] args = ["generate", "--in", input, "--size", "16", "--n", "2", "--batch-size", "2", "--shard-rows", "2", "--codec", codec, "--quiet"];
+
+        var fail = await CliRunner.RunAsync([.. args, "--out", tmp.Sub("fail")]);
+        Assert.Equal(1, fail.ExitCode);
+        var line = Assert.Single(fail.Stderr.TrimEnd().Split('\n'));
+        Assert.Contains($"class_b/cut.{format}: ", line, StringComparison.Ordinal);
+        Assert.Contains("--on-error skip", line, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(tmp.Sub("fail")));
+
+        var skip = await CliRunner.RunAsync([.. args, "--out", tmp.Sub("skip"), "--on-error", "skip"]);
+        Assert.True(skip.ExitCode == 0, skip.Stderr);
+        var manifest = GenerationManifest.Read(Path.Combine(tmp.Sub("skip"), "manifest.json"));
+        Assert.True(manifest.Complete);
+        Assert.Equal([$"class_b/cut.{format}"], manifest.Skipped.Select(s => s.Id));
+        Assert.Equal(9, manifest.Input.Count); // 8 solid PNGs and the whole one
+    }
+
     [Theory]
     [InlineData("skia")]
     [InlineData("turbojpeg")]

@@ -23,6 +23,12 @@ public static class ImageIntegrity
     /// <summary>Whether the bytes start as a JPEG does: SOI and the next marker's 0xFF.</summary>
     internal static bool IsJpeg(ReadOnlySpan<byte> encoded) => encoded.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF]);
 
+    /// <summary>
+    /// Whether <see cref="Check(ReadOnlySpan{byte}, string)"/> checks this file's structure (PNG and JPEG); other formats
+    /// (GIF, WebP, BMP) are proved only by decoding them.
+    /// </summary>
+    public static bool ChecksStructureOf(ReadOnlySpan<byte> encoded) => encoded.StartsWith(PngSignature) || IsJpeg(encoded);
+
     /// <summary>Throws a one-line <see cref="ZetaPrepException"/> naming <paramref name="name"/> when the file is damaged.</summary>
     public static void Check(ReadOnlySpan<byte> encoded, string name) => Check(encoded, name, wholeInflate: true);
 

@@ -892,6 +892,20 @@ public sealed class DatasetGenerator
                     {
                         ImageIntegrity.Check(bytes.Span, name, decodeJpegScans: options.OnError == OnError.Skip || !_decoder.DetectsJpegDataLoss(bytes.Span));
                     }
+                    if (!ImageIntegrity.ChecksStructureOf(bytes.Span))
+                    {
+                        // GIF, WebP, BMP (rare in datasets): decoded here as their batch will decode them, so that one cut
+                        // short fails (or is skipped) before any shard, not mid-run in its batch.
+                        var scratch = ArrayPool<byte>.Shared.Rent(options.Size * options.Size * 3);
+                        try
+                        {
+                            DecodeInput(bytes.Span, item, options.Size, options.Resize, scratch.AsSpan(0, options.Size * options.Size * 3));
+                        }
+                        finally
+                        {
+                            ArrayPool<byte>.Shared.Return(scratch);
+                        }
+                    }
                 }
                 catch (ZetaPrepException e)
                 {
