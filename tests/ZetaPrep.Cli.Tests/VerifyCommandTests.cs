@@ -194,4 +194,39 @@ public sealed class VerifyCommandTests
         Assert.Equal(good, File.ReadAllBytes(path));
         Assert.Equal(0, (await CliRunner.RunAsync("verify", output)).ExitCode);
     }
+    /// <summary>A folder shard whose image is deleted or replaced: verify names it, and the images its label part lists after it are still the shard's, never "unknown".</summary>
+    [Theory]
+    [InlineData("deleted")]
+    [InlineData("replaced")]
+    public async Task Verify_Folder_NeverCallsAnImageItsLabelPartLists_Unknown(string damage)
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 2, perClass: 6);
+        var output = tmp.Sub("out");
+        var g = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--n", "3", "--batch-size", "8",
+            "--shard-rows", "8", "--size", "8", "--format", "folder", "--quiet");
+        Assert.True(g.ExitCode == 0, g.Stderr);
+        var victim = Path.Combine(output, "images", "00000005.png");
+        if (damage == "deleted")
+        {
+            File.Delete(victim);
+        }
+        else
+        {
+            File.Copy(Path.Combine(output, "images", "00000009.png"), victim, overwrite: true);
+        }
+
+        var r = await CliRunner.RunAsync("verify", output);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains(r.Stdout.Split('\n'), l => l.StartsWith("problem: ", StringComparison.Ordinal) && l.Contains("images/00000005.png", StringComparison.Ordinal));
+        Assert.DoesNotContain("warning:", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("0 warning(s)", r.Stdout, StringComparison.Ordinal);
+
+        // A file the label parts do not list is still an unknown file.
+        File.WriteAllBytes(Path.Combine(output, "images", "00000099.png"), File.ReadAllBytes(Path.Combine(output, "images", "00000009.png")));
+        var stray = await CliRunner.RunAsync("verify", output);
+        Assert.Single(stray.Stdout.Split('\n'), l => l.StartsWith("warning: ", StringComparison.Ordinal));
+        Assert.Contains("warning: images/00000099.png: unknown file", stray.Stdout, StringComparison.Ordinal);
+    }
 }

@@ -74,6 +74,11 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
             // Observed here as well, for when a row check throws first (cancellation) and the hash is never awaited.
             _ = hashing.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
+            if (dataset.Format.Kind == ShardFormat.Folder)
+            {
+                await AddListedImagesAsync(root, shard.File, known, ct).ConfigureAwait(false);
+            }
+
             var index = 0;
             var rowProblems = new List<string>();
             var chunk = new List<ShardRow>(ChunkRows);
@@ -87,10 +92,6 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
             {
                 await foreach (var row in dataset.Format.ReadRowsAsync(root, shard.File, ct).ConfigureAwait(false))
                 {
-                    if (dataset.Format.Kind == ShardFormat.Folder)
-                    {
-                        known.Add($"{FolderShardWriter.ImagesDirectory}/{row.ImagePath}");
-                    }
                     chunk.Add(row);
                     if (chunk.Count == ChunkRows)
                     {
@@ -161,6 +162,27 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
             }
         }
         return new VerifyReport(problems, warnings, m.Shards.Count, rows);
+    }
+
+    /// <summary>
+    /// Adds the images a folder shard's label part lists to <paramref name="known"/>, before its rows are read: reading stops at
+    /// the first missing or changed image, and the images listed after it are still this shard's, never unknown files.
+    /// </summary>
+    private static async Task AddListedImagesAsync(string root, string shardFile, HashSet<string> known, CancellationToken ct)
+    {
+        IList<FolderLabelRow> listed;
+        try
+        {
+            listed = await FolderShardWriter.ReadLabelsAsync(Path.Combine(root, shardFile), ct).ConfigureAwait(false);
+        }
+        catch (ZetaPrepException)
+        {
+            return; // an unreadable label part is reported when its rows are read
+        }
+        foreach (var image in listed)
+        {
+            known.Add(image.FileName.Replace('\\', '/'));
+        }
     }
 
     /// <summary>Checks rows <paramref name="first"/>… of a shard on up to <paramref name="threads"/> threads; their problems are appended in row order.</summary>
