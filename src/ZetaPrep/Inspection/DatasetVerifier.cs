@@ -147,6 +147,10 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
         foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             var relative = Path.GetRelativePath(root, file).Replace('\\', '/');
+            if (GenerateLockFile.IsLockFile(relative))
+            {
+                continue;
+            }
             if (dataset.Format.IsInDataArea(relative) && !known.Contains(relative))
             {
                 // One the dataset card's data_files glob matches is loaded with the shards (HF datasets, DuckDB's glob):
