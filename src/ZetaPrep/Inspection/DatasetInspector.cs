@@ -1,3 +1,6 @@
+using System.Globalization;
+using ZetaPrep.Manifests;
+
 namespace ZetaPrep.Inspection;
 
 /// <summary>Reads every row of a generated dataset once and summarises it (<see cref="DatasetSummary"/>).</summary>
@@ -7,8 +10,25 @@ public static class DatasetInspector
     {
         var dataset = GeneratedDataset.Open(directory);
         var m = dataset.Manifest;
-        var mass = new double[m.Classes.Count];
-        var dominant = new long[m.Classes.Count];
+        var warnings = new List<string>();
+        if (!m.Complete)
+        {
+            warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                $"incomplete: {GenerationManifest.FileName} says complete: false ({m.Shards.Count} of {m.Plan.Shards} shards written), so this summary covers those shards only; finish the run with 'zetaprep generate ... --resume' (same options)."));
+        }
+        // Loaders and train read the class names a Parquet shard records, not the manifest's: show those, and say so.
+        var classes = m.Classes;
+        var shardNames = await ShardClassNames.ReadAsync(dataset, ct).ConfigureAwait(false);
+        foreach (var names in shardNames.Where(n => !n.Match(m.Classes)))
+        {
+            warnings.Add(names.MismatchWith(m.Classes) + (shardNames.Count == 1 ? " Shown below: the shards' names." : ""));
+        }
+        if (shardNames.Count == 1)
+        {
+            classes = shardNames[0].Names;
+        }
+        var mass = new double[classes.Count];
+        var dominant = new long[classes.Count];
         long rows = 0;
         var gammaMin = float.PositiveInfinity;
         var gammaMax = float.NegativeInfinity;
@@ -59,7 +79,7 @@ public static class DatasetInspector
             m.Shards.Select(s => new ShardSummary(s.File, s.Rows, s.Bytes)).ToList(),
             rows,
             m.Shards.Sum(s => s.Bytes),
-            m.Classes.Select((name, i) => new ClassSummary(i, name, Math.Round(mass[i], 6), dominant[i])).ToList(),
+            classes.Select((name, i) => new ClassSummary(i, name, Math.Round(mass[i], 6), dominant[i])).ToList(),
             rows == 0 ? 0 : gammaMin,
             rows == 0 ? 0 : gammaMax,
             m.Options.N,
@@ -67,6 +87,9 @@ public static class DatasetInspector
             sourcesMax,
             m.Options.Size)
         {
+            Complete = m.Complete,
+            PlannedShards = m.Plan.Shards,
+            Warnings = warnings,
             Method = m.Options.Method,
             RowsByMethod = byMethod,
             ZetaSourcesMin = zetaMin,

@@ -20,6 +20,15 @@ public sealed record DatasetSummary(
     int SourcesMax,
     int Size)
 {
+    /// <summary>Whether the manifest records a finished run; an interrupted one lists fewer shards than <see cref="PlannedShards"/>.</summary>
+    public bool Complete { get; init; } = true;
+
+    /// <summary>Shards in the run's plan.</summary>
+    public int PlannedShards { get; init; }
+
+    /// <summary>What a reader of this summary must know first, one line each: an incomplete run, class names that differ between manifest and shards.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary>The --method recorded in the manifest (zeta, mixup, cutmix, cutmix+zeta, none, zeta,cutmix).</summary>
     public string Method { get; init; } = "zeta";
 
@@ -54,7 +63,12 @@ public sealed record DatasetSummary(
     {
         var s = new StringBuilder();
         void L(FormattableString line) => s.Append(line.ToString(CultureInfo.InvariantCulture)).Append('\n');
-        L($"format {Format}, {Shards.Count} shard(s), {TotalRows} rows, {TotalBytes} bytes, {Size}×{Size} images");
+        foreach (var warning in Warnings)
+        {
+            L($"warning: {warning}");
+        }
+        var shards = Complete ? string.Create(CultureInfo.InvariantCulture, $"{Shards.Count} shard(s)") : string.Create(CultureInfo.InvariantCulture, $"{Shards.Count} of {PlannedShards} shard(s) (incomplete)");
+        L($"format {Format}, {shards}, {TotalRows} rows, {TotalBytes} bytes, {Size}×{Size} images");
         L($"method {Method}: {string.Join(", ", RowsByMethod.Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Rows} {x.Method}")))}");
         if (ZetaGammaMin is { } gMin && ZetaGammaMax is { } gMax)
         {

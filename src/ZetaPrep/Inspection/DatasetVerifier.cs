@@ -6,7 +6,7 @@ using ZetaPrep.Shards;
 
 namespace ZetaPrep.Inspection;
 
-/// <summary>Checks a generated dataset against its manifest: shard hashes and sizes, every row's labels and weights, every image decoding to the recorded size, and no unknown files where shards live.</summary>
+/// <summary>Checks a generated dataset against its manifest: shard hashes and sizes, every row's labels and weights, every image decoding to the recorded size, the class names the shards record, and no unknown files where shards live.</summary>
 public sealed class DatasetVerifier(IImageDecoder decoder)
 {
     /// <summary>Tolerance on Σ label and Σ weights (float32 storage of values that sum to 1 in double).</summary>
@@ -116,6 +116,14 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
                 Problem($"{shard.File}: {index} row(s) read, {GenerationManifest.FileName} records {shard.Rows}.");
             }
             rows += index;
+        }
+        // A Parquet shard names its classes itself, and that is what loaders and train read: manifest.json must agree.
+        foreach (var names in await ShardClassNames.ReadAsync(dataset, ct).ConfigureAwait(false))
+        {
+            if (!names.Match(m.Classes))
+            {
+                problems.Add(names.MismatchWith(m.Classes));
+            }
         }
         if (m.Shards.Sum(s => s.Rows) != m.Totals.Rows)
         {

@@ -1,0 +1,64 @@
+using System.Globalization;
+using ZetaPrep.Manifests;
+using ZetaPrep.Shards;
+
+namespace ZetaPrep.Inspection;
+
+/// <summary>
+/// The class names a dataset's shards record themselves (a Parquet shard's footer: the HuggingFace ClassLabel that
+/// loaders and <c>zetaprep train</c> read), to hold against manifest.json's <c>classes</c>, which they never read.
+/// </summary>
+/// <param name="Names">One list of class names.</param>
+/// <param name="Files">The shards (relative paths, manifest order) that record it.</param>
+public sealed record ShardClassNames(IReadOnlyList<string> Names, IReadOnlyList<string> Files)
+{
+    /// <summary>
+    /// Each distinct list of class names the readable shards of <paramref name="dataset"/> record, in the order first met;
+    /// empty for formats whose shards record none (WebDataset and folder shards hold the label vectors only). A missing or
+    /// unreadable shard is left out: the caller reports it where it reads the shard.
+    /// </summary>
+    public static async Task<IReadOnlyList<ShardClassNames>> ReadAsync(GeneratedDataset dataset, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        var groups = new List<(IReadOnlyList<string> Names, List<string> Files)>();
+        if (dataset.Format.Kind != ShardFormat.Parquet)
+        {
+            return [];
+        }
+        foreach (var shard in dataset.Manifest.Shards)
+        {
+            ShardFileMetadata meta;
+            try
+            {
+                meta = await ParquetShardReader.ReadMetadataAsync(Path.Combine(dataset.Directory, shard.File), ct).ConfigureAwait(false);
+            }
+            catch (ZetaPrepException)
+            {
+                continue;
+            }
+            var at = groups.FindIndex(g => g.Names.SequenceEqual(meta.ClassNames, StringComparer.Ordinal));
+            if (at < 0)
+            {
+                groups.Add((meta.ClassNames, [shard.File]));
+            }
+            else
+            {
+                groups[at].Files.Add(shard.File);
+            }
+        }
+        return [.. groups.Select(g => new ShardClassNames(g.Names, g.Files))];
+    }
+
+    /// <summary>Whether these names are <paramref name="classes"/>, in order and spelling.</summary>
+    public bool Match(IReadOnlyList<string> classes) => Names.SequenceEqual(classes, StringComparer.Ordinal);
+
+    /// <summary>One line naming both lists and the shards, for when they differ from manifest.json's <paramref name="classes"/>.</summary>
+    public string MismatchWith(IReadOnlyList<string> classes)
+    {
+        ArgumentNullException.ThrowIfNull(classes);
+        var more = Files.Count > 1 ? string.Create(CultureInfo.InvariantCulture, $" (and {Files.Count - 1} more shard(s))") : "";
+        return $"{GenerationManifest.FileName}: classes [{string.Join(", ", classes)}] differ from the class names [{string.Join(", ", Names)}] "
+            + $"that {Files[0]}{more} records, which loaders and 'zetaprep train' use; {GenerationManifest.FileName} or the shards were changed "
+            + $"after generation: restore the manifest.json the run wrote, or generate the output again.";
+    }
+}

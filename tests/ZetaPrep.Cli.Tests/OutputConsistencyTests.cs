@@ -1,0 +1,122 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace ZetaPrep.Cli.Tests;
+
+/// <summary>verify, inspect and analyze on outputs that are not what they seem: a manifest whose classes differ from the shards', an interrupted run, workers not yet merged.</summary>
+public sealed class OutputConsistencyTests
+{
+    /// <summary>12 rows in 3 shards of 4, classes class_a, class_b.</summary>
+    private static async Task<string> GenerateAsync(TempDir tmp, string format = "parquet", params string[] extra)
+    {
+        var input = tmp.Sub("in");
+        if (!Directory.Exists(input))
+        {
+            ImageFixtures.SolidFolder(input, classes: 2, perClass: 6);
+        }
+        var output = tmp.Sub("out");
+        var r = await CliRunner.RunAsync(["generate", "--in", input, "--out", output, "--n", "2", "--batch-size", "4", "--shard-rows", "4",
+            "--size", "8", "--format", format, "--quiet", .. extra]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        return output;
+    }
+
+    private static void EditManifest(string output, Action<JsonObject> edit)
+    {
+        var path = Path.Combine(output, "manifest.json");
+        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        edit(json);
+        File.WriteAllText(path, json.ToJsonString());
+    }
+
+    /// <summary>What a run stopped after its first shard leaves: complete: false, one of three shards listed and present.</summary>
+    private static void Interrupt(string output)
+    {
+        EditManifest(output, m =>
+        {
+            var shards = m["shards"]!.AsArray();
+            while (shards.Count > 1)
+            {
+                File.Delete(Path.Combine(output, shards[^1]!["file"]!.GetValue<string>()));
+                shards.RemoveAt(shards.Count - 1);
+            }
+            m["totals"]!["rows"] = shards[0]!["rows"]!.GetValue<long>();
+            m["totals"]!["bytes"] = shards[0]!["bytes"]!.GetValue<long>();
+            m["complete"] = false;
+        });
+        File.Delete(Path.Combine(output, "README.md"));
+    }
+
+    private static void SwapClasses(string output) => EditManifest(output, m =>
+    {
+        var classes = m["classes"]!.AsArray();
+        var first = classes[0]!.GetValue<string>();
+        classes[0] = classes[1]!.GetValue<string>();
+        classes[1] = first;
+    });
+
+    [Fact]
+    public async Task ManifestClassesThatDifferFromTheShards_FailVerify_AndInspectShowsTheShardsNames_WithAWarning()
+    {
+        using var tmp = new TempDir();
+        var output = await GenerateAsync(tmp);
+        var before = await CliRunner.RunAsync("inspect", output, "--json");
+        SwapClasses(output);
+
+        var verify = await CliRunner.RunAsync("verify", output);
+        Assert.Equal(1, verify.ExitCode);
+        var problem = Assert.Single(verify.Stdout.Split('\n'), l => l.StartsWith("problem: ", StringComparison.Ordinal));
+        Assert.Contains("manifest.json: classes [class_b, class_a] differ from the class names [class_a, class_b]", problem, StringComparison.Ordinal);
+        Assert.Contains("data/train-00000-of-00003.parquet (and 2 more shard(s))", problem, StringComparison.Ordinal);
+
+        var json = await CliRunner.RunAsync("inspect", output, "--json");
+        Assert.True(json.ExitCode == 0, json.Stderr);
+        using (var doc = JsonDocument.Parse(json.Stdout))
+        using (var was = JsonDocument.Parse(before.Stdout))
+        {
+            // The names (and the label mass under each) are the shards', as loaders and train see them.
+            Assert.Equal(was.RootElement.GetProperty("classes").ToString(), doc.RootElement.GetProperty("classes").ToString());
+            var warning = Assert.Single(doc.RootElement.GetProperty("warnings").EnumerateArray()).GetString();
+            Assert.Contains("classes [class_b, class_a] differ", warning, StringComparison.Ordinal);
+            Assert.Empty(was.RootElement.GetProperty("warnings").EnumerateArray());
+        }
+        var text = await CliRunner.RunAsync("inspect", output);
+        Assert.StartsWith("warning: manifest.json: classes [class_b, class_a] differ", text.Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("webdataset")]
+    [InlineData("folder")]
+    public async Task FormatsWhoseShardsRecordNoClassNames_AreNotFlagged(string format)
+    {
+        using var tmp = new TempDir();
+        var output = await GenerateAsync(tmp, format);
+        var verify = await CliRunner.RunAsync("verify", output);
+        Assert.True(verify.ExitCode == 0, verify.Stdout);
+        var json = await CliRunner.RunAsync("inspect", output, "--json");
+        using var doc = JsonDocument.Parse(json.Stdout);
+        Assert.Empty(doc.RootElement.GetProperty("warnings").EnumerateArray());
+        Assert.True(doc.RootElement.GetProperty("complete").GetBoolean());
+    }
+
+    [Fact]
+    public async Task AnInterruptedRun_IsNamedIncomplete_ByInspect()
+    {
+        using var tmp = new TempDir();
+        var output = await GenerateAsync(tmp);
+        Interrupt(output);
+
+        var text = await CliRunner.RunAsync("inspect", output);
+        Assert.True(text.ExitCode == 0, text.Stderr);
+        Assert.StartsWith("warning: incomplete: manifest.json says complete: false (1 of 3 shards written)", text.Stdout, StringComparison.Ordinal);
+        Assert.Contains("format parquet, 1 of 3 shard(s) (incomplete), 4 rows", text.Stdout, StringComparison.Ordinal);
+
+        var json = await CliRunner.RunAsync("inspect", output, "--json");
+        using (var doc = JsonDocument.Parse(json.Stdout))
+        {
+            Assert.False(doc.RootElement.GetProperty("complete").GetBoolean());
+            Assert.Equal(3, doc.RootElement.GetProperty("planned_shards").GetInt32());
+            Assert.Contains("incomplete", Assert.Single(doc.RootElement.GetProperty("warnings").EnumerateArray()).GetString(), StringComparison.Ordinal);
+        }
+    }
+}
