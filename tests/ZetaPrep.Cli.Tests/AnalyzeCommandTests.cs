@@ -77,7 +77,22 @@ public sealed class AnalyzeCommandTests
         Directory.CreateDirectory(tmp.Sub("empty"));
         var empty = await CliRunner.RunAsync("analyze", tmp.Sub("empty"));
         Assert.Equal(2, empty.ExitCode);
-        Assert.Contains("no images found", empty.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"analyze {tmp.Sub("empty")}: empty directory", empty.Stderr, StringComparison.Ordinal);
+        // analyze has no --in: the folder is named as its argument.
+        Directory.CreateDirectory(tmp.Sub("empty/class_a"));
+        var noImages = await CliRunner.RunAsync("analyze", tmp.Sub("empty"));
+        Assert.Equal(2, noImages.ExitCode);
+        Assert.Contains($"analyze {tmp.Sub("empty")}: no images found", noImages.Stderr, StringComparison.Ordinal);
+        foreach (var r in new[] { empty, noImages })
+        {
+            Assert.DoesNotContain("--in", r.Stderr, StringComparison.Ordinal);
+            Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+        }
+        // A file that is not a shard is not "not found".
+        File.WriteAllText(tmp.Sub("image.png"), "x");
+        var file = await CliRunner.RunAsync("analyze", tmp.Sub("image.png"));
+        Assert.Equal(2, file.ExitCode);
+        Assert.Contains("a file but not a .parquet shard", file.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

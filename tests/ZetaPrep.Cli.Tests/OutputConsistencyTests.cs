@@ -100,7 +100,7 @@ public sealed class OutputConsistencyTests
     }
 
     [Fact]
-    public async Task AnInterruptedRun_IsNamedIncomplete_ByInspect()
+    public async Task AnInterruptedRun_IsNamedIncomplete_ByInspect_AndRefusedByAnalyze()
     {
         using var tmp = new TempDir();
         var output = await GenerateAsync(tmp);
@@ -117,6 +117,31 @@ public sealed class OutputConsistencyTests
             Assert.False(doc.RootElement.GetProperty("complete").GetBoolean());
             Assert.Equal(3, doc.RootElement.GetProperty("planned_shards").GetInt32());
             Assert.Contains("incomplete", Assert.Single(doc.RootElement.GetProperty("warnings").EnumerateArray()).GetString(), StringComparison.Ordinal);
+        }
+
+        var analyze = await CliRunner.RunAsync("analyze", output, "--k", "2");
+        Assert.Equal(1, analyze.ExitCode);
+        Assert.Empty(analyze.Stdout);
+        var line = Assert.Single(analyze.Stderr.TrimEnd().Split('\n'));
+        Assert.Contains("complete: false, 1 of 3 shards written", line, StringComparison.Ordinal);
+        Assert.Contains("--resume", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnUnmergedWorkerOutput_IsRefusedByAnalyzeVerifyAndInspect_NamingMerge()
+    {
+        using var tmp = new TempDir();
+        var output = await GenerateAsync(tmp, "parquet", "--worker", "0/2");
+        Assert.True(File.Exists(Path.Combine(output, "manifest.worker-0-of-2.json")));
+
+        foreach (var verb in new[] { "analyze", "verify", "inspect" })
+        {
+            var r = await CliRunner.RunAsync(verb, output);
+            Assert.NotEqual(0, r.ExitCode);
+            Assert.Empty(r.Stdout);
+            var line = Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+            Assert.Contains("manifest.worker-0-of-2.json", line, StringComparison.Ordinal);
+            Assert.Contains($"zetaprep merge {output}", line, StringComparison.Ordinal);
         }
     }
 }

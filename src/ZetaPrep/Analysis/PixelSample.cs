@@ -36,6 +36,11 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
             return await LoadShardsAsync([path], maxSamples, size, seed, decoder, ct).ConfigureAwait(false);
         }
 
+        if (File.Exists(path))
+        {
+            throw ZetaPrepException.Usage($"{path}: a file but not a .parquet shard; give a 'zetaprep generate' output directory, a .parquet shard or an ImageFolder.");
+        }
+
         if (!Directory.Exists(path))
         {
             throw ZetaPrepException.Usage($"{path}: not found; give a 'zetaprep generate' output directory, a .parquet shard or an ImageFolder.");
@@ -87,7 +92,19 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
             {
                 throw ZetaPrepException.Usage($"{dir}: a {manifest.Options.Format} output; analyze reads Parquet shards or an ImageFolder: generate with --format parquet (the default), or give the ImageFolder.");
             }
+            // As train does: the shards of an interrupted run are a part of the dataset chosen by where it stopped.
+            if (!manifest.Complete)
+            {
+                throw new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
+                    $"{dir}: the generation was interrupted ({GenerationManifest.FileName} says complete: false, {manifest.Shards.Count} of {manifest.Plan.Shards} shards written); analyze reads complete outputs: finish it with 'zetaprep generate ... --resume' (same options), or give one .parquet shard to analyse that shard alone."));
+            }
             return [.. manifest.Shards.Select(s => Path.Combine(dir, s.File))];
+        }
+
+        // Workers write manifest.worker-I-of-W.json and their own shards; before the merge some shards may be missing.
+        if (Directory.EnumerateFiles(dir, "manifest.worker-*-of-*.json").Order(StringComparer.Ordinal).FirstOrDefault() is { } partial)
+        {
+            throw new ZetaPrepException($"{dir}: holds {Path.GetFileName(partial)} but no {GenerationManifest.FileName}: the workers' shards were never merged (some may be missing); run zetaprep merge {dir} first.");
         }
 
         string data = Path.Combine(dir, "data");
@@ -149,7 +166,12 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
 
     private static async Task<PixelSample> LoadFolderAsync(string dir, int maxSamples, int side, ulong seed, SkiaImageDecoder decoder, CancellationToken ct)
     {
-        var source = new ImageFolderSource(dir);
+        if (!Directory.EnumerateFileSystemEntries(dir).Any())
+        {
+            throw ZetaPrepException.Usage($"analyze {dir}: empty directory; give a 'zetaprep generate' output directory, a .parquet shard or an ImageFolder (one sub-folder of images per class).");
+        }
+
+        var source = new ImageFolderSource(dir, new ImageFolderOptions { OptionName = "analyze" });
         var listing = await source.ListAsync(ct).ConfigureAwait(false);
         int[] wanted = SampleIndices(listing.Items.Count, maxSamples, seed);
         byte[] pixels = await DecodeAllAsync(wanted.Length, side, async i =>

@@ -7,11 +7,16 @@ namespace ZetaPrep.Inspection;
 /// <summary>A generated output directory opened for reading: its manifest and shard format.</summary>
 public sealed record GeneratedDataset(string Directory, GenerationManifest Manifest, IShardFormat Format)
 {
-    /// <summary>Opens <paramref name="directory"/>; a missing directory or manifest is a usage error naming it.</summary>
+    /// <summary>Opens <paramref name="directory"/>; a missing directory or manifest, a file, or workers' output not yet merged is an error naming it.</summary>
     public static GeneratedDataset Open(string directory)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         var full = Path.GetFullPath(directory);
+        if (File.Exists(full))
+        {
+            var hint = Path.GetFileName(full) == GenerationManifest.FileName ? $" (here: {Path.GetDirectoryName(full)})" : "";
+            throw ZetaPrepException.Usage($"{full}: is a file, not a directory; give the ZetaPrep output directory that holds manifest.json{hint}.");
+        }
         if (!System.IO.Directory.Exists(full))
         {
             throw ZetaPrepException.Usage($"{full}: directory not found; give a ZetaPrep output directory (it holds manifest.json).");
@@ -19,6 +24,11 @@ public sealed record GeneratedDataset(string Directory, GenerationManifest Manif
         var manifestPath = Path.Combine(full, GenerationManifest.FileName);
         if (!File.Exists(manifestPath))
         {
+            // Workers write manifest.worker-I-of-W.json; manifest.json appears only when merge has checked every shard.
+            if (System.IO.Directory.EnumerateFiles(full, "manifest.worker-*-of-*.json").Order(StringComparer.Ordinal).FirstOrDefault() is { } partial)
+            {
+                throw new ZetaPrepException($"{full}: holds {Path.GetFileName(partial)} but no {GenerationManifest.FileName}: the workers' shards were never merged (some may be missing); run zetaprep merge {full} first.");
+            }
             throw ZetaPrepException.Usage($"{manifestPath}: not found; give a ZetaPrep output directory (it holds manifest.json).");
         }
         var manifest = GenerationManifest.Read(manifestPath);
