@@ -251,4 +251,34 @@ public sealed class VerifyCommandTests
         Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
         Assert.Contains("0 problem(s), 0 warning(s)", r.Stdout, StringComparison.Ordinal);
     }
+    /// <summary>A shard entry's rows edited in manifest.json: the shard and the totals are named, with the rows the shards really hold.</summary>
+    [Fact]
+    public async Task Verify_ManifestRowsEdited_StatesTheRealCounts()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 2, perClass: 4);
+        var output = tmp.Sub("out");
+        var g = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--n", "2", "--batch-size", "4", "--shard-rows", "4", "--size", "8", "--quiet");
+        Assert.True(g.ExitCode == 0, g.Stderr);
+        var path = Path.Combine(output, "manifest.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        json["shards"]![0]!["rows"] = 5;
+        File.WriteAllText(path, json.ToJsonString());
+
+        var r = await CliRunner.RunAsync("verify", output);
+        Assert.Equal(1, r.ExitCode);
+        var problems = r.Stdout.Split('\n').Where(l => l.StartsWith("problem: ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(
+            ["problem: data/train-00000-of-00002.parquet: 4 row(s) read, manifest.json records 5.",
+             "problem: manifest.json: totals.rows = 8 but its shard entries add up to 9 row(s); the shards hold 8."],
+            problems);
+
+        json["totals"]!["rows"] = 9;
+        json["totals"]!["bytes"] = json["totals"]!["bytes"]!.GetValue<long>() + 1;
+        File.WriteAllText(path, json.ToJsonString());
+        var bytes = await CliRunner.RunAsync("verify", output);
+        Assert.Contains("problem: manifest.json: totals.bytes = ", bytes.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("totals.rows", bytes.Stdout, StringComparison.Ordinal);
+    }
 }
