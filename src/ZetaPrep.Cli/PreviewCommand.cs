@@ -11,7 +11,7 @@ internal static class PreviewCommand
     {
         var directory = new Argument<string>("OUT") { Description = "A ZetaPrep output directory (holds manifest.json)." };
         var rows = new Option<int>("--rows") { Description = "How many rows (the first ones) to show as tiles.", DefaultValueFactory = _ => 16 }.Within(1, 1024);
-        var output = new Option<string>("--out") { Description = "PNG file to write.", DefaultValueFactory = _ => "sheet.png" };
+        var output = new Option<string>("--out") { Description = "PNG file to write (its name must end in .png).", DefaultValueFactory = _ => "sheet.png" };
         var command = new Command("preview", "Draw a contact sheet (PNG) of mixed images with their top-3 labels and weights, plus the source thumbnails of one sample.")
         {
             directory, rows, output,
@@ -24,6 +24,11 @@ internal static class PreviewCommand
                 throw ZetaPrepException.Usage($"--rows: must be between 1 and 1024 (got {count}).");
             }
             var path = Path.GetFullPath(parse.GetValue(output)!);
+            // The sheet is PNG bytes: a .jpg name would hold a PNG that viewers and tools take for a broken JPEG.
+            if (!path.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
+            {
+                throw ZetaPrepException.Usage($"--out {parse.GetValue(output)}: preview writes a PNG; give a file name ending in .png.");
+            }
             var result = await ContactSheet.WriteAsync(parse.GetValue(directory)!, count, path, ct).ConfigureAwait(false);
             if (result.Note is not null)
             {

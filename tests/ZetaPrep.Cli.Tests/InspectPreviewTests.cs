@@ -96,6 +96,17 @@ public sealed class InspectPreviewTests
         Assert.Contains("no longer exists", without.Stderr, StringComparison.Ordinal);
         using var again = SKBitmap.Decode(sheet);
         Assert.Equal((10 + (2 * 170), 30 + (2 * 245) + 30 + 25), (again.Width, again.Height));
+
+        // The sheet is PNG: a name that promises another format is refused before anything is written.
+        foreach (var name in new[] { "sheet.jpg", "sheet", "sheet.png.webp" })
+        {
+            var wrong = await CliRunner.RunAsync("preview", output, "--rows", "4", "--out", tmp.Sub(name));
+            Assert.Equal(2, wrong.ExitCode);
+            var line = Assert.Single(wrong.Stderr.TrimEnd().Split('\n'));
+            Assert.Contains($"--out {tmp.Sub(name)}: preview writes a PNG; give a file name ending in .png", line, StringComparison.Ordinal);
+            Assert.False(File.Exists(tmp.Sub(name)));
+        }
+        Assert.Equal(0, (await CliRunner.RunAsync("preview", output, "--rows", "1", "--out", tmp.Sub("upper.PNG"))).ExitCode);
     }
 
     // The sources row of a sheet whose grid is full (rows = columns²): 30 px title, a 245 px cell per grid row, then a
