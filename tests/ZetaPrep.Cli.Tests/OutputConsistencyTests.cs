@@ -144,4 +144,19 @@ public sealed class OutputConsistencyTests
             Assert.Contains($"zetaprep merge {output}", line, StringComparison.Ordinal);
         }
     }
+    [Fact]
+    public async Task VerifyAndInspect_GivenAFile_SayItIsAFile()
+    {
+        using var tmp = new TempDir();
+        var output = await GenerateAsync(tmp);
+        foreach (var verb in new[] { "verify", "inspect" })
+        {
+            var r = await CliRunner.RunAsync(verb, Path.Combine(output, "manifest.json"));
+            Assert.Equal(2, r.ExitCode);
+            var line = Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+            Assert.Contains($"{Path.Combine(output, "manifest.json")}: is a file, not a directory", line, StringComparison.Ordinal);
+            Assert.Contains($"(here: {output})", line, StringComparison.Ordinal);
+            Assert.DoesNotContain("not found", line, StringComparison.Ordinal);
+        }
+    }
 }
