@@ -23,10 +23,11 @@ public sealed class OutputLockTests
             Assert.Equal($"zetaprep: error: --out {output}: another zetaprep run is writing there (it holds .zetaprep.lock); wait for it to end, or choose another --out.", r.Stderr.Trim());
             Assert.Equal([".zetaprep.lock"], Directory.GetFileSystemEntries(output).Select(Path.GetFileName));
         }
-        // Released: the same command runs, and the lock file alone did not make the directory "not empty".
+        // Released (and its file deleted): the same command runs.
         var ok = await CliRunner.RunAsync(Generate(input, output));
         Assert.True(ok.ExitCode == 0, ok.Stderr);
         Assert.True(File.Exists(Path.Combine(output, "manifest.json")));
+        Assert.False(File.Exists(Path.Combine(output, ".zetaprep.lock")));
     }
 
     [Fact]
@@ -69,6 +70,7 @@ public sealed class OutputLockTests
             Assert.False(File.Exists(Path.Combine(output, "manifest.worker-0-of-2.json")));
         }
         Assert.True(File.Exists(Path.Combine(output, "manifest.worker-1-of-2.json")));
-        Assert.True(File.Exists(Path.Combine(output, ".zetaprep.worker-1-of-2.lock")));
+        // Each run deletes its lock file as it ends.
+        Assert.Empty(Directory.GetFiles(output, ".zetaprep*.lock"));
     }
 }

@@ -167,12 +167,13 @@ public sealed class ResumeTests
             await child.WaitAsync(Timeout);
         }
         await pipe.RestoreFileAsync();
-        // The lock ended with its process (its file stays, and is no output file): the output resumes as if alone.
+        // The lock ended with its process; the killed run's lock file stays, locks nothing and is no output file.
         Assert.True(File.Exists(Path.Combine(output, ".zetaprep.lock")));
         var resumed = await CliRunner.RunAsync([.. Args(input, output), "--resume"]);
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         Assert.True(GenerationManifest.Read(Path.Combine(output, "manifest.json")).Complete);
         Assert.Equal(await CleanRunAsync(tmp, input), ChildProcess.ShardHashes(output));
+        Assert.False(File.Exists(Path.Combine(output, ".zetaprep.lock")));
     }
 
     /// <param name="readEnds">

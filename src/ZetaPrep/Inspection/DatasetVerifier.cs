@@ -167,7 +167,7 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
         foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             var relative = Path.GetRelativePath(root, file).Replace('\\', '/');
-            if (GenerateLockFile.IsLockFile(relative))
+            if (ZetaPrep.Pipeline.OutputLock.IsLockFile(relative))
             {
                 continue;
             }

@@ -187,7 +187,7 @@ public sealed class DatasetGenerator
 
         // Nothing is written before this point: bad options and bad inputs leave the output untouched.
         var owned = plan.Shards.Where(s => options.Worker?.Owns(s.Index) ?? true).ToList();
-        using var outputLock = OutputLock.Acquire(outDir, options.Worker);
+        using var outputLock = LockOutput(outDir, options.Worker, previous);
         if (!ManifestBytes(manifestPath).AsSpan().SequenceEqual(manifestAtStart))
         {
             // Another run wrote here while this one listed and validated its inputs (it has ended: the lock was free).
@@ -239,7 +239,7 @@ public sealed class DatasetGenerator
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Before the first shard: nothing of this run to keep or resume (a read-only or full --out fails here).
-            throw new ZetaPrepException($"--out {outDir}: cannot write ({e.Message.TrimEnd('.')}); this run wrote nothing{(previous is null ? "" : " (what an earlier run wrote there is kept)")}: fix the folder's permissions or free space, or choose another --out.", e);
+            throw CannotWriteOutput(outDir, previous, e);
         }
         if (validated.Entries is { } verdicts)
         {
@@ -1250,6 +1250,23 @@ public sealed class DatasetGenerator
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ZetaPrepException($"--out {outDir}: cannot write ({e.Message}); choose a writable directory.", e);
+        }
+    }
+
+    /// <summary>An output that cannot be written before this run's first shard: nothing of it to keep or resume.</summary>
+    private static ZetaPrepException CannotWriteOutput(string outDir, GenerationManifest? previous, Exception e) =>
+        new($"--out {outDir}: cannot write ({e.Message.TrimEnd('.')}); this run wrote nothing{(previous is null ? "" : " (what an earlier run wrote there is kept)")}: fix the folder's permissions or free space, or choose another --out.", e);
+
+    /// <summary>The output's lock (<see cref="OutputLock"/>), or one line saying why it cannot be had.</summary>
+    private static OutputLock LockOutput(string outDir, WorkerSpec? worker, GenerationManifest? previous)
+    {
+        try
+        {
+            return OutputLock.Acquire(outDir, worker);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw CannotWriteOutput(outDir, previous, e);
         }
     }
 

@@ -1,17 +1,20 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
 using Microsoft.Win32.SafeHandles;
+using ZetaPrep.Sources;
 
 namespace ZetaPrep.Pipeline;
 
 /// <summary>
 /// An exclusive advisory lock (flock) on a hidden, empty file at the root of a generate run's --out, held from the
-/// run's first write to its last: a second run on the same output (a job submitted twice, a requeued Slurm task, a
+/// run's first write to its end: a second run on the same output (a job submitted twice, a requeued Slurm task, a
 /// --resume or --overwrite started beside a live run) is refused with one line before it writes or deletes anything.
 /// Without it two such runs each wrote shards over the other's and both exited 0, leaving shards that disagreed with
 /// the manifest. Workers of one split share an output, so each worker locks a file of its own (--worker I/W:
-/// <c>.zetaprep.worker-I-of-W.lock</c>). The file stays after the run: deleting it while a second run has it open
-/// would let a third lock a new file beside the second. The kernel drops the lock when the process ends, however it ends.
+/// <c>.zetaprep.worker-I-of-W.lock</c>). The run deletes its lock file as it ends; the kernel drops the lock however
+/// the process ends, so a file left by a killed run locks nothing. A run that locked a file another run deleted
+/// meanwhile (it opened the name just before) takes the lock again on the file now at that name.
 /// </summary>
 public sealed partial class OutputLock : IDisposable
 {
@@ -23,21 +26,32 @@ public sealed partial class OutputLock : IDisposable
     private const int WouldBlock = 11; // EWOULDBLOCK/EAGAIN on Linux
 
     private readonly SafeFileHandle _handle;
+    private readonly string _path;
 
-    private OutputLock(SafeFileHandle handle) => _handle = handle;
+    private OutputLock(SafeFileHandle handle, string path) => (_handle, _path) = (handle, path);
 
     /// <summary>The lock file's name for a run with <paramref name="worker"/> (null: a single run).</summary>
     public static string FileNameFor(WorkerSpec? worker) => worker is null
         ? FileName
         : string.Create(CultureInfo.InvariantCulture, $".zetaprep.worker-{worker.Index}-of-{worker.Count}.lock");
 
-    /// <summary>Whether <paramref name="name"/> (a file name at an output's root) is one of the lock files.</summary>
-    public static bool IsLockFile(string name) =>
-        name == FileName || (name.StartsWith(".zetaprep.worker-", StringComparison.Ordinal) && name.EndsWith(".lock", StringComparison.Ordinal));
+    /// <summary>
+    /// Whether <paramref name="relativePath"/> (relative to an output's root, '/' separators) is exactly one of the lock
+    /// files: part of an output, never an unknown file (verify) nor a reason to call a directory not empty.
+    /// </summary>
+    public static bool IsLockFile(string relativePath)
+    {
+        ArgumentNullException.ThrowIfNull(relativePath);
+        return LockName().IsMatch(relativePath);
+    }
+
+    [GeneratedRegex(@"\A\.zetaprep(\.worker-[0-9]+-of-[0-9]+)?\.lock\z", RegexOptions.CultureInvariant)]
+    private static partial Regex LockName();
 
     /// <summary>
     /// Creates <paramref name="outDir"/> if needed and takes its lock for <paramref name="worker"/>, or fails with one
-    /// line when another process holds it.
+    /// line when another process holds it; an output that cannot be written throws the IOException or
+    /// UnauthorizedAccessException (the caller says what was and was not written).
     /// </summary>
     public static OutputLock Acquire(string outDir, WorkerSpec? worker)
     {
@@ -45,38 +59,53 @@ public sealed partial class OutputLock : IDisposable
         var who = worker is null ? "another zetaprep run" : $"another zetaprep run of worker {worker}";
         ZetaPrepException Held() =>
             new($"--out {outDir}: {who} is writing there (it holds {Path.GetFileName(path)}); wait for it to end, or choose another --out.");
-        SafeFileHandle handle;
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            Directory.CreateDirectory(outDir);
-            // FileShare.None: .NET itself takes flock(LOCK_EX | LOCK_NB) on Unix (unless DOTNET_SYSTEM_IO_DISABLEFILELOCKING
-            // is set, hence the explicit flock below) and reports a held lock as EWOULDBLOCK.
-            handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException e) when (e.HResult == WouldBlock)
-        {
-            throw Held();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ZetaPrepException($"--out {outDir}: cannot write ({e.Message.TrimEnd('.')}); choose a writable directory.", e);
-        }
-        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
-        {
-            if (Flock((int)handle.DangerousGetHandle(), LockExclusive | LockNonBlocking) != 0)
+            SafeFileHandle handle;
+            try
+            {
+                Directory.CreateDirectory(outDir);
+                // FileShare.None: .NET itself takes flock(LOCK_EX | LOCK_NB) on Unix (unless DOTNET_SYSTEM_IO_DISABLEFILELOCKING
+                // is set, hence the explicit flock below) and reports a held lock as EWOULDBLOCK.
+                handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException e) when (e.HResult == WouldBlock)
+            {
+                throw Held();
+            }
+            if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
             {
                 // Filesystems without flock support (some network mounts) cannot guard the output; the run goes on.
-                if (Marshal.GetLastPInvokeError() == WouldBlock)
+                if (Flock((int)handle.DangerousGetHandle(), LockExclusive | LockNonBlocking) != 0 && Marshal.GetLastPInvokeError() == WouldBlock)
                 {
                     handle.Dispose();
                     throw Held();
                 }
             }
+            // Locked, but maybe a file the run that held it has just deleted: then the lock guards nothing.
+            var locked = FileIdentity.NodeOf((int)handle.DangerousGetHandle());
+            var named = FileIdentity.Of(path);
+            if (locked is null || (named is { } n && (n.Inode, n.Device) == locked.Value) || attempt == 10)
+            {
+                return new OutputLock(handle, path);
+            }
+            handle.Dispose();
         }
-        return new OutputLock(handle);
     }
 
-    public void Dispose() => _handle.Dispose();
+    /// <summary>Deletes the lock file, then lets the lock go (in that order: no run can lock the name and see it vanish).</summary>
+    public void Dispose()
+    {
+        try
+        {
+            File.Delete(_path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left behind it locks nothing, and no reader counts it as an output file.
+        }
+        _handle.Dispose();
+    }
 
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]

@@ -53,6 +53,29 @@ internal readonly partial record struct FileIdentity(long Size, long MtimeNs, lo
             ((ulong)MemoryMarshal.Read<uint>(buffer[DevMajorOffset..]) << 32) | MemoryMarshal.Read<uint>(buffer[DevMinorOffset..]));
     }
 
+    /// <summary>The inode and device an open file descriptor refers to, or null where it cannot be had (not Linux, statx refused).</summary>
+    public static (ulong Inode, ulong Device)? NodeOf(int fd)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+        Span<byte> buffer = stackalloc byte[StatxSize];
+        try
+        {
+            if (Statx(fd, "", AtEmptyPath, StatxBasicStats, ref MemoryMarshal.GetReference(buffer)) != 0)
+            {
+                return null;
+            }
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+        return (MemoryMarshal.Read<ulong>(buffer[InoOffset..]),
+            ((ulong)MemoryMarshal.Read<uint>(buffer[DevMajorOffset..]) << 32) | MemoryMarshal.Read<uint>(buffer[DevMinorOffset..]));
+    }
+
     /// <summary>
     /// What an open file descriptor is when it is a device or a socket ("a character device"), else null (a regular file,
     /// a FIFO, or no answer). Reading one as an image has no end (/dev/zero, /dev/urandom) or no meaning.
