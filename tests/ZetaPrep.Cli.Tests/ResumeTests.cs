@@ -176,6 +176,28 @@ public sealed class ResumeTests
         Assert.False(File.Exists(Path.Combine(output, ".zetaprep.lock")));
     }
 
+    [Fact]
+    public async Task Resume_OfAFinishedOutput_ChangesNoByte_AndRepairsItsCard()
+    {
+        // compare resumes each method's shards before training on them, and train --resume compares the manifest's
+        // SHA-256: a resume that rewrote the manifest (new start and wall times) made every interrupted compare fail.
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 2, perClass: 6);
+        var output = tmp.Sub("out");
+        string[] args = ["generate", "--in", input, "--out", output, "--size", "16", "--n", "2", "--batch-size", "4", "--shard-rows", "4", "--quiet"];
+        Assert.Equal(0, (await CliRunner.RunAsync(args)).ExitCode);
+        var files = Directory.GetFiles(output, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .ToDictionary(f => Path.GetRelativePath(output, f), File.ReadAllBytes);
+        File.Delete(Path.Combine(output, "README.md"));
+        var resumed = await CliRunner.RunAsync([.. args, "--resume", "--threads", "1"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        var after = Directory.GetFiles(output, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .ToDictionary(f => Path.GetRelativePath(output, f), File.ReadAllBytes);
+        Assert.Equal(files.Keys, after.Keys);
+        Assert.All(files, f => Assert.True(f.Value.AsSpan().SequenceEqual(after[f.Key]), f.Key + " changed"));
+    }
+
     /// <param name="readEnds">
     /// Whether the blocked read ends after the signal (the pipe is fed) or never does (nobody writes to it, as with a hung
     /// network mount): the run must stop with its resume hint either way, not wait for the process to be killed.

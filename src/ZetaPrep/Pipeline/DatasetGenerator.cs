@@ -208,6 +208,9 @@ public sealed class DatasetGenerator
             }
         }
         var todo = owned.Where(s => !entries.ContainsKey(format.ShardFileName(options.Split, s.Index, s.Count))).ToList();
+        // A finished output resumed with every shard intact: its manifest is kept byte for byte (its times included), so
+        // such a resume (`compare` makes one before each training run) changes nothing that train --resume compares.
+        var unchanged = previous is { Complete: true } && todo.Count == 0;
         var ownedRows = owned.Sum(s => (long)s.Rows);
 
         var schema = new ShardSchema(listing.ClassNames, GenerationJson(recorded, fingerprint, listing));
@@ -234,7 +237,10 @@ public sealed class DatasetGenerator
         };
         try
         {
-            Manifest(complete: false).WriteAtomically(manifestPath);
+            if (!unchanged)
+            {
+                Manifest(complete: false).WriteAtomically(manifestPath);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -363,10 +369,11 @@ public sealed class DatasetGenerator
         CheckWatchedInputs(validated.Watch, options.Threads, cancellationToken);
         Times.RecordBuffers(context.Pixels.Created, context.Pixels.Length, context.Encoded?.Created ?? 0, context.Encoded?.Length ?? 0);
         inputFiles = await provenance.WaitAsync(Times).ConfigureAwait(false);
-        var final = Manifest(complete: true);
+        var final = unchanged ? previous! : Manifest(complete: true);
         if (options.Worker is null)
         {
             // Dataset-level files (wids index, labels table, card) describe every shard: a worker leaves them to `merge`.
+            // Written again on every resume, so a resume repairs one deleted or edited.
             try
             {
                 await format.FinishAsync(outDir, entries.Keys.ToList(), cancellationToken).ConfigureAwait(false);
@@ -377,7 +384,10 @@ public sealed class DatasetGenerator
                 throw OutputError(outDir, e);
             }
         }
-        WriteManifest(final, manifestPath, outDir);
+        if (!unchanged)
+        {
+            WriteManifest(final, manifestPath, outDir);
+        }
         if (options.Worker is null)
         {
             // Complete: nothing left to resume. Workers leave it to the others; merge removes it.
