@@ -14,8 +14,8 @@ internal static class EvaluateCommand
         var val = new Option<string>("--val") { Description = "Validation images: an ImageFolder directory or an unmixed shard directory.", Required = true };
         var arch = new Option<string?>("--arch") { Description = "resnet18 or resnet50 (default: from config.json beside the model)." };
         arch.AcceptOnlyFromAmong("resnet18", "resnet50");
-        var size = new Option<int?>("--size") { Description = "Image side (default: from config.json beside the model)." };
-        var batchSize = new Option<int>("--batch-size") { Description = "Images per forward pass.", DefaultValueFactory = _ => 64 };
+        var size = new Option<int?>("--size") { Description = "Image side, 8 to 4096 (default: from config.json beside the model)." }.Within(8, 4096);
+        var batchSize = new Option<int>("--batch-size") { Description = "Images per forward pass.", DefaultValueFactory = _ => 64 }.Within(1, int.MaxValue);
         var device = new Option<string>("--device") { Description = "auto (CUDA when available), cpu or cuda.", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         var json = new Option<bool>("--json") { Description = "Print the metrics as one JSON object." };

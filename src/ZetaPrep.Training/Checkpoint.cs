@@ -2,24 +2,9 @@ using TorchSharp;
 
 namespace ZetaPrep.Training;
 
-/// <summary>Saving and loading TorchSharp state files, with damage reported as a <see cref="ZetaPrepException"/> naming the file.</summary>
+/// <summary>Loading TorchSharp state files (saving is <see cref="RunFiles.CommitEpoch"/>), with damage reported as a <see cref="ZetaPrepException"/> naming the file.</summary>
 internal static class Checkpoint
 {
-    /// <summary>Saves to a temp name then renames: a crash never leaves a valid-looking half checkpoint.</summary>
-    public static void Save(torch.nn.Module model, string path)
-    {
-        var tmp = TempName(path);
-        model.save(tmp);
-        File.Move(tmp, path, overwrite: true);
-    }
-
-    public static void Save(TorchSharp.Modules.OptimizerHelper optimizer, string path)
-    {
-        var tmp = TempName(path);
-        optimizer.save_state_dict(tmp);
-        File.Move(tmp, path, overwrite: true);
-    }
-
     public static void Load(torch.nn.Module model, string path, string option, bool strict = true, IList<string>? skip = null)
     {
         if (!File.Exists(path))
@@ -54,8 +39,6 @@ internal static class Checkpoint
             throw new ZetaPrepException($"--resume: {path} is corrupt or truncated ({FirstLine(ex.Message)}); delete the run directory's last.* files to start over.", ex);
         }
     }
-
-    private static string TempName(string path) => $"{path}.tmp-{Environment.ProcessId}";
 
     private static string FirstLine(string message)
     {

@@ -156,5 +156,6 @@ public sealed record RunConfig
         }
     }
 
-    public void Write(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, JsonOptions.Info<RunConfig>()) + "\n");
+    /// <summary>Writes the file whole (temp + rename): a failed write leaves the previous one.</summary>
+    public void Write(string path) => ZetaPrep.Shards.AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this, JsonOptions.Info<RunConfig>()) + "\n"));
 }

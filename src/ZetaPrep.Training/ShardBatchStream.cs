@@ -17,6 +17,7 @@ namespace ZetaPrep.Training;
 internal sealed class ShardBatchStream
 {
     private readonly IReadOnlyList<string> _files;
+    private readonly Dictionary<string, string> _dataDirectoryOf;
     private readonly int _classes;
     private readonly IImageDecoder _decoder;
     private readonly int _size;
@@ -26,9 +27,13 @@ internal sealed class ShardBatchStream
     private readonly AugmentMode _augment;
     private readonly ulong _seed;
 
-    public ShardBatchStream(IReadOnlyList<string> files, int classes, IImageDecoder decoder, int size, int batchSize, int workers, int shuffleBuffer, AugmentMode augment, ulong seed)
+    private readonly long _rows;
+
+    public ShardBatchStream(IReadOnlyList<string> files, IReadOnlyList<ShardDirectory> data, long rows, int classes, IImageDecoder decoder, int size, int batchSize, int workers, int shuffleBuffer, AugmentMode augment, ulong seed)
     {
         _files = files;
+        _rows = rows;
+        _dataDirectoryOf = data.SelectMany(d => d.Files.Select(f => (File: f, d.Path))).ToDictionary(p => p.File, p => p.Path, StringComparer.Ordinal);
         _classes = classes;
         _decoder = decoder;
         _size = size;
@@ -43,7 +48,7 @@ internal sealed class ShardBatchStream
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var ct = cts.Token;
-        var rows = Channel.CreateBounded<(long Index, List<ShardRow> Rows)>(new BoundedChannelOptions(_workers) { FullMode = BoundedChannelFullMode.Wait, SingleWriter = true });
+        var rows = Channel.CreateBounded<(long Index, List<SourcedRow> Rows)>(new BoundedChannelOptions(_workers) { FullMode = BoundedChannelFullMode.Wait, SingleWriter = true });
         var decoded = Channel.CreateBounded<TrainBatch>(new BoundedChannelOptions(_workers * 2) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
 
         var reader = Task.Run(() => ReadRowsAsync(epoch, rows.Writer, ct), ct);
@@ -94,28 +99,29 @@ internal sealed class ShardBatchStream
         }
     }
 
-    private async Task ReadRowsAsync(int epoch, ChannelWriter<(long, List<ShardRow>)> writer, CancellationToken ct)
+    private async Task ReadRowsAsync(int epoch, ChannelWriter<(long, List<SourcedRow>)> writer, CancellationToken ct)
     {
         try
         {
             var random = new Random(Seed(epoch, -1));
             var order = _files.ToArray();
             random.Shuffle(order);
-            var buffer = new List<ShardRow>(_shuffleBuffer);
-            var batch = new List<ShardRow>(_batchSize);
+            var buffer = new List<SourcedRow>(_shuffleBuffer);
+            var batch = new List<SourcedRow>(_batchSize);
             long index = 0;
+            var steps = StepsPerEpoch(_rows, _batchSize);
             foreach (var file in order)
             {
                 await foreach (var row in ParquetShardReader.ReadRowsAsync(file, ct).ConfigureAwait(false))
                 {
-                    buffer.Add(row);
+                    buffer.Add(new SourcedRow(row, file));
                     if (buffer.Count >= _shuffleBuffer)
                     {
                         batch.Add(TakeRandom(buffer, random));
-                        if (batch.Count == _batchSize)
+                        if (batch.Count == BatchRows(index, steps))
                         {
                             await writer.WriteAsync((index++, batch), ct).ConfigureAwait(false);
-                            batch = new List<ShardRow>(_batchSize);
+                            batch = new List<SourcedRow>(_batchSize);
                         }
                     }
                 }
@@ -124,14 +130,14 @@ internal sealed class ShardBatchStream
             while (buffer.Count > 0)
             {
                 batch.Add(TakeRandom(buffer, random));
-                if (batch.Count == _batchSize)
+                if (batch.Count == BatchRows(index, steps))
                 {
                     await writer.WriteAsync((index++, batch), ct).ConfigureAwait(false);
-                    batch = new List<ShardRow>(_batchSize);
+                    batch = new List<SourcedRow>(_batchSize);
                 }
             }
 
-            // A short last batch still trains: with few rows per epoch, dropping it would waste data.
+            // Rows beyond the footers' count (they cannot be) would still train, in a last short batch.
             if (batch.Count > 0)
             {
                 await writer.WriteAsync((index, batch), ct).ConfigureAwait(false);
@@ -146,7 +152,7 @@ internal sealed class ShardBatchStream
         }
     }
 
-    private async Task DecodeAsync(int epoch, ChannelReader<(long Index, List<ShardRow> Rows)> reader, ChannelWriter<TrainBatch> writer, CancellationToken ct)
+    private async Task DecodeAsync(int epoch, ChannelReader<(long Index, List<SourcedRow> Rows)> reader, ChannelWriter<TrainBatch> writer, CancellationToken ct)
     {
         var pixelsPerImage = _size * _size * 3;
         var scratch = _augment == AugmentMode.None ? null : new byte[pixelsPerImage];
@@ -157,21 +163,28 @@ internal sealed class ShardBatchStream
             var labels = new float[rows.Count * _classes];
             for (int i = 0; i < rows.Count; i++)
             {
-                var row = rows[i];
-                if (row.Label.Length != _classes)
+                var (row, file) = rows[i];
+                try
                 {
-                    throw new ZetaPrepException($"row '{row.ImagePath}' has a {row.Label.Length}-class label; the shards declare {_classes} classes. Regenerate the dataset.");
-                }
+                    if (row.Label.Length != _classes)
+                    {
+                        throw new ZetaPrepException($"row '{row.ImagePath}' has a {row.Label.Length}-class label; the shards declare {_classes} classes. Regenerate the dataset.");
+                    }
 
-                var target = pixels.AsSpan(i * pixelsPerImage, pixelsPerImage);
-                if (scratch is null)
-                {
-                    _decoder.DecodeResized(row.ImageBytes.Span, row.ImagePath, _size, ResizeMode.Crop, target);
+                    var target = pixels.AsSpan(i * pixelsPerImage, pixelsPerImage);
+                    if (scratch is null)
+                    {
+                        _decoder.DecodeResized(row.ImageBytes.Span, row.ImagePath, _size, ResizeMode.Crop, target);
+                    }
+                    else
+                    {
+                        _decoder.DecodeResized(row.ImageBytes.Span, row.ImagePath, _size, ResizeMode.Crop, scratch);
+                        ImageAugmenter.Apply(scratch, target, _size, random);
+                    }
                 }
-                else
+                catch (ZetaPrepException e)
                 {
-                    _decoder.DecodeResized(row.ImageBytes.Span, row.ImagePath, _size, ResizeMode.Crop, scratch);
-                    ImageAugmenter.Apply(scratch, target, _size, random);
+                    throw Damaged(file, e);
                 }
 
                 row.Label.CopyTo(labels.AsSpan(i * _classes, _classes));
@@ -181,7 +194,29 @@ internal sealed class ShardBatchStream
         }
     }
 
-    private static ShardRow TakeRandom(List<ShardRow> buffer, Random random)
+    /// <summary>Training steps per epoch over <paramref name="rows"/> rows: ⌈rows / batch size⌉.</summary>
+    public static long StepsPerEpoch(long rows, int batchSize) => (rows + batchSize - 1) / batchSize;
+
+    /// <summary>
+    /// Rows of batch <paramref name="index"/>: the epoch's rows spread evenly over its steps (sizes differ by at most
+    /// one, none above the batch size). A short last batch (32 rows in batches of 31: 31 + 1) would make BatchNorm
+    /// normalise one or two values per channel where the feature map is 1×1 (images under 64 pixels): the running
+    /// variance becomes NaN or the gradients explode, and the epoch ends with NaN weights.
+    /// </summary>
+    private int BatchRows(long index, long steps)
+    {
+        var (quotient, remainder) = Math.DivRem(_rows, steps);
+        return (int)(quotient + (index < remainder ? 1 : 0));
+    }
+
+    /// <summary>A bad row, named with its shard and the --data directory it came from, and the way to find the damage.</summary>
+    private ZetaPrepException Damaged(string file, ZetaPrepException e)
+    {
+        var dir = _dataDirectoryOf.GetValueOrDefault(file) ?? System.IO.Path.GetDirectoryName(file) ?? file;
+        return new ZetaPrepException($"--data {dir}: shard {System.IO.Path.GetRelativePath(dir, file)}: {e.Message.TrimEnd('.')}; check the directory with 'zetaprep verify {dir}' and regenerate it (or the damaged shard).", e);
+    }
+
+    private static SourcedRow TakeRandom(List<SourcedRow> buffer, Random random)
     {
         // Swap-remove: O(1), and the order left behind is still a pure function of the seed.
         int k = random.Next(buffer.Count);
@@ -190,6 +225,9 @@ internal sealed class ShardBatchStream
         buffer.RemoveAt(buffer.Count - 1);
         return row;
     }
+
+    /// <summary>A row and the shard file it was read from (for error messages).</summary>
+    private readonly record struct SourcedRow(ShardRow Row, string File);
 
     // Not HashCode.Combine: it is randomised per process, and the stream must repeat across runs (--resume).
     private int Seed(int epoch, long batch) =>

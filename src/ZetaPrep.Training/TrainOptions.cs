@@ -60,10 +60,12 @@ public sealed record TrainOptions
         }
 
         Require(Epochs >= 1, "--epochs", Epochs, "at least 1");
-        Require(BatchSize >= 1, "--batch-size", BatchSize, "at least 1");
-        Require(ResolvedLearningRate > 0 && double.IsFinite(ResolvedLearningRate), "--lr", ResolvedLearningRate, "a positive number");
-        Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), "--weight-decay", WeightDecay, "zero or positive");
-        Require(WarmupEpochs >= 0 && double.IsFinite(WarmupEpochs), "--warmup-epochs", WarmupEpochs, "zero or positive");
+        // BatchNorm in training mode needs two images per step (one gives a NaN running variance at small sizes).
+        Require(BatchSize is >= 2 and <= MaxBatchSize, "--batch-size", BatchSize, "from 2 to 65536");
+        // Floats go to TorchSharp as float32: a value past its range (1e300) passes as a double and overflows in the optimiser.
+        RequireNumber(ResolvedLearningRate, MinLearningRate, MaxLearningRate, "--lr");
+        RequireNumber(WeightDecay, 0, MaxWeightDecay, "--weight-decay");
+        RequireNumber(WarmupEpochs, 0, MaxWarmupEpochs, "--warmup-epochs");
         Require(Size is null or (>= 8 and <= 4096), "--size", Size ?? 0, "between 8 and 4096");
         Require(Threads >= 1, "--threads", Threads, "at least 1");
         Require(ShuffleBuffer >= 1, "--shuffle-buffer", ShuffleBuffer, "at least 1");
@@ -73,11 +75,33 @@ public sealed record TrainOptions
         }
     }
 
+    /// <summary>Smallest accepted --lr: well inside float32's normal range, and below any rate that still moves the weights.</summary>
+    public const double MinLearningRate = 1e-10;
+
+    /// <summary>Largest accepted --lr: ResNets diverge far below it; above it the value is a typo (1e3 for 1e-3).</summary>
+    public const double MaxLearningRate = 1000;
+
+    /// <summary>Largest accepted --weight-decay.</summary>
+    public const double MaxWeightDecay = 1;
+
+    /// <summary>Largest accepted --warmup-epochs.</summary>
+    public const double MaxWarmupEpochs = 10000;
+
+    /// <summary>Largest accepted --batch-size.</summary>
+    public const int MaxBatchSize = 65536;
+
+    private static void RequireNumber(double value, double min, double max, string option) =>
+        Require(double.IsFinite(value) && value >= min && value <= max, option, value, $"a number from {Number(min)} to {Number(max)}");
+
+    /// <summary>Shortest round-trip form, exponents as typed on a command line (1e-10, not 1E-10).</summary>
+    private static string Number(double value) =>
+        value.ToString("R", CultureInfo.InvariantCulture).Replace("E+", "e", StringComparison.Ordinal).Replace('E', 'e');
+
     private static void Require(bool ok, string option, double value, string what)
     {
         if (!ok)
         {
-            throw ZetaPrepException.Usage($"{option} must be {what} (got {value.ToString(CultureInfo.InvariantCulture)}).");
+            throw ZetaPrepException.Usage($"{option} must be {what} (got {Number(value)}).");
         }
     }
 }

@@ -29,6 +29,7 @@ public sealed class Trainer
         TorchRuntime.EnsureLoaded();
         TorchRuntime.RegisterAssembly(typeof(torchvision).Assembly);
 
+        CheckDistinctData(options.DataDirectories);
         var data = new List<ShardDirectory>();
         foreach (var dir in options.DataDirectories)
         {
@@ -38,7 +39,19 @@ public sealed class Trainer
                 throw new ZetaPrepException($"--data {dir}: classes [{string.Join(", ", shards.ClassNames)}] differ from {data[0].Path}'s [{string.Join(", ", data[0].ClassNames)}]; train on shards of one label space.");
             }
 
+            if (data.FirstOrDefault(d => d.ManifestSha256 is not null && d.ManifestSha256 == shards.ManifestSha256) is { } twin)
+            {
+                throw ZetaPrepException.Usage($"--data {dir}: holds the same shards as {twin.Path} (identical manifest.json); each row would be trained on twice per epoch: give each shard directory once.");
+            }
+
             data.Add(shards);
+        }
+
+        var outDir = options.OutputDirectory;
+        CheckOutsideData(outDir, data);
+        if (data.Sum(d => d.Rows) < 2)
+        {
+            throw new ZetaPrepException($"--data {string.Join(' ', options.DataDirectories)}: holds one row; a training step needs at least two images (BatchNorm): generate more rows.");
         }
 
         var classes = data[0].ClassNames;
@@ -49,7 +62,6 @@ public sealed class Trainer
             throw new ZetaPrepException($"--val {validation.Description}: classes [{string.Join(", ", valClasses)}] ({valClasses.Count}) differ from the shards' [{string.Join(", ", classes)}] ({classes.Count}); validate on the same label space.");
         }
 
-        var outDir = options.OutputDirectory;
         var metricsPath = Path.Combine(outDir, MetricsFile);
         var statePath = Path.Combine(outDir, TrainState.FileName);
         TrainState? resumed = null;
@@ -64,14 +76,14 @@ public sealed class Trainer
 
             resumed = TrainState.Read(statePath);
         }
-        else if (File.Exists(metricsPath))
+        else if (File.Exists(metricsPath) || File.Exists(statePath))
         {
             // Metrics but no checkpoint: the run stopped while saving its first one, so --resume has nothing to continue.
             var hint = File.Exists(statePath) ? "pass --resume to continue it" : $"its first checkpoint was never saved, so --resume cannot continue it: delete {outDir} and train again";
-            throw ZetaPrepException.Usage($"--out {outDir}: already holds a training run ({MetricsFile}); {hint}, or choose another --out.");
+            throw ZetaPrepException.Usage($"--out {outDir}: already holds a training run ({(File.Exists(metricsPath) ? MetricsFile : TrainState.FileName)}); {hint}, or choose another --out.");
         }
 
-        Directory.CreateDirectory(outDir);
+        // Everything that can refuse the run is checked before the run directory is created or changed.
         var valSet = await ValidationSet.LoadAsync(validation, size, cancellationToken).ConfigureAwait(false);
         var device = TorchRuntime.ResolveDevice(options.Device);
 
@@ -83,9 +95,6 @@ public sealed class Trainer
         {
             CheckResumable(configPath, config, options.Epochs, resumed.Epoch);
         }
-
-        // On --resume only the epochs, device and threads can have changed (CheckResumable), so the provenance of best.pt holds.
-        config.Write(configPath);
 
         torch.manual_seed(unchecked((long)options.Seed));
         using var model = ModelFactory.Create(options.Architecture, classes.Count);
@@ -107,16 +116,36 @@ public sealed class Trainer
             Checkpoint.Load(optimizer, Path.Combine(outDir, LastOptimizerFile));
         }
 
-        var stepsPerEpoch = (int)((rows + options.BatchSize - 1) / options.BatchSize);
-        var schedule = new LearningRateSchedule(lr, (long)Math.Round(options.WarmupEpochs * stepsPerEpoch), (long)stepsPerEpoch * options.Epochs);
-        var stream = new ShardBatchStream(files, classes.Count, _decoder, size, options.BatchSize, options.Threads, options.ShuffleBuffer, options.Augment, options.Seed);
+        var run = RunFiles.Create(outDir, resume: resumed is not null);
+        try
+        {
+            // On --resume only the epochs, device and threads can have changed (CheckResumable), so the provenance of best.pt holds.
+            run.WriteConfig(config);
+            return await TrainEpochsAsync(options, run, model, optimizer, data, files, rows, classes, size, valSet, device, resumed, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // A fresh run that saved no epoch leaves nothing behind: there is nothing to resume, and a rerun starts clean.
+            run.RemoveUnfinishedStart();
+            throw;
+        }
+    }
 
-        var history = resumed is null ? [] : ReadHistory(metricsPath, resumed.Epoch);
+    private async Task<TrainResult> TrainEpochsAsync(
+        TrainOptions options, RunFiles run, nn.Module<Tensor, Tensor> model, TorchSharp.Modules.OptimizerHelper optimizer, List<ShardDirectory> data, List<string> files, long rows,
+        IReadOnlyList<string> classes, int size, ValidationSet valSet, Device device, TrainState? resumed, ITrainProgress? progress, CancellationToken cancellationToken)
+    {
+        var lr = options.ResolvedLearningRate;
+        var stepsPerEpoch = (int)ShardBatchStream.StepsPerEpoch(rows, options.BatchSize);
+        var schedule = new LearningRateSchedule(lr, (long)Math.Round(options.WarmupEpochs * stepsPerEpoch), (long)stepsPerEpoch * options.Epochs);
+        var stream = new ShardBatchStream(files, data, rows, classes.Count, _decoder, size, options.BatchSize, options.Threads, options.ShuffleBuffer, options.Augment, options.Seed);
+
+        var history = resumed is null ? [] : ReadHistory(run.PathOf(MetricsFile), resumed.Epoch);
         var step = resumed?.Step ?? 0;
         var bestF1 = resumed?.BestF1Micro ?? double.NegativeInfinity;
         var bestEpoch = resumed?.BestEpoch ?? 0;
-        var bestPath = Path.Combine(outDir, BestFile);
-        for (var epoch = (resumed?.Epoch ?? 0) + 1; epoch <= options.Epochs; epoch++)
+        var lastSaved = resumed?.Epoch ?? 0;
+        for (var epoch = lastSaved + 1; epoch <= options.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
             model.train();
@@ -132,15 +161,27 @@ public sealed class Trainer
                     group.LearningRate = currentLr;
                 }
 
-                lossSum += TrainStep(model, optimizer, batch, size, classes.Count, device) * batch.Count;
+                var loss = TrainStep(model, optimizer, batch, size, classes.Count, device);
+                stepInEpoch++;
+                if (!double.IsFinite(loss))
+                {
+                    throw Diverged(options, run, string.Create(CultureInfo.InvariantCulture, $"the training loss became {loss} at epoch {epoch}, step {stepInEpoch} of {stepsPerEpoch}"), lastSaved);
+                }
+
+                lossSum += loss * batch.Count;
                 seen += batch.Count;
                 step++;
-                stepInEpoch++;
                 progress?.Step(epoch, stepInEpoch, stepsPerEpoch, lossSum / seen, seen / clock.Elapsed.TotalSeconds);
             }
 
             var trainSeconds = clock.Elapsed.TotalSeconds;
             var eval = Evaluator.Evaluate(model, valSet, device, options.BatchSize, cancellationToken);
+            if (!double.IsFinite(eval.Loss))
+            {
+                // The last step can overflow the weights with a finite loss: the model then predicts nothing, and must not become best.pt.
+                throw Diverged(options, run, string.Create(CultureInfo.InvariantCulture, $"the validation loss after epoch {epoch} is {eval.Loss} (the weights overflowed)"), lastSaved);
+            }
+
             var metrics = new EpochMetrics
             {
                 Epoch = epoch,
@@ -156,24 +197,67 @@ public sealed class Trainer
                 ValConfusion = eval.Metrics.Confusion,
             };
 
-            if (metrics.ValF1Micro > bestF1)
-            {
-                bestF1 = metrics.ValF1Micro;
-                bestEpoch = epoch;
-                Checkpoint.Save(model, bestPath);
-            }
-
-            // Order matters for --resume: metrics line, then checkpoint, then last.json naming the epoch they end.
-            await File.AppendAllTextAsync(metricsPath, metrics.ToJsonLine() + "\n", cancellationToken).ConfigureAwait(false);
-            Checkpoint.Save(model, Path.Combine(outDir, LastFile));
-            Checkpoint.Save(optimizer, Path.Combine(outDir, LastOptimizerFile));
-            new TrainState(epoch, step, bestF1, bestEpoch).Write(statePath);
-            history.Add(metrics);
-            CurvePlotter.Write(history, Path.Combine(outDir, CurvesFile));
+            var isBest = metrics.ValF1Micro > bestF1;
+            var newBestF1 = isBest ? metrics.ValF1Micro : bestF1;
+            var newBestEpoch = isBest ? epoch : bestEpoch;
+            List<EpochMetrics> withEpoch = [.. history, metrics];
+            run.CommitEpoch(p => model.save(p), p => optimizer.save_state_dict(p), isBest, withEpoch, new TrainState(epoch, step, newBestF1, newBestEpoch));
+            (history, bestF1, bestEpoch, lastSaved) = (withEpoch, newBestF1, newBestEpoch, epoch);
+            run.WriteCurves(history);
             progress?.Epoch(metrics, options.Epochs);
         }
 
-        return new TrainResult(history, bestEpoch, bestF1, bestPath, outDir, device.ToString());
+        return new TrainResult(history, bestEpoch, bestF1, run.PathOf(BestFile), run.Directory, device.ToString());
+    }
+
+    /// <summary>A non-finite loss: the run stops (more steps only spread NaN), keeping the last saved epoch.</summary>
+    private static ZetaPrepException Diverged(TrainOptions options, RunFiles run, string what, int lastSaved)
+    {
+        var kept = lastSaved > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"epochs 1–{lastSaved} stay saved in {run.Directory} (best.pt, last.pt)")
+            : "nothing was saved";
+        return new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
+            $"training diverged: {what}; {kept}: train again into a new --out with a lower learning rate (--lr, now {options.ResolvedLearningRate})."));
+    }
+
+    /// <summary>Refuses a shard directory given twice in --data: its rows would be trained on twice per epoch.</summary>
+    private static void CheckDistinctData(IReadOnlyList<string> dirs)
+    {
+        for (var i = 0; i < dirs.Count; i++)
+        {
+            for (var j = 0; j < i; j++)
+            {
+                if (RunConfig.SamePath(dirs[i], dirs[j]))
+                {
+                    throw ZetaPrepException.Usage($"--data lists {dirs[j]} twice{(dirs[i] == dirs[j] ? "" : $" (also as {dirs[i]})")}; each row would be trained on twice per epoch: give each shard directory once.");
+                }
+            }
+        }
+    }
+
+    /// <summary>Refuses an --out that is a --data directory or inside one: run files would sit among (or replace) the shards.</summary>
+    private static void CheckOutsideData(string outDir, IReadOnlyList<ShardDirectory> data)
+    {
+        foreach (var d in data)
+        {
+            if (RunConfig.SamePath(outDir, d.Path) || IsInside(outDir, d.Path))
+            {
+                throw ZetaPrepException.Usage($"--out {outDir}: is {(RunConfig.SamePath(outDir, d.Path) ? "" : "inside ")}the --data directory {d.Path}; the run's files would mix with the shards: choose an --out outside it.");
+            }
+        }
+    }
+
+    private static bool IsInside(string path, string directory)
+    {
+        try
+        {
+            var dir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)) + Path.DirectorySeparatorChar;
+            return Path.GetFullPath(path).StartsWith(dir, StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            return false;
+        }
     }
 
     private static double TrainStep(nn.Module<Tensor, Tensor> model, TorchSharp.Modules.OptimizerHelper optimizer, TrainBatch batch, int size, int classes, Device device)
@@ -228,7 +312,7 @@ public sealed class Trainer
             }
         }
 
-        File.WriteAllLines(metricsPath, kept.Select(m => m.ToJsonLine()));
+        // Not rewritten here: the next epoch's commit replaces the file whole (a rewrite in place could lose it).
         return kept;
     }
 
