@@ -15,20 +15,20 @@ internal static class CompareCommand
         var input = new Option<string>("--in") { Description = "Training images: an ImageFolder directory (one sub-folder per class).", Required = true };
         var val = new Option<string>("--val") { Description = "Validation images: an ImageFolder directory or an unmixed shard directory.", Required = true };
         var methods = new Option<string>("--methods") { Description = "Comma-separated generate methods to compare (none = ERM on resized originals).", DefaultValueFactory = _ => "none,mixup,zeta" };
-        var seeds = new Option<int>("--seeds") { Description = "Seeds 0 … SEEDS−1 per method (each seeds generation and training).", DefaultValueFactory = _ => defaults.Seeds };
-        var epochs = new Option<int>("--epochs") { Description = "Training epochs per run.", DefaultValueFactory = _ => defaults.Epochs };
+        var seeds = new Option<int>("--seeds") { Description = "Seeds 0 … SEEDS−1 per method (each seeds generation and training).", DefaultValueFactory = _ => defaults.Seeds }.Within(1, int.MaxValue);
+        var epochs = new Option<int>("--epochs") { Description = "Training epochs per run.", DefaultValueFactory = _ => defaults.Epochs }.Within(1, int.MaxValue);
         var output = new Option<string>("--out") { Description = "Directory for shards/, runs/, results.md, results.json and results.png; finished runs in it are reused.", Required = true };
-        var size = new Option<int>("--size") { Description = "Generated (and trained) images are SIZE×SIZE RGB.", DefaultValueFactory = _ => defaults.Size };
+        var size = new Option<int>("--size") { Description = "Generated (and trained) images are SIZE×SIZE RGB, 8 to 4096.", DefaultValueFactory = _ => defaults.Size }.Within(8, 4096);
         var arch = new Option<string>("--arch") { Description = "TorchVision architecture.", DefaultValueFactory = _ => "resnet18" };
         arch.AcceptOnlyFromAmong("resnet18", "resnet50");
-        var batchSize = new Option<int>("--batch-size") { Description = "Training images per step.", DefaultValueFactory = _ => defaults.BatchSize };
+        var batchSize = new Option<int>("--batch-size") { Description = "Training images per step.", DefaultValueFactory = _ => defaults.BatchSize }.Within(2, TrainOptions.MaxBatchSize);
         var n = new Option<string>("--n") { Description = "ζ-mixup samples mixed per output: an integer ≥ 2, or 'batch'.", DefaultValueFactory = _ => "8" };
         var gamma = new Option<string>("--gamma") { Description = "ζ-mixup exponent γ, or a range LO:HI.", DefaultValueFactory = _ => "2.8" };
-        var threads = new Option<int>("--threads") { Description = "Decode/encode workers for generation and training (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = new Option<int>("--threads") { Description = "Decode/encode workers for generation and training (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount }.Within(1, int.MaxValue);
         var device = new Option<string>("--device") { Description = "auto (CUDA when available), cpu or cuda.", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
-        var k = new Option<int>("--k") { Description = "Nearest neighbours for the intrinsic-dimension check.", DefaultValueFactory = _ => defaults.K };
-        var maxSamples = new Option<int>("--max-samples") { Description = "Images sampled for the intrinsic-dimension check.", DefaultValueFactory = _ => defaults.MaxSamples };
+        var k = new Option<int?>("--k") { Description = "Nearest neighbours for the intrinsic-dimension check (default 128, lowered with a note when the shards give fewer than 129 sampled images; a larger --k than the sample allows is refused before any work)." }.Within(2, int.MaxValue);
+        var maxSamples = new Option<int>("--max-samples") { Description = "Images sampled for the intrinsic-dimension check.", DefaultValueFactory = _ => defaults.MaxSamples }.Within(3, int.MaxValue);
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress on stderr." };
 
         var command = new Command("compare", "Compare generation methods (e.g. ERM, mixup, ζ-mixup): generate and train per method and seed, then tabulate best validation accuracy, micro-/macro-F1 and D_int (mean ± std).")

@@ -38,8 +38,11 @@ public sealed record ComparisonOptions
 
     public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
 
-    /// <summary>Neighbours for the intrinsic-dimension check.</summary>
-    public int K { get; init; } = 128;
+    /// <summary>The default <see cref="K"/>.</summary>
+    public const int DefaultK = 128;
+
+    /// <summary>Neighbours for the intrinsic-dimension check; null = <see cref="DefaultK"/>, lowered to fit a small input's sample.</summary>
+    public int? K { get; init; }
 
     /// <summary>Images sampled for the intrinsic-dimension check.</summary>
     public int MaxSamples { get; init; } = 1000;
@@ -70,10 +73,12 @@ public sealed record ComparisonOptions
         Require(Seeds >= 1, "--seeds", Seeds, "at least 1");
         Require(Epochs >= 1, "--epochs", Epochs, "at least 1");
         Require(Size is >= 8 and <= 4096, "--size", Size, "between 8 and 4096");
-        Require(BatchSize >= 1, "--batch-size", BatchSize, "at least 1");
+        // BatchNorm in training mode needs two images per step (one gives a NaN running variance at small sizes).
+        Require(BatchSize is >= 2 and <= TrainOptions.MaxBatchSize, "--batch-size", BatchSize, "from 2 to 65536");
         Require(Threads >= 1, "--threads", Threads, "at least 1");
-        Require(K >= 2, "--k", K, "at least 2");
-        Require(MaxSamples > K, "--max-samples", MaxSamples, "larger than --k");
+        Require(K is null or >= 2, "--k", K ?? 0, "at least 2");
+        Require(MaxSamples >= 3, "--max-samples", MaxSamples, "at least 3");
+        Require(K is null || MaxSamples > K, "--max-samples", MaxSamples, "larger than --k");
     }
 
     private static void Require(bool ok, string option, double value, string what)

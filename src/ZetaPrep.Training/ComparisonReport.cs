@@ -31,7 +31,7 @@ internal static class ComparisonReport
             new ComparisonReportOptions(
                 options.InputDirectory, options.Methods, options.Seeds, options.Epochs, options.Size,
                 options.Architecture.ToString().ToLowerInvariant(), options.BatchSize, options.N.ToString(), options.Gamma.ToString(),
-                options.K, options.MaxSamples),
+                options.K ?? ComparisonOptions.DefaultK, options.MaxSamples),
             "runs: sample std over seeds (n-1); intrinsic_dim: population std over the sampled points of the seed-0 shards",
             result.Summaries,
             result.Runs);

@@ -43,9 +43,21 @@ public sealed class MethodComparison
         }
 
         var outDir = Path.GetFullPath(options.OutputDirectory);
-        Directory.CreateDirectory(outDir);
         var methods = options.Methods.Select(m => m.Trim().ToLowerInvariant()).ToList();
-        await CheckExistingRunsAsync(options, validation, outDir, methods, cancellationToken).ConfigureAwait(false);
+        // The input count decides the shards' rows, so --k is checked here, before hours of training that it would waste.
+        var source = new ImageFolderSource(options.InputDirectory);
+        var listing = await source.ListAsync(cancellationToken).ConfigureAwait(false);
+        options = ResolveK(options, listing.Items.Count, methods, log);
+        var input = new Lazy<Task<InputInfo>>(() => FingerprintAsync(source, listing, options, cancellationToken));
+        await CheckExistingRunsAsync(options, validation, outDir, methods, input, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Directory.CreateDirectory(outDir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ZetaPrepException($"compare --out {outDir}: cannot create the directory ({e.Message.TrimEnd('.')}); choose a writable location for --out.", e);
+        }
         var runs = new List<ComparisonRun>();
         int total = methods.Count * options.Seeds;
         int index = 0;
@@ -65,7 +77,7 @@ public sealed class MethodComparison
             log?.Invoke($"{method}: intrinsic dimension of seed-0 shards (k = {options.K}, at most {options.MaxSamples} images)");
             var dint = await IntrinsicDimension.AnalyzeAsync(ShardDirectory(outDir, method, 0), new IntrinsicDimensionOptions
             {
-                K = options.K,
+                K = options.K ?? ComparisonOptions.DefaultK,
                 MaxSamples = options.MaxSamples,
                 Device = options.Device,
             }, cancellationToken).ConfigureAwait(false);
@@ -77,7 +89,7 @@ public sealed class MethodComparison
         }
 
         var result = new ComparisonResult(runs, summaries, Path.Combine(outDir, MarkdownFile), Path.Combine(outDir, JsonFile), Path.Combine(outDir, ChartFile));
-        ComparisonReport.Write(result, options);
+        WriteOrExplain(outDir, () => ComparisonReport.Write(result, options));
         return result;
     }
 
@@ -85,19 +97,24 @@ public sealed class MethodComparison
     {
         var shards = ShardDirectory(outDir, method, seed);
         var run = RunDirectory(outDir, method, seed);
-        var metricsPath = Path.Combine(run, Trainer.MetricsFile);
-        var done = ReadMetrics(metricsPath);
-        // CheckExistingRunsAsync has made sure that a run recorded here was made with this comparison's settings.
-        if (done.Any(e => e.Epoch == options.Epochs))
+        // last.json names the last epoch whose checkpoint was saved: metrics.jsonl alone may hold an unsaved one.
+        var statePath = Path.Combine(run, TrainState.FileName);
+        var saved = File.Exists(statePath) ? TrainState.Read(statePath).Epoch : 0;
+        // CheckExistingRunsAsync has made sure that a run recorded here was made with this comparison's settings and input.
+        if (saved >= options.Epochs)
         {
-            log?.Invoke($"{prefix}: complete run in {run}, reusing its metrics");
-            return Summarize(method, seed, done.Where(e => e.Epoch <= options.Epochs).ToList(), reused: true);
+            var done = ReadMetrics(Path.Combine(run, Trainer.MetricsFile));
+            if (done.Any(e => e.Epoch == options.Epochs))
+            {
+                log?.Invoke($"{prefix}: complete run in {run}, reusing its metrics");
+                return Summarize(method, seed, done.Where(e => e.Epoch <= options.Epochs).ToList(), reused: true);
+            }
         }
 
         var manifest = Path.Combine(shards, GenerationManifest.FileName);
         if (!File.Exists(manifest) && Directory.Exists(shards))
         {
-            Directory.Delete(shards, recursive: true);
+            WriteOrExplain(outDir, () => Directory.Delete(shards, recursive: true));
         }
 
         log?.Invoke($"{prefix}: generating shards into {shards}");
@@ -107,7 +124,7 @@ public sealed class MethodComparison
         bool resume = File.Exists(Path.Combine(run, Trainer.LastFile)) && File.Exists(Path.Combine(run, TrainState.FileName));
         if (!resume && Directory.Exists(run))
         {
-            Directory.Delete(run, recursive: true);
+            WriteOrExplain(outDir, () => Directory.Delete(run, recursive: true));
         }
 
         log?.Invoke($"{prefix}: training {options.Architecture.ToString().ToLowerInvariant()} for {options.Epochs} epoch(s) into {run}{(resume ? " (resuming)" : "")}");
@@ -148,7 +165,7 @@ public sealed class MethodComparison
     /// naming the directory and what differs: reusing them would put old numbers under the new settings' heading, and
     /// deleting them would silently throw away finished training, so the user picks another --out (or the old settings).
     /// </summary>
-    private static async Task CheckExistingRunsAsync(ComparisonOptions options, IValidationSource validation, string outDir, List<string> methods, CancellationToken ct)
+    private static async Task CheckExistingRunsAsync(ComparisonOptions options, IValidationSource validation, string outDir, List<string> methods, Lazy<Task<InputInfo>> input, CancellationToken ct)
     {
         ValidationSet? valSet = null;
         foreach (var method in methods)
@@ -170,6 +187,7 @@ public sealed class MethodComparison
                     }
 
                     Refuse(outDir, shards, "generated", differences);
+                    RefuseChangedInput(outDir, shards, options, manifest.Input.Count, manifest.Input.Fingerprint, await input.Value.ConfigureAwait(false));
                 }
 
                 var configPath = Path.Combine(run, RunConfig.FileName);
@@ -184,6 +202,16 @@ public sealed class MethodComparison
                 }
 
                 var recorded = RunConfig.Read(configPath);
+                if (recorded.Data.Count == 1 && recorded.Data[0].InputFingerprint is { } trainedOn)
+                {
+                    // The run read shards made from the input with this fingerprint (even when those shards are gone now).
+                    var current = await input.Value.ConfigureAwait(false);
+                    if (trainedOn != current.Fingerprint)
+                    {
+                        RefuseChangedInput(outDir, run, options, null, trainedOn, current);
+                    }
+                }
+
                 // The shards as they are now (the run must have read these very bytes); unfinished ones are checked when generation resumes.
                 IReadOnlyList<ShardSourceInfo> data = recorded.Data;
                 if (manifest is { Complete: true })
@@ -206,6 +234,93 @@ public sealed class MethodComparison
 
                 Refuse(outDir, run, "trained", runDifferences);
             }
+        }
+    }
+
+    /// <summary>
+    /// Refuses shards or a run made from other training images than --in holds now (images added, removed, edited or
+    /// relabelled): the path alone cannot tell, the input fingerprint (as generate records it) can.
+    /// </summary>
+    private static void RefuseChangedInput(string outDir, string dir, ComparisonOptions options, int? madeFromCount, string madeFrom, InputInfo now)
+    {
+        if (madeFrom == now.Fingerprint && (madeFromCount is null || madeFromCount == now.Count))
+        {
+            return;
+        }
+
+        var then = madeFromCount is { } n ? string.Create(CultureInfo.InvariantCulture, $"{n} images, fingerprint {Short(madeFrom)}") : $"fingerprint {Short(madeFrom)}";
+        throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture,
+            $"compare --out {outDir}: {Path.GetRelativePath(outDir, dir)} was made from other training images than --in {options.InputDirectory} holds now ({then}; now {now.Count} images, fingerprint {Short(now.Fingerprint)}), so its results would describe the old images: use another --out, or delete {Path.Combine(outDir, "shards")} and {Path.Combine(outDir, "runs")} to redo every run."));
+    }
+
+    private static string Short(string fingerprint) => fingerprint[..Math.Min(12, fingerprint.Length)] + "…";
+
+    /// <summary>The input as generate fingerprints it (<see cref="InputFingerprint"/>): every file's size and SHA-256, and the labels.</summary>
+    private static async Task<InputInfo> FingerprintAsync(ImageFolderSource source, SourceListing listing, ComparisonOptions options, CancellationToken ct)
+    {
+        var sizes = new long[listing.Items.Count];
+        var hashes = new byte[listing.Items.Count][];
+        await Parallel.ForAsync(0, listing.Items.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Threads, CancellationToken = ct }, async (i, token) =>
+        {
+            using var bytes = await source.ReadPooledAsync(listing.Items[i], token).ConfigureAwait(false);
+            sizes[i] = bytes.Length;
+            hashes[i] = System.Security.Cryptography.SHA256.HashData(bytes.Span);
+        }).ConfigureAwait(false);
+        var fingerprint = InputFingerprint.Compute(listing.Items.Select((item, i) => (item.Id, sizes[i], hashes[i])).ToList(), listing.ClassNames, (i, label) => listing.WriteLabel(i, label));
+        return new InputInfo(source.Description, listing.Items.Count, fingerprint);
+    }
+
+    /// <summary>
+    /// The intrinsic-dimension check samples min(--max-samples, rows) images of each seed-0 shard directory and needs more
+    /// than k of them. Rows follow from the input count, so a too-large --k is refused here, before any work; the default
+    /// k (128) is lowered to what the sample allows, with a note, so a small input still gets its comparison.
+    /// </summary>
+    private static ComparisonOptions ResolveK(ComparisonOptions options, int inputs, List<string> methods, Action<string>? log)
+    {
+        var points = long.MaxValue;
+        foreach (var method in methods)
+        {
+            var plan = GenerateOptionsFor(options, "", method, 0, resume: false).Plan;
+            points = Math.Min(points, Math.Min(options.MaxSamples, MixPlan.Create(inputs, plan with { ImageSize = options.Size }).TotalRows));
+        }
+
+        if (points < 3)
+        {
+            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture,
+                $"--in {options.InputDirectory}: {inputs} image(s) give {points} point(s) for the intrinsic-dimension check, which needs at least 3; give more training images."));
+        }
+
+        if (options.K is { } k)
+        {
+            if (k >= points)
+            {
+                throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture,
+                    $"--k {k}: the intrinsic-dimension check samples {points} image(s) of each method's shards (--in {options.InputDirectory} has {inputs} images, --max-samples {options.MaxSamples}) and needs more than k: give --k {points - 1} or less, or leave --k out."));
+            }
+
+            return options;
+        }
+
+        var resolved = (int)Math.Min(ComparisonOptions.DefaultK, points - 1);
+        if (resolved < ComparisonOptions.DefaultK)
+        {
+            log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                $"k = {resolved} for the intrinsic-dimension check (not the default {ComparisonOptions.DefaultK}): the shards give {points} sampled images and it needs more than k"));
+        }
+
+        return options with { K = resolved };
+    }
+
+    /// <summary>Runs a change to --out, turning an I/O failure (read-only, disk full, a file in the way) into one line naming --out.</summary>
+    private static void WriteOrExplain(string outDir, Action write)
+    {
+        try
+        {
+            write();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ZetaPrepException($"compare --out {outDir}: cannot write ({e.Message.TrimEnd('.')}); finished runs in it are kept: free space or fix permissions (or choose another --out), then rerun the same compare.", e);
         }
     }
 

@@ -96,6 +96,71 @@ public sealed class CompareCommandTests
     }
 
     [Fact]
+    public async Task Compare_AfterTheInputChanged_RefusesItsOldRunsInsteadOfReusingThem()
+    {
+        using var tmp = new TempDir();
+        var train = tmp.Sub("trainC");
+        TrainFixtures.ColourFolder(train, Classes, perClass: 4, seed: 1);
+        var val = tmp.Sub("val");
+        TrainFixtures.ColourFolder(val, Classes, perClass: 2, seed: 9);
+        var outDir = tmp.Sub("cmp");
+        string[] args = ["compare", "--in", train, "--val", val, "--methods", "none", "--seeds", "1", "--epochs", "1",
+            "--size", "16", "--batch-size", "4", "--threads", "1", "--device", "cpu", "--out", outDir, "--quiet"];
+        var r = await TrainFixtures.RunCliAsync(args);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var table = File.ReadAllText(Path.Combine(outDir, "results.md"));
+
+        // One more image under the same --in path: the old runs describe other data.
+        TrainFixtures.ColourFolder(tmp.Sub("more"), Classes, perClass: 1, seed: 5);
+        File.Copy(Path.Combine(tmp.Sub("more"), "blue", "img000.png"), Path.Combine(train, "blue", "extra.png"));
+        var again = await TrainFixtures.RunCliAsync(args);
+        Assert.Equal(2, again.ExitCode);
+        Assert.Single(again.Stderr.Trim().Split('\n'));
+        Assert.Contains($"{Path.Combine("shards", "none-s0")} was made from other training images than --in {train} holds now (8 images, fingerprint ", again.Stderr, StringComparison.Ordinal);
+        Assert.Contains("now 9 images", again.Stderr, StringComparison.Ordinal);
+        Assert.Equal(table, File.ReadAllText(Path.Combine(outDir, "results.md")));
+
+        // The same number of images with one edited: the fingerprint tells.
+        File.Delete(Path.Combine(train, "blue", "extra.png"));
+        File.Copy(Path.Combine(tmp.Sub("more"), "green", "img000.png"), Path.Combine(train, "green", "img000.png"), overwrite: true);
+        var edited = await TrainFixtures.RunCliAsync(args);
+        Assert.Equal(2, edited.ExitCode);
+        Assert.Contains("now 8 images", edited.Stderr, StringComparison.Ordinal);
+
+        // With the shards gone, the run's config.json still records what it was trained on.
+        Directory.Delete(Path.Combine(outDir, "shards"), recursive: true);
+        var noShards = await TrainFixtures.RunCliAsync(args);
+        Assert.Equal(2, noShards.ExitCode);
+        Assert.Contains($"{Path.Combine("runs", "none-s0")} was made from other training images", noShards.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Compare_KLargerThanTheSample_IsRefusedBeforeAnyWork_AndTheDefaultKFitsSmallInputs()
+    {
+        using var tmp = new TempDir();
+        var train = tmp.Sub("train");
+        TrainFixtures.ColourFolder(train, Classes, perClass: 4, seed: 1);
+        var val = tmp.Sub("val");
+        TrainFixtures.ColourFolder(val, Classes, perClass: 2, seed: 9);
+        string[] Args(string outDir, params string[] more) => ["compare", "--in", train, "--val", val, "--methods", "none", "--seeds", "1", "--epochs", "1",
+            "--size", "16", "--batch-size", "4", "--threads", "1", "--device", "cpu", "--out", outDir, .. more];
+
+        var tooLarge = await TrainFixtures.RunCliAsync(Args(tmp.Sub("c1"), "--k", "100", "--quiet"));
+        Assert.Equal(2, tooLarge.ExitCode);
+        Assert.Single(tooLarge.Stderr.Trim().Split('\n'));
+        Assert.Contains($"--k 100: the intrinsic-dimension check samples 8 image(s) of each method's shards (--in {train} has 8 images", tooLarge.Stderr, StringComparison.Ordinal);
+        Assert.Contains("give --k 7 or less", tooLarge.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(tmp.Sub("c1")));
+
+        // The default k (128) is lowered to what 8 images allow, with a note; results.json records the k used.
+        var fitted = await TrainFixtures.RunCliAsync(Args(tmp.Sub("c2")));
+        Assert.True(fitted.ExitCode == 0, fitted.Stderr);
+        Assert.Contains("k = 7 for the intrinsic-dimension check (not the default 128)", fitted.Stderr, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(tmp.Sub("c2"), "results.json")));
+        Assert.Equal(7, doc.RootElement.GetProperty("options").GetProperty("k").GetInt32());
+    }
+
+    [Fact]
     public async Task Compare_UnknownMethod_IsOneLineUsageError()
     {
         using var tmp = new TempDir();
