@@ -1,3 +1,4 @@
+using System.Globalization;
 using TorchSharp;
 
 namespace ZetaPrep.Training;
@@ -19,6 +20,11 @@ internal static class Checkpoint
         }
         catch (Exception ex) when (ex is not (OperationCanceledException or OutOfMemoryException))
         {
+            if (Mismatch(model, path, strict ? null : skip) is { } mismatch)
+            {
+                throw new ZetaPrepException($"{option} {path}: a checkpoint of another model: {mismatch}.", ex);
+            }
+
             throw new ZetaPrepException($"{option} {path}: corrupt, truncated or not a TorchSharp checkpoint of this model ({FirstLine(ex.Message)}); save it again with model.save or point at another file.", ex);
         }
 
@@ -38,6 +44,81 @@ internal static class Checkpoint
         {
             throw new ZetaPrepException($"--resume: {path} is corrupt or truncated ({FirstLine(ex.Message)}); delete the run directory's last.* files to start over.", ex);
         }
+    }
+
+    /// <summary>
+    /// What differs between a readable checkpoint and the model (another architecture or class count), or null when the
+    /// file cannot be read as a TorchSharp state dict (then it is damaged) or nothing differs.
+    /// </summary>
+    private static string? Mismatch(torch.nn.Module model, string path, IList<string>? skip)
+    {
+        var expected = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal);
+        var found = new List<(string Name, long[] Shape)>();
+        try
+        {
+            using var stream = File.OpenRead(path);
+            using var reader = new BinaryReader(stream);
+            var count = ReadLength(reader);
+            if (count is < 0 or > 100_000)
+            {
+                return null;
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                var name = reader.ReadString();
+                using var shapeOnly = TensorExtensionMethods.Load(reader, skip: true);
+                found.Add((name, shapeOnly.shape));
+            }
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
+        {
+            return null;
+        }
+
+        if (found.FirstOrDefault(f => !expected.ContainsKey(f.Name)) is { Name: not null } extra)
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"it holds {found.Count} tensors and the model {expected.Count}, and its '{extra.Name}' is not in the model: another architecture (check --arch)");
+        }
+
+        if (skip is null && found.Count != expected.Count && expected.Keys.FirstOrDefault(k => found.All(f => f.Name != k)) is { } missing)
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"it holds {found.Count} tensors and the model {expected.Count}, and lacks the model's '{missing}': another architecture (check --arch)");
+        }
+
+        foreach (var (name, shape) in found)
+        {
+            if (skip?.Contains(name) == true || shape.SequenceEqual(expected[name]))
+            {
+                continue;
+            }
+
+            var what = string.Create(CultureInfo.InvariantCulture, $"its {name} is [{string.Join(", ", shape)}], the model's [{string.Join(", ", expected[name])}]");
+            return name.StartsWith("fc.", StringComparison.Ordinal) && shape.Length > 0 && expected[name].Length > 0
+                ? string.Create(CultureInfo.InvariantCulture, $"{what}: it was trained on {shape[0]} classes, this model has {expected[name][0]} (use validation images of the checkpoint's classes, or its run's config.json)")
+                : $"{what}: another architecture (check --arch)";
+        }
+
+        return null;
+    }
+
+    /// <summary>TorchSharp's count prefix: an unsigned LEB128 number (7 bits a byte, low first).</summary>
+    private static long ReadLength(BinaryReader reader)
+    {
+        long value = 0;
+        for (var shift = 0; shift < 63; shift += 7)
+        {
+            long b = reader.ReadByte();
+            value |= (b & 0x7f) << shift;
+            if ((b & 0x80) == 0)
+            {
+                return value;
+            }
+        }
+
+        return -1;
     }
 
     private static string FirstLine(string message)

@@ -224,6 +224,26 @@ public sealed class TrainCommandTests
     }
 
     [Fact]
+    public void CheckpointOfAnotherModel_SaysWhatDiffers()
+    {
+        using var tmp = new TempDir();
+        var path = tmp.Sub("four-classes.pt");
+        using (var saved = ModelFactory.Create(TrainArchitecture.ResNet18, 4))
+        {
+            saved.save(path);
+        }
+
+        using var threeClasses = ModelFactory.Create(TrainArchitecture.ResNet18, 3);
+        var classes = Assert.Throws<ZetaPrepException>(() => Checkpoint.Load(threeClasses, path, "--model"));
+        Assert.Contains("--model " + path + ": a checkpoint of another model: its fc.weight is [4, 512], the model's [3, 512]: it was trained on 4 classes, this model has 3", classes.Message, StringComparison.Ordinal);
+
+        using var resnet50 = ModelFactory.Create(TrainArchitecture.ResNet50, 4);
+        var arch = Assert.Throws<ZetaPrepException>(() => Checkpoint.Load(resnet50, path, "--model"));
+        Assert.Contains("another architecture (check --arch)", arch.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("corrupt", arch.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UserErrors_AreOneLineNamingTheOptionOrFile()
     {
         using var tmp = new TempDir();

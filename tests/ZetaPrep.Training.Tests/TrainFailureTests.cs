@@ -182,6 +182,33 @@ public sealed class TrainFailureTests
         Assert.False(Directory.Exists(tmp.Sub("r1")));
     }
 
+    [Fact]
+    public async Task Train_CorruptImageInAShard_NamesTheShardAndItsDataDirectory()
+    {
+        using var tmp = new TempDir();
+        var shards = await TrainFixtures.ShardsAsync(tmp.Path, Classes, perClass: 3);
+        var val = tmp.Sub("val");
+        TrainFixtures.ColourFolder(val, Classes, perClass: 1, seed: 9);
+        var shard = Directory.GetFiles(Path.Combine(shards, "data"), "*.parquet").Single();
+        var bytes = File.ReadAllBytes(shard);
+        // The first PNG's compressed pixels (its header stays readable; the file keeps its size, as the manifest says).
+        var idat = bytes.AsSpan().IndexOf("IDAT"u8);
+        Assert.True(idat > 0);
+        for (var i = idat + 8; i < idat + 40; i++)
+        {
+            bytes[i] ^= 0xFF;
+        }
+
+        File.WriteAllBytes(shard, bytes);
+        var run = tmp.Sub("run");
+        var r = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", val, "--epochs", "1", "--size", "16", "--threads", "1", "--device", "cpu", "--out", run, "--quiet");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+        Assert.StartsWith($"zetaprep: error: --data {shards}: shard {Path.GetRelativePath(shards, shard)}: ", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"zetaprep verify {shards}", r.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(run));
+    }
+
     private static void CopyDirectory(string from, string to)
     {
         foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
