@@ -11,6 +11,7 @@ internal sealed class TrainProgressReporter : ITrainProgress
     private readonly DateTime _started = DateTime.UtcNow;
     private int _epochsDone;
     private int _firstEpoch = -1;
+    private bool _stepLineOpen;
 
     public TrainProgressReporter(TextWriter stderr, bool enabled)
     {
@@ -32,6 +33,7 @@ internal sealed class TrainProgressReporter : ITrainProgress
 
         _stderr.Write(string.Create(CultureInfo.InvariantCulture,
             $"\repoch {epoch} step {step}/{stepsPerEpoch} loss {loss:F4} {imagesPerSecond:F1} img/s   "));
+        _stepLineOpen = true;
     }
 
     public void Epoch(EpochMetrics metrics, int epochs)
@@ -42,16 +44,24 @@ internal sealed class TrainProgressReporter : ITrainProgress
             return;
         }
 
+        _stepLineOpen = false;
         var perEpoch = (DateTime.UtcNow - _started).TotalSeconds / _epochsDone;
         var eta = TimeSpan.FromSeconds(perEpoch * (epochs - metrics.Epoch));
         _stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"\repoch {metrics.Epoch}/{epochs}: train loss {metrics.TrainLoss:F4}, val loss {metrics.ValLoss:F4}, val acc {metrics.ValAccuracy:F4}, macro-F1 {metrics.ValF1Macro:F4}, {metrics.ImagesPerS:F1} img/s, lr {metrics.Lr:G3}, ETA {eta:hh\\:mm\\:ss}"));
     }
 
+    /// <summary>Ends a step line still open (the run stopped mid-epoch), so an error message starts on a line of its own.</summary>
     public void Finish()
     {
         if (_enabled)
         {
+            if (_stepLineOpen)
+            {
+                _stderr.WriteLine();
+                _stepLineOpen = false;
+            }
+
             _stderr.Flush();
         }
     }
