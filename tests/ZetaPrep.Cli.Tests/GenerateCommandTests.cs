@@ -304,6 +304,27 @@ public sealed class GenerateCommandTests
     }
 
     [Fact]
+    public async Task OutputInsideAnImageFolderInput_ThroughASymbolicLink_IsRefused()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 3);
+        var inputLink = Path.Combine(tmp.Path, "in-link");
+        Directory.CreateSymbolicLink(inputLink, input);
+        var outLink = Path.Combine(tmp.Path, "out-link");
+        Directory.CreateSymbolicLink(outLink, Path.Combine(input, "class_a"));
+        // --in named through a link, --out inside the real folder; --out a link into --in; --out below such a link.
+        foreach (var (source, output) in new[] { (inputLink, Path.Combine(input, "class_a", "gen")), (input, outLink), (input, Path.Combine(outLink, "gen")) })
+        {
+            var r = await CliRunner.RunAsync("generate", "--in", source, "--out", output, "--format", "folder", "--size", "8", "--n", "2", "--quiet");
+            Assert.Equal(2, r.ExitCode);
+            Assert.Contains("is inside --in", r.Stderr, StringComparison.Ordinal);
+            Assert.Contains("(through a symbolic link)", r.Stderr, StringComparison.Ordinal);
+        }
+        Assert.Equal(["img000.png", "img001.png", "img002.png"], Directory.GetFileSystemEntries(Path.Combine(input, "class_a")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task DatasetFilesThatCannotBeWritten_EndTheRunInOneLine_AndResumeFinishesIt()
     {
         using var tmp = new TempDir();

@@ -105,11 +105,12 @@ public sealed class DatasetGenerator
         Times.Mark(StageTimes.Phase.Start);
         var outDir = Path.GetFullPath(options.OutputDirectory);
         var manifestPath = Path.Combine(outDir, options.Worker?.ManifestFileName ?? GenerationManifest.FileName);
-        if (_source is ImageFolderSource folder && outDir.StartsWith(Path.TrimEndingDirectorySeparator(folder.Description) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        if (_source is ImageFolderSource folder && outDir != folder.Description && RealPath.IsWithin(outDir, folder.Description))
         {
             // The listing walks every folder below --in: a later run would take the generated images for a class of inputs,
-            // and --overwrite would delete them after the validation pass had read them.
-            throw ZetaPrepException.Usage($"--out {outDir}: is inside --in {folder.Description}, so a later run would read the generated images as inputs; choose a directory outside --in.");
+            // and --overwrite would delete them after the validation pass had read them. Symbolic links resolved: --in or
+            // --out named through a link to (or into) the other was not caught before.
+            throw ZetaPrepException.Usage($"--out {outDir}: is inside --in {folder.Description}{(outDir.StartsWith(folder.Description + Path.DirectorySeparatorChar, StringComparison.Ordinal) ? "" : " (through a symbolic link)")}, so a later run would read the generated images as inputs; choose a directory outside --in.");
         }
         var previous = CheckOutputDirectory(outDir, manifestPath, options);
         var manifestAtStart = ManifestBytes(manifestPath);
