@@ -278,9 +278,14 @@ public sealed class BadInputTests
 
         Assert.Equal(1, r.ExitCode);
         var line = Assert.Single(r.Stderr.TrimEnd().Split('\n'));
-        Assert.Contains("class_a/cut.jpg: truncated or corrupt JPEG data (libjpeg: premature end of data segment)", line, StringComparison.Ordinal);
+        Assert.Contains("class_a/cut.jpg: truncated or corrupt JPEG data (libjpeg: premature end of data segment); the shards written so far are kept but cannot be resumed past it: remove or replace the file and rerun with --overwrite", line, StringComparison.Ordinal);
         // Not gray rows in a finished dataset: the manifest does not say complete.
         Assert.False(GenerationManifest.Read(Path.Combine(output, "manifest.json")).Complete);
+        // The way the line gives works: the file removed, --overwrite completes the output.
+        File.Delete(Path.Combine(input, "class_a", "cut.jpg"));
+        var again = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--size", "16", "--n", "2", "--codec", "turbojpeg", "--quiet", "--overwrite");
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.True(GenerationManifest.Read(Path.Combine(output, "manifest.json")).Complete);
     }
 
     private static bool TurboJpegAvailable()

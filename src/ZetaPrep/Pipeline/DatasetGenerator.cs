@@ -532,7 +532,7 @@ public sealed class DatasetGenerator
                 var t0 = Stopwatch.GetTimestamp();
                 if (_context.Retained is { } retained && retained.TryGet(input, out var kept))
                 {
-                    _generator.DecodeInput(kept.Span, item, size, _context.Options.Resize, target);
+                    DecodeMidRun(kept.Span, item, size, target);
                     _generator.Times.Add(StageTimes.Stage.Decode, Stopwatch.GetTimestamp() - t0);
                     continue;
                 }
@@ -550,9 +550,28 @@ public sealed class DatasetGenerator
                     _generator.CheckUnchanged(bytes.Span, passHash, item);
                 }
                 var t1 = Stopwatch.GetTimestamp();
-                _generator.DecodeInput(bytes.Span, item, size, _context.Options.Resize, target);
+                DecodeMidRun(bytes.Span, item, size, target);
                 _generator.Times.Add(StageTimes.Stage.Read, t1 - t0);
                 _generator.Times.Add(StageTimes.Stage.Decode, Stopwatch.GetTimestamp() - t1);
+            }
+        }
+
+        /// <summary>
+        /// Decodes an input the validation pass let through, but its decoder refuses (a JPEG whose scans stop early, left to
+        /// TurboJPEG's own decode): shards are written by now, and the way on is not the pass's.
+        /// </summary>
+        private void DecodeMidRun(ReadOnlySpan<byte> encoded, SourceItem item, int size, Span<byte> target)
+        {
+            try
+            {
+                _generator.DecodeInput(encoded, item, size, _context.Options.Resize, target);
+            }
+            catch (ZetaPrepException e) when (e.ExitCode == 1)
+            {
+                // The file's fingerprint is in this output's record: with it removed or replaced, --resume refuses the
+                // changed input (and --on-error skip is another option), so only --overwrite goes on from here.
+                var verdict = e.Message.IndexOf("; ", StringComparison.Ordinal) is var cut and > 0 ? e.Message[..cut] : e.Message.TrimEnd('.');
+                throw new ZetaPrepException($"{verdict}; the shards written so far are kept but cannot be resumed past it: remove or replace the file and rerun with --overwrite (adding --on-error skip leaves such files out).", e);
             }
         }
 
