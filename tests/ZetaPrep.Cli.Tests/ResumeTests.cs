@@ -177,6 +177,30 @@ public sealed class ResumeTests
     }
 
     [Fact]
+    public async Task OverwriteKilledMidway_LeavesNoCardOfTheOldOutput()
+    {
+        using var tmp = new TempDir();
+        var other = tmp.Sub("other");
+        ImageFixtures.SolidFolder(other, classes: 2, perClass: 4);
+        var output = tmp.Sub("out");
+        Assert.Equal(0, (await CliRunner.RunAsync([.. Args(other, output)])).ExitCode);
+        Assert.True(File.Exists(Path.Combine(output, "README.md")));
+        var input = tmp.Sub("in");
+        BigInputs(input, perClass: 60);
+        var pipe = await PipeInBatch15Async(input, perClass: 60);
+        using (var child = ChildProcess.Start([.. Args(input, output), "--overwrite"]))
+        {
+            Assert.True(await child.WaitForShardsAsync(Path.Combine(output, "manifest.json"), Timeout, shards: 3), "the run ended before three shards were written");
+            child.Kill();
+            await child.WaitAsync(Timeout);
+        }
+        await pipe.RestoreFileAsync();
+        // The old card (8 rows of other inputs) must not sit beside the new run's partial shards.
+        Assert.False(File.Exists(Path.Combine(output, "README.md")));
+        Assert.False(GenerationManifest.Read(Path.Combine(output, "manifest.json")).Complete);
+    }
+
+    [Fact]
     public async Task Resume_OfAFinishedOutput_ChangesNoByte_AndRepairsItsCard()
     {
         // compare resumes each method's shards before training on them, and train --resume compares the manifest's

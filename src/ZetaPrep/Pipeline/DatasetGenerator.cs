@@ -1263,6 +1263,8 @@ public sealed class DatasetGenerator
                 {
                     ShardFormats.DeleteOutputs(outDir);
                     ValidationRecord.TryDelete(outDir);
+                    // The old card describes the old shards: killed before its own card, the new run would leave it beside them.
+                    File.Delete(Path.Combine(outDir, DatasetCard.FileName));
                     foreach (var partial in Directory.EnumerateFiles(outDir, "manifest.worker-*.json"))
                     {
                         File.Delete(partial);
