@@ -44,7 +44,7 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
         {
             if (!labels.Rows.TryGetValue(id, out var row))
             {
-                throw new ZetaPrepException($"{container.Path}: image {location} (id {id}) has no row in {_setup.LabelFileName}; add a row or remove the image.");
+                throw new ZetaPrepException($"{container.Path}: image {location} (id {id}) has no row in {_setup.LabelFileName}{NormalFormHint(id)}; add a row or remove the image.");
             }
             items.Add(new SourceItem(id, row.ClassIndex, size, row.SoftLabel));
         }
@@ -52,7 +52,7 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
         if (orphans.Count > 0)
         {
             var more = orphans.Count > 1 ? $" (and {orphans.Count - 1} more label row(s) without an image)" : "";
-            throw new ZetaPrepException($"{_setup.LabelFileName} line {orphans[0].Line}: image {orphans[0].Id} has a label row but no image in {string.Join(", ", _containers.Select(c => Path.GetFileName(c.Path)))}{more}; check the download is complete or remove the row.");
+            throw new ZetaPrepException($"{_setup.LabelFileName} line {orphans[0].Line}: image {orphans[0].Id} has a label row but no image in {string.Join(", ", _containers.Select(c => Path.GetFileName(c.Path)))}{more}{NormalFormHint(orphans[0].Id)}; check the download is complete or remove the row.");
         }
         if (items.Count < 2)
         {
@@ -71,6 +71,15 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
         };
         return Task.FromResult(new SourceListing(labels.ClassNames, items) { Provenance = provenance });
     }
+
+    /// <summary>
+    /// Where an unmatched id holds a combining accent (U+0300–U+036F: "e" + U+0301 rather than "é"), the likely cause:
+    /// the same name in another Unicode normal form on the other side (macOS writes file names decomposed, NFD; most
+    /// CSVs are composed, NFC). Ids are compared as written, byte for byte.
+    /// </summary>
+    private static string NormalFormHint(string id) => id.Any(c => c is >= '\u0300' and <= '\u036F')
+        ? " (the id holds a combining accent, as names written in Unicode NFD do, e.g. by macOS: if the other side spells it composed (NFC), ids differ byte for byte; convert the file names with `convmv -f utf8 -t utf8 --nfc -r --notest DIR`, or the CSV to NFD)"
+        : "";
 
     /// <summary>The image file, or the zip and its entry (the id alone, without extension or folder, named no file there is).</summary>
     public string DisplayName(SourceItem item)
