@@ -67,6 +67,38 @@ public sealed class DiskFullTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>Every format deletes the shard in progress when the disk fills (WebDataset once left its temp tar behind, using the space).</summary>
+    [Theory]
+    [InlineData("webdataset")]
+    [InlineData("folder")]
+    public async Task DiskFull_LeavesNoTempFile_InEveryFormat(string format)
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        NoiseFolder(input, classes: 2, perClass: 16);
+        var mount = tmp.Sub("small");
+        Directory.CreateDirectory(mount);
+        if (!Run("mount", "-t", "tmpfs", "-o", "size=120k", "tmpfs", mount))
+        {
+            output.WriteLine("not run: mounting a tmpfs needs root");
+            return;
+        }
+        try
+        {
+            var outDir = Path.Combine(mount, "out");
+            var full = await CliRunner.RunAsync("generate", "--in", input, "--out", outDir, "--format", format, "--size", "48", "--n", "3", "--batch-size", "4", "--shard-rows", "4", "--threads", "2", "--quiet");
+            Assert.Equal(1, full.ExitCode);
+            var line = Assert.Single(full.Stderr.TrimEnd().Split('\n'));
+            Assert.Contains("No space left on device", line, StringComparison.Ordinal);
+            Assert.Contains("the shard in progress was discarded", line, StringComparison.Ordinal);
+            Assert.Equal([Path.Combine(outDir, ".zetaprep-validated.jsonl")], Directory.EnumerateFiles(outDir, ".*", SearchOption.AllDirectories));
+        }
+        finally
+        {
+            Run("umount", mount);
+        }
+    }
+
     private static Dictionary<string, string> Hashes(string outDir) =>
         Directory.EnumerateFiles(Path.Combine(outDir, "data"), "*.parquet")
             .ToDictionary(f => "data/" + Path.GetFileName(f), f => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(f))));

@@ -108,10 +108,21 @@ public sealed class WebDatasetShardWriter : IShardWriter
             return;
         }
         _done = true;
-        await _json.DisposeAsync().ConfigureAwait(false);
-        await _hashing.DisposeAsync().ConfigureAwait(false);
-        await _file.DisposeAsync().ConfigureAwait(false);
-        File.Delete(_tempPath);
+        // Closing flushes buffered bytes, which fails again on a full disk: the temp file is deleted regardless (as the
+        // Parquet writer does), and the error that caused the abort is the one the caller sees.
+        try
+        {
+            await _json.DisposeAsync().ConfigureAwait(false);
+            await _hashing.DisposeAsync().ConfigureAwait(false);
+            await _file.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+        }
+        finally
+        {
+            File.Delete(_tempPath);
+        }
     }
 
     private async Task WriteMemberAsync(string name, ReadOnlyMemory<byte> data, CancellationToken ct)

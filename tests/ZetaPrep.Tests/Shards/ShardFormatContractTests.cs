@@ -1,11 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
+using Xunit.Abstractions;
 using ZetaPrep.Shards;
 
 namespace ZetaPrep.Tests.Shards;
 
 /// <summary>The contract every <see cref="IShardFormat"/> keeps: rows round-trip, Complete commits atomically, Dispose without Complete leaves nothing.</summary>
-public sealed class ShardFormatContractTests
+public sealed class ShardFormatContractTests(ITestOutputHelper output)
 {
     public static TheoryData<ShardFormat> Formats => new() { ShardFormat.Parquet, ShardFormat.WebDataset, ShardFormat.Folder };
 
@@ -55,6 +56,40 @@ public sealed class ShardFormatContractTests
         await writer.WriteRowGroupAsync(ShardFixtures.Rows(5), CancellationToken.None);
         await writer.DisposeAsync();
         Assert.Empty(dir.AllFiles());
+    }
+
+    /// <summary>
+    /// A disk that fills while a shard is written: whether the write, the commit or only the close of the file fails, the
+    /// writer's disposal deletes everything it wrote (the run's error says the shard in progress was discarded; a temp
+    /// file left behind would keep the space). Needs root for the tmpfs; without it the test says so and returns.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public async Task DiskFull_ThenDispose_LeavesNoFile(ShardFormat kind)
+    {
+        using var dir = new TempDirectory();
+        using var disk = SmallTmpfs.TryMount(dir.Path, "64k");
+        if (disk is null)
+        {
+            output.WriteLine("not run: mounting a tmpfs needs root");
+            return;
+        }
+        var format = ShardFormats.Get(kind);
+        var writer = await format.CreateWriterAsync(disk.Path, format.ShardFileName("train", 0, 1), ShardFixtures.Schema, CancellationToken.None);
+        var failed = false;
+        try
+        {
+            // 24 rows of 8 KB: three times what the disk holds.
+            await writer.WriteRowGroupAsync(ShardFixtures.Rows(24, imageBytes: 8000), CancellationToken.None);
+            await writer.CompleteAsync(CancellationToken.None);
+        }
+        catch (IOException)
+        {
+            failed = true;
+        }
+        await writer.DisposeAsync();
+        Assert.True(failed, "the shard should not fit on the disk");
+        Assert.Empty(disk.AllFiles());
     }
 
     /// <summary>
