@@ -182,8 +182,17 @@ internal static class GenerateCommand
                     .ConfigureAwait(false);
             }
             var rate = m.WallTimeS > 0 ? m.Totals.Rows / m.WallTimeS : 0;
+            // The shards' size on disk: the manifest's bytes are each shard file's, which for the folder format is only
+            // its label part (verify checks that); the images it lists count here.
+            var outputDirectory = Path.GetDirectoryName(result.ManifestPath)!;
+            var shardFormat = ShardFormats.Get(options.Format);
+            long storedBytes = 0;
+            foreach (var shard in m.Shards)
+            {
+                storedBytes += await shardFormat.StoredBytesAsync(outputDirectory, shard.File, ct).ConfigureAwait(false);
+            }
             await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"wrote {m.Totals.Rows} rows{(m.Skipped.Count > 0 ? $" (skipped {m.Skipped.Count} bad input(s), listed in manifest.json)" : "")} ({m.Input.Count} inputs × {m.Options.Passes} pass(es), {(m.Options.Method == "zeta" ? $"N={m.Options.N}, γ={m.Options.Gamma}" : $"method {m.Options.Method}")}) in {m.Shards.Count} shard(s), {m.Totals.Bytes / 1048576.0:F1} MiB, to {Path.GetDirectoryName(result.ManifestPath)}"))
+                $"wrote {m.Totals.Rows} rows{(m.Skipped.Count > 0 ? $" (skipped {m.Skipped.Count} bad input(s), listed in manifest.json)" : "")} ({m.Input.Count} inputs × {m.Options.Passes} pass(es), {(m.Options.Method == "zeta" ? $"N={m.Options.N}, γ={m.Options.Gamma}" : $"method {m.Options.Method}")}) in {m.Shards.Count} shard(s), {storedBytes / 1048576.0:F1} MiB, to {outputDirectory}"))
                 .ConfigureAwait(false);
             await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"{m.WallTimeS:F2} s, {rate:F0} rows/s on {m.Device} with {options.Threads} thread(s); manifest: {result.ManifestPath}"))

@@ -167,6 +167,37 @@ public sealed class ShardFormatTests
         Assert.Equal(27, n);
     }
 
+    /// <summary>The summary line's size is the shards' size on disk: for the folder format the images too, not only the
+    /// label parts that the manifest's per-shard bytes (checked by verify) stand for.</summary>
+    [Theory]
+    [InlineData("parquet")]
+    [InlineData("webdataset")]
+    [InlineData("folder")]
+    public async Task SummaryLine_ReportsTheShardsSizeOnDisk_ImagesIncluded(string format)
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 2, perClass: 10);
+        var output = tmp.Sub("out");
+        // Stored PNGs (--png-level 0): 20 × ~12 KB of images, where the label parts are a few KB.
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--size", "64", "--png-level", "0", "--n", "2",
+            "--batch-size", "4", "--shard-rows", "8", "--format", format, "--quiet");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var manifest = GenerationManifest.Read(Path.Combine(output, "manifest.json"));
+        var onDisk = manifest.Shards.Sum(s => new FileInfo(Path.Combine(output, s.File)).Length);
+        if (format == "folder")
+        {
+            onDisk += Directory.GetFiles(Path.Combine(output, "images")).Sum(f => new FileInfo(f).Length);
+            Assert.True(onDisk > 4 * manifest.Totals.Bytes, $"{onDisk} vs {manifest.Totals.Bytes}");
+        }
+        else
+        {
+            Assert.Equal(manifest.Totals.Bytes, onDisk);
+        }
+        var summary = r.Stdout.Split('\n')[0];
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $" in {manifest.Shards.Count} shard(s), {onDisk / 1048576.0:F1} MiB, to "), summary, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("parquet", "data/*.parquet")]
     [InlineData("webdataset", "shard-*.tar")]

@@ -56,6 +56,18 @@ internal sealed class FolderShardFormat : IShardFormat
         }
     }
 
+    /// <summary>The label part plus every image it lists.</summary>
+    public async Task<long> StoredBytesAsync(string outputDirectory, string relativePath, CancellationToken ct)
+    {
+        var part = Path.Combine(outputDirectory, relativePath);
+        var bytes = new FileInfo(part).Length;
+        foreach (var l in await FolderShardWriter.ReadLabelsAsync(part, ct).ConfigureAwait(false))
+        {
+            bytes += new FileInfo(Path.Combine(outputDirectory, l.FileName)).Length;
+        }
+        return bytes;
+    }
+
     /// <summary><c>labels.parquet</c>: the parts' rows in shard order.</summary>
     public async Task<IReadOnlyList<(string Relative, byte[] Bytes)>> BuildIndexAsync(string outputDirectory, IReadOnlyList<string> shardFiles, CancellationToken ct)
     {

@@ -34,6 +34,11 @@ public interface IShardFormat
     /// <summary>Dataset-level files (relative) that <see cref="FinishAsync"/> writes.</summary>
     IReadOnlyList<string> IndexFiles { get; }
 
+    /// <summary>Bytes a committed shard takes on disk with everything it consists of: its file, and for the folder format also
+    /// the images its label part lists (the manifest's per-shard bytes are the shard file's alone, which verify checks).</summary>
+    Task<long> StoredBytesAsync(string outputDirectory, string relativePath, CancellationToken ct) =>
+        Task.FromResult(new FileInfo(Path.Combine(outputDirectory, relativePath)).Length);
+
     /// <summary>Glob of the files a HuggingFace dataset card's <c>data_files</c> names.</summary>
     string DataFilesGlob { get; }
 

@@ -31,6 +31,8 @@ public sealed class ShardFormatContractTests(ITestOutputHelper output)
         Assert.Equal(23, info.Rows);
         Assert.Equal(bytes.Length, info.Bytes);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), info.Sha256Hex);
+        // What the shard takes on disk: its file, and for the folder format the images its part lists as well.
+        Assert.Equal(dir.AllFiles().Sum(f => new FileInfo(f).Length), await format.StoredBytesAsync(dir.Path, relative, CancellationToken.None));
         Assert.DoesNotContain(dir.AllFiles(), f => Path.GetFileName(f).StartsWith('.'));
         Assert.All(dir.AllFiles(), f => Assert.True(format.IsInDataArea(Path.GetRelativePath(dir.Path, f).Replace('\\', '/')), f));
 
