@@ -81,4 +81,29 @@ public sealed class KeepOriginalsTests
             Assert.Equal(mixed[i].Sources, kept[i].Sources);
         }
     }
+
+    /// <summary>An unmixed output is a resized original: beside --keep-originals it would be a second copy of one (QA: --method
+    /// none --keep-originals wrote 60 rows of 30 distinct images), so the pair is refused before anything is written.</summary>
+    [Theory]
+    [InlineData("--method", "none", "--method none already writes each input once")]
+    [InlineData("--prob", "0.5", "with --prob 0.5 the outputs left unmixed are resized originals too")]
+    [InlineData("--prob", "0", "with --prob 0 the outputs left unmixed")]
+    public async Task KeepOriginals_WithUnmixedOutputs_IsAUsageError(string option, string value, string why)
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 2, perClass: 3);
+        var output = tmp.Sub("out");
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--size", "16", "--quiet", "--keep-originals", option, value);
+        Assert.Equal(2, r.ExitCode);
+        var line = Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+        Assert.Contains("--keep-originals: ", line, StringComparison.Ordinal);
+        Assert.Contains(why, line, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output));
+
+        // Without --keep-originals the same option is a valid run: each input appears once.
+        var alone = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--size", "16", "--quiet", option, value);
+        Assert.True(alone.ExitCode == 0, alone.Stderr);
+        Assert.Equal(6, GenerationManifest.Read(Path.Combine(output, "manifest.json")).Totals.Rows);
+    }
 }

@@ -95,7 +95,7 @@ public sealed record GenerateOptions
         {
             throw ZetaPrepException.Usage($"--codec: '{Codec}' is not a resolved codec name (skia, turbojpeg or imagesharp).");
         }
-        Plan.Method.Validate();
+        Plan.Validate();
         if (string.IsNullOrWhiteSpace(OutputDirectory))
         {
             throw ZetaPrepException.Usage("--out: give an output directory.");

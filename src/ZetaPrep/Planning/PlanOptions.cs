@@ -50,4 +50,24 @@ public sealed record PlanOptions
         ShardRows = shardRows;
         KeepOriginals = keepOriginals;
     }
+
+    /// <summary>Throws a usage error for options that contradict each other: an unmixed output is a resized original, so
+    /// <see cref="KeepOriginals"/> beside <c>--method none</c> or <c>--prob</c> below 1 would write those originals twice.</summary>
+    public void Validate()
+    {
+        Method.Validate();
+        if (!KeepOriginals)
+        {
+            return;
+        }
+        if (Method.Method == MixMethod.None)
+        {
+            throw ZetaPrepException.Usage("--keep-originals: --method none already writes each input once as its resized original, so every one would appear twice; drop --keep-originals.");
+        }
+        if (Method.Prob < 1)
+        {
+            throw ZetaPrepException.Usage(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"--keep-originals: with --prob {Method.Prob:R} the outputs left unmixed are resized originals too, so those inputs would appear twice; use --prob 1 with --keep-originals (every original once, then every output mixed), or drop --keep-originals."));
+        }
+    }
 }
