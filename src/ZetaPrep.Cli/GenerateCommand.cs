@@ -82,6 +82,8 @@ internal static class GenerateCommand
                 var s = parse.GetValue(size);
                 rowsPerShard = s is >= 1 and <= 8192 ? ShardSizing.RowsFor(bytesPerShard.Value, s) : rowsPerShard;
             }
+            var mixMethod = MixMethodOptions.Parse(parse.GetValue(method)!, parse.GetValue(alpha), parse.GetValue(labelSmoothing), parse.GetValue(prob), parse.GetValue(switchProb));
+            RefuseIgnoredMethodOptions(parse, mixMethod, n, gamma, prob);
             var plan = new PlanOptions(
                 MixCount.Parse(parse.GetValue(n)!),
                 GammaSpec.Parse(parse.GetValue(gamma)!),
@@ -91,7 +93,7 @@ internal static class GenerateCommand
                 rowsPerShard,
                 parse.GetValue(keepOriginals))
             {
-                Method = MixMethodOptions.Parse(parse.GetValue(method)!, parse.GetValue(alpha), parse.GetValue(labelSmoothing), parse.GetValue(prob), parse.GetValue(switchProb)),
+                Method = mixMethod,
             };
             var codecChoice = ImageCodecs.Parse(parse.GetValue(codec)!);
             var options = new GenerateOptions
@@ -130,6 +132,11 @@ internal static class GenerateCommand
                 Threads = options.Threads,
             });
             using var sourceLifetime = source as IDisposable;
+            // Only a preset (or a folder of official downloads) has splits; an ImageFolder or a --labels input is one set.
+            if (parse.GetResult(split) is { Implicit: false } && (source is ImageFolderSource || parse.GetValue(labels) is not null))
+            {
+                throw ZetaPrepException.Usage($"--split: only applies to a preset or a folder of official downloads; --in {parse.GetValue(input)} is {(source is ImageFolderSource ? "an ImageFolder" : "a --labels input")}, one set of images: drop --split (give each split its own --in).");
+            }
             var generator = new DatasetGenerator(source, ImageCodecs.Create(codecChoice, new ImageLimits(options.MaxPixels)));
             using var reporter = new ProgressReporter(stderr, enabled: !parse.GetValue(quiet) && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error));
             // Process start → the run's own clock: runtime start-up, JIT and option parsing, which --profile reports apart.
@@ -200,6 +207,32 @@ internal static class GenerateCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// An option given explicitly that the method would ignore is a usage error, as --alpha is for ζ and --switch-prob is
+    /// outside zeta,cutmix: --n and --gamma shape ζ weights only; --method none mixes nothing, so --prob decides nothing.
+    /// </summary>
+    private static void RefuseIgnoredMethodOptions(ParseResult parse, MixMethodOptions method, Option n, Option gamma, Option prob)
+    {
+        var usesZeta = method.Method is MixMethod.Zeta or MixMethod.CutMixZeta || method.SwitchToCutMix;
+        var why = method.Method switch
+        {
+            MixMethod.Mixup => "mixes 2 samples with λ ~ Beta(α, α), set by --alpha",
+            MixMethod.CutMix => "pastes a box of one other sample, its area set by --alpha",
+            _ => "writes the resized originals unmixed",
+        };
+        foreach (var option in new[] { n, gamma })
+        {
+            if (!usesZeta && parse.GetResult(option) is { Implicit: false })
+            {
+                throw ZetaPrepException.Usage($"{option.Name}: only applies to the methods with ζ weights (zeta, cutmix+zeta, zeta,cutmix); --method {method.Name} {why}: drop {option.Name}.");
+            }
+        }
+        if (method.Method == MixMethod.None && parse.GetResult(prob) is { Implicit: false })
+        {
+            throw ZetaPrepException.Usage($"--prob: --method none {why}, so there is nothing to mix: drop --prob.");
+        }
     }
 
     /// <summary>Whether <paramref name="manifest"/> is this run's: present, readable and started at or after <paramref name="since"/>.</summary>

@@ -83,6 +83,41 @@ public sealed class CliSurfaceTests
         Assert.EndsWith("xxx' is not a class; fix the row.", shown, StringComparison.Ordinal);
         Assert.Contains(gap, shown, StringComparison.Ordinal);
     }
+
+    /// <summary>--split picks a preset's split; an ImageFolder or a --labels input has none, and the option was once ignored.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Split_OfAnInputWithoutSplits_IsAUsageError_UnlessLeftAtItsDefault(bool labelled)
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        string[] source = ["--in", input];
+        if (labelled)
+        {
+            Directory.CreateDirectory(input);
+            for (var i = 0; i < 4; i++)
+            {
+                File.WriteAllBytes(Path.Combine(input, $"img{i}.png"), ImageFixtures.Solid(8, 8, (byte)(i * 60), 0, 0));
+            }
+            var csv = Path.Combine(tmp.Path, "labels.csv");
+            File.WriteAllText(csv, "id,cls\nimg0,a\nimg1,b\nimg2,a\nimg3,b\n");
+            source = [.. source, "--labels", csv, "--id-column", "id", "--label-column", "cls"];
+        }
+        else
+        {
+            ImageFixtures.SolidFolder(input, classes: 2, perClass: 2);
+        }
+        var r = await CliRunner.RunAsync(["generate", .. source, "--out", tmp.Sub("out"), "--size", "16", "--quiet", "--split", "validation"]);
+        Assert.Equal(2, r.ExitCode);
+        var line = Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+        Assert.StartsWith("zetaprep: error: --split: only applies to a preset", line, StringComparison.Ordinal);
+        Assert.Contains(labelled ? "a --labels input" : "an ImageFolder", line, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(tmp.Sub("out")));
+
+        var plain = await CliRunner.RunAsync(["generate", .. source, "--out", tmp.Sub("out"), "--size", "16", "--quiet"]);
+        Assert.True(plain.ExitCode == 0, plain.Stderr);
+    }
 }
 
 public sealed class NumericOptionTests

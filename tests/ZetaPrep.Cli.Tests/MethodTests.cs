@@ -32,7 +32,7 @@ public sealed class MethodTests
         using var tmp = new TempDir();
         var colours = ImageFixtures.SolidFolder(tmp.Sub("in"), classes: 3, perClass: 4);
         const int Size = 12;
-        var (manifest, rows) = await GenerateAsync(tmp.Sub("out"), "--in", tmp.Sub("in"), "--method", "cutmix", "--batch-size", "6", "--n", "2", "--size", $"{Size}", "--seed", seed);
+        var (manifest, rows) = await GenerateAsync(tmp.Sub("out"), "--in", tmp.Sub("in"), "--method", "cutmix", "--batch-size", "6", "--size", $"{Size}", "--seed", seed);
         Assert.Equal("cutmix", manifest.Options.Method);
         Assert.Equal(1.0, manifest.Options.Alpha);
         Assert.Equal(12, rows.Count);
@@ -64,7 +64,7 @@ public sealed class MethodTests
     {
         using var tmp = new TempDir();
         var colours = ImageFixtures.SolidFolder(tmp.Sub("in"), classes: 2, perClass: 5);
-        var (manifest, rows) = await GenerateAsync(tmp.Sub("out"), "--in", tmp.Sub("in"), "--method", "none", "--batch-size", "4", "--n", "2", "--size", "6", "--label-smoothing", "0.1");
+        var (manifest, rows) = await GenerateAsync(tmp.Sub("out"), "--in", tmp.Sub("in"), "--method", "none", "--batch-size", "4", "--size", "6", "--label-smoothing", "0.1");
         Assert.Equal(("none", 0.1), (manifest.Options.Method, manifest.Options.LabelSmoothing));
         Assert.Equal(10, rows.Count);
         foreach (var row in rows)
@@ -90,7 +90,7 @@ public sealed class MethodTests
     {
         using var tmp = new TempDir();
         ImageFixtures.SolidFolder(tmp.Sub("in"), classes: 3, perClass: 4);
-        var (manifest, rows) = await GenerateAsync(tmp.Sub("out"), "--in", tmp.Sub("in"), "--method", "mixup", "--alpha", "0.5", "--label-smoothing", "0.3", "--batch-size", "6", "--n", "2", "--size", "4", "--seed", "5");
+        var (manifest, rows) = await GenerateAsync(tmp.Sub("out"), "--in", tmp.Sub("in"), "--method", "mixup", "--alpha", "0.5", "--label-smoothing", "0.3", "--batch-size", "6", "--size", "4", "--seed", "5");
         Assert.Equal(0.5, manifest.Options.Alpha);
         foreach (var row in rows)
         {
@@ -109,7 +109,7 @@ public sealed class MethodTests
             Assert.Contains(row.Lam!.Value, row.Weights);
         }
 
-        var (_, originals) = await GenerateAsync(tmp.Sub("p0"), "--in", tmp.Sub("in"), "--method", "mixup", "--prob", "0", "--batch-size", "6", "--n", "2", "--size", "4");
+        var (_, originals) = await GenerateAsync(tmp.Sub("p0"), "--in", tmp.Sub("in"), "--method", "mixup", "--prob", "0", "--batch-size", "6", "--size", "4");
         Assert.All(originals, row => Assert.Equal(("none", true, 1), (row.Method, row.Original, row.Sources.Length)));
     }
 
@@ -124,7 +124,10 @@ public sealed class MethodTests
     {
         using var tmp = new TempDir();
         ImageFixtures.SolidFolder(tmp.Sub("in"), classes: 2, perClass: 6);
-        string[] common = ["--in", tmp.Sub("in"), "--method", method, "--prob", "0.8", "--batch-size", "4", "--n", "3", "--size", "10", "--shard-rows", "8", "--seed", "9"];
+        // --n only where ζ weights are used, --prob only where something is mixed (elsewhere each is refused).
+        string[] n = method is "zeta" or "cutmix+zeta" or "zeta,cutmix" ? ["--n", "3"] : [];
+        string[] prob = method is "none" ? [] : ["--prob", "0.8"];
+        string[] common = ["--in", tmp.Sub("in"), "--method", method, .. prob, "--batch-size", "4", .. n, "--size", "10", "--shard-rows", "8", "--seed", "9"];
         var (one, rows) = await GenerateAsync(tmp.Sub("t1"), [.. common, "--threads", "1"]);
         var (two, _) = await GenerateAsync(tmp.Sub("t2"), [.. common, "--threads", "2"]);
         Assert.Equal(one.Shards.Select(s => s.Sha256), two.Shards.Select(s => s.Sha256));
@@ -181,7 +184,7 @@ public sealed class MethodTests
         cmd.CommandText = $"SELECT count(*) FROM read_parquet('{Path.Combine(output, "data", "*.parquet")}') WHERE method = 'cutmix+zeta' AND lam BETWEEN 0 AND 1";
         Assert.Equal(8L, Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
 
-        var r = await CliRunner.RunAsync("generate", "--out", output, "--in", tmp.Sub("in"), "--method", "cutmix", "--batch-size", "4", "--n", "3", "--size", "8", "--resume", "--quiet");
+        var r = await CliRunner.RunAsync("generate", "--out", output, "--in", tmp.Sub("in"), "--method", "cutmix", "--batch-size", "4", "--size", "8", "--resume", "--quiet");
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("--method differs (manifest cutmix+zeta, now cutmix)", r.Stderr, StringComparison.Ordinal);
     }
@@ -204,5 +207,44 @@ public sealed class MethodTests
         Assert.Single(r.Stderr.TrimEnd().Split('\n'));
         Assert.Contains(option, r.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(tmp.Sub("out")) && Directory.EnumerateFileSystemEntries(tmp.Sub("out")).Any());
+    }
+
+    /// <summary>An option the method ignores, given explicitly, is refused as --alpha is with ζ; the defaults never are.</summary>
+    [Theory]
+    [InlineData("mixup", "--gamma", "3")]
+    [InlineData("none", "--gamma", "3")]
+    [InlineData("cutmix", "--gamma", "min:4")]
+    [InlineData("cutmix", "--n", "4")]
+    [InlineData("mixup", "--n", "2")]
+    [InlineData("none", "--n", "batch")]
+    [InlineData("none", "--prob", "0.5")]
+    public async Task AnOptionTheMethodIgnores_IsAOneLineUsageError(string method, string option, string value)
+    {
+        using var tmp = new TempDir();
+        ImageFixtures.SolidFolder(tmp.Sub("in"), classes: 2, perClass: 2);
+        var r = await CliRunner.RunAsync("generate", "--in", tmp.Sub("in"), "--out", tmp.Sub("out"), "--size", "16", "--quiet", "--method", method, option, value);
+        Assert.Equal(2, r.ExitCode);
+        var line = Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+        Assert.StartsWith($"zetaprep: error: {option}: ", line, StringComparison.Ordinal);
+        Assert.Contains($"--method {method}", line, StringComparison.Ordinal);
+        Assert.EndsWith($"drop {option}.", line, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(tmp.Sub("out")));
+    }
+
+    [Theory]
+    [InlineData("zeta", "--n", "3")]
+    [InlineData("zeta", "--gamma", "3")]
+    [InlineData("cutmix+zeta", "--gamma", "3")]
+    [InlineData("zeta,cutmix", "--n", "3")]
+    [InlineData("mixup", "--prob", "0.5")]
+    [InlineData("none", "--label-smoothing", "0.1")]
+    public async Task AnOptionTheMethodUses_OrTheDefaults_AreAccepted(string method, string option, string value)
+    {
+        using var tmp = new TempDir();
+        ImageFixtures.SolidFolder(tmp.Sub("in"), classes: 2, perClass: 2);
+        var given = await CliRunner.RunAsync("generate", "--in", tmp.Sub("in"), "--out", tmp.Sub("given"), "--size", "16", "--quiet", "--method", method, option, value);
+        Assert.True(given.ExitCode == 0, given.Stderr);
+        var defaults = await CliRunner.RunAsync("generate", "--in", tmp.Sub("in"), "--out", tmp.Sub("defaults"), "--size", "16", "--quiet", "--method", method);
+        Assert.True(defaults.ExitCode == 0, defaults.Stderr);
     }
 }
