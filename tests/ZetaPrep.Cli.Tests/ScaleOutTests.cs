@@ -211,6 +211,74 @@ public sealed class ScaleOutTests
         Assert.Contains("--worker I/4", Assert.Throws<ZetaPrepException>(() => WorkerSpec.Resolve(null, 4, Env())).Message, StringComparison.Ordinal);
     }
 
+    /// <summary>Slurm numbers an array's tasks as submitted (--array=1-2 gives ids 1 and 2): the index is id − SLURM_ARRAY_TASK_MIN,
+    /// and an array with gaps in its ids (a step, a list) is refused by every task alike.</summary>
+    [Fact]
+    public void WorkerSpec_FromASlurmArray_CountsFromItsFirstTask()
+    {
+        static Func<string, string?> Array(string id, string min, string max, string count, string? step = null) =>
+            name => name switch
+            {
+                "SLURM_ARRAY_TASK_ID" => id,
+                "SLURM_ARRAY_TASK_MIN" => min,
+                "SLURM_ARRAY_TASK_MAX" => max,
+                "SLURM_ARRAY_TASK_COUNT" => count,
+                "SLURM_ARRAY_TASK_STEP" => step,
+                _ => null,
+            };
+
+        // --array=1-2: tasks 1 and 2 are workers 0 and 1 of 2; --array=0-7%2 (throttled) as ever.
+        Assert.Equal(new WorkerSpec(0, 2), WorkerSpec.Resolve(null, null, Array("1", "1", "2", "2")));
+        Assert.Equal(new WorkerSpec(1, 2), WorkerSpec.Resolve(null, null, Array("2", "1", "2", "2")));
+        Assert.Equal(new WorkerSpec(7, 8), WorkerSpec.Resolve(null, null, Array("7", "0", "7", "8", "1")));
+        Assert.Equal(new WorkerSpec(3, 4), WorkerSpec.Resolve(null, 4, Array("13", "10", "13", "4")));
+
+        // Gaps: --array=0-6:2 (ids 0, 2, 4, 6) and --array=1,2,5; every task is refused, the first as well.
+        foreach (var id in new[] { "0", "2", "4", "6" })
+        {
+            var e = Assert.Throws<ZetaPrepException>(() => WorkerSpec.Resolve(null, null, Array(id, "0", "6", "4", "2")));
+            Assert.Equal(2, e.ExitCode);
+            Assert.Contains("task ids have gaps", e.Message, StringComparison.Ordinal);
+            Assert.Contains("--array=0-3", e.Message, StringComparison.Ordinal);
+        }
+        foreach (var id in new[] { "1", "2", "5" })
+        {
+            Assert.Contains("task ids have gaps", Assert.Throws<ZetaPrepException>(() => WorkerSpec.Resolve(null, null, Array(id, "1", "5", "3"))).Message, StringComparison.Ordinal);
+        }
+        // --workers smaller than the array: the tasks past it are refused, naming where the array starts.
+        Assert.Contains("task 2 of an array starting at 1, outside 0..1", Assert.Throws<ZetaPrepException>(() => WorkerSpec.Resolve(null, 2, Array("3", "1", "3", "3"))).Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A 1-based array end to end: the tasks get their worker index from the environment, and the merge equals the single run.</summary>
+    [Fact]
+    public async Task ASlurmArrayFromOne_WritesEveryShard_AndMergesToTheSingleRun()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 3, perClass: 9);
+        var single = tmp.Sub("single");
+        Assert.Equal(0, (await CliRunner.RunAsync(Args(input, single))).ExitCode);
+        var shared = tmp.Sub("shared");
+        foreach (var task in new[] { "2", "1" })
+        {
+            var environment = new Dictionary<string, string>
+            {
+                ["SLURM_ARRAY_TASK_ID"] = task,
+                ["SLURM_ARRAY_TASK_MIN"] = "1",
+                ["SLURM_ARRAY_TASK_MAX"] = "2",
+                ["SLURM_ARRAY_TASK_COUNT"] = "2",
+            };
+            using var run = ChildProcess.Start(environment, [.. Args(input, shared), "--resume"]);
+            var (code, _, stderr) = await run.WaitAsync(TimeSpan.FromMinutes(2));
+            Assert.True(code == 0, stderr);
+        }
+        Assert.Equal(["manifest.worker-0-of-2.json", "manifest.worker-1-of-2.json"],
+            Directory.GetFiles(shared, "manifest.worker-*").Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        var merged = await CliRunner.RunAsync("merge", shared);
+        Assert.True(merged.ExitCode == 0, merged.Stderr);
+        Assert.Equal(ChildProcess.ShardHashes(single), ChildProcess.ShardHashes(shared));
+    }
+
     [Theory]
     [InlineData("256MB", 256_000_000L)]
     [InlineData("256 mb", 256_000_000L)]

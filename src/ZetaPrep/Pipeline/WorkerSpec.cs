@@ -45,8 +45,8 @@ public sealed record WorkerSpec
     }
 
     /// <summary>
-    /// The worker from --worker, else Slurm job arrays (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT or --workers), else
-    /// Kubernetes Indexed Jobs (JOB_COMPLETION_INDEX with --workers or ZETAPREP_WORKERS); null = the whole plan.
+    /// The worker from --worker, else Slurm job arrays (SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN of SLURM_ARRAY_TASK_COUNT
+    /// or --workers), else Kubernetes Indexed Jobs (JOB_COMPLETION_INDEX with --workers or ZETAPREP_WORKERS); null = the whole plan.
     /// </summary>
     public static WorkerSpec? Resolve(string? worker, int? workers, Func<string, string?> environment)
     {
@@ -66,9 +66,7 @@ public sealed record WorkerSpec
         }
         if (Env(environment, "SLURM_ARRAY_TASK_ID") is { } slurmId)
         {
-            var count = workers ?? Env(environment, "SLURM_ARRAY_TASK_COUNT")
-                ?? throw ZetaPrepException.Usage("SLURM_ARRAY_TASK_ID is set but the worker count is not: pass --workers W (or run in a Slurm array, which sets SLURM_ARRAY_TASK_COUNT).");
-            return FromEnvironment("SLURM_ARRAY_TASK_ID", slurmId, count);
+            return FromSlurm(slurmId, workers, environment);
         }
         if (Env(environment, "JOB_COMPLETION_INDEX") is { } jobIndex)
         {
@@ -81,11 +79,42 @@ public sealed record WorkerSpec
             : null;
     }
 
+    /// <summary>
+    /// A Slurm array task: its index is SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN, so that --array=1-8 works as --array=0-7
+    /// (task 1 had run as worker 1 of 8 and task 8 failed, leaving shard 0 unwritten). An array whose task ids have gaps (a
+    /// step, --array=0-15:4, or a list, --array=1,3,7) has no such index and is refused, the same way in every task, since
+    /// each task sees the same MIN, MAX, COUNT and STEP. Without SLURM_ARRAY_TASK_MIN the id is taken as 0-based.
+    /// </summary>
+    private static WorkerSpec FromSlurm(int id, int? workers, Func<string, string?> environment)
+    {
+        var min = Env(environment, "SLURM_ARRAY_TASK_MIN");
+        var max = Env(environment, "SLURM_ARRAY_TASK_MAX");
+        var tasks = Env(environment, "SLURM_ARRAY_TASK_COUNT");
+        var step = Env(environment, "SLURM_ARRAY_TASK_STEP");
+        var span = min is int lo && max is int hi ? hi - lo + 1 : (int?)null;
+        if (step is > 1 || (span is int range && tasks is int c && range != c))
+        {
+            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture,
+                $"SLURM_ARRAY_TASK_ID={id}: this Slurm array's task ids have gaps (SLURM_ARRAY_TASK_MIN={min}, MAX={max}, COUNT={tasks}, STEP={step?.ToString(CultureInfo.InvariantCulture) ?? "unset"}), so they are no worker indices; submit a contiguous range, --array=0-{(tasks ?? 1) - 1} (a %-throttle is fine), or give --worker I/W."));
+        }
+        var count = workers ?? tasks ?? span
+            ?? throw ZetaPrepException.Usage("SLURM_ARRAY_TASK_ID is set but the worker count is not: pass --workers W (or run in a Slurm array, which sets SLURM_ARRAY_TASK_COUNT).");
+        var first = min ?? 0;
+        var index = id - first;
+        if (index < 0 || index >= count)
+        {
+            throw ZetaPrepException.Usage(min is null
+                ? $"SLURM_ARRAY_TASK_ID={id} is outside 0..{count - 1} for {count} workers, and SLURM_ARRAY_TASK_MIN is not set to say where the array starts; give --worker I/{count}."
+                : $"SLURM_ARRAY_TASK_ID={id} is task {index} of an array starting at {first}, outside 0..{count - 1} for {count} workers; make --workers the array's task count, or give --worker I/W.");
+        }
+        return new WorkerSpec(index, count);
+    }
+
     private static WorkerSpec FromEnvironment(string name, int index, int count)
     {
         if (index < 0 || index >= count)
         {
-            throw ZetaPrepException.Usage($"{name}={index} is outside 0..{count - 1} for {count} workers; Slurm arrays must be 0-based (--array=0-{count - 1}).");
+            throw ZetaPrepException.Usage($"{name}={index} is outside 0..{count - 1} for {count} workers; set the worker count to the Job's completions (--workers or ZETAPREP_WORKERS).");
         }
         return new WorkerSpec(index, count);
     }
