@@ -18,7 +18,7 @@ public sealed class CodecOptionTests
     }
 
     private static string[] Args(string input, string output, params string[] extra) =>
-        ["generate", "--in", input, "--out", output, "--n", "2", "--batch-size", "4", "--shard-rows", "4", "--quiet", .. extra.Contains("--size") ? extra : ["--size", "16", .. extra]];
+        ["generate", "--in", input, "--out", output, .. extra.Contains("none") ? [] : new[] { "--n", "2" }, "--batch-size", "4", "--shard-rows", "4", "--quiet", .. extra.Contains("--size") ? extra : ["--size", "16", .. extra]];
 
     private static JsonNode Options(string output) =>
         JsonNode.Parse(File.ReadAllText(Path.Combine(output, GenerationManifest.FileName)))!["options"]!;

@@ -34,7 +34,8 @@ public sealed class DatasetCardTests
     {
         using var tmp = new TempDir();
         string[] prob = method == "none" ? [] : ["--prob", "0.5"];
-        var (output, card, manifest) = await GenerateAsync(tmp, 10, ["--method", method, "--batch-size", "5", "--n", "3", "--label-smoothing", "0.1", .. prob]);
+        string[] n = zeta ? ["--n", "3"] : []; // --n is refused where no ζ weights are used
+        var (output, card, manifest) = await GenerateAsync(tmp, 10, ["--method", method, "--batch-size", "5", .. n, "--label-smoothing", "0.1", .. prob]);
         var rows = await ShardFormatTests.ReadAllAsync(output);
 
         Assert.Contains($"| method | `{method}` |", card, StringComparison.Ordinal);
