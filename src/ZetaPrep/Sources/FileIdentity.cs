@@ -56,24 +56,10 @@ internal readonly partial record struct FileIdentity(long Size, long MtimeNs, lo
     /// <summary>The inode and device an open file descriptor refers to, or null where it cannot be had (not Linux, statx refused).</summary>
     public static (ulong Inode, ulong Device)? NodeOf(int fd)
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return null;
-        }
         Span<byte> buffer = stackalloc byte[StatxSize];
-        try
-        {
-            if (Statx(fd, "", AtEmptyPath, StatxBasicStats, ref MemoryMarshal.GetReference(buffer)) != 0)
-            {
-                return null;
-            }
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return null;
-        }
-        return (MemoryMarshal.Read<ulong>(buffer[InoOffset..]),
-            ((ulong)MemoryMarshal.Read<uint>(buffer[DevMajorOffset..]) << 32) | MemoryMarshal.Read<uint>(buffer[DevMinorOffset..]));
+        return OfDescriptor(fd, StatxBasicStats, buffer)
+            ? (MemoryMarshal.Read<ulong>(buffer[InoOffset..]), ((ulong)MemoryMarshal.Read<uint>(buffer[DevMajorOffset..]) << 32) | MemoryMarshal.Read<uint>(buffer[DevMinorOffset..]))
+            : null;
     }
 
     /// <summary>
@@ -82,20 +68,8 @@ internal readonly partial record struct FileIdentity(long Size, long MtimeNs, lo
     /// </summary>
     public static string? DeviceKind(int fd)
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return null;
-        }
         Span<byte> buffer = stackalloc byte[StatxSize];
-        try
-        {
-            // AT_EMPTY_PATH: the descriptor itself, no second walk of its path.
-            if (Statx(fd, "", AtEmptyPath, StatxType, ref MemoryMarshal.GetReference(buffer)) != 0)
-            {
-                return null;
-            }
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        if (!OfDescriptor(fd, StatxType, buffer))
         {
             return null;
         }
@@ -106,6 +80,23 @@ internal readonly partial record struct FileIdentity(long Size, long MtimeNs, lo
             0xC000 => "a socket",
             _ => null,
         };
+    }
+
+    /// <summary>statx of the descriptor itself (AT_EMPTY_PATH: no second walk of its path) into <paramref name="buffer"/>; false where not answered.</summary>
+    private static bool OfDescriptor(int fd, uint mask, Span<byte> buffer)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+        try
+        {
+            return Statx(fd, "", AtEmptyPath, mask, ref MemoryMarshal.GetReference(buffer)) == 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
     }
 
     private const int ModeOffset = 28, AtEmptyPath = 0x1000;
