@@ -188,6 +188,14 @@ internal static class GenerateCommand
                     $"process start-up before the run {startup.TotalSeconds:F2} s, process CPU {self.TotalProcessorTime.TotalSeconds:F2} s, peak RSS {self.PeakWorkingSet64 / 1048576.0:F0} MiB, GC: {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} gen0/1/2 collections, {GC.GetTotalPauseDuration().TotalSeconds:F2} s paused, {GC.GetTotalAllocatedBytes() / 1048576.0:F0} MiB allocated, heap {gc.HeapSizeBytes / 1048576.0:F0} MiB ({gc.FragmentedBytes / 1048576.0:F0} free) of {gc.TotalCommittedBytes / 1048576.0:F0} MiB committed at the last GC"))
                     .ConfigureAwait(false);
             }
+            if (result.NothingToDo)
+            {
+                // The manifest (and its times) is the finished run's: "wrote" and a rate would describe that run, not this one.
+                await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"nothing to do: {Path.GetDirectoryName(result.ManifestPath)} is complete, all {m.Shards.Count} shard(s) ({m.Totals.Rows} rows) intact; manifest: {result.ManifestPath}"))
+                    .ConfigureAwait(false);
+                return 0;
+            }
             var rate = m.WallTimeS > 0 ? m.Totals.Rows / m.WallTimeS : 0;
             // The shards' size on disk: the manifest's bytes are each shard file's, which for the folder format is only
             // its label part (verify checks that); the images it lists count here.

@@ -216,6 +216,8 @@ public sealed class ResumeTests
         File.Delete(Path.Combine(output, "README.md"));
         var resumed = await CliRunner.RunAsync([.. args, "--resume", "--threads", "1"]);
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        // It says so, rather than "wrote … rows" with the finished run's time.
+        Assert.Equal($"nothing to do: {output} is complete, all 3 shard(s) (12 rows) intact; manifest: {Path.Combine(output, "manifest.json")}", resumed.Stdout.Trim());
         var after = Directory.GetFiles(output, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
             .ToDictionary(f => Path.GetRelativePath(output, f), File.ReadAllBytes);
         Assert.Equal(files.Keys, after.Keys);

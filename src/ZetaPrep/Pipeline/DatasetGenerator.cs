@@ -396,7 +396,7 @@ public sealed class DatasetGenerator
         }
         Times.Mark(StageTimes.Phase.Done);
         progress?.Report(new GenerationProgress(rowsDone, ownedRows, entries.Count, owned.Count, clock.Elapsed));
-        return new GenerationResult(final, manifestPath) { Notes = EmptyClassNotes(listed, _source.Description) };
+        return new GenerationResult(final, manifestPath) { Notes = EmptyClassNotes(listed, _source.Description), NothingToDo = unchanged };
     }
 
     /// <summary>

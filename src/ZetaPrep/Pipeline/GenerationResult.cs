@@ -7,4 +7,7 @@ public sealed record GenerationResult(GenerationManifest Manifest, string Manife
 {
     /// <summary>What the user should know about the run that is not an error (one line each), e.g. class folders without images.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
+
+    /// <summary>A --resume of a finished output whose shards were all intact: nothing was written, the manifest is the earlier run's.</summary>
+    public bool NothingToDo { get; init; }
 }
