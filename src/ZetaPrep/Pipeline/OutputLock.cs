@@ -23,7 +23,7 @@ public sealed partial class OutputLock : IDisposable
 
     private const int LockExclusive = 2; // LOCK_EX
     private const int LockNonBlocking = 4; // LOCK_NB
-    private const int WouldBlock = 11; // EWOULDBLOCK/EAGAIN on Linux
+    private static readonly int WouldBlock = OperatingSystem.IsMacOS() ? 35 : 11; // EWOULDBLOCK (EAGAIN on Linux)
 
     private readonly SafeFileHandle _handle;
     private readonly string _path;
