@@ -266,8 +266,7 @@ public sealed class MethodComparison
             sizes[i] = bytes.Length;
             hashes[i] = System.Security.Cryptography.SHA256.HashData(bytes.Span);
         }).ConfigureAwait(false);
-        var fingerprint = InputFingerprint.Compute(listing.Items.Select((item, i) => (item.Id, sizes[i], hashes[i])).ToList(), listing.ClassNames, (i, label) => listing.WriteLabel(i, label));
-        return new InputInfo(source.Description, listing.Items.Count, fingerprint);
+        return new InputInfo(source.Description, listing.Items.Count, listing.Fingerprint(sizes, hashes));
     }
 
     /// <summary>

@@ -945,7 +945,7 @@ public sealed class DatasetGenerator
             Times.Add(StageTimes.Stage.Validate, Stopwatch.GetTimestamp() - t0);
         }
 
-        var fingerprint = InputFingerprint.Compute(listing.Items.Select((item, i) => (item.Id, sizes[i], hashes[i])).ToList(), listing.ClassNames, (i, label) => listing.WriteLabel(i, label));
+        var fingerprint = listing.Fingerprint(sizes, hashes);
         ValidationRecord.Entry[] Entries() => [.. listing.Items.Select((item, i) => new ValidationRecord.Entry(
             item.Id, sizes[i], hashes[i], problems[i] is { } p ? Reason(p.Message, DisplayName(item)) : null))];
 
@@ -1057,7 +1057,8 @@ public sealed class DatasetGenerator
         {
             return null;
         }
-        var fingerprint = InputFingerprint.Compute(entries.Select(e => (e.Id, e.Size, e.Sha256)).ToList(), listing.ClassNames, (i, label) => listing.WriteLabel(i, label));
+        // The record's entries are the listing's items, in order (TryRead matched each line's id to the listing's).
+        var fingerprint = listing.Fingerprint([.. entries.Select(e => e.Size)], [.. entries.Select(e => e.Sha256)]);
         var kept = listing.Items.Where((_, i) => entries[i].Skip is null).ToList();
         var skipped = entries.Where(e => e.Skip is not null).Select(e => new SkippedInput(e.Id, e.Skip!)).ToList();
         Times.ValidationReused = entries.Length;

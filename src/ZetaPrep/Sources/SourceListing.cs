@@ -1,3 +1,5 @@
+using ZetaPrep.Manifests;
+
 namespace ZetaPrep.Sources;
 
 /// <summary>A source's class names and its items sorted by id (ordinal): the plan's input.</summary>
@@ -8,6 +10,17 @@ public sealed record SourceListing(IReadOnlyList<string> ClassNames, IReadOnlyLi
 
     /// <summary>An ImageFolder's class folders that hold no image (after --exclude): not classes of this listing.</summary>
     public IReadOnlyList<string> EmptyClassFolders { get; init; } = [];
+
+    /// <summary>
+    /// The input fingerprint (<see cref="InputFingerprint"/>) of these items, given each one's size and content SHA-256
+    /// in listing order: what generate records in its manifest, and what compare holds its earlier runs against.
+    /// </summary>
+    public string Fingerprint(IReadOnlyList<long> sizes, IReadOnlyList<byte[]> sha256)
+    {
+        ArgumentNullException.ThrowIfNull(sizes);
+        ArgumentNullException.ThrowIfNull(sha256);
+        return InputFingerprint.Compute(Items.Select((item, i) => (item.Id, sizes[i], sha256[i])).ToList(), ClassNames, (i, label) => WriteLabel(i, label));
+    }
 
     /// <summary>The label vector of item <paramref name="index"/>: its soft label, or one-hot of its class.</summary>
     public void WriteLabel(int index, Span<double> label)
