@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using SkiaSharp;
 using Xunit.Abstractions;
 using ZetaPrep.Manifests;
+using ZetaPrep.TestSupport;
 
 namespace ZetaPrep.Cli.Tests;
 
@@ -26,45 +26,38 @@ public sealed class DiskFullTests(ITestOutputHelper output)
         var cleanHashes = Hashes(clean);
         Assert.Equal(8, cleanHashes.Count);
 
-        var mount = tmp.Sub("small");
-        Directory.CreateDirectory(mount);
         // 8 shards of ~28 KB each: 120 KB fits about four of them plus the manifest.
-        if (!Run("mount", "-t", "tmpfs", "-o", "size=120k", "tmpfs", mount))
+        using var disk = SmallTmpfs.TryMount(tmp.Path, "120k");
+        if (disk is null)
         {
             output.WriteLine("not run: mounting a tmpfs needs root");
             return;
         }
-        try
-        {
-            var outDir = Path.Combine(mount, "out");
-            var full = await CliRunner.RunAsync(["generate", "--in", input, "--out", outDir, .. options]);
-            Assert.Equal(1, full.ExitCode);
-            Assert.Single(full.Stderr.TrimEnd().Split('\n'));
-            Assert.Contains("No space left on device", full.Stderr, StringComparison.Ordinal);
-            Assert.Contains("--resume", full.Stderr, StringComparison.Ordinal);
-            // No temporary file; the only hidden file is the validation pass's record, which the resume below reuses.
-            Assert.Equal([Path.Combine(outDir, ".zetaprep-validated.jsonl")], Directory.EnumerateFiles(outDir, ".*", SearchOption.AllDirectories));
-            var manifest = GenerationManifest.Read(Path.Combine(outDir, "manifest.json"));
-            Assert.False(manifest.Complete);
-            Assert.InRange(manifest.Shards.Count, 1, 7);
-            // Every shard file on disk is a finished one, listed with its exact hash.
-            var written = Hashes(outDir);
-            Assert.Equal(manifest.Shards.Select(s => s.File).Order(StringComparer.Ordinal), written.Keys.Order(StringComparer.Ordinal));
-            Assert.All(manifest.Shards, s => Assert.Equal(s.Sha256, written[s.File]));
-            Assert.All(written, kv => Assert.Equal(cleanHashes[kv.Key], kv.Value));
+        var mount = disk.Path;
+        var outDir = Path.Combine(mount, "out");
+        var full = await CliRunner.RunAsync(["generate", "--in", input, "--out", outDir, .. options]);
+        Assert.Equal(1, full.ExitCode);
+        Assert.Single(full.Stderr.TrimEnd().Split('\n'));
+        Assert.Contains("No space left on device", full.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--resume", full.Stderr, StringComparison.Ordinal);
+        // No temporary file; the only hidden file is the validation pass's record, which the resume below reuses.
+        Assert.Equal([Path.Combine(outDir, ".zetaprep-validated.jsonl")], Directory.EnumerateFiles(outDir, ".*", SearchOption.AllDirectories));
+        var manifest = GenerationManifest.Read(Path.Combine(outDir, "manifest.json"));
+        Assert.False(manifest.Complete);
+        Assert.InRange(manifest.Shards.Count, 1, 7);
+        // Every shard file on disk is a finished one, listed with its exact hash.
+        var written = Hashes(outDir);
+        Assert.Equal(manifest.Shards.Select(s => s.File).Order(StringComparer.Ordinal), written.Keys.Order(StringComparer.Ordinal));
+        Assert.All(manifest.Shards, s => Assert.Equal(s.Sha256, written[s.File]));
+        Assert.All(written, kv => Assert.Equal(cleanHashes[kv.Key], kv.Value));
 
-            Assert.True(Run("mount", "-o", "remount,size=4m", mount));
-            var resumed = await CliRunner.RunAsync(["generate", "--in", input, "--out", outDir, .. options, "--resume", "--profile"]);
-            Assert.True(resumed.ExitCode == 0, resumed.Stderr);
-            Assert.Equal(cleanHashes, Hashes(outDir));
-            Assert.True(GenerationManifest.Read(Path.Combine(outDir, "manifest.json")).Complete);
-            Assert.Contains("the resumed run's verdicts on 32 input(s)", resumed.Stderr, StringComparison.Ordinal);
-            Assert.Empty(Directory.EnumerateFiles(outDir, ".*", SearchOption.AllDirectories));
-        }
-        finally
-        {
-            Run("umount", mount);
-        }
+        Assert.True(disk.Resize("4m"));
+        var resumed = await CliRunner.RunAsync(["generate", "--in", input, "--out", outDir, .. options, "--resume", "--profile"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Equal(cleanHashes, Hashes(outDir));
+        Assert.True(GenerationManifest.Read(Path.Combine(outDir, "manifest.json")).Complete);
+        Assert.Contains("the resumed run's verdicts on 32 input(s)", resumed.Stderr, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFiles(outDir, ".*", SearchOption.AllDirectories));
     }
 
     /// <summary>Every format deletes the shard in progress when the disk fills (WebDataset once left its temp tar behind, using the space).</summary>
@@ -76,27 +69,20 @@ public sealed class DiskFullTests(ITestOutputHelper output)
         using var tmp = new TempDir();
         var input = tmp.Sub("in");
         NoiseFolder(input, classes: 2, perClass: 16);
-        var mount = tmp.Sub("small");
-        Directory.CreateDirectory(mount);
-        if (!Run("mount", "-t", "tmpfs", "-o", "size=120k", "tmpfs", mount))
+        using var disk = SmallTmpfs.TryMount(tmp.Path, "120k");
+        if (disk is null)
         {
             output.WriteLine("not run: mounting a tmpfs needs root");
             return;
         }
-        try
-        {
-            var outDir = Path.Combine(mount, "out");
-            var full = await CliRunner.RunAsync("generate", "--in", input, "--out", outDir, "--format", format, "--size", "48", "--n", "3", "--batch-size", "4", "--shard-rows", "4", "--threads", "2", "--quiet");
-            Assert.Equal(1, full.ExitCode);
-            var line = Assert.Single(full.Stderr.TrimEnd().Split('\n'));
-            Assert.Contains("No space left on device", line, StringComparison.Ordinal);
-            Assert.Contains("the shard in progress was discarded", line, StringComparison.Ordinal);
-            Assert.Equal([Path.Combine(outDir, ".zetaprep-validated.jsonl")], Directory.EnumerateFiles(outDir, ".*", SearchOption.AllDirectories));
-        }
-        finally
-        {
-            Run("umount", mount);
-        }
+        var mount = disk.Path;
+        var outDir = Path.Combine(mount, "out");
+        var full = await CliRunner.RunAsync("generate", "--in", input, "--out", outDir, "--format", format, "--size", "48", "--n", "3", "--batch-size", "4", "--shard-rows", "4", "--threads", "2", "--quiet");
+        Assert.Equal(1, full.ExitCode);
+        var line = Assert.Single(full.Stderr.TrimEnd().Split('\n'));
+        Assert.Contains("No space left on device", line, StringComparison.Ordinal);
+        Assert.Contains("the shard in progress was discarded", line, StringComparison.Ordinal);
+        Assert.Equal([Path.Combine(outDir, ".zetaprep-validated.jsonl")], Directory.EnumerateFiles(outDir, ".*", SearchOption.AllDirectories));
     }
 
     private static Dictionary<string, string> Hashes(string outDir) =>
@@ -131,40 +117,19 @@ public sealed class DiskFullTests(ITestOutputHelper output)
         using var tmp = new TempDir();
         var input = tmp.Sub("in");
         NoiseFolder(input, classes: 2, perClass: 4);
-        var mount = tmp.Sub("readonly");
-        Directory.CreateDirectory(mount);
         // Read-only even for root (a permission bit is not).
-        if (!Run("mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", mount))
+        using var disk = SmallTmpfs.TryMount(tmp.Path, "64k", readOnly: true, name: "readonly");
+        if (disk is null)
         {
             output.WriteLine("not run: mounting a tmpfs needs root");
             return;
         }
-        try
-        {
-            var r = await CliRunner.RunAsync("generate", "--in", input, "--out", mount, "--size", "16", "--n", "2", "--quiet");
-            Assert.Equal(1, r.ExitCode);
-            var line = Assert.Single(r.Stderr.TrimEnd().Split('\n'));
-            Assert.Contains($"--out {mount}: cannot write (", line, StringComparison.Ordinal);
-            Assert.EndsWith("this run wrote nothing: fix the folder's permissions or free space, or choose another --out.", line, StringComparison.Ordinal);
-            Assert.DoesNotContain("--resume", line, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Run("umount", mount);
-        }
-    }
-
-    private static bool Run(string file, params string[] args)
-    {
-        try
-        {
-            using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-            p.WaitForExit(30_000);
-            return p.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return false;
-        }
+        var mount = disk.Path;
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", mount, "--size", "16", "--n", "2", "--quiet");
+        Assert.Equal(1, r.ExitCode);
+        var line = Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+        Assert.Contains($"--out {mount}: cannot write (", line, StringComparison.Ordinal);
+        Assert.EndsWith("this run wrote nothing: fix the folder's permissions or free space, or choose another --out.", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("--resume", line, StringComparison.Ordinal);
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Xunit.Abstractions;
 using ZetaPrep.Shards;
+using ZetaPrep.TestSupport;
 
 namespace ZetaPrep.Tests.Shards;
 
