@@ -60,19 +60,37 @@ internal static class CliApp
         }
         catch (OperationCanceledException)
         {
-            await stderr.WriteLineAsync($"zetaprep: cancelled{CancelledNote(parse.CommandResult.Command.Name)}").ConfigureAwait(false);
+            await stderr.WriteLineAsync($"zetaprep: cancelled{CancelledNote(parse)}").ConfigureAwait(false);
             return InterruptedExitCode;
         }
     }
 
     /// <summary>What an interrupted command leaves behind and how to go on, after "cancelled".</summary>
-    private static string CancelledNote(string command) => command switch
+    private static string CancelledNote(ParseResult parse) => parse.CommandResult.Command.Name switch
     {
         "generate" => "; shards already written are complete and listed in manifest.json.",
-        "train" => "; the last finished epoch's checkpoint is kept; rerun with --resume to continue.",
+        "train" => TrainCancelledNote(parse.GetValue<string>("--out")),
         "compare" => "; finished runs and the last finished epoch of the current one are kept; rerun the same compare to continue.",
         _ => ".",
     };
+
+    /// <summary>
+    /// What a cancelled train leaves: the epoch last.json names (this run's or an earlier one's, which --resume continues),
+    /// or nothing, when no epoch had been saved (a fresh run then removes the run directory it made).
+    /// </summary>
+    internal static string TrainCancelledNote(string? output)
+    {
+        try
+        {
+            return (output is null ? null : ZetaPrep.Training.Trainer.SavedEpoch(output)) is { } epoch
+                ? $"; epoch {epoch}'s checkpoint is kept in {output}; rerun with --resume to continue."
+                : "; no epoch had finished, so no checkpoint was kept; rerun the same command to start again.";
+        }
+        catch (ZetaPrepException)
+        {
+            return $"; {output}'s last.json is unreadable, so --resume cannot continue from it; train into a new --out.";
+        }
+    }
 
     private static List<string> CommandPath(ParseResult parse)
     {

@@ -20,6 +20,23 @@ public sealed class Trainer
 
     public Trainer(IImageDecoder decoder) => _decoder = decoder;
 
+    /// <summary>
+    /// The epoch whose checkpoint <paramref name="outputDirectory"/> holds for --resume (its last.json), or null when no
+    /// epoch was saved there; a <see cref="ZetaPrepException"/> when last.json cannot be read.
+    /// </summary>
+    public static int? SavedEpoch(string outputDirectory)
+    {
+        var path = Path.Combine(outputDirectory, TrainState.FileName);
+        try
+        {
+            return File.Exists(path) ? TrainState.Read(path).Epoch : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ZetaPrepException($"--resume: cannot read {path} ({e.Message}).", e);
+        }
+    }
+
     /// <summary>Runs (or with <see cref="TrainOptions.Resume"/> continues) training and writes every output file under the output directory.</summary>
     public async Task<TrainResult> RunAsync(TrainOptions options, IValidationSource validation, ITrainProgress? progress, CancellationToken cancellationToken)
     {

@@ -201,9 +201,21 @@ public sealed class TrainCommandTests
             return (code, stderr.ToString());
         }
 
-        var train = await Run("train", "--data", shards, "--val", shards, "--epochs", "1", "--device", "cpu", "--out", tmp.Sub("run"), "--quiet");
-        Assert.Equal(130, train.Code);
-        Assert.Equal("zetaprep: cancelled; the last finished epoch's checkpoint is kept; rerun with --resume to continue.", train.Stderr.Trim());
+        var val = tmp.Sub("val");
+        TrainFixtures.ColourFolder(val, Classes, perClass: 2, seed: 9);
+        var run = tmp.Sub("run");
+        string[] train = ["train", "--data", shards, "--val", val, "--device", "cpu", "--size", "16", "--batch-size", "4", "--out", run, "--quiet"];
+        var fresh = await Run([.. train, "--epochs", "1"]);
+        Assert.Equal(130, fresh.Code);
+        Assert.Equal("zetaprep: cancelled; no epoch had finished, so no checkpoint was kept; rerun the same command to start again.", fresh.Stderr.Trim());
+        Assert.False(Directory.Exists(run));
+
+        // With an epoch saved (by an earlier run), a cancelled --resume names it.
+        var first = await TrainFixtures.RunCliAsync([.. train, "--epochs", "1"]);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var resumed = await Run([.. train, "--epochs", "2", "--resume"]);
+        Assert.Equal(130, resumed.Code);
+        Assert.Equal($"zetaprep: cancelled; epoch 1's checkpoint is kept in {run}; rerun with --resume to continue.", resumed.Stderr.Trim());
 
         var model = tmp.Sub("model.pt");
         File.WriteAllBytes(model, [1, 2, 3]);
