@@ -199,7 +199,10 @@ public sealed class ScaleOutTests
         Assert.Null(WorkerSpec.Resolve(null, null, Env()));
         Assert.Equal(new WorkerSpec(2, 3), WorkerSpec.Resolve("2/3", null, Env(("SLURM_ARRAY_TASK_ID", "0"))));
         Assert.Equal(new WorkerSpec(1, 4), WorkerSpec.Resolve(null, null, Env(("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_COUNT", "4"))));
-        Assert.Equal(new WorkerSpec(1, 5), WorkerSpec.Resolve(null, 5, Env(("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_COUNT", "4"))));
+        // An array of 4 tasks with --workers 5: worker 4 would never run, its shards missing only at merge.
+        Assert.Contains("--workers 5 differs from this Slurm array's 4 task(s)", Assert.Throws<ZetaPrepException>(() => WorkerSpec.Resolve(null, 5, Env(("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_COUNT", "4")))).Message, StringComparison.Ordinal);
+        Assert.Equal(new WorkerSpec(1, 4), WorkerSpec.Resolve(null, 4, Env(("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_COUNT", "4"))));
+        Assert.Equal(new WorkerSpec(1, 5), WorkerSpec.Resolve(null, 5, Env(("SLURM_ARRAY_TASK_ID", "1"))));
         Assert.Equal(new WorkerSpec(6, 8), WorkerSpec.Resolve(null, null, Env(("JOB_COMPLETION_INDEX", "6"), ("ZETAPREP_WORKERS", "8"))));
         Assert.Equal(new WorkerSpec(6, 7), WorkerSpec.Resolve(null, 7, Env(("JOB_COMPLETION_INDEX", "6"))));
 
@@ -216,7 +219,7 @@ public sealed class ScaleOutTests
     [Fact]
     public void WorkerSpec_FromASlurmArray_CountsFromItsFirstTask()
     {
-        static Func<string, string?> Array(string id, string min, string max, string count, string? step = null) =>
+        static Func<string, string?> Array(string id, string? min, string? max, string? count, string? step = null) =>
             name => name switch
             {
                 "SLURM_ARRAY_TASK_ID" => id,
@@ -246,7 +249,10 @@ public sealed class ScaleOutTests
             Assert.Contains("task ids have gaps", Assert.Throws<ZetaPrepException>(() => WorkerSpec.Resolve(null, null, Array(id, "1", "5", "3"))).Message, StringComparison.Ordinal);
         }
         // --workers smaller than the array: the tasks past it are refused, naming where the array starts.
-        Assert.Contains("task 2 of an array starting at 1, outside 0..1", Assert.Throws<ZetaPrepException>(() => WorkerSpec.Resolve(null, 2, Array("3", "1", "3", "3"))).Message, StringComparison.Ordinal);
+        Assert.Contains("--workers 2 differs from this Slurm array's 3 task(s)", Assert.Throws<ZetaPrepException>(() => WorkerSpec.Resolve(null, 2, Array("3", "1", "3", "3"))).Message, StringComparison.Ordinal);
+        // A failed subset resubmitted as its own array (--array=5-6 of 8 workers) would be renumbered 0..1: refused.
+        Assert.Contains("--workers 8 differs from this Slurm array's 2 task(s)", Assert.Throws<ZetaPrepException>(() => WorkerSpec.Resolve(null, 8, Array("5", "5", "6", "2"))).Message, StringComparison.Ordinal);
+        Assert.Contains("outside 0..1 for 2 workers", Assert.Throws<ZetaPrepException>(() => WorkerSpec.Resolve(null, 2, Array("3", null, null, null))).Message, StringComparison.Ordinal);
     }
 
     /// <summary>A 1-based array end to end: the tasks get their worker index from the environment, and the merge equals the single run.</summary>

@@ -97,6 +97,14 @@ public sealed record WorkerSpec
             throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture,
                 $"SLURM_ARRAY_TASK_ID={id}: this Slurm array's task ids have gaps (SLURM_ARRAY_TASK_MIN={min}, MAX={max}, COUNT={tasks}, STEP={step?.ToString(CultureInfo.InvariantCulture) ?? "unset"}), so they are no worker indices; submit a contiguous range, --array=0-{(tasks ?? 1) - 1} (a %-throttle is fine), or give --worker I/W."));
         }
+        // --workers other than the array's size: with more, the workers past the array's last task never run (their shards
+        // missing at merge, after every task's work); with fewer, the tasks past them fail. A failed subset resubmitted
+        // as its own array (--array=5-6 of 8) would even be renumbered from 0: rerun such workers with --worker I/W.
+        if (workers is int w && (tasks ?? span) is int size && w != size)
+        {
+            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture,
+                $"--workers {w} differs from this Slurm array's {size} task(s) (SLURM_ARRAY_TASK_COUNT), whose tasks are workers 0..{size - 1}: submit --array=0-{w - 1} for {w} workers (or leave --workers out), or run single workers with --worker I/{w}."));
+        }
         var count = workers ?? tasks ?? span
             ?? throw ZetaPrepException.Usage("SLURM_ARRAY_TASK_ID is set but the worker count is not: pass --workers W (or run in a Slurm array, which sets SLURM_ARRAY_TASK_COUNT).");
         var first = min ?? 0;
