@@ -28,9 +28,16 @@ public sealed class ImageSourceValidation : IValidationSource
         foreach (var item in listing.Items)
         {
             var rgb = new byte[size * size * 3];
-            using (var bytes = await _source.ReadPooledAsync(item, cancellationToken).ConfigureAwait(false))
+            try
             {
+                using var bytes = await _source.ReadPooledAsync(item, cancellationToken).ConfigureAwait(false);
                 _decoder.DecodeResized(bytes.Span, item.Id, size, ResizeMode.Crop, rgb);
+            }
+            catch (Exception e) when (e is ZetaPrepException or IOException or UnauthorizedAccessException)
+            {
+                // Every validation image is scored, so a bad one stops the run before training, naming --val and the file.
+                var reason = e is ZetaPrepException ? e.Message.TrimEnd('.') : $"{item.Id}: cannot be read ({e.Message.TrimEnd('.')})";
+                throw new ZetaPrepException($"--val {Description}: {reason}; replace or remove that image (every validation image is evaluated).", e);
             }
             yield return new LabelledImage(rgb, item.ClassIndex);
         }

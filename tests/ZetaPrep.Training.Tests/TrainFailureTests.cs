@@ -209,6 +209,31 @@ public sealed class TrainFailureTests
         Assert.False(Directory.Exists(run));
     }
 
+    [Fact]
+    public async Task TrainAndEvaluate_CorruptValidationImage_NameValAndTheFile()
+    {
+        using var tmp = new TempDir();
+        var shards = await TrainFixtures.ShardsAsync(tmp.Path, Classes, perClass: 3);
+        var val = tmp.Sub("val");
+        TrainFixtures.ColourFolder(val, Classes, perClass: 1, seed: 9);
+        var image = Directory.GetFiles(Path.Combine(val, "green")).Single();
+        File.WriteAllBytes(image, File.ReadAllBytes(image)[..20]);
+        var id = Path.GetRelativePath(val, image);
+        var run = tmp.Sub("run");
+        var r = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", val, "--epochs", "1", "--size", "16", "--threads", "1", "--device", "cpu", "--out", run, "--quiet");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+        Assert.StartsWith($"zetaprep: error: --val {val}: {id}: ", r.Stderr, StringComparison.Ordinal);
+        Assert.EndsWith("replace or remove that image (every validation image is evaluated).", r.Stderr.Trim(), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(run));
+
+        var model = tmp.Sub("model.pt");
+        File.WriteAllBytes(model, [1, 2, 3]);
+        var e = await TrainFixtures.RunCliAsync("evaluate", "--model", model, "--val", val, "--arch", "resnet18", "--size", "16", "--device", "cpu");
+        Assert.NotEqual(0, e.ExitCode);
+        Assert.Single(e.Stderr.Trim().Split('\n'));
+    }
+
     private static void CopyDirectory(string from, string to)
     {
         foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
