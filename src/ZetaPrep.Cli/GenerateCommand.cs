@@ -70,6 +70,10 @@ internal static class GenerateCommand
         };
         command.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(resume) && parse.GetValue(overwrite))
+            {
+                throw ZetaPrepException.Usage("--resume and --overwrite both given: --resume finishes the output in --out, keeping its shards; --overwrite deletes them and starts over; choose one.");
+            }
             long? bytesPerShard = null;
             var rowsPerShard = parse.GetValue(shardRows);
             if (parse.GetValue(shardBytes) is { } bytesText)

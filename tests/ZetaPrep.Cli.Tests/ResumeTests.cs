@@ -93,6 +93,22 @@ public sealed class ResumeTests
     }
 
     [Fact]
+    public async Task ResumeWithOverwrite_IsAUsageError_AndTheOutputStaysAsItWas()
+    {
+        using var tmp = new TempDir();
+        ImageFixtures.SolidFolder(tmp.Sub("in"), 2, 4);
+        string[] args = ["generate", "--in", tmp.Sub("in"), "--out", tmp.Sub("out"), "--n", "2", "--batch-size", "4", "--size", "8", "--quiet"];
+        var first = await CliRunner.RunAsync(args);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var manifest = File.ReadAllBytes(Path.Combine(tmp.Sub("out"), "manifest.json"));
+
+        var both = await CliRunner.RunAsync([.. args, "--resume", "--overwrite"]);
+        Assert.Equal(2, both.ExitCode);
+        Assert.Equal("zetaprep: error: --resume and --overwrite both given: --resume finishes the output in --out, keeping its shards; --overwrite deletes them and starts over; choose one.", both.Stderr.Trim());
+        Assert.Equal(manifest, File.ReadAllBytes(Path.Combine(tmp.Sub("out"), "manifest.json")));
+    }
+
+    [Fact]
     public async Task KilledRun_ResumesOnlyMissingShards_AndEndsByteIdentical()
     {
         using var tmp = new TempDir();
