@@ -366,6 +366,28 @@ public sealed class GenerateCommandTests
         Assert.Equal(["class_a", "class_b"], manifest.RootElement.GetProperty("classes").EnumerateArray().Select(c => c.GetString()));
     }
 
+    [Fact]
+    public async Task ExcludePatterns_ThatMatchNothing_AreNoted_AndOnesThatMatchAreNot()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 3, 3); // class_{a,b,c}/img00{0,1,2}.png
+        // '*class_c*' is meant to leave out a folder, but '*' does not cross the '/' of class_c/img000.png; 'class_b/**'
+        // does; 'IMG002*' matches file names (case-insensitively) in every class, also those 'class_b/**' matched.
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("out"), "--size", "8", "--n", "2", "--batch-size", "3",
+            "--exclude", "*class_c*", "--exclude", "class_b/**", "--exclude", "IMG002*", "--quiet");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var notes = r.Stderr.TrimEnd().Split('\n');
+        Assert.Equal(2, notes.Length);
+        Assert.StartsWith($"zetaprep: note: {input}: class folder(s) 'class_b' hold no images", notes[0], StringComparison.Ordinal); // emptied by --exclude
+        var note = notes[1];
+        Assert.StartsWith($"zetaprep: note: --exclude '*class_c*' matched no image of {input}, so it left nothing out: ", note, StringComparison.Ordinal);
+        Assert.Contains("'masks/**' leaves out a folder", note, StringComparison.Ordinal);
+        var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(tmp.Sub("out"), "manifest.json")));
+        Assert.Equal(["class_a", "class_c"], manifest.RootElement.GetProperty("classes").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal(4, manifest.RootElement.GetProperty("input").GetProperty("count").GetInt32());
+    }
+
     public static TheoryData<string[], string> BadInvocations => new()
     {
         { ["--n", "1"], "--n" },

@@ -396,7 +396,7 @@ public sealed class DatasetGenerator
         }
         Times.Mark(StageTimes.Phase.Done);
         progress?.Report(new GenerationProgress(rowsDone, ownedRows, entries.Count, owned.Count, clock.Elapsed));
-        return new GenerationResult(final, manifestPath) { Notes = EmptyClassNotes(listed, _source.Description), NothingToDo = unchanged };
+        return new GenerationResult(final, manifestPath) { Notes = ListingNotes(listed, _source.Description), NothingToDo = unchanged };
     }
 
     /// <summary>
@@ -826,16 +826,24 @@ public sealed class DatasetGenerator
             $"--batch-size {options.Plan.BatchSize}: a batch of {inputs} images of {options.Size}×{options.Size} needs {bytes / 1073741824.0:F1} GiB in one buffer, more than the 2 GiB one can hold; use --batch-size {Array.MaxLength / perInput} or less, or a smaller --size."));
     }
 
-    /// <summary>One line naming the class folders that hold no image, and what that does to the label space.</summary>
-    private static IReadOnlyList<string> EmptyClassNotes(SourceListing listed, string input)
+    /// <summary>
+    /// One line naming the class folders that hold no image, and what that does to the label space; one per --exclude
+    /// pattern that left out nothing.
+    /// </summary>
+    private static List<string> ListingNotes(SourceListing listed, string input)
     {
-        if (listed.EmptyClassFolders.Count == 0)
+        var notes = new List<string>();
+        if (listed.EmptyClassFolders.Count > 0)
         {
-            return [];
+            var names = string.Join(", ", listed.EmptyClassFolders.Select(n => $"'{n}'"));
+            notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{input}: class folder(s) {names} hold no images, so they are not classes here: the labels have {listed.ClassNames.Count} classes; a split whose folders do hold images gets other class indices (add images, or remove the folders from every split)"));
         }
-        var names = string.Join(", ", listed.EmptyClassFolders.Select(n => $"'{n}'"));
-        return [string.Create(CultureInfo.InvariantCulture,
-            $"{input}: class folder(s) {names} hold no images, so they are not classes here: the labels have {listed.ClassNames.Count} classes; a split whose folders do hold images gets other class indices (add images, or remove the folders from every split)")];
+        foreach (var glob in listed.UnmatchedExcludes)
+        {
+            notes.Add($"--exclude '{glob}' matched no image of {input}, so it left nothing out: a pattern is matched against each file's name and its whole path relative to the input ('*' and '?' stay within one folder, '**' crosses folders: 'masks/**' leaves out a folder)");
+        }
+        return notes;
     }
 
     /// <summary>SparseCpuMixer's cost per output byte and member: ~0.1 ms for a 224² output of N = 8 (`ZetaPrep.Bench kernels`).</summary>

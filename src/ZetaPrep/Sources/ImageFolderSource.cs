@@ -107,7 +107,7 @@ public sealed class ImageFolderSource : IImageSource, IIdentifiableSource
             throw ZetaPrepException.Usage($"{_options.OptionName} {_root}: only one class folder ('{classNames[0]}') holds images; an ImageFolder needs one sub-folder per class and at least two classes.");
         }
         items.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
-        return Task.FromResult(new SourceListing(classNames, items) { EmptyClassFolders = empty });
+        return Task.FromResult(new SourceListing(classNames, items) { EmptyClassFolders = empty, UnmatchedExcludes = _exclude.Unmatched });
     }
 
     public async Task<byte[]> ReadAsync(SourceItem item, CancellationToken cancellationToken)

@@ -69,7 +69,7 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
             Exclude = _setup.ExcludeGlobs,
             ExcludeDuplicates = _setup.ExcludesDuplicates,
         };
-        return Task.FromResult(new SourceListing(labels.ClassNames, items) { Provenance = provenance });
+        return Task.FromResult(new SourceListing(labels.ClassNames, items) { Provenance = provenance, UnmatchedExcludes = _setup.Exclude.Unmatched });
     }
 
     /// <summary>

@@ -7,17 +7,37 @@ namespace ZetaPrep.Sources;
 /// against a file's name and its relative path, so `*mask*` drops DermoFit's mask files wherever they are.</summary>
 internal sealed class PathGlob
 {
+    private readonly string[] _globs;
     private readonly Regex[] _patterns;
+    private readonly int[] _hits; // 1 once pattern i matched a file (set from the listing's threads)
 
-    public PathGlob(IEnumerable<string> globs) => _patterns = globs.Select(ToRegex).ToArray();
+    public PathGlob(IEnumerable<string> globs)
+    {
+        _globs = [.. globs];
+        _patterns = [.. _globs.Select(ToRegex)];
+        _hits = new int[_patterns.Length];
+    }
 
     public bool IsEmpty => _patterns.Length == 0;
 
+    /// <summary>Whether any pattern matches; every pattern is tried, so that each one's use is known (<see cref="Unmatched"/>).</summary>
     public bool Matches(string relativePath)
     {
         var name = relativePath[(relativePath.LastIndexOf('/') + 1)..];
-        return _patterns.Any(p => p.IsMatch(name) || p.IsMatch(relativePath));
+        var any = false;
+        for (var i = 0; i < _patterns.Length; i++)
+        {
+            if (_patterns[i].IsMatch(name) || _patterns[i].IsMatch(relativePath))
+            {
+                Volatile.Write(ref _hits[i], 1);
+                any = true;
+            }
+        }
+        return any;
     }
+
+    /// <summary>The patterns that have matched no file so far (a typo, or a '*' expected to cross a '/').</summary>
+    public IReadOnlyList<string> Unmatched => [.. _globs.Where((_, i) => Volatile.Read(ref _hits[i]) == 0)];
 
     private static Regex ToRegex(string glob)
     {

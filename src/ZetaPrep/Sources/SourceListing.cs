@@ -11,6 +11,9 @@ public sealed record SourceListing(IReadOnlyList<string> ClassNames, IReadOnlyLi
     /// <summary>An ImageFolder's class folders that hold no image (after --exclude): not classes of this listing.</summary>
     public IReadOnlyList<string> EmptyClassFolders { get; init; } = [];
 
+    /// <summary>The `--exclude` patterns that matched no file of the input (the run notes them: a typo excludes nothing).</summary>
+    public IReadOnlyList<string> UnmatchedExcludes { get; init; } = [];
+
     /// <summary>
     /// The input fingerprint (<see cref="InputFingerprint"/>) of these items, given each one's size and content SHA-256
     /// in listing order: what generate records in its manifest, and what compare holds its earlier runs against.
