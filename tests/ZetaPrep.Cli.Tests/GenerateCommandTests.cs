@@ -388,6 +388,21 @@ public sealed class GenerateCommandTests
         Assert.Equal(4, manifest.RootElement.GetProperty("input").GetProperty("count").GetInt32());
     }
 
+    [Theory]
+    [InlineData("nl\nx", "nl\\u000Ax")]
+    [InlineData("tab\tx", "tab\\u0009x")]
+    public async Task ClassNames_WithControlCharacters_AreRefusedBeforeAnyWrite(string folder, string shown)
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 2);
+        Directory.Move(Path.Combine(input, "class_b"), Path.Combine(input, folder));
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("out"), "--size", "8", "--n", "2", "--batch-size", "2", "--quiet");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal($"zetaprep: error: {input}: class name '{shown}' holds a control character (a tab, newline or the like), which the dataset card and loaders' class labels cannot carry as written; rename that class folder (or label value) without one.", r.Stderr.Trim());
+        Assert.False(Directory.Exists(tmp.Sub("out")));
+    }
+
     public static TheoryData<string[], string> BadInvocations => new()
     {
         { ["--n", "1"], "--n" },

@@ -64,6 +64,7 @@ public sealed class DatasetGenerator
             throw ZetaPrepException.Usage($"--out {outDir}: holds {foreign}, which is not a ZetaPrep output; choose a new or empty directory.");
         }
         var listed = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
+        RefuseControlCharacters(listed.ClassNames, _source.Description);
         // The plan's checks (too few inputs for --n, batches too large) fail here too, before the array is submitted.
         var listedPlan = ListedPlan(listed.Items.Count, options);
         var recordKey = ValidationRecord.Key(ToolVersion, options.Codec, options.MaxPixels, options.OnError);
@@ -116,6 +117,7 @@ public sealed class DatasetGenerator
         var manifestAtStart = ManifestBytes(manifestPath);
 
         var listed = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
+        RefuseControlCharacters(listed.ClassNames, _source.Description);
         Times.Mark(StageTimes.Phase.Listed);
         // The archives and label file are hashed for the manifest beside the validation pass and the batches.
         using var provenance = new ProvenanceHash(listed.Provenance, cancellationToken);
@@ -824,6 +826,19 @@ public sealed class DatasetGenerator
         var perInput = Math.Max(pixels, pngSlot * rows / inputs);
         throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture,
             $"--batch-size {options.Plan.BatchSize}: a batch of {inputs} images of {options.Size}×{options.Size} needs {bytes / 1073741824.0:F1} GiB in one buffer, more than the 2 GiB one can hold; use --batch-size {Array.MaxLength / perInput} or less, or a smaller --size."));
+    }
+
+    /// <summary>
+    /// A class name with a tab, newline or other control character (a folder name may hold any): the dataset card's YAML
+    /// ClassLabel and its class table, and inspect's, would carry another name than the manifest and the shards.
+    /// </summary>
+    private static void RefuseControlCharacters(IReadOnlyList<string> classNames, string input)
+    {
+        if (classNames.FirstOrDefault(n => n.Any(char.IsControl)) is { } name)
+        {
+            var shown = string.Concat(name.Select(c => char.IsControl(c) ? $"\\u{(int)c:X4}" : c.ToString()));
+            throw new ZetaPrepException($"{input}: class name '{shown}' holds a control character (a tab, newline or the like), which the dataset card and loaders' class labels cannot carry as written; rename that class folder (or label value) without one.");
+        }
     }
 
     /// <summary>
