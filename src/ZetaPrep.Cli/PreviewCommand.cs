@@ -30,9 +30,9 @@ internal static class PreviewCommand
                 throw ZetaPrepException.Usage($"--out {parse.GetValue(output)}: preview writes a PNG; give a file name ending in .png.");
             }
             var result = await ContactSheet.WriteAsync(parse.GetValue(directory)!, count, path, ct).ConfigureAwait(false);
-            if (result.Note is not null)
+            foreach (var note in result.Notes)
             {
-                await stderr.WriteLineAsync("zetaprep: note: " + result.Note).ConfigureAwait(false);
+                await stderr.WriteLineAsync("zetaprep: note: " + note).ConfigureAwait(false);
             }
             await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"wrote {path} ({result.Width}×{result.Height})")).ConfigureAwait(false);
             return 0;

@@ -19,8 +19,11 @@ public static class ContactSheet
 
     private static readonly string[] FontDirectories = ["/usr/share/fonts", "/usr/local/share/fonts", "/Library/Fonts", @"C:\Windows\Fonts"];
 
-    /// <summary>What was drawn: the PNG bytes, its size, and a note saying why the source thumbnails were skipped (the input is gone or changed).</summary>
-    public sealed record Result(byte[] Png, int Width, int Height, string? Note);
+    /// <summary>
+    /// What was drawn: the PNG bytes, its size, and notes: why the source thumbnails were skipped (the input is gone or
+    /// changed), and which rows' images do not decode (drawn as a crossed-out tile).
+    /// </summary>
+    public sealed record Result(byte[] Png, int Width, int Height, IReadOnlyList<string> Notes);
 
     public static async Task<Result> RenderAsync(string directory, int rows, CancellationToken ct)
     {
@@ -28,9 +31,11 @@ public static class ContactSheet
         var dataset = GeneratedDataset.Open(directory);
         var m = dataset.Manifest;
         var picked = new List<ShardRow>();
-        await foreach (var (_, _, row) in dataset.ReadRowsAsync(ct).ConfigureAwait(false))
+        var where = new List<string>();
+        await foreach (var (shard, index, row) in dataset.ReadRowsAsync(ct).ConfigureAwait(false))
         {
             picked.Add(row);
+            where.Add(Invariant($"{shard} row {index} ({row.ImagePath})"));
             if (picked.Count == rows)
             {
                 break;
@@ -80,6 +85,8 @@ public static class ContactSheet
         using var titleFont = new SKFont(typeface, 15);
         using var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true };
         using var frame = new SKPaint { Color = new SKColor(200, 200, 200), Style = SKPaintStyle.Stroke };
+        using var cross = new SKPaint { Color = new SKColor(200, 0, 0), Style = SKPaintStyle.Stroke, StrokeWidth = 2, IsAntialias = true };
+        var undecodable = new List<string>();
         using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
         var canvas = surface.Canvas;
         canvas.Clear(SKColors.White);
@@ -91,12 +98,20 @@ public static class ContactSheet
             var row = picked[i];
             var x = Pad + (i % columns * CellWidth);
             var y = TitleHeight + (i / columns * CellHeight);
-            using (var bitmap = SKBitmap.Decode(row.ImageBytes.Span))
+            using (var bitmap = TryDecode(row.ImageBytes.Span))
             using (var image = bitmap is null ? null : SKImage.FromBitmap(bitmap))
             {
                 if (image is not null)
                 {
                     canvas.DrawImage(image, new SKRect(x, y, x + Tile, y + Tile), sampling);
+                }
+                else
+                {
+                    // A damaged PNG: crossed out, not a blank tile that reads as a white image.
+                    canvas.DrawLine(x, y, x + Tile, y + Tile, cross);
+                    canvas.DrawLine(x + Tile, y, x, y + Tile, cross);
+                    canvas.DrawText("does not decode", x + 4, y + (Tile / 2), font, ink);
+                    undecodable.Add(where[i]);
                 }
             }
             canvas.DrawRect(x, y, Tile, Tile, frame);
@@ -128,7 +143,29 @@ public static class ContactSheet
 
         using var snapshot = surface.Snapshot();
         using var data = snapshot.Encode(SKEncodedImageFormat.Png, 100);
-        return new Result(data.ToArray(), width, height, note);
+        var notes = new List<string>();
+        if (note is not null)
+        {
+            notes.Add(note);
+        }
+        if (undecodable.Count > 0)
+        {
+            notes.Add(Invariant($"{undecodable.Count} image(s) do not decode, drawn crossed out: {string.Join(", ", undecodable.Take(3))}{(undecodable.Count > 3 ? ", …" : "")}; run zetaprep verify {dataset.Directory} to check the whole output."));
+        }
+        return new Result(data.ToArray(), width, height, notes);
+    }
+
+    /// <summary>A row's image, or null when it does not decode (SKBitmap.Decode throws when not even a codec opens it).</summary>
+    private static SKBitmap? TryDecode(ReadOnlySpan<byte> png)
+    {
+        try
+        {
+            return SKBitmap.Decode(png);
+        }
+        catch (ArgumentNullException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Renders and writes the sheet to <paramref name="path"/> atomically.</summary>
