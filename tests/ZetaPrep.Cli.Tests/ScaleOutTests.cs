@@ -210,6 +210,7 @@ public sealed class ScaleOutTests
         Assert.Contains("ZETAPREP_WORKERS", Assert.Throws<ZetaPrepException>(() => WorkerSpec.Resolve(null, null, Env(("JOB_COMPLETION_INDEX", "6")))).Message, StringComparison.Ordinal);
         Assert.Contains("outside 0..3", Assert.Throws<ZetaPrepException>(() => WorkerSpec.Resolve(null, null, Env(("SLURM_ARRAY_TASK_ID", "4"), ("SLURM_ARRAY_TASK_COUNT", "4")))).Message, StringComparison.Ordinal);
         Assert.Contains("SLURM_ARRAY_TASK_ID", Assert.Throws<ZetaPrepException>(() => WorkerSpec.Resolve(null, null, Env(("SLURM_ARRAY_TASK_ID", "x"), ("SLURM_ARRAY_TASK_COUNT", "4")))).Message, StringComparison.Ordinal);
+        Assert.Equal("environment SLURM_ARRAY_TASK_ID='4294967296' is not an integer from 0 to 2147483647.", Assert.Throws<ZetaPrepException>(() => WorkerSpec.Resolve(null, null, Env(("SLURM_ARRAY_TASK_ID", "4294967296"), ("SLURM_ARRAY_TASK_COUNT", "4")))).Message);
         Assert.Contains("disagree", Assert.Throws<ZetaPrepException>(() => WorkerSpec.Resolve("1/2", 3, Env())).Message, StringComparison.Ordinal);
         Assert.Contains("--worker I/4", Assert.Throws<ZetaPrepException>(() => WorkerSpec.Resolve(null, 4, Env())).Message, StringComparison.Ordinal);
     }

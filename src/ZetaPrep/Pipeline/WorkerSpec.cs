@@ -136,6 +136,6 @@ public sealed record WorkerSpec
         }
         return int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n)
             ? n
-            : throw ZetaPrepException.Usage($"environment {name}='{value}' is not a non-negative integer.");
+            : throw ZetaPrepException.Usage($"environment {name}='{value}' is not an integer from 0 to {int.MaxValue}.");
     }
 }
