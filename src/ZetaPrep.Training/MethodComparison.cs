@@ -19,8 +19,7 @@ public sealed class MethodComparison
     public const string JsonFile = "results.json";
     public const string ChartFile = "results.png";
 
-    /// <summary>Inputs per generation batch (outputs mix samples of one batch).</summary>
-    private const int GenerateBatchSize = 64;
+    private const int GenerateBatchSize = ComparisonOptions.GenerateBatchSize;
 
     private readonly IImageDecoder _decoder;
 
@@ -132,10 +131,17 @@ public sealed class MethodComparison
         return Summarize(method, seed, [.. result.Epochs.Where(e => e.Epoch <= options.Epochs)], reused: false);
     }
 
+    /// <summary>
+    /// generate's options for one (method, seed). --n and --gamma only change the methods with ζ weights; the others are
+    /// generated (and recorded) with generate's defaults, so their shards are the same, and reused, whatever --n/--gamma.
+    /// </summary>
     private static GenerateOptions GenerateOptionsFor(ComparisonOptions options, string shards, string method, int seed, bool resume) => new()
     {
         OutputDirectory = shards,
-        Plan = new PlanOptions(options.N, options.Gamma, GenerateBatchSize, passes: 1, seed: unchecked((ulong)seed))
+        Plan = new PlanOptions(
+            ComparisonOptions.UsesZeta(method) ? options.N : ComparisonOptions.DefaultN,
+            ComparisonOptions.UsesZeta(method) ? options.Gamma : ComparisonOptions.DefaultGamma,
+            GenerateBatchSize, passes: 1, seed: unchecked((ulong)seed))
         {
             Method = MixMethodOptions.Parse(method),
             ImageSize = options.Size,
@@ -181,6 +187,11 @@ public sealed class MethodComparison
                     manifest = GenerationManifest.Read(manifestPath);
                     var differences = manifest.Options.ByteAffectingDifferences(
                         DatasetGenerator.RecordedOptions(GenerateOptionsFor(options, shards, method, seed, resume: true), options.InputDirectory)).ToList();
+                    if (!ComparisonOptions.UsesZeta(method))
+                    {
+                        // Without ζ weights --n and --gamma change no byte (shards made before compare normalised them record any value).
+                        differences.RemoveAll(d => d.StartsWith("--n ", StringComparison.Ordinal) || d.StartsWith("--gamma ", StringComparison.Ordinal));
+                    }
                     if (!RunConfig.SamePath(manifest.Options.Input, options.InputDirectory))
                     {
                         differences.Insert(0, $"--in differs (manifest {manifest.Options.Input}, now {options.InputDirectory})");
@@ -289,6 +300,8 @@ public sealed class MethodComparison
                 $"--in {options.InputDirectory}: {inputs} image(s) give {points} point(s) for the intrinsic-dimension check, which needs at least 3; give more training images."));
         }
 
+        // The D_int step holds the sampled pixels in one array: refused here rather than after all the training.
+        IntrinsicDimensionOptions.CheckFits(points, options.Size, options.MaxSamples);
         if (options.K is { } k)
         {
             if (k >= points)
