@@ -14,7 +14,7 @@ internal static class CompareCommand
         var defaults = new ComparisonOptions { InputDirectory = "", OutputDirectory = "", Methods = [] };
         var input = new Option<string>("--in") { Description = "Training images: an ImageFolder directory (one sub-folder per class).", Required = true };
         var val = new Option<string>("--val") { Description = "Validation images: an ImageFolder directory or an unmixed shard directory.", Required = true };
-        var methods = new Option<string>("--methods") { Description = "Comma-separated generate methods to compare (none = ERM on resized originals).", DefaultValueFactory = _ => "none,mixup,zeta" };
+        var methods = new Option<string>("--methods") { Description = "Comma-separated methods to compare: none (ERM on resized originals), mixup, zeta, cutmix, cutmix+zeta (generate's zeta,cutmix switch cannot be given: the comma separates entries).", DefaultValueFactory = _ => "none,mixup,zeta" };
         var seeds = new Option<int>("--seeds") { Description = "Seeds 0 … SEEDS−1 per method (each seeds generation and training).", DefaultValueFactory = _ => defaults.Seeds }.Within(1, int.MaxValue);
         var epochs = new Option<int>("--epochs") { Description = "Training epochs per run.", DefaultValueFactory = _ => defaults.Epochs }.Within(1, int.MaxValue);
         var output = new Option<string>("--out") { Description = "Directory for shards/, runs/, results.md, results.json and results.png; finished runs in it are reused.", Required = true };
@@ -22,8 +22,8 @@ internal static class CompareCommand
         var arch = new Option<string>("--arch") { Description = "TorchVision architecture.", DefaultValueFactory = _ => "resnet18" };
         arch.AcceptOnlyFromAmong("resnet18", "resnet50");
         var batchSize = new Option<int>("--batch-size") { Description = "Training images per step.", DefaultValueFactory = _ => defaults.BatchSize }.Within(2, TrainOptions.MaxBatchSize);
-        var n = new Option<string>("--n") { Description = "ζ-mixup samples mixed per output: an integer ≥ 2, or 'batch'.", DefaultValueFactory = _ => "8" };
-        var gamma = new Option<string>("--gamma") { Description = "ζ-mixup exponent γ, or a range LO:HI.", DefaultValueFactory = _ => "2.8" };
+        var n = new Option<string>("--n") { Description = "ζ-mixup samples mixed per output: an integer from 2 to 64 (the fixed generation batch), or 'batch'; only the ζ methods use it.", DefaultValueFactory = _ => "8" };
+        var gamma = new Option<string>("--gamma") { Description = "ζ-mixup exponent γ, or a range LO:HI; only the ζ methods use it.", DefaultValueFactory = _ => "2.8" };
         var threads = new Option<int>("--threads") { Description = "Decode/encode workers for generation and training (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount }.Within(1, int.MaxValue);
         var device = new Option<string>("--device") { Description = "auto (CUDA when available), cpu or cuda.", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
@@ -41,6 +41,7 @@ internal static class CompareCommand
             {
                 InputDirectory = parse.GetValue(input)!,
                 OutputDirectory = parse.GetValue(output)!,
+                ValidationPath = parse.GetValue(val)!,
                 Methods = parse.GetValue(methods)!.Split(',', StringSplitOptions.TrimEntries),
                 Seeds = parse.GetValue(seeds),
                 Epochs = parse.GetValue(epochs),

@@ -12,8 +12,11 @@ public sealed record ComparisonOptions
     /// <summary>Output directory: shards/&lt;method&gt;-s&lt;seed&gt;, runs/&lt;method&gt;-s&lt;seed&gt;, results.md/.json/.png.</summary>
     public required string OutputDirectory { get; init; }
 
-    /// <summary>Generation methods (as <c>generate --method</c>), e.g. none, mixup, zeta.</summary>
+    /// <summary>Generation methods (as <c>generate --method</c>), e.g. none, mixup, zeta; generate's <c>zeta,cutmix</c> switch is not one of them.</summary>
     public required IReadOnlyList<string> Methods { get; init; }
+
+    /// <summary>The --val path as given (recorded in results.json as a full path); null when the validation source has none.</summary>
+    public string? ValidationPath { get; init; }
 
     /// <summary>Seeds 0 … Seeds−1; each seeds both generation and training.</summary>
     public int Seeds { get; init; } = 3;
@@ -28,11 +31,20 @@ public sealed record ComparisonOptions
     /// <summary>Training batch size.</summary>
     public int BatchSize { get; init; } = 32;
 
-    /// <summary>ζ-mixup samples per output (ignored by the other methods).</summary>
-    public MixCount N { get; init; } = MixCount.Parse("8");
+    /// <summary>Inputs per generation batch (outputs mix samples of one batch); fixed, so --n can be at most this.</summary>
+    public const int GenerateBatchSize = 64;
 
-    /// <summary>ζ-mixup exponent.</summary>
-    public GammaSpec Gamma { get; init; } = GammaSpec.Fixed(2.8);
+    /// <summary>generate's default --n, what the methods without ζ weights are generated (and recorded) with.</summary>
+    public static readonly MixCount DefaultN = MixCount.Parse("8");
+
+    /// <summary>generate's default --gamma, what the methods without ζ weights are generated (and recorded) with.</summary>
+    public static readonly GammaSpec DefaultGamma = GammaSpec.Fixed(2.8);
+
+    /// <summary>ζ-mixup samples per output (ignored by the other methods).</summary>
+    public MixCount N { get; init; } = DefaultN;
+
+    /// <summary>ζ-mixup exponent (ignored by the other methods).</summary>
+    public GammaSpec Gamma { get; init; } = DefaultGamma;
 
     public int Threads { get; init; } = Math.Max(1, Environment.ProcessorCount);
 
@@ -59,10 +71,13 @@ public sealed record ComparisonOptions
         {
             if (method.Contains(',', StringComparison.Ordinal) || method.Length == 0)
             {
-                throw ZetaPrepException.Usage($"--methods: '{method}' is not one method; give a comma-separated list such as none,mixup,zeta.");
+                throw ZetaPrepException.Usage($"--methods: '{method}' is not one method; give a comma-separated list such as none,mixup,zeta ({SwitchNote}).");
             }
 
-            MixMethodOptions.Parse(method);
+            if (!Known.Contains(method.Trim(), StringComparer.OrdinalIgnoreCase) && !method.Trim().Equals("zeta+cutmix", StringComparison.OrdinalIgnoreCase))
+            {
+                throw ZetaPrepException.Usage($"--methods: unknown method '{method}'; choose from {string.Join(", ", Known)}, comma-separated ({SwitchNote}).");
+            }
         }
 
         if (Methods.Distinct(StringComparer.OrdinalIgnoreCase).Count() != Methods.Count)
@@ -79,7 +94,23 @@ public sealed record ComparisonOptions
         Require(K is null or >= 2, "--k", K ?? 0, "at least 2");
         Require(MaxSamples >= 3, "--max-samples", MaxSamples, "at least 3");
         Require(K is null || MaxSamples > K, "--max-samples", MaxSamples, "larger than --k");
+        if (N.N is int n && n > GenerateBatchSize && Methods.Any(UsesZeta))
+        {
+            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture,
+                $"--n {n}: compare generates in batches of {GenerateBatchSize} inputs (fixed; --batch-size is the training batch) and each output mixes samples of one batch, so --n can be at most {GenerateBatchSize}: give --n {GenerateBatchSize} or less, or --n batch."));
+        }
     }
+
+    /// <summary>The methods --methods takes: generate's, less its comma-spelled switch.</summary>
+    public static IReadOnlyList<string> Known { get; } = ["none", "mixup", "zeta", "cutmix", "cutmix+zeta"];
+
+    private const string SwitchNote = "generate's zeta,cutmix switch cannot be compared: its comma would split it into zeta and cutmix";
+
+    /// <summary>True for the methods with ζ weights, the only ones --n and --gamma change.</summary>
+    public static bool UsesZeta(string method) => MixMethodOptions.Parse(method).Method is MixMethod.Zeta or MixMethod.CutMixZeta;
+
+    /// <summary>True when any of <see cref="Methods"/> has ζ weights.</summary>
+    public bool AnyZeta => Methods.Any(UsesZeta);
 
     private static void Require(bool ok, string option, double value, string what)
     {

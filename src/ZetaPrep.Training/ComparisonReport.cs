@@ -29,8 +29,9 @@ internal static class ComparisonReport
         AtomicFile.Write(result.MarkdownPath, Encoding.UTF8.GetBytes(Markdown(result, options)));
         var payload = new ComparisonReportFile(
             new ComparisonReportOptions(
-                options.InputDirectory, options.Methods, options.Seeds, options.Epochs, options.Size,
-                options.Architecture.ToString().ToLowerInvariant(), options.BatchSize, options.N.ToString(), options.Gamma.ToString(),
+                Path.GetFullPath(options.InputDirectory), options.ValidationPath is { } val ? Path.GetFullPath(val) : null, options.Methods, options.Seeds, options.Epochs, options.Size,
+                options.Architecture.ToString().ToLowerInvariant(), options.BatchSize,
+                options.AnyZeta ? options.N.ToString() : null, options.AnyZeta ? options.Gamma.ToString() : null,
                 options.K ?? ComparisonOptions.DefaultK, options.MaxSamples),
             "runs: sample std over seeds (n-1); intrinsic_dim: population std over the sampled points of the seed-0 shards",
             result.Summaries,
@@ -43,8 +44,12 @@ internal static class ComparisonReport
     {
         var s = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        s.Append(inv, $"{options.Architecture.ToString().ToLowerInvariant()}, {options.Epochs} epoch(s), {options.Seeds} seed(s), size {options.Size}, batch {options.BatchSize}; ζ-mixup N = {options.N}, γ = {options.Gamma}. ")
-            .AppendLine("Validation figures at each run's best epoch (highest accuracy), mean ± std over seeds; D_int: local intrinsic dimension of the seed-0 shards, mean ± std over the sampled points.")
+        // N and γ only change the methods with ζ weights, so they are stated only when one ran.
+        s.Append(inv, $"{options.Architecture.ToString().ToLowerInvariant()}, {options.Epochs} epoch(s), {options.Seeds} seed(s), size {options.Size}, batch {options.BatchSize}")
+            .Append(options.AnyZeta ? string.Create(inv, $"; ζ-mixup N = {options.N}, γ = {options.Gamma}") : "")
+            .Append(". Validation figures at each run's best epoch (highest accuracy), mean ± std over seeds; ")
+            .Append(inv, $"D_int: local intrinsic dimension of the seed-0 shards (k = {options.K ?? ComparisonOptions.DefaultK}, at most {options.MaxSamples} sampled images, --max-samples), mean ± std over the sampled points.")
+            .AppendLine()
             .AppendLine()
             .AppendLine("| method | val accuracy | micro-F1 | macro-F1 | D_int | images/s |")
             .AppendLine("|---|---|---|---|---|---|");

@@ -19,8 +19,7 @@ public sealed class MethodComparison
     public const string JsonFile = "results.json";
     public const string ChartFile = "results.png";
 
-    /// <summary>Inputs per generation batch (outputs mix samples of one batch).</summary>
-    private const int GenerateBatchSize = 64;
+    private const int GenerateBatchSize = ComparisonOptions.GenerateBatchSize;
 
     private readonly IImageDecoder _decoder;
 
@@ -43,6 +42,7 @@ public sealed class MethodComparison
         }
 
         var outDir = Path.GetFullPath(options.OutputDirectory);
+        RefuseOutInsideIn(outDir, options.InputDirectory);
         var methods = options.Methods.Select(m => m.Trim().ToLowerInvariant()).ToList();
         // The input count decides the shards' rows, so --k is checked here, before hours of training that it would waste.
         var source = new ImageFolderSource(options.InputDirectory);
@@ -50,6 +50,9 @@ public sealed class MethodComparison
         options = ResolveK(options, listing.Items.Count, methods, log);
         var input = new Lazy<Task<InputInfo>>(() => FingerprintAsync(source, listing, options, cancellationToken));
         await CheckExistingRunsAsync(options, validation, outDir, methods, input, cancellationToken).ConfigureAwait(false);
+
+        // What this compare creates is removed again if it fails before its first run finishes (see RemoveCreated).
+        var created = new[] { outDir, Path.Combine(outDir, "shards"), Path.Combine(outDir, "runs") }.Where(d => !Directory.Exists(d)).ToList();
         try
         {
             Directory.CreateDirectory(outDir);
@@ -61,14 +64,23 @@ public sealed class MethodComparison
         var runs = new List<ComparisonRun>();
         int total = methods.Count * options.Seeds;
         int index = 0;
-        foreach (var method in methods)
+        try
         {
-            for (int seed = 0; seed < options.Seeds; seed++)
+            foreach (var method in methods)
             {
-                index++;
-                var prefix = string.Create(CultureInfo.InvariantCulture, $"[{index}/{total}] {method} seed {seed}");
-                runs.Add(await RunOneAsync(options, validation, outDir, method, seed, prefix, log, cancellationToken).ConfigureAwait(false));
+                for (int seed = 0; seed < options.Seeds; seed++)
+                {
+                    index++;
+                    var prefix = string.Create(CultureInfo.InvariantCulture, $"[{index}/{total}] {method} seed {seed}");
+                    runs.Add(await RunOneAsync(options, validation, outDir, method, seed, prefix, log, cancellationToken).ConfigureAwait(false));
+                }
             }
+        }
+        catch (Exception e) when (e is not OperationCanceledException && runs.Count == 0)
+        {
+            // A cancelled compare keeps what it made (rerunning it continues from there); a failed one leaves nothing new behind.
+            RemoveCreated(outDir, created);
+            throw;
         }
 
         var summaries = new List<MethodSummary>();
@@ -99,7 +111,8 @@ public sealed class MethodComparison
         var run = RunDirectory(outDir, method, seed);
         // last.json names the last epoch whose checkpoint was saved: metrics.jsonl alone may hold an unsaved one.
         var statePath = Path.Combine(run, TrainState.FileName);
-        var saved = File.Exists(statePath) ? TrainState.Read(statePath).Epoch : 0;
+        var saved = File.Exists(statePath) ? Explained(method, seed, "checking", run, options, () => TrainState.Read(statePath)).Epoch : 0;
+        var manifest = Path.Combine(shards, GenerationManifest.FileName);
         // CheckExistingRunsAsync has made sure that a run recorded here was made with this comparison's settings and input.
         if (saved >= options.Epochs)
         {
@@ -107,19 +120,17 @@ public sealed class MethodComparison
             if (done.Any(e => e.Epoch == options.Epochs))
             {
                 log?.Invoke($"{prefix}: complete run in {run}, reusing its metrics");
+                if (seed == 0 && !IsComplete(manifest))
+                {
+                    // D_int reads the seed-0 shards: deleted (or never finished) ones are made again, byte for byte the same.
+                    await GenerateAsync(options, outDir, shards, method, seed, prefix, log, ct).ConfigureAwait(false);
+                }
+
                 return Summarize(method, seed, done.Where(e => e.Epoch <= options.Epochs).ToList(), reused: true);
             }
         }
 
-        var manifest = Path.Combine(shards, GenerationManifest.FileName);
-        if (!File.Exists(manifest) && Directory.Exists(shards))
-        {
-            WriteOrExplain(outDir, () => Directory.Delete(shards, recursive: true));
-        }
-
-        log?.Invoke($"{prefix}: generating shards into {shards}");
-        var generator = new DatasetGenerator(new ImageFolderSource(options.InputDirectory), _decoder);
-        await generator.RunAsync(GenerateOptionsFor(options, shards, method, seed, resume: File.Exists(manifest)), progress: null, ct).ConfigureAwait(false);
+        await GenerateAsync(options, outDir, shards, method, seed, prefix, log, ct).ConfigureAwait(false);
 
         bool resume = File.Exists(Path.Combine(run, Trainer.LastFile)) && File.Exists(Path.Combine(run, TrainState.FileName));
         if (!resume && Directory.Exists(run))
@@ -128,14 +139,62 @@ public sealed class MethodComparison
         }
 
         log?.Invoke($"{prefix}: training {options.Architecture.ToString().ToLowerInvariant()} for {options.Epochs} epoch(s) into {run}{(resume ? " (resuming)" : "")}");
-        var result = await new Trainer(_decoder).RunAsync(TrainOptionsFor(options, shards, run, seed, resume), validation, new EpochLog(prefix, log), ct).ConfigureAwait(false);
+        TrainResult result;
+        try
+        {
+            result = await new Trainer(_decoder).RunAsync(TrainOptionsFor(options, shards, run, seed, resume), validation, new EpochLog(prefix, log), ct).ConfigureAwait(false);
+        }
+        catch (ZetaPrepException e)
+        {
+            throw InCompareTerms(method, seed, "training into", run, options, e);
+        }
+
         return Summarize(method, seed, [.. result.Epochs.Where(e => e.Epoch <= options.Epochs)], reused: false);
     }
 
+    private async Task GenerateAsync(ComparisonOptions options, string outDir, string shards, string method, int seed, string prefix, Action<string>? log, CancellationToken ct)
+    {
+        var manifest = Path.Combine(shards, GenerationManifest.FileName);
+        if (!File.Exists(manifest) && Directory.Exists(shards))
+        {
+            WriteOrExplain(outDir, () => Directory.Delete(shards, recursive: true));
+        }
+
+        log?.Invoke($"{prefix}: generating shards into {shards}");
+        var generator = new DatasetGenerator(new ImageFolderSource(options.InputDirectory), _decoder);
+        try
+        {
+            await generator.RunAsync(GenerateOptionsFor(options, shards, method, seed, resume: File.Exists(manifest)), progress: null, ct).ConfigureAwait(false);
+        }
+        catch (ZetaPrepException e)
+        {
+            throw InCompareTerms(method, seed, "generating into", shards, options, e);
+        }
+    }
+
+    private static bool IsComplete(string manifestPath)
+    {
+        try
+        {
+            return File.Exists(manifestPath) && GenerationManifest.Read(manifestPath).Complete;
+        }
+        catch (ZetaPrepException)
+        {
+            return false; // unreadable: CheckExistingRunsAsync has refused it already, so it is not there
+        }
+    }
+
+    /// <summary>
+    /// generate's options for one (method, seed). --n and --gamma only change the methods with ζ weights; the others are
+    /// generated (and recorded) with generate's defaults, so their shards are the same, and reused, whatever --n/--gamma.
+    /// </summary>
     private static GenerateOptions GenerateOptionsFor(ComparisonOptions options, string shards, string method, int seed, bool resume) => new()
     {
         OutputDirectory = shards,
-        Plan = new PlanOptions(options.N, options.Gamma, GenerateBatchSize, passes: 1, seed: unchecked((ulong)seed))
+        Plan = new PlanOptions(
+            ComparisonOptions.UsesZeta(method) ? options.N : ComparisonOptions.DefaultN,
+            ComparisonOptions.UsesZeta(method) ? options.Gamma : ComparisonOptions.DefaultGamma,
+            GenerateBatchSize, passes: 1, seed: unchecked((ulong)seed))
         {
             Method = MixMethodOptions.Parse(method),
             ImageSize = options.Size,
@@ -168,6 +227,7 @@ public sealed class MethodComparison
     private static async Task CheckExistingRunsAsync(ComparisonOptions options, IValidationSource validation, string outDir, List<string> methods, Lazy<Task<InputInfo>> input, CancellationToken ct)
     {
         ValidationSet? valSet = null;
+        var otherEpochs = new List<(string Run, int Epochs)>();
         foreach (var method in methods)
         {
             for (int seed = 0; seed < options.Seeds; seed++)
@@ -178,9 +238,15 @@ public sealed class MethodComparison
                 GenerationManifest? manifest = null;
                 if (File.Exists(manifestPath))
                 {
-                    manifest = GenerationManifest.Read(manifestPath);
+                    manifest = Explained(method, seed, "checking", shards, options, () => GenerationManifest.Read(manifestPath));
                     var differences = manifest.Options.ByteAffectingDifferences(
                         DatasetGenerator.RecordedOptions(GenerateOptionsFor(options, shards, method, seed, resume: true), options.InputDirectory)).ToList();
+                    if (!ComparisonOptions.UsesZeta(method))
+                    {
+                        // Without ζ weights --n and --gamma change no byte (shards made before compare normalised them record any value).
+                        differences.RemoveAll(d => d.StartsWith("--n ", StringComparison.Ordinal) || d.StartsWith("--gamma ", StringComparison.Ordinal));
+                    }
+
                     if (!RunConfig.SamePath(manifest.Options.Input, options.InputDirectory))
                     {
                         differences.Insert(0, $"--in differs (manifest {manifest.Options.Input}, now {options.InputDirectory})");
@@ -201,7 +267,7 @@ public sealed class MethodComparison
                     continue;
                 }
 
-                var recorded = RunConfig.Read(configPath);
+                var recorded = Explained(method, seed, "checking", run, options, () => RunConfig.Read(configPath));
                 if (recorded.Data.Count == 1 && recorded.Data[0].InputFingerprint is { } trainedOn)
                 {
                     // The run read shards made from the input with this fingerprint (even when those shards are gone now).
@@ -216,7 +282,16 @@ public sealed class MethodComparison
                 IReadOnlyList<ShardSourceInfo> data = recorded.Data;
                 if (manifest is { Complete: true })
                 {
-                    var opened = await Training.ShardDirectory.OpenAsync(shards, "--out", ct).ConfigureAwait(false);
+                    ShardDirectory opened;
+                    try
+                    {
+                        opened = await Training.ShardDirectory.OpenAsync(shards, "--out", ct).ConfigureAwait(false);
+                    }
+                    catch (ZetaPrepException e)
+                    {
+                        throw InCompareTerms(method, seed, "checking", shards, options, e);
+                    }
+
                     data = [opened.Info];
                 }
 
@@ -226,14 +301,23 @@ public sealed class MethodComparison
                     Data = data,
                 };
                 var runDifferences = recorded.ResumeDifferences(now).ToList();
-                if (recorded.Epochs > options.Epochs)
-                {
-                    // The cosine schedule spans all epochs: epoch E of a longer run is not the end of an E-epoch run.
-                    runDifferences.Insert(0, string.Create(CultureInfo.InvariantCulture, $"--epochs differs (run {recorded.Epochs}, now {options.Epochs})"));
-                }
-
                 Refuse(outDir, run, "trained", runDifferences);
+                if (recorded.Epochs != options.Epochs)
+                {
+                    otherEpochs.Add((Path.GetRelativePath(outDir, run), recorded.Epochs));
+                }
             }
+        }
+
+        if (otherEpochs.Count > 0)
+        {
+            // The cosine schedule spans all epochs: epoch E of a longer run is not the end of an E-epoch run, and a run
+            // continued to more epochs trained its first ones on the shorter run's schedule (a warm restart), so it is no
+            // N-epoch run either. Both would go under the "N epoch(s)" heading, so both are refused.
+            var listed = string.Join(", ", otherEpochs.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Run} ({r.Epochs})")));
+            var was = otherEpochs.Select(r => r.Epochs).Distinct().ToList();
+            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture,
+                $"compare --out {outDir}: --epochs {options.Epochs}, but {(otherEpochs.Count == 1 ? "run" : "runs")} {listed} {(otherEpochs.Count == 1 ? "was" : "were")} trained for {string.Join(" or ", was)} epoch(s) ({(was.Max() > options.Epochs ? "stopping one early is not the end of a shorter run" : "continuing one would keep its first epochs' learning-rate schedule")}); choose another --out for --epochs {options.Epochs} (or rerun with --epochs {string.Join(" or ", was)})."));
         }
     }
 
@@ -289,6 +373,8 @@ public sealed class MethodComparison
                 $"--in {options.InputDirectory}: {inputs} image(s) give {points} point(s) for the intrinsic-dimension check, which needs at least 3; give more training images."));
         }
 
+        // The D_int step holds the sampled pixels in one array: refused here rather than after all the training.
+        IntrinsicDimensionOptions.CheckFits(points, options.Size, options.MaxSamples);
         if (options.K is { } k)
         {
             if (k >= points)
@@ -321,6 +407,155 @@ public sealed class MethodComparison
         {
             throw new ZetaPrepException($"compare --out {outDir}: cannot write ({e.Message.TrimEnd('.')}); finished runs in it are kept: free space or fix permissions (or choose another --out), then rerun the same compare.", e);
         }
+    }
+
+    /// <summary>Refuses an --out that is --in or lies inside it, before anything is created there.</summary>
+    private static void RefuseOutInsideIn(string outDir, string inputDirectory)
+    {
+        var input = Path.TrimEndingDirectorySeparator(Path.GetFullPath(inputDirectory));
+        var output = Path.TrimEndingDirectorySeparator(outDir);
+        if (output == input || output.StartsWith(input + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw ZetaPrepException.Usage($"compare --out {outDir}: is {(output == input ? "" : "inside ")}--in {input}, so the shards and runs would be read as training images by later runs; choose an --out outside --in.");
+        }
+    }
+
+    /// <summary>
+    /// Removes the directories this compare created (<paramref name="created"/>: --out, shards/, runs/ that did not exist
+    /// before), unless a run in --out has saved an epoch by now: a failed compare leaves nothing new behind, finished work stays.
+    /// </summary>
+    private static void RemoveCreated(string outDir, List<string> created)
+    {
+        var runs = Path.Combine(outDir, "runs");
+        if (Directory.Exists(runs) && Directory.EnumerateDirectories(runs).Any(r => File.Exists(Path.Combine(r, TrainState.FileName))))
+        {
+            return;
+        }
+
+        foreach (var dir in created)
+        {
+            try
+            {
+                if (Directory.Exists(dir))
+                {
+                    Directory.Delete(dir, recursive: true);
+                }
+
+                if (dir == outDir)
+                {
+                    return; // shards/ and runs/ went with it
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return; // best effort: the error being reported matters more
+            }
+        }
+    }
+
+    /// <summary>Runs a read of a run's or shards' file, putting its failure in compare's terms (see <see cref="InCompareTerms"/>).</summary>
+    private static T Explained<T>(string method, int seed, string doing, string dir, ComparisonOptions options, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (ZetaPrepException e)
+        {
+            throw InCompareTerms(method, seed, doing, dir, options, e);
+        }
+    }
+
+    /// <summary>
+    /// Turns a generate or train error into one line in compare's terms: generate's and train's advice names their options
+    /// (--on-error, --resume, --lr, 'zetaprep generate ... --resume') and directories (--out OUT/shards/…), which compare
+    /// has not, so only the verdict (the text before the first top-level "; ") is kept, with compare's way on. The exit code stays.
+    /// </summary>
+    internal static ZetaPrepException InCompareTerms(string method, int seed, string doing, string dir, ComparisonOptions options, ZetaPrepException inner)
+    {
+        var verdict = Verdict(inner.Message, dir);
+        var input = Path.GetFullPath(options.InputDirectory);
+        string wayOn;
+        if (verdict.StartsWith("training diverged", StringComparison.Ordinal))
+        {
+            wayOn = string.Create(CultureInfo.InvariantCulture,
+                $"its saved epochs (if any) stay in {dir}: compare another --out with a larger --batch-size (now {options.BatchSize}), which steadies the fixed learning rate of 0.1");
+        }
+        else if (verdict.Contains("is inside --in", StringComparison.Ordinal))
+        {
+            wayOn = "choose a compare --out outside --in";
+        }
+        else if (verdict.Contains("cannot write", StringComparison.Ordinal))
+        {
+            wayOn = "free space or fix permissions (or choose another --out), then rerun the same compare (finished runs are kept)";
+        }
+        else if (Mentions(inner.Message, dir))
+        {
+            // A damaged file of compare's own making (a shard, last.pt, config.json): making that directory again is the way out.
+            wayOn = $"delete {dir} and rerun the same compare (it makes that directory again; finished runs are kept)";
+        }
+        else if (Mentions(inner.Message, input))
+        {
+            wayOn = "remove or replace that file in --in and rerun the same compare (finished runs are kept)";
+        }
+        else
+        {
+            wayOn = "fix that and rerun the same compare (finished runs are kept)";
+        }
+
+        return new ZetaPrepException(string.Create(CultureInfo.InvariantCulture, $"compare: {method} seed {seed}: {doing} {dir}: {verdict}; {wayOn}."), inner.ExitCode, inner);
+    }
+
+    /// <summary>True when <paramref name="message"/> names <paramref name="path"/> or a path under it (not merely a path that starts with the same characters).</summary>
+    private static bool Mentions(string message, string path)
+    {
+        for (int at = message.IndexOf(path, StringComparison.Ordinal); at >= 0; at = message.IndexOf(path, at + 1, StringComparison.Ordinal))
+        {
+            int after = at + path.Length;
+            if (after == message.Length || message[after] is '/' or ':' or ' ' or ',' or ')' or ';' or '.' or '\\' || message[after] == Path.DirectorySeparatorChar)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// A message's text before its first "; " outside parentheses and without its final full stop. A leading option name
+    /// (--out, --data, --resume: not compare's) goes; so does the path after it when it is <paramref name="dir"/>, which the context names.
+    /// </summary>
+    internal static string Verdict(string message, string dir)
+    {
+        int depth = 0;
+        int end = message.Length;
+        for (int i = 0; i < message.Length - 1; i++)
+        {
+            char c = message[i];
+            if (c is '(' or '[')
+            {
+                depth++;
+            }
+            else if (c is ')' or ']')
+            {
+                depth = Math.Max(0, depth - 1);
+            }
+            else if (c == ';' && message[i + 1] == ' ' && depth == 0)
+            {
+                end = i;
+                break;
+            }
+        }
+
+        var verdict = message[..end].TrimEnd().TrimEnd('.');
+        var prefix = System.Text.RegularExpressions.Regex.Match(verdict, "^--(?:out|data|resume)(?: ([^:]*))?: ");
+        if (!prefix.Success)
+        {
+            return verdict;
+        }
+
+        var path = prefix.Groups[1].Value;
+        return path.Length == 0 || path == dir ? verdict[prefix.Length..] : verdict[(prefix.Groups[1].Index)..];
     }
 
     private static void Refuse(string outDir, string dir, string made, List<string> differences)

@@ -18,4 +18,4 @@ internal sealed record ComparisonReportFile(ComparisonReportOptions Options, str
 
 /// <summary>The options block of results.json.</summary>
 internal sealed record ComparisonReportOptions(
-    string Input, IReadOnlyList<string> Methods, int Seeds, int Epochs, int Size, string Arch, int BatchSize, string N, string Gamma, int K, int MaxSamples);
+    string Input, string? Val, IReadOnlyList<string> Methods, int Seeds, int Epochs, int Size, string Arch, int BatchSize, string? N, string? Gamma, int K, int MaxSamples);

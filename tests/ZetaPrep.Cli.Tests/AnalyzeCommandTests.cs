@@ -67,6 +67,21 @@ public sealed class AnalyzeCommandTests
         Assert.Contains(named, r.Stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("8000", "100", "--size 8000 with --max-samples 100: 27 images × 3·8000² bytes", "give --max-samples 11 or less at this size, or a smaller --size (at most 5148 for 27 images)")]
+    [InlineData("16384", "20", "--size 16384 with --max-samples 20: 20 images × 3·16384² bytes", "not even 3 images fit at this size: give a smaller --size (at most 5982 for 20 images)")]
+    public async Task Analyze_size_and_samples_over_the_array_limit_are_refused_before_loading(string size, string maxSamples, string named, string advice)
+    {
+        using var tmp = new TempDir();
+        ImageFixtures.MixedFolder(tmp.Sub("in"), classes: 3, perClass: 9);
+        var r = await CliRunner.RunAsync("analyze", tmp.Sub("in"), "--size", size, "--max-samples", maxSamples, "--k", "2", "--device", "cpu");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+        Assert.Contains(named, r.Stderr, StringComparison.Ordinal);
+        Assert.Contains(advice, r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", r.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_missing_path_and_an_empty_folder_are_usage_errors()
     {

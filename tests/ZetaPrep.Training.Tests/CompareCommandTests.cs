@@ -166,7 +166,7 @@ public sealed class CompareCommandTests
         using var tmp = new TempDir();
         var r = await TrainFixtures.RunCliAsync("compare", "--in", tmp.Path, "--val", tmp.Path, "--methods", "none,bogus", "--out", tmp.Sub("o"));
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains("bogus", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--methods: unknown method 'bogus'", r.Stderr, StringComparison.Ordinal);
         Assert.Single(r.Stderr.Trim().Split('\n'));
     }
 }

@@ -28,6 +28,34 @@ public sealed record IntrinsicDimensionOptions
     /// <summary>Where distances and eigenvalues are computed.</summary>
     public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
 
+    /// <summary>Bytes the sampled pixels may take: they are held in one array (3·S² bytes per image).</summary>
+    public static long MaxPixelBytes => Array.MaxLength;
+
+    /// <summary>The most images whose pixels fit in <see cref="MaxPixelBytes"/> at side <paramref name="size"/>.</summary>
+    public static long MaxSamplesAt(int size) => MaxPixelBytes / (3L * size * size);
+
+    /// <summary>
+    /// Refuses, before anything is loaded, a sample whose pixels (<paramref name="samples"/> × 3·S²) would not fit in one
+    /// array, naming --size and --max-samples and what fits; <paramref name="sizeGiven"/> false means S is the shards' own size.
+    /// </summary>
+    public static void CheckFits(long samples, int size, int maxSamples, bool sizeGiven = true)
+    {
+        long bytes = samples * 3L * size * size;
+        if (bytes <= MaxPixelBytes)
+        {
+            return;
+        }
+
+        long fit = MaxSamplesAt(size);
+        int side = (int)Math.Floor(Math.Sqrt(MaxPixelBytes / (3.0 * samples)));
+        var sizeText = sizeGiven ? $"--size {size}" : $"the shards' size {size} (no --size given)";
+        var fewer = fit >= 3
+            ? $"give --max-samples {fit} or less at this size, or a smaller --size (at most {side} for {samples} images)"
+            : $"not even 3 images fit at this size: give a smaller --size (at most {side} for {samples} images)";
+        throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture,
+            $"{sizeText} with --max-samples {maxSamples}: {samples} images × 3·{size}² bytes = {bytes / (double)(1L << 30):F1} GiB of pixels, more than the {MaxPixelBytes / (double)(1L << 30):F1} GiB one analysis can hold; {fewer}."));
+    }
+
     /// <summary>Throws a usage <see cref="ZetaPrepException"/> for an option out of range (k against the sample count is checked after loading).</summary>
     public void Validate()
     {

@@ -136,6 +136,12 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
         }
 
         int[] wanted = SampleIndices(available, maxSamples, seed);
+        if (size is { } given)
+        {
+            IntrinsicDimensionOptions.CheckFits(wanted.Length, given, maxSamples);
+        }
+
+        int? side = size;
         var encoded = new List<(ReadOnlyMemory<byte> Bytes, string Name)>(wanted.Length);
         long first = 0;
         int next = 0;
@@ -153,15 +159,21 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
                 {
                     encoded.Add((row.ImageBytes, $"{files[f]}:{row.ImagePath}"));
                     next++;
+                    if (side is null)
+                    {
+                        // The shards' own size, read from the first sampled image, is checked before any more are read.
+                        side = decoder.ReadHeader(encoded[0].Bytes.Span, encoded[0].Name).Width;
+                        IntrinsicDimensionOptions.CheckFits(wanted.Length, side.Value, maxSamples, sizeGiven: false);
+                    }
                 }
 
                 index++;
             }
         }
 
-        int side = size ?? decoder.ReadHeader(encoded[0].Bytes.Span, encoded[0].Name).Width;
-        byte[] pixels = await DecodeAllAsync(encoded.Count, side, i => Task.FromResult(encoded[i]), decoder, ct).ConfigureAwait(false);
-        return new PixelSample("shards", available, encoded.Count, side, pixels);
+        int resolved = side ?? decoder.ReadHeader(encoded[0].Bytes.Span, encoded[0].Name).Width;
+        byte[] pixels = await DecodeAllAsync(encoded.Count, resolved, i => Task.FromResult(encoded[i]), decoder, ct).ConfigureAwait(false);
+        return new PixelSample("shards", available, encoded.Count, resolved, pixels);
     }
 
     private static async Task<PixelSample> LoadFolderAsync(string dir, int maxSamples, int side, ulong seed, SkiaImageDecoder decoder, CancellationToken ct)
@@ -174,6 +186,7 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
         var source = new ImageFolderSource(dir, new ImageFolderOptions { OptionName = "analyze" });
         var listing = await source.ListAsync(ct).ConfigureAwait(false);
         int[] wanted = SampleIndices(listing.Items.Count, maxSamples, seed);
+        IntrinsicDimensionOptions.CheckFits(wanted.Length, side, maxSamples);
         byte[] pixels = await DecodeAllAsync(wanted.Length, side, async i =>
         {
             var item = listing.Items[wanted[i]];
@@ -185,7 +198,7 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
     private static async Task<byte[]> DecodeAllAsync(int count, int side, Func<int, Task<(ReadOnlyMemory<byte> Bytes, string Name)>> read, SkiaImageDecoder decoder, CancellationToken ct)
     {
         int dimension = 3 * side * side;
-        var pixels = new byte[checked((long)count * dimension)];
+        var pixels = new byte[checked((long)count * dimension)]; // within Array.MaxLength: the callers ran CheckFits
         // Each task owns row i of the result, so the order never depends on timing.
         await Parallel.ForAsync(0, count, ct, async (i, token) =>
         {
