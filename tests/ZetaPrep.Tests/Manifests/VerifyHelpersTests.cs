@@ -1,3 +1,4 @@
+using ZetaPrep.Inspection;
 using ZetaPrep.Manifests;
 
 namespace ZetaPrep.Tests.Manifests;
@@ -13,4 +14,18 @@ public sealed class VerifyHelpersTests
         Assert.Equal(["--alpha differs (manifest none, now 1)"], recorded.ByteAffectingDifferences(now));
         Assert.Equal(["--alpha differs (manifest 1, now none)"], now.ByteAffectingDifferences(recorded));
     }
+
+    /// <summary>data_files globs as fsspec and DuckDB read them: '*' and '?' stop at '/', '**' crosses it.</summary>
+    [Theory]
+    [InlineData("data/*.parquet", "data/train-00000-of-00001.parquet", true)]
+    [InlineData("data/*.parquet", "data/extra/x.parquet", false)]
+    [InlineData("data/*.parquet", "data/x.parquet.tmp", false)]
+    [InlineData("data/**.parquet", "data/extra/x.parquet", true)]
+    [InlineData("shard-*.tar", "shard-000001.tar", true)]
+    [InlineData("shard-*.tar", "sub/shard-000001.tar", false)]
+    [InlineData("shard-?.tar", "shard-/.tar", false)]
+    [InlineData("labels.parquet", "labels.parquet", true)]
+    [InlineData("labels.parquet", "labelsXparquet", false)]
+    public void GlobMatches_LikeTheLoaders(string glob, string path, bool matches) =>
+        Assert.Equal(matches, DatasetVerifier.GlobMatches(glob, path));
 }
