@@ -29,7 +29,7 @@ internal static class VerifyCommand
                 await stdout.WriteLineAsync("warning: " + warning).ConfigureAwait(false);
             }
             await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"{(report.Ok ? "OK" : "FAILED")}: {report.Shards} shard(s), {report.Rows} row(s) checked, {report.Problems.Count} problem(s), {report.Warnings.Count} warning(s)")).ConfigureAwait(false);
+                $"{(report.Ok ? "OK" : "FAILED")}: {report.Shards}{(report.ShardsListed > report.Shards ? $" of {report.ShardsListed}" : "")} shard(s), {report.Rows} row(s) checked, {report.Problems.Count} problem(s), {report.Warnings.Count} warning(s)")).ConfigureAwait(false);
             return report.Ok ? 0 : 1;
         });
         return command;

@@ -271,6 +271,7 @@ public sealed class VerifyCommandTests
         var problems = r.Stdout.Split('\n').Where(l => l.StartsWith("problem: ", StringComparison.Ordinal)).ToList();
         Assert.Equal(
             ["problem: data/train-00000-of-00002.parquet: 4 row(s) read, manifest.json records 5.",
+             "problem: manifest.json: plan has 8 rows in 2 shards (input_count 8 × passes 1, as the shards' zetaprep metadata records), the manifest lists 2 shards, 9 rows; restore the manifest.json the run wrote, or rerun the generate command with --resume.",
              "problem: manifest.json: totals.rows = 8 but its shard entries add up to 9 row(s); the shards hold 8."],
             problems);
 

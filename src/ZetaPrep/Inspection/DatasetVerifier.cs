@@ -1,13 +1,18 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using ZetaPrep.Imaging;
 using ZetaPrep.Manifests;
+using ZetaPrep.Planning;
 using ZetaPrep.Shards;
 
 namespace ZetaPrep.Inspection;
 
 /// <summary>Checks a generated dataset against its manifest: shard hashes and sizes, every row's labels and weights, every image decoding to the recorded size, the class names the shards record, and no unknown files where shards live.</summary>
-public sealed class DatasetVerifier(IImageDecoder decoder)
+public sealed partial class DatasetVerifier(IImageDecoder decoder)
 {
     /// <summary>Tolerance on Σ label and Σ weights (float32 storage of values that sum to 1 in double).</summary>
     public const double SumTolerance = 1e-4;
@@ -40,13 +45,20 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
         {
             Problem($"{GenerationManifest.FileName}: the run is not complete (complete = false); rerun or resume the generation.");
         }
-        if (m.Shards.Count != m.Plan.Shards)
+        // The plan is a pure function of the recorded options and input count: it names every shard and its rows.
+        var planned = PlannedShards(dataset, out var planProblem);
+        if (planProblem is not null)
+        {
+            problems.Add(planProblem);
+        }
+        if (planned is null && m.Shards.Count != m.Plan.Shards)
         {
             Problem($"{GenerationManifest.FileName}: lists {m.Shards.Count} shard(s) but the plan has {m.Plan.Shards}.");
         }
 
         var known = new HashSet<string>(StringComparer.Ordinal);
         long rows = 0;
+        var checkedShards = 0;
         var readAll = true;
         foreach (var shard in m.Shards)
         {
@@ -59,6 +71,7 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
                 readAll = false;
                 continue;
             }
+            checkedShards++;
             var length = new FileInfo(path).Length;
             if (length != shard.Bytes)
             {
@@ -92,8 +105,16 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
             }
             try
             {
-                await foreach (var row in dataset.Format.ReadRowsAsync(root, shard.File, ct).ConfigureAwait(false))
+                await foreach (var (row, problem) in ReadRowsAsync(dataset, shard.File, ct).ConfigureAwait(false))
                 {
+                    if (row is null)
+                    {
+                        // A folder shard's missing or changed image: that row's problem; the rows after it are still checked.
+                        CheckChunk();
+                        rowProblems.Add(string.Create(CultureInfo.InvariantCulture, $"{shard.File} row {index}: {problem}"));
+                        index++;
+                        continue;
+                    }
                     chunk.Add(row);
                     if (chunk.Count == ChunkRows)
                     {
@@ -106,7 +127,8 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
             {
                 CheckChunk();
                 readAll = false;
-                rowProblems.Add(string.Create(CultureInfo.InvariantCulture, $"{shard.File}: unreadable after row {index}: {e.Message}"));
+                var after = index == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $" after row {index - 1}");
+                rowProblems.Add($"{shard.File}: unreadable{after}: {e.Message}");
             }
             var sha = await hashing.ConfigureAwait(false);
             if (!string.Equals(sha, shard.Sha256, StringComparison.Ordinal))
@@ -118,15 +140,32 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
             {
                 Problem($"{shard.File}: {index} row(s) read, {GenerationManifest.FileName} records {shard.Rows}.");
             }
+            else if (planned?.Shards.TryGetValue(shard.File, out var plannedShard) == true && plannedShard.Rows != index)
+            {
+                Problem($"{shard.File}: {index} row(s), as {GenerationManifest.FileName} records, but the plan gives this shard {plannedShard.Rows}.");
+            }
             rows += index;
         }
         // A Parquet shard names its classes itself, and that is what loaders and train read: manifest.json must agree.
+        // Set where manifest.json is shown to disagree with the shards or its plan: the card, rendered from it, is then not
+        // compared (it may well be the run's own, and "write the card again" from such a manifest would be wrong advice).
+        var manifestDisagrees = false;
         foreach (var names in await ShardClassNames.ReadAsync(dataset, ct).ConfigureAwait(false))
         {
             if (!names.Match(m.Classes))
             {
                 problems.Add(names.MismatchWith(m.Classes));
+                manifestDisagrees = true;
             }
+        }
+        var metadataProblems = await GenerationMetadataProblemsAsync(dataset, ct).ConfigureAwait(false);
+        problems.AddRange(metadataProblems);
+        manifestDisagrees |= metadataProblems.Count > 0;
+        if (planned is not null)
+        {
+            var before = problems.Count;
+            ComparePlanWithEntries(dataset, planned, metadataProblems.Count == 0, problems);
+            manifestDisagrees |= problems.Count > before;
         }
         // The totals against the manifest's own shard entries; what the shards really hold is the rows just read, which
         // is a count only when every listed shard was read to its end.
@@ -164,6 +203,10 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
         {
             warnings.Add($"{DatasetCard.FileName}: missing (the dataset card is written at the end of a run).");
         }
+        else if (planned is not null && !manifestDisagrees && CardProblem(dataset) is { } card)
+        {
+            problems.Add(card);
+        }
         foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             var relative = Path.GetRelativePath(root, file).Replace('\\', '/');
@@ -175,7 +218,12 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
             {
                 // One the dataset card's data_files glob matches is loaded with the shards (HF datasets, DuckDB's glob):
                 // the data a user reads is then not what the manifest describes.
-                if (System.IO.Enumeration.FileSystemName.MatchesSimpleExpression(dataset.Format.DataFilesGlob, relative, ignoreCase: false))
+                if (planned?.Shards.ContainsKey(relative) == true)
+                {
+                    // A shard the plan names: the manifest lost its entry, the file is very likely the run's own.
+                    Problem($"{relative}: a shard of the plan that {GenerationManifest.FileName} does not list (loaders read it with the others); do not delete it: restore the manifest.json the run wrote, or rerun the generate command with --resume, which checks the shards and lists them again.");
+                }
+                else if (GlobMatches(dataset.Format.DataFilesGlob, relative))
                 {
                     Problem($"{relative}: not in {GenerationManifest.FileName}, but matched by the dataset's data_files ({dataset.Format.DataFilesGlob}), so loaders read its rows with the shards; remove it.");
                 }
@@ -185,7 +233,365 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
                 }
             }
         }
-        return new VerifyReport(problems, warnings, m.Shards.Count, rows);
+        return new VerifyReport(problems, warnings, checkedShards, rows) { ShardsListed = m.Shards.Count };
+    }
+
+    /// <summary>The plan <paramref name="Plan"/> and its shards by relative file name, as the run that wrote the output named them.</summary>
+    private sealed record Planned(MixPlan Plan, Dictionary<string, ShardPlan> Shards, IReadOnlyList<string> Names);
+
+    /// <summary>Replays the plan from manifest.json's options and input count (no pixels); null, with the problem, when they make none.</summary>
+    private static Planned? PlannedShards(GeneratedDataset dataset, out string? problem)
+    {
+        var m = dataset.Manifest;
+        problem = null;
+        MixPlan plan;
+        try
+        {
+            plan = MixPlan.Create(m.Input.Count, m.Options.ToPlanOptions());
+        }
+        catch (Exception e) when (e is ZetaPrepException or ArgumentException)
+        {
+            problem = $"{GenerationManifest.FileName}: its options and input.count make no plan ({e.Message.TrimEnd('.')}); restore the manifest.json the run wrote, or generate the output again.";
+            return null;
+        }
+        var split = SplitOf(m);
+        var names = plan.Shards.Select(p => dataset.Format.ShardFileName(split, p.Index, p.Count)).ToList();
+        var byName = new Dictionary<string, ShardPlan>(StringComparer.Ordinal);
+        for (var i = 0; i < names.Count; i++)
+        {
+            byName[names[i]] = plan.Shards[i];
+        }
+        return new Planned(plan, byName, names);
+    }
+
+    /// <summary>The --split the shard names carry (manifest.json does not record it): the first entry's, else the default.</summary>
+    private static string SplitOf(GenerationManifest m)
+    {
+        foreach (var entry in m.Shards)
+        {
+            if (SplitShardName().Match(entry.File) is { Success: true } match)
+            {
+                return match.Groups["split"].Value;
+            }
+        }
+        return "train";
+    }
+
+    [GeneratedRegex(@"\A(?:data|labels)/(?<split>\w+(?:\.\w+)*)-[0-9]{5,}-of-[0-9]{5,}\.parquet\z", RegexOptions.CultureInvariant)]
+    private static partial Regex SplitShardName();
+
+    /// <summary>
+    /// Holds the manifest's plan record and shard entries against the replayed plan: a shard dropped from the manifest (with
+    /// its rows taken off the totals) or an entry the plan does not name is what loaders read differently.
+    /// </summary>
+    private static void ComparePlanWithEntries(GeneratedDataset dataset, Planned planned, bool metadataAgrees, List<string> problems)
+    {
+        var m = dataset.Manifest;
+        var plan = planned.Plan;
+        var o = m.Options;
+        var originals = o.KeepOriginals ? " × 2 (--keep-originals)" : "";
+        var basis = dataset.Format.Kind == ShardFormat.Parquet && metadataAgrees
+            ? string.Create(CultureInfo.InvariantCulture, $"input_count {m.Input.Count} × passes {o.Passes}{originals}, as the shards' zetaprep metadata records")
+            : string.Create(CultureInfo.InvariantCulture, $"{GenerationManifest.FileName}'s input.count {m.Input.Count} × passes {o.Passes}{originals}");
+        if (m.Plan.Rows != plan.TotalRows || m.Plan.Shards != plan.Shards.Count || m.Plan.Batches != plan.Batches.Count)
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{GenerationManifest.FileName}: its plan record says {m.Plan.Rows} rows, {m.Plan.Batches} batches, {m.Plan.Shards} shards, but its options give {plan.TotalRows} rows, {plan.Batches.Count} batches, {plan.Shards.Count} shards ({basis}); restore the manifest.json the run wrote, or generate the output again."));
+        }
+        foreach (var entry in m.Shards.Where(e => !planned.Shards.ContainsKey(e.File)))
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{entry.File}: listed in {GenerationManifest.FileName} but not a shard of its plan ({plan.Shards.Count} shard(s): {Names(planned.Names, 2)}); restore the manifest.json the run wrote, or generate the output again."));
+        }
+        if (!m.Complete)
+        {
+            return; // an unfinished run lists the shards written so far, and that is already a problem
+        }
+        var listed = m.Shards.Select(e => e.File).ToHashSet(StringComparer.Ordinal);
+        var lacking = planned.Names.Where(n => !listed.Contains(n)).ToList();
+        var listedRows = m.Shards.Sum(e => e.Rows);
+        if (lacking.Count == 0 && listedRows == plan.TotalRows)
+        {
+            return;
+        }
+        var missing = lacking.Where(n => !File.Exists(Path.Combine(dataset.Directory, n))).ToList();
+        var unlisted = lacking.Where(n => File.Exists(Path.Combine(dataset.Directory, n))).ToList();
+        var details = new StringBuilder();
+        if (missing.Count > 0)
+        {
+            details.Append(CultureInfo.InvariantCulture, $"; {Names(missing, 3)} {(missing.Count == 1 ? "is" : "are")} missing");
+        }
+        if (unlisted.Count > 0)
+        {
+            details.Append(CultureInfo.InvariantCulture, $"; {Names(unlisted, 3)} {(unlisted.Count == 1 ? "is" : "are")} there but not listed");
+        }
+        var fix = missing.Count > 0 ? "rerun the generate command with --resume, which writes the missing shards" : "restore the manifest.json the run wrote, or rerun the generate command with --resume";
+        problems.Add(string.Create(CultureInfo.InvariantCulture,
+            $"{GenerationManifest.FileName}: plan has {plan.TotalRows} rows in {plan.Shards.Count} shards ({basis}), the manifest lists {m.Shards.Count} shards, {listedRows} rows{details}; {fix}."));
+    }
+
+    /// <summary>Up to <paramref name="most"/> names, then how many more.</summary>
+    private static string Names(IReadOnlyList<string> names, int most) =>
+        string.Join(", ", names.Take(most)) + (names.Count > most ? string.Create(CultureInfo.InvariantCulture, $" and {names.Count - most} more") : "");
+
+    /// <summary>The zetaprep generation metadata keys a Parquet shard records, with the manifest.json path of the same value and that value as JSON.</summary>
+    private static IEnumerable<(string Key, string ManifestPath, string Json)> RecordedGeneration(GenerationManifest m)
+    {
+        var o = m.Options;
+        static string J(Action<Utf8JsonWriter> write)
+        {
+            using var buffer = new MemoryStream();
+            using (var json = new Utf8JsonWriter(buffer))
+            {
+                write(json);
+            }
+            return Encoding.UTF8.GetString(buffer.ToArray());
+        }
+        yield return ("tool", "tool.version", J(w => w.WriteStringValue("zetaprep " + m.Tool.Version)));
+        yield return ("method", "options.method", J(w => w.WriteStringValue(o.Method)));
+        yield return ("alpha", "options.alpha", J(w =>
+        {
+            if (o.Alpha is { } alpha)
+            {
+                w.WriteNumberValue(alpha);
+            }
+            else
+            {
+                w.WriteNullValue();
+            }
+        }));
+        yield return ("label_smoothing", "options.label_smoothing", J(w => w.WriteNumberValue(o.LabelSmoothing)));
+        yield return ("prob", "options.prob", J(w => w.WriteNumberValue(o.Prob)));
+        yield return ("switch_prob", "options.switch_prob", J(w => w.WriteNumberValue(o.SwitchProb)));
+        yield return ("n", "options.n", J(w => w.WriteStringValue(o.N)));
+        yield return ("gamma", "options.gamma", J(w => w.WriteStringValue(o.Gamma)));
+        yield return ("batch_size", "options.batch_size", J(w => w.WriteNumberValue(o.BatchSize)));
+        yield return ("passes", "options.passes", J(w => w.WriteNumberValue(o.Passes)));
+        yield return ("seed", "options.seed", J(w => w.WriteNumberValue(o.Seed)));
+        yield return ("size", "options.size", J(w => w.WriteNumberValue(o.Size)));
+        yield return ("resize", "options.resize", J(w => w.WriteStringValue(o.Resize)));
+        yield return ("codec", "options.codec", J(w => w.WriteStringValue(o.Codec)));
+        yield return ("png_level", "options.png_level", J(w => w.WriteNumberValue(o.PngLevel)));
+        yield return ("input_count", "input.count", J(w => w.WriteNumberValue(m.Input.Count)));
+        yield return ("input_fingerprint", "input.fingerprint", J(w => w.WriteStringValue(m.Input.Fingerprint)));
+    }
+
+    private static string Shown(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString()!,
+        JsonValueKind.Null => "none",
+        _ => value.GetRawText(),
+    };
+
+    /// <summary>
+    /// Holds manifest.json against the generation metadata every Parquet shard records in its footer (the byte-deciding
+    /// options, input count and fingerprint the rows were made with): an edited manifest then describes other data than
+    /// the shards hold. A key a shard does not record (older versions) is not compared; WebDataset and folder shards record none.
+    /// </summary>
+    private static async Task<List<string>> GenerationMetadataProblemsAsync(GeneratedDataset dataset, CancellationToken ct)
+    {
+        var problems = new List<string>();
+        if (dataset.Format.Kind != ShardFormat.Parquet)
+        {
+            return problems;
+        }
+        var expected = RecordedGeneration(dataset.Manifest).ToList();
+        // key → shard value → shards recording it, in manifest order
+        var differing = new Dictionary<string, List<(string Value, List<string> Files)>>(StringComparer.Ordinal);
+        foreach (var shard in dataset.Manifest.Shards)
+        {
+            ShardFileMetadata meta;
+            try
+            {
+                meta = await ParquetShardReader.ReadMetadataAsync(Path.Combine(dataset.Directory, shard.File), ct).ConfigureAwait(false);
+            }
+            catch (ZetaPrepException)
+            {
+                continue; // missing or unreadable: reported where the shard is read
+            }
+            JsonDocument document;
+            try
+            {
+                document = JsonDocument.Parse(meta.GenerationJson);
+            }
+            catch (JsonException)
+            {
+                problems.Add($"{shard.File}: its zetaprep generation metadata is not JSON; the shard was not written by ZetaPrep or was changed: rerun the generate command with --resume, which writes it again.");
+                continue;
+            }
+            using (document)
+            {
+                if (document.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    continue;
+                }
+                foreach (var (key, _, json) in expected)
+                {
+                    if (!document.RootElement.TryGetProperty(key, out var value) || value.GetRawText() == json)
+                    {
+                        continue;
+                    }
+                    var shown = Shown(value);
+                    if (!differing.TryGetValue(key, out var groups))
+                    {
+                        differing[key] = groups = [];
+                    }
+                    var at = groups.FindIndex(g => g.Value == shown);
+                    if (at < 0)
+                    {
+                        groups.Add((shown, [shard.File]));
+                    }
+                    else
+                    {
+                        groups[at].Files.Add(shard.File);
+                    }
+                }
+            }
+        }
+        foreach (var (key, manifestPath, json) in expected)
+        {
+            if (!differing.TryGetValue(key, out var groups))
+            {
+                continue;
+            }
+            using var mine = JsonDocument.Parse(json);
+            foreach (var (value, files) in groups)
+            {
+                var more = files.Count > 1 ? string.Create(CultureInfo.InvariantCulture, $" (and {files.Count - 1} more shard(s))") : "";
+                problems.Add($"{GenerationManifest.FileName}: {manifestPath} is {Shown(mine.RootElement)}, but {files[0]}{more} records {key} {value} in its zetaprep metadata, what its rows were made with; {GenerationManifest.FileName} or the shards were changed after generation: restore the manifest.json the run wrote, or generate the output again.");
+            }
+        }
+        return problems;
+    }
+
+    /// <summary>
+    /// The dataset card's YAML parts that loaders read (configs → data_files, dataset_info → features and num_examples)
+    /// against what <see cref="DatasetCard"/> renders from manifest.json; the rest of the card (licence, text a user
+    /// added) is the user's. Null when they agree.
+    /// </summary>
+    private static string? CardProblem(GeneratedDataset dataset)
+    {
+        string rendered;
+        try
+        {
+            rendered = DatasetCard.Render(dataset.Manifest);
+        }
+        catch (Exception e) when (e is ZetaPrepException or ArgumentException)
+        {
+            return null; // the manifest's own problem is reported already
+        }
+        var card = File.ReadAllText(Path.Combine(dataset.Directory, DatasetCard.FileName));
+        const string fix = "loaders read the card: rerun the generate command with --resume, which writes the card again";
+        var have = FrontMatter(card);
+        if (have is null)
+        {
+            return $"{DatasetCard.FileName}: no YAML front matter (between '---' lines at the top), so loaders do not see its configs and dataset_info; {fix}.";
+        }
+        var want = FrontMatter(rendered)!;
+        foreach (var (key, what) in new[] { ("configs", "configs/data_files"), ("dataset_info", "dataset_info (features, splits/num_examples)") })
+        {
+            var mine = want.GetValueOrDefault(key) ?? [];
+            var theirs = have.GetValueOrDefault(key) ?? [];
+            if (mine.SequenceEqual(theirs, StringComparer.Ordinal))
+            {
+                continue;
+            }
+            var at = 0;
+            while (at < mine.Count && at < theirs.Count && mine[at] == theirs[at])
+            {
+                at++;
+            }
+            var cardLine = at < theirs.Count ? $"`{theirs[at].Trim()}`" : "nothing";
+            var manifestLine = at < mine.Count ? $"`{mine[at].Trim()}`" : "nothing";
+            return $"{DatasetCard.FileName}: {what} differ from what {GenerationManifest.FileName} gives (the card has {cardLine} where {GenerationManifest.FileName} gives {manifestLine}); {fix}.";
+        }
+        return null;
+    }
+
+    /// <summary>A card's YAML front matter as its top-level keys, each with its lines (the key's own and those indented or listed under it); null without one.</summary>
+    private static Dictionary<string, List<string>>? FrontMatter(string card)
+    {
+        var lines = card.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+        if (lines.Length == 0 || lines[0].TrimEnd() != "---")
+        {
+            return null;
+        }
+        var keys = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        List<string>? current = null;
+        for (var i = 1; i < lines.Length; i++)
+        {
+            var line = lines[i].TrimEnd();
+            if (line == "---")
+            {
+                return keys;
+            }
+            if (line.Length == 0 || line.StartsWith('#'))
+            {
+                continue;
+            }
+            if (line[0] is not (' ' or '-') && line.IndexOf(':', StringComparison.Ordinal) is > 0 and var colon)
+            {
+                keys[line[..colon]] = current = [line];
+            }
+            else
+            {
+                current?.Add(line);
+            }
+        }
+        return null; // no closing '---': not front matter
+    }
+
+    /// <summary>
+    /// Rows of a shard in order: for the folder format each row a missing or changed image is its problem instead (the
+    /// image is that row's own file), so one bad image does not hide the rows after it.
+    /// </summary>
+    private static async IAsyncEnumerable<(ShardRow? Row, string? Problem)> ReadRowsAsync(GeneratedDataset dataset, string shardFile, [EnumeratorCancellation] CancellationToken ct)
+    {
+        if (dataset.Format.Kind == ShardFormat.Folder)
+        {
+            await foreach (var item in FolderShardFormat.ReadRowsOrProblemsAsync(dataset.Directory, shardFile, ct).ConfigureAwait(false))
+            {
+                yield return item;
+            }
+            yield break;
+        }
+        await foreach (var row in dataset.Format.ReadRowsAsync(dataset.Directory, shardFile, ct).ConfigureAwait(false))
+        {
+            yield return (row, null);
+        }
+    }
+
+    /// <summary>
+    /// Whether a data_files glob matches a relative path as the loaders match it (fsspec for HF datasets, DuckDB): '*' and
+    /// '?' never cross '/', '**' does. <see cref="System.IO.Enumeration.FileSystemName"/>'s '*' crosses '/', so
+    /// data/*.parquet matched data/extra/x.parquet, which no loader reads.
+    /// </summary>
+    internal static bool GlobMatches(string glob, string relativePath)
+    {
+        var pattern = new StringBuilder("\\A");
+        for (var i = 0; i < glob.Length; i++)
+        {
+            var c = glob[i];
+            if (c == '*' && i + 1 < glob.Length && glob[i + 1] == '*')
+            {
+                pattern.Append(".*");
+                i++;
+            }
+            else if (c == '*')
+            {
+                pattern.Append("[^/]*");
+            }
+            else if (c == '?')
+            {
+                pattern.Append("[^/]");
+            }
+            else
+            {
+                pattern.Append(Regex.Escape(c.ToString()));
+            }
+        }
+        pattern.Append("\\z");
+        return Regex.IsMatch(relativePath, pattern.ToString(), RegexOptions.CultureInvariant | RegexOptions.Singleline);
     }
 
     /// <summary>
@@ -273,7 +679,9 @@ public sealed class DatasetVerifier(IImageDecoder decoder)
         }
         catch (ZetaPrepException e)
         {
-            Problem($"image does not decode ({e.Message}).");
+            // The decoder names the image by `where` already: said once, at the start of the line.
+            var reason = e.Message.StartsWith(where + ": ", StringComparison.Ordinal) ? e.Message[(where.Length + 2)..] : e.Message;
+            Problem($"image does not decode ({reason.TrimEnd('.')}).");
         }
     }
 }

@@ -1,11 +1,15 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using ZetaPrep.Mixing;
+using ZetaPrep.Planning;
 using ZetaPrep.Shards;
 
 namespace ZetaPrep.Manifests;
 
 /// <summary>OUT/manifest.json: what was generated, from what, how, and every shard's size and SHA-256.</summary>
-public sealed record GenerationManifest
+public sealed partial record GenerationManifest
 {
     public const string FileName = "manifest.json";
 
@@ -70,23 +74,101 @@ public sealed record GenerationManifest
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions.Info<GenerationManifest>());
 
-    /// <summary>Reads a manifest; a missing or malformed file is a user error naming the file.</summary>
+    /// <summary>
+    /// Reads a manifest; a missing or malformed file, a shard entry whose file is not a plain relative path inside the
+    /// output directory, or a shard listed twice is a user error naming the file and the entry.
+    /// </summary>
     public static GenerationManifest Read(string path)
     {
+        GenerationManifest? manifest;
         try
         {
-            var manifest = JsonSerializer.Deserialize(File.ReadAllText(path), JsonOptions.Info<GenerationManifest>());
-            return manifest ?? throw new ZetaPrepException($"{path}: empty manifest; regenerate the output.");
+            manifest = JsonSerializer.Deserialize(File.ReadAllText(path), JsonOptions.Info<GenerationManifest>());
         }
         catch (JsonException e)
         {
-            throw new ZetaPrepException($"{path}: not a valid ZetaPrep manifest ({e.Message}); regenerate the output.", e);
+            throw new ZetaPrepException($"{path}: not a valid ZetaPrep manifest ({JsonProblem(e)}); restore the manifest.json the run wrote, or regenerate the output.", e);
         }
         catch (IOException e)
         {
             throw new ZetaPrepException($"{path}: cannot read ({e.Message}).", e);
         }
+        if (manifest is null)
+        {
+            throw new ZetaPrepException($"{path}: empty manifest; regenerate the output.");
+        }
+        CheckShardEntries(path, manifest.Shards);
+        return manifest;
     }
+
+    /// <summary>
+    /// Every reader joins a shard entry's file to the output directory: one that is absolute or climbs out (<c>..</c>)
+    /// would be read from elsewhere, and loaders following the card's data_files never see it; a shard listed twice is
+    /// counted twice. Shards are written as <c>dir/name</c> with '/' only, so anything else is an edited manifest.
+    /// </summary>
+    private static void CheckShardEntries(string path, IReadOnlyList<ShardEntry> shards)
+    {
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < shards.Count; i++)
+        {
+            var file = shards[i].File;
+            if (NotARelativePath(file) is { } why)
+            {
+                throw new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
+                    $"{path}: shards[{i}].file \"{file}\" {why}; a shard entry names a file inside the output directory (e.g. data/train-00000-of-00001.parquet): restore the manifest.json the run wrote, or regenerate the output."));
+            }
+            if (!seen.TryAdd(file, i))
+            {
+                throw new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
+                    $"{path}: shards[{i}] lists \"{file}\" again (also shards[{seen[file]}]); each shard is listed once: restore the manifest.json the run wrote, or regenerate the output."));
+            }
+        }
+    }
+
+    /// <summary>Why <paramref name="file"/> is not a plain relative path with '/' separators; null when it is one.</summary>
+    internal static string? NotARelativePath(string file)
+    {
+        if (file.Length == 0)
+        {
+            return "is empty";
+        }
+        if (file.Contains('\\', StringComparison.Ordinal))
+        {
+            return "has a backslash";
+        }
+        if (file.StartsWith('/') || Path.IsPathRooted(file))
+        {
+            return "is an absolute path";
+        }
+        foreach (var segment in file.Split('/'))
+        {
+            if (segment is "" or "." or "..")
+            {
+                return segment.Length == 0 ? "has an empty path segment" : $"has a '{segment}' path segment";
+            }
+        }
+        return file.Any(char.IsControl) ? "has a control character" : null;
+    }
+
+    /// <summary>A JsonException's message without the .NET type names it carries ("could not be converted to ZetaPrep.Manifests.…").</summary>
+    private static string JsonProblem(JsonException e)
+    {
+        var at = e.Path is { Length: > 0 } p ? p : null;
+        if (at is not null && e.Message.Contains("could not be converted", StringComparison.Ordinal))
+        {
+            return $"the value at {at} has the wrong JSON type: write it as the manifest the run wrote has it (a number, a string, true or false)";
+        }
+        if (at is not null && e.Message.Contains("null", StringComparison.Ordinal) && !e.Message.Contains("missing required", StringComparison.Ordinal))
+        {
+            return $"the value at {at} is null where a value belongs";
+        }
+        var text = DotNetTypeName().Replace(e.Message, "");
+        return at is null || text.Contains("Path:", StringComparison.Ordinal) ? text.TrimEnd('.') : $"{text.TrimEnd('.')} at {at}";
+    }
+
+    // " for type 'ZetaPrep.Manifests.GenerationManifest'", " on type '…'", " to ZetaPrep.Manifests.ShardEntry" and the like.
+    [GeneratedRegex(@"\s*(?:(?:for|on|of) type '[\w.`\[\], ]+'|to (?:type )?'?ZetaPrep\.[\w.`]+'?)", RegexOptions.CultureInvariant)]
+    private static partial Regex DotNetTypeName();
 
     /// <summary>Writes the manifest atomically: temp file, fsync, rename over the old one.</summary>
     public void WriteAtomically(string path) =>
@@ -134,9 +216,11 @@ public sealed record GenerationOptionsRecord(
         {
             if (!EqualityComparer<T>.Default.Equals(recorded, current))
             {
-                differences.Add($"{option} differs (manifest {recorded}, now {current})");
+                differences.Add($"{option} differs (manifest {Text(recorded)}, now {Text(current)})");
             }
         }
+        // A value a run leaves unset (--alpha outside mixup and CutMix) is recorded as null: say so, not an empty string.
+        static string Text<T>(T value) => value is null ? "none" : string.Format(CultureInfo.InvariantCulture, "{0}", value);
         Compare("--n", N, now.N);
         Compare("--gamma", Gamma, now.Gamma);
         Compare("--batch-size", BatchSize, now.BatchSize);
@@ -164,6 +248,14 @@ public sealed record GenerationOptionsRecord(
         Compare("--png-level", PngLevel, now.PngLevel);
         return differences;
     }
+
+    /// <summary>The plan options these recorded options give: with the input count, the whole plan (rows, shards, every recipe).</summary>
+    public PlanOptions ToPlanOptions() =>
+        new(MixCount.Parse(N), GammaSpec.Parse(Gamma), BatchSize, Passes, Seed, ShardRows, KeepOriginals)
+        {
+            Method = MixMethodOptions.Parse(Method, Alpha, LabelSmoothing, Prob, Method == "zeta,cutmix" ? SwitchProb : null),
+            ImageSize = Size,
+        };
 }
 
 /// <summary>Worker <see cref="Index"/> of <see cref="Count"/>: it wrote shards Index, Index + Count, ….</summary>

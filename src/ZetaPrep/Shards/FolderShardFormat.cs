@@ -22,27 +22,46 @@ internal sealed class FolderShardFormat : IShardFormat
     public async Task<IShardWriter> CreateWriterAsync(string outputDirectory, string relativePath, ShardSchema schema, CancellationToken ct) =>
         await FolderShardWriter.CreateAsync(outputDirectory, relativePath, schema, ct).ConfigureAwait(false);
 
-    /// <summary>Rows of one part, each image read back and checked against the SHA-256 the part records.</summary>
+    /// <summary>Rows of one part, each image read back and checked against the SHA-256 the part records; the first missing or changed image ends it.</summary>
     public async IAsyncEnumerable<ShardRow> ReadRowsAsync(string outputDirectory, string relativePath, [EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var (row, problem) in ReadRowsOrProblemsAsync(outputDirectory, relativePath, ct).ConfigureAwait(false))
+        {
+            yield return row ?? throw new ZetaPrepException(problem!);
+        }
+    }
+
+    /// <summary>
+    /// Every row a part lists, each either read (its image present and the bytes recorded) or, for a missing or changed
+    /// image, the problem with it: in this format an image is one row's file, so verify reports each and goes on. An
+    /// unreadable label part is still a <see cref="ZetaPrepException"/>.
+    /// </summary>
+    internal static async IAsyncEnumerable<(ShardRow? Row, string? Problem)> ReadRowsOrProblemsAsync(string outputDirectory, string relativePath, [EnumeratorCancellation] CancellationToken ct)
     {
         var labels = await FolderShardWriter.ReadLabelsAsync(Path.Combine(outputDirectory, relativePath), ct).ConfigureAwait(false);
         foreach (var l in labels)
         {
             var imagePath = Path.Combine(outputDirectory, l.FileName);
-            byte[] png;
+            byte[]? png = null;
             try
             {
                 png = await File.ReadAllBytesAsync(imagePath, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
             {
-                throw new ZetaPrepException($"{l.FileName}: listed in {relativePath} but missing; rerun the generate command with --resume, which redoes that shard.", 1, e);
+                // reported below: a yield cannot sit in a catch
+            }
+            if (png is null)
+            {
+                yield return (null, $"{l.FileName}: listed in {relativePath} but missing; rerun the generate command with --resume, which redoes that shard.");
+                continue;
             }
             if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(png)), l.Sha256, StringComparison.Ordinal))
             {
-                throw new ZetaPrepException($"{l.FileName}: SHA-256 differs from the one recorded in {relativePath}; the image was changed or damaged.");
+                yield return (null, $"{l.FileName}: SHA-256 differs from the one recorded in {relativePath}; the image was changed or damaged.");
+                continue;
             }
-            yield return new ShardRow(
+            yield return (new ShardRow(
                 png,
                 Path.GetFileName(l.FileName),
                 l.Label,
@@ -52,7 +71,7 @@ internal sealed class FolderShardFormat : IShardFormat
                 l.Gamma,
                 l.Original,
                 l.Method,
-                l.Lam);
+                l.Lam), null);
         }
     }
 

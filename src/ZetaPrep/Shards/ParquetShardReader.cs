@@ -83,7 +83,7 @@ public static class ParquetShardReader
             }
             catch (Exception ex) when (IsCorruption(ex))
             {
-                throw Corrupt(path, ex.Message, ex);
+                throw Corrupt(path, Reason(ex, "its footer does not decode"), ex);
             }
 
             ParquetSchema expected = ParquetShardLayout.Create().Schema;
@@ -95,7 +95,7 @@ public static class ParquetShardReader
             catch (Exception ex) when (IsCorruption(ex))
             {
                 await reader.DisposeAsync().ConfigureAwait(false);
-                throw Corrupt(path, ex.Message, ex);
+                throw Corrupt(path, Reason(ex, "its schema does not decode"), ex);
             }
 
             if (!actual.Equals(expected))
@@ -180,7 +180,7 @@ public static class ParquetShardReader
         }
         catch (Exception ex) when (IsCorruption(ex))
         {
-            throw Corrupt(path, $"row group {index}: {ex.Message}", ex);
+            throw Corrupt(path, $"row group {index}: {Reason(ex, "its data does not decode")}", ex);
         }
     }
 
@@ -188,7 +188,7 @@ public static class ParquetShardReader
         where T : struct
     {
         long numValues = group.GetMetadata(field)?.MetaData?.NumValues
-            ?? throw new InvalidDataException($"column '{field.Path}' is missing");
+            ?? throw new MalformedShardException($"column '{field.Path}' is missing");
         int n = checked((int)numValues);
         var values = new T[n];
         var defs = new int[n];
@@ -208,7 +208,7 @@ public static class ParquetShardReader
     {
         if (leaf.Defs.Length != count)
         {
-            throw new InvalidDataException($"column '{field.Path}' has {leaf.Defs.Length} values for {count} rows");
+            throw new MalformedShardException($"column '{field.Path}' has {leaf.Defs.Length} values for {count} rows");
         }
 
         var result = new TOut[count];
@@ -216,7 +216,7 @@ public static class ParquetShardReader
         {
             if (leaf.Defs[i] != field.MaxDefinitionLevel)
             {
-                throw new InvalidDataException($"column '{field.Path}' is null in row {i}; ZetaPrep never writes nulls");
+                throw new MalformedShardException($"column '{field.Path}' is null in row {i}; ZetaPrep never writes nulls");
             }
 
             result[i] = convert(leaf.Values[i]);
@@ -230,7 +230,7 @@ public static class ParquetShardReader
     {
         if (leaf.Defs.Length != count)
         {
-            throw new InvalidDataException($"column '{field.Path}' has {leaf.Defs.Length} values for {count} rows");
+            throw new MalformedShardException($"column '{field.Path}' has {leaf.Defs.Length} values for {count} rows");
         }
 
         var result = new TOut?[count];
@@ -268,12 +268,12 @@ public static class ParquetShardReader
                 current.Clear();
                 if (row >= count)
                 {
-                    throw new InvalidDataException($"column '{element.Path}' has more than {count} rows");
+                    throw new MalformedShardException($"column '{element.Path}' has more than {count} rows");
                 }
             }
             else if (row < 0)
             {
-                throw new InvalidDataException($"column '{element.Path}' starts mid-list");
+                throw new MalformedShardException($"column '{element.Path}' starts mid-list");
             }
 
             int def = leaf.Defs[k];
@@ -283,7 +283,7 @@ public static class ParquetShardReader
             }
             else if (def != empty || leaf.Reps[k] != 0)
             {
-                throw new InvalidDataException($"column '{element.Path}' has a null in row {row}; ZetaPrep never writes nulls");
+                throw new MalformedShardException($"column '{element.Path}' has a null in row {row}; ZetaPrep never writes nulls");
             }
         }
 
@@ -294,7 +294,7 @@ public static class ParquetShardReader
 
         if (row != count - 1)
         {
-            throw new InvalidDataException($"column '{element.Path}' has {row + 1} rows, expected {count}");
+            throw new MalformedShardException($"column '{element.Path}' has {row + 1} rows, expected {count}");
         }
 
         return result;
@@ -304,11 +304,31 @@ public static class ParquetShardReader
     private static bool IsCorruption(Exception ex) =>
         ex is not (OperationCanceledException or ZetaPrepException or OutOfMemoryException);
 
+    /// <summary>What a damaged file's exception says, in words for the user: ours name the column and row; Parquet.Net's and
+    /// the runtime's ("Index was out of range…") say nothing about the file, so <paramref name="plain"/> stands for them.</summary>
+    private static string Reason(Exception ex, string plain) => ex is MalformedShardException ? ex.Message : plain;
+
     private static ZetaPrepException Corrupt(string path, string reason, Exception? inner) =>
         new($"Shard '{path}' is corrupt or not a Parquet file ({reason}); delete it and regenerate it.", 1, inner);
 
     private static ZetaPrepException NotAShard(string path, string reason) =>
         new($"'{path}' is not a ZetaPrep Parquet shard: {reason}; point at a shard written by ZetaPrep.");
+
+    /// <summary>A column that decodes but is not what the writer writes (a null, a count that does not add up): its message is ours.</summary>
+    private sealed class MalformedShardException : Exception
+    {
+        public MalformedShardException()
+        {
+        }
+
+        public MalformedShardException(string message) : base(message)
+        {
+        }
+
+        public MalformedShardException(string message, Exception inner) : base(message, inner)
+        {
+        }
+    }
 
     internal sealed record Leaf<T>(T[] Values, int[] Defs, int[]? Reps);
 }
