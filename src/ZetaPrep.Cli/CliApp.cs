@@ -36,7 +36,7 @@ internal static class CliApp
         {
             foreach (var error in parse.Errors)
             {
-                await stderr.WriteLineAsync($"zetaprep: error: {OneLine(error.Message)} (see {string.Join(' ', ["zetaprep", .. CommandPath(parse), "--help"])})").ConfigureAwait(false);
+                await stderr.WriteLineAsync($"zetaprep: error: {OneLine(Reworded(error))} (see {string.Join(' ', ["zetaprep", .. CommandPath(parse), "--help"])})").ConfigureAwait(false);
             }
             return UsageExitCode;
         }
@@ -64,6 +64,16 @@ internal static class CliApp
             return InterruptedExitCode;
         }
     }
+
+    /// <summary>
+    /// A parse error in ZetaPrep's words where System.CommandLine's reads wrong: a single-value option given twice is
+    /// "expects a single argument but 2 were provided", as if two values followed one flag.
+    /// </summary>
+    private static string Reworded(System.CommandLine.Parsing.ParseError error) =>
+        error.SymbolResult is System.CommandLine.Parsing.OptionResult { Option.Arity.MaximumNumberOfValues: 1, Tokens.Count: > 1 } option
+        && option.IdentifierTokenCount > 1
+            ? $"{option.Option.Name} given {option.IdentifierTokenCount} times ({string.Join(", ", option.Tokens.Select(t => t.Value))}); give it once."
+            : error.Message;
 
     /// <summary>What an interrupted command leaves behind and how to go on, after "cancelled".</summary>
     private static string CancelledNote(ParseResult parse) => parse.CommandResult.Command.Name switch

@@ -26,6 +26,14 @@ public sealed class CliSurfaceTests
     }
 
     [Fact]
+    public async Task AnOptionGivenTwice_SaysSo_NotThatOneFlagGotTwoValues()
+    {
+        var r = await CliRunner.RunAsync("generate", "--in", "x", "--out", "y", "--batch-size", "32", "--batch-size", "16");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("zetaprep: error: --batch-size given 2 times (32, 16); give it once. (see zetaprep generate --help)", r.Stderr.Trim());
+    }
+
+    [Fact]
     public async Task RootHelp_ListsTheVerbs()
     {
         var r = await CliRunner.RunAsync("--help");
