@@ -93,9 +93,21 @@ public sealed record TrainOptions
     private static void RequireNumber(double value, double min, double max, string option) =>
         Require(double.IsFinite(value) && value >= min && value <= max, option, value, $"a number from {Number(min)} to {Number(max)}");
 
-    /// <summary>Shortest round-trip form, exponents as typed on a command line (1e-10, not 1E-10).</summary>
-    private static string Number(double value) =>
-        value.ToString("R", CultureInfo.InvariantCulture).Replace("E+", "e", StringComparison.Ordinal).Replace('E', 'e');
+    /// <summary>Shortest round-trip form, exponents as typed on a command line (1e-8 and 1e300, not 1E-08 and 1E+300).</summary>
+    internal static string Number(double value)
+    {
+        var text = value.ToString("R", CultureInfo.InvariantCulture);
+        var e = text.IndexOf('E', StringComparison.Ordinal);
+        if (e < 0)
+        {
+            return text;
+        }
+
+        var exponent = text[(e + 1)..].TrimStart('+');
+        var negative = exponent.StartsWith('-');
+        var digits = exponent.TrimStart('-').TrimStart('0');
+        return $"{text[..e]}e{(negative ? "-" : "")}{(digits.Length == 0 ? "0" : digits)}";
+    }
 
     private static void Require(bool ok, string option, double value, string what)
     {

@@ -233,8 +233,9 @@ public sealed class Trainer
         var kept = lastSaved > 0
             ? string.Create(CultureInfo.InvariantCulture, $"epochs 1–{lastSaved} stay saved in {run.Directory} (best.pt, last.pt)")
             : "nothing was saved";
-        return new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
-            $"training diverged: {what}; {kept}: train again into a new --out with a lower learning rate (--lr, now {options.ResolvedLearningRate})."));
+        // Every step holds at least two images (ShardBatchStream.StepsPerEpoch), so BatchNorm cannot be the cause; a rate too high for the data is.
+        return new ZetaPrepException(
+            $"training diverged: {what}; {kept}. The usual cause is a learning rate too high for this model and data: train again into a new --out with a lower --lr (now {TrainOptions.Number(options.ResolvedLearningRate)}).");
     }
 
     /// <summary>Refuses a shard directory given twice in --data: its rows would be trained on twice per epoch.</summary>

@@ -120,7 +120,7 @@ public sealed class TrainFailureTests
         Assert.Single(r.Stderr.Trim().Split('\n'));
         Assert.StartsWith("zetaprep: error: training diverged: the ", r.Stderr, StringComparison.Ordinal);
         Assert.Contains("epoch 1", r.Stderr, StringComparison.Ordinal);
-        Assert.Contains("lower learning rate (--lr, now 1000)", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("a lower --lr (now 1000).", r.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(run), "a run that saved no epoch leaves nothing behind");
     }
 
