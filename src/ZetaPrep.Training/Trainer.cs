@@ -79,26 +79,7 @@ public sealed class Trainer
             throw new ZetaPrepException($"--val {validation.Description}: classes [{string.Join(", ", valClasses)}] ({valClasses.Count}) differ from the shards' [{string.Join(", ", classes)}] ({classes.Count}); validate on the same label space.");
         }
 
-        var metricsPath = Path.Combine(outDir, MetricsFile);
-        var statePath = Path.Combine(outDir, TrainState.FileName);
-        TrainState? resumed = null;
-        if (options.Resume)
-        {
-            if (!File.Exists(statePath) || !File.Exists(Path.Combine(outDir, LastFile)))
-            {
-                throw ZetaPrepException.Usage(File.Exists(metricsPath)
-                    ? $"--resume: no checkpoint in {outDir} ({TrainState.FileName} or {LastFile} missing): the run stopped while saving its first one; delete {outDir} and train again without --resume."
-                    : $"--resume: no checkpoint in {outDir} ({TrainState.FileName} and {LastFile} missing); train without --resume first.");
-            }
-
-            resumed = TrainState.Read(statePath);
-        }
-        else if (File.Exists(metricsPath) || File.Exists(statePath))
-        {
-            // Metrics but no checkpoint: the run stopped while saving its first one, so --resume has nothing to continue.
-            var hint = File.Exists(statePath) ? "pass --resume to continue it" : $"its first checkpoint was never saved, so --resume cannot continue it: delete {outDir} and train again";
-            throw ZetaPrepException.Usage($"--out {outDir}: already holds a training run ({(File.Exists(metricsPath) ? MetricsFile : TrainState.FileName)}); {hint}, or choose another --out.");
-        }
+        var resumed = CheckOutDirectory(outDir, options.Resume);
 
         // Everything that can refuse the run is checked before the run directory is created or changed.
         var valSet = await ValidationSet.LoadAsync(validation, size, cancellationToken).ConfigureAwait(false);
@@ -133,9 +114,17 @@ public sealed class Trainer
             Checkpoint.Load(optimizer, Path.Combine(outDir, LastOptimizerFile));
         }
 
-        var run = RunFiles.Create(outDir, resume: resumed is not null);
+        // Locked from here to the end: a second run on this --out is refused before it writes anything.
+        using var run = RunFiles.Create(outDir, resume: resumed is not null);
         try
         {
+            // Checked again under the lock: another run may have written here since the first check.
+            if (CheckOutDirectory(outDir, options.Resume) != resumed)
+            {
+                throw ZetaPrepException.Usage($"--out {outDir}: another zetaprep run saved an epoch there while this one was starting; rerun the command to continue from its checkpoint.");
+            }
+
+            run.RemoveStaleTemps();
             // On --resume only the epochs, device and threads can have changed (CheckResumable), so the provenance of best.pt holds.
             run.WriteConfig(config);
             return await TrainEpochsAsync(options, run, model, optimizer, data, files, rows, classes, size, valSet, device, resumed, progress, cancellationToken).ConfigureAwait(false);
@@ -146,6 +135,40 @@ public sealed class Trainer
             run.RemoveUnfinishedStart();
             throw;
         }
+    }
+
+    /// <summary>
+    /// What --out holds, checked before anything is written (and again under the run's lock): with --resume, the
+    /// checkpoint to continue (its last.json); without, nothing of an earlier run that could be continued or lost, and
+    /// no file that is not a run's.
+    /// </summary>
+    private static TrainState? CheckOutDirectory(string outDir, bool resume)
+    {
+        var metricsPath = Path.Combine(outDir, MetricsFile);
+        var statePath = Path.Combine(outDir, TrainState.FileName);
+        if (resume)
+        {
+            if (!File.Exists(statePath) || !File.Exists(Path.Combine(outDir, LastFile)))
+            {
+                var missing = File.Exists(statePath) ? LastFile : File.Exists(Path.Combine(outDir, LastFile)) ? TrainState.FileName : $"{TrainState.FileName} and {LastFile}";
+                throw ZetaPrepException.Usage(File.Exists(metricsPath)
+                    ? $"--resume: {outDir} holds {MetricsFile} but no checkpoint to continue from ({missing} missing: the run was stopped while saving its first epoch, or the file was deleted); delete {outDir} (or choose another --out) and train again without --resume."
+                    : $"--resume: no checkpoint in {outDir} ({missing} missing); train without --resume first.");
+            }
+
+            return TrainState.Read(statePath);
+        }
+
+        if (File.Exists(metricsPath) || File.Exists(statePath))
+        {
+            var hint = File.Exists(statePath)
+                ? "pass --resume to continue it"
+                : $"it has no checkpoint to continue ({TrainState.FileName} missing: the run was stopped while saving its first epoch, or the file was deleted), so delete {outDir} and train again";
+            throw ZetaPrepException.Usage($"--out {outDir}: already holds a training run ({(File.Exists(metricsPath) ? MetricsFile : TrainState.FileName)}); {hint}, or choose another --out.");
+        }
+
+        RunFiles.RefuseForeignFiles(outDir);
+        return null;
     }
 
     private async Task<TrainResult> TrainEpochsAsync(
