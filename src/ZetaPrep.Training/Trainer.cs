@@ -79,6 +79,13 @@ public sealed class Trainer
             throw new ZetaPrepException($"--val {validation.Description}: classes [{string.Join(", ", valClasses)}] ({valClasses.Count}) differ from the shards' [{string.Join(", ", classes)}] ({classes.Count}); validate on the same label space.");
         }
 
+        // A training batch's pixels are one array (2 GiB at most).
+        if ((long)options.BatchSize * size * size * 3 > Array.MaxLength)
+        {
+            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture,
+                $"--batch-size {options.BatchSize} at --size {size}: a batch needs {(long)options.BatchSize * size * size * 3} bytes of pixels, more than one array holds ({Array.MaxLength}); lower --batch-size to at most {Array.MaxLength / ((long)size * size * 3)} or --size."));
+        }
+
         var resumed = CheckOutDirectory(outDir, options.Resume);
 
         // Everything that can refuse the run is checked before the run directory is created or changed.

@@ -48,4 +48,21 @@ public sealed class TrainBatchingTests
     [InlineData(1000, "1000")]
     public void Numbers_InMessages_AreWrittenAsOnACommandLine(double value, string expected) =>
         Assert.Equal(expected, TrainOptions.Number(value));
+
+    [Fact]
+    public async Task Train_BatchOfMoreThanOneArrayOfPixels_IsRefusedNamingBatchSizeAndSize()
+    {
+        using var tmp = new TempDir();
+        var shards = await TrainFixtures.UnmixedShardsAsync(tmp.Path, Classes, perClass: 1);
+        var val = tmp.Sub("val");
+        TrainFixtures.ColourFolder(val, Classes, perClass: 1, seed: 9);
+        var run = tmp.Sub("run");
+        var r = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", val, "--epochs", "1", "--size", "4096", "--batch-size", "64",
+            "--threads", "1", "--device", "cpu", "--out", run, "--quiet");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+        Assert.StartsWith("zetaprep: error: --batch-size 64 at --size 4096: a batch needs 3221225472 bytes of pixels", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("lower --batch-size to at most 42 or --size", r.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(run));
+    }
 }
