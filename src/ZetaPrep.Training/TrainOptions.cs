@@ -69,6 +69,11 @@ public sealed record TrainOptions
         Require(Size is null or (>= 8 and <= 4096), "--size", Size ?? 0, "between 8 and 4096");
         Require(Threads >= 1, "--threads", Threads, "at least 1");
         Require(ShuffleBuffer >= 1, "--shuffle-buffer", ShuffleBuffer, "at least 1");
+        if (PretrainedPath is not null && Directory.Exists(PretrainedPath))
+        {
+            throw ZetaPrepException.Usage($"--pretrained {PretrainedPath}: is a directory; give the weights file (saved with TorchSharp's model.save).");
+        }
+
         if (PretrainedPath is not null && !File.Exists(PretrainedPath))
         {
             throw ZetaPrepException.Usage($"--pretrained {PretrainedPath}: file not found.");

@@ -76,7 +76,7 @@ public sealed class Trainer
         var valClasses = await validation.ReadClassNamesAsync(cancellationToken).ConfigureAwait(false);
         if (!valClasses.SequenceEqual(classes, StringComparer.Ordinal))
         {
-            throw new ZetaPrepException($"--val {validation.Description}: classes [{string.Join(", ", valClasses)}] ({valClasses.Count}) differ from the shards' [{string.Join(", ", classes)}] ({classes.Count}); validate on the same label space.");
+            throw new ZetaPrepException($"--val {validation.Description}: classes [{string.Join(", ", valClasses)}] ({valClasses.Count}) differ from the shards' [{string.Join(", ", classes)}] ({classes.Count}){ValidationSet.EmptyClassFolders(validation, valClasses, classes)}; validate on the same label space.");
         }
 
         // A training batch's pixels are one array (2 GiB at most).
