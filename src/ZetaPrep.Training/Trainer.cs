@@ -184,7 +184,7 @@ public sealed class Trainer
     {
         var lr = options.ResolvedLearningRate;
         var stepsPerEpoch = (int)ShardBatchStream.StepsPerEpoch(rows, options.BatchSize);
-        var schedule = new LearningRateSchedule(lr, (long)Math.Round(options.WarmupEpochs * stepsPerEpoch), (long)stepsPerEpoch * options.Epochs);
+        var schedule = LearningRateSchedule.ForRun(lr, options.WarmupEpochs, stepsPerEpoch, options.Epochs);
         var stream = new ShardBatchStream(files, data, rows, classes.Count, _decoder, size, options.BatchSize, options.Threads, options.ShuffleBuffer, options.Augment, options.Seed);
 
         var history = resumed is null ? [] : ReadHistory(run.PathOf(MetricsFile), resumed.Epoch);

@@ -1,0 +1,35 @@
+using System.Text.Json;
+
+namespace ZetaPrep.Training.Tests;
+
+/// <summary>--resume: the epochs it trains to, the paths it compares, and the schedule of short runs.</summary>
+public sealed class TrainResumeTests
+{
+    private static readonly string[] Classes = ["blue", "green", "red"];
+
+    private static string[] Train(string shards, string val, string run, params string[] more) =>
+        ["train", "--data", shards, "--val", val, "--size", "16", "--batch-size", "2", "--threads", "1", "--device", "cpu", "--out", run, "--quiet", .. more];
+
+    private static double[] Lrs(string run) =>
+        [.. File.ReadLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("lr").GetDouble())];
+
+    [Fact]
+    public async Task Train_WithNoMoreEpochsThanWarmUp_StillDecays()
+    {
+        using var tmp = new TempDir();
+        // 9 rows in steps of 2: 4 steps; the default 1 warm-up epoch is capped at half of them, so the last step decays.
+        var shards = await TrainFixtures.UnmixedShardsAsync(tmp.Path, Classes, perClass: 3);
+        var val = tmp.Sub("val");
+        TrainFixtures.ColourFolder(val, Classes, perClass: 1, seed: 9);
+        var run = tmp.Sub("run");
+        var r = await TrainFixtures.RunCliAsync(Train(shards, val, run, "--epochs", "1"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(0.05, Lrs(run).Single(), 9);
+
+        var schedule = LearningRateSchedule.ForRun(0.1, warmupEpochs: 5, stepsPerEpoch: 10, epochs: 3);
+        Assert.Equal(15, schedule.WarmupSteps);
+        Assert.Equal(0.1, schedule.At(14), 12);
+        Assert.True(schedule.At(29) < 0.002);
+        Assert.Equal(10, LearningRateSchedule.ForRun(0.1, warmupEpochs: 1, stepsPerEpoch: 10, epochs: 6).WarmupSteps);
+    }
+}
