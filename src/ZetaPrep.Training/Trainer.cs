@@ -407,7 +407,8 @@ public sealed class Trainer
         Threads = o.Threads,
         Augment = o.Augment == AugmentMode.None ? "none" : "flip-crop",
         ShuffleBuffer = o.ShuffleBuffer,
-        Pretrained = o.PretrainedPath,
+        // Absolute, so that a --resume from another working directory names the same file (old relative ones still compare by SamePath).
+        Pretrained = o.PretrainedPath is null ? null : Path.GetFullPath(o.PretrainedPath),
         Normalization = "imagenet mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225)",
         Validation = validation,
         ValidationImages = validationImages,

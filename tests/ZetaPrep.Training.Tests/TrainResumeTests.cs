@@ -14,6 +14,35 @@ public sealed class TrainResumeTests
         [.. File.ReadLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("lr").GetDouble())];
 
     [Fact]
+    public async Task Config_RecordsShardValAndPretrainedAbsolutely_SoResumeFromElsewhereIsAccepted()
+    {
+        using var tmp = new TempDir();
+        var shards = await TrainFixtures.UnmixedShardsAsync(tmp.Path, Classes, perClass: 1);
+        var valShards = await TrainFixtures.UnmixedShardsAsync(tmp.Path, Classes, perClass: 1, name: "val-shards");
+        var weights = tmp.Sub("weights.pt");
+        using (var model = ModelFactory.Create(TrainArchitecture.ResNet18, 3))
+        {
+            model.save(weights);
+        }
+
+        // Relative to this process's working directory, as a user types them.
+        var relativeVal = Path.GetRelativePath(Environment.CurrentDirectory, valShards);
+        var relativeWeights = Path.GetRelativePath(Environment.CurrentDirectory, weights);
+        Assert.False(Path.IsPathRooted(relativeVal));
+        var run = tmp.Sub("run");
+        var first = await TrainFixtures.RunCliAsync(Train(shards, relativeVal, run, "--epochs", "1", "--pretrained", relativeWeights));
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var config = RunConfig.Read(Path.Combine(run, "config.json"));
+        Assert.Equal(valShards, config.Validation);
+        Assert.Equal(weights, config.Pretrained);
+
+        // The same files by absolute path (as from another working directory): the same run.
+        var resumed = await TrainFixtures.RunCliAsync(Train(shards, valShards, run, "--resume", "--epochs", "2", "--pretrained", weights));
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Equal(2, Lrs(run).Length);
+    }
+
+    [Fact]
     public async Task Train_WithNoMoreEpochsThanWarmUp_StillDecays()
     {
         using var tmp = new TempDir();
