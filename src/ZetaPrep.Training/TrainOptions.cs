@@ -48,6 +48,9 @@ public sealed record TrainOptions
     /// <summary>Continue from OUT/last.pt after its recorded epoch.</summary>
     public bool Resume { get; init; }
 
+    /// <summary>With <see cref="Resume"/>: train to the epochs the run's config.json records, not <see cref="Epochs"/> (the CLI sets this when --epochs is not given).</summary>
+    public bool EpochsFromRun { get; init; }
+
     /// <summary>The peak learning rate after defaults.</summary>
     public double ResolvedLearningRate => LearningRate ?? (Optimizer == OptimizerKind.Sgd ? 0.1 : 1e-3);
 

@@ -20,6 +20,9 @@ public sealed class Trainer
 
     public Trainer(IImageDecoder decoder) => _decoder = decoder;
 
+    /// <summary>Receives notes for the user (one line each; the CLI prints them as "zetaprep: note: …").</summary>
+    public Action<string>? Notes { get; init; }
+
     /// <summary>
     /// The epoch whose checkpoint <paramref name="outputDirectory"/> holds for --resume (its last.json), or null when no
     /// epoch was saved there; a <see cref="ZetaPrepException"/> when last.json cannot be read.
@@ -94,11 +97,23 @@ public sealed class Trainer
 
         var files = data.SelectMany(d => d.Files).ToList();
         var rows = data.Sum(d => d.Rows);
-        var config = BuildConfig(options, classes, size, device.ToString(), valSet.Description, valSet.Count, data);
         var configPath = Path.Combine(outDir, RunConfig.FileName);
-        if (resumed is not null)
+        var recorded = resumed is null ? null : ReadRecordedConfig(configPath);
+        if (recorded is not null && options.EpochsFromRun)
         {
-            CheckResumable(configPath, config, options.Epochs, resumed.Epoch);
+            options = options with { Epochs = recorded.Epochs };
+        }
+
+        var config = BuildConfig(options, classes, size, device.ToString(), valSet.Description, valSet.Count, data);
+        if (recorded is not null && resumed is not null)
+        {
+            CheckResumable(configPath, recorded, config, options.Epochs, resumed.Epoch);
+            if (options.Epochs != recorded.Epochs && options.Epochs > resumed.Epoch)
+            {
+                // The schedule is a function of the step and the run's total steps (LearningRateSchedule.ForRun).
+                Notes?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                    $"--epochs {options.Epochs} changes the run's {recorded.Epochs} epochs: the learning rate of epochs {resumed.Epoch + 1}–{options.Epochs} follows the warm-up + cosine schedule re-spread over {options.Epochs} epochs, while epochs 1–{resumed.Epoch} followed the {recorded.Epochs}-epoch one, so the result differs from a fresh {options.Epochs}-epoch run."));
+            }
         }
 
         torch.manual_seed(unchecked((long)options.Seed));
@@ -364,19 +379,22 @@ public sealed class Trainer
         return kept;
     }
 
-    /// <summary>Refuses to continue a run with other data or weight-deciding options than it was started with, saying what differs (like <c>generate --resume</c>).</summary>
-    private static void CheckResumable(string configPath, RunConfig now, int epochs, int finishedEpoch)
+    /// <summary>The config.json of the run to continue, which records its options.</summary>
+    private static RunConfig ReadRecordedConfig(string configPath)
     {
-        RunConfig recorded;
         try
         {
-            recorded = RunConfig.Read(configPath);
+            return RunConfig.Read(configPath);
         }
         catch (Exception e) when (e is ZetaPrepException or IOException)
         {
             throw ZetaPrepException.Usage($"--resume: cannot read {configPath}, which records the options of the run to continue ({(e is FileNotFoundException ? "missing" : e.Message.TrimEnd('.'))}); train into a new --out.");
         }
+    }
 
+    /// <summary>Refuses to continue a run with other data or weight-deciding options than it was started with, saying what differs (like <c>generate --resume</c>).</summary>
+    private static void CheckResumable(string configPath, RunConfig recorded, RunConfig now, int epochs, int finishedEpoch)
+    {
         var differences = recorded.ResumeDifferences(now).ToList();
         if (epochs < finishedEpoch)
         {
@@ -385,7 +403,7 @@ public sealed class Trainer
 
         if (differences.Count > 0)
         {
-            throw ZetaPrepException.Usage($"--resume: {string.Join("; ", differences)}; rerun with the run's options (only --epochs may grow, --threads and --device may change) or use a new --out ({configPath}).");
+            throw ZetaPrepException.Usage($"--resume: {string.Join("; ", differences)}; rerun with the run's options (--epochs may be left out or grow, --threads and --device may change) or use a new --out ({configPath}).");
         }
     }
 

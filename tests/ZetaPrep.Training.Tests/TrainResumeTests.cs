@@ -14,6 +14,34 @@ public sealed class TrainResumeTests
         [.. File.ReadLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("lr").GetDouble())];
 
     [Fact]
+    public async Task Resume_WithoutEpochs_KeepsTheRunsEpochs_MoreEpochsGrowItWithANote()
+    {
+        using var tmp = new TempDir();
+        var shards = await TrainFixtures.UnmixedShardsAsync(tmp.Path, Classes, perClass: 1);
+        var val = tmp.Sub("val");
+        TrainFixtures.ColourFolder(val, Classes, perClass: 1, seed: 9);
+        var run = tmp.Sub("run");
+        var first = await TrainFixtures.RunCliAsync(Train(shards, val, run, "--epochs", "2"));
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var metrics = File.ReadAllBytes(Path.Combine(run, "metrics.jsonl"));
+
+        // --epochs left out: the finished 2-epoch run stays a 2-epoch run (it was extended to the default 10).
+        var same = await TrainFixtures.RunCliAsync(Train(shards, val, run, "--resume"));
+        Assert.True(same.ExitCode == 0, same.Stderr);
+        Assert.Contains("for 2 epoch(s)", same.Stdout, StringComparison.Ordinal);
+        Assert.Equal("", same.Stderr);
+        Assert.Equal(metrics, File.ReadAllBytes(Path.Combine(run, "metrics.jsonl")));
+        Assert.Equal(2, RunConfig.Read(Path.Combine(run, "config.json")).Epochs);
+
+        // An explicit larger --epochs grows the run, saying that the schedule is re-spread.
+        var grown = await TrainFixtures.RunCliAsync(Train(shards, val, run, "--resume", "--epochs", "3"));
+        Assert.True(grown.ExitCode == 0, grown.Stderr);
+        Assert.Equal("zetaprep: note: --epochs 3 changes the run's 2 epochs: the learning rate of epochs 3–3 follows the warm-up + cosine schedule re-spread over 3 epochs, while epochs 1–2 followed the 2-epoch one, so the result differs from a fresh 3-epoch run.", grown.Stderr.Trim());
+        Assert.Equal(3, Lrs(run).Length);
+        Assert.Equal(3, RunConfig.Read(Path.Combine(run, "config.json")).Epochs);
+    }
+
+    [Fact]
     public async Task Config_RecordsShardValAndPretrainedAbsolutely_SoResumeFromElsewhereIsAccepted()
     {
         using var tmp = new TempDir();
