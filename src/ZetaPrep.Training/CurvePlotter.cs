@@ -36,7 +36,7 @@ internal static class CurvePlotter
     }
 
     /// <summary>The y-axis labels of the two panels.</summary>
-    internal const string LossAxisLabel = "loss (cross-entropy)";
+    internal const string LossAxisLabel = "loss";
 
     internal const string MetricsAxisLabel = "score";
 
