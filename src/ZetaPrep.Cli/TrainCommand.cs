@@ -9,6 +9,10 @@ namespace ZetaPrep.Cli;
 /// <summary>`zetaprep train`: the definition (options with defaults) and the handler.</summary>
 internal static class TrainCommand
 {
+    /// <summary>A run directory's files, in the order the closing line lists them.</summary>
+    private static readonly string[] TrainRunFiles =
+        [Trainer.MetricsFile, Trainer.BestFile, Trainer.LastFile, Trainer.LastOptimizerFile, "last.json", RunConfig.FileName, Trainer.CurvesFile];
+
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var data = new Option<string[]>("--data") { Description = "Shard directories (outputs of 'zetaprep generate'; reads DIR/data/*.parquet), read together.", Required = true, AllowMultipleArgumentsPerToken = true };
@@ -17,7 +21,7 @@ internal static class TrainCommand
         var arch = new Option<string>("--arch") { Description = "TorchVision architecture.", DefaultValueFactory = _ => "resnet18" };
         arch.AcceptOnlyFromAmong("resnet18", "resnet50");
         var pretrained = new Option<string?>("--pretrained") { Description = "TorchSharp weights to start from (model.save format); the final fc layer is skipped and trained fresh." };
-        var epochs = new Option<int>("--epochs") { Description = "Epochs over the shards.", DefaultValueFactory = _ => 10 }.Within(1, int.MaxValue);
+        var epochs = new Option<int>("--epochs") { Description = "Epochs over the shards (with --resume, default: the run's).", DefaultValueFactory = _ => 10 }.Within(1, int.MaxValue);
         var batchSize = new Option<int>("--batch-size") { Description = "Images per training step (2 to 65536).", DefaultValueFactory = _ => 32 }.Within(2, TrainOptions.MaxBatchSize);
         var lr = new Option<double?>("--lr") { Description = "Peak learning rate, 1e-10 to 1000 (default 0.1 for sgd, 0.001 for adamw)." };
         var optimizer = new Option<string>("--optimizer") { Description = "sgd (momentum 0.9, Nesterov) or adamw.", DefaultValueFactory = _ => "sgd" };
@@ -60,6 +64,8 @@ internal static class TrainCommand
                 Augment = parse.GetValue(augment) == "flip-crop" ? AugmentMode.FlipCrop : AugmentMode.None,
                 ShuffleBuffer = parse.GetValue(shuffle),
                 Resume = parse.GetValue(resume),
+                // --resume without --epochs continues the run to the epochs it was started with.
+                EpochsFromRun = parse.GetResult(epochs) is not { Implicit: false },
             };
             options.Validate();
             var validation = await ValidationInput.OpenAsync(parse.GetValue(val)!, ct).ConfigureAwait(false);
@@ -67,7 +73,8 @@ internal static class TrainCommand
             TrainResult result;
             try
             {
-                result = await new Trainer(new SkiaImageDecoder()).RunAsync(options, validation, progress, ct).ConfigureAwait(false);
+                var trainer = new Trainer(new SkiaImageDecoder()) { Notes = note => stderr.WriteLine($"zetaprep: note: {note}") };
+                result = await trainer.RunAsync(options, validation, progress, ct).ConfigureAwait(false);
             }
             finally
             {
@@ -84,7 +91,8 @@ internal static class TrainCommand
                     $"best epoch {best.Epoch}: val accuracy (= micro-F1) {best.ValAccuracy:F4}, balanced accuracy {best.ValBalancedAccuracy:F4}, macro-F1 {best.ValF1Macro:F4}; saved {result.BestCheckpoint}")).ConfigureAwait(false);
             }
 
-            await stdout.WriteLineAsync($"run files in {result.OutputDirectory}: metrics.jsonl, best.pt, last.pt, config.json, curves.png").ConfigureAwait(false);
+            var written = TrainRunFiles.Where(name => File.Exists(Path.Combine(result.OutputDirectory, name)));
+            await stdout.WriteLineAsync($"run files in {result.OutputDirectory}: {string.Join(", ", written)}").ConfigureAwait(false);
             return 0;
         });
         return command;

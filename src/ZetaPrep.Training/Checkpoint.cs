@@ -25,7 +25,8 @@ internal static class Checkpoint
                 throw new ZetaPrepException($"{option} {path}: a checkpoint of another model: {mismatch}.", ex);
             }
 
-            throw new ZetaPrepException($"{option} {path}: corrupt, truncated or not a TorchSharp checkpoint of this model ({FirstLine(ex.Message)}); save it again with model.save or point at another file.", ex);
+            // libtorch's own words ("found 123 entries", "please report this error") describe its parser, not the file.
+            throw new ZetaPrepException($"{option} {path}: not a TorchSharp checkpoint (model.save format), or corrupt or truncated; {Advice(option, path)}.", ex);
         }
 
         if (!strict && !loaded.Any(kv => kv.Value))
@@ -42,9 +43,18 @@ internal static class Checkpoint
         }
         catch (Exception ex) when (ex is not (OperationCanceledException or OutOfMemoryException))
         {
-            throw new ZetaPrepException($"--resume: {path} is corrupt or truncated ({FirstLine(ex.Message)}); delete the run directory's last.* files to start over.", ex);
+            throw new ZetaPrepException($"--resume: {path} is corrupt or truncated (not a TorchSharp optimizer state); {TrainState.StartOver(path)}.", ex);
         }
     }
+
+    /// <summary>What to do about a file that cannot be read as a checkpoint, for the option that named it.</summary>
+    private static string Advice(string option, string path) => option switch
+    {
+        "--resume" => TrainState.StartOver(path),
+        "--model" => "give a best.pt or last.pt that zetaprep train wrote",
+        "--pretrained" => "give weights saved with TorchSharp's model.save",
+        _ => "give a file saved with TorchSharp's model.save",
+    };
 
     /// <summary>
     /// What differs between a readable checkpoint and the model (another architecture or class count), or null when the
@@ -119,11 +129,5 @@ internal static class Checkpoint
         }
 
         return -1;
-    }
-
-    private static string FirstLine(string message)
-    {
-        var end = message.IndexOfAny(['\r', '\n']);
-        return end < 0 ? message : message[..end];
     }
 }

@@ -7,11 +7,12 @@ namespace ZetaPrep.Training;
 /// <summary>Draws OUT/curves.png: losses (left panel) and validation metrics (right panel) per epoch, with axes and legends.</summary>
 internal static class CurvePlotter
 {
-    private const int PanelWidth = 520;
-    private const int Height = 400;
-    private const int Left = 60;
-    private const int Right = 20;
-    private const int Top = 40;
+    internal const int PanelWidth = 520;
+    internal const int Height = 400;
+    internal const int Left = 60;
+    internal const int Right = 20;
+    // Title and a legend row above the plot area, so that no legend covers a line.
+    internal const int Top = 64;
     private const int Bottom = 50;
 
     public static void Write(IReadOnlyList<EpochMetrics> epochs, string path)
@@ -21,9 +22,9 @@ internal static class CurvePlotter
         canvas.Clear(SKColors.White);
         var x = epochs.Select(e => (double)e.Epoch).ToArray();
         var maxLoss = LossAxisMax(epochs);
-        DrawPanel(canvas, 0, "Loss (outliers clipped at the top)", x, 0, maxLoss * 1.05,
+        DrawPanel(canvas, 0, "Loss (outliers clipped at the top)", LossAxisLabel, x, 0, maxLoss * 1.05,
             [("train loss", epochs.Select(e => e.TrainLoss).ToArray(), new SKColor(0x1f, 0x77, 0xb4)), ("val loss", epochs.Select(e => e.ValLoss).ToArray(), new SKColor(0xd6, 0x27, 0x28))]);
-        DrawPanel(canvas, PanelWidth, "Validation metrics", x, 0, 1,
+        DrawPanel(canvas, PanelWidth, "Validation metrics", MetricsAxisLabel, x, 0, 1,
             [
                 ("accuracy = micro-F1", epochs.Select(e => e.ValAccuracy).ToArray(), new SKColor(0x2c, 0xa0, 0x2c)),
                 ("balanced accuracy", epochs.Select(e => e.ValBalancedAccuracy).ToArray(), new SKColor(0x94, 0x67, 0xbd)),
@@ -33,6 +34,11 @@ internal static class CurvePlotter
         using var data = image.Encode(SKEncodedImageFormat.Png, 100);
         AtomicFile.Write(path, data.AsSpan());
     }
+
+    /// <summary>The y-axis labels of the two panels.</summary>
+    internal const string LossAxisLabel = "loss";
+
+    internal const string MetricsAxisLabel = "score";
 
     private static double Finite(double v) => double.IsFinite(v) ? v : 0;
 
@@ -51,7 +57,7 @@ internal static class CurvePlotter
         return Math.Max(1e-6, losses.Where(v => v <= 4 * Math.Max(median, 1e-6)).DefaultIfEmpty(losses[0]).Max());
     }
 
-    private static void DrawPanel(SKCanvas canvas, float offset, string title, double[] x, double yMin, double yMax, (string Name, double[] Y, SKColor Colour)[] series)
+    private static void DrawPanel(SKCanvas canvas, float offset, string title, string yLabel, double[] x, double yMin, double yMax, (string Name, double[] Y, SKColor Colour)[] series)
     {
         using var font = new SKFont(SKTypeface.Default, 13);
         using var titleFont = new SKFont(SKTypeface.Default, 15);
@@ -67,7 +73,7 @@ internal static class CurvePlotter
         float Px(double v) => (float)(x0 + (v - xMin) / (xMax - xMin) * (x1 - x0));
         float Py(double v) => (float)(y0 - (Math.Clamp(v, yMin, yMax) - yMin) / (yMax - yMin) * (y0 - y1));
 
-        canvas.DrawText(title, (x0 + x1) / 2, Top - 14, SKTextAlign.Center, titleFont, ink);
+        canvas.DrawText(title, (x0 + x1) / 2, Top - 40, SKTextAlign.Center, titleFont, ink);
         for (int i = 0; i <= 5; i++)
         {
             double v = yMin + (yMax - yMin) * i / 5;
@@ -86,10 +92,12 @@ internal static class CurvePlotter
         canvas.DrawText("epoch", (x0 + x1) / 2, Height - 10, SKTextAlign.Center, font, ink);
         canvas.Save();
         canvas.RotateDegrees(-90, offset + 16, (y0 + y1) / 2);
-        canvas.DrawText(title == "Loss" ? "cross-entropy" : "score", offset + 16, (y0 + y1) / 2, SKTextAlign.Center, font, ink);
+        canvas.DrawText(yLabel, offset + 16, (y0 + y1) / 2, SKTextAlign.Center, font, ink);
         canvas.Restore();
 
-        float legendY = y1 + 18;
+        // The legend: one row between the title and the plot area.
+        float legendX = x0;
+        const float legendY = Top - 14;
         foreach (var (name, y, colour) in series)
         {
             using var line = new SKPaint { Color = colour, StrokeWidth = 2.5f, IsAntialias = true, Style = SKPaintStyle.Stroke };
@@ -115,9 +123,9 @@ internal static class CurvePlotter
             }
 
             canvas.DrawPath(path, line);
-            canvas.DrawLine(x1 - 170, legendY - 4, x1 - 145, legendY - 4, line);
-            canvas.DrawText(name, x1 - 140, legendY, SKTextAlign.Left, font, ink);
-            legendY += 18;
+            canvas.DrawLine(legendX, legendY - 4, legendX + 25, legendY - 4, line);
+            canvas.DrawText(name, legendX + 30, legendY, SKTextAlign.Left, font, ink);
+            legendX += 30 + font.MeasureText(name) + 18;
         }
     }
 }

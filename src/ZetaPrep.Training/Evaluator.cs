@@ -14,7 +14,9 @@ internal static class Evaluator
             confusion[i] = new long[k];
         }
 
-        var perImage = set.Size * set.Size * 3;
+        var perImage = set.BytesPerImage;
+        // A batch's pixels are one array: kept within a chunk's size (large --size × --batch-size would pass 2 GiB).
+        batchSize = Math.Max(1, Math.Min(batchSize, ValidationSet.DefaultChunkBytes / perImage));
         double lossSum = 0;
         model.eval();
         using (no_grad())
@@ -24,7 +26,8 @@ internal static class Evaluator
                 cancellationToken.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 var count = Math.Min(batchSize, set.Count - start);
-                var pixels = set.Pixels.AsSpan(start * perImage, count * perImage).ToArray();
+                var pixels = new byte[count * perImage];
+                set.CopyImages(start, count, pixels);
                 var input = ImageTensors.ToInput(pixels, count, set.Size, device);
                 var labels = tensor(set.Labels.AsSpan(start, count).ToArray().Select(l => (long)l).ToArray(), dtype: ScalarType.Int64).to(device);
                 var logits = model.call(input);

@@ -18,6 +18,11 @@ public static class ModelEvaluation
         }
 
         RequireSize(size, "--size");
+        if (Directory.Exists(modelPath))
+        {
+            throw ZetaPrepException.Usage($"--model {modelPath}: is a directory; give a checkpoint file, e.g. {Path.Combine(modelPath, Trainer.BestFile)}.");
+        }
+
         if (!File.Exists(modelPath))
         {
             throw ZetaPrepException.Usage($"--model {modelPath}: file not found.");
@@ -35,7 +40,7 @@ public static class ModelEvaluation
         var valClasses = await validation.ReadClassNamesAsync(cancellationToken).ConfigureAwait(false);
         if (config is not null && !config.Classes.SequenceEqual(valClasses, StringComparer.Ordinal))
         {
-            throw new ZetaPrepException($"--val {validation.Description}: classes [{string.Join(", ", valClasses)}] differ from the model's [{string.Join(", ", config.Classes)}] in {configPath}.");
+            throw new ZetaPrepException($"--val {validation.Description}: classes [{string.Join(", ", valClasses)}] differ from the model's [{string.Join(", ", config.Classes)}] in {configPath}{ValidationSet.EmptyClassFolders(validation, valClasses, config.Classes)}.");
         }
 
         var set = await ValidationSet.LoadAsync(validation, side, cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
+using ZetaPrep.Pipeline;
 
 namespace ZetaPrep.Training;
 
@@ -6,13 +8,18 @@ namespace ZetaPrep.Training;
 /// The files of one training run directory and how they change: created late (after every check), each epoch committed
 /// as one step (all new bytes to temp files first, then renames), and removed again when a fresh run fails before its
 /// first epoch is committed. Write errors (read-only, disk full, a file in the way) become one-line
-/// <see cref="ZetaPrepException"/>s naming the path.
+/// <see cref="ZetaPrepException"/>s naming the path. From creation to <see cref="Dispose"/> the directory is locked
+/// (<see cref="OutputLock"/>, as generate's --out): a second run on it is refused before it writes anything.
 /// </summary>
-internal sealed class RunFiles
+internal sealed partial class RunFiles : IDisposable
 {
+    /// <summary>Every file a run writes (besides the lock file and temp files).</summary>
+    internal static readonly string[] FileNames = [RunConfig.FileName, Trainer.MetricsFile, Trainer.BestFile, Trainer.LastFile, Trainer.LastOptimizerFile, TrainState.FileName, Trainer.CurvesFile];
+
     private readonly bool _resume;
     private string? _createdRoot;
     private bool _wroteConfig;
+    private OutputLock? _lock;
 
     private RunFiles(string directory, bool resume)
     {
@@ -25,7 +32,10 @@ internal sealed class RunFiles
     /// <summary>Whether an epoch has been committed by this process (from then on a failure keeps the run for --resume).</summary>
     public bool CommittedEpoch { get; private set; }
 
-    /// <summary>Creates the run directory (and missing parents), remembering which of them this run made.</summary>
+    /// <summary>
+    /// Creates the run directory (and missing parents), remembering which of them this run made, and locks it; a
+    /// directory another zetaprep run holds is a <see cref="ZetaPrepException"/> ("another zetaprep run is writing there").
+    /// </summary>
     public static RunFiles Create(string directory, bool resume)
     {
         var files = new RunFiles(directory, resume);
@@ -46,6 +56,7 @@ internal sealed class RunFiles
 
             System.IO.Directory.CreateDirectory(full);
             files._createdRoot = topMissing;
+            files._lock = OutputLock.Acquire(directory, worker: null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -56,6 +67,83 @@ internal sealed class RunFiles
     }
 
     public string PathOf(string name) => Path.Combine(Directory, name);
+
+    /// <summary>
+    /// Refuses (usage error) a directory that holds anything but a zetaprep run's files: a fresh run would overwrite a
+    /// user's config.json, best.pt or curves.png without a word. An empty directory, a killed run's files (a valid
+    /// config.json, temp files) and the lock file are fine. A missing directory is fine too.
+    /// </summary>
+    public static void RefuseForeignFiles(string directory)
+    {
+        if (!System.IO.Directory.Exists(directory))
+        {
+            return;
+        }
+
+        var configPath = Path.Combine(directory, RunConfig.FileName);
+        string? configProblem = null;
+        if (File.Exists(configPath))
+        {
+            try
+            {
+                RunConfig.Read(configPath);
+            }
+            catch (Exception e) when (e is ZetaPrepException or IOException or UnauthorizedAccessException)
+            {
+                configProblem = "not a zetaprep train config.json";
+            }
+        }
+
+        var validConfig = File.Exists(configPath) && configProblem is null;
+        var foreign = new List<string>();
+        foreach (var entry in System.IO.Directory.EnumerateFileSystemEntries(directory).Order(StringComparer.Ordinal))
+        {
+            var name = Path.GetFileName(entry);
+            if (System.IO.Directory.Exists(entry))
+            {
+                foreign.Add(name + "/");
+            }
+            else if (name == RunConfig.FileName && configProblem is not null)
+            {
+                foreign.Add($"{name} ({configProblem})");
+            }
+            else if (!OutputLock.IsLockFile(name) && !TempFile().IsMatch(name) && !(validConfig && FileNames.Contains(name, StringComparer.Ordinal)))
+            {
+                foreign.Add(name);
+            }
+        }
+
+        if (foreign.Count > 0)
+        {
+            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture,
+                $"--out {directory}: holds files that are not a zetaprep run's ({string.Join(", ", foreign.Take(3))}{(foreign.Count > 3 ? $" and {foreign.Count - 3} more" : "")}), which training would overwrite or mix with its own: choose a new or empty directory for --out."));
+        }
+    }
+
+    /// <summary>
+    /// Deletes the temp files of run files that an earlier process left (killed during a save: up to the size of
+    /// three checkpoints); called with the lock held, so no live run owns them. This process's own names are left:
+    /// its next save replaces them.
+    /// </summary>
+    public void RemoveStaleTemps()
+    {
+        var own = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        foreach (var entry in System.IO.Directory.EnumerateFiles(Directory))
+        {
+            var match = TempFile().Match(Path.GetFileName(entry));
+            if (match.Success && match.Groups["pid"].Value != own)
+            {
+                TryDelete(entry);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A temp file of a run file: <c>NAME.tmp-PID</c> (an epoch's staged files) or <c>.NAME.tmp-PID-GUID</c> (files
+    /// written whole by <see cref="ZetaPrep.Shards.AtomicFile"/>, last.json's staged copy included).
+    /// </summary>
+    [GeneratedRegex(@"\A\.?(config\.json|metrics\.jsonl|best\.pt|last\.pt|last\.optimizer\.pt|last\.json|curves\.png)\.tmp-(?<pid>[0-9]+)([-.][-.a-z0-9]*)?\z", RegexOptions.CultureInvariant)]
+    private static partial Regex TempFile();
 
     /// <summary>Writes config.json whole (temp + rename).</summary>
     public void WriteConfig(RunConfig config)
@@ -156,6 +244,8 @@ internal sealed class RunFiles
             TryDelete(PathOf(RunConfig.FileName));
         }
 
+        // The lock file goes with the lock, so that an --out this run created is empty again.
+        Dispose();
         if (_createdRoot is null)
         {
             return;
@@ -176,7 +266,14 @@ internal sealed class RunFiles
         }
     }
 
-    /// <summary>Beside the file, named after it and this process (a stale one is replaced by the next save).</summary>
+    /// <summary>Lets the directory's lock go (deleting the lock file); nothing else changes.</summary>
+    public void Dispose()
+    {
+        _lock?.Dispose();
+        _lock = null;
+    }
+
+    /// <summary>Beside the file, named after it and this process (a killed process's are removed by <see cref="RemoveStaleTemps"/>).</summary>
     internal static string TempName(string path) => $"{path}.tmp-{Environment.ProcessId}";
 
     private static void TryDelete(string path)

@@ -118,7 +118,7 @@ internal sealed class ShardBatchStream
                     if (buffer.Count >= _shuffleBuffer)
                     {
                         batch.Add(TakeRandom(buffer, random));
-                        if (batch.Count == BatchRows(index, steps))
+                        if (batch.Count == BatchRows(index, _rows, steps))
                         {
                             await writer.WriteAsync((index++, batch), ct).ConfigureAwait(false);
                             batch = new List<SourcedRow>(_batchSize);
@@ -130,7 +130,7 @@ internal sealed class ShardBatchStream
             while (buffer.Count > 0)
             {
                 batch.Add(TakeRandom(buffer, random));
-                if (batch.Count == BatchRows(index, steps))
+                if (batch.Count == BatchRows(index, _rows, steps))
                 {
                     await writer.WriteAsync((index++, batch), ct).ConfigureAwait(false);
                     batch = new List<SourcedRow>(_batchSize);
@@ -194,18 +194,22 @@ internal sealed class ShardBatchStream
         }
     }
 
-    /// <summary>Training steps per epoch over <paramref name="rows"/> rows: ⌈rows / batch size⌉.</summary>
-    public static long StepsPerEpoch(long rows, int batchSize) => (rows + batchSize - 1) / batchSize;
+    /// <summary>
+    /// Training steps per epoch over <paramref name="rows"/> rows: ⌈rows / batch size⌉, but at most ⌊rows / 2⌋ so
+    /// that every step holds at least two rows. Only --batch-size 2 on an odd row count is affected: one step then
+    /// holds three rows (201 rows: 99 steps of 2 and one of 3).
+    /// </summary>
+    public static long StepsPerEpoch(long rows, int batchSize) => Math.Max(1, Math.Min((rows + batchSize - 1) / batchSize, rows / 2));
 
     /// <summary>
     /// Rows of batch <paramref name="index"/>: the epoch's rows spread evenly over its steps (sizes differ by at most
-    /// one, none above the batch size). A short last batch (32 rows in batches of 31: 31 + 1) would make BatchNorm
-    /// normalise one or two values per channel where the feature map is 1×1 (images under 64 pixels): the running
-    /// variance becomes NaN or the gradients explode, and the epoch ends with NaN weights.
+    /// one; none above the batch size, except the one step of three for --batch-size 2 on an odd row count). A lone
+    /// leftover image (3 rows in batches of 2: 2 + 1) would make BatchNorm normalise one value per channel where the
+    /// feature map is 1×1 (images under 64 pixels): the running variance becomes NaN and the epoch ends with NaN weights.
     /// </summary>
-    private int BatchRows(long index, long steps)
+    internal static int BatchRows(long index, long rows, long steps)
     {
-        var (quotient, remainder) = Math.DivRem(_rows, steps);
+        var (quotient, remainder) = Math.DivRem(rows, steps);
         return (int)(quotient + (index < remainder ? 1 : 0));
     }
 

@@ -16,7 +16,8 @@ public sealed class ShardValidation : IValidationSource
         _decoder = decoder;
     }
 
-    public string Description => _directory.Path;
+    /// <summary>The directory's absolute path (config.json records it, and a --resume from another directory compares it).</summary>
+    public string Description => System.IO.Path.GetFullPath(_directory.Path);
 
     /// <summary>The class names; refuses (before any training) shards whose first row is a mix.</summary>
     public async Task<IReadOnlyList<string>> ReadClassNamesAsync(CancellationToken cancellationToken)

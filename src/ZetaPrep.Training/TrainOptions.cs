@@ -48,6 +48,9 @@ public sealed record TrainOptions
     /// <summary>Continue from OUT/last.pt after its recorded epoch.</summary>
     public bool Resume { get; init; }
 
+    /// <summary>With <see cref="Resume"/>: train to the epochs the run's config.json records, not <see cref="Epochs"/> (the CLI sets this when --epochs is not given).</summary>
+    public bool EpochsFromRun { get; init; }
+
     /// <summary>The peak learning rate after defaults.</summary>
     public double ResolvedLearningRate => LearningRate ?? (Optimizer == OptimizerKind.Sgd ? 0.1 : 1e-3);
 
@@ -69,6 +72,11 @@ public sealed record TrainOptions
         Require(Size is null or (>= 8 and <= 4096), "--size", Size ?? 0, "between 8 and 4096");
         Require(Threads >= 1, "--threads", Threads, "at least 1");
         Require(ShuffleBuffer >= 1, "--shuffle-buffer", ShuffleBuffer, "at least 1");
+        if (PretrainedPath is not null && Directory.Exists(PretrainedPath))
+        {
+            throw ZetaPrepException.Usage($"--pretrained {PretrainedPath}: is a directory; give the weights file (saved with TorchSharp's model.save).");
+        }
+
         if (PretrainedPath is not null && !File.Exists(PretrainedPath))
         {
             throw ZetaPrepException.Usage($"--pretrained {PretrainedPath}: file not found.");
@@ -93,9 +101,21 @@ public sealed record TrainOptions
     private static void RequireNumber(double value, double min, double max, string option) =>
         Require(double.IsFinite(value) && value >= min && value <= max, option, value, $"a number from {Number(min)} to {Number(max)}");
 
-    /// <summary>Shortest round-trip form, exponents as typed on a command line (1e-10, not 1E-10).</summary>
-    private static string Number(double value) =>
-        value.ToString("R", CultureInfo.InvariantCulture).Replace("E+", "e", StringComparison.Ordinal).Replace('E', 'e');
+    /// <summary>Shortest round-trip form, exponents as typed on a command line (1e-8 and 1e300, not 1E-08 and 1E+300).</summary>
+    internal static string Number(double value)
+    {
+        var text = value.ToString("R", CultureInfo.InvariantCulture);
+        var e = text.IndexOf('E', StringComparison.Ordinal);
+        if (e < 0)
+        {
+            return text;
+        }
+
+        var exponent = text[(e + 1)..].TrimStart('+');
+        var negative = exponent.StartsWith('-');
+        var digits = exponent.TrimStart('-').TrimStart('0');
+        return $"{text[..e]}e{(negative ? "-" : "")}{(digits.Length == 0 ? "0" : digits)}";
+    }
 
     private static void Require(bool ok, string option, double value, string what)
     {

@@ -20,6 +20,9 @@ public sealed class Trainer
 
     public Trainer(IImageDecoder decoder) => _decoder = decoder;
 
+    /// <summary>Receives notes for the user (one line each; the CLI prints them as "zetaprep: note: …").</summary>
+    public Action<string>? Notes { get; init; }
+
     /// <summary>
     /// The epoch whose checkpoint <paramref name="outputDirectory"/> holds for --resume (its last.json), or null when no
     /// epoch was saved there; a <see cref="ZetaPrepException"/> when last.json cannot be read.
@@ -76,29 +79,17 @@ public sealed class Trainer
         var valClasses = await validation.ReadClassNamesAsync(cancellationToken).ConfigureAwait(false);
         if (!valClasses.SequenceEqual(classes, StringComparer.Ordinal))
         {
-            throw new ZetaPrepException($"--val {validation.Description}: classes [{string.Join(", ", valClasses)}] ({valClasses.Count}) differ from the shards' [{string.Join(", ", classes)}] ({classes.Count}); validate on the same label space.");
+            throw new ZetaPrepException($"--val {validation.Description}: classes [{string.Join(", ", valClasses)}] ({valClasses.Count}) differ from the shards' [{string.Join(", ", classes)}] ({classes.Count}){ValidationSet.EmptyClassFolders(validation, valClasses, classes)}; validate on the same label space.");
         }
 
-        var metricsPath = Path.Combine(outDir, MetricsFile);
-        var statePath = Path.Combine(outDir, TrainState.FileName);
-        TrainState? resumed = null;
-        if (options.Resume)
+        // A training batch's pixels are one array (2 GiB at most).
+        if ((long)options.BatchSize * size * size * 3 > Array.MaxLength)
         {
-            if (!File.Exists(statePath) || !File.Exists(Path.Combine(outDir, LastFile)))
-            {
-                throw ZetaPrepException.Usage(File.Exists(metricsPath)
-                    ? $"--resume: no checkpoint in {outDir} ({TrainState.FileName} or {LastFile} missing): the run stopped while saving its first one; delete {outDir} and train again without --resume."
-                    : $"--resume: no checkpoint in {outDir} ({TrainState.FileName} and {LastFile} missing); train without --resume first.");
-            }
+            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture,
+                $"--batch-size {options.BatchSize} at --size {size}: a batch needs {(long)options.BatchSize * size * size * 3} bytes of pixels, more than one array holds ({Array.MaxLength}); lower --batch-size to at most {Array.MaxLength / ((long)size * size * 3)} or --size."));
+        }
 
-            resumed = TrainState.Read(statePath);
-        }
-        else if (File.Exists(metricsPath) || File.Exists(statePath))
-        {
-            // Metrics but no checkpoint: the run stopped while saving its first one, so --resume has nothing to continue.
-            var hint = File.Exists(statePath) ? "pass --resume to continue it" : $"its first checkpoint was never saved, so --resume cannot continue it: delete {outDir} and train again";
-            throw ZetaPrepException.Usage($"--out {outDir}: already holds a training run ({(File.Exists(metricsPath) ? MetricsFile : TrainState.FileName)}); {hint}, or choose another --out.");
-        }
+        var resumed = CheckOutDirectory(outDir, options.Resume);
 
         // Everything that can refuse the run is checked before the run directory is created or changed.
         var valSet = await ValidationSet.LoadAsync(validation, size, cancellationToken).ConfigureAwait(false);
@@ -106,11 +97,23 @@ public sealed class Trainer
 
         var files = data.SelectMany(d => d.Files).ToList();
         var rows = data.Sum(d => d.Rows);
-        var config = BuildConfig(options, classes, size, device.ToString(), valSet.Description, valSet.Count, data);
         var configPath = Path.Combine(outDir, RunConfig.FileName);
-        if (resumed is not null)
+        var recorded = resumed is null ? null : ReadRecordedConfig(configPath);
+        if (recorded is not null && options.EpochsFromRun)
         {
-            CheckResumable(configPath, config, options.Epochs, resumed.Epoch);
+            options = options with { Epochs = recorded.Epochs };
+        }
+
+        var config = BuildConfig(options, classes, size, device.ToString(), valSet.Description, valSet.Count, data);
+        if (recorded is not null && resumed is not null)
+        {
+            CheckResumable(configPath, recorded, config, options.Epochs, resumed.Epoch);
+            if (options.Epochs != recorded.Epochs && options.Epochs > resumed.Epoch)
+            {
+                // The schedule is a function of the step and the run's total steps (LearningRateSchedule.ForRun).
+                Notes?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                    $"--epochs {options.Epochs} changes the run's {recorded.Epochs} epochs: the learning rate of epochs {resumed.Epoch + 1}–{options.Epochs} follows the warm-up + cosine schedule re-spread over {options.Epochs} epochs, while epochs 1–{resumed.Epoch} followed the {recorded.Epochs}-epoch one, so the result differs from a fresh {options.Epochs}-epoch run."));
+            }
         }
 
         torch.manual_seed(unchecked((long)options.Seed));
@@ -133,9 +136,17 @@ public sealed class Trainer
             Checkpoint.Load(optimizer, Path.Combine(outDir, LastOptimizerFile));
         }
 
-        var run = RunFiles.Create(outDir, resume: resumed is not null);
+        // Locked from here to the end: a second run on this --out is refused before it writes anything.
+        using var run = RunFiles.Create(outDir, resume: resumed is not null);
         try
         {
+            // Checked again under the lock: another run may have written here since the first check.
+            if (CheckOutDirectory(outDir, options.Resume) != resumed)
+            {
+                throw ZetaPrepException.Usage($"--out {outDir}: another zetaprep run saved an epoch there while this one was starting; rerun the command to continue from its checkpoint.");
+            }
+
+            run.RemoveStaleTemps();
             // On --resume only the epochs, device and threads can have changed (CheckResumable), so the provenance of best.pt holds.
             run.WriteConfig(config);
             return await TrainEpochsAsync(options, run, model, optimizer, data, files, rows, classes, size, valSet, device, resumed, progress, cancellationToken).ConfigureAwait(false);
@@ -148,13 +159,47 @@ public sealed class Trainer
         }
     }
 
+    /// <summary>
+    /// What --out holds, checked before anything is written (and again under the run's lock): with --resume, the
+    /// checkpoint to continue (its last.json); without, nothing of an earlier run that could be continued or lost, and
+    /// no file that is not a run's.
+    /// </summary>
+    private static TrainState? CheckOutDirectory(string outDir, bool resume)
+    {
+        var metricsPath = Path.Combine(outDir, MetricsFile);
+        var statePath = Path.Combine(outDir, TrainState.FileName);
+        if (resume)
+        {
+            if (!File.Exists(statePath) || !File.Exists(Path.Combine(outDir, LastFile)))
+            {
+                var missing = File.Exists(statePath) ? LastFile : File.Exists(Path.Combine(outDir, LastFile)) ? TrainState.FileName : $"{TrainState.FileName} and {LastFile}";
+                throw ZetaPrepException.Usage(File.Exists(metricsPath)
+                    ? $"--resume: {outDir} holds {MetricsFile} but no checkpoint to continue from ({missing} missing: the run was stopped while saving its first epoch, or the file was deleted); delete {outDir} (or choose another --out) and train again without --resume."
+                    : $"--resume: no checkpoint in {outDir} ({missing} missing); train without --resume first.");
+            }
+
+            return TrainState.Read(statePath);
+        }
+
+        if (File.Exists(metricsPath) || File.Exists(statePath))
+        {
+            var hint = File.Exists(statePath)
+                ? "pass --resume to continue it"
+                : $"it has no checkpoint to continue ({TrainState.FileName} missing: the run was stopped while saving its first epoch, or the file was deleted), so delete {outDir} and train again";
+            throw ZetaPrepException.Usage($"--out {outDir}: already holds a training run ({(File.Exists(metricsPath) ? MetricsFile : TrainState.FileName)}); {hint}, or choose another --out.");
+        }
+
+        RunFiles.RefuseForeignFiles(outDir);
+        return null;
+    }
+
     private async Task<TrainResult> TrainEpochsAsync(
         TrainOptions options, RunFiles run, nn.Module<Tensor, Tensor> model, TorchSharp.Modules.OptimizerHelper optimizer, List<ShardDirectory> data, List<string> files, long rows,
         IReadOnlyList<string> classes, int size, ValidationSet valSet, Device device, TrainState? resumed, ITrainProgress? progress, CancellationToken cancellationToken)
     {
         var lr = options.ResolvedLearningRate;
         var stepsPerEpoch = (int)ShardBatchStream.StepsPerEpoch(rows, options.BatchSize);
-        var schedule = new LearningRateSchedule(lr, (long)Math.Round(options.WarmupEpochs * stepsPerEpoch), (long)stepsPerEpoch * options.Epochs);
+        var schedule = LearningRateSchedule.ForRun(lr, options.WarmupEpochs, stepsPerEpoch, options.Epochs);
         var stream = new ShardBatchStream(files, data, rows, classes.Count, _decoder, size, options.BatchSize, options.Threads, options.ShuffleBuffer, options.Augment, options.Seed);
 
         var history = resumed is null ? [] : ReadHistory(run.PathOf(MetricsFile), resumed.Epoch);
@@ -233,8 +278,9 @@ public sealed class Trainer
         var kept = lastSaved > 0
             ? string.Create(CultureInfo.InvariantCulture, $"epochs 1–{lastSaved} stay saved in {run.Directory} (best.pt, last.pt)")
             : "nothing was saved";
-        return new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
-            $"training diverged: {what}; {kept}: train again into a new --out with a lower learning rate (--lr, now {options.ResolvedLearningRate})."));
+        // Every step holds at least two images (ShardBatchStream.StepsPerEpoch), so BatchNorm cannot be the cause; a rate too high for the data is.
+        return new ZetaPrepException(
+            $"training diverged: {what}; {kept}. The usual cause is a learning rate too high for this model and data: train again into a new --out with a lower --lr (now {TrainOptions.Number(options.ResolvedLearningRate)}).");
     }
 
     /// <summary>Refuses a shard directory given twice in --data: its rows would be trained on twice per epoch.</summary>
@@ -333,19 +379,22 @@ public sealed class Trainer
         return kept;
     }
 
-    /// <summary>Refuses to continue a run with other data or weight-deciding options than it was started with, saying what differs (like <c>generate --resume</c>).</summary>
-    private static void CheckResumable(string configPath, RunConfig now, int epochs, int finishedEpoch)
+    /// <summary>The config.json of the run to continue, which records its options.</summary>
+    private static RunConfig ReadRecordedConfig(string configPath)
     {
-        RunConfig recorded;
         try
         {
-            recorded = RunConfig.Read(configPath);
+            return RunConfig.Read(configPath);
         }
         catch (Exception e) when (e is ZetaPrepException or IOException)
         {
             throw ZetaPrepException.Usage($"--resume: cannot read {configPath}, which records the options of the run to continue ({(e is FileNotFoundException ? "missing" : e.Message.TrimEnd('.'))}); train into a new --out.");
         }
+    }
 
+    /// <summary>Refuses to continue a run with other data or weight-deciding options than it was started with, saying what differs (like <c>generate --resume</c>).</summary>
+    private static void CheckResumable(string configPath, RunConfig recorded, RunConfig now, int epochs, int finishedEpoch)
+    {
         var differences = recorded.ResumeDifferences(now).ToList();
         if (epochs < finishedEpoch)
         {
@@ -354,7 +403,7 @@ public sealed class Trainer
 
         if (differences.Count > 0)
         {
-            throw ZetaPrepException.Usage($"--resume: {string.Join("; ", differences)}; rerun with the run's options (only --epochs may grow, --threads and --device may change) or use a new --out ({configPath}).");
+            throw ZetaPrepException.Usage($"--resume: {string.Join("; ", differences)}; rerun with the run's options (--epochs may be left out or grow, --threads and --device may change) or use a new --out ({configPath}).");
         }
     }
 
@@ -376,7 +425,8 @@ public sealed class Trainer
         Threads = o.Threads,
         Augment = o.Augment == AugmentMode.None ? "none" : "flip-crop",
         ShuffleBuffer = o.ShuffleBuffer,
-        Pretrained = o.PretrainedPath,
+        // Absolute, so that a --resume from another working directory names the same file (old relative ones still compare by SamePath).
+        Pretrained = o.PretrainedPath is null ? null : Path.GetFullPath(o.PretrainedPath),
         Normalization = "imagenet mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225)",
         Validation = validation,
         ValidationImages = validationImages,

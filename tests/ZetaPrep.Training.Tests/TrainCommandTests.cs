@@ -286,10 +286,10 @@ public sealed class TrainCommandTests
         File.WriteAllText(Path.Combine(halfRun, "metrics.jsonl"), "{\"epoch\":1}\n");
         var fresh = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", originals, "--epochs", "1", "--device", "cpu", "--out", halfRun, "--quiet");
         Assert.Equal(2, fresh.ExitCode);
-        Assert.Contains($"first checkpoint was never saved, so --resume cannot continue it: delete {halfRun}", fresh.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"it has no checkpoint to continue (last.json missing: the run was stopped while saving its first epoch, or the file was deleted), so delete {halfRun} and train again", fresh.Stderr, StringComparison.Ordinal);
         var resume = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", originals, "--epochs", "1", "--device", "cpu", "--out", halfRun, "--resume", "--quiet");
         Assert.Equal(2, resume.ExitCode);
-        Assert.Contains($"the run stopped while saving its first one; delete {halfRun}", resume.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"--resume: {halfRun} holds metrics.jsonl but no checkpoint to continue from (last.json and last.pt missing: the run was stopped while saving its first epoch, or the file was deleted); delete {halfRun} (or choose another --out)", resume.Stderr, StringComparison.Ordinal);
 
         // An empty --val is named as --val (train and evaluate have no --in).
         var emptyVal = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", empty, "--epochs", "1", "--device", "cpu", "--out", tmp.Sub("r4"), "--quiet");

@@ -67,7 +67,8 @@ public sealed class TrainFailureTests
         File.CreateSymbolicLink(full, "/dev/full");
         var second = await TrainFixtures.RunCliAsync(Train(2, resume: true));
         Assert.Equal(1, second.ExitCode);
-        Assert.Single(second.Stderr.Trim().Split('\n'));
+        // Besides the error, only the note that --epochs 2 re-spreads the 1-epoch run's schedule.
+        Assert.Single(second.Stderr.Trim().Split('\n'), line => !line.StartsWith("zetaprep: note: --epochs 2 changes the run's 1 epochs", StringComparison.Ordinal));
         Assert.Contains("cannot save epoch 2", second.Stderr, StringComparison.Ordinal);
         Assert.Contains("epochs 1–1 stay saved there", second.Stderr, StringComparison.Ordinal);
         Assert.Contains("--resume", second.Stderr, StringComparison.Ordinal);
@@ -120,7 +121,7 @@ public sealed class TrainFailureTests
         Assert.Single(r.Stderr.Trim().Split('\n'));
         Assert.StartsWith("zetaprep: error: training diverged: the ", r.Stderr, StringComparison.Ordinal);
         Assert.Contains("epoch 1", r.Stderr, StringComparison.Ordinal);
-        Assert.Contains("lower learning rate (--lr, now 1000)", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("a lower --lr (now 1000).", r.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(run), "a run that saved no epoch leaves nothing behind");
     }
 
