@@ -5,9 +5,7 @@ public sealed class CompareRefusalTests
 {
     private static readonly string[] Classes = ["blue", "green"];
 
-    private static string[] Args(string train, string val, string outDir, params string[] more) =>
-        CompareArgs.With(["compare", "--in", train, "--val", val, "--methods", "none", "--seeds", "1", "--epochs", "1", "--size", "16",
-            "--batch-size", "4", "--threads", "1", "--device", "cpu", "--out", outDir, "--quiet"], more);
+    private static string[] Args(string train, string val, string outDir, params string[] more) => CompareArgs.Tiny(train, val, outDir, more);
 
     [Fact]
     public async Task Compare_MoreEpochsThanFinishedRuns_IsRefused_AndDamagedFilesSayDeleteThatDirectory()
@@ -18,8 +16,7 @@ public sealed class CompareRefusalTests
         var val = tmp.Sub("val");
         TrainFixtures.ColourFolder(val, Classes, perClass: 2, seed: 9);
         var outDir = tmp.Sub("cmp");
-        string[] Args(params string[] more) => CompareArgs.With(["compare", "--in", train, "--val", val, "--methods", "none", "--seeds", "1", "--epochs", "1",
-            "--size", "16", "--batch-size", "4", "--threads", "1", "--device", "cpu", "--k", "2", "--max-samples", "4", "--out", outDir, "--quiet"], more);
+        string[] Args(params string[] more) => CompareArgs.Tiny(train, val, outDir, ["--k", "2", "--max-samples", "4", .. more]);
         var run = Path.Combine(outDir, "runs", "none-s0");
         var shards = Path.Combine(outDir, "shards", "none-s0");
 

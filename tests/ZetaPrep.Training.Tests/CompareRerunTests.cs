@@ -16,8 +16,7 @@ public sealed class CompareRerunTests
         var val = tmp.Sub("val");
         TrainFixtures.ColourFolder(val, Classes, perClass: 2, seed: 9);
         var outDir = tmp.Sub("cmp");
-        string[] Args(params string[] more) => CompareArgs.With(["compare", "--in", train, "--val", val, "--methods", "none", "--seeds", "1", "--epochs", "1",
-            "--size", "16", "--batch-size", "4", "--threads", "1", "--device", "cpu", "--k", "2", "--max-samples", "4", "--out", outDir, "--quiet"], more);
+        string[] Args(params string[] more) => CompareArgs.Tiny(train, val, outDir, ["--k", "2", "--max-samples", "4", .. more]);
 
         var first = await TrainFixtures.RunCliAsync(Args());
         Assert.True(first.ExitCode == 0, first.Stderr);

@@ -5,9 +5,7 @@ public sealed class CompareUpFrontTests
 {
     private static readonly string[] Classes = ["blue", "green"];
 
-    private static string[] Args(string train, string val, string outDir, params string[] more) =>
-        CompareArgs.With(["compare", "--in", train, "--val", val, "--methods", "none", "--seeds", "1", "--epochs", "1", "--size", "16",
-            "--batch-size", "4", "--threads", "1", "--device", "cpu", "--out", outDir, "--quiet"], more);
+    private static string[] Args(string train, string val, string outDir, params string[] more) => CompareArgs.Tiny(train, val, outDir, more);
 
     [Fact]
     public async Task Compare_NLargerThanTheGenerationBatch_NamesTheFixedLimit_NotBatchSize()

@@ -566,33 +566,8 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
     /// '?' never cross '/', '**' does. <see cref="System.IO.Enumeration.FileSystemName"/>'s '*' crosses '/', so
     /// data/*.parquet matched data/extra/x.parquet, which no loader reads.
     /// </summary>
-    internal static bool GlobMatches(string glob, string relativePath)
-    {
-        var pattern = new StringBuilder("\\A");
-        for (var i = 0; i < glob.Length; i++)
-        {
-            var c = glob[i];
-            if (c == '*' && i + 1 < glob.Length && glob[i + 1] == '*')
-            {
-                pattern.Append(".*");
-                i++;
-            }
-            else if (c == '*')
-            {
-                pattern.Append("[^/]*");
-            }
-            else if (c == '?')
-            {
-                pattern.Append("[^/]");
-            }
-            else
-            {
-                pattern.Append(Regex.Escape(c.ToString()));
-            }
-        }
-        pattern.Append("\\z");
-        return Regex.IsMatch(relativePath, pattern.ToString(), RegexOptions.CultureInvariant | RegexOptions.Singleline);
-    }
+    internal static bool GlobMatches(string glob, string relativePath) =>
+        ZetaPrep.Sources.PathGlob.ToRegex(glob, ignoreCase: false).IsMatch(relativePath);
 
     /// <summary>
     /// Adds the images a folder shard's label part lists to <paramref name="known"/>, before its rows are read: reading stops at

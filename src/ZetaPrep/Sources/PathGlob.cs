@@ -14,7 +14,7 @@ internal sealed class PathGlob
     public PathGlob(IEnumerable<string> globs)
     {
         _globs = [.. globs];
-        _patterns = [.. _globs.Select(ToRegex)];
+        _patterns = [.. _globs.Select(g => ToRegex(g, ignoreCase: true))];
         _hits = new int[_patterns.Length];
     }
 
@@ -39,9 +39,13 @@ internal sealed class PathGlob
     /// <summary>The patterns that have matched no file so far (a typo, or a '*' expected to cross a '/').</summary>
     public IReadOnlyList<string> Unmatched => [.. _globs.Where((_, i) => Volatile.Read(ref _hits[i]) == 0)];
 
-    private static Regex ToRegex(string glob)
+    /// <summary>
+    /// A glob as loaders read one (fsspec for HuggingFace datasets, DuckDB) and as --exclude does: '*' and '?' within a path
+    /// segment, '**' across segments, anchored at both ends of the whole path (a name may hold a newline).
+    /// </summary>
+    internal static Regex ToRegex(string glob, bool ignoreCase)
     {
-        var sb = new StringBuilder("^");
+        var sb = new StringBuilder("\\A");
         for (var i = 0; i < glob.Length; i++)
         {
             var c = glob[i];
@@ -63,6 +67,7 @@ internal sealed class PathGlob
                 sb.Append(Regex.Escape(c.ToString()));
             }
         }
-        return new Regex(sb.Append('$').ToString(), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        var options = RegexOptions.CultureInvariant | RegexOptions.Singleline | (ignoreCase ? RegexOptions.IgnoreCase : RegexOptions.None);
+        return new Regex(sb.Append("\\z").ToString(), options, TimeSpan.FromSeconds(1));
     }
 }
