@@ -176,6 +176,42 @@ public sealed class VerifyHoldsManifestTests
         Assert.Contains("warning: README.md: missing", missing.Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A card written by another zetaprep version may render its YAML otherwise with nothing wrong, and --resume refuses
+    /// another version: a difference there is a warning naming both versions, not a failed verify.
+    /// </summary>
+    [Fact]
+    public async Task ACardFromAnotherVersion_ThatDiffers_IsAWarning()
+    {
+        using var tmp = new TempDir();
+        var output = await GenerateAsync(tmp);
+        var current = ZetaPrep.Pipeline.DatasetGenerator.ToolVersion;
+        // Another version of the same length (each digit changed), so the shards' footers keep their lengths.
+        var other = new string([.. current.Select(c => char.IsAsciiDigit(c) ? (c == '9' ? '8' : '9') : c)]);
+        // An older output: its manifest and every shard's generation metadata name the other version.
+        var json = ReadJson(output);
+        json["tool"]!["version"] = other;
+        foreach (var shard in json["shards"]!.AsArray())
+        {
+            var path = Path.Combine(output, (string)shard!["file"]!);
+            var text = System.Text.Encoding.Latin1.GetString(File.ReadAllBytes(path));
+            Assert.Contains("zetaprep " + current, text, StringComparison.Ordinal);
+            var bytes = System.Text.Encoding.Latin1.GetBytes(text.Replace("zetaprep " + current, "zetaprep " + other, StringComparison.Ordinal));
+            File.WriteAllBytes(path, bytes);
+            shard["sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        }
+        WriteJson(output, json);
+        var unchanged = await CliRunner.RunAsync("verify", output);
+        Assert.True(unchanged.ExitCode == 0, unchanged.Stdout);
+
+        var cardPath = Path.Combine(output, "README.md");
+        File.WriteAllText(cardPath, File.ReadAllText(cardPath).Replace("num_examples: 12\n", "num_examples: 3\n", StringComparison.Ordinal));
+        var r = await CliRunner.RunAsync("verify", output);
+        Assert.True(r.ExitCode == 0, r.Stdout);
+        Assert.Empty(Problems(r));
+        Assert.Contains($"warning: README.md: dataset_info (features, splits/num_examples) differ from what manifest.json gives (the card has `num_examples: 3` where manifest.json gives `num_examples: 12`); the output was written by zetaprep {other}, which may render the card otherwise (this is {current})", r.Stdout, StringComparison.Ordinal);
+    }
+
     /// <summary>F6: in the folder format an image is one row's file: every missing or changed one is reported, and the rows after it are read.</summary>
     [Fact]
     public async Task Folder_EveryMissingOrChangedImage_IsItsOwnRowProblem()
