@@ -210,7 +210,7 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
             var written = dataset.Manifest.Tool.Version;
             if (written == Pipeline.DatasetGenerator.ToolVersion)
             {
-                if (CardProblem(dataset, "loaders read the card: rerun the generate command with --resume, which writes the card again") is { } card)
+                if (CardProblem(dataset, "loaders read the card: put those lines back, or rerun the generate command with --resume, which writes the card again (replacing any edits to it)") is { } card)
                 {
                     problems.Add(card);
                 }
@@ -502,22 +502,65 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
         var want = FrontMatter(rendered)!;
         foreach (var (key, what) in new[] { ("configs", "configs/data_files"), ("dataset_info", "dataset_info (features, splits/num_examples)") })
         {
-            var mine = want.GetValueOrDefault(key) ?? [];
-            var theirs = have.GetValueOrDefault(key) ?? [];
-            if (mine.SequenceEqual(theirs, StringComparer.Ordinal))
+            // Held as YAML means it, not as typed: each line the manifest renders (quotes, list marks and indentation
+            // aside) must be in the card's block, in any order; a card re-saved by a YAML tool (keys sorted, quotes
+            // dropped) or given the Hub's extra fields (num_bytes, dataset_size) still agrees.
+            var theirs = (have.GetValueOrDefault(key) ?? []).Select(YamlLine).GroupBy(l => l, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+            foreach (var line in want.GetValueOrDefault(key) ?? [])
             {
-                continue;
+                var normal = YamlLine(line);
+                if (theirs.TryGetValue(normal, out var left) && left > 0)
+                {
+                    theirs[normal] = left - 1;
+                    continue;
+                }
+                return $"{DatasetCard.FileName}: {what} differ from what {GenerationManifest.FileName} gives (the card lacks `{line.Trim()}`); {fix}.";
             }
-            var at = 0;
-            while (at < mine.Count && at < theirs.Count && mine[at] == theirs[at])
-            {
-                at++;
-            }
-            var cardLine = at < theirs.Count ? $"`{theirs[at].Trim()}`" : "nothing";
-            var manifestLine = at < mine.Count ? $"`{mine[at].Trim()}`" : "nothing";
-            return $"{DatasetCard.FileName}: {what} differ from what {GenerationManifest.FileName} gives (the card has {cardLine} where {GenerationManifest.FileName} gives {manifestLine}); {fix}.";
         }
         return null;
+    }
+
+    /// <summary>
+    /// A block-style YAML line as a "key: value" or "value" with its indentation, list mark and the quotes around a
+    /// plain key or value removed ('' inside single quotes is one quote), so that equal YAML compares equal.
+    /// </summary>
+    internal static string YamlLine(string line)
+    {
+        var text = line.Trim();
+        while (text.StartsWith("- ", StringComparison.Ordinal) || text == "-")
+        {
+            text = text[1..].TrimStart();
+        }
+        var colon = KeyEnd(text);
+        return colon < 0 ? Unquote(text) : $"{Unquote(text[..colon].TrimEnd())}:{(colon + 1 < text.Length ? " " + Unquote(text[(colon + 1)..].Trim()) : "")}".TrimEnd();
+
+        // The ': ' (or final ':') that ends a key, outside quotes.
+        static int KeyEnd(string t)
+        {
+            var quote = '\0';
+            for (var i = 0; i < t.Length; i++)
+            {
+                var c = t[i];
+                if (quote != '\0')
+                {
+                    quote = c == quote ? '\0' : quote;
+                }
+                else if (c is '\'' or '"' && i == 0)
+                {
+                    quote = c;
+                }
+                else if (c == ':' && (i + 1 == t.Length || t[i + 1] == ' '))
+                {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        static string Unquote(string v) =>
+            v.Length >= 2 && v[0] == '\'' && v[^1] == '\'' ? v[1..^1].Replace("''", "'", StringComparison.Ordinal)
+            : v.Length >= 2 && v[0] == '"' && v[^1] == '"' ? v[1..^1].Replace("\\\"", "\"", StringComparison.Ordinal)
+            : v;
     }
 
     /// <summary>A card's YAML front matter as its top-level keys, each with its lines (the key's own and those indented or listed under it); null without one.</summary>
