@@ -382,7 +382,7 @@ public sealed class GenerateCommandTests
         Assert.StartsWith($"zetaprep: note: {input}: class folder(s) 'class_b' hold no images", notes[0], StringComparison.Ordinal); // emptied by --exclude
         var note = notes[1];
         Assert.StartsWith($"zetaprep: note: --exclude '*class_c*' matched no image of {input}, so it left nothing out: ", note, StringComparison.Ordinal);
-        Assert.Contains("'masks/**' leaves out a folder", note, StringComparison.Ordinal);
+        Assert.Contains("'**/masks/**' leaves out every folder named masks", note, StringComparison.Ordinal);
         var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(tmp.Sub("out"), "manifest.json")));
         Assert.Equal(["class_a", "class_c"], manifest.RootElement.GetProperty("classes").EnumerateArray().Select(c => c.GetString()));
         Assert.Equal(4, manifest.RootElement.GetProperty("input").GetProperty("count").GetInt32());

@@ -856,7 +856,7 @@ public sealed class DatasetGenerator
         }
         foreach (var glob in listed.UnmatchedExcludes)
         {
-            notes.Add($"--exclude '{glob}' matched no image of {input}, so it left nothing out: a pattern is matched against each file's name and its whole path relative to the input ('*' and '?' stay within one folder, '**' crosses folders: 'masks/**' leaves out a folder)");
+            notes.Add($"--exclude '{glob}' matched no image of {input}, so it left nothing out: a pattern is matched against each file's name and its whole path relative to the input ('*' and '?' stay within one folder, '**' crosses folders: '**/masks/**' leaves out every folder named masks)");
         }
         return notes;
     }
