@@ -33,8 +33,10 @@ public sealed class TrainBatchingTests
         var val = tmp.Sub("val");
         TrainFixtures.ColourFolder(val, Classes, perClass: 1, seed: 9);
         var run = tmp.Sub("run");
+        // A small rate: one full-rate SGD step of a fresh ResNet on 3 images at 16² (1×1 maps for the last BatchNorms) can
+        // overflow by itself, run to run; the lone-image step gave NaN at any rate (1e-8 too).
         var r = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", val, "--epochs", "1", "--size", "16", "--batch-size", "2",
-            "--threads", "1", "--device", "cpu", "--out", run, "--quiet");
+            "--lr", "1e-4", "--threads", "1", "--device", "cpu", "--out", run, "--quiet");
         Assert.True(r.ExitCode == 0, r.Stderr);
         using var epoch = JsonDocument.Parse(File.ReadLines(Path.Combine(run, "metrics.jsonl")).Single());
         Assert.True(double.IsFinite(epoch.RootElement.GetProperty("val_loss").GetDouble()));

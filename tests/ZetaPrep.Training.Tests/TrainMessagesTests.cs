@@ -6,13 +6,13 @@ public sealed class TrainMessagesTests
     private static readonly string[] Classes = ["blue", "green", "red"];
 
     private static string[] Train(string shards, string val, string run, params string[] more) =>
-        ["train", "--data", shards, "--val", val, "--epochs", "1", "--size", "16", "--batch-size", "4", "--threads", "1", "--device", "cpu", "--out", run, "--quiet", .. more];
+        ["train", "--data", shards, "--val", val, "--epochs", "1", "--size", "16", "--threads", "1", "--device", "cpu", "--out", run, "--quiet", .. more];
 
     [Fact]
     public async Task Resume_DamagedCheckpointFiles_SayToDeleteTheRunDirectory_WhichThenWorks()
     {
         using var tmp = new TempDir();
-        var shards = await TrainFixtures.UnmixedShardsAsync(tmp.Path, Classes, perClass: 1);
+        var shards = await TrainFixtures.UnmixedShardsAsync(tmp.Path, Classes, perClass: 3);
         var val = tmp.Sub("val");
         TrainFixtures.ColourFolder(val, Classes, perClass: 1, seed: 9);
         var run = tmp.Sub("run");
@@ -57,7 +57,7 @@ public sealed class TrainMessagesTests
     public async Task ModelPretrainedAndVal_OfTheWrongKind_AreOneCleanLine()
     {
         using var tmp = new TempDir();
-        var shards = await TrainFixtures.UnmixedShardsAsync(tmp.Path, Classes, perClass: 1);
+        var shards = await TrainFixtures.UnmixedShardsAsync(tmp.Path, Classes, perClass: 3);
         var val = tmp.Sub("val");
         TrainFixtures.ColourFolder(val, Classes, perClass: 1, seed: 9);
         var json = tmp.Sub("weights.json");
@@ -95,7 +95,7 @@ public sealed class TrainMessagesTests
     public async Task Val_WithAnEmptyClassFolder_SaysSoWhenTheClassesDiffer()
     {
         using var tmp = new TempDir();
-        var shards = await TrainFixtures.UnmixedShardsAsync(tmp.Path, Classes, perClass: 1);
+        var shards = await TrainFixtures.UnmixedShardsAsync(tmp.Path, Classes, perClass: 3);
         var val = tmp.Sub("val");
         TrainFixtures.ColourFolder(val, Classes, perClass: 1, seed: 9);
         foreach (var image in Directory.GetFiles(Path.Combine(val, "red")))

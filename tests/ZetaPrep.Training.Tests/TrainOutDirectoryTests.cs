@@ -8,13 +8,13 @@ public sealed class TrainOutDirectoryTests
     private static readonly string[] Classes = ["blue", "green", "red"];
 
     private static string[] Train(string shards, string val, string run, params string[] more) =>
-        ["train", "--data", shards, "--val", val, "--epochs", "1", "--size", "16", "--batch-size", "4", "--threads", "1", "--device", "cpu", "--out", run, "--quiet", .. more];
+        ["train", "--data", shards, "--val", val, "--epochs", "1", "--size", "16", "--threads", "1", "--device", "cpu", "--out", run, "--quiet", .. more];
 
     [Fact]
     public async Task Train_OutLockedByAnotherRun_IsRefusedBeforeWritingAnything()
     {
         using var tmp = new TempDir();
-        var shards = await TrainFixtures.UnmixedShardsAsync(tmp.Path, Classes, perClass: 1);
+        var shards = await TrainFixtures.UnmixedShardsAsync(tmp.Path, Classes, perClass: 3);
         var val = tmp.Sub("val");
         TrainFixtures.ColourFolder(val, Classes, perClass: 1, seed: 9);
         var run = tmp.Sub("run");
@@ -45,7 +45,7 @@ public sealed class TrainOutDirectoryTests
     public async Task Train_StaleTempFilesOfAKilledRun_AreDeletedAtStart()
     {
         using var tmp = new TempDir();
-        var shards = await TrainFixtures.UnmixedShardsAsync(tmp.Path, Classes, perClass: 1);
+        var shards = await TrainFixtures.UnmixedShardsAsync(tmp.Path, Classes, perClass: 3);
         var val = tmp.Sub("val");
         TrainFixtures.ColourFolder(val, Classes, perClass: 1, seed: 9);
         var run = tmp.Sub("run");
@@ -68,7 +68,7 @@ public sealed class TrainOutDirectoryTests
     public async Task Train_OutHoldingFilesThatAreNotARun_IsRefused_AnEmptyOneIsFine()
     {
         using var tmp = new TempDir();
-        var shards = await TrainFixtures.UnmixedShardsAsync(tmp.Path, Classes, perClass: 1);
+        var shards = await TrainFixtures.UnmixedShardsAsync(tmp.Path, Classes, perClass: 3);
         var val = tmp.Sub("val");
         TrainFixtures.ColourFolder(val, Classes, perClass: 1, seed: 9);
 
