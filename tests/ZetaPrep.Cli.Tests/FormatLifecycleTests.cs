@@ -5,6 +5,27 @@ namespace ZetaPrep.Cli.Tests;
 /// <summary>The shard formats through the lifecycle: workers + merge and resume give the single run's bytes, index and card.</summary>
 public sealed class FormatLifecycleTests
 {
+    [Fact]
+    public async Task Overwrite_WithAnotherFormat_LeavesNoEmptyFoldersOfTheOld()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 4);
+        var output = tmp.Sub("out");
+        string[] common = ["generate", "--in", input, "--out", output, "--size", "8", "--n", "2", "--batch-size", "4", "--quiet"];
+        Assert.Equal(0, (await CliRunner.RunAsync([.. common, "--format", "folder"])).ExitCode);
+        Assert.True(Directory.Exists(Path.Combine(output, "images")));
+        var r = await CliRunner.RunAsync([.. common, "--format", "parquet", "--overwrite"]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(["README.md", "data", "manifest.json"], Directory.EnumerateFileSystemEntries(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+
+        // And back: Parquet's data/ goes with its shards.
+        var back = await CliRunner.RunAsync([.. common, "--format", "folder", "--overwrite"]);
+        Assert.True(back.ExitCode == 0, back.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(output, "data")));
+        Assert.True(Directory.Exists(Path.Combine(output, "images")));
+    }
+
     [Theory]
     [InlineData("webdataset")]
     [InlineData("folder")]

@@ -18,15 +18,29 @@ public static class ShardFormats
     /// <summary>Whether <paramref name="relativePath"/> is a shard or index file of some format.</summary>
     public static bool IsOutputFile(string relativePath) => All.Any(f => f.IsInDataArea(relativePath) || f.IndexFiles.Contains(relativePath));
 
-    /// <summary>Deletes every format's shard and index files in <paramref name="outputDirectory"/> (for <c>--overwrite</c>); other files stay.</summary>
+    /// <summary>
+    /// Deletes every format's shard and index files in <paramref name="outputDirectory"/> (for <c>--overwrite</c>), and
+    /// the folders that held them once empty (a folder-format output replaced by Parquet left images/ and labels/
+    /// behind); other files stay, and so do the folders holding them.
+    /// </summary>
     public static void DeleteOutputs(string outputDirectory)
     {
-        foreach (var file in Directory.EnumerateFiles(outputDirectory, "*", SearchOption.AllDirectories))
+        var emptied = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in Directory.EnumerateFiles(outputDirectory, "*", SearchOption.AllDirectories).ToList())
         {
             var relative = Path.GetRelativePath(outputDirectory, file).Replace('\\', '/');
             if (IsOutputFile(relative))
             {
                 File.Delete(file);
+                emptied.Add(Path.GetDirectoryName(file)!);
+            }
+        }
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outputDirectory));
+        foreach (var dir in emptied.OrderByDescending(d => d.Length))
+        {
+            for (var d = Path.GetFullPath(dir); d.Length > root.Length && d.StartsWith(root, StringComparison.Ordinal) && Directory.Exists(d) && !Directory.EnumerateFileSystemEntries(d).Any(); d = Path.GetDirectoryName(d)!)
+            {
+                Directory.Delete(d);
             }
         }
     }
