@@ -9,10 +9,6 @@ namespace ZetaPrep.Cli;
 /// <summary>`zetaprep train`: the definition (options with defaults) and the handler.</summary>
 internal static class TrainCommand
 {
-    /// <summary>A run directory's files, in the order the closing line lists them.</summary>
-    private static readonly string[] TrainRunFiles =
-        [Trainer.MetricsFile, Trainer.BestFile, Trainer.LastFile, Trainer.LastOptimizerFile, "last.json", RunConfig.FileName, Trainer.CurvesFile];
-
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var data = new Option<string[]>("--data") { Description = "Shard directories (outputs of 'zetaprep generate'; reads DIR/data/*.parquet), read together.", Required = true, AllowMultipleArgumentsPerToken = true };
@@ -91,7 +87,7 @@ internal static class TrainCommand
                     $"best epoch {best.Epoch}: val accuracy (= micro-F1) {best.ValAccuracy:F4}, balanced accuracy {best.ValBalancedAccuracy:F4}, macro-F1 {best.ValF1Macro:F4}; saved {result.BestCheckpoint}")).ConfigureAwait(false);
             }
 
-            var written = TrainRunFiles.Where(name => File.Exists(Path.Combine(result.OutputDirectory, name)));
+            var written = Trainer.RunFileNames.Where(name => File.Exists(Path.Combine(result.OutputDirectory, name)));
             await stdout.WriteLineAsync($"run files in {result.OutputDirectory}: {string.Join(", ", written)}").ConfigureAwait(false);
             return 0;
         });

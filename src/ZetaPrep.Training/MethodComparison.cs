@@ -110,8 +110,7 @@ public sealed class MethodComparison
         var shards = ShardDirectory(outDir, method, seed);
         var run = RunDirectory(outDir, method, seed);
         // last.json names the last epoch whose checkpoint was saved: metrics.jsonl alone may hold an unsaved one.
-        var statePath = Path.Combine(run, TrainState.FileName);
-        var saved = File.Exists(statePath) ? Explained(method, seed, "checking", run, options, () => TrainState.Read(statePath)).Epoch : 0;
+        var saved = Explained(method, seed, "checking", run, options, () => Trainer.SavedEpoch(run)) ?? 0;
         var manifest = Path.Combine(shards, GenerationManifest.FileName);
         // CheckExistingRunsAsync has made sure that a run recorded here was made with this comparison's settings and input.
         if (saved >= options.Epochs)

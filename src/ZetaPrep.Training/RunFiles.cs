@@ -14,7 +14,7 @@ namespace ZetaPrep.Training;
 internal sealed partial class RunFiles : IDisposable
 {
     /// <summary>Every file a run writes (besides the lock file and temp files).</summary>
-    internal static readonly string[] FileNames = [RunConfig.FileName, Trainer.MetricsFile, Trainer.BestFile, Trainer.LastFile, Trainer.LastOptimizerFile, TrainState.FileName, Trainer.CurvesFile];
+    internal static readonly string[] FileNames = [Trainer.MetricsFile, Trainer.BestFile, Trainer.LastFile, Trainer.LastOptimizerFile, TrainState.FileName, RunConfig.FileName, Trainer.CurvesFile];
 
     private readonly bool _resume;
     private string? _createdRoot;
@@ -107,7 +107,7 @@ internal sealed partial class RunFiles : IDisposable
             {
                 foreign.Add($"{name} ({configProblem})");
             }
-            else if (!OutputLock.IsLockFile(name) && !TempFile().IsMatch(name) && !(validConfig && FileNames.Contains(name, StringComparer.Ordinal)))
+            else if (!OutputLock.IsLockFile(name) && RunFileTemp(name) is null && !(validConfig && FileNames.Contains(name, StringComparer.Ordinal)))
             {
                 foreign.Add(name);
             }
@@ -130,8 +130,7 @@ internal sealed partial class RunFiles : IDisposable
         var own = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         foreach (var entry in System.IO.Directory.EnumerateFiles(Directory))
         {
-            var match = TempFile().Match(Path.GetFileName(entry));
-            if (match.Success && match.Groups["pid"].Value != own)
+            if (RunFileTemp(Path.GetFileName(entry)) is { } match && match.Groups["pid"].Value != own)
             {
                 TryDelete(entry);
             }
@@ -142,8 +141,12 @@ internal sealed partial class RunFiles : IDisposable
     /// A temp file of a run file: <c>NAME.tmp-PID</c> (an epoch's staged files) or <c>.NAME.tmp-PID-GUID</c> (files
     /// written whole by <see cref="ZetaPrep.Shards.AtomicFile"/>, last.json's staged copy included).
     /// </summary>
-    [GeneratedRegex(@"\A\.?(config\.json|metrics\.jsonl|best\.pt|last\.pt|last\.optimizer\.pt|last\.json|curves\.png)\.tmp-(?<pid>[0-9]+)([-.][-.a-z0-9]*)?\z", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A\.?(?<name>.+?)\.tmp-(?<pid>[0-9]+)([-.][-.a-z0-9]*)?\z", RegexOptions.CultureInvariant)]
     private static partial Regex TempFile();
+
+    /// <summary>The match when <paramref name="name"/> is a temp file of one of the <see cref="FileNames"/>; else null.</summary>
+    private static Match? RunFileTemp(string name) =>
+        TempFile().Match(name) is { Success: true } match && FileNames.Contains(match.Groups["name"].Value, StringComparer.Ordinal) ? match : null;
 
     /// <summary>Writes config.json whole (temp + rename).</summary>
     public void WriteConfig(RunConfig config)

@@ -23,6 +23,9 @@ public sealed class Trainer
     /// <summary>Receives notes for the user (one line each; the CLI prints them as "zetaprep: note: …").</summary>
     public Action<string>? Notes { get; init; }
 
+    /// <summary>Every file a run directory holds after a saved epoch, in the order train's closing line lists them.</summary>
+    public static IReadOnlyList<string> RunFileNames => RunFiles.FileNames;
+
     /// <summary>
     /// The epoch whose checkpoint <paramref name="outputDirectory"/> holds for --resume (its last.json), or null when no
     /// epoch was saved there; a <see cref="ZetaPrepException"/> when last.json cannot be read.
