@@ -150,7 +150,8 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
         // Set where manifest.json is shown to disagree with the shards or its plan: the card, rendered from it, is then not
         // compared (it may well be the run's own, and "write the card again" from such a manifest would be wrong advice).
         var manifestDisagrees = false;
-        foreach (var names in await ShardClassNames.ReadAsync(dataset, ct).ConfigureAwait(false))
+        var footers = await ShardClassNames.ReadFootersAsync(dataset, ct).ConfigureAwait(false);
+        foreach (var names in ShardClassNames.Group(footers))
         {
             if (!names.Match(m.Classes))
             {
@@ -158,7 +159,7 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
                 manifestDisagrees = true;
             }
         }
-        var metadataProblems = await GenerationMetadataProblemsAsync(dataset, ct).ConfigureAwait(false);
+        var metadataProblems = GenerationMetadataProblems(dataset, footers);
         problems.AddRange(metadataProblems);
         manifestDisagrees |= metadataProblems.Count > 0;
         if (planned is not null)
@@ -401,27 +402,14 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
     /// options, input count and fingerprint the rows were made with): an edited manifest then describes other data than
     /// the shards hold. A key a shard does not record (older versions) is not compared; WebDataset and folder shards record none.
     /// </summary>
-    private static async Task<List<string>> GenerationMetadataProblemsAsync(GeneratedDataset dataset, CancellationToken ct)
+    private static List<string> GenerationMetadataProblems(GeneratedDataset dataset, List<(string File, ShardFileMetadata Meta)> footers)
     {
         var problems = new List<string>();
-        if (dataset.Format.Kind != ShardFormat.Parquet)
-        {
-            return problems;
-        }
         var expected = RecordedGeneration(dataset.Manifest).ToList();
         // key → shard value → shards recording it, in manifest order
         var differing = new Dictionary<string, List<(string Value, List<string> Files)>>(StringComparer.Ordinal);
-        foreach (var shard in dataset.Manifest.Shards)
+        foreach (var (file, meta) in footers)
         {
-            ShardFileMetadata meta;
-            try
-            {
-                meta = await ParquetShardReader.ReadMetadataAsync(Path.Combine(dataset.Directory, shard.File), ct).ConfigureAwait(false);
-            }
-            catch (ZetaPrepException)
-            {
-                continue; // missing or unreadable: reported where the shard is read
-            }
             JsonDocument document;
             try
             {
@@ -429,7 +417,7 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
             }
             catch (JsonException)
             {
-                problems.Add($"{shard.File}: its zetaprep generation metadata is not JSON; the shard was not written by ZetaPrep or was changed: rerun the generate command with --resume, which writes it again.");
+                problems.Add($"{file}: its zetaprep generation metadata is not JSON; the shard was not written by ZetaPrep or was changed: rerun the generate command with --resume, which writes it again.");
                 continue;
             }
             using (document)
@@ -452,11 +440,11 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
                     var at = groups.FindIndex(g => g.Value == shown);
                     if (at < 0)
                     {
-                        groups.Add((shown, [shard.File]));
+                        groups.Add((shown, [file]));
                     }
                     else
                     {
-                        groups[at].Files.Add(shard.File);
+                        groups[at].Files.Add(file);
                     }
                 }
             }

@@ -17,33 +17,48 @@ public sealed record ShardClassNames(IReadOnlyList<string> Names, IReadOnlyList<
     /// empty for formats whose shards record none (WebDataset and folder shards hold the label vectors only). A missing or
     /// unreadable shard is left out: the caller reports it where it reads the shard.
     /// </summary>
-    public static async Task<IReadOnlyList<ShardClassNames>> ReadAsync(GeneratedDataset dataset, CancellationToken ct)
+    public static async Task<IReadOnlyList<ShardClassNames>> ReadAsync(GeneratedDataset dataset, CancellationToken ct) =>
+        Group(await ReadFootersAsync(dataset, ct).ConfigureAwait(false));
+
+    /// <summary>
+    /// The footer metadata of each Parquet shard of <paramref name="dataset"/> that can be read, in manifest order (none for
+    /// other formats); a missing or unreadable shard is left out, as it is reported where the shard is read.
+    /// </summary>
+    internal static async Task<List<(string File, ShardFileMetadata Meta)>> ReadFootersAsync(GeneratedDataset dataset, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(dataset);
-        var groups = new List<(IReadOnlyList<string> Names, List<string> Files)>();
+        var footers = new List<(string, ShardFileMetadata)>();
         if (dataset.Format.Kind != ShardFormat.Parquet)
         {
-            return [];
+            return footers;
         }
         foreach (var shard in dataset.Manifest.Shards)
         {
-            ShardFileMetadata meta;
             try
             {
-                meta = await ParquetShardReader.ReadMetadataAsync(Path.Combine(dataset.Directory, shard.File), ct).ConfigureAwait(false);
+                footers.Add((shard.File, await ParquetShardReader.ReadMetadataAsync(Path.Combine(dataset.Directory, shard.File), ct).ConfigureAwait(false)));
             }
             catch (ZetaPrepException)
             {
-                continue;
             }
+        }
+        return footers;
+    }
+
+    /// <summary>The shards grouped by the class names their footers record.</summary>
+    internal static IReadOnlyList<ShardClassNames> Group(IEnumerable<(string File, ShardFileMetadata Meta)> footers)
+    {
+        var groups = new List<(IReadOnlyList<string> Names, List<string> Files)>();
+        foreach (var (file, meta) in footers)
+        {
             var at = groups.FindIndex(g => g.Names.SequenceEqual(meta.ClassNames, StringComparer.Ordinal));
             if (at < 0)
             {
-                groups.Add((meta.ClassNames, [shard.File]));
+                groups.Add((meta.ClassNames, [file]));
             }
             else
             {
-                groups[at].Files.Add(shard.File);
+                groups[at].Files.Add(file);
             }
         }
         return [.. groups.Select(g => new ShardClassNames(g.Names, g.Files))];
