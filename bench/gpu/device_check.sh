@@ -37,6 +37,10 @@ if want 0; then step "0. the kernels' PTX through ptxas (resource report)"
 "$APP/ZetaPrep.Bench" ptx > "$OUT/mix.ptx"
 PTXAS=$(command -v ptxas || ls /usr/local/cuda*/bin/ptxas 2>/dev/null | head -1)
 [ -n "$PTXAS" ] && "$PTXAS" -arch=sm_90 -v "$OUT/mix.ptx" -o /tmp/mix.cubin 2>&1 | tee "$OUT/ptxas.txt"
+"$APP/ZetaPrep.Bench" ptx --quantized > "$OUT/mixq.ptx"
+[ -n "$PTXAS" ] && "$PTXAS" -arch=sm_90 -v "$OUT/mixq.ptx" -o /tmp/mixq.cubin 2>&1 | tee -a "$OUT/ptxas.txt"
+CUOBJDUMP=$(command -v cuobjdump || ls /usr/local/cuda*/bin/cuobjdump 2>/dev/null | head -1)
+[ -n "$CUOBJDUMP" ] && [ -f /tmp/mixq.cubin ] && "$CUOBJDUMP" -sass /tmp/mixq.cubin > "$OUT/mixq.sass" 2>&1 && echo "zeta_mix16q SASS: $(grep -cE '^ +/\*[0-9a-f]{4}\*/' "$OUT/mixq.sass") instructions"
 fi
 if want 1; then step "1. CUDA kernels: bytes and speed"
 timeout 240 "$APP/ZetaPrep.Bench" gpu --size 224 ${KERNELS:+--kernels $KERNELS} > "$OUT/gpu_bench.txt" 2>&1; echo "rc=$?" >> "$OUT/gpu_bench.txt"

@@ -1,3 +1,5 @@
+using ZetaPrep.Mixing;
+
 namespace ZetaPrep.Planning;
 
 /// <summary>
@@ -28,6 +30,18 @@ public sealed record PlannedBatch(int Pass, int Index, long FirstRow, int[] Inpu
                 w[k * m + members[i]] += (float)weights[i];
             }
         }
+        return w;
+    }
+
+    /// <summary>
+    /// W as the pixels are mixed with it: <see cref="WeightMatrix"/> with each row rounded to multiples of 2^-16 summing to
+    /// 1 (<see cref="PixelWeights.Quantize"/>), so every device's kernel sums exactly and writes the same bytes. The soft
+    /// labels use the recipes' own weights.
+    /// </summary>
+    public float[] PixelWeightMatrix()
+    {
+        var w = WeightMatrix();
+        PixelWeights.Quantize(w, Inputs.Length);
         return w;
     }
 }
