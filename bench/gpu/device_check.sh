@@ -81,9 +81,9 @@ fi
 if want 6; then step "6. batches of B + 1 inputs (a pass's lone leftover joins the last batch) on cuda, cpu and auto"
 # 400 = 21 × 19 + 1: every pass ends with a batch of 20. Shards must match across devices and the dev VM's (LEFTOVER_SHA).
 photos
-for cfg in "z19|--batch-size 19 --n 8" "m19|--batch-size 19 --method mixup" "b19|--batch-size 19 --n batch" "z7p|--batch-size 7 --n 3 --passes 2 --keep-originals"; do
+for cfg in "z19|--batch-size 19 --n 8 --gamma 2.8" "m19|--batch-size 19 --method mixup" "b19|--batch-size 19 --n batch --gamma 2.8" "z7p|--batch-size 7 --n 3 --gamma 2.8 --passes 2 --keep-originals"; do
   name=${cfg%%|*}; for d in cpu cuda auto; do
-    ZETAPREP_CACHE_DIR=none timeout 60 "$APP/zetaprep" generate --in $W/photos400 --out $W/l-$name-$d --size 224 --gamma 2.8 ${cfg#*|} \
+    ZETAPREP_CACHE_DIR=none timeout 60 "$APP/zetaprep" generate --in $W/photos400 --out $W/l-$name-$d --size 224 ${cfg#*|} \
       --threads "$(nproc)" --device $d --overwrite --quiet > "$OUT/leftover-$name-$d.txt" 2>&1; rc=$?
     echo "$name device=$d rc=$rc shards=$(cat $W/l-$name-$d/data/*.parquet 2>/dev/null | sha256sum | cut -c1-16) mixed on $(grep -o '"device": "[a-z]*"' $W/l-$name-$d/manifest.json | tail -1 | cut -d'"' -f4)" | tee -a "$OUT/leftover.txt"
   done; done

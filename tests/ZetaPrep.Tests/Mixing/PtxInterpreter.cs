@@ -106,7 +106,7 @@ internal sealed partial class PtxInterpreter
             for (uint bx = 0; bx < gridX; bx++)
             {
                 var shared = new byte[sharedBytes];
-                var threads = Enumerable.Range(0, blockSize).Select(t => new ThreadState(this, memory, shared, values, (uint)t, bx, by, (uint)blockSize)).ToList();
+                var threads = Enumerable.Range(0, blockSize).Select(t => new ThreadState(this, memory, shared, values, (uint)t, bx, by, (uint)blockSize, gridX)).ToList();
                 while (threads.Any(t => !t.Finished))
                 {
                     foreach (var t in threads.Where(t => !t.Finished))
@@ -202,7 +202,7 @@ internal sealed partial class PtxInterpreter
         }
     }
 
-    private sealed class ThreadState(PtxInterpreter code, GlobalMemory memory, byte[] shared, Dictionary<string, ulong> parameters, uint tid, uint ctaX, uint ctaY, uint ntid)
+    private sealed class ThreadState(PtxInterpreter code, GlobalMemory memory, byte[] shared, Dictionary<string, ulong> parameters, uint tid, uint ctaX, uint ctaY, uint ntid, uint nctaX)
     {
         private readonly Dictionary<string, ulong> _registers = [];
         private int _pc;
@@ -266,6 +266,9 @@ internal sealed partial class PtxInterpreter
                     break;
                 case "mul.lo.u32":
                     Write(o[0], (uint)(Value(o[1]) * Value(o[2])));
+                    break;
+                case "mad.lo.u32":
+                    Write(o[0], (uint)((Value(o[1]) * Value(o[2])) + Value(o[3])));
                     break;
                 case "mul.wide.u32":
                     Write(o[0], (ulong)(uint)Value(o[1]) * (uint)Value(o[2]));
@@ -407,6 +410,7 @@ internal sealed partial class PtxInterpreter
                     "%ntid.x" => ntid,
                     "%ctaid.x" => ctaX,
                     "%ctaid.y" => ctaY,
+                    "%nctaid.x" => nctaX,
                     _ => Read(operand),
                 };
             }
