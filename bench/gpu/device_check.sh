@@ -10,7 +10,8 @@
 #   3. generate on 4000 real photos (COUNT × 10) (400 + hard links) at --threads 1 2 4 8 16, --device cpu and cuda: throughput,
 #      --profile, and the shards' SHA-256 (cpu and cuda must match); the Python peer on all cores.
 #   4. whether TorchSharp's shim links against the machine's PyTorch libraries.
-#   5. Nsight Compute (ncu) on one launch of the kernel the pipeline uses, when the machine lets it read the counters.
+#   5. Nsight Compute (ncu) on one launch of the kernel the pipeline uses (zeta_mix16q), when the machine lets it read
+#      the counters.
 set -u
 FINAL=${OUT:-/tmp/zeta-out}; OUT=/tmp/zeta-logs; rm -rf "$OUT"; mkdir -p "$OUT" "$FINAL"   # emptied: a warm machine keeps the last call's; packed into $FINAL/logs.tgz at the end
 APP=${APP:-/tmp/app}
@@ -70,13 +71,14 @@ TL=$(python3 -c "import torch, os; print(os.path.join(os.path.dirname(torch.__fi
 LD_LIBRARY_PATH=$TL ldd -r "$APP/libLibTorchSharp.so" 2>&1 | grep -c 'undefined symbol' | sed 's/^/undefined symbols: /'
 LD_LIBRARY_PATH=$TL ldd -r "$APP/libLibTorchSharp.so" 2>&1 | grep 'undefined symbol' | head -5 | c++filt | cut -c1-200
 fi
-if want 5; then step "5. Nsight Compute on zeta_mix16s, one launch at batch 256 (if ncu is there and may read the counters)"
-# Launches of zeta_mix16s before it in that process: 6 in the byte checks, then 8 × 40 per batch of 32, 64 and 128.
+if want 5; then step "5. Nsight Compute on zeta_mix16q (the kernel the pipeline launches), one launch at batch 256 (if ncu is there and may read the counters)"
+# Launches of zeta_mix16q before it in that process (--kernels zeta_mix16q): 10 in the byte checks (the shapes whose
+# images are 16-byte rows and batches ≤ 384, pipeline weights, and the ties), then 8 × 40 per batch of 32, 64 and 128.
 NCU=$(command -v ncu || ls /usr/local/cuda*/bin/ncu 2>/dev/null | head -1)
-[ -n "$NCU" ] && timeout 150 "$NCU" -k zeta_mix16s --launch-skip 966 -c 1 --section SpeedOfLight --section MemoryWorkloadAnalysis \
-  --section ComputeWorkloadAnalysis --section WarpStateStats --section Occupancy --section SchedulerStats \
-  "$APP/ZetaPrep.Bench" gpu --size 224 --kernels zeta_mix16s > "$OUT/ncu.txt" 2>&1
-[ -f "$OUT/ncu.txt" ] && grep -v '^{' "$OUT/ncu.txt" | tail -120
+[ -n "$NCU" ] && timeout 150 "$NCU" -k zeta_mix16q --launch-skip 970 -c 1 --section SpeedOfLight --section MemoryWorkloadAnalysis \
+  --section ComputeWorkloadAnalysis --section InstructionStats --section WarpStateStats --section Occupancy --section SchedulerStats \
+  --section LaunchStats "$APP/ZetaPrep.Bench" gpu --size 224 --kernels zeta_mix16q > "$OUT/ncu.txt" 2>&1
+[ -f "$OUT/ncu.txt" ] && grep -v '^{' "$OUT/ncu.txt" | tail -150
 fi
 if want 6; then step "6. batches of B + 1 inputs (a pass's lone leftover joins the last batch) on cuda, cpu and auto"
 # 400 = 21 × 19 + 1: every pass ends with a batch of 20. Shards must match across devices and the dev VM's (LEFTOVER_SHA).

@@ -11,8 +11,6 @@ namespace ZetaPrep.Tests.Mixing;
 /// </summary>
 public sealed class QuantizedKernelTests
 {
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, PtxInterpreter> Interpreters = new();
-
     [Theory]
     [InlineData(32, 8, 2.8, 1)]
     [InlineData(64, 2, 0.5, 2)]
@@ -109,10 +107,7 @@ public sealed class QuantizedKernelTests
         var x = new byte[batch * pixels];
         new Random(seed).NextBytes(x);
         var w = MixPlan.Create(batch, new PlanOptions(MixCount.Of(n), GammaSpec.Fixed(gamma), batch, seed: (ulong)seed)).Batches[0].PixelWeightMatrix();
-        foreach (var variant in QuantizedKernelPtx.Variants)
-        {
-            AssertKernelMatchesCpu(x, batch, w, batch, pixels, variant);
-        }
+        AssertKernelMatchesCpu(x, batch, w, batch, pixels);
     }
 
     [Fact]
@@ -145,12 +140,7 @@ public sealed class QuantizedKernelTests
             1f / 65536, 0, 0, 0, 0, 0, 0, 65535f / 65536,
             0.5f, 0, 0, 0, 0, 0.5f, 0, 0,
         ];
-        var cpu = AssertKernelMatchesCpu(x, 8, w, 9, Pixels, QuantizedKernelPtx.Default);
-        foreach (var variant in QuantizedKernelPtx.Variants.Skip(1))
-        {
-            AssertKernelMatchesCpu(x, 8, w, 9, Pixels, variant);
-        }
-
+        var cpu = AssertKernelMatchesCpu(x, 8, w, 9, Pixels);
         Assert.Equal(254, cpu[0]);
         Assert.Equal(255, cpu[1]);
         Assert.Equal(x.AsSpan(4 * Pixels, Pixels).ToArray(), cpu.AsSpan(3 * Pixels, Pixels).ToArray()); // weight 1: the input
@@ -163,7 +153,7 @@ public sealed class QuantizedKernelTests
         Assert.False(QuantizedMixTable.WriteRow([0.3f, 0.7f, 0, 0, 0, 0, 0, 0], row));
         Assert.True(QuantizedMixTable.WriteRow([0, 0, 1f, 0, 0, 0, 0, 0], row));
         Assert.Equal(1, row[0]); // one group: input 2 twice at 32768, two padding members at weight 0
-        Assert.Equal([2, 2, 2, 2], row[4..8]);
+        Assert.Equal([2 * QuantizedKernelPtx.TileBytes, 2 * QuantizedKernelPtx.TileBytes, 2 * QuantizedKernelPtx.TileBytes, 2 * QuantizedKernelPtx.TileBytes], row[4..8]);
         Assert.Equal(0x8080, row[8]); // qh = 128, 128, 0, 0
         Assert.Equal(0, row[9]);
         var full = new float[8];
@@ -175,7 +165,7 @@ public sealed class QuantizedKernelTests
     }
 
     /// <summary>Runs the kernel's PTX as <see cref="CudaMixer"/> launches it and compares every byte with the CPU kernel's.</summary>
-    private static byte[] AssertKernelMatchesCpu(byte[] x, int inputs, float[] w, int outputs, int pixels, QuantizedKernelPtx.Variant variant)
+    private static byte[] AssertKernelMatchesCpu(byte[] x, int inputs, float[] w, int outputs, int pixels)
     {
         Assert.Equal(0, pixels % 16);
         var cpu = new byte[outputs * pixels];
@@ -193,17 +183,15 @@ public sealed class QuantizedKernelTests
 
         var y = new byte[outputs * pixels];
         Array.Fill(y, (byte)0xA5);
-        // Two multiprocessors: a persistent variant's blocks then loop over several chunks each.
-        var (gridX, gridY, perBlock) = QuantizedMixTable.Geometry(variant, pixels, outputs, multiprocessors: 2);
-        var chunks = (pixels + variant.TileBytes - 1) / variant.TileBytes;
-        Assert.Equal(variant.Persistent ? Math.Min(chunks, 2 * QuantizedKernelPtx.PersistentBlocksPerMultiprocessor) : chunks, (int)gridX);
+        var (gridX, gridY, perBlock) = QuantizedMixTable.Geometry(pixels, outputs);
+        Assert.Equal((pixels + QuantizedKernelPtx.TileBytes - 1) / QuantizedKernelPtx.TileBytes, (int)gridX);
         Assert.True(gridY * perBlock >= outputs && (gridY - 1) * perBlock < outputs);
-        var kernel = Interpreters.GetOrAdd(variant.Name, name => new PtxInterpreter(QuantizedKernelPtx.Source, name));
-        kernel.Run(gridX, gridY, QuantizedKernelPtx.BlockSize, inputs * variant.TileBytes,
+        var kernel = new PtxInterpreter(QuantizedKernelPtx.Source, QuantizedKernelPtx.Name);
+        kernel.Run(gridX, gridY, QuantizedKernelPtx.BlockSize, inputs * QuantizedKernelPtx.TileBytes,
             x, table, y, pixels, stride, inputs, outputs, perBlock);
         for (var i = 0; i < cpu.Length; i++)
         {
-            Assert.True(cpu[i] == y[i], $"{variant.Name}: byte {i} (output {i / pixels}, pixel byte {i % pixels}): CPU {cpu[i]}, PTX {y[i]}");
+            Assert.True(cpu[i] == y[i], $"byte {i} (output {i / pixels}, pixel byte {i % pixels}): CPU {cpu[i]}, PTX {y[i]}");
         }
 
         return cpu;

@@ -57,8 +57,6 @@ internal static unsafe class CudaDriver
         int major, minor, driverVersion;
         Check(cuDeviceGetAttribute(&major, 75, device), "cuDeviceGetAttribute"); // COMPUTE_CAPABILITY_MAJOR
         Check(cuDeviceGetAttribute(&minor, 76, device), "cuDeviceGetAttribute"); // COMPUTE_CAPABILITY_MINOR
-        int multiprocessors;
-        Check(cuDeviceGetAttribute(&multiprocessors, 16, device), "cuDeviceGetAttribute"); // MULTIPROCESSOR_COUNT
         Check(cuDriverGetVersion(&driverVersion), "cuDriverGetVersion");
         var name = stackalloc byte[256];
         Check(cuDeviceGetName(name, 256, device), "cuDeviceGetName");
@@ -67,7 +65,7 @@ internal static unsafe class CudaDriver
         IntPtr context;
         Check(cuDevicePrimaryCtxRetain(&context, device), "cuDevicePrimaryCtxRetain");
         return new CudaDevice(context, Marshal.PtrToStringUTF8((IntPtr)name) ?? "CUDA device", major, minor,
-            driverVersion / 1000, driverVersion % 1000 / 10, (long)totalMemory, multiprocessors);
+            driverVersion / 1000, driverVersion % 1000 / 10, (long)totalMemory);
     }
 
     /// <summary>Throws <see cref="CudaException"/> with the driver's name and description of a non-zero result.</summary>
@@ -128,7 +126,7 @@ internal static unsafe class CudaDriver
 public sealed class CudaException(string message) : Exception(message);
 
 /// <summary>Device 0 as the driver reports it, with its retained primary context.</summary>
-internal sealed record CudaDevice(IntPtr Context, string Name, int Major, int Minor, int DriverMajor, int DriverMinor, long TotalMemory, int Multiprocessors)
+internal sealed record CudaDevice(IntPtr Context, string Name, int Major, int Minor, int DriverMajor, int DriverMinor, long TotalMemory)
 {
     /// <summary>Makes the primary context current on the calling thread (cheap; needed once per thread before any call).</summary>
     public void MakeCurrent() => CudaDriver.Check(CudaDriver.cuCtxSetCurrent(Context), "cuCtxSetCurrent");

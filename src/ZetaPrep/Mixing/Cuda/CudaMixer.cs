@@ -112,7 +112,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
     /// plain 16-byte one; else the scalar one. All give the same bytes.
     /// </summary>
     internal string Kernel => _pixels % 16 != 0 ? MixKernelPtx.Scalar
-        : _quantizedTable && QuantizedReady && _inputCount <= QuantizedKernelPtx.Default.MaxInputs ? QuantizedKernelPtx.Name
+        : _quantizedTable && QuantizedReady && _inputCount <= QuantizedKernelPtx.MaxInputs ? QuantizedKernelPtx.Name
         : _scaledTable ? MixKernelPtx.Scaled16 : MixKernelPtx.Vector16;
 
     /// <summary>Why the integer kernel (<see cref="QuantizedKernelPtx"/>) is not there (an older GPU, a JIT refusal), or null when it is.</summary>
@@ -192,7 +192,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
     {
         var function = Function(kernel);
         var x = inputs == 0 ? _deviceInputs : inputs;
-        if (QuantizedKernelPtx.Find(kernel) is { } variant)
+        if (kernel == QuantizedKernelPtx.Name)
         {
             var qTable = _deviceQuantizedTable;
             var qY = _deviceOutputs;
@@ -200,10 +200,10 @@ public sealed unsafe class CudaMixer : IBatchMixer
             var qStride = (uint)_quantizedStride;
             var qInputs = (uint)_inputCount;
             var qOutputs = (uint)outputCount;
-            var (gridX, gridY, perBlock) = QuantizedMixTable.Geometry(variant, _pixels, outputCount, _device.Multiprocessors);
+            var (gridX, gridY, perBlock) = QuantizedMixTable.Geometry(_pixels, outputCount);
             var qPerBlock = (uint)perBlock;
             var qParameters = stackalloc void*[] { &x, &qTable, &qY, &qPixels, &qStride, &qInputs, &qOutputs, &qPerBlock };
-            var shared = (uint)(_inputCount * variant.TileBytes);
+            var shared = (uint)(_inputCount * QuantizedKernelPtx.TileBytes);
             CudaDriver.Check(CudaDriver.cuLaunchKernel(function, gridX, gridY, 1, QuantizedKernelPtx.BlockSize, 1, 1, shared, _stream, qParameters, null), "cuLaunchKernel " + kernel);
             return;
         }
@@ -227,7 +227,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
     internal void WriteTable(ReadOnlySpan<float> weights, int inputCount, int outputCount)
     {
         _inputCount = inputCount;
-        var quantized = inputCount <= QuantizedKernelPtx.Variants.Max(v => v.MaxInputs);
+        var quantized = inputCount <= QuantizedKernelPtx.MaxInputs;
         for (var k = 0; quantized && k < outputCount; k++)
         {
             quantized = QuantizedMixTable.WriteRow(weights.Slice(k * inputCount, inputCount), new Span<int>(_hostQuantizedTable + ((long)k * _quantizedStride), _quantizedStride));
@@ -383,11 +383,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
             try
             {
                 var quantized = LoadModule(QuantizedKernelPtx.Source);
-                foreach (var variant in QuantizedKernelPtx.Variants)
-                {
-                    Functions[variant.Name] = GetFunction(quantized, variant.Name);
-                }
-
+                Functions[QuantizedKernelPtx.Name] = GetFunction(quantized, QuantizedKernelPtx.Name);
                 _quantizedModule = quantized;
             }
             catch (CudaException e)

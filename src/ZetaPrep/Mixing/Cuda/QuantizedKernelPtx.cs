@@ -9,7 +9,7 @@ namespace ZetaPrep.Mixing.Cuda;
 /// exact, the same bytes from integer dot products, at about a quarter of their instructions per byte.
 /// </summary>
 /// <remarks>
-/// <para>A block takes one chunk of <see cref="Variant.TileBytes"/> pixel bytes: first the chunk of every input of the batch into
+/// <para>A block takes one chunk of <see cref="TileBytes"/> pixel bytes: first the chunk of every input of the batch into
 /// shared memory (each input byte read from device memory once per launch, where the gather of the other kernels reads
 /// it from L2 once per output it is a member of), then, 16 bytes per thread and 32 outputs at a time, each output of its
 /// range from the tile.</para>
@@ -20,51 +20,24 @@ namespace ZetaPrep.Mixing.Cuda;
 /// byte is S / 65536 rounded half to even: (S + 32767 + bit 16 of S) >> 16, below 256 because the q sum to 65536.</para>
 /// <para>Parameters: x, table, y, pixels (a multiple of 16), the table's row stride in words, inputs (rows of the
 /// tile), outputs, outputs per block (grid y splits the outputs when the image has few chunks). Dynamic shared memory:
-/// inputs × <see cref="Variant.TileBytes"/>.</para>
+/// inputs × <see cref="TileBytes"/>.</para>
 /// </remarks>
 internal static class QuantizedKernelPtx
 {
-    /// <summary>
-    /// One entry of the module: <paramref name="TileBytes"/> pixel bytes per chunk (TileBytes / 16 threads per output),
-    /// and whether its blocks stay (<paramref name="Persistent"/>: a grid of a few blocks per multiprocessor, each looping
-    /// over chunks) or there is a block per chunk.
-    /// </summary>
-    public sealed record Variant(string Name, int TileBytes, bool Persistent)
-    {
-        /// <summary>Outputs a block's threads mix at a time.</summary>
-        public int OutputsPerPass => BlockSize / (TileBytes / 16);
+    /// <summary>The entry's name.</summary>
+    public const string Name = "zeta_mix16q";
 
-        /// <summary>Inputs the tile can hold within the 48 KiB of shared memory a launch gets without opting in to more.</summary>
-        public int MaxInputs => (48 * 1024) / TileBytes;
+    /// <summary>Pixel bytes per chunk (a block's tile row per input): 8 threads of 16 bytes per output.</summary>
+    public const int TileBytes = 128;
 
-        /// <summary>log2(TileBytes).</summary>
-        public int Shift => System.Numerics.BitOperations.Log2((uint)TileBytes);
-    }
-
-    /// <summary>Threads per block.</summary>
+    /// <summary>Threads per block: 32 outputs at a time.</summary>
     public const int BlockSize = 256;
 
-    /// <summary>Blocks per multiprocessor a persistent variant's grid has.</summary>
-    public const int PersistentBlocksPerMultiprocessor = 4;
+    /// <summary>Outputs a block's threads mix at a time.</summary>
+    public const int OutputsPerPass = BlockSize / (TileBytes / 16);
 
-    /// <summary>Every entry of the module.</summary>
-    public static IReadOnlyList<Variant> Variants { get; } =
-    [
-        new("zeta_mix16q", 128, false),
-        new("zeta_mix16q_t64", 64, false),
-        new("zeta_mix16q_t256", 256, false),
-        new("zeta_mix16q_p", 128, true),
-        new("zeta_mix16q_t64p", 64, true),
-    ];
-
-    /// <summary>The entry <see cref="CudaMixer"/> launches.</summary>
-    public static Variant Default => Variants[0];
-
-    /// <summary>The default entry's name.</summary>
-    public static string Name => Default.Name;
-
-    /// <summary>The variant called <paramref name="name"/>, or null.</summary>
-    public static Variant? Find(string name) => Variants.FirstOrDefault(v => v.Name == name);
+    /// <summary>Inputs the tile can hold within the 48 KiB of shared memory a launch gets without opting in to more.</summary>
+    public const int MaxInputs = (48 * 1024) / TileBytes;
 
     /// <summary>Byte-permute selectors of the 4×4 byte transpose (two members' words interleaved, then the pairs).</summary>
     public const int InterleaveLow = 0x5140, InterleaveHigh = 0x7362, PairLow = 0x5410, PairHigh = 0x7632;
@@ -84,19 +57,7 @@ internal static class QuantizedKernelPtx
         s.AppendLine();
         s.AppendLine(".extern .shared .align 16 .b8 zq_tile[];");
         s.AppendLine();
-        foreach (var variant in Variants)
-        {
-            Entry(s, variant);
-        }
-
-        return s.ToString();
-    }
-
-    private static void Entry(StringBuilder s, Variant v)
-    {
-        var n = v.Name;
-        var lanes = v.TileBytes / 16; // threads per output
-        s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {n}(");
+        s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {Name}(");
         s.AppendLine("    .param .u64 p_x, .param .u64 p_table, .param .u64 p_y,");
         s.AppendLine("    .param .u32 p_pixels, .param .u32 p_stride, .param .u32 p_inputs, .param .u32 p_outputs, .param .u32 p_per_block)");
         s.AppendLine("{");
@@ -124,31 +85,23 @@ internal static class QuantizedKernelPtx
         Line(s, "ld.param.u32 %r5, [p_per_block];");
         Line(s, "mov.u32 %r6, %tid.x;");
         Line(s, "mov.u32 %r7, %ctaid.x;");
+        Line(s, "shl.b32 %r8, %r7, 7;"); // the chunk's first pixel byte: ctaid.x · 128
         Line(s, "mov.u32 %r9, zq_tile;");
-        Line(s, $"mul.lo.u32 %r10, %r3, {lanes};"); // 16-byte pieces of the tile
-        Line(s, "mov.u32 %zero, 0;");
-        // Chunks of the image: (pixels + TileBytes − 1) / TileBytes; a persistent block takes every gridDim.x-th.
-        Line(s, $"add.u32 %r30, %r1, {v.TileBytes - 1};");
-        Line(s, $"shr.u32 %r30, %r30, {v.Shift};");
-        Line(s, "mov.u32 %r31, %nctaid.x;");
-        s.AppendLine(CultureInfo.InvariantCulture, $"CHUNK_{n}:");
-        Line(s, "setp.ge.u32 %p10, %r7, %r30;");
-        Line(s, $"@%p10 bra DONE_{n};");
-        Line(s, $"shl.b32 %r8, %r7, {v.Shift};"); // the chunk's first pixel byte
+        Line(s, "shl.b32 %r10, %r3, 3;"); // 16-byte pieces of the tile: inputs · 8
         Line(s, "mov.u32 %r11, %r6;");
+        Line(s, "mov.u32 %zero, 0;");
 
-        // 1. The tile: piece i (input i / lanes, bytes 16·(i % lanes) of the chunk), four pieces per thread per round,
-        //    every load issued before the first store. Pieces past the image's end (its last chunk) are neither read nor
-        //    used.
-        s.AppendLine(CultureInfo.InvariantCulture, $"LOAD_{n}:");
+        // 1. The tile: piece i (input i / 8, bytes 16·(i % 8) of the chunk), four pieces per thread per round, every
+        //    load issued before the first store. Pieces past the image's end (its last chunk) are neither read nor used.
+        s.AppendLine("LOAD:");
         Line(s, "setp.ge.u32 %p1, %r11, %r10;");
-        Line(s, $"@%p1 bra LOADED_{n};");
+        Line(s, "@%p1 bra LOADED;");
         for (var u = 0; u < 4; u++)
         {
             var piece = $"%r{12 + u}";
             Line(s, $"add.u32 {piece}, %r11, {u * BlockSize};");
-            Line(s, $"shr.u32 %r16, {piece}, {System.Numerics.BitOperations.Log2((uint)lanes)};"); // input
-            Line(s, $"and.b32 %r17, {piece}, {lanes - 1};");
+            Line(s, $"shr.u32 %r16, {piece}, 3;"); // input
+            Line(s, $"and.b32 %r17, {piece}, 7;");
             Line(s, "shl.b32 %r17, %r17, 4;");
             Line(s, "add.u32 %r18, %r8, %r17;"); // pixel byte within the image
             Line(s, $"setp.lt.u32 %p{2 + u}, {piece}, %r10;");
@@ -158,7 +111,7 @@ internal static class QuantizedKernelPtx
             Line(s, "add.s64 %rd4, %rd4, %rd5;");
             Line(s, "add.s64 %rd4, %rd1, %rd4;");
             Line(s, $"@%p{2 + u} ld.global.nc.v4.u32 {{%v{4 * u}, %v{(4 * u) + 1}, %v{(4 * u) + 2}, %v{(4 * u) + 3}}}, [%rd4];");
-            Line(s, $"shl.b32 %r16, %r16, {v.Shift};"); // the input's tile row
+            Line(s, "shl.b32 %r16, %r16, 7;"); // the input's tile row: input · 128
             Line(s, $"add.u32 {piece}, %r16, %r17;");
             Line(s, $"add.u32 {piece}, {piece}, %r9;");
         }
@@ -169,29 +122,29 @@ internal static class QuantizedKernelPtx
         }
 
         Line(s, $"add.u32 %r11, %r11, {4 * BlockSize};");
-        Line(s, $"bra LOAD_{n};");
-        s.AppendLine(CultureInfo.InvariantCulture, $"LOADED_{n}:");
+        Line(s, "bra LOAD;");
+        s.AppendLine("LOADED:");
         Line(s, "bar.sync 0;");
 
-        // 2. This thread's 16 bytes of the chunk (threads past the image's end skip to the next chunk), for outputs
-        //    ctaid.y · per_block + tid / lanes, then every OutputsPerPass-th, below min((ctaid.y + 1) · per_block, outputs).
-        Line(s, $"and.b32 %r19, %r6, {lanes - 1};");
+        // 2. This thread's 16 bytes of the chunk (threads past the image's end stop here), for outputs
+        //    ctaid.y · per_block + tid / 8, then every 32nd, below min((ctaid.y + 1) · per_block, outputs).
+        Line(s, "and.b32 %r19, %r6, 7;");
         Line(s, "shl.b32 %r19, %r19, 4;");
         Line(s, "add.u32 %r20, %r8, %r19;"); // pixel byte within the image
         Line(s, "setp.ge.u32 %p6, %r20, %r1;");
-        Line(s, $"@%p6 bra NEXT_{n};");
+        Line(s, "@%p6 bra DONE;");
         Line(s, "add.u32 %r21, %r9, %r19;"); // this thread's column of the tile
         Line(s, "mov.u32 %r22, %ctaid.y;");
         Line(s, "mul.lo.u32 %r23, %r22, %r5;");
         Line(s, "add.u32 %r24, %r23, %r5;");
         Line(s, "min.u32 %r24, %r24, %r4;");
-        Line(s, $"shr.u32 %r25, %r6, {System.Numerics.BitOperations.Log2((uint)lanes)};");
+        Line(s, "shr.u32 %r25, %r6, 3;");
         Line(s, "add.u32 %r23, %r23, %r25;"); // the output
         Line(s, "cvt.u64.u32 %rd9, %r20;");
         Line(s, "add.s64 %rd9, %rd3, %rd9;"); // y + this thread's byte; + output · pixels per output
-        s.AppendLine(CultureInfo.InvariantCulture, $"OUTPUT_{n}:");
+        s.AppendLine("OUTPUT:");
         Line(s, "setp.ge.u32 %p7, %r23, %r24;");
-        Line(s, $"@%p7 bra NEXT_{n};");
+        Line(s, "@%p7 bra DONE;");
         Line(s, "mul.lo.u32 %r26, %r23, %r2;");
         Line(s, "mul.wide.u32 %rd6, %r26, 4;");
         Line(s, "add.s64 %rd6, %rd2, %rd6;"); // the output's table row
@@ -199,25 +152,25 @@ internal static class QuantizedKernelPtx
         Line(s, "add.s64 %rd7, %rd6, 16;");
         // The first group starts the sums (dp4a onto zero), the others add to them. A table row has at least one group.
         Line(s, "setp.eq.u32 %p8, %r27, 0;");
-        Line(s, $"@%p8 bra EMPTY_{n};");
-        Group(s, v, first: true);
+        Line(s, "@%p8 bra EMPTY;");
+        Group(s, first: true);
         Line(s, "mov.u32 %r28, 1;");
         Line(s, "setp.ge.u32 %p9, %r28, %r27;");
-        Line(s, $"@%p9 bra ROUND_{n};");
-        s.AppendLine(CultureInfo.InvariantCulture, $"GROUP_{n}:");
-        Group(s, v, first: false);
+        Line(s, "@%p9 bra ROUND;");
+        s.AppendLine("GROUP:");
+        Group(s, first: false);
         Line(s, "add.u32 %r28, %r28, 1;");
         Line(s, "setp.lt.u32 %p9, %r28, %r27;");
-        Line(s, $"@%p9 bra GROUP_{n};");
-        Line(s, $"bra ROUND_{n};");
-        s.AppendLine(CultureInfo.InvariantCulture, $"EMPTY_{n}:");
+        Line(s, "@%p9 bra GROUP;");
+        Line(s, "bra ROUND;");
+        s.AppendLine("EMPTY:");
         for (var i = 0; i < 16; i++)
         {
             Line(s, $"mov.u32 %h{i}, 0;");
             Line(s, $"mov.u32 %l{i}, 0;");
         }
 
-        s.AppendLine(CultureInfo.InvariantCulture, $"ROUND_{n}:");
+        s.AppendLine("ROUND:");
         for (var i = 0; i < 16; i++)
         {
             // S = 256·Σqh·x + Σql·x; S + 32767 + bit 16 of S: bits 16..23 are S / 65536 rounded half to even.
@@ -238,35 +191,25 @@ internal static class QuantizedKernelPtx
         Line(s, "mul.wide.u32 %rd8, %r23, %r1;");
         Line(s, "add.s64 %rd8, %rd9, %rd8;");
         Line(s, "st.global.v4.u32 [%rd8], {%v0, %v1, %v2, %v3};");
-        Line(s, $"add.u32 %r23, %r23, {v.OutputsPerPass};");
-        Line(s, $"bra OUTPUT_{n};");
-        s.AppendLine(CultureInfo.InvariantCulture, $"NEXT_{n}:");
-        if (v.Persistent)
-        {
-            // Every thread of the block is here before the next chunk's loads overwrite the tile.
-            Line(s, "bar.sync 0;");
-            Line(s, "add.u32 %r7, %r7, %r31;");
-            Line(s, $"bra CHUNK_{n};");
-        }
-
-        s.AppendLine(CultureInfo.InvariantCulture, $"DONE_{n}:");
+        Line(s, $"add.u32 %r23, %r23, {OutputsPerPass};");
+        Line(s, "bra OUTPUT;");
+        s.AppendLine("DONE:");
         Line(s, "ret;");
         s.AppendLine("}");
-        s.AppendLine();
+        return s.ToString();
     }
 
     /// <summary>
     /// One group of four members at %rd7 (advanced past it): their 16 bytes each from the tile, transposed per pixel,
-    /// and %h[i] += Σ qh·x, %l[i] += Σ ql·x (onto zero for the <paramref name="first"/> group). The table holds input
-    /// indices; a member's tile row is index · TileBytes.
+    /// and %h[i] += Σ qh·x, %l[i] += Σ ql·x (onto zero for the <paramref name="first"/> group).
     /// </summary>
-    private static void Group(StringBuilder s, Variant v, bool first)
+    private static void Group(StringBuilder s, bool first)
     {
         Line(s, "ld.global.nc.v4.u32 {%o0, %o1, %o2, %o3}, [%rd7];");
         Line(s, "ld.global.nc.v2.u32 {%wh, %wl}, [%rd7+16];");
         for (var m = 0; m < 4; m++)
         {
-            Line(s, $"mad.lo.u32 %r29, %o{m}, {v.TileBytes}, %r21;");
+            Line(s, $"add.u32 %r29, %r21, %o{m};");
             Line(s, $"ld.shared.v4.u32 {{%m{4 * m}, %m{(4 * m) + 1}, %m{(4 * m) + 2}, %m{(4 * m) + 3}}}, [%r29];");
         }
 

@@ -2,8 +2,8 @@ namespace ZetaPrep.Mixing.Cuda;
 
 /// <summary>
 /// The weight table of <see cref="QuantizedKernelPtx"/>: per output a row of <see cref="Stride"/> 32-bit words, the
-/// count of member groups, three words of padding, then per group of four members 8 words: the members' input indices
-/// (rows of the shared tile), their weights' high bytes qh packed into one
+/// count of member groups, three words of padding, then per group of four members 8 words: the members' byte offsets in
+/// the shared tile (input · <see cref="QuantizedKernelPtx.TileBytes"/>), their weights' high bytes qh packed into one
 /// word (member k in byte k), their low bytes ql likewise, and two words of padding (16-byte aligned loads).
 /// </summary>
 internal static class QuantizedMixTable
@@ -64,9 +64,9 @@ internal static class QuantizedMixTable
             for (var k = 0; k < 4; k++)
             {
                 var m = (4 * g) + k;
-                // Past the last member: the first member's input with weight 0.
+                // Past the last member: the first member's tile row with weight 0.
                 var (input, q) = m < count ? (inputs[m], units[m]) : (inputs[0], 0);
-                record[k] = input;
+                record[k] = input * QuantizedKernelPtx.TileBytes;
                 high |= (q >> 8) << (8 * k);
                 low |= (q & 0xFF) << (8 * k);
             }
@@ -79,21 +79,19 @@ internal static class QuantizedMixTable
     }
 
     /// <summary>
-    /// The launch shape of <paramref name="variant"/> for <paramref name="pixels"/> bytes per image and
-    /// <paramref name="outputs"/> outputs: a block per chunk of the variant's tile (or, persistent, a few blocks per
-    /// multiprocessor looping over the chunks), and the outputs split over grid y (each block then loads its own tiles)
-    /// only where the image has too few chunks to fill the GPU.
+    /// The launch shape for <paramref name="pixels"/> bytes per image and <paramref name="outputs"/> outputs: a block
+    /// per chunk of <see cref="QuantizedKernelPtx.TileBytes"/> bytes, and the outputs split over grid y (each block
+    /// then loads its own tile) only where the image has too few chunks to fill the GPU.
     /// </summary>
-    public static (uint GridX, uint GridY, int PerBlock) Geometry(QuantizedKernelPtx.Variant variant, int pixels, int outputs, int multiprocessors)
+    public static (uint GridX, uint GridY, int PerBlock) Geometry(int pixels, int outputs)
     {
-        var wantedBlocks = Math.Max(1, multiprocessors) * 8;
-        var chunks = (pixels + variant.TileBytes - 1) / variant.TileBytes;
-        var passes = (outputs + variant.OutputsPerPass - 1) / variant.OutputsPerPass;
-        var split = Math.Clamp((wantedBlocks + chunks - 1) / chunks, 1, Math.Max(passes, 1));
-        var perBlock = ((passes + split - 1) / split) * variant.OutputsPerPass;
+        const int WantedBlocks = 1024;
+        var chunks = (pixels + QuantizedKernelPtx.TileBytes - 1) / QuantizedKernelPtx.TileBytes;
+        var passes = (outputs + QuantizedKernelPtx.OutputsPerPass - 1) / QuantizedKernelPtx.OutputsPerPass;
+        var split = Math.Clamp((WantedBlocks + chunks - 1) / chunks, 1, Math.Max(passes, 1));
+        var perBlock = ((passes + split - 1) / split) * QuantizedKernelPtx.OutputsPerPass;
         var gridY = (outputs + perBlock - 1) / perBlock;
-        var gridX = variant.Persistent ? Math.Min(chunks, Math.Max(1, multiprocessors * QuantizedKernelPtx.PersistentBlocksPerMultiprocessor)) : chunks;
-        return ((uint)gridX, (uint)Math.Max(gridY, 1), perBlock);
+        return ((uint)chunks, (uint)Math.Max(gridY, 1), perBlock);
     }
 
     private static int Groups(int members) => Math.Max(1, (members + 3) / 4);
