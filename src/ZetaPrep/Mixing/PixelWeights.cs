@@ -7,7 +7,9 @@ namespace ZetaPrep.Mixing;
 /// fused multiply-adds or not, so every kernel on every device (the CPU's, the GPU's float and integer ones) writes
 /// the same bytes. A weight moves by at most 2^-17 (7.6·10^-6) from the ζ formula's, a pixel of an N-member mix by at
 /// most N·255·2^-17 (0.016 of a grey level at N = 8) before the rounding to a byte; the soft labels keep the formula's
-/// weights.
+/// weights. The pipeline rounds each output's float32 weights in the order of its <c>sources</c> (what the <c>weights</c>
+/// column holds), so a reader gets the same units from that column with <see cref="Units"/>: each mixed pixel is then
+/// Σ q·x / 65536 of its sources' pixels, rounded half to even, exactly.
 /// </summary>
 public static class PixelWeights
 {
@@ -32,8 +34,31 @@ public static class PixelWeights
         var remainders = new double[columns];
         for (var start = 0; start < matrix.Length; start += columns)
         {
-            QuantizeRow(matrix.Slice(start, columns), units, remainders);
+            var row = matrix.Slice(start, columns);
+            if (Fill(row, units, remainders))
+            {
+                for (var j = 0; j < columns; j++)
+                {
+                    row[j] = units[j] / (float)One;
+                }
+            }
         }
+    }
+
+    /// <summary>
+    /// The whole units q (weights q / <see cref="One"/>) that <paramref name="weights"/> round to: in proportion to them,
+    /// summing to <see cref="One"/>, by largest remainders, a tie going to the earlier weight; all zero when no weight is
+    /// positive.
+    /// </summary>
+    public static long[] Units(ReadOnlySpan<float> weights)
+    {
+        var units = new long[weights.Length];
+        if (!Fill(weights, units, new double[weights.Length]))
+        {
+            Array.Clear(units);
+        }
+
+        return units;
     }
 
     /// <summary>
@@ -57,7 +82,8 @@ public static class PixelWeights
         return sum == One;
     }
 
-    private static void QuantizeRow(Span<float> row, long[] units, double[] remainders)
+    /// <summary>Fills <paramref name="units"/> for <paramref name="row"/>; false when no weight is positive.</summary>
+    private static bool Fill(ReadOnlySpan<float> row, Span<long> units, double[] remainders)
     {
         var total = 0.0;
         foreach (var w in row)
@@ -70,7 +96,7 @@ public static class PixelWeights
 
         if (!(total > 0) || !double.IsFinite(total))
         {
-            return;
+            return false;
         }
 
         long assigned = 0;
@@ -126,9 +152,6 @@ public static class PixelWeights
             units[largest] -= Math.Sign(extra);
         }
 
-        for (var j = 0; j < row.Length; j++)
-        {
-            row[j] = units[j] / (float)One;
-        }
+        return true;
     }
 }

@@ -34,14 +34,33 @@ public sealed record PlannedBatch(int Pass, int Index, long FirstRow, int[] Inpu
     }
 
     /// <summary>
-    /// W as the pixels are mixed with it: <see cref="WeightMatrix"/> with each row rounded to multiples of 2^-16 summing to
-    /// 1 (<see cref="PixelWeights.Quantize"/>), so every device's kernel sums exactly and writes the same bytes. The soft
-    /// labels use the recipes' own weights.
+    /// W as the pixels are mixed with it: each output's float32 weights, in the order of its members (the <c>sources</c>
+    /// column's), rounded to whole multiples of 2^-16 summing to 1 (<see cref="PixelWeights.Units"/>), so every device's
+    /// kernel sums exactly and writes the same bytes, and a reader recomputes each pixel from the <c>weights</c> column.
+    /// The soft labels use the recipes' own weights.
     /// </summary>
     public float[] PixelWeightMatrix()
     {
-        var w = WeightMatrix();
-        PixelWeights.Quantize(w, Inputs.Length);
+        var m = Inputs.Length;
+        var w = new float[Outputs.Length * m];
+        for (var k = 0; k < Outputs.Length; k++)
+        {
+            var recipe = Outputs[k];
+            var members = recipe.PixelMembers ?? recipe.Members;
+            var weights = recipe.PixelWeights ?? recipe.Weights;
+            var single = new float[weights.Length];
+            for (var i = 0; i < weights.Length; i++)
+            {
+                single[i] = (float)weights[i];
+            }
+
+            var units = PixelWeights.Units(single);
+            for (var i = 0; i < members.Length; i++)
+            {
+                w[k * m + members[i]] += units[i] / (float)PixelWeights.One;
+            }
+        }
+
         return w;
     }
 }

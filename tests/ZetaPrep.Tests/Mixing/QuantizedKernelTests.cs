@@ -91,6 +91,47 @@ public sealed class QuantizedKernelTests
         Assert.Equal(IntegerReference(x, batch, w, batch, Pixels), cpu);
     }
 
+    [Theory]
+    [InlineData(8, 2.8, 41)]
+    [InlineData(2, 0.9, 42)]
+    public void A_reader_recomputes_every_mixed_pixel_from_the_sources_and_weights_columns(int n, double gamma, int seed)
+    {
+        const int Batch = 32, Pixels = 24 * 24 * 3;
+        var x = new byte[Batch * Pixels];
+        new Random(seed).NextBytes(x);
+        var batch = MixPlan.Create(Batch, new PlanOptions(MixCount.Of(n), GammaSpec.Fixed(gamma), Batch, seed: (ulong)seed)).Batches[0];
+        var y = new byte[x.Length];
+        new SparseCpuMixer(Batch, Pixels).Mix(x, Batch, batch.PixelWeightMatrix(), Batch, y);
+        var expected = new byte[x.Length];
+        for (var k = 0; k < Batch; k++)
+        {
+            // The columns: sources (members, dominant first) and weights (float32, same order).
+            var recipe = batch.Outputs[k];
+            var units = PixelWeights.Units([.. recipe.Weights.Select(w => (float)w)]);
+            for (var i = 0; i < Pixels; i++)
+            {
+                long sum = 0;
+                for (var m = 0; m < recipe.Members.Length; m++)
+                {
+                    sum += units[m] * x[(recipe.Members[m] * Pixels) + i];
+                }
+
+                var whole = sum >> 16;
+                var rest = sum & 0xFFFF;
+                expected[(k * Pixels) + i] = (byte)(whole + (rest > 0x8000 || (rest == 0x8000 && (whole & 1) == 1) ? 1 : 0));
+            }
+        }
+
+        Assert.Equal(expected, y);
+        // The formula's own float32 weights give other bytes here and there (a sum near a .5 mark; at N = 8 some in this
+        // batch): what the grid changes, by one level at most.
+        var formula = new byte[x.Length];
+        new SparseCpuMixer(Batch, Pixels).Mix(x, Batch, batch.WeightMatrix(), Batch, formula);
+        var differ = formula.Zip(y).Count(p => p.First != p.Second);
+        Assert.InRange(differ, n == 8 ? 1 : 0, x.Length / 200);
+        Assert.All(formula.Zip(y), p => Assert.InRange(p.First - p.Second, -1, 1));
+    }
+
     public static TheoryData<int, int, int, double, int> Shapes => new()
     {
         { 16 * 16 * 3, 32, 8, 2.8, 21 },     // 6 chunks, one pass of 32 outputs
