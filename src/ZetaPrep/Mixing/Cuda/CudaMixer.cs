@@ -5,8 +5,11 @@ using System.Text;
 namespace ZetaPrep.Mixing.Cuda;
 
 /// <summary>
-/// The GPU kernel for out = W @ X, through the CUDA driver API alone: one fused pass (uint8 in, float32 sum, round
-/// half to even, clamp, uint8 out) that gives exactly <see cref="SparseCpuMixer"/>'s bytes.
+/// The GPU kernels for out = W @ X, through the CUDA driver API alone: one fused pass (uint8 in, weighted sum, round
+/// half to even, clamp, uint8 out) that gives exactly <see cref="SparseCpuMixer"/>'s bytes. Batches whose weights are
+/// <see cref="PixelWeights"/>' (the pipeline's) go to the integer kernel (<see cref="QuantizedKernelPtx"/>, sm_61 and
+/// newer, up to <see cref="QuantizedKernelPtx.MaxInputs"/> inputs); others to the float kernels of
+/// <see cref="MixKernelPtx"/>, which round every product and sum like the CPU kernel.
 /// </summary>
 /// <remarks>
 /// Each instance owns a CUDA stream, page-locked (pinned) staging buffers and device buffers sized once. The pipeline
@@ -14,7 +17,7 @@ namespace ZetaPrep.Mixing.Cuda;
 /// weight table and the images host→device asynchronously on its stream, launches the kernel and the copy back, and
 /// waits only for its own stream: the pipeline keeps one mixer per batch in flight, so one batch's copies and kernel
 /// overlap other batches' and the decoding on the other threads.
-/// The kernel is PTX (<see cref="MixKernelPtx"/>) compiled by the driver at first use, once per process.
+/// The kernels are PTX compiled by the driver at first use, once per process.
 /// </remarks>
 public sealed unsafe class CudaMixer : IBatchMixer
 {
@@ -107,9 +110,10 @@ public sealed unsafe class CudaMixer : IBatchMixer
     public (byte[] Inputs, byte[] Outputs)? Staging => (_stagingInputs, _stagingOutputs);
 
     /// <summary>
-    /// The kernel a call with the current weight table launches: when image rows are 16-byte aligned, the scaled one if
-    /// the table allows it (<see cref="MixKernelPtx.AllowsScaled"/>, true of ζ weights at any usual γ and N), else the
-    /// plain 16-byte one; else the scalar one. All give the same bytes.
+    /// The kernel a call with the current weight table launches: when image rows are 16-byte aligned, the integer one if
+    /// every row is on <see cref="PixelWeights"/>' grid, it loaded and the batch fits its tile; else the scaled one if the
+    /// table allows it (<see cref="MixKernelPtx.AllowsScaled"/>, true of ζ weights at any usual γ and N), else the plain
+    /// 16-byte one; else the scalar one. All give the same bytes.
     /// </summary>
     internal string Kernel => _pixels % 16 != 0 ? MixKernelPtx.Scalar
         : _quantizedTable && QuantizedReady && _inputCount <= QuantizedKernelPtx.MaxInputs ? QuantizedKernelPtx.Name
