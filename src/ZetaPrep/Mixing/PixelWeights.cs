@@ -118,7 +118,7 @@ public static class PixelWeights
             }
         }
 
-        // The units still missing go to the largest remainders (the lower column on a tie). Their count is below the
+        // The units still missing go to the largest remainders (the earlier weight on a tie). Their count is below the
         // number of positive weights: the remainders sum to it, up to rounding, and each is below 1.
         var missing = One - assigned;
         if (missing > 0)

@@ -16,22 +16,7 @@ public sealed record PlannedBatch(int Pass, int Index, long FirstRow, int[] Inpu
     public int MixedOffset => KeepOriginals ? Inputs.Length : 0;
 
     /// <summary>The dense row-major [outputs × inputs] weight matrix W of out = W @ X, as float32.</summary>
-    public float[] WeightMatrix()
-    {
-        var m = Inputs.Length;
-        var w = new float[Outputs.Length * m];
-        for (var k = 0; k < Outputs.Length; k++)
-        {
-            var recipe = Outputs[k];
-            var members = recipe.PixelMembers ?? recipe.Members;
-            var weights = recipe.PixelWeights ?? recipe.Weights;
-            for (var i = 0; i < members.Length; i++)
-            {
-                w[k * m + members[i]] += (float)weights[i];
-            }
-        }
-        return w;
-    }
+    public float[] WeightMatrix() => Matrix(onGrid: false);
 
     /// <summary>
     /// W as the pixels are mixed with it: each output's float32 weights, in the order of its members (the <c>sources</c>
@@ -39,7 +24,9 @@ public sealed record PlannedBatch(int Pass, int Index, long FirstRow, int[] Inpu
     /// kernel sums exactly and writes the same bytes, and a reader recomputes each pixel from the <c>weights</c> column.
     /// The soft labels use the recipes' own weights.
     /// </summary>
-    public float[] PixelWeightMatrix()
+    public float[] PixelWeightMatrix() => Matrix(onGrid: true);
+
+    private float[] Matrix(bool onGrid)
     {
         var m = Inputs.Length;
         var w = new float[Outputs.Length * m];
@@ -54,10 +41,10 @@ public sealed record PlannedBatch(int Pass, int Index, long FirstRow, int[] Inpu
                 single[i] = (float)weights[i];
             }
 
-            var units = PixelWeights.Units(single);
+            var units = onGrid ? PixelWeights.Units(single) : null;
             for (var i = 0; i < members.Length; i++)
             {
-                w[k * m + members[i]] += units[i] / (float)PixelWeights.One;
+                w[k * m + members[i]] += units is null ? single[i] : units[i] / (float)PixelWeights.One;
             }
         }
 

@@ -116,9 +116,7 @@ public sealed class QuantizedKernelTests
                     sum += units[m] * x[(recipe.Members[m] * Pixels) + i];
                 }
 
-                var whole = sum >> 16;
-                var rest = sum & 0xFFFF;
-                expected[(k * Pixels) + i] = (byte)(whole + (rest > 0x8000 || (rest == 0x8000 && (whole & 1) == 1) ? 1 : 0));
+                expected[(k * Pixels) + i] = Rounded(sum);
             }
         }
 
@@ -252,12 +250,18 @@ public sealed class QuantizedKernelTests
                     s += (long)(w[(k * inputs) + j] * PixelWeights.One) * x[(j * pixels) + i];
                 }
 
-                var whole = s >> 16;
-                var rest = s & 0xFFFF;
-                y[(k * pixels) + i] = (byte)(whole + (rest > 0x8000 || (rest == 0x8000 && (whole & 1) == 1) ? 1 : 0));
+                y[(k * pixels) + i] = Rounded(s);
             }
         }
 
         return y;
+    }
+
+    /// <summary>A sum of q·x over 65536, rounded half to even.</summary>
+    private static byte Rounded(long sum)
+    {
+        var whole = sum >> 16;
+        var rest = sum & 0xFFFF;
+        return (byte)(whole + (rest > 0x8000 || (rest == 0x8000 && (whole & 1) == 1) ? 1 : 0));
     }
 }
