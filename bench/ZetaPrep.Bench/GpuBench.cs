@@ -18,10 +18,10 @@ internal static unsafe class GpuBench
 {
     public static int Run(int size, IReadOnlyCollection<string> kernels)
     {
-        var unknown = kernels.Except(MixKernelPtx.Kernels).ToList();
+        var unknown = kernels.Except(AllKernels).ToList();
         if (unknown.Count > 0)
         {
-            Console.Error.WriteLine($"gpu: unknown kernel {unknown[0]}; the module has {string.Join(", ", MixKernelPtx.Kernels)}");
+            Console.Error.WriteLine($"gpu: unknown kernel {unknown[0]}; the modules have {string.Join(", ", AllKernels)}");
             return 2;
         }
 
@@ -40,6 +40,7 @@ internal static unsafe class GpuBench
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"device: {CudaMixer.Describe()}; driver load + cuInit + primary context {driverSeconds:F3} s, then PTX JIT + first buffers {initSeconds - driverSeconds:F3} s"));
         var seed = Environment.TickCount;
         Console.WriteLine($"random seed of this run: {seed}");
+        Console.WriteLine(CudaMixer.QuantizedUnavailable is { } noInteger ? $"integer kernel {QuantizedKernelPtx.Name} NOT available: {noInteger}" : $"integer kernel {QuantizedKernelPtx.Name} loaded");
         var random = new Random(seed);
 
         // 1. Bytes: CUDA vs CPU on fresh random images and real ζ weights, output poisoned first: the kernel Mix picks,
@@ -49,12 +50,15 @@ internal static unsafe class GpuBench
         var mismatches = 0L;
         var fmaDiffers = 0L;
         var checkedBytes = 0L;
-        foreach (var (s, batch, n, gamma) in new[] { (size, 32, 8, 2.8), (size, 32, 32, 2.8), (size - 1, 32, 8, 2.8), (size, 64, 8, 2.8), (size, 256, 8, 2.8), (40, 48, 8, 2.8), (size, 32, 32, 25.0), (20, 7, 3, 2.8), (17, 5, 2, 2.8) })
+        //    Each shape twice: with the pipeline's weights (PixelWeights: Mix picks the integer kernel) and with the ζ
+        //    formula's own float32 weights (the float kernels); then hand-made rows of exact .5 ties and weights of 1.
+        var shapes = new[] { (size, 32, 8, 2.8), (size, 32, 32, 2.8), (size - 1, 32, 8, 2.8), (size, 64, 8, 2.8), (size, 256, 8, 2.8), (40, 48, 8, 2.8), (size, 32, 32, 25.0), (20, 7, 3, 2.8), (17, 5, 2, 2.8), (size, 384, 8, 2.8), (size, 385, 8, 2.8), (8, 300, 300, 1.8) };
+        foreach (var (s, batch, n, gamma, quantized) in shapes.SelectMany(c => new[] { (c.Item1, c.Item2, c.Item3, c.Item4, true), (c.Item1, c.Item2, c.Item3, c.Item4, false) }).Append((16, 8, 0, 0.0, true)))
         {
             var p = s * s * 3;
             var x = new byte[batch * p];
             random.NextBytes(x);
-            var w = Weights(batch, n, random.Next(), gamma);
+            var w = n == 0 ? Ties(x, batch, p) : Weights(batch, n, random.Next(), gamma, quantized);
             var cpu = new byte[batch * p];
             new SparseCpuMixer(batch, p).Mix(x, batch, w, batch, cpu);
             using var mixer = CudaMixer.TryCreate(batch, p, out why) ?? throw new InvalidOperationException(why);
@@ -66,8 +70,8 @@ internal static unsafe class GpuBench
             checkedBytes += gpu.Length;
             var chosen = mixer.Kernel;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"check\":\"cuda_vs_cpu\",\"size\":{s},\"batch\":{batch},\"n\":{n},\"gamma\":{gamma},\"kernel\":\"{chosen}\",\"via\":\"Mix\",\"bytes\":{gpu.Length},\"mismatches\":{bad}}}"));
-            foreach (var kernel in OtherKernels(p, w).Where(k => k != chosen && kernels.Contains(k)))
+                $"{{\"check\":\"cuda_vs_cpu\",\"size\":{s},\"batch\":{batch},\"n\":{n},\"gamma\":{gamma},\"pixel_weights\":{(quantized ? "true" : "false")},\"kernel\":\"{chosen}\",\"via\":\"Mix\",\"bytes\":{gpu.Length},\"mismatches\":{bad}}}"));
+            foreach (var kernel in OtherKernels(p, w, batch).Where(k => k != chosen && kernels.Contains(k)))
             {
                 var differ = KernelDifferences(mixer, kernel, batch, p, cpu);
                 if (kernel == MixKernelPtx.Vector16Fma)
@@ -81,7 +85,7 @@ internal static unsafe class GpuBench
                 }
 
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{{\"check\":\"cuda_vs_cpu\",\"size\":{s},\"batch\":{batch},\"n\":{n},\"gamma\":{gamma},\"kernel\":\"{kernel}\",\"via\":\"Launch\",\"bytes\":{cpu.Length},\"{(kernel == MixKernelPtx.Vector16Fma ? "differs_not_used" : "mismatches")}\":{differ}}}"));
+                    $"{{\"check\":\"cuda_vs_cpu\",\"size\":{s},\"batch\":{batch},\"n\":{n},\"gamma\":{gamma},\"pixel_weights\":{(quantized ? "true" : "false")},\"kernel\":\"{kernel}\",\"via\":\"Launch\",\"bytes\":{cpu.Length},\"{(kernel == MixKernelPtx.Vector16Fma ? "differs_not_used" : "mismatches")}\":{differ}}}"));
             }
         }
 
@@ -94,9 +98,9 @@ internal static unsafe class GpuBench
         // 3. The kernel alone, per batch size (outputs = inputs = B, N = 8): rotating over enough input sets to exceed
         //    the L2 cache, so the inputs come from device memory as they would in a run.
         var rows = new List<string>();
-        foreach (var batch in new[] { 32, 64, 128, 256 })
+        foreach (var batch in new[] { 32, 64, 128, 256, 384 })
         {
-            foreach (var kernel in new[] { MixKernelPtx.Vector16, MixKernelPtx.Scaled16, MixKernelPtx.Vector16Fma }.Where(kernels.Contains))
+            foreach (var kernel in new[] { MixKernelPtx.Vector16, MixKernelPtx.Scaled16, MixKernelPtx.Vector16Fma, QuantizedKernelPtx.Name }.Where(kernels.Contains))
             {
                 var ms = KernelTime(batch, pixels, kernel, random);
                 var bytes = 2.0 * batch * pixels;
@@ -136,11 +140,45 @@ internal static unsafe class GpuBench
         return mismatches == 0 ? 0 : 1;
     }
 
-    /// <summary>A batch's dense weight matrix from the real planner: N-sparse ζ rows (γ = 2.8 unless given) over a batch of B.</summary>
-    private static float[] Weights(int batch, int n, int seed, double gamma = 2.8)
+    private static IEnumerable<string> AllKernels => MixKernelPtx.Kernels.Append(QuantizedKernelPtx.Name);
+
+    /// <summary>
+    /// A batch's dense weight matrix from the real planner: N-sparse ζ rows (γ = 2.8 unless given) over a batch of B,
+    /// as the pipeline mixes with them (<see cref="PlannedBatch.PixelWeightMatrix"/>) or the formula's own float32.
+    /// </summary>
+    private static float[] Weights(int batch, int n, int seed, double gamma = 2.8, bool quantized = true)
     {
         var plan = MixPlan.Create(batch, new PlanOptions(MixCount.Of(n), GammaSpec.Fixed(gamma), batch, seed: (ulong)seed));
-        return plan.Batches[0].WeightMatrix();
+        return quantized ? plan.Batches[0].PixelWeightMatrix() : plan.Batches[0].WeightMatrix();
+    }
+
+    /// <summary>
+    /// Rows of 8 inputs whose sums land on exact .5 marks (halves of neighbouring bytes; quarters of four), rows of one
+    /// weight of 1, and mixes up to 255: inputs 1, 3, 5, 7 are inputs 0, 2, 4, 6 plus one where that stays a byte.
+    /// </summary>
+    private static float[] Ties(byte[] x, int batch, int p)
+    {
+        for (var j = 1; j < batch; j += 2)
+        {
+            for (var i = 0; i < p; i++)
+            {
+                var b = x[((j - 1) * p) + i];
+                x[(j * p) + i] = (byte)Math.Min(b + 1, 255);
+            }
+        }
+
+        var rows = new[]
+        {
+            new[] { 0.5f, 0.5f, 0, 0, 0, 0, 0, 0 },
+            new[] { 0, 0, 0.5f, 0.5f, 0, 0, 0, 0 },
+            new[] { 0.25f, 0.25f, 0.25f, 0.25f, 0, 0, 0, 0 },
+            new[] { 0, 0, 0, 0, 1f, 0, 0, 0 },
+            new[] { 0, 0, 0, 0, 0, 0, 0, 1f },
+            new[] { 0.125f, 0.125f, 0.125f, 0.125f, 0.125f, 0.125f, 0.125f, 0.125f },
+            new[] { 0, 0.75f, 0, 0, 0, 0, 0.25f, 0 },
+            new[] { 0.5f, 0, 0, 0, 0, 0.5f, 0, 0 },
+        };
+        return [.. rows.Take(batch).SelectMany(r => r)];
     }
 
     private static long Count(byte[] a, byte[] b)
@@ -155,11 +193,16 @@ internal static unsafe class GpuBench
     }
 
     /// <summary>The kernels other than the scalar one that take images of <paramref name="p"/> bytes and weights <paramref name="w"/>.</summary>
-    private static IEnumerable<string> OtherKernels(int p, float[] w)
+    private static IEnumerable<string> OtherKernels(int p, float[] w, int batch)
     {
         if (p % 16 != 0)
         {
             yield break;
+        }
+
+        if (CudaMixer.QuantizedUnavailable is null && batch <= QuantizedKernelPtx.MaxInputs && w.Chunk(batch).All(r => PixelWeights.IsQuantized(r)))
+        {
+            yield return QuantizedKernelPtx.Name;
         }
 
         yield return MixKernelPtx.Vector16;

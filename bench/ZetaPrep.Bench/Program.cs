@@ -24,7 +24,8 @@ namespace ZetaPrep.Bench;
 ///                                           --kernels limits the kernels launched by name (Mix's own is always checked).
 ///   rowgroups [--size S] [--rows R] [--groups G] : the writer's cost per row group (one Parquet shard of G groups of R
 ///                                           rows of SIZE² PNGs), ms per group and µs per row.
-///   ptx                                   : prints the kernels' PTX (for ptxas -v / cuobjdump on a machine with CUDA).
+///   ptx [--quantized]                     : prints the float kernels' PTX module, or the integer kernel's (for ptxas -v
+///                                           / cuobjdump on a machine with CUDA).
 /// Each prints one JSON line.
 ///   bdn [BenchmarkSwitcher args]          : the BenchmarkDotNet suites in Kernels/ (`make bench-kernels`), e.g.
 ///                                           bdn --filter '*Codec*' ; photos from $ZETAPREP_BENCH_PHOTOS.
@@ -55,15 +56,15 @@ internal static class Program
                 Kernels(size, Arg(args, "--in"), ImageCodecs.Parse(Arg(args, "--codec") ?? "auto"));
                 return 0;
             case "gpu":
-                return GpuBench.Run(size, Arg(args, "--kernels")?.Split(',') ?? [.. MixKernelPtx.Kernels]);
+                return GpuBench.Run(size, Arg(args, "--kernels")?.Split(',') ?? [.. MixKernelPtx.Kernels, ZetaPrep.Mixing.Cuda.QuantizedKernelPtx.Name]);
             case "rowgroups":
                 RowGroups(size, int.Parse(Arg(args, "--rows") ?? "64", CultureInfo.InvariantCulture), int.Parse(Arg(args, "--groups") ?? "1000", CultureInfo.InvariantCulture));
                 return 0;
             case "ptx":
-                Console.Write(ZetaPrep.Mixing.Cuda.MixKernelPtx.Source);
+                Console.Write(args.Contains("--quantized") ? ZetaPrep.Mixing.Cuda.QuantizedKernelPtx.Source : ZetaPrep.Mixing.Cuda.MixKernelPtx.Source);
                 return 0;
             default:
-                Console.Error.WriteLine("usage: ZetaPrep.Bench floor --in DIR [--size S] [--threads T] [--codec C] | budget --in DIR [--size S] [--codec C] | kernels [--size S] [--in DIR] [--codec C] | gpu [--size S] [--kernels K1,K2] | bdn [BenchmarkSwitcher args]");
+                Console.Error.WriteLine("usage: ZetaPrep.Bench floor --in DIR [--size S] [--threads T] [--codec C] | budget --in DIR [--size S] [--codec C] | kernels [--size S] [--in DIR] [--codec C] | gpu [--size S] [--kernels K1,K2] | ptx [--quantized] | bdn [BenchmarkSwitcher args]");
                 return 2;
         }
     }
@@ -202,7 +203,7 @@ internal static class Program
                 foreach (var batch in plan.Batches)
                 {
                     var m = batch.Inputs.Length;
-                    mixer.Mix(batchIn.AsSpan(0, m * pixels), m, batch.WeightMatrix(), m, batchOut.AsSpan(0, m * pixels));
+                    mixer.Mix(batchIn.AsSpan(0, m * pixels), m, batch.PixelWeightMatrix(), m, batchOut.AsSpan(0, m * pixels));
                 }
             }),
             ("output_sha256", () =>
@@ -292,7 +293,7 @@ internal static class Program
             {
                 decoder.DecodeResized(files[batch.Inputs[i]], "bench", size, ResizeMode.Crop, x.AsSpan(i * pixels, pixels));
             }
-            mixer.Mix(x.AsSpan(0, m * pixels), m, batch.WeightMatrix(), m, outputs.AsSpan(row * pixels, batch.Outputs.Length * pixels));
+            mixer.Mix(x.AsSpan(0, m * pixels), m, batch.PixelWeightMatrix(), m, outputs.AsSpan(row * pixels, batch.Outputs.Length * pixels));
             row += batch.Outputs.Length;
         }
         return outputs;
@@ -316,7 +317,7 @@ internal static class Program
         new Random(1).NextBytes(x);
         var y = new byte[Batch * pixels];
         var plan = MixPlan.Create(Batch, new PlanOptions(MixCount.Of(8), GammaSpec.Fixed(2.8), Batch));
-        var w = plan.Batches[0].WeightMatrix();
+        var w = plan.Batches[0].PixelWeightMatrix();
         using var mixer = new TorchMixer(TorchRuntime.ResolveDevice(DeviceChoice.Cpu), Batch, pixels);
         var mix = Median(20, () => mixer.Mix(x, Batch, w, Batch, y));
         var sparse = new SparseCpuMixer(Batch, pixels);

@@ -10,7 +10,8 @@
 #   3. generate on 4000 real photos (COUNT × 10) (400 + hard links) at --threads 1 2 4 8 16, --device cpu and cuda: throughput,
 #      --profile, and the shards' SHA-256 (cpu and cuda must match); the Python peer on all cores.
 #   4. whether TorchSharp's shim links against the machine's PyTorch libraries.
-#   5. Nsight Compute (ncu) on one launch of the kernel the pipeline uses, when the machine lets it read the counters.
+#   5. Nsight Compute (ncu) on one launch of the kernel the pipeline uses (zeta_mix16q), when the machine lets it read
+#      the counters.
 set -u
 FINAL=${OUT:-/tmp/zeta-out}; OUT=/tmp/zeta-logs; rm -rf "$OUT"; mkdir -p "$OUT" "$FINAL"   # emptied: a warm machine keeps the last call's; packed into $FINAL/logs.tgz at the end
 APP=${APP:-/tmp/app}
@@ -37,6 +38,10 @@ if want 0; then step "0. the kernels' PTX through ptxas (resource report)"
 "$APP/ZetaPrep.Bench" ptx > "$OUT/mix.ptx"
 PTXAS=$(command -v ptxas || ls /usr/local/cuda*/bin/ptxas 2>/dev/null | head -1)
 [ -n "$PTXAS" ] && "$PTXAS" -arch=sm_90 -v "$OUT/mix.ptx" -o /tmp/mix.cubin 2>&1 | tee "$OUT/ptxas.txt"
+"$APP/ZetaPrep.Bench" ptx --quantized > "$OUT/mixq.ptx"
+[ -n "$PTXAS" ] && "$PTXAS" -arch=sm_90 -v "$OUT/mixq.ptx" -o /tmp/mixq.cubin 2>&1 | tee -a "$OUT/ptxas.txt"
+CUOBJDUMP=$(command -v cuobjdump || ls /usr/local/cuda*/bin/cuobjdump 2>/dev/null | head -1)
+[ -n "$CUOBJDUMP" ] && [ -f /tmp/mixq.cubin ] && "$CUOBJDUMP" -sass /tmp/mixq.cubin > "$OUT/mixq.sass" 2>&1 && echo "zeta_mix16q SASS: $(grep -cE '^ +/\*[0-9a-f]{4}\*/' "$OUT/mixq.sass") instructions"
 fi
 if want 1; then step "1. CUDA kernels: bytes and speed"
 timeout 240 "$APP/ZetaPrep.Bench" gpu --size 224 ${KERNELS:+--kernels $KERNELS} > "$OUT/gpu_bench.txt" 2>&1; echo "rc=$?" >> "$OUT/gpu_bench.txt"
@@ -66,20 +71,21 @@ TL=$(python3 -c "import torch, os; print(os.path.join(os.path.dirname(torch.__fi
 LD_LIBRARY_PATH=$TL ldd -r "$APP/libLibTorchSharp.so" 2>&1 | grep -c 'undefined symbol' | sed 's/^/undefined symbols: /'
 LD_LIBRARY_PATH=$TL ldd -r "$APP/libLibTorchSharp.so" 2>&1 | grep 'undefined symbol' | head -5 | c++filt | cut -c1-200
 fi
-if want 5; then step "5. Nsight Compute on zeta_mix16s, one launch at batch 256 (if ncu is there and may read the counters)"
-# Launches of zeta_mix16s before it in that process: 6 in the byte checks, then 8 × 40 per batch of 32, 64 and 128.
+if want 5; then step "5. Nsight Compute on zeta_mix16q (the kernel the pipeline launches), one launch at batch 256 (if ncu is there and may read the counters)"
+# Launches of zeta_mix16q before it in that process (--kernels zeta_mix16q): 10 in the byte checks (the shapes whose
+# images are 16-byte rows and batches ≤ 384, pipeline weights, and the ties), then 8 × 40 per batch of 32, 64 and 128.
 NCU=$(command -v ncu || ls /usr/local/cuda*/bin/ncu 2>/dev/null | head -1)
-[ -n "$NCU" ] && timeout 150 "$NCU" -k zeta_mix16s --launch-skip 966 -c 1 --section SpeedOfLight --section MemoryWorkloadAnalysis \
-  --section ComputeWorkloadAnalysis --section WarpStateStats --section Occupancy --section SchedulerStats \
-  "$APP/ZetaPrep.Bench" gpu --size 224 --kernels zeta_mix16s > "$OUT/ncu.txt" 2>&1
-[ -f "$OUT/ncu.txt" ] && grep -v '^{' "$OUT/ncu.txt" | tail -120
+[ -n "$NCU" ] && timeout 150 "$NCU" -k zeta_mix16q --launch-skip 970 -c 1 --section SpeedOfLight --section MemoryWorkloadAnalysis \
+  --section ComputeWorkloadAnalysis --section InstructionStats --section WarpStateStats --section Occupancy --section SchedulerStats \
+  --section LaunchStats "$APP/ZetaPrep.Bench" gpu --size 224 --kernels zeta_mix16q > "$OUT/ncu.txt" 2>&1
+[ -f "$OUT/ncu.txt" ] && grep -v '^{' "$OUT/ncu.txt" | tail -150
 fi
 if want 6; then step "6. batches of B + 1 inputs (a pass's lone leftover joins the last batch) on cuda, cpu and auto"
 # 400 = 21 × 19 + 1: every pass ends with a batch of 20. Shards must match across devices and the dev VM's (LEFTOVER_SHA).
 photos
-for cfg in "z19|--batch-size 19 --n 8" "m19|--batch-size 19 --method mixup" "b19|--batch-size 19 --n batch" "z7p|--batch-size 7 --n 3 --passes 2 --keep-originals"; do
+for cfg in "z19|--batch-size 19 --n 8 --gamma 2.8" "m19|--batch-size 19 --method mixup" "b19|--batch-size 19 --n batch --gamma 2.8" "z7p|--batch-size 7 --n 3 --gamma 2.8 --passes 2 --keep-originals"; do
   name=${cfg%%|*}; for d in cpu cuda auto; do
-    ZETAPREP_CACHE_DIR=none timeout 60 "$APP/zetaprep" generate --in $W/photos400 --out $W/l-$name-$d --size 224 --gamma 2.8 ${cfg#*|} \
+    ZETAPREP_CACHE_DIR=none timeout 60 "$APP/zetaprep" generate --in $W/photos400 --out $W/l-$name-$d --size 224 ${cfg#*|} \
       --threads "$(nproc)" --device $d --overwrite --quiet > "$OUT/leftover-$name-$d.txt" 2>&1; rc=$?
     echo "$name device=$d rc=$rc shards=$(cat $W/l-$name-$d/data/*.parquet 2>/dev/null | sha256sum | cut -c1-16) mixed on $(grep -o '"device": "[a-z]*"' $W/l-$name-$d/manifest.json | tail -1 | cut -d'"' -f4)" | tee -a "$OUT/leftover.txt"
   done; done

@@ -23,7 +23,7 @@ public class MixingBenchmarks
         _x = BenchInputs.Noise(BenchInputs.Batch * Pixels, 1);
         _y = new byte[BenchInputs.Batch * Pixels];
         var plan = MixPlan.Create(BenchInputs.Batch, new PlanOptions(MixCount.Of(8), GammaSpec.Fixed(2.8), BenchInputs.Batch));
-        _w = plan.Batches[0].WeightMatrix();
+        _w = plan.Batches[0].PixelWeightMatrix();
         _sparse = new SparseCpuMixer(BenchInputs.Batch, Pixels);
         _torch = new TorchMixer(TorchRuntime.ResolveDevice(DeviceChoice.Cpu), BenchInputs.Batch, Pixels);
     }

@@ -582,7 +582,7 @@ public sealed class DatasetGenerator
             Run(() =>
             {
                 var m = _batch.Inputs.Length;
-                var weights = _batch.WeightMatrix();
+                var weights = _batch.PixelWeightMatrix();
                 var mixStart = Stopwatch.GetTimestamp();
                 try
                 {

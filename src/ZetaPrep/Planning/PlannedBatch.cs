@@ -1,3 +1,5 @@
+using ZetaPrep.Mixing;
+
 namespace ZetaPrep.Planning;
 
 /// <summary>
@@ -14,7 +16,17 @@ public sealed record PlannedBatch(int Pass, int Index, long FirstRow, int[] Inpu
     public int MixedOffset => KeepOriginals ? Inputs.Length : 0;
 
     /// <summary>The dense row-major [outputs × inputs] weight matrix W of out = W @ X, as float32.</summary>
-    public float[] WeightMatrix()
+    public float[] WeightMatrix() => Matrix(onGrid: false);
+
+    /// <summary>
+    /// W as the pixels are mixed with it: each output's float32 weights, in the order of its members (the <c>sources</c>
+    /// column's), rounded to whole multiples of 2^-16 summing to 1 (<see cref="PixelWeights.Units"/>), so every device's
+    /// kernel sums exactly and writes the same bytes, and a reader recomputes each pixel from the <c>weights</c> column.
+    /// The soft labels use the recipes' own weights.
+    /// </summary>
+    public float[] PixelWeightMatrix() => Matrix(onGrid: true);
+
+    private float[] Matrix(bool onGrid)
     {
         var m = Inputs.Length;
         var w = new float[Outputs.Length * m];
@@ -23,11 +35,19 @@ public sealed record PlannedBatch(int Pass, int Index, long FirstRow, int[] Inpu
             var recipe = Outputs[k];
             var members = recipe.PixelMembers ?? recipe.Members;
             var weights = recipe.PixelWeights ?? recipe.Weights;
+            var single = new float[weights.Length];
+            for (var i = 0; i < weights.Length; i++)
+            {
+                single[i] = (float)weights[i];
+            }
+
+            var units = onGrid ? PixelWeights.Units(single) : null;
             for (var i = 0; i < members.Length; i++)
             {
-                w[k * m + members[i]] += (float)weights[i];
+                w[k * m + members[i]] += units is null ? single[i] : units[i] / (float)PixelWeights.One;
             }
         }
+
         return w;
     }
 }

@@ -5,8 +5,11 @@ using System.Text;
 namespace ZetaPrep.Mixing.Cuda;
 
 /// <summary>
-/// The GPU kernel for out = W @ X, through the CUDA driver API alone: one fused pass (uint8 in, float32 sum, round
-/// half to even, clamp, uint8 out) that gives exactly <see cref="SparseCpuMixer"/>'s bytes.
+/// The GPU kernels for out = W @ X, through the CUDA driver API alone: one fused pass (uint8 in, weighted sum, round
+/// half to even, clamp, uint8 out) that gives exactly <see cref="SparseCpuMixer"/>'s bytes. Batches whose weights are
+/// <see cref="PixelWeights"/>' (the pipeline's) go to the integer kernel (<see cref="QuantizedKernelPtx"/>, sm_61 and
+/// newer, up to <see cref="QuantizedKernelPtx.MaxInputs"/> inputs); others to the float kernels of
+/// <see cref="MixKernelPtx"/>, which round every product and sum like the CPU kernel.
 /// </summary>
 /// <remarks>
 /// Each instance owns a CUDA stream, page-locked (pinned) staging buffers and device buffers sized once. The pipeline
@@ -14,12 +17,14 @@ namespace ZetaPrep.Mixing.Cuda;
 /// weight table and the images host→device asynchronously on its stream, launches the kernel and the copy back, and
 /// waits only for its own stream: the pipeline keeps one mixer per batch in flight, so one batch's copies and kernel
 /// overlap other batches' and the decoding on the other threads.
-/// The kernel is PTX (<see cref="MixKernelPtx"/>) compiled by the driver at first use, once per process.
+/// The kernels are PTX compiled by the driver at first use, once per process.
 /// </remarks>
 public sealed unsafe class CudaMixer : IBatchMixer
 {
     private static readonly Lock ModuleGate = new();
     private static IntPtr _module;
+    private static IntPtr _quantizedModule;
+    private static string? _quantizedWhy;
     private static readonly Dictionary<string, IntPtr> Functions = [];
 
     private readonly Lock _gate = new();
@@ -39,6 +44,12 @@ public sealed unsafe class CudaMixer : IBatchMixer
     private ulong _deviceTable;
     private bool _disposed;
     private bool _scaledTable;
+    // The integer kernel's table (QuantizedMixTable), filled when every row is PixelWeights' (the pipeline's batches).
+    private readonly int _quantizedStride;
+    private int* _hostQuantizedTable;
+    private ulong _deviceQuantizedTable;
+    private bool _quantizedTable;
+    private int _inputCount;
 
     private CudaMixer(CudaDevice device, int maxInputs, int pixelsPerImage)
     {
@@ -46,6 +57,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
         _maxInputs = maxInputs;
         _pixels = pixelsPerImage;
         _stride = 1 + (2 * maxInputs);
+        _quantizedStride = QuantizedMixTable.Stride(maxInputs);
         device.MakeCurrent();
         try
         {
@@ -98,11 +110,37 @@ public sealed unsafe class CudaMixer : IBatchMixer
     public (byte[] Inputs, byte[] Outputs)? Staging => (_stagingInputs, _stagingOutputs);
 
     /// <summary>
-    /// The kernel a call with the current weight table launches: when image rows are 16-byte aligned, the scaled one if
-    /// the table allows it (<see cref="MixKernelPtx.AllowsScaled"/>, true of ζ weights at any usual γ and N), else the
-    /// plain 16-byte one; else the scalar one. All give the same bytes.
+    /// The kernel a call with the current weight table launches: when image rows are 16-byte aligned, the integer one if
+    /// every row is on <see cref="PixelWeights"/>' grid, it loaded and the batch fits its tile; else the scaled one if the
+    /// table allows it (<see cref="MixKernelPtx.AllowsScaled"/>, true of ζ weights at any usual γ and N), else the plain
+    /// 16-byte one; else the scalar one. All give the same bytes.
     /// </summary>
-    internal string Kernel => _pixels % 16 != 0 ? MixKernelPtx.Scalar : _scaledTable ? MixKernelPtx.Scaled16 : MixKernelPtx.Vector16;
+    internal string Kernel => _pixels % 16 != 0 ? MixKernelPtx.Scalar
+        : _quantizedTable && QuantizedReady && _inputCount <= QuantizedKernelPtx.MaxInputs ? QuantizedKernelPtx.Name
+        : _scaledTable ? MixKernelPtx.Scaled16 : MixKernelPtx.Vector16;
+
+    /// <summary>Why the integer kernel (<see cref="QuantizedKernelPtx"/>) is not there (an older GPU, a JIT refusal), or null when it is.</summary>
+    internal static string? QuantizedUnavailable
+    {
+        get
+        {
+            lock (ModuleGate)
+            {
+                return _quantizedWhy;
+            }
+        }
+    }
+
+    private static bool QuantizedReady
+    {
+        get
+        {
+            lock (ModuleGate)
+            {
+                return _quantizedModule != IntPtr.Zero;
+            }
+        }
+    }
 
     internal IntPtr Stream => _stream;
 
@@ -158,6 +196,22 @@ public sealed unsafe class CudaMixer : IBatchMixer
     {
         var function = Function(kernel);
         var x = inputs == 0 ? _deviceInputs : inputs;
+        if (kernel == QuantizedKernelPtx.Name)
+        {
+            var qTable = _deviceQuantizedTable;
+            var qY = _deviceOutputs;
+            var qPixels = (uint)_pixels;
+            var qStride = (uint)_quantizedStride;
+            var qInputs = (uint)_inputCount;
+            var qOutputs = (uint)outputCount;
+            var (gridX, gridY, perBlock) = QuantizedMixTable.Geometry(_pixels, outputCount);
+            var qPerBlock = (uint)perBlock;
+            var qParameters = stackalloc void*[] { &x, &qTable, &qY, &qPixels, &qStride, &qInputs, &qOutputs, &qPerBlock };
+            var shared = (uint)(_inputCount * QuantizedKernelPtx.TileBytes);
+            CudaDriver.Check(CudaDriver.cuLaunchKernel(function, gridX, gridY, 1, QuantizedKernelPtx.BlockSize, 1, 1, shared, _stream, qParameters, null), "cuLaunchKernel " + kernel);
+            return;
+        }
+
         var table = _deviceTable;
         var y = _deviceOutputs;
         var pixels = (uint)_pixels;
@@ -176,6 +230,14 @@ public sealed unsafe class CudaMixer : IBatchMixer
     /// </summary>
     internal void WriteTable(ReadOnlySpan<float> weights, int inputCount, int outputCount)
     {
+        _inputCount = inputCount;
+        var quantized = inputCount <= QuantizedKernelPtx.MaxInputs;
+        for (var k = 0; quantized && k < outputCount; k++)
+        {
+            quantized = QuantizedMixTable.WriteRow(weights.Slice(k * inputCount, inputCount), new Span<int>(_hostQuantizedTable + ((long)k * _quantizedStride), _quantizedStride));
+        }
+
+        _quantizedTable = quantized;
         var scaled = true;
         for (var k = 0; k < outputCount; k++)
         {
@@ -201,8 +263,14 @@ public sealed unsafe class CudaMixer : IBatchMixer
     }
 
     /// <summary>Queues the copy of the weight table for <paramref name="outputCount"/> outputs to the device.</summary>
-    internal void UploadTable(int outputCount) =>
+    internal void UploadTable(int outputCount)
+    {
         CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(_deviceTable, _hostTable, (nuint)((long)outputCount * _stride * 4), _stream), "cuMemcpyHtoDAsync");
+        if (_quantizedTable)
+        {
+            CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(_deviceQuantizedTable, _hostQuantizedTable, (nuint)((long)outputCount * _quantizedStride * 4), _stream), "cuMemcpyHtoDAsync");
+        }
+    }
 
     internal static ulong DeviceAlloc(long bytes)
     {
@@ -255,6 +323,8 @@ public sealed unsafe class CudaMixer : IBatchMixer
         _hostTable = (int*)HostAlloc((long)capacity * _stride * 4);
         _deviceOutputs = DeviceAlloc((long)capacity * _pixels);
         _deviceTable = DeviceAlloc((long)capacity * _stride * 4);
+        _hostQuantizedTable = (int*)HostAlloc((long)capacity * _quantizedStride * 4);
+        _deviceQuantizedTable = DeviceAlloc((long)capacity * _quantizedStride * 4);
         _outputCapacity = capacity;
     }
 
@@ -268,8 +338,15 @@ public sealed unsafe class CudaMixer : IBatchMixer
             _hostTable = null;
         }
 
+        if (_hostQuantizedTable != null)
+        {
+            _ = CudaDriver.cuMemFreeHost(_hostQuantizedTable);
+            _hostQuantizedTable = null;
+        }
+
         FreeDevice(ref _deviceOutputs);
         FreeDevice(ref _deviceTable);
+        FreeDevice(ref _deviceQuantizedTable);
         _outputCapacity = 0;
     }
 
@@ -292,46 +369,76 @@ public sealed unsafe class CudaMixer : IBatchMixer
             }
 
             device.MakeCurrent();
-            var ptx = Encoding.ASCII.GetBytes(MixKernelPtx.Source + "\0");
-            const int LogSize = 8192;
-            var log = stackalloc byte[LogSize];
-            // CU_JIT_ERROR_LOG_BUFFER (5) and its size (6): the JIT's message if the PTX is refused.
-            var options = stackalloc int[] { 5, 6 };
-            var values = stackalloc void*[] { log, (void*)(nint)LogSize };
-            IntPtr module;
-            int result;
-            fixed (byte* image = ptx)
-            {
-                result = CudaDriver.cuModuleLoadDataEx(&module, image, 2, options, values);
-            }
-
-            if (result != 0)
-            {
-                var message = Marshal.PtrToStringUTF8((IntPtr)log)?.Trim();
-                try
-                {
-                    CudaDriver.Check(result, "cuModuleLoadDataEx");
-                }
-                catch (CudaException e) when (!string.IsNullOrEmpty(message))
-                {
-                    throw new CudaException($"{e.Message}: {message.ReplaceLineEndings(" ")}");
-                }
-            }
-
+            var module = LoadModule(MixKernelPtx.Source);
             foreach (var name in MixKernelPtx.Kernels)
             {
-                IntPtr function;
-                var bytes = Encoding.ASCII.GetBytes(name + "\0");
-                fixed (byte* n = bytes)
-                {
-                    CudaDriver.Check(CudaDriver.cuModuleGetFunction(&function, module, n), "cuModuleGetFunction " + name);
-                }
-
-                Functions[name] = function;
+                Functions[name] = GetFunction(module, name);
             }
 
             _module = module;
+            // The integer kernel needs dp4a (sm_61 and newer). Without it, or if the JIT refuses it, the float kernels mix
+            // the same batches (their sums are exact for these weights: the same bytes), only slower.
+            if (device.Major * 10 + device.Minor < 61)
+            {
+                _quantizedWhy = $"the GPU is sm_{device.Major}{device.Minor}; the integer kernel needs sm_61 or newer";
+                return;
+            }
+
+            try
+            {
+                var quantized = LoadModule(QuantizedKernelPtx.Source);
+                Functions[QuantizedKernelPtx.Name] = GetFunction(quantized, QuantizedKernelPtx.Name);
+                _quantizedModule = quantized;
+            }
+            catch (CudaException e)
+            {
+                _quantizedWhy = e.Message;
+            }
         }
+    }
+
+    /// <summary>JIT-compiles a PTX module; the compiler's message is in the exception if it refuses the text.</summary>
+    private static IntPtr LoadModule(string source)
+    {
+        var ptx = Encoding.ASCII.GetBytes(source + "\0");
+        const int LogSize = 8192;
+        var log = stackalloc byte[LogSize];
+        // CU_JIT_ERROR_LOG_BUFFER (5) and its size (6): the JIT's message if the PTX is refused.
+        var options = stackalloc int[] { 5, 6 };
+        var values = stackalloc void*[] { log, (void*)(nint)LogSize };
+        IntPtr module;
+        int result;
+        fixed (byte* image = ptx)
+        {
+            result = CudaDriver.cuModuleLoadDataEx(&module, image, 2, options, values);
+        }
+
+        if (result != 0)
+        {
+            var message = Marshal.PtrToStringUTF8((IntPtr)log)?.Trim();
+            try
+            {
+                CudaDriver.Check(result, "cuModuleLoadDataEx");
+            }
+            catch (CudaException e) when (!string.IsNullOrEmpty(message))
+            {
+                throw new CudaException($"{e.Message}: {message.ReplaceLineEndings(" ")}");
+            }
+        }
+
+        return module;
+    }
+
+    private static IntPtr GetFunction(IntPtr module, string name)
+    {
+        IntPtr function;
+        var bytes = Encoding.ASCII.GetBytes(name + "\0");
+        fixed (byte* n = bytes)
+        {
+            CudaDriver.Check(CudaDriver.cuModuleGetFunction(&function, module, n), "cuModuleGetFunction " + name);
+        }
+
+        return function;
     }
 
     private static IntPtr Function(string kernel)

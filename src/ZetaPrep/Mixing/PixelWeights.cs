@@ -1,0 +1,157 @@
+namespace ZetaPrep.Mixing;
+
+/// <summary>
+/// The weights the pixels are mixed with: each row of W rounded to whole multiples of 2^-16 that sum to exactly 1
+/// (largest remainders), so that every product w·x (x a byte) and every partial sum is exact in float32 (below 2^24
+/// steps of 2^-16). The float32 sum is then the exact integer sum Σ q·x / 65536, whatever the order of the additions,
+/// fused multiply-adds or not, so every kernel on every device (the CPU's, the GPU's float and integer ones) writes
+/// the same bytes. A weight moves by at most 2^-17 (7.6·10^-6) from the ζ formula's, a pixel of an N-member mix by at
+/// most N·255·2^-17 (0.016 of a grey level at N = 8) before the rounding to a byte; the soft labels keep the formula's
+/// weights. The pipeline rounds each output's float32 weights in the order of its <c>sources</c> (what the <c>weights</c>
+/// column holds), so a reader gets the same units from that column with <see cref="Units"/>: each mixed pixel is then
+/// Σ q·x / 65536 of its sources' pixels, rounded half to even, exactly.
+/// </summary>
+public static class PixelWeights
+{
+    /// <summary>The unit of a pixel weight: weights are q / <see cref="One"/> with q a whole number.</summary>
+    public const int One = 1 << 16;
+
+    /// <summary>
+    /// Rounds each row of the row-major [rows × <paramref name="columns"/>] <paramref name="matrix"/> in place to whole
+    /// multiples of 1/<see cref="One"/> summing to exactly 1, in proportion to the row's own weights (a row need not sum
+    /// to 1 first). Zero weights stay zero; rows with no positive weight are left as they are. Deterministic: the same
+    /// row gives the same weights on every machine (double arithmetic, ties to the lower column).
+    /// </summary>
+    public static void Quantize(Span<float> matrix, int columns)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(columns, 1);
+        if (matrix.Length % columns != 0)
+        {
+            throw new ArgumentException($"the matrix's {matrix.Length} weights are not rows of {columns}", nameof(matrix));
+        }
+
+        var units = new long[columns];
+        var remainders = new double[columns];
+        for (var start = 0; start < matrix.Length; start += columns)
+        {
+            var row = matrix.Slice(start, columns);
+            if (Fill(row, units, remainders))
+            {
+                for (var j = 0; j < columns; j++)
+                {
+                    row[j] = units[j] / (float)One;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The whole units q (weights q / <see cref="One"/>) that <paramref name="weights"/> round to: in proportion to them,
+    /// summing to <see cref="One"/>, by largest remainders, a tie going to the earlier weight; all zero when no weight is
+    /// positive.
+    /// </summary>
+    public static long[] Units(ReadOnlySpan<float> weights)
+    {
+        var units = new long[weights.Length];
+        if (!Fill(weights, units, new double[weights.Length]))
+        {
+            Array.Clear(units);
+        }
+
+        return units;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="row"/> is already what <see cref="Quantize"/> makes: every weight q/<see cref="One"/>
+    /// with q whole and ≥ 0, and the q summing to <see cref="One"/>.
+    /// </summary>
+    public static bool IsQuantized(ReadOnlySpan<float> row)
+    {
+        long sum = 0;
+        foreach (var w in row)
+        {
+            var q = w * One; // exact: a power-of-two scale of a float32 in range
+            if (!(q >= 0f) || q > One || q != MathF.Floor(q))
+            {
+                return false;
+            }
+
+            sum += (long)q;
+        }
+
+        return sum == One;
+    }
+
+    /// <summary>Fills <paramref name="units"/> for <paramref name="row"/>; false when no weight is positive.</summary>
+    private static bool Fill(ReadOnlySpan<float> row, Span<long> units, double[] remainders)
+    {
+        var total = 0.0;
+        foreach (var w in row)
+        {
+            if (w > 0f && float.IsFinite(w))
+            {
+                total += w;
+            }
+        }
+
+        if (!(total > 0) || !double.IsFinite(total))
+        {
+            return false;
+        }
+
+        long assigned = 0;
+        for (var j = 0; j < row.Length; j++)
+        {
+            var w = row[j];
+            if (w > 0f && float.IsFinite(w))
+            {
+                var exact = w / total * One;
+                var whole = Math.Floor(exact);
+                units[j] = (long)whole;
+                remainders[j] = exact - whole;
+                assigned += units[j];
+            }
+            else
+            {
+                units[j] = 0;
+                remainders[j] = -1; // never rounded up
+            }
+        }
+
+        // The units still missing go to the largest remainders (the earlier weight on a tie). Their count is below the
+        // number of positive weights: the remainders sum to it, up to rounding, and each is below 1.
+        var missing = One - assigned;
+        if (missing > 0)
+        {
+            var order = new int[row.Length];
+            for (var j = 0; j < order.Length; j++)
+            {
+                order[j] = j;
+            }
+
+            Array.Sort(order, (a, b) => remainders[a] != remainders[b] ? remainders[b].CompareTo(remainders[a]) : a.CompareTo(b));
+            for (var i = 0; i < order.Length && missing > 0 && remainders[order[i]] >= 0; i++, missing--)
+            {
+                units[order[i]]++;
+            }
+            assigned = One - missing;
+        }
+
+        // Rounding of the double quotients can miss by a unit or so either way: settle it on the largest weight.
+        for (var extra = assigned - One; extra != 0; extra -= Math.Sign(extra))
+        {
+            var largest = 0;
+            for (var j = 1; j < row.Length; j++)
+            {
+                if (units[j] > units[largest])
+                {
+                    largest = j;
+                }
+            }
+
+            units[largest] -= Math.Sign(extra);
+        }
+
+        return true;
+    }
+}

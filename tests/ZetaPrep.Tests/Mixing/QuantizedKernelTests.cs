@@ -1,0 +1,267 @@
+using ZetaPrep.Mixing;
+using ZetaPrep.Mixing.Cuda;
+using ZetaPrep.Planning;
+
+namespace ZetaPrep.Tests.Mixing;
+
+/// <summary>
+/// The pixel weights (<see cref="PixelWeights"/>) and the integer GPU kernel (<see cref="QuantizedKernelPtx"/>). Without a
+/// GPU the kernel's own PTX text runs on <see cref="PtxInterpreter"/>, over the launch shape and table that
+/// <see cref="CudaMixer"/> gives it, against the CPU kernel; bench/gpu/device_check.sh compares it on a GPU.
+/// </summary>
+public sealed class QuantizedKernelTests
+{
+    [Theory]
+    [InlineData(32, 8, 2.8, 1)]
+    [InlineData(64, 2, 0.5, 2)]
+    [InlineData(64, 64, 2.8, 3)]
+    [InlineData(256, 256, 1.72865, 4)]
+    [InlineData(16, 16, 25.0, 5)]
+    public void Pixel_weights_are_whole_multiples_of_2_to_the_minus_16_summing_to_1_within_a_unit_of_the_formula(int batch, int n, double gamma, int seed)
+    {
+        var plan = MixPlan.Create(batch, new PlanOptions(MixCount.Of(n), GammaSpec.Fixed(gamma), batch, seed: (ulong)seed));
+        var exact = plan.Batches[0].WeightMatrix();
+        var pixel = plan.Batches[0].PixelWeightMatrix();
+        Assert.Equal(pixel, plan.Batches[0].PixelWeightMatrix()); // deterministic
+        for (var k = 0; k < batch; k++)
+        {
+            var row = pixel.AsSpan(k * batch, batch);
+            Assert.True(PixelWeights.IsQuantized(row));
+            var units = 0L;
+            for (var j = 0; j < batch; j++)
+            {
+                var q = row[j] * PixelWeights.One;
+                Assert.Equal(MathF.Floor(q), q);
+                units += (long)q;
+                Assert.True(Math.Abs(q - (exact[(k * batch) + j] * PixelWeights.One)) < 1.0001, $"row {k}, input {j}: {q} units for weight {exact[(k * batch) + j]}");
+                if (exact[(k * batch) + j] == 0f)
+                {
+                    Assert.Equal(0f, row[j]);
+                }
+            }
+
+            Assert.Equal(PixelWeights.One, units);
+            // The dominant member keeps its place: output k is input k's.
+            Assert.Equal(row[k], row.ToArray().Max());
+        }
+
+        // The formula's own float32 weights are not on the grid (γ = 2.8's never are).
+        if (gamma == 2.8)
+        {
+            Assert.Contains(Enumerable.Range(0, batch), k => !PixelWeights.IsQuantized(exact.AsSpan(k * batch, batch)));
+        }
+    }
+
+    [Fact]
+    public void Quantize_keeps_rows_already_on_the_grid_and_normalises_rows_that_do_not_sum_to_1()
+    {
+        float[] onGrid = [0.5f, 0.25f, 0.25f, 0f, 1f, 0f, 0f, 0f];
+        var copy = onGrid.ToArray();
+        PixelWeights.Quantize(copy, 4);
+        Assert.Equal(onGrid, copy);
+
+        float[] unnormalised = [2f, 1f, 1f, 0f];
+        PixelWeights.Quantize(unnormalised, 4);
+        Assert.Equal([0.5f, 0.25f, 0.25f, 0f], unnormalised);
+
+        // Thirds: 65536 / 3 = 21845.33 each, the one unit left over to the lowest column.
+        float[] thirds = [1f / 3, 1f / 3, 1f / 3];
+        PixelWeights.Quantize(thirds, 3);
+        Assert.Equal([21846 / 65536f, 21845 / 65536f, 21845 / 65536f], thirds);
+
+        Assert.False(PixelWeights.IsQuantized([0.5f, 0.25f]));
+        Assert.False(PixelWeights.IsQuantized([0.5f, 0.5f + (1f / 65536)]));
+        Assert.False(PixelWeights.IsQuantized([-0.5f, 1.5f]));
+        Assert.False(PixelWeights.IsQuantized([float.NaN, 1f]));
+        Assert.True(PixelWeights.IsQuantized([1f / 65536, 65535f / 65536]));
+    }
+
+    [Theory]
+    [InlineData(32, 8, 2.8, 11)]
+    [InlineData(48, 3, 0.8, 12)]
+    [InlineData(64, 64, 1.72865, 13)]
+    public void With_pixel_weights_the_CPU_kernels_float_sums_are_the_exact_integer_sums_rounded_half_to_even(int batch, int n, double gamma, int seed)
+    {
+        const int Pixels = 10 * 10 * 3;
+        var x = new byte[batch * Pixels];
+        new Random(seed).NextBytes(x);
+        var w = MixPlan.Create(batch, new PlanOptions(MixCount.Of(n), GammaSpec.Fixed(gamma), batch, seed: (ulong)seed)).Batches[0].PixelWeightMatrix();
+        var cpu = new byte[x.Length];
+        new SparseCpuMixer(batch, Pixels).Mix(x, batch, w, batch, cpu);
+        Assert.Equal(IntegerReference(x, batch, w, batch, Pixels), cpu);
+    }
+
+    [Theory]
+    [InlineData(8, 2.8, 41)]
+    [InlineData(2, 0.9, 42)]
+    public void A_reader_recomputes_every_mixed_pixel_from_the_sources_and_weights_columns(int n, double gamma, int seed)
+    {
+        const int Batch = 32, Pixels = 24 * 24 * 3;
+        var x = new byte[Batch * Pixels];
+        new Random(seed).NextBytes(x);
+        var batch = MixPlan.Create(Batch, new PlanOptions(MixCount.Of(n), GammaSpec.Fixed(gamma), Batch, seed: (ulong)seed)).Batches[0];
+        var y = new byte[x.Length];
+        new SparseCpuMixer(Batch, Pixels).Mix(x, Batch, batch.PixelWeightMatrix(), Batch, y);
+        var expected = new byte[x.Length];
+        for (var k = 0; k < Batch; k++)
+        {
+            // The columns: sources (members, dominant first) and weights (float32, same order).
+            var recipe = batch.Outputs[k];
+            var units = PixelWeights.Units([.. recipe.Weights.Select(w => (float)w)]);
+            for (var i = 0; i < Pixels; i++)
+            {
+                long sum = 0;
+                for (var m = 0; m < recipe.Members.Length; m++)
+                {
+                    sum += units[m] * x[(recipe.Members[m] * Pixels) + i];
+                }
+
+                expected[(k * Pixels) + i] = Rounded(sum);
+            }
+        }
+
+        Assert.Equal(expected, y);
+        // The formula's own float32 weights give other bytes here and there (a sum near a .5 mark; at N = 8 some in this
+        // batch): what the grid changes, by one level at most.
+        var formula = new byte[x.Length];
+        new SparseCpuMixer(Batch, Pixels).Mix(x, Batch, batch.WeightMatrix(), Batch, formula);
+        var differ = formula.Zip(y).Count(p => p.First != p.Second);
+        Assert.InRange(differ, n == 8 ? 1 : 0, x.Length / 200);
+        Assert.All(formula.Zip(y), p => Assert.InRange(p.First - p.Second, -1, 1));
+    }
+
+    public static TheoryData<int, int, int, double, int> Shapes => new()
+    {
+        { 16 * 16 * 3, 32, 8, 2.8, 21 },     // 6 chunks, one pass of 32 outputs
+        { 20 * 20 * 3, 40, 8, 2.8, 22 },     // a partial last chunk (1200 = 9 · 128 + 48), a second pass of 8 outputs
+        { 4 * 4 * 3, 70, 2, 0.5, 23 },      // one chunk: the outputs split over grid y; N = 2 like plain mixup
+        { 8 * 8 * 3, 24, 24, 1.72865, 24 },  // --n batch: 6 groups of four members
+        { 8 * 8 * 3, 13, 3, 25.0, 25 },      // a steep γ: tiny weights round to 0, members drop out; 3 members pad a group
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void The_integer_kernels_PTX_writes_the_CPU_kernels_bytes_on_zeta_batches(int pixels, int batch, int n, double gamma, int seed)
+    {
+        var x = new byte[batch * pixels];
+        new Random(seed).NextBytes(x);
+        var w = MixPlan.Create(batch, new PlanOptions(MixCount.Of(n), GammaSpec.Fixed(gamma), batch, seed: (ulong)seed)).Batches[0].PixelWeightMatrix();
+        AssertKernelMatchesCpu(x, batch, w, batch, pixels);
+    }
+
+    [Fact]
+    public void The_integer_kernels_PTX_rounds_ties_to_even_and_takes_weights_of_1()
+    {
+        const int Pixels = 16 * 3;
+        var x = new byte[8 * Pixels];
+        new Random(31).NextBytes(x);
+        for (var j = 1; j < 8; j += 2)
+        {
+            for (var i = 0; i < Pixels; i++)
+            {
+                x[(j * Pixels) + i] = (byte)Math.Min(x[((j - 1) * Pixels) + i] + 1, 255);
+            }
+        }
+
+        x[0] = 254; // 254·0.5 + 255·0.5 = 254.5 → 254; and 255, 255 → 255
+        x[Pixels] = 255;
+        x[1] = 255;
+        x[Pixels + 1] = 255;
+        float[] w =
+        [
+            0.5f, 0.5f, 0, 0, 0, 0, 0, 0,
+            0, 0, 0.5f, 0.5f, 0, 0, 0, 0,
+            0.25f, 0.25f, 0.25f, 0.25f, 0, 0, 0, 0,
+            0, 0, 0, 0, 1f, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 1f,
+            0.125f, 0.125f, 0.125f, 0.125f, 0.125f, 0.125f, 0.125f, 0.125f,
+            0, 0.75f, 0, 0, 0, 0, 0.25f, 0,
+            1f / 65536, 0, 0, 0, 0, 0, 0, 65535f / 65536,
+            0.5f, 0, 0, 0, 0, 0.5f, 0, 0,
+        ];
+        var cpu = AssertKernelMatchesCpu(x, 8, w, 9, Pixels);
+        Assert.Equal(254, cpu[0]);
+        Assert.Equal(255, cpu[1]);
+        Assert.Equal(x.AsSpan(4 * Pixels, Pixels).ToArray(), cpu.AsSpan(3 * Pixels, Pixels).ToArray()); // weight 1: the input
+    }
+
+    [Fact]
+    public void Rows_off_the_grid_are_left_to_the_float_kernels_and_a_row_holds_a_batch_plus_one_members()
+    {
+        var row = new int[QuantizedMixTable.Stride(8)];
+        Assert.False(QuantizedMixTable.WriteRow([0.3f, 0.7f, 0, 0, 0, 0, 0, 0], row));
+        Assert.True(QuantizedMixTable.WriteRow([0, 0, 1f, 0, 0, 0, 0, 0], row));
+        Assert.Equal(1, row[0]); // one group: input 2 twice at 32768, two padding members at weight 0
+        Assert.Equal([2 * QuantizedKernelPtx.TileBytes, 2 * QuantizedKernelPtx.TileBytes, 2 * QuantizedKernelPtx.TileBytes, 2 * QuantizedKernelPtx.TileBytes], row[4..8]);
+        Assert.Equal(0x8080, row[8]); // qh = 128, 128, 0, 0
+        Assert.Equal(0, row[9]);
+        var full = new float[8];
+        Array.Fill(full, 0.125f);
+        Assert.True(QuantizedMixTable.WriteRow(full, row));
+        Assert.Equal(2, row[0]);
+        Assert.Equal(4 + 16, QuantizedMixTable.Stride(7)); // 8 members at most: two groups
+        Assert.Equal(4 + 24, QuantizedMixTable.Stride(8)); // 9 members at most: three groups
+    }
+
+    /// <summary>Runs the kernel's PTX as <see cref="CudaMixer"/> launches it and compares every byte with the CPU kernel's.</summary>
+    private static byte[] AssertKernelMatchesCpu(byte[] x, int inputs, float[] w, int outputs, int pixels)
+    {
+        Assert.Equal(0, pixels % 16);
+        var cpu = new byte[outputs * pixels];
+        new SparseCpuMixer(inputs, pixels).Mix(x, inputs, w, outputs, cpu);
+        Assert.Equal(IntegerReference(x, inputs, w, outputs, pixels), cpu);
+
+        var stride = QuantizedMixTable.Stride(inputs);
+        var table = new byte[outputs * stride * 4];
+        var row = new int[stride];
+        for (var k = 0; k < outputs; k++)
+        {
+            Assert.True(QuantizedMixTable.WriteRow(w.AsSpan(k * inputs, inputs), row));
+            Buffer.BlockCopy(row, 0, table, k * stride * 4, stride * 4);
+        }
+
+        var y = new byte[outputs * pixels];
+        Array.Fill(y, (byte)0xA5);
+        var (gridX, gridY, perBlock) = QuantizedMixTable.Geometry(pixels, outputs);
+        Assert.Equal((pixels + QuantizedKernelPtx.TileBytes - 1) / QuantizedKernelPtx.TileBytes, (int)gridX);
+        Assert.True(gridY * perBlock >= outputs && (gridY - 1) * perBlock < outputs);
+        var kernel = new PtxInterpreter(QuantizedKernelPtx.Source, QuantizedKernelPtx.Name);
+        kernel.Run(gridX, gridY, QuantizedKernelPtx.BlockSize, inputs * QuantizedKernelPtx.TileBytes,
+            x, table, y, pixels, stride, inputs, outputs, perBlock);
+        for (var i = 0; i < cpu.Length; i++)
+        {
+            Assert.True(cpu[i] == y[i], $"byte {i} (output {i / pixels}, pixel byte {i % pixels}): CPU {cpu[i]}, PTX {y[i]}");
+        }
+
+        return cpu;
+    }
+
+    /// <summary>Σ q·x over each output's members, divided by 65536 and rounded half to even, in integers.</summary>
+    private static byte[] IntegerReference(byte[] x, int inputs, float[] w, int outputs, int pixels)
+    {
+        var y = new byte[outputs * pixels];
+        for (var k = 0; k < outputs; k++)
+        {
+            for (var i = 0; i < pixels; i++)
+            {
+                long s = 0;
+                for (var j = 0; j < inputs; j++)
+                {
+                    s += (long)(w[(k * inputs) + j] * PixelWeights.One) * x[(j * pixels) + i];
+                }
+
+                y[(k * pixels) + i] = Rounded(s);
+            }
+        }
+
+        return y;
+    }
+
+    /// <summary>A sum of q·x over 65536, rounded half to even.</summary>
+    private static byte Rounded(long sum)
+    {
+        var whole = sum >> 16;
+        var rest = sum & 0xFFFF;
+        return (byte)(whole + (rest > 0x8000 || (rest == 0x8000 && (whole & 1) == 1) ? 1 : 0));
+    }
+}
