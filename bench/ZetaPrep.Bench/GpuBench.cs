@@ -100,7 +100,7 @@ internal static unsafe class GpuBench
         var rows = new List<string>();
         foreach (var batch in new[] { 32, 64, 128, 256, 384 })
         {
-            foreach (var kernel in new[] { MixKernelPtx.Vector16, MixKernelPtx.Scaled16, MixKernelPtx.Vector16Fma }.Concat(QuantizedKernelPtx.Kernels).Where(kernels.Contains))
+            foreach (var kernel in new[] { MixKernelPtx.Vector16, MixKernelPtx.Scaled16, MixKernelPtx.Vector16Fma, QuantizedKernelPtx.Name }.Where(kernels.Contains))
             {
                 var ms = KernelTime(batch, pixels, kernel, random);
                 var bytes = 2.0 * batch * pixels;
@@ -140,7 +140,7 @@ internal static unsafe class GpuBench
         return mismatches == 0 ? 0 : 1;
     }
 
-    private static IEnumerable<string> AllKernels => MixKernelPtx.Kernels.Concat(QuantizedKernelPtx.Kernels);
+    private static IEnumerable<string> AllKernels => MixKernelPtx.Kernels.Append(QuantizedKernelPtx.Name);
 
     /// <summary>
     /// A batch's dense weight matrix from the real planner: N-sparse ζ rows (γ = 2.8 unless given) over a batch of B,
@@ -202,10 +202,7 @@ internal static unsafe class GpuBench
 
         if (CudaMixer.QuantizedUnavailable is null && batch <= QuantizedKernelPtx.MaxInputs && w.Chunk(batch).All(r => PixelWeights.IsQuantized(r)))
         {
-            foreach (var kernel in QuantizedKernelPtx.Kernels)
-            {
-                yield return kernel;
-            }
+            yield return QuantizedKernelPtx.Name;
         }
 
         yield return MixKernelPtx.Vector16;

@@ -56,7 +56,7 @@ internal static class Program
                 Kernels(size, Arg(args, "--in"), ImageCodecs.Parse(Arg(args, "--codec") ?? "auto"));
                 return 0;
             case "gpu":
-                return GpuBench.Run(size, Arg(args, "--kernels")?.Split(',') ?? [.. MixKernelPtx.Kernels, .. ZetaPrep.Mixing.Cuda.QuantizedKernelPtx.Kernels]);
+                return GpuBench.Run(size, Arg(args, "--kernels")?.Split(',') ?? [.. MixKernelPtx.Kernels, ZetaPrep.Mixing.Cuda.QuantizedKernelPtx.Name]);
             case "rowgroups":
                 RowGroups(size, int.Parse(Arg(args, "--rows") ?? "64", CultureInfo.InvariantCulture), int.Parse(Arg(args, "--groups") ?? "1000", CultureInfo.InvariantCulture));
                 return 0;

@@ -326,14 +326,12 @@ internal sealed partial class PtxInterpreter
                 case "ld.global.nc.v4.u32":
                     Load(o[0], o[1], global: true);
                     break;
-                case "ld.shared.v2.u32":
                 case "ld.shared.v4.u32":
                     Load(o[0], o[1], global: false);
                     break;
                 case "st.shared.v4.u32":
                     Store(o[0], o[1], global: false);
                     break;
-                case "st.global.v2.u32":
                 case "st.global.v4.u32":
                     Store(o[0], o[1], global: true);
                     break;

@@ -98,7 +98,6 @@ internal static unsafe class CudaDriver
     [DllImport(Library)] public static extern int cuModuleLoadDataEx(IntPtr* module, byte* image, uint optionCount, int* options, void** values);
     [DllImport(Library)] public static extern int cuModuleGetFunction(IntPtr* function, IntPtr module, byte* name);
     [DllImport(Library)] public static extern int cuModuleUnload(IntPtr module);
-    [DllImport(Library)] public static extern int cuFuncSetAttribute(IntPtr function, int attribute, int value);
     [DllImport(Library)] public static extern int cuMemAlloc_v2(ulong* pointer, nuint bytes);
     [DllImport(Library)] public static extern int cuMemFree_v2(ulong pointer);
     [DllImport(Library)] public static extern int cuMemHostAlloc(void** pointer, nuint bytes, uint flags);

@@ -116,7 +116,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
     /// 16-byte one; else the scalar one. All give the same bytes.
     /// </summary>
     internal string Kernel => _pixels % 16 != 0 ? MixKernelPtx.Scalar
-        : _quantizedTable && QuantizedReady && _inputCount <= QuantizedKernelPtx.MaxInputs ? QuantizedKernelPtx.Default
+        : _quantizedTable && QuantizedReady && _inputCount <= QuantizedKernelPtx.MaxInputs ? QuantizedKernelPtx.Name
         : _scaledTable ? MixKernelPtx.Scaled16 : MixKernelPtx.Vector16;
 
     /// <summary>Why the integer kernel (<see cref="QuantizedKernelPtx"/>) is not there (an older GPU, a JIT refusal), or null when it is.</summary>
@@ -196,7 +196,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
     {
         var function = Function(kernel);
         var x = inputs == 0 ? _deviceInputs : inputs;
-        if (QuantizedKernelPtx.Kernels.Contains(kernel))
+        if (kernel == QuantizedKernelPtx.Name)
         {
             var qTable = _deviceQuantizedTable;
             var qY = _deviceOutputs;
@@ -204,7 +204,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
             var qStride = (uint)_quantizedStride;
             var qInputs = (uint)_inputCount;
             var qOutputs = (uint)outputCount;
-            var (gridX, gridY, perBlock) = QuantizedMixTable.Geometry(kernel, _pixels, outputCount);
+            var (gridX, gridY, perBlock) = QuantizedMixTable.Geometry(_pixels, outputCount);
             var qPerBlock = (uint)perBlock;
             var qParameters = stackalloc void*[] { &x, &qTable, &qY, &qPixels, &qStride, &qInputs, &qOutputs, &qPerBlock };
             var shared = (uint)(_inputCount * QuantizedKernelPtx.TileBytes);
@@ -387,15 +387,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
             try
             {
                 var quantized = LoadModule(QuantizedKernelPtx.Source);
-                foreach (var name in QuantizedKernelPtx.Kernels)
-                {
-                    var function = GetFunction(quantized, name);
-                    // CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT (9) at 100 %: the most shared memory per
-                    // multiprocessor, so the tiles limit the blocks per multiprocessor less. A hint; refused, it changes nothing.
-                    _ = CudaDriver.cuFuncSetAttribute(function, 9, 100);
-                    Functions[name] = function;
-                }
-
+                Functions[QuantizedKernelPtx.Name] = GetFunction(quantized, QuantizedKernelPtx.Name);
                 _quantizedModule = quantized;
             }
             catch (CudaException e)

@@ -33,23 +33,8 @@ internal static class QuantizedKernelPtx
     /// <summary>Threads per block: 32 outputs at a time.</summary>
     public const int BlockSize = 256;
 
-    /// <summary>
-    /// The same kernel with 8 bytes per thread (16 threads per output, 16 outputs at a time): half the accumulators and
-    /// member words, so about half the registers and more blocks per multiprocessor to hide the shared-memory latency.
-    /// </summary>
-    public const string Narrow = "zeta_mix16q8";
-
-    /// <summary>Both entries of the module.</summary>
-    public static IReadOnlyList<string> Kernels { get; } = [Name, Narrow];
-
-    /// <summary>The entry <see cref="CudaMixer"/> launches.</summary>
-    public static string Default => Name;
-
-    /// <summary>Pixel bytes per thread of <paramref name="kernel"/> (16 or 8).</summary>
-    public static int BytesPerThread(string kernel) => kernel == Narrow ? 8 : 16;
-
-    /// <summary>Outputs a block's threads of <paramref name="kernel"/> mix at a time.</summary>
-    public static int OutputsPerPass(string kernel) => BlockSize / (TileBytes / BytesPerThread(kernel));
+    /// <summary>Outputs a block's threads mix at a time.</summary>
+    public const int OutputsPerPass = BlockSize / (TileBytes / 16);
 
     /// <summary>Inputs the tile can hold within the 48 KiB of shared memory a launch gets without opting in to more.</summary>
     public const int MaxInputs = (48 * 1024) / TileBytes;
@@ -72,28 +57,9 @@ internal static class QuantizedKernelPtx
         s.AppendLine();
         s.AppendLine(".extern .shared .align 16 .b8 zq_tile[];");
         s.AppendLine();
-        Entry(s, Name, 16, minBlocksPerMultiprocessor: 0);
-        Entry(s, Narrow, 8, minBlocksPerMultiprocessor: 6);
-        return s.ToString();
-    }
-
-    private static void Entry(StringBuilder s, string n, int bytesPerThread, int minBlocksPerMultiprocessor)
-    {
-        var lanes = TileBytes / bytesPerThread; // threads per output
-        var words = bytesPerThread / 4;
-        var laneShift = System.Numerics.BitOperations.Log2((uint)lanes);
-        var byteShift = System.Numerics.BitOperations.Log2((uint)bytesPerThread);
-        var vector = words == 4 ? ".v4" : ".v2";
-        s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {n}(");
+        s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {Name}(");
         s.AppendLine("    .param .u64 p_x, .param .u64 p_table, .param .u64 p_y,");
         s.AppendLine("    .param .u32 p_pixels, .param .u32 p_stride, .param .u32 p_inputs, .param .u32 p_outputs, .param .u32 p_per_block)");
-        if (minBlocksPerMultiprocessor > 0)
-        {
-            // As __launch_bounds__(256, k): ptxas keeps the registers to what k blocks of 256 threads allow.
-            s.AppendLine(CultureInfo.InvariantCulture, $".maxntid {BlockSize}, 1, 1");
-            s.AppendLine(CultureInfo.InvariantCulture, $".minnctapersm {minBlocksPerMultiprocessor}");
-        }
-
         s.AppendLine("{");
         s.AppendLine("    .reg .pred %p<12>;");
         s.AppendLine("    .reg .b32 %r<40>;");
@@ -127,9 +93,9 @@ internal static class QuantizedKernelPtx
 
         // 1. The tile: piece i (input i / 8, bytes 16·(i % 8) of the chunk), four pieces per thread per round, every
         //    load issued before the first store. Pieces past the image's end (its last chunk) are neither read nor used.
-        s.AppendLine(CultureInfo.InvariantCulture, $"LOAD_{n}:");
+        s.AppendLine("LOAD:");
         Line(s, "setp.ge.u32 %p1, %r11, %r10;");
-        Line(s, $"@%p1 bra LOADED_{n};");
+        Line(s, "@%p1 bra LOADED;");
         for (var u = 0; u < 4; u++)
         {
             var piece = $"%r{12 + u}";
@@ -156,29 +122,29 @@ internal static class QuantizedKernelPtx
         }
 
         Line(s, $"add.u32 %r11, %r11, {4 * BlockSize};");
-        Line(s, $"bra LOAD_{n};");
-        s.AppendLine(CultureInfo.InvariantCulture, $"LOADED_{n}:");
+        Line(s, "bra LOAD;");
+        s.AppendLine("LOADED:");
         Line(s, "bar.sync 0;");
 
         // 2. This thread's 16 bytes of the chunk (threads past the image's end stop here), for outputs
         //    ctaid.y · per_block + tid / 8, then every 32nd, below min((ctaid.y + 1) · per_block, outputs).
-        Line(s, $"and.b32 %r19, %r6, {lanes - 1};");
-        Line(s, $"shl.b32 %r19, %r19, {byteShift};");
+        Line(s, "and.b32 %r19, %r6, 7;");
+        Line(s, "shl.b32 %r19, %r19, 4;");
         Line(s, "add.u32 %r20, %r8, %r19;"); // pixel byte within the image
         Line(s, "setp.ge.u32 %p6, %r20, %r1;");
-        Line(s, $"@%p6 bra DONE_{n};");
+        Line(s, "@%p6 bra DONE;");
         Line(s, "add.u32 %r21, %r9, %r19;"); // this thread's column of the tile
         Line(s, "mov.u32 %r22, %ctaid.y;");
         Line(s, "mul.lo.u32 %r23, %r22, %r5;");
         Line(s, "add.u32 %r24, %r23, %r5;");
         Line(s, "min.u32 %r24, %r24, %r4;");
-        Line(s, $"shr.u32 %r25, %r6, {laneShift};");
+        Line(s, "shr.u32 %r25, %r6, 3;");
         Line(s, "add.u32 %r23, %r23, %r25;"); // the output
         Line(s, "cvt.u64.u32 %rd9, %r20;");
         Line(s, "add.s64 %rd9, %rd3, %rd9;"); // y + this thread's byte; + output · pixels per output
-        s.AppendLine(CultureInfo.InvariantCulture, $"OUTPUT_{n}:");
+        s.AppendLine("OUTPUT:");
         Line(s, "setp.ge.u32 %p7, %r23, %r24;");
-        Line(s, $"@%p7 bra DONE_{n};");
+        Line(s, "@%p7 bra DONE;");
         Line(s, "mul.lo.u32 %r26, %r23, %r2;");
         Line(s, "mul.wide.u32 %rd6, %r26, 4;");
         Line(s, "add.s64 %rd6, %rd2, %rd6;"); // the output's table row
@@ -186,26 +152,26 @@ internal static class QuantizedKernelPtx
         Line(s, "add.s64 %rd7, %rd6, 16;");
         // The first group starts the sums (dp4a onto zero), the others add to them. A table row has at least one group.
         Line(s, "setp.eq.u32 %p8, %r27, 0;");
-        Line(s, $"@%p8 bra EMPTY_{n};");
-        Group(s, words, first: true);
+        Line(s, "@%p8 bra EMPTY;");
+        Group(s, first: true);
         Line(s, "mov.u32 %r28, 1;");
         Line(s, "setp.ge.u32 %p9, %r28, %r27;");
-        Line(s, $"@%p9 bra ROUND_{n};");
-        s.AppendLine(CultureInfo.InvariantCulture, $"GROUP_{n}:");
-        Group(s, words, first: false);
+        Line(s, "@%p9 bra ROUND;");
+        s.AppendLine("GROUP:");
+        Group(s, first: false);
         Line(s, "add.u32 %r28, %r28, 1;");
         Line(s, "setp.lt.u32 %p9, %r28, %r27;");
-        Line(s, $"@%p9 bra GROUP_{n};");
-        Line(s, $"bra ROUND_{n};");
-        s.AppendLine(CultureInfo.InvariantCulture, $"EMPTY_{n}:");
-        for (var i = 0; i < bytesPerThread; i++)
+        Line(s, "@%p9 bra GROUP;");
+        Line(s, "bra ROUND;");
+        s.AppendLine("EMPTY:");
+        for (var i = 0; i < 16; i++)
         {
             Line(s, $"mov.u32 %h{i}, 0;");
             Line(s, $"mov.u32 %l{i}, 0;");
         }
 
-        s.AppendLine(CultureInfo.InvariantCulture, $"ROUND_{n}:");
-        for (var i = 0; i < bytesPerThread; i++)
+        s.AppendLine("ROUND:");
+        for (var i = 0; i < 16; i++)
         {
             // S = 256·Σqh·x + Σql·x; S + 32767 + bit 16 of S: bits 16..23 are S / 65536 rounded half to even.
             Line(s, $"shl.b32 %sum, %h{i}, 8;");
@@ -215,7 +181,7 @@ internal static class QuantizedKernelPtx
             Line(s, $"add.u32 %h{i}, %sum, 32767;");
         }
 
-        for (var j = 0; j < words; j++)
+        for (var j = 0; j < 4; j++)
         {
             Line(s, $"prmt.b32 %lo, %h{4 * j}, %h{(4 * j) + 1}, {Hex(Byte2Of2)};");
             Line(s, $"prmt.b32 %hi, %h{(4 * j) + 2}, %h{(4 * j) + 3}, {Hex(Byte2Of2)};");
@@ -224,37 +190,36 @@ internal static class QuantizedKernelPtx
 
         Line(s, "mul.wide.u32 %rd8, %r23, %r1;");
         Line(s, "add.s64 %rd8, %rd9, %rd8;");
-        Line(s, $"st.global{vector}.u32 [%rd8], {{{string.Join(", ", Enumerable.Range(0, words).Select(j => $"%v{j}"))}}};");
-        Line(s, $"add.u32 %r23, %r23, {BlockSize / lanes};");
-        Line(s, $"bra OUTPUT_{n};");
-        s.AppendLine(CultureInfo.InvariantCulture, $"DONE_{n}:");
+        Line(s, "st.global.v4.u32 [%rd8], {%v0, %v1, %v2, %v3};");
+        Line(s, $"add.u32 %r23, %r23, {OutputsPerPass};");
+        Line(s, "bra OUTPUT;");
+        s.AppendLine("DONE:");
         Line(s, "ret;");
         s.AppendLine("}");
-        s.AppendLine();
+        return s.ToString();
     }
 
     /// <summary>
     /// One group of four members at %rd7 (advanced past it): their 16 bytes each from the tile, transposed per pixel,
     /// and %h[i] += Σ qh·x, %l[i] += Σ ql·x (onto zero for the <paramref name="first"/> group).
     /// </summary>
-    private static void Group(StringBuilder s, int words, bool first)
+    private static void Group(StringBuilder s, bool first)
     {
         Line(s, "ld.global.nc.v4.u32 {%o0, %o1, %o2, %o3}, [%rd7];");
         Line(s, "ld.global.nc.v2.u32 {%wh, %wl}, [%rd7+16];");
         for (var m = 0; m < 4; m++)
         {
             Line(s, $"add.u32 %r29, %r21, %o{m};");
-            var registers = string.Join(", ", Enumerable.Range(0, words).Select(j => $"%m{(words * m) + j}"));
-            Line(s, $"ld.shared{(words == 4 ? ".v4" : ".v2")}.u32 {{{registers}}}, [%r29];");
+            Line(s, $"ld.shared.v4.u32 {{%m{4 * m}, %m{(4 * m) + 1}, %m{(4 * m) + 2}, %m{(4 * m) + 3}}}, [%r29];");
         }
 
-        for (var j = 0; j < words; j++)
+        for (var j = 0; j < 4; j++)
         {
             // Word j of members 0..3 (pixels 4j..4j+3) → per pixel, the four members' bytes.
-            Line(s, $"prmt.b32 %t0, %m{j}, %m{words + j}, {Hex(InterleaveLow)};");
-            Line(s, $"prmt.b32 %t1, %m{j}, %m{words + j}, {Hex(InterleaveHigh)};");
-            Line(s, $"prmt.b32 %t2, %m{(2 * words) + j}, %m{(3 * words) + j}, {Hex(InterleaveLow)};");
-            Line(s, $"prmt.b32 %t3, %m{(2 * words) + j}, %m{(3 * words) + j}, {Hex(InterleaveHigh)};");
+            Line(s, $"prmt.b32 %t0, %m{j}, %m{4 + j}, {Hex(InterleaveLow)};");
+            Line(s, $"prmt.b32 %t1, %m{j}, %m{4 + j}, {Hex(InterleaveHigh)};");
+            Line(s, $"prmt.b32 %t2, %m{8 + j}, %m{12 + j}, {Hex(InterleaveLow)};");
+            Line(s, $"prmt.b32 %t3, %m{8 + j}, %m{12 + j}, {Hex(InterleaveHigh)};");
             Line(s, $"prmt.b32 %a0, %t0, %t2, {Hex(PairLow)};");
             Line(s, $"prmt.b32 %a1, %t0, %t2, {Hex(PairHigh)};");
             Line(s, $"prmt.b32 %a2, %t1, %t3, {Hex(PairLow)};");

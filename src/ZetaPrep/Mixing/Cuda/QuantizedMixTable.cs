@@ -79,18 +79,17 @@ internal static class QuantizedMixTable
     }
 
     /// <summary>
-    /// The launch shape of <paramref name="kernel"/> for <paramref name="pixels"/> bytes per image and <paramref name="outputs"/> outputs: a block
+    /// The launch shape for <paramref name="pixels"/> bytes per image and <paramref name="outputs"/> outputs: a block
     /// per chunk of <see cref="QuantizedKernelPtx.TileBytes"/> bytes, and the outputs split over grid y (each block
     /// then loads its own tile) only where the image has too few chunks to fill the GPU.
     /// </summary>
-    public static (uint GridX, uint GridY, int PerBlock) Geometry(string kernel, int pixels, int outputs)
+    public static (uint GridX, uint GridY, int PerBlock) Geometry(int pixels, int outputs)
     {
-        var outputsPerPass = QuantizedKernelPtx.OutputsPerPass(kernel);
         const int WantedBlocks = 1024;
         var chunks = (pixels + QuantizedKernelPtx.TileBytes - 1) / QuantizedKernelPtx.TileBytes;
-        var passes = (outputs + outputsPerPass - 1) / outputsPerPass;
+        var passes = (outputs + QuantizedKernelPtx.OutputsPerPass - 1) / QuantizedKernelPtx.OutputsPerPass;
         var split = Math.Clamp((WantedBlocks + chunks - 1) / chunks, 1, Math.Max(passes, 1));
-        var perBlock = ((passes + split - 1) / split) * outputsPerPass;
+        var perBlock = ((passes + split - 1) / split) * QuantizedKernelPtx.OutputsPerPass;
         var gridY = (outputs + perBlock - 1) / perBlock;
         return ((uint)chunks, (uint)Math.Max(gridY, 1), perBlock);
     }
