@@ -12,6 +12,26 @@ internal static class QuantizedMixTable
     public static int Stride(int maxInputs) => 4 + (8 * Groups(maxInputs + 1));
 
     /// <summary>
+    /// Words the row of <paramref name="weights"/> needs (<see cref="WriteRow"/> fills them), or 0 when the weights are
+    /// not <see cref="PixelWeights"/>' grid.
+    /// </summary>
+    public static int RowWords(ReadOnlySpan<float> weights)
+    {
+        if (!PixelWeights.IsQuantized(weights))
+        {
+            return 0;
+        }
+
+        var count = 0;
+        foreach (var w in weights)
+        {
+            count += w != 0f ? 1 : 0;
+        }
+
+        return 4 + (8 * Groups(count == 1 ? 2 : count));
+    }
+
+    /// <summary>
     /// Writes the row of one output with the weights <paramref name="weights"/> (one per input), or returns false when
     /// they are not <see cref="PixelWeights"/>' (the float kernels then mix the batch). A weight of exactly 1 (q = 65536,
     /// the only member) becomes two members of q = 32768 each on the same input, so every q fits 16 bits.
