@@ -210,6 +210,11 @@ public sealed class QuantizedKernelTests
         Array.Fill(full, 0.125f);
         Assert.True(QuantizedMixTable.WriteRow(full, row));
         Assert.Equal(2, row[0]);
+        // A batch with one row off the grid gets no integer table; on the grid, rows as long as its longest needs.
+        var table = new int[2 * QuantizedMixTable.Stride(4)];
+        Assert.Equal(0, QuantizedMixTable.Write([0.5f, 0.5f, 0, 0, 0.3f, 0.7f, 0, 0], 4, 2, table));
+        Assert.Equal(4 + 8, QuantizedMixTable.Write([0.5f, 0.5f, 0, 0, 0.25f, 0.25f, 0.25f, 0.25f], 4, 2, table));
+        Assert.Equal(4 + 16, QuantizedMixTable.Write([.. full, 1f, 0, 0, 0, 0, 0, 0, 0], 8, 2, new int[2 * QuantizedMixTable.Stride(8)]));
         Assert.Equal(4 + 16, QuantizedMixTable.Stride(7)); // 8 members at most: two groups
         Assert.Equal(4 + 24, QuantizedMixTable.Stride(8)); // 9 members at most: three groups
     }
@@ -222,14 +227,14 @@ public sealed class QuantizedKernelTests
         new SparseCpuMixer(inputs, pixels).Mix(x, inputs, w, outputs, cpu);
         Assert.Equal(IntegerReference(x, inputs, w, outputs, pixels), cpu);
 
-        var stride = QuantizedMixTable.Stride(inputs);
+        // The table as CudaMixer writes it: rows as long as the batch's longest, in a buffer sized for the largest.
+        var words = new int[outputs * QuantizedMixTable.Stride(inputs)];
+        Array.Fill(words, unchecked((int)0xA5A5A5A5));
+        var stride = QuantizedMixTable.Write(w, inputs, outputs, words);
+        Assert.True(stride > 0);
+        Assert.Equal(Enumerable.Range(0, outputs).Max(k => QuantizedMixTable.RowWords(w.AsSpan(k * inputs, inputs))), stride);
         var table = new byte[outputs * stride * 4];
-        var row = new int[stride];
-        for (var k = 0; k < outputs; k++)
-        {
-            Assert.True(QuantizedMixTable.WriteRow(w.AsSpan(k * inputs, inputs), row));
-            Buffer.BlockCopy(row, 0, table, k * stride * 4, stride * 4);
-        }
+        Buffer.BlockCopy(words, 0, table, 0, table.Length);
 
         var y = new byte[outputs * pixels];
         Array.Fill(y, (byte)0xA5);

@@ -239,24 +239,9 @@ public sealed unsafe class CudaMixer : IBatchMixer
     internal void WriteTable(ReadOnlySpan<float> weights, int inputCount, int outputCount)
     {
         _inputCount = inputCount;
-        var rowWords = 0;
-        for (var k = 0; _hostQuantizedTable != null && inputCount <= QuantizedKernelPtx.MaxInputs && k < outputCount; k++)
-        {
-            var words = QuantizedMixTable.RowWords(weights.Slice(k * inputCount, inputCount));
-            if (words == 0)
-            {
-                rowWords = 0;
-                break;
-            }
-
-            rowWords = Math.Max(rowWords, words);
-        }
-
-        for (var k = 0; rowWords > 0 && k < outputCount; k++)
-        {
-            _ = QuantizedMixTable.WriteRow(weights.Slice(k * inputCount, inputCount), new Span<int>(_hostQuantizedTable + ((long)k * rowWords), rowWords));
-        }
-
+        var rowWords = _hostQuantizedTable != null && inputCount <= QuantizedKernelPtx.MaxInputs
+            ? QuantizedMixTable.Write(weights, inputCount, outputCount, new Span<int>(_hostQuantizedTable, checked((int)((long)_outputCapacity * _quantizedStride))))
+            : 0;
         _quantizedTable = rowWords > 0;
         _quantizedRowWords = rowWords;
         var scaled = true;
