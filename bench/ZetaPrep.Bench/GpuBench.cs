@@ -217,6 +217,7 @@ internal static unsafe class GpuBench
     private static long KernelDifferences(CudaMixer mixer, string kernel, int batch, int p, byte[] cpu)
     {
         var y = new byte[batch * p];
+        mixer.UploadTable(batch, all: true); // Mix uploaded only the table its own kernel reads
         fixed (byte* dst = y)
         {
             CudaDriver.Check(CudaDriver.cuMemsetD8Async(mixer.DeviceOutputs, 0xA5, (nuint)y.Length, mixer.Stream), "cuMemsetD8Async");
@@ -275,7 +276,7 @@ internal static unsafe class GpuBench
         var buffers = new ulong[sets];
         var w = Weights(batch, 8, random.Next());
         mixer.WriteTable(w, batch, batch);
-        mixer.UploadTable(batch);
+        mixer.UploadTable(batch, all: true);
         try
         {
             fixed (byte* src = x)

@@ -100,15 +100,18 @@ public sealed class GenerateCommandTests
         Assert.Equal(features.EnumerateObject().Select(p => p.Name), cardFeatures);
     }
 
-    [Fact]
-    public async Task MixedPixels_AreTheWeightedSumOfTheirSources()
+    [Theory]
+    [InlineData("zeta")]
+    [InlineData("mixup")]
+    public async Task MixedPixels_AreTheWeightedSumOfTheirSources(string method)
     {
         using var tmp = new TempDir();
         var input = tmp.Sub("in");
         var colours = ImageFixtures.SolidFolder(input, classes: 2, perClass: 10);
         var output = tmp.Sub("out");
-        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--n", "3", "--gamma", "min:4",
-            "--batch-size", "6", "--size", "8", "--passes", "2", "--quiet");
+        string[] mixing = method == "zeta" ? ["--n", "3", "--gamma", "min:4"] : ["--method", "mixup"];
+        var r = await CliRunner.RunAsync(["generate", "--in", input, "--out", output, .. mixing,
+            "--batch-size", "6", "--size", "8", "--passes", "2", "--quiet"]);
         Assert.True(r.ExitCode == 0, r.Stderr);
         var manifest = GenerationManifest.Read(Path.Combine(output, "manifest.json"));
         Assert.Equal(40, manifest.Totals.Rows);

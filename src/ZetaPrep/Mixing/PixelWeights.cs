@@ -5,11 +5,14 @@ namespace ZetaPrep.Mixing;
 /// (largest remainders), so that every product w·x (x a byte) and every partial sum is exact in float32 (below 2^24
 /// steps of 2^-16). The float32 sum is then the exact integer sum Σ q·x / 65536, whatever the order of the additions,
 /// fused multiply-adds or not, so every kernel on every device (the CPU's, the GPU's float and integer ones) writes
-/// the same bytes. A weight moves by at most 2^-17 (7.6·10^-6) from the ζ formula's, a pixel of an N-member mix by at
-/// most N·255·2^-17 (0.016 of a grey level at N = 8) before the rounding to a byte; the soft labels keep the formula's
-/// weights. The pipeline rounds each output's float32 weights in the order of its <c>sources</c> (what the <c>weights</c>
-/// column holds), so a reader gets the same units from that column with <see cref="Units"/>: each mixed pixel is then
-/// Σ q·x / 65536 of its sources' pixels, rounded half to even, exactly.
+/// the same bytes. A weight moves by less than 2^-16 (1.5·10^-5) from the ζ formula's; the moves up and down cancel
+/// (the units still sum to 1), and each side totals less than min(ups, downs) ≤ N/2 units, so a pixel of an N-member mix
+/// moves by less than N·255·2^-17 (0.016 of a grey level at N = 8) before the rounding to a byte. The soft labels keep
+/// the formula's weights. The pipeline rounds each output's float32 weights in the order of its <c>sources</c>; for
+/// zeta and mixup rows (and originals) that is what the <c>weights</c> column holds, so a reader gets the same units
+/// from it with <see cref="Units"/>, and each mixed pixel is Σ q·x / 65536 of its sources' pixels, rounded half to even,
+/// exactly. (CutMix rows' <c>weights</c> are their labels' mixture; their pixels are a ζ or single-image base with a
+/// pasted box.)
 /// </summary>
 public static class PixelWeights
 {
@@ -17,41 +20,22 @@ public static class PixelWeights
     public const int One = 1 << 16;
 
     /// <summary>
-    /// Rounds each row of the row-major [rows × <paramref name="columns"/>] <paramref name="matrix"/> in place to whole
-    /// multiples of 1/<see cref="One"/> summing to exactly 1, in proportion to the row's own weights (a row need not sum
-    /// to 1 first). Zero weights stay zero; rows with no positive weight are left as they are. Deterministic: the same
-    /// row gives the same weights on every machine (double arithmetic, ties to the lower column).
-    /// </summary>
-    public static void Quantize(Span<float> matrix, int columns)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(columns, 1);
-        if (matrix.Length % columns != 0)
-        {
-            throw new ArgumentException($"the matrix's {matrix.Length} weights are not rows of {columns}", nameof(matrix));
-        }
-
-        var units = new long[columns];
-        var remainders = new double[columns];
-        for (var start = 0; start < matrix.Length; start += columns)
-        {
-            var row = matrix.Slice(start, columns);
-            if (Fill(row, units, remainders))
-            {
-                for (var j = 0; j < columns; j++)
-                {
-                    row[j] = units[j] / (float)One;
-                }
-            }
-        }
-    }
-
-    /// <summary>
     /// The whole units q (weights q / <see cref="One"/>) that <paramref name="weights"/> round to: in proportion to them,
     /// summing to <see cref="One"/>, by largest remainders, a tie going to the earlier weight; all zero when no weight is
-    /// positive.
+    /// positive. Exactly: Σw accumulated in float64 from the first weight to the last, rᵢ = wᵢ / Σw · 65536 in float64,
+    /// qᵢ = ⌊rᵢ⌋, then one more unit to each of the 65536 − Σqᵢ largest rᵢ − qᵢ (the earlier on a tie).
     /// </summary>
+    /// <exception cref="ArgumentException">A weight is negative, NaN or infinite.</exception>
     public static long[] Units(ReadOnlySpan<float> weights)
     {
+        foreach (var w in weights)
+        {
+            if (!float.IsFinite(w) || w < 0f)
+            {
+                throw new ArgumentException($"pixel weights must be finite and not negative, not {w}", nameof(weights));
+            }
+        }
+
         var units = new long[weights.Length];
         if (!Fill(weights, units, new double[weights.Length]))
         {
@@ -62,7 +46,7 @@ public static class PixelWeights
     }
 
     /// <summary>
-    /// Whether <paramref name="row"/> is already what <see cref="Quantize"/> makes: every weight q/<see cref="One"/>
+    /// Whether <paramref name="row"/> is on the grid <see cref="Units"/> rounds to: every weight q/<see cref="One"/>
     /// with q whole and ≥ 0, and the q summing to <see cref="One"/>.
     /// </summary>
     public static bool IsQuantized(ReadOnlySpan<float> row)

@@ -594,9 +594,9 @@ public sealed class DatasetGenerator
                     throw new ZetaPrepException($"mixing on the GPU failed: {e.Message}; the shards already written are complete: "
                         + "rerun the same command with --resume, adding --device cpu to mix on the CPU (same bytes)", e);
                 }
-                if (_mixer is CudaMixer)
+                if (_mixer is CudaMixer cuda)
                 {
-                    _generator.Times.CountCudaBatch();
+                    _generator.Times.CountCudaBatch(cuda.Kernel);
                 }
                 PasteCutMixBoxes(_batch, _x!, _y!, _pixels, _context.Options.Size);
                 _generator.Times.Add(StageTimes.Stage.Mix, Stopwatch.GetTimestamp() - mixStart);

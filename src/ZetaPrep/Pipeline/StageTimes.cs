@@ -63,9 +63,28 @@ public sealed class StageTimes
     }
 
     private long _cudaBatches;
+    private long _floatKernelBatches;
 
-    /// <summary>One more batch mixed on the GPU (the Mix stage counts all batches).</summary>
-    public void CountCudaBatch() => Interlocked.Increment(ref _cudaBatches);
+    /// <summary>
+    /// One more batch mixed on the GPU (the Mix stage counts all batches), by the integer kernel or (<paramref name="kernel"/>
+    /// another) a float one.
+    /// </summary>
+    public void CountCudaBatch(string kernel)
+    {
+        Interlocked.Increment(ref _cudaBatches);
+        if (kernel != Mixing.Cuda.QuantizedKernelPtx.Name)
+        {
+            Interlocked.Increment(ref _floatKernelBatches);
+        }
+    }
+
+    /// <summary>Why some GPU batches used the float kernels (same bytes, slower), or nothing when none did.</summary>
+    private string FloatKernelNote()
+    {
+        var slow = Interlocked.Read(ref _floatKernelBatches);
+        return slow == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
+            $"; {slow} by the float kernels ({Mixing.Cuda.CudaMixer.QuantizedUnavailable ?? "image rows not a multiple of 16 bytes, or batches over 384 inputs"}; same bytes, slower)");
+    }
 
     /// <summary>Set when --device auto did not open the GPU because the run mixes too little (<see cref="DatasetGenerator.GpuWorthOpening"/>).</summary>
     public bool GpuLeftClosed { get; set; }
@@ -106,7 +125,7 @@ public sealed class StageTimes
         long mixes = Count(Stage.Mix), gpu = Interlocked.Read(ref _cudaBatches);
         sb.AppendLine(gpu == 0
             ? string.Create(CultureInfo.InvariantCulture, $"mix: all {mixes} batches on the CPU{(GpuLeftClosed ? " (--device auto opens a GPU only for runs with over ~1 s of CPU mixing; --device cuda to use one anyway)" : "")}")
-            : string.Create(CultureInfo.InvariantCulture, $"mix: {gpu} of {mixes} batches on the GPU{(mixes > gpu ? $", {mixes - gpu} on the CPU while it started" : "")}"));
+            : string.Create(CultureInfo.InvariantCulture, $"mix: {gpu} of {mixes} batches on the GPU{(mixes > gpu ? $", {mixes - gpu} on the CPU while it started" : "")}{FloatKernelNote()}"));
         if (_pixelBuffers.Count + _pngBuffers.Count > 0)
         {
             sb.AppendLine(CultureInfo.InvariantCulture,

@@ -19,10 +19,10 @@ public sealed record PlannedBatch(int Pass, int Index, long FirstRow, int[] Inpu
     public float[] WeightMatrix() => Matrix(onGrid: false);
 
     /// <summary>
-    /// W as the pixels are mixed with it: each output's float32 weights, in the order of its members (the <c>sources</c>
-    /// column's), rounded to whole multiples of 2^-16 summing to 1 (<see cref="PixelWeights.Units"/>), so every device's
-    /// kernel sums exactly and writes the same bytes, and a reader recomputes each pixel from the <c>weights</c> column.
-    /// The soft labels use the recipes' own weights.
+    /// W as the pixels are mixed with it: each output's float32 pixel weights, in the order of its members (the
+    /// <c>sources</c> column's), rounded to whole multiples of 2^-16 summing to 1 (<see cref="PixelWeights.Units"/>), so
+    /// every device's kernel sums exactly and writes the same bytes; for zeta and mixup rows a reader recomputes each
+    /// pixel from the <c>weights</c> column. The soft labels use the recipes' own weights.
     /// </summary>
     public float[] PixelWeightMatrix() => Matrix(onGrid: true);
 

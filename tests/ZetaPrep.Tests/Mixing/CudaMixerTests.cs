@@ -28,12 +28,17 @@ public sealed partial class CudaMixerTests
 
         var x = new byte[Batch * Pixels];
         new Random(5).NextBytes(x);
-        var w = MixPlan.Create(Batch, new PlanOptions(MixCount.Of(8), GammaSpec.Fixed(2.8), Batch, seed: 9)).Batches[0].WeightMatrix();
-        var cpu = new byte[x.Length];
-        new SparseCpuMixer(Batch, Pixels).Mix(x, Batch, w, Batch, cpu);
-        var gpu = new byte[x.Length];
-        mixer.Mix(x, Batch, w, Batch, gpu);
-        Assert.Equal(cpu, gpu);
+        var batch = MixPlan.Create(Batch, new PlanOptions(MixCount.Of(8), GammaSpec.Fixed(2.8), Batch, seed: 9)).Batches[0];
+        // The formula's float32 weights (the float kernels), then the pipeline's (the integer kernel where it loaded).
+        foreach (var (w, integer) in new[] { (batch.WeightMatrix(), false), (batch.PixelWeightMatrix(), CudaMixer.QuantizedUnavailable is null) })
+        {
+            var cpu = new byte[x.Length];
+            new SparseCpuMixer(Batch, Pixels).Mix(x, Batch, w, Batch, cpu);
+            var gpu = new byte[x.Length];
+            mixer.Mix(x, Batch, w, Batch, gpu);
+            Assert.Equal(cpu, gpu);
+            Assert.Equal(integer, mixer.Kernel == QuantizedKernelPtx.Name);
+        }
     }
 
     [Fact]

@@ -105,7 +105,9 @@ internal sealed partial class PtxInterpreter
         {
             for (uint bx = 0; bx < gridX; bx++)
             {
+                // Shared memory starts with garbage, as on a GPU: a tile byte read before the loads wrote it shows.
                 var shared = new byte[sharedBytes];
+                new Random((int)((by * gridX) + bx)).NextBytes(shared);
                 var threads = Enumerable.Range(0, blockSize).Select(t => new ThreadState(this, memory, shared, values, (uint)t, bx, by, (uint)blockSize, gridX)).ToList();
                 while (threads.Any(t => !t.Finished))
                 {

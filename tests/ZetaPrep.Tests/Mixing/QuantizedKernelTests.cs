@@ -53,21 +53,22 @@ public sealed class QuantizedKernelTests
     }
 
     [Fact]
-    public void Quantize_keeps_rows_already_on_the_grid_and_normalises_rows_that_do_not_sum_to_1()
+    public void Units_keep_weights_already_on_the_grid_normalise_rows_and_give_leftover_units_to_the_earlier_weight()
     {
-        float[] onGrid = [0.5f, 0.25f, 0.25f, 0f, 1f, 0f, 0f, 0f];
-        var copy = onGrid.ToArray();
-        PixelWeights.Quantize(copy, 4);
-        Assert.Equal(onGrid, copy);
+        Assert.Equal([32768L, 16384, 16384, 0], PixelWeights.Units([0.5f, 0.25f, 0.25f, 0f]));
+        Assert.Equal([65536L, 0, 0], PixelWeights.Units([1f, 0f, 0f]));
+        Assert.Equal([32768L, 16384, 16384, 0], PixelWeights.Units([2f, 1f, 1f, 0f]));
 
-        float[] unnormalised = [2f, 1f, 1f, 0f];
-        PixelWeights.Quantize(unnormalised, 4);
-        Assert.Equal([0.5f, 0.25f, 0.25f, 0f], unnormalised);
-
-        // Thirds: 65536 / 3 = 21845.33 each, the one unit left over to the lowest column.
-        float[] thirds = [1f / 3, 1f / 3, 1f / 3];
-        PixelWeights.Quantize(thirds, 3);
-        Assert.Equal([21846 / 65536f, 21845 / 65536f, 21845 / 65536f], thirds);
+        // Thirds: 65536 / 3 = 21845.33 each, the one unit left over to the first; in another order, to the first there.
+        Assert.Equal([21846L, 21845, 21845], PixelWeights.Units([1f / 3, 1f / 3, 1f / 3]));
+        // 0.7f and 0.3f are 0.69999999 and 0.30000001: 45874.9992 and 19661.0008 units → 45875 and 19661.
+        Assert.Equal([45875L, 19661], PixelWeights.Units([0.7f, 0.3f]));
+        // Fifths: 13107.2 units each, one unit left over, to the first (a tie).
+        Assert.Equal([13108L, 13107, 13107, 13107, 13107], PixelWeights.Units([0.2f, 0.2f, 0.2f, 0.2f, 0.2f]));
+        Assert.Equal([0L, 0], PixelWeights.Units([0f, 0f]));
+        Assert.Throws<ArgumentException>(() => PixelWeights.Units([float.NaN, 1f]));
+        Assert.Throws<ArgumentException>(() => PixelWeights.Units([float.PositiveInfinity, 1f]));
+        Assert.Throws<ArgumentException>(() => PixelWeights.Units([-0.5f, 1.5f]));
 
         Assert.False(PixelWeights.IsQuantized([0.5f, 0.25f]));
         Assert.False(PixelWeights.IsQuantized([0.5f, 0.5f + (1f / 65536)]));
@@ -92,14 +93,22 @@ public sealed class QuantizedKernelTests
     }
 
     [Theory]
-    [InlineData(8, 2.8, 41)]
-    [InlineData(2, 0.9, 42)]
-    public void A_reader_recomputes_every_mixed_pixel_from_the_sources_and_weights_columns(int n, double gamma, int seed)
+    [InlineData(8, 2.8, 41, null)]
+    [InlineData(2, 0.9, 42, null)]
+    [InlineData(2, 2.8, 43, "mixup")]
+    public void A_reader_recomputes_every_mixed_pixel_from_the_sources_and_weights_columns(int n, double gamma, int seed, string? method)
     {
         const int Batch = 32, Pixels = 24 * 24 * 3;
         var x = new byte[Batch * Pixels];
         new Random(seed).NextBytes(x);
-        var batch = MixPlan.Create(Batch, new PlanOptions(MixCount.Of(n), GammaSpec.Fixed(gamma), Batch, seed: (ulong)seed)).Batches[0];
+        var options = new PlanOptions(MixCount.Of(n), GammaSpec.Fixed(gamma), Batch, seed: (ulong)seed);
+        if (method is not null)
+        {
+            options = options with { Method = MixMethodOptions.Parse(method, 0.4) };
+        }
+
+        var batch = MixPlan.Create(Batch, options).Batches[0];
+        Assert.All(batch.Outputs, o => Assert.Null(o.PixelWeights)); // zeta and mixup: the pixels use the label weights
         var y = new byte[x.Length];
         new SparseCpuMixer(Batch, Pixels).Mix(x, Batch, batch.PixelWeightMatrix(), Batch, y);
         var expected = new byte[x.Length];
@@ -137,6 +146,8 @@ public sealed class QuantizedKernelTests
         { 4 * 4 * 3, 70, 2, 0.5, 23 },      // one chunk: the outputs split over grid y; N = 2 like plain mixup
         { 8 * 8 * 3, 24, 24, 1.72865, 24 },  // --n batch: 6 groups of four members
         { 8 * 8 * 3, 13, 3, 25.0, 25 },      // a steep γ: tiny weights round to 0, members drop out; 3 members pad a group
+        { 4 * 4 * 3, 200, 8, 2.8, 26 },     // 1600 tile pieces: the load loop's second round (B = 256 needs two)
+        { 16 * 3, 384, 8, 2.8, 27 },        // the largest batch the 48 KiB tile takes: three load rounds
     };
 
     [Theory]
@@ -199,6 +210,11 @@ public sealed class QuantizedKernelTests
         Array.Fill(full, 0.125f);
         Assert.True(QuantizedMixTable.WriteRow(full, row));
         Assert.Equal(2, row[0]);
+        // A batch with one row off the grid gets no integer table; on the grid, rows as long as its longest needs.
+        var table = new int[2 * QuantizedMixTable.Stride(4)];
+        Assert.Equal(0, QuantizedMixTable.Write([0.5f, 0.5f, 0, 0, 0.3f, 0.7f, 0, 0], 4, 2, table));
+        Assert.Equal(4 + 8, QuantizedMixTable.Write([0.5f, 0.5f, 0, 0, 0.25f, 0.25f, 0.25f, 0.25f], 4, 2, table));
+        Assert.Equal(4 + 16, QuantizedMixTable.Write([.. full, 1f, 0, 0, 0, 0, 0, 0, 0], 8, 2, new int[2 * QuantizedMixTable.Stride(8)]));
         Assert.Equal(4 + 16, QuantizedMixTable.Stride(7)); // 8 members at most: two groups
         Assert.Equal(4 + 24, QuantizedMixTable.Stride(8)); // 9 members at most: three groups
     }
@@ -211,14 +227,14 @@ public sealed class QuantizedKernelTests
         new SparseCpuMixer(inputs, pixels).Mix(x, inputs, w, outputs, cpu);
         Assert.Equal(IntegerReference(x, inputs, w, outputs, pixels), cpu);
 
-        var stride = QuantizedMixTable.Stride(inputs);
+        // The table as CudaMixer writes it: rows as long as the batch's longest, in a buffer sized for the largest.
+        var words = new int[outputs * QuantizedMixTable.Stride(inputs)];
+        Array.Fill(words, unchecked((int)0xA5A5A5A5));
+        var stride = QuantizedMixTable.Write(w, inputs, outputs, words);
+        Assert.True(stride > 0);
+        Assert.Equal(Enumerable.Range(0, outputs).Max(k => QuantizedMixTable.RowWords(w.AsSpan(k * inputs, inputs))), stride);
         var table = new byte[outputs * stride * 4];
-        var row = new int[stride];
-        for (var k = 0; k < outputs; k++)
-        {
-            Assert.True(QuantizedMixTable.WriteRow(w.AsSpan(k * inputs, inputs), row));
-            Buffer.BlockCopy(row, 0, table, k * stride * 4, stride * 4);
-        }
+        Buffer.BlockCopy(words, 0, table, 0, table.Length);
 
         var y = new byte[outputs * pixels];
         Array.Fill(y, (byte)0xA5);

@@ -49,6 +49,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
     private int* _hostQuantizedTable;
     private ulong _deviceQuantizedTable;
     private bool _quantizedTable;
+    private int _quantizedRowWords;
     private int _inputCount;
 
     private CudaMixer(CudaDevice device, int maxInputs, int pixelsPerImage)
@@ -198,10 +199,15 @@ public sealed unsafe class CudaMixer : IBatchMixer
         var x = inputs == 0 ? _deviceInputs : inputs;
         if (kernel == QuantizedKernelPtx.Name)
         {
+            if (!_quantizedTable)
+            {
+                throw new InvalidOperationException($"{kernel} needs a weight table on the 2^-16 grid; the last one was not");
+            }
+
             var qTable = _deviceQuantizedTable;
             var qY = _deviceOutputs;
             var qPixels = (uint)_pixels;
-            var qStride = (uint)_quantizedStride;
+            var qStride = (uint)_quantizedRowWords;
             var qInputs = (uint)_inputCount;
             var qOutputs = (uint)outputCount;
             var (gridX, gridY, perBlock) = QuantizedMixTable.Geometry(_pixels, outputCount);
@@ -225,19 +231,19 @@ public sealed unsafe class CudaMixer : IBatchMixer
     }
 
     /// <summary>
-    /// Fills the pinned weight table: per output, the count of non-zero weights, their input indices in ascending order
-    /// and the weights (the order <see cref="SparseCpuMixer"/> sums in); notes whether the scaled kernels may run on it.
+    /// Fills the pinned weight tables: per output, the count of non-zero weights, their input indices in ascending order
+    /// and the weights (the order <see cref="SparseCpuMixer"/> sums in); notes whether the scaled kernels may run on it;
+    /// and, when every row is on <see cref="PixelWeights"/>' grid, the integer kernel's table (<see cref="QuantizedMixTable"/>),
+    /// its rows as long as the batch's longest needs.
     /// </summary>
     internal void WriteTable(ReadOnlySpan<float> weights, int inputCount, int outputCount)
     {
         _inputCount = inputCount;
-        var quantized = inputCount <= QuantizedKernelPtx.MaxInputs;
-        for (var k = 0; quantized && k < outputCount; k++)
-        {
-            quantized = QuantizedMixTable.WriteRow(weights.Slice(k * inputCount, inputCount), new Span<int>(_hostQuantizedTable + ((long)k * _quantizedStride), _quantizedStride));
-        }
-
-        _quantizedTable = quantized;
+        var rowWords = _hostQuantizedTable != null && inputCount <= QuantizedKernelPtx.MaxInputs
+            ? QuantizedMixTable.Write(weights, inputCount, outputCount, new Span<int>(_hostQuantizedTable, checked((int)((long)_outputCapacity * _quantizedStride))))
+            : 0;
+        _quantizedTable = rowWords > 0;
+        _quantizedRowWords = rowWords;
         var scaled = true;
         for (var k = 0; k < outputCount; k++)
         {
@@ -262,13 +268,21 @@ public sealed unsafe class CudaMixer : IBatchMixer
         _scaledTable = scaled;
     }
 
-    /// <summary>Queues the copy of the weight table for <paramref name="outputCount"/> outputs to the device.</summary>
-    internal void UploadTable(int outputCount)
+    /// <summary>
+    /// Queues the copy of the weight table for <paramref name="outputCount"/> outputs to the device: the one
+    /// <see cref="Kernel"/> reads, or (<paramref name="all"/>, for the benchmark's launches of other kernels) both.
+    /// </summary>
+    internal void UploadTable(int outputCount, bool all = false)
     {
-        CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(_deviceTable, _hostTable, (nuint)((long)outputCount * _stride * 4), _stream), "cuMemcpyHtoDAsync");
-        if (_quantizedTable)
+        var integer = Kernel == QuantizedKernelPtx.Name;
+        if (all || !integer)
         {
-            CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(_deviceQuantizedTable, _hostQuantizedTable, (nuint)((long)outputCount * _quantizedStride * 4), _stream), "cuMemcpyHtoDAsync");
+            CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(_deviceTable, _hostTable, (nuint)((long)outputCount * _stride * 4), _stream), "cuMemcpyHtoDAsync");
+        }
+
+        if (_quantizedTable && (all || integer))
+        {
+            CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(_deviceQuantizedTable, _hostQuantizedTable, (nuint)((long)outputCount * _quantizedRowWords * 4), _stream), "cuMemcpyHtoDAsync");
         }
     }
 
@@ -323,8 +337,11 @@ public sealed unsafe class CudaMixer : IBatchMixer
         _hostTable = (int*)HostAlloc((long)capacity * _stride * 4);
         _deviceOutputs = DeviceAlloc((long)capacity * _pixels);
         _deviceTable = DeviceAlloc((long)capacity * _stride * 4);
-        _hostQuantizedTable = (int*)HostAlloc((long)capacity * _quantizedStride * 4);
-        _deviceQuantizedTable = DeviceAlloc((long)capacity * _quantizedStride * 4);
+        if (QuantizedReady && _maxInputs <= QuantizedKernelPtx.MaxInputs && _pixels % 16 == 0)
+        {
+            _hostQuantizedTable = (int*)HostAlloc((long)capacity * _quantizedStride * 4);
+            _deviceQuantizedTable = DeviceAlloc((long)capacity * _quantizedStride * 4);
+        }
         _outputCapacity = capacity;
     }
 

@@ -12,6 +12,58 @@ internal static class QuantizedMixTable
     public static int Stride(int maxInputs) => 4 + (8 * Groups(maxInputs + 1));
 
     /// <summary>
+    /// Writes the table of a batch (row-major [<paramref name="outputs"/> × <paramref name="inputs"/>]
+    /// <paramref name="weights"/>) into <paramref name="table"/>, each row as long as the batch's longest needs, and
+    /// returns that row length in words (the kernel's stride), or 0 when a row is off the grid (nothing usable written).
+    /// </summary>
+    public static int Write(ReadOnlySpan<float> weights, int inputs, int outputs, Span<int> table)
+    {
+        var rowWords = 0;
+        for (var k = 0; k < outputs; k++)
+        {
+            var words = RowWords(weights.Slice(k * inputs, inputs));
+            if (words == 0)
+            {
+                return 0;
+            }
+
+            rowWords = Math.Max(rowWords, words);
+        }
+
+        if ((long)rowWords * outputs > table.Length)
+        {
+            throw new ArgumentException($"a table of {table.Length} words cannot hold {outputs} rows of {rowWords}", nameof(table));
+        }
+
+        for (var k = 0; k < outputs; k++)
+        {
+            _ = WriteRow(weights.Slice(k * inputs, inputs), table.Slice(k * rowWords, rowWords));
+        }
+
+        return rowWords;
+    }
+
+    /// <summary>
+    /// Words the row of <paramref name="weights"/> needs (<see cref="WriteRow"/> fills them), or 0 when the weights are
+    /// not <see cref="PixelWeights"/>' grid.
+    /// </summary>
+    public static int RowWords(ReadOnlySpan<float> weights)
+    {
+        if (!PixelWeights.IsQuantized(weights))
+        {
+            return 0;
+        }
+
+        var count = 0;
+        foreach (var w in weights)
+        {
+            count += w != 0f ? 1 : 0;
+        }
+
+        return 4 + (8 * Groups(count == 1 ? 2 : count));
+    }
+
+    /// <summary>
     /// Writes the row of one output with the weights <paramref name="weights"/> (one per input), or returns false when
     /// they are not <see cref="PixelWeights"/>' (the float kernels then mix the batch). A weight of exactly 1 (q = 65536,
     /// the only member) becomes two members of q = 32768 each on the same input, so every q fits 16 bits.
