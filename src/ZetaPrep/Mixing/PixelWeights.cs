@@ -10,7 +10,7 @@ namespace ZetaPrep.Mixing;
 /// moves by less than N·255·2^-17 (0.016 of a grey level at N = 8) before the rounding to a byte. The soft labels keep
 /// the formula's weights. The pipeline rounds each output's float32 weights in the order of its <c>sources</c>; for
 /// zeta and mixup rows (and originals) that is what the <c>weights</c> column holds, so a reader gets the same units
-/// from it with <see cref="Units"/>, and each mixed pixel is Σ q·x / 65536 of its sources' pixels, rounded half to even,
+/// from it with <see cref="Units(ReadOnlySpan{float})"/>, and each mixed pixel is Σ q·x / 65536 of its sources' pixels, rounded half to even,
 /// exactly. (CutMix rows' <c>weights</c> are their labels' mixture; their pixels are a ζ or single-image base with a
 /// pasted box.)
 /// </summary>
@@ -28,6 +28,23 @@ public static class PixelWeights
     /// <exception cref="ArgumentException">A weight is negative, NaN or infinite.</exception>
     public static long[] Units(ReadOnlySpan<float> weights)
     {
+        var units = new long[weights.Length];
+        Units(weights, units);
+        return units;
+    }
+
+    /// <summary>
+    /// <see cref="Units(ReadOnlySpan{float})"/> into <paramref name="units"/> (as many as weights), without allocating
+    /// for rows of up to 64 weights: the pipeline rounds every output of every batch.
+    /// </summary>
+    /// <exception cref="ArgumentException">A weight is negative, NaN or infinite.</exception>
+    public static void Units(ReadOnlySpan<float> weights, Span<long> units)
+    {
+        if (units.Length != weights.Length)
+        {
+            throw new ArgumentException($"{units.Length} units for {weights.Length} weights", nameof(units));
+        }
+
         foreach (var w in weights)
         {
             if (!float.IsFinite(w) || w < 0f)
@@ -36,17 +53,18 @@ public static class PixelWeights
             }
         }
 
-        var units = new long[weights.Length];
-        if (!Fill(weights, units, new double[weights.Length]))
+        Span<double> remainders = weights.Length <= SmallRow ? stackalloc double[SmallRow] : new double[weights.Length];
+        if (!Fill(weights, units, remainders[..weights.Length]))
         {
-            Array.Clear(units);
+            units.Clear();
         }
-
-        return units;
     }
 
+    /// <summary>Rows up to this many weights are rounded without allocating.</summary>
+    private const int SmallRow = 64;
+
     /// <summary>
-    /// Whether <paramref name="row"/> is on the grid <see cref="Units"/> rounds to: every weight q/<see cref="One"/>
+    /// Whether <paramref name="row"/> is on the grid <see cref="Units(ReadOnlySpan{float})"/> rounds to: every weight q/<see cref="One"/>
     /// with q whole and ≥ 0, and the q summing to <see cref="One"/>.
     /// </summary>
     public static bool IsQuantized(ReadOnlySpan<float> row)
@@ -67,7 +85,7 @@ public static class PixelWeights
     }
 
     /// <summary>Fills <paramref name="units"/> for <paramref name="row"/>; false when no weight is positive.</summary>
-    private static bool Fill(ReadOnlySpan<float> row, Span<long> units, double[] remainders)
+    private static bool Fill(ReadOnlySpan<float> row, Span<long> units, Span<double> remainders)
     {
         var total = 0.0;
         foreach (var w in row)
@@ -105,19 +123,47 @@ public static class PixelWeights
         // The units still missing go to the largest remainders (the earlier weight on a tie). Their count is below the
         // number of positive weights: the remainders sum to it, up to rounding, and each is below 1.
         var missing = One - assigned;
-        if (missing > 0)
+        if (missing > 0 && row.Length <= SmallRow)
         {
+            // Few weights: pick the largest remaining remainder, the earlier on a tie, once per missing unit.
+            for (; missing > 0; missing--)
+            {
+                var best = -1;
+                for (var j = 0; j < row.Length; j++)
+                {
+                    if (remainders[j] >= 0 && (best < 0 || remainders[j] > remainders[best]))
+                    {
+                        best = j;
+                    }
+                }
+
+                if (best < 0)
+                {
+                    break;
+                }
+
+                units[best]++;
+                remainders[best] = -1;
+            }
+
+            assigned = One - missing;
+        }
+        else if (missing > 0)
+        {
+            // Many weights: the same order by one sort.
             var order = new int[row.Length];
+            var keys = remainders.ToArray();
             for (var j = 0; j < order.Length; j++)
             {
                 order[j] = j;
             }
 
-            Array.Sort(order, (a, b) => remainders[a] != remainders[b] ? remainders[b].CompareTo(remainders[a]) : a.CompareTo(b));
-            for (var i = 0; i < order.Length && missing > 0 && remainders[order[i]] >= 0; i++, missing--)
+            Array.Sort(order, (a, b) => keys[a] != keys[b] ? keys[b].CompareTo(keys[a]) : a.CompareTo(b));
+            for (var i = 0; i < order.Length && missing > 0 && keys[order[i]] >= 0; i++, missing--)
             {
                 units[order[i]]++;
             }
+
             assigned = One - missing;
         }
 

@@ -20,7 +20,7 @@ public sealed record PlannedBatch(int Pass, int Index, long FirstRow, int[] Inpu
 
     /// <summary>
     /// W as the pixels are mixed with it: each output's float32 pixel weights, in the order of its members (the
-    /// <c>sources</c> column's), rounded to whole multiples of 2^-16 summing to 1 (<see cref="PixelWeights.Units"/>), so
+    /// <c>sources</c> column's), rounded to whole multiples of 2^-16 summing to 1 (<see cref="PixelWeights.Units(ReadOnlySpan{float})"/>), so
     /// every device's kernel sums exactly and writes the same bytes; for zeta and mixup rows a reader recomputes each
     /// pixel from the <c>weights</c> column. The soft labels use the recipes' own weights.
     /// </summary>
@@ -30,21 +30,29 @@ public sealed record PlannedBatch(int Pass, int Index, long FirstRow, int[] Inpu
     {
         var m = Inputs.Length;
         var w = new float[Outputs.Length * m];
+        Span<float> single = stackalloc float[64];
+        Span<long> units = stackalloc long[64];
         for (var k = 0; k < Outputs.Length; k++)
         {
             var recipe = Outputs[k];
             var members = recipe.PixelMembers ?? recipe.Members;
             var weights = recipe.PixelWeights ?? recipe.Weights;
-            var single = new float[weights.Length];
+            // No garbage per output for the usual N: the pipeline builds this for every batch.
+            var f = weights.Length <= single.Length ? single[..weights.Length] : new float[weights.Length];
             for (var i = 0; i < weights.Length; i++)
             {
-                single[i] = (float)weights[i];
+                f[i] = (float)weights[i];
             }
 
-            var units = onGrid ? PixelWeights.Units(single) : null;
+            var q = weights.Length <= units.Length ? units[..weights.Length] : new long[weights.Length];
+            if (onGrid)
+            {
+                PixelWeights.Units(f, q);
+            }
+
             for (var i = 0; i < members.Length; i++)
             {
-                w[k * m + members[i]] += units is null ? single[i] : units[i] / (float)PixelWeights.One;
+                w[k * m + members[i]] += onGrid ? q[i] / (float)PixelWeights.One : f[i];
             }
         }
 

@@ -78,6 +78,44 @@ public sealed class QuantizedKernelTests
     }
 
     [Theory]
+    [InlineData(8, 51)]
+    [InlineData(64, 52)]
+    [InlineData(65, 53)]
+    [InlineData(300, 54)]
+    public void Units_follow_the_recipe_in_FORMATS_for_short_and_long_rows(int n, int seed)
+    {
+        var random = new Random(seed);
+        for (var trial = 0; trial < 50; trial++)
+        {
+            // ζ-like rows, and rows with repeated weights (ties between remainders) and zeros.
+            var w = new float[n];
+            for (var i = 0; i < n; i++)
+            {
+                w[i] = trial % 2 == 0 ? (float)Math.Pow(i + 1, -1 - random.NextDouble() * 2) : random.Next(4) / 3f;
+            }
+
+            if (w.All(v => v == 0f))
+            {
+                w[0] = 1f;
+            }
+
+            // docs/FORMATS.md: Σw in float64 first to last, r = w/Σw·65536, q = ⌊r⌋, one more unit to the largest r − q
+            // (the earlier on a tie) until they sum to 65536.
+            var total = 0.0;
+            foreach (var v in w)
+            {
+                total += v;
+            }
+
+            var r = w.Select(v => v / total * 65536).ToArray();
+            var q = r.Select(x => (long)Math.Floor(x)).ToArray();
+            var order = Enumerable.Range(0, n).OrderBy(i => q[i] - r[i]).ThenBy(i => i).Take((int)(65536 - q.Sum())).ToList();
+            order.ForEach(i => q[i]++);
+            Assert.Equal(q, PixelWeights.Units(w));
+        }
+    }
+
+    [Theory]
     [InlineData(32, 8, 2.8, 11)]
     [InlineData(48, 3, 0.8, 12)]
     [InlineData(64, 64, 1.72865, 13)]
