@@ -61,7 +61,7 @@ public static class PixelWeights
     }
 
     /// <summary>Rows up to this many weights are rounded without allocating.</summary>
-    private const int SmallRow = 64;
+    internal const int SmallRow = 64;
 
     /// <summary>
     /// Whether <paramref name="row"/> is on the grid <see cref="Units(ReadOnlySpan{float})"/> rounds to: every weight q/<see cref="One"/>
@@ -84,19 +84,19 @@ public static class PixelWeights
         return sum == One;
     }
 
-    /// <summary>Fills <paramref name="units"/> for <paramref name="row"/>; false when no weight is positive.</summary>
+    /// <summary>
+    /// Fills <paramref name="units"/> for <paramref name="row"/> (finite, not negative: <see cref="Units(ReadOnlySpan{float}, Span{long})"/>
+    /// checks); false when no weight is positive.
+    /// </summary>
     private static bool Fill(ReadOnlySpan<float> row, Span<long> units, Span<double> remainders)
     {
         var total = 0.0;
         foreach (var w in row)
         {
-            if (w > 0f && float.IsFinite(w))
-            {
-                total += w;
-            }
+            total += w;
         }
 
-        if (!(total > 0) || !double.IsFinite(total))
+        if (!(total > 0))
         {
             return false;
         }
@@ -105,7 +105,7 @@ public static class PixelWeights
         for (var j = 0; j < row.Length; j++)
         {
             var w = row[j];
-            if (w > 0f && float.IsFinite(w))
+            if (w > 0f)
             {
                 var exact = w / total * One;
                 var whole = Math.Floor(exact);
@@ -120,52 +120,31 @@ public static class PixelWeights
             }
         }
 
-        // The units still missing go to the largest remainders (the earlier weight on a tie). Their count is below the
-        // number of positive weights: the remainders sum to it, up to rounding, and each is below 1.
+        // The units still missing go to the largest remainders, the earlier weight on a tie, one per pick. Their count
+        // is below the number of positive weights: the remainders sum to it, up to rounding, and each is below 1. (At
+        // most N² comparisons per row, against the N·pixels multiplies the row's mix costs.)
         var missing = One - assigned;
-        if (missing > 0 && row.Length <= SmallRow)
+        for (; missing > 0; missing--)
         {
-            // Few weights: pick the largest remaining remainder, the earlier on a tie, once per missing unit.
-            for (; missing > 0; missing--)
+            var best = -1;
+            for (var j = 0; j < row.Length; j++)
             {
-                var best = -1;
-                for (var j = 0; j < row.Length; j++)
+                if (remainders[j] >= 0 && (best < 0 || remainders[j] > remainders[best]))
                 {
-                    if (remainders[j] >= 0 && (best < 0 || remainders[j] > remainders[best]))
-                    {
-                        best = j;
-                    }
+                    best = j;
                 }
-
-                if (best < 0)
-                {
-                    break;
-                }
-
-                units[best]++;
-                remainders[best] = -1;
             }
 
-            assigned = One - missing;
-        }
-        else if (missing > 0)
-        {
-            // Many weights: the same order by one sort.
-            var order = new int[row.Length];
-            var keys = remainders.ToArray();
-            for (var j = 0; j < order.Length; j++)
+            if (best < 0)
             {
-                order[j] = j;
+                break;
             }
 
-            Array.Sort(order, (a, b) => keys[a] != keys[b] ? keys[b].CompareTo(keys[a]) : a.CompareTo(b));
-            for (var i = 0; i < order.Length && missing > 0 && keys[order[i]] >= 0; i++, missing--)
-            {
-                units[order[i]]++;
-            }
-
-            assigned = One - missing;
+            units[best]++;
+            remainders[best] = -1;
         }
+
+        assigned = One - missing;
 
         // Rounding of the double quotients can miss by a unit or so either way: settle it on the largest weight.
         for (var extra = assigned - One; extra != 0; extra -= Math.Sign(extra))

@@ -30,8 +30,8 @@ public sealed record PlannedBatch(int Pass, int Index, long FirstRow, int[] Inpu
     {
         var m = Inputs.Length;
         var w = new float[Outputs.Length * m];
-        Span<float> single = stackalloc float[64];
-        Span<long> units = stackalloc long[64];
+        Span<float> single = stackalloc float[PixelWeights.SmallRow];
+        Span<long> units = stackalloc long[PixelWeights.SmallRow];
         for (var k = 0; k < Outputs.Length; k++)
         {
             var recipe = Outputs[k];
@@ -44,9 +44,10 @@ public sealed record PlannedBatch(int Pass, int Index, long FirstRow, int[] Inpu
                 f[i] = (float)weights[i];
             }
 
-            var q = weights.Length <= units.Length ? units[..weights.Length] : new long[weights.Length];
+            scoped Span<long> q = default;
             if (onGrid)
             {
+                q = weights.Length <= units.Length ? units[..weights.Length] : new long[weights.Length];
                 PixelWeights.Units(f, q);
             }
 

@@ -117,7 +117,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
     /// 16-byte one; else the scalar one. All give the same bytes.
     /// </summary>
     internal string Kernel => _pixels % 16 != 0 ? MixKernelPtx.Scalar
-        : _quantizedTable && QuantizedReady && _inputCount <= QuantizedKernelPtx.MaxInputs ? QuantizedKernelPtx.Name
+        : _quantizedTable ? QuantizedKernelPtx.Name
         : _scaledTable ? MixKernelPtx.Scaled16 : MixKernelPtx.Vector16;
 
     /// <summary>Why the integer kernel (<see cref="QuantizedKernelPtx"/>) is not there (an older GPU, a JIT refusal), or null when it is.</summary>
@@ -239,7 +239,8 @@ public sealed unsafe class CudaMixer : IBatchMixer
     internal void WriteTable(ReadOnlySpan<float> weights, int inputCount, int outputCount)
     {
         _inputCount = inputCount;
-        var rowWords = _hostQuantizedTable != null && inputCount <= QuantizedKernelPtx.MaxInputs
+        // The integer table exists only where the kernel loaded and can take the mixer's batches (AllocateOutputs).
+        var rowWords = _hostQuantizedTable != null
             ? QuantizedMixTable.Write(weights, inputCount, outputCount, new Span<int>(_hostQuantizedTable, checked((int)((long)_outputCapacity * _quantizedStride))))
             : 0;
         _quantizedTable = rowWords > 0;

@@ -1,8 +1,9 @@
 namespace ZetaPrep.Mixing.Cuda;
 
 /// <summary>
-/// The weight table of <see cref="QuantizedKernelPtx"/>: per output a row of <see cref="Stride"/> 32-bit words, the
-/// count of member groups, three words of padding, then per group of four members 8 words: the members' byte offsets in
+/// The weight table of <see cref="QuantizedKernelPtx"/>: per output a row of 32-bit words (as many as the batch's
+/// longest row needs, <see cref="Write"/>; at most <see cref="Stride"/>), the count of member groups, three words of
+/// padding, then per group of four members 8 words: the members' byte offsets in
 /// the shared tile (input · <see cref="QuantizedKernelPtx.TileBytes"/>), their weights' high bytes qh packed into one
 /// word (member k in byte k), their low bytes ql likewise, and two words of padding (16-byte aligned loads).
 /// </summary>
@@ -37,7 +38,7 @@ internal static class QuantizedMixTable
 
         for (var k = 0; k < outputs; k++)
         {
-            _ = WriteRow(weights.Slice(k * inputs, inputs), table.Slice(k * rowWords, rowWords));
+            Fill(weights.Slice(k * inputs, inputs), table.Slice(k * rowWords, rowWords));
         }
 
         return rowWords;
@@ -47,21 +48,8 @@ internal static class QuantizedMixTable
     /// Words the row of <paramref name="weights"/> needs (<see cref="WriteRow"/> fills them), or 0 when the weights are
     /// not <see cref="PixelWeights"/>' grid.
     /// </summary>
-    public static int RowWords(ReadOnlySpan<float> weights)
-    {
-        if (!PixelWeights.IsQuantized(weights))
-        {
-            return 0;
-        }
-
-        var count = 0;
-        foreach (var w in weights)
-        {
-            count += w != 0f ? 1 : 0;
-        }
-
-        return 4 + (8 * Groups(count == 1 ? 2 : count));
-    }
+    public static int RowWords(ReadOnlySpan<float> weights) =>
+        PixelWeights.IsQuantized(weights) ? 4 + (8 * Groups(Members(weights))) : 0;
 
     /// <summary>
     /// Writes the row of one output with the weights <paramref name="weights"/> (one per input), or returns false when
@@ -75,6 +63,27 @@ internal static class QuantizedMixTable
             return false;
         }
 
+        Fill(weights, row);
+        return true;
+    }
+
+    /// <summary>
+    /// Members a row on the grid has in the table: its non-zero weights, and two for a lone weight (1, split in halves).
+    /// </summary>
+    private static int Members(ReadOnlySpan<float> weights)
+    {
+        var count = 0;
+        foreach (var w in weights)
+        {
+            count += w != 0f ? 1 : 0;
+        }
+
+        return count == 1 ? 2 : count;
+    }
+
+    /// <summary><see cref="WriteRow"/> for weights known to be on the grid.</summary>
+    private static void Fill(ReadOnlySpan<float> weights, Span<int> row)
+    {
         Span<int> inputs = stackalloc int[Math.Min(weights.Length + 1, 1024)];
         Span<int> units = stackalloc int[inputs.Length];
         if (weights.Length + 1 > inputs.Length)
@@ -93,8 +102,9 @@ internal static class QuantizedMixTable
             }
         }
 
-        if (count == 1 && units[0] == PixelWeights.One)
+        if (count == 1)
         {
+            // On the grid, a lone weight is 1 (q = 65536, over 16 bits): two halves on the same input.
             inputs[1] = inputs[0];
             units[0] = units[1] = PixelWeights.One / 2;
             count = 2;
@@ -126,8 +136,6 @@ internal static class QuantizedMixTable
             record[4] = high;
             record[5] = low;
         }
-
-        return true;
     }
 
     /// <summary>
