@@ -348,48 +348,6 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
     private static string Names(IReadOnlyList<string> names, int most) =>
         string.Join(", ", names.Take(most)) + (names.Count > most ? string.Create(CultureInfo.InvariantCulture, $" and {names.Count - most} more") : "");
 
-    /// <summary>The zetaprep generation metadata keys a Parquet shard records, with the manifest.json path of the same value and that value as JSON.</summary>
-    private static IEnumerable<(string Key, string ManifestPath, string Json)> RecordedGeneration(GenerationManifest m)
-    {
-        var o = m.Options;
-        static string J(Action<Utf8JsonWriter> write)
-        {
-            using var buffer = new MemoryStream();
-            using (var json = new Utf8JsonWriter(buffer))
-            {
-                write(json);
-            }
-            return Encoding.UTF8.GetString(buffer.ToArray());
-        }
-        yield return ("tool", "tool.version", J(w => w.WriteStringValue("zetaprep " + m.Tool.Version)));
-        yield return ("method", "options.method", J(w => w.WriteStringValue(o.Method)));
-        yield return ("alpha", "options.alpha", J(w =>
-        {
-            if (o.Alpha is { } alpha)
-            {
-                w.WriteNumberValue(alpha);
-            }
-            else
-            {
-                w.WriteNullValue();
-            }
-        }));
-        yield return ("label_smoothing", "options.label_smoothing", J(w => w.WriteNumberValue(o.LabelSmoothing)));
-        yield return ("prob", "options.prob", J(w => w.WriteNumberValue(o.Prob)));
-        yield return ("switch_prob", "options.switch_prob", J(w => w.WriteNumberValue(o.SwitchProb)));
-        yield return ("n", "options.n", J(w => w.WriteStringValue(o.N)));
-        yield return ("gamma", "options.gamma", J(w => w.WriteStringValue(o.Gamma)));
-        yield return ("batch_size", "options.batch_size", J(w => w.WriteNumberValue(o.BatchSize)));
-        yield return ("passes", "options.passes", J(w => w.WriteNumberValue(o.Passes)));
-        yield return ("seed", "options.seed", J(w => w.WriteNumberValue(o.Seed)));
-        yield return ("size", "options.size", J(w => w.WriteNumberValue(o.Size)));
-        yield return ("resize", "options.resize", J(w => w.WriteStringValue(o.Resize)));
-        yield return ("codec", "options.codec", J(w => w.WriteStringValue(o.Codec)));
-        yield return ("png_level", "options.png_level", J(w => w.WriteNumberValue(o.PngLevel)));
-        yield return ("input_count", "input.count", J(w => w.WriteNumberValue(m.Input.Count)));
-        yield return ("input_fingerprint", "input.fingerprint", J(w => w.WriteStringValue(m.Input.Fingerprint)));
-    }
-
     private static string Shown(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.String => value.GetString()!,
@@ -405,7 +363,8 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
     private static List<string> GenerationMetadataProblems(GeneratedDataset dataset, List<(string File, ShardFileMetadata Meta)> footers)
     {
         var problems = new List<string>();
-        var expected = RecordedGeneration(dataset.Manifest).ToList();
+        var expected = GenerationMetadata.Fields(dataset.Manifest).Where(f => f.ManifestPath is not null)
+            .Select(f => (f.Key, ManifestPath: f.ManifestPath!, Json: f.ValueJson())).ToList();
         // key → shard value → shards recording it, in manifest order
         var differing = new Dictionary<string, List<(string Value, List<string> Files)>>(StringComparer.Ordinal);
         foreach (var (file, meta) in footers)

@@ -4,8 +4,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using System.Threading.Channels;
 using ZetaPrep.Imaging;
 using ZetaPrep.Manifests;
@@ -216,7 +214,7 @@ public sealed class DatasetGenerator
         var unchanged = previous is { Complete: true } && todo.Count == 0;
         var ownedRows = owned.Sum(s => (long)s.Rows);
 
-        var schema = new ShardSchema(listing.ClassNames, GenerationJson(recorded, fingerprint, listing));
+        var schema = new ShardSchema(listing.ClassNames, GenerationMetadata.Json(GenerationMetadata.Fields(ToolVersion, recorded, listing.ClassNames, listing.Items.Count, fingerprint)));
         // Batches mix on the CPU until the CUDA probe (running since before validation) is done: same bytes either way.
         using var mixers = new MixerPool(cudaReady, MostBatchInputs(options), pixelsPerImage);
         IReadOnlyList<InputFile>? inputFiles = null;
@@ -1115,53 +1113,6 @@ public sealed class DatasetGenerator
     }
 
     private string DisplayName(SourceItem item) => _source.DisplayName(item);
-
-    /// <summary>Only the generation inputs that decide the bytes: no thread count, paths or clock, so reruns match.</summary>
-    /// <remarks>
-    /// Written with <see cref="Utf8JsonWriter"/> (the bytes JsonSerializer gives for the same dictionary, default
-    /// escaping included) rather than serializing a Dictionary of objects, whose reflection-built converters cost JIT
-    /// time in every process.
-    /// </remarks>
-    private static string GenerationJson(GenerationOptionsRecord o, string fingerprint, SourceListing listing)
-    {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("tool", "zetaprep " + ToolVersion);
-            json.WriteString("method", o.Method);
-            if (o.Alpha is { } alpha)
-            {
-                json.WriteNumber("alpha", alpha);
-            }
-            else
-            {
-                json.WriteNull("alpha");
-            }
-            json.WriteNumber("label_smoothing", o.LabelSmoothing);
-            json.WriteNumber("prob", o.Prob);
-            json.WriteNumber("switch_prob", o.SwitchProb);
-            json.WriteString("n", o.N);
-            json.WriteString("gamma", o.Gamma);
-            json.WriteNumber("batch_size", o.BatchSize);
-            json.WriteNumber("passes", o.Passes);
-            json.WriteNumber("seed", o.Seed);
-            json.WriteNumber("size", o.Size);
-            json.WriteString("resize", o.Resize);
-            json.WriteString("codec", o.Codec);
-            json.WriteNumber("png_level", o.PngLevel);
-            json.WriteStartArray("classes");
-            foreach (var name in listing.ClassNames)
-            {
-                json.WriteStringValue(name);
-            }
-            json.WriteEndArray();
-            json.WriteNumber("input_count", listing.Items.Count);
-            json.WriteString("input_fingerprint", fingerprint);
-            json.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
 
     /// <summary>
     /// Decides whether <paramref name="outDir"/> may be written; returns the manifest to resume from, or null for a fresh
