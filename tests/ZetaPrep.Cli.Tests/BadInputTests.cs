@@ -288,6 +288,47 @@ public sealed class BadInputTests
         Assert.True(GenerationManifest.Read(Path.Combine(output, "manifest.json")).Complete);
     }
 
+    /// <summary>
+    /// --overwrite removes the output in --out before the first shard: a JPEG the batches would refuse must stop the run
+    /// in the validation pass instead, or the run leaves neither output (QA: the old complete dataset was gone and the
+    /// new one cut off at the bad file). Also when the file-hash cache holds verdicts from a pass that left the scans
+    /// to the batches.
+    /// </summary>
+    [Fact]
+    public async Task Overwrite_checks_jpeg_scans_before_the_old_output_is_removed()
+    {
+        if (!TurboJpegAvailable())
+        {
+            return;
+        }
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 3);
+        var output = tmp.Sub("out");
+        string[] args = ["generate", "--in", input, "--size", "16", "--n", "2", "--codec", "turbojpeg", "--quiet"];
+        var first = await CliRunner.RunAsync([.. args, "--out", output]);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var before = Directory.GetFiles(output, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .ToDictionary(f => f, File.ReadAllBytes);
+
+        var photo = NoisyJpeg(256, 256);
+        File.WriteAllBytes(Path.Combine(input, "class_a", "cut.jpg"), [.. photo.AsSpan(0, photo.Length * 3 / 10), 0xFF, 0xD9]);
+        // A run into a new directory leaves the scans to its batches, which stop it; the cache keeps that pass's verdicts.
+        var elsewhere = await CliRunner.RunAsync([.. args, "--out", tmp.Sub("other")]);
+        Assert.Equal(1, elsewhere.ExitCode);
+        Assert.Contains("the shards written so far are kept but cannot be resumed past it", elsewhere.Stderr, StringComparison.Ordinal);
+
+        var r = await CliRunner.RunAsync([.. args, "--out", output, "--overwrite"]);
+
+        Assert.Equal(1, r.ExitCode);
+        var line = Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+        Assert.Contains("class_a/cut.jpg: truncated or corrupt JPEG data (libjpeg: premature end of data segment); re-download or remove the file (or pass --on-error skip).", line, StringComparison.Ordinal);
+        var after = Directory.GetFiles(output, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(before.Keys, after);
+        Assert.All(after, f => Assert.Equal(before[f], File.ReadAllBytes(f)));
+        Assert.True(GenerationManifest.Read(Path.Combine(output, "manifest.json")).Complete);
+    }
+
     private static bool TurboJpegAvailable()
     {
         if (Environment.GetEnvironmentVariable("ZETAPREP_REQUIRE_TURBOJPEG") == "1")
