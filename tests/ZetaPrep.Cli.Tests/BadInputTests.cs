@@ -120,6 +120,30 @@ public sealed class BadInputTests
         Assert.Equal(["class_b/b_device.png"], manifest.Skipped.Select(s => s.Id));
     }
 
+    /// <summary>A FIFO named like an image hung the run with no output, even under --on-error skip (QA).</summary>
+    [Fact]
+    public async Task AFifoWhereAnImageIsListed_IsABadInput_AndDoesNotHangTheRun()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 5);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [Path.Combine(input, "class_a", "stuck.jpg")]))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+        var fail = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("out-fail"), "--size", "8", "--n", "2", "--quiet");
+        Assert.Equal(1, fail.ExitCode);
+        var line = Assert.Single(fail.Stderr.TrimEnd().Split('\n'));
+        Assert.Contains("stuck.jpg: it is a FIFO (named pipe), not an image file; remove it from the input (or use --on-error skip).", line, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(tmp.Sub("out-fail")));
+
+        var output = tmp.Sub("out");
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--size", "8", "--n", "2", "--on-error", "skip", "--quiet");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(["class_a/stuck.jpg"], GenerationManifest.Read(Path.Combine(output, "manifest.json")).Skipped.Select(s => s.Id));
+    }
+
     [Fact]
     public async Task ResumeWithAnotherMaxPixels_UnderSkip_NamesIt_NotTheInput()
     {

@@ -63,8 +63,9 @@ internal readonly partial record struct FileIdentity(long Size, long MtimeNs, lo
     }
 
     /// <summary>
-    /// What an open file descriptor is when it is a device or a socket ("a character device"), else null (a regular file,
-    /// a FIFO, or no answer). Reading one as an image has no end (/dev/zero, /dev/urandom) or no meaning.
+    /// What an open file descriptor is when it is a device, a socket or a FIFO ("a character device"), else null (a
+    /// regular file, or no answer). Reading one as an image has no end (/dev/zero, /dev/urandom), no meaning, or (a FIFO)
+    /// waits for a writer and gives other bytes each time.
     /// </summary>
     public static string? DeviceKind(int fd)
     {
@@ -78,6 +79,7 @@ internal readonly partial record struct FileIdentity(long Size, long MtimeNs, lo
             0x2000 => "a character device",
             0x6000 => "a block device",
             0xC000 => "a socket",
+            0x1000 => "a FIFO (named pipe)",
             _ => null,
         };
     }

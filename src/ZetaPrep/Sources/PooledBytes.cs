@@ -45,13 +45,14 @@ public sealed partial class PooledBytes : IDisposable
     /// Reads a whole file into a rented buffer on the calling thread (a page-cached file is a fast syscall; an async read
     /// only adds a thread-pool hop). Reads until end of file, so a file that grows or shrinks while read comes back whole
     /// as it is now, never cut at the size seen when opened or the <paramref name="expectedLength"/> given (the listing's
-    /// size: only the first buffer's size; 0, or one over <see cref="Array.MaxLength"/>, reads through .NET's handle,
-    /// which names the limit). Throws what <see cref="File.ReadAllBytes(string)"/> throws
+    /// size: only the first buffer's size; one over <see cref="Array.MaxLength"/> reads through .NET's handle, which
+    /// names the limit). A device, socket or FIFO is refused as not an image file (a FIFO would block the open until
+    /// something writes to it, and an input is read twice: by the validation pass and by its batch). Throws what <see cref="File.ReadAllBytes(string)"/> throws
     /// (<see cref="IOException"/>, <see cref="UnauthorizedAccessException"/>), with its messages.
     /// </summary>
     internal static PooledBytes ReadFile(string path, long expectedLength = 0)
     {
-        if (OperatingSystem.IsLinux() && expectedLength > 0 && expectedLength < Array.MaxLength && TryReadWithLibc(path, expectedLength) is { } read)
+        if (OperatingSystem.IsLinux() && expectedLength >= 0 && expectedLength < Array.MaxLength && TryReadWithLibc(path, expectedLength) is { } read)
         {
             return read;
         }
@@ -61,13 +62,13 @@ public sealed partial class PooledBytes : IDisposable
     /// <summary>
     /// open, read until a zero-byte read, close: 4 syscalls, where <see cref="File.OpenHandle"/> and
     /// <see cref="RandomAccess"/> make 8 (two fstat, and the advisory flock .NET takes and drops on every
-    /// <see cref="FileShare.Read"/> handle). A read of a 28×28 PNG cost ~10 µs here, as much as decoding it. read(), not
-    /// pread, so a FIFO reads as a stream. null when open fails, or the first read does (a folder): the .NET path then
-    /// throws its usual exception.
+    /// <see cref="FileShare.Read"/> handle). A read of a 28×28 PNG cost ~10 µs here, as much as decoding it. Opened
+    /// non-blocking, which a regular file ignores, so that a FIFO is refused instead of waiting for a writer. null when
+    /// open fails, or the first read does (a folder): the .NET path then throws its usual exception.
     /// </summary>
     private static unsafe PooledBytes? TryReadWithLibc(string path, long expectedLength)
     {
-        var fd = Open(path, ReadOnlyCloseOnExec);
+        var fd = Open(path, ReadFlags);
         if (fd < 0)
         {
             return null;
@@ -77,7 +78,8 @@ public sealed partial class PooledBytes : IDisposable
             _ = Close(fd);
             throw NotAFile(kind);
         }
-        byte[]? buffer = ArrayPool<byte>.Shared.Rent((int)expectedLength + 1);
+        // One spare byte, so a file of the expected size ends with a zero-byte read; a size of 0 (not known) starts at 4 KiB.
+        byte[]? buffer = ArrayPool<byte>.Shared.Rent(expectedLength == 0 ? 4096 : (int)expectedLength + 1);
         var length = 0;
         try
         {
@@ -103,7 +105,6 @@ public sealed partial class PooledBytes : IDisposable
                     {
                         return null;
                     }
-                    // Part of a stream is consumed (a FIFO): it cannot be opened again and read from the start.
                     throw new IOException($"{path}: {Marshal.GetPInvokeErrorMessage(errno)}");
                 }
                 if (read == 0)
@@ -210,7 +211,7 @@ public sealed partial class PooledBytes : IDisposable
         }
     }
 
-    private const int ReadOnlyCloseOnExec = 0x80000; // O_RDONLY | O_CLOEXEC (02000000 on x64 and arm64 alike)
+    private const int ReadFlags = 0x80000 | 0x800; // O_RDONLY | O_CLOEXEC | O_NONBLOCK (02000000 and 04000 on x64 and arm64 alike)
     private const int Interrupted = 4; // EINTR
 
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
