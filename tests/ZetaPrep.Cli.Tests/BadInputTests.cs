@@ -87,7 +87,7 @@ public sealed class BadInputTests
         var fail = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("out-fail"), "--size", "8", "--n", "2", "--quiet");
         Assert.Equal(1, fail.ExitCode);
         Assert.Single(fail.Stderr.TrimEnd().Split('\n'));
-        Assert.Contains("a_gone.png: cannot read", fail.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"a_gone.png: a symbolic link to {Path.Combine(tmp.Path, "nowhere.png")}, which does not exist; fix the link, or mount or restore what it points to.", fail.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(tmp.Sub("out-fail")));
 
         var output = tmp.Sub("out");
@@ -96,7 +96,7 @@ public sealed class BadInputTests
         var manifest = GenerationManifest.Read(Path.Combine(output, "manifest.json"));
         Assert.Equal(10, manifest.Totals.Rows);
         Assert.Equal(["class_a/a_gone.png"], manifest.Skipped.Select(s => s.Id));
-        Assert.Contains("cannot read", manifest.Skipped[0].Reason, StringComparison.Ordinal);
+        Assert.Equal($"a symbolic link to {Path.Combine(tmp.Path, "nowhere.png")}, which does not exist", manifest.Skipped[0].Reason);
     }
 
     [Theory]

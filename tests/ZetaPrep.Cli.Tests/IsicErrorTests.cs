@@ -149,6 +149,22 @@ public sealed class IsicErrorTests
         Assert.Equal("isic2017", ZetaPrep.Manifests.GenerationManifest.Read(Path.Combine(tmp.Sub("out"), "manifest.json")).Input.Preset);
     }
 
+    /// <summary>A zip that is a link to a moved file or an unmounted disk was "cannot read as a zip …; download it again" (QA).</summary>
+    [Fact]
+    public async Task AZipLinkedToNothing_IsNamedAsABrokenLink()
+    {
+        using var tmp = new TempDir();
+        var dir = tmp.Sub("isic2017");
+        IsicFixtures.Write2017(dir);
+        var zip = Path.Combine(dir, "ISIC-2017_Training_Data.zip");
+        File.Delete(zip);
+        File.CreateSymbolicLink(zip, "/mnt/zetaprep-test-unmounted/ISIC-2017_Training_Data.zip");
+
+        var e = await Fails(tmp.Path);
+
+        Assert.Contains($"{zip}: a symbolic link to /mnt/zetaprep-test-unmounted/ISIC-2017_Training_Data.zip, which does not exist; fix the link, or mount or restore what it points to.", e, StringComparison.Ordinal);
+    }
+
     /// <summary>Two years' downloads in one folder: one was taken without a word, and --split then named the wrong year (QA).</summary>
     [Fact]
     public async Task DownloadsOfTwoPresetsInOneFolder_AreRefused_NamingBoth()
