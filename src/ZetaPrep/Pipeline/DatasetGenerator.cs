@@ -855,6 +855,10 @@ public sealed class DatasetGenerator
             notes.Add(string.Create(CultureInfo.InvariantCulture,
                 $"{input}: class folder(s) {names} hold no images, so they are not classes here: the labels have {listed.ClassNames.Count} classes; a split whose folders do hold images gets other class indices (add images, or remove the folders from every split)"));
         }
+        if (listed.PassedOver.Count > 0)
+        {
+            notes.Add($"{input}: not read: {string.Join("; ", listed.PassedOver)}");
+        }
         foreach (var glob in listed.UnmatchedExcludes)
         {
             notes.Add($"--exclude '{glob}' matched no image of {input}, so it left nothing out: a pattern is matched against each file's name and its whole path relative to the input ('*' and '?' stay within one folder, '**' crosses folders: '**/masks/**' leaves out every folder named masks)");
