@@ -135,7 +135,7 @@ public sealed class BadInputTests
         var fail = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("out-fail"), "--size", "8", "--n", "2", "--quiet");
         Assert.Equal(1, fail.ExitCode);
         var line = Assert.Single(fail.Stderr.TrimEnd().Split('\n'));
-        Assert.Contains("stuck.jpg: it is a FIFO (named pipe), not an image file; remove it from the input (or use --on-error skip).", line, StringComparison.Ordinal);
+        Assert.Contains("stuck.jpg: it is a FIFO (named pipe) that nothing writes to, not an image file; remove it from the input (or use --on-error skip).", line, StringComparison.Ordinal);
         Assert.False(Directory.Exists(tmp.Sub("out-fail")));
 
         var output = tmp.Sub("out");

@@ -34,6 +34,34 @@ internal sealed class ChildProcess : IDisposable
         return new ChildProcess(Process.Start(psi)!);
     }
 
+    /// <summary>Waits until the run holds <paramref name="path"/> open (one of /proc/PID/fd links to it); false if it ended first.</summary>
+    public async Task<bool> WaitUntilOpenAsync(string path, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout && !_process.HasExited)
+        {
+            if (HasOpen(path))
+            {
+                return true;
+            }
+            await Task.Delay(5);
+        }
+        return false;
+    }
+
+    /// <summary>Whether the run holds <paramref name="path"/> open now (one of /proc/PID/fd links to it).</summary>
+    public bool HasOpen(string path)
+    {
+        try
+        {
+            return Directory.EnumerateFileSystemEntries($"/proc/{Id}/fd").Any(fd => new FileInfo(fd).LinkTarget == path);
+        }
+        catch (IOException)
+        {
+            return false; // a descriptor closed while listed, or the process gone
+        }
+    }
+
     /// <summary>Waits until OUT/manifest.json lists at least <paramref name="shards"/> shards while the run is still incomplete; false if the run ended first.</summary>
     public async Task<bool> WaitForShardsAsync(string manifestPath, TimeSpan timeout, int shards)
     {

@@ -46,8 +46,8 @@ public sealed partial class PooledBytes : IDisposable
     /// only adds a thread-pool hop). Reads until end of file, so a file that grows or shrinks while read comes back whole
     /// as it is now, never cut at the size seen when opened or the <paramref name="expectedLength"/> given (the listing's
     /// size: only the first buffer's size; one over <see cref="Array.MaxLength"/> reads through .NET's handle, which
-    /// names the limit). A device, socket or FIFO is refused as not an image file (a FIFO would block the open until
-    /// something writes to it, and an input is read twice: by the validation pass and by its batch). Throws what <see cref="File.ReadAllBytes(string)"/> throws
+    /// names the limit). A device or socket is refused as not an image file, and so is a FIFO that nothing writes to
+    /// (its open had blocked the run, with no word, until something did). Throws what <see cref="File.ReadAllBytes(string)"/> throws
     /// (<see cref="IOException"/>, <see cref="UnauthorizedAccessException"/>), with its messages.
     /// </summary>
     internal static PooledBytes ReadFile(string path, long expectedLength = 0)
@@ -63,8 +63,9 @@ public sealed partial class PooledBytes : IDisposable
     /// open, read until a zero-byte read, close: 4 syscalls, where <see cref="File.OpenHandle"/> and
     /// <see cref="RandomAccess"/> make 8 (two fstat, and the advisory flock .NET takes and drops on every
     /// <see cref="FileShare.Read"/> handle). A read of a 28×28 PNG cost ~10 µs here, as much as decoding it. Opened
-    /// non-blocking, which a regular file ignores, so that a FIFO is refused instead of waiting for a writer. null when
-    /// open fails, or the first read does (a folder): the .NET path then throws its usual exception.
+    /// non-blocking, which a regular file ignores and a FIFO's open needs so as not to wait for a writer; a FIFO is then
+    /// read as a stream (blocking again), to its end: no bytes when nothing writes to it. null when open fails, or the
+    /// first read does (a folder): the .NET path then throws its usual exception.
     /// </summary>
     private static unsafe PooledBytes? TryReadWithLibc(string path, long expectedLength)
     {
@@ -73,7 +74,8 @@ public sealed partial class PooledBytes : IDisposable
         {
             return null;
         }
-        if (FileIdentity.DeviceKind(fd) is { } kind)
+        var kind = FileIdentity.DeviceKind(fd);
+        if (kind is not null && (kind != FileIdentity.Fifo || Fcntl(fd, SetStatusFlags, ReadFlags & ~NonBlocking) < 0))
         {
             _ = Close(fd);
             throw NotAFile(kind);
@@ -109,6 +111,10 @@ public sealed partial class PooledBytes : IDisposable
                 }
                 if (read == 0)
                 {
+                    if (length == 0 && kind is not null)
+                    {
+                        throw NotAFile(kind + " that nothing writes to");
+                    }
                     var whole = Own(buffer, length);
                     buffer = null;
                     return whole;
@@ -211,7 +217,11 @@ public sealed partial class PooledBytes : IDisposable
         }
     }
 
-    private const int ReadFlags = 0x80000 | 0x800; // O_RDONLY | O_CLOEXEC | O_NONBLOCK (02000000 and 04000 on x64 and arm64 alike)
+    private const int NonBlocking = 0x800; // O_NONBLOCK (04000 on x64 and arm64 alike)
+
+    private const int ReadFlags = 0x80000 | NonBlocking; // O_RDONLY | O_CLOEXEC (02000000) | O_NONBLOCK
+
+    private const int SetStatusFlags = 4; // F_SETFL
     private const int Interrupted = 4; // EINTR
 
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
@@ -221,6 +231,10 @@ public sealed partial class PooledBytes : IDisposable
     [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static unsafe partial nint Read(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static partial int Fcntl(int fd, int command, int argument);
 
     [LibraryImport("libc", EntryPoint = "close")]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]

@@ -46,10 +46,10 @@ public sealed class PooledBytesTests : IDisposable
     [Theory]
     [InlineData(0)] // what the listing gives a FIFO
     [InlineData(100)]
-    public async Task ReadFile_RefusesAFifo_WithoutWaitingForAWriter(long expectedLength)
+    public async Task ReadFile_RefusesAFifoThatNothingWritesTo_AndReadsOneThatSomethingDoes(long expectedLength)
     {
-        // An input is read twice (validation pass, batch) and a FIFO's open blocks until something writes to it: a run
-        // over a folder holding one hung with no output (QA). mkfifo: the test projects are linux-x64.
+        // A FIFO's open blocks until something writes to it: a run over a folder holding one that nothing wrote to hung
+        // with no output, even under --on-error skip (QA). mkfifo: the test projects are linux-x64.
         var path = Path.Combine(_root, "fifo.jpg");
         using (var mkfifo = Process.Start("mkfifo", [path]))
         {
@@ -58,7 +58,23 @@ public sealed class PooledBytesTests : IDisposable
         }
         var read = Task.Run(() => PooledBytes.ReadFile(path, expectedLength));
         var e = await Assert.ThrowsAsync<NotAFileException>(() => read.WaitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Equal("it is a FIFO (named pipe), not an image file", e.Message);
+        Assert.Equal("it is a FIFO (named pipe) that nothing writes to, not an image file", e.Message);
+
+        // While something writes to it, a FIFO is read as a stream to its end (more than the first 4 KiB chunk, and more
+        // than the pipe's buffer). The write end is opened read-write, which never waits for a reader.
+        var bytes = new byte[100_003];
+        new Random(1).NextBytes(bytes);
+        var writer = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, bufferSize: 0);
+        var feed = Task.Run(() =>
+        {
+            using (writer)
+            {
+                writer.Write(bytes);
+            }
+        });
+        using var stream = await Task.Run(() => PooledBytes.ReadFile(path, expectedLength)).WaitAsync(TimeSpan.FromSeconds(30));
+        await feed.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(stream.Span.SequenceEqual(bytes));
     }
 
     [Fact]
