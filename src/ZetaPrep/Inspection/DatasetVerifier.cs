@@ -35,6 +35,13 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
         {
             throw ZetaPrepException.Usage($"--threads: must be ≥ 1 (got {threads}).");
         }
+        // A live run is still writing: its manifest says "not complete" and may not list its newest shard yet, and the
+        // advice for an interrupted run (resume it, restore the manifest) is what its lock refuses. Checked before the
+        // manifest is opened: a run that has not finished its first shard has none yet.
+        if (RunWriting(directory) is { } writing)
+        {
+            return new VerifyReport([], [], 0, 0) { RunWriting = writing };
+        }
         var dataset = GeneratedDataset.Open(directory);
         var m = dataset.Manifest;
         var root = dataset.Directory;
@@ -258,6 +265,19 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
             }
         }
         return new VerifyReport(problems, warnings, checkedShards, rows) { ShardsListed = m.Shards.Count };
+    }
+
+    /// <summary>The line saying which live run holds <paramref name="directory"/>'s lock, or null when none does (a lock file a killed run left holds nothing).</summary>
+    private static string? RunWriting(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        var full = Path.GetFullPath(directory);
+        if (!Directory.Exists(full) || ZetaPrep.Pipeline.OutputLock.HeldIn(full) is not { Count: > 0 } held)
+        {
+            return null;
+        }
+        var (who, ends) = held.Count == 1 ? ("a zetaprep run is writing there (it holds", "it ends") : ("zetaprep runs are writing there (they hold", "they end");
+        return $"{full}: {who} {string.Join(", ", held)}); nothing was checked: run zetaprep verify again after {ends}.";
     }
 
     /// <summary>The plan <paramref name="Plan"/> and its shards by relative file name, as the run that wrote the output named them.</summary>
