@@ -20,6 +20,10 @@ internal static class VerifyCommand
         command.SetAction(async (parse, ct) =>
         {
             var report = await new DatasetVerifier(new SkiaImageDecoder()).VerifyAsync(parse.GetValue(directory)!, parse.GetValue(threads), ct).ConfigureAwait(false);
+            if (report.RunWriting is { } writing)
+            {
+                await stdout.WriteLineAsync("note: " + writing).ConfigureAwait(false);
+            }
             foreach (var problem in report.Problems)
             {
                 await stdout.WriteLineAsync("problem: " + problem).ConfigureAwait(false);
@@ -29,7 +33,7 @@ internal static class VerifyCommand
                 await stdout.WriteLineAsync("warning: " + warning).ConfigureAwait(false);
             }
             await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"{(report.Ok ? "OK" : "FAILED")}: {report.Shards}{(report.ShardsListed > report.Shards ? $" of {report.ShardsListed}" : "")} shard(s), {report.Rows} row(s) checked, {report.Problems.Count} problem(s), {report.Warnings.Count} warning(s)")).ConfigureAwait(false);
+                $"{(report.Ok ? "OK" : "FAILED")}: {report.Shards}{(report.ShardsListed > report.Shards ? $" of {report.ShardsListed}" : "")} shard(s), {report.Rows} row(s) checked, {report.Problems.Count} problem(s), {report.Warnings.Count} warning(s){(report.RunWriting is null ? "" : "; not verified while a run writes the output")}")).ConfigureAwait(false);
             return report.Ok ? 0 : 1;
         });
         return command;
