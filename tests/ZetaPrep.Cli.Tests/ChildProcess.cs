@@ -52,14 +52,30 @@ internal sealed class ChildProcess : IDisposable
     /// <summary>Whether the run holds <paramref name="path"/> open now (one of /proc/PID/fd links to it).</summary>
     public bool HasOpen(string path)
     {
+        string[] fds;
         try
         {
-            return Directory.EnumerateFileSystemEntries($"/proc/{Id}/fd").Any(fd => new FileInfo(fd).LinkTarget == path);
+            fds = Directory.GetFileSystemEntries($"/proc/{Id}/fd");
         }
         catch (IOException)
         {
-            return false; // a descriptor closed while listed, or the process gone
+            return false; // the process is gone
         }
+        foreach (var fd in fds)
+        {
+            try
+            {
+                if (new FileInfo(fd).LinkTarget == path)
+                {
+                    return true;
+                }
+            }
+            catch (IOException)
+            {
+                // That descriptor closed while listed: it is not the one asked about.
+            }
+        }
+        return false;
     }
 
     /// <summary>Waits until OUT/manifest.json lists at least <paramref name="shards"/> shards while the run is still incomplete; false if the run ended first.</summary>

@@ -58,26 +58,29 @@ public sealed class ResumeTests
 
     private sealed class BlockingInput(string path, byte[] image) : IDisposable
     {
-        private Task? _validationFeed;
+        private FileStream? _validationFeed;
         private FileStream? _holder;
 
         /// <summary>
-        /// Writes the image into the pipe for the validation pass, in the background: the write end's open returns once
-        /// the run opens the pipe to read (a writer waiting there is one the run's read sees, so it gets the bytes).
+        /// Puts the image into the pipe for the validation pass before the run starts, through a write end opened
+        /// read-write (its open never waits, and it keeps the pipe and its bytes alive until the run opens it).
         /// </summary>
-        public void FeedValidation() => _validationFeed = Task.Run(() =>
+        public void FeedValidation()
         {
-            using var writer = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
-            writer.Write(image);
-        });
+            _validationFeed = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, bufferSize: 0);
+            Assert.True(image.Length < 65536, "the image must fit the pipe's buffer: nothing reads it yet");
+            _validationFeed.Write(image);
+        }
 
         /// <summary>
-        /// Once the validation pass of <paramref name="run"/> has read the image and closed the pipe, keeps a write end open
-        /// with nothing in it (opened read-write, which never waits): the batch's read of the pipe then waits for bytes.
+        /// Once <paramref name="run"/>'s validation pass has the pipe open, closes the feeding end, so that its read ends
+        /// with the image; once the pass has closed the pipe, keeps another write end open with nothing in it: the
+        /// batch's read of the pipe then waits for bytes.
         /// </summary>
         public async Task HoldAsync(ChildProcess run)
         {
-            await _validationFeed!.WaitAsync(Timeout);
+            Assert.True(await run.WaitUntilOpenAsync(path, Timeout), "the run ended before its validation pass opened the pipe");
+            _validationFeed!.Dispose();
             while (run.HasOpen(path))
             {
                 await Task.Delay(1);
@@ -97,12 +100,15 @@ public sealed class ResumeTests
         public async Task RestoreFileAsync()
         {
             Dispose();
-            await _validationFeed!.WaitAsync(Timeout);
             File.Delete(path);
             await File.WriteAllBytesAsync(path, image);
         }
 
-        public void Dispose() => _holder?.Dispose();
+        public void Dispose()
+        {
+            _validationFeed?.Dispose();
+            _holder?.Dispose();
+        }
     }
 
     private static async Task<Dictionary<string, string>> CleanRunAsync(TempDir tmp, string input)
