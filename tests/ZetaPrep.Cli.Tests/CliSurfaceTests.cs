@@ -172,6 +172,34 @@ public sealed class NumericOptionTests
     }
 
     [Theory]
+    [InlineData("generate", "--class-depth", "0", "--class-depth 0: must be 1..16")]
+    [InlineData("generate", "--class-depth", "17", "--class-depth 17: must be 1..16")]
+    [InlineData("evaluate", "--size", "7", "--size must be between 8 and 4096 (got 7)")]
+    [InlineData("evaluate", "--batch-size", "0", "--batch-size must be at least 1 (got 0)")]
+    public async Task NumberOutOfRange_IsNamed_BeforeTheInputIsLookedAt(string command, string option, string value, string message)
+    {
+        // generate listed --in (and evaluate opened --val) first, so a missing input hid the bad number.
+        using var tmp = new TempDir();
+        var r = await CliRunner.RunAsync([command, .. RequiredArguments(CliApp.Build(TextWriter.Null, TextWriter.Null).Subcommands.Single(c => c.Name == command), tmp), option, value]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith($"zetaprep: error: {message}", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ClassDepthOutOfRange_IsRefused_WithAPresetInputToo()
+    {
+        using var tmp = new TempDir();
+        var r = await CliRunner.RunAsync("generate", "--in", "isic2017", "--data-dir", tmp.Sub("data"), "--out", tmp.Sub("out"), "--class-depth", "0");
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith("zetaprep: error: --class-depth 0: must be 1..16", r.Stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>Each argument and required option of <paramref name="command"/> given a path in <paramref name="tmp"/> that does not exist.</summary>
+    private static IEnumerable<string> RequiredArguments(System.CommandLine.Command command, TempDir tmp) =>
+        command.Arguments.Select(a => tmp.Sub(a.Name))
+            .Concat(command.Options.Where(o => o.Required).SelectMany(o => new[] { o.Name, tmp.Sub(o.Name.TrimStart('-')) }));
+
+    [Theory]
     [InlineData("train", "--seed", "-1")]
     [InlineData("analyze", "--seed", "18446744073709551616")]
     public async Task Seed_OfTrainAndAnalyze_GivesTheSameMessage(string command, string option, string value)
