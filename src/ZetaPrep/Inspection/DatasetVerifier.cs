@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using ZetaPrep.Imaging;
 using ZetaPrep.Manifests;
+using ZetaPrep.Pipeline;
 using ZetaPrep.Planning;
 using ZetaPrep.Shards;
 
@@ -30,9 +31,9 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
     /// </summary>
     public async Task<VerifyReport> VerifyAsync(string directory, int threads, CancellationToken ct)
     {
-        if (threads < 1)
+        if (threads is < 1 or > GenerateOptions.MaxThreads)
         {
-            throw ZetaPrepException.Usage($"--threads: must be ≥ 1 (got {threads}).");
+            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture, $"--threads: must be an integer from 1 to {GenerateOptions.MaxThreads} (got {threads})."));
         }
         var dataset = GeneratedDataset.Open(directory);
         var m = dataset.Manifest;
