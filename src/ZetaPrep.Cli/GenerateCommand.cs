@@ -109,7 +109,7 @@ internal static class GenerateCommand
                 Threads = parse.GetValue(threads),
                 Device = Enum.Parse<DeviceChoice>(parse.GetValue(device)!, ignoreCase: true),
                 MaxPixels = parse.GetValue(maxPixels),
-                DecodeMemory = string.Equals(parse.GetValue(decodeMemory), "auto", StringComparison.OrdinalIgnoreCase) ? null : ShardSizing.ParseBytes(parse.GetValue(decodeMemory)!, "--decode-memory"),
+                DecodeMemory = string.Equals(parse.GetValue(decodeMemory), "auto", StringComparison.OrdinalIgnoreCase) ? null : ShardSizing.ParseBytes(parse.GetValue(decodeMemory)!, "--decode-memory", min: 0),
                 PngLevel = parse.GetValue(pngLevel),
                 OnError = Enum.Parse<OnError>(parse.GetValue(onError)!, ignoreCase: true),
                 Overwrite = parse.GetValue(overwrite),

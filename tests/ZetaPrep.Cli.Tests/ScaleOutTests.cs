@@ -301,11 +301,27 @@ public sealed class ScaleOutTests
     [InlineData("")]
     [InlineData("MB")]
     [InlineData("-5MB")]
-    [InlineData("0")]
     [InlineData("12XB")]
     [InlineData("1.2.3MB")]
     public void ShardBytes_RejectsNonSizes(string text) =>
-        Assert.Contains("--shard-bytes", Assert.Throws<ZetaPrepException>(() => ShardSizing.ParseBytes(text)).Message, StringComparison.Ordinal);
+        Assert.StartsWith($"--shard-bytes: '{text}' is not a size;", Assert.Throws<ZetaPrepException>(() => ShardSizing.ParseBytes(text)).Message, StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("0", "--shard-bytes: must be a size of at least 1 byte (got '0')")]
+    [InlineData("0MB", "--shard-bytes: must be a size of at least 1 byte (got '0MB')")]
+    [InlineData("0.5", "--shard-bytes: must be a size of at least 1 byte (got '0.5')")]
+    [InlineData("9223372036854775808", "--shard-bytes: must be a size of at most 9223372036854775807 bytes (got '9223372036854775808')")]
+    [InlineData("99999999999999999999TB", "--shard-bytes: must be a size of at most 9223372036854775807 bytes (got '99999999999999999999TB')")]
+    public async Task ShardBytes_OutOfRange_SaysTheRange_NotThatItIsNoSize(string text, string message)
+    {
+        // '0' is a size, just not one a shard can have: the message said "'0' is not a size".
+        using var tmp = new TempDir();
+        ImageFixtures.SolidFolder(tmp.Sub("in"), 2, 2);
+        var r = await CliRunner.RunAsync("generate", "--in", tmp.Sub("in"), "--out", tmp.Sub("out"), "--size", "8", "--n", "2", "--shard-bytes", text, "--quiet");
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith($"zetaprep: error: {message}; give e.g. 256MB", r.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(tmp.Sub("out")));
+    }
 
     [Fact]
     public async Task ShardBytes_CutsShardsByRawPixelBytes_InWholeBatches()
