@@ -211,7 +211,7 @@ internal static class GenerateCommand
                 storedBytes += await shardFormat.StoredBytesAsync(outputDirectory, shard.File, ct).ConfigureAwait(false);
             }
             await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"wrote {m.Totals.Rows} rows{(m.Skipped.Count > 0 ? $" (skipped {m.Skipped.Count} bad input(s), listed in manifest.json)" : "")} ({m.Input.Count} inputs × {m.Options.Passes} pass(es), {(m.Options.Method == "zeta" ? $"N={m.Options.N}, γ={m.Options.Gamma}" : $"method {m.Options.Method}")}) in {m.Shards.Count} shard(s), {storedBytes / 1048576.0:F1} MiB, to {outputDirectory}"))
+                $"wrote {m.Totals.Rows} rows{(m.Skipped.Count > 0 ? $" (skipped {m.Skipped.Count} bad input(s), listed in manifest.json)" : "")} ({m.Input.Count} inputs × {m.Options.Passes} pass(es), {(m.Options.Method == "zeta" ? $"N={m.Options.N}, γ={GammaSpec.Display(m.Options.Gamma)}" : $"method {m.Options.Method}")}) in {m.Shards.Count} shard(s), {storedBytes / 1048576.0:F1} MiB, to {outputDirectory}"))
                 .ConfigureAwait(false);
             await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"{m.WallTimeS:F2} s, {rate:F0} rows/s on {m.Device} with {options.Threads} thread(s); manifest: {result.ManifestPath}"))
