@@ -10,6 +10,28 @@ public sealed class ScaleOutTests
         ["generate", "--in", input, "--out", output, "--n", "3", "--batch-size", "4", "--shard-rows", "8", "--size", "12", "--seed", "3", "--quiet"];
 
     [Fact]
+    public async Task WorkersClosingLine_SaysItsShareOfThePlan_TheSingleRunsLineUnchanged()
+    {
+        // A worker said "wrote 8 rows (27 inputs × 1 pass(es), …) in 1 shard(s)": its rows beside the whole plan's inputs.
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 3, perClass: 9); // 27 inputs → 7 batches → 4 shards of ≤ 8 rows
+        var single = await CliRunner.RunAsync(Args(input, tmp.Sub("single")));
+        Assert.StartsWith("wrote 27 rows (27 inputs × 1 pass(es), N=3, γ=2.8) in 4 shard(s), ", single.Stdout, StringComparison.Ordinal);
+
+        var shared = tmp.Sub("shared");
+        var w0 = await CliRunner.RunAsync([.. Args(input, shared), "--worker", "0/3"]);
+        Assert.True(w0.ExitCode == 0, w0.Stderr);
+        var rows = GenerationManifest.Read(Path.Combine(shared, "manifest.worker-0-of-3.json")).Totals.Rows; // shards 0 and 3
+        Assert.StartsWith($"wrote {rows} of 27 rows (worker 0/3: 2 of 4 shard(s); 27 inputs × 1 pass(es), N=3, γ=2.8), ", w0.Stdout, StringComparison.Ordinal);
+        Assert.Contains($" MiB, to {shared}\n", w0.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+
+        var again = await CliRunner.RunAsync([.. Args(input, shared), "--worker", "0/3", "--resume"]);
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Equal($"nothing to do: worker 0/3's 2 of 4 shard(s) ({rows} of 27 rows) in {shared} are complete and intact; manifest: {Path.Combine(shared, "manifest.worker-0-of-3.json")}", again.Stdout.Trim());
+    }
+
+    [Fact]
     public async Task TwoWorkers_IntoOneDirectory_Merge_EqualsTheSingleRun()
     {
         using var tmp = new TempDir();
