@@ -82,7 +82,8 @@ public static class DatasetInspector
             classes.Select((name, i) => new ClassSummary(i, name, Math.Round(mass[i], 6), dominant[i])).ToList(),
             rows == 0 ? 0 : gammaMin,
             rows == 0 ? 0 : gammaMax,
-            m.Options.N,
+            // N shapes ζ weights only: "n": "8" on a mixup or CutMix output meant nothing (the text leaves it out too).
+            zetaGammaMin is null ? null : m.Options.N,
             rows == 0 ? 0 : sourcesMin,
             sourcesMax,
             m.Options.Size)
