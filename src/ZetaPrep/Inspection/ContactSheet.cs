@@ -145,6 +145,11 @@ public static class ContactSheet
         using var snapshot = surface.Snapshot();
         using var data = snapshot.Encode(SKEncodedImageFormat.Png, 100);
         var notes = new List<string>();
+        // First: what the sheet shows is then only the start of an unfinished run (inspect warns, verify fails the same way).
+        if (dataset.IncompleteNote("this sheet shows rows of those shards only") is { } incomplete)
+        {
+            notes.Add(incomplete);
+        }
         if (note is not null)
         {
             notes.Add(note);
