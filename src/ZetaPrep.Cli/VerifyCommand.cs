@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using ZetaPrep.Imaging;
 using ZetaPrep.Inspection;
+using ZetaPrep.Pipeline;
 
 namespace ZetaPrep.Cli;
 
@@ -11,7 +12,7 @@ internal static class VerifyCommand
     public static Command Create(TextWriter stdout)
     {
         var directory = new Argument<string>("OUT") { Description = "A ZetaPrep output directory (holds manifest.json)." };
-        var threads = new Option<int>("--threads") { Description = "Threads decoding and checking rows (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = new Option<int>("--threads") { Description = "Threads decoding and checking rows (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount }.Within(1, GenerateOptions.MaxThreads);
         var command = new Command("verify", "Re-hash every shard against manifest.json, open every row, check labels, weights and image sizes; one line per problem.")
         {
             directory,

@@ -186,6 +186,7 @@ public sealed class GenerateCommandTests
     [Theory]
     [InlineData("10MB", "--decode-memory: must be at least 64MiB (got 10,000,000 bytes)")]
     [InlineData("lots", "--decode-memory: 'lots' is not a size")]
+    [InlineData("0", "--decode-memory: must be at least 64MiB (got 0 bytes)")]
     public async Task DecodeMemory_BelowTheThresholdOrNotASize_IsAUsageError(string value, string message)
     {
         using var tmp = new TempDir();

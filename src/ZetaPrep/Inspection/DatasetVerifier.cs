@@ -7,6 +7,7 @@ using System.Text.RegularExpressions;
 using ZetaPrep.Imaging;
 using ZetaPrep.Manifests;
 using ZetaPrep.Mixing;
+using ZetaPrep.Pipeline;
 using ZetaPrep.Planning;
 using ZetaPrep.Shards;
 
@@ -31,9 +32,9 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
     /// </summary>
     public async Task<VerifyReport> VerifyAsync(string directory, int threads, CancellationToken ct)
     {
-        if (threads < 1)
+        if (threads is < 1 or > GenerateOptions.MaxThreads)
         {
-            throw ZetaPrepException.Usage($"--threads: must be ≥ 1 (got {threads}).");
+            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture, $"--threads: must be an integer from 1 to {GenerateOptions.MaxThreads} (got {threads})."));
         }
         // A live run is still writing: its manifest says "not complete" and may not list its newest shard yet, and the
         // advice for an interrupted run (resume it, restore the manifest) is what its lock refuses. Checked before the

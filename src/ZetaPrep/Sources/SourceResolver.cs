@@ -26,6 +26,9 @@ public static class SourceResolver
         {
             throw ZetaPrepException.Usage($"--split {options.Split}: expected one of {string.Join(", ", Splits)}.");
         }
+        // Checked before the input is looked at: a bad --class-depth is named even when --in is missing or a preset.
+        var folderOptions = new ImageFolderOptions(options.ClassDepth, options.Exclude) { Threads = options.Threads };
+        folderOptions.Validate();
         var exclude = new PathGlob(options.Exclude);
         if (options.Labels is not null)
         {
@@ -65,7 +68,7 @@ public static class SourceResolver
         {
             throw ZetaPrepException.Usage($"--in {input}: not found; give an ImageFolder directory, a folder of official downloads, or a preset name ({string.Join(", ", DatasetPresets.All.Select(p => p.Name))}).");
         }
-        return new ImageFolderSource(input, new ImageFolderOptions(options.ClassDepth, options.Exclude) { Threads = options.Threads });
+        return new ImageFolderSource(input, folderOptions);
     }
 
     /// <summary>
