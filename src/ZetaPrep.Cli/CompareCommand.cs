@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using ZetaPrep.Imaging;
 using ZetaPrep.Mixing;
+using ZetaPrep.Pipeline;
 using ZetaPrep.Training;
 
 namespace ZetaPrep.Cli;
@@ -24,7 +25,7 @@ internal static class CompareCommand
         var batchSize = new Option<int>("--batch-size") { Description = "Training images per step.", DefaultValueFactory = _ => defaults.BatchSize }.Within(2, TrainOptions.MaxBatchSize);
         var n = new Option<string>("--n") { Description = "ζ-mixup samples mixed per output: an integer from 2 to 64 (the fixed generation batch), or 'batch'; only the ζ methods use it.", DefaultValueFactory = _ => "8" };
         var gamma = new Option<string>("--gamma") { Description = "ζ-mixup exponent γ, or a range LO:HI; only the ζ methods use it.", DefaultValueFactory = _ => "2.8" };
-        var threads = new Option<int>("--threads") { Description = "Decode/encode workers for generation and training (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount }.Within(1, int.MaxValue);
+        var threads = new Option<int>("--threads") { Description = "Decode/encode workers for generation and training (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount }.Within(1, GenerateOptions.MaxThreads);
         var device = new Option<string>("--device") { Description = "auto (CUDA when available), cpu or cuda.", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         var k = new Option<int?>("--k") { Description = "Nearest neighbours for the intrinsic-dimension check (default 128, lowered with a note when the shards give fewer than 129 sampled images; a larger --k than the sample allows is refused before any work)." }.Within(2, int.MaxValue);

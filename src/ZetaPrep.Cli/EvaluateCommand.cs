@@ -27,6 +27,7 @@ internal static class EvaluateCommand
         command.SetAction(async (parse, ct) =>
         {
             var archText = parse.GetValue(arch);
+            ModelEvaluation.CheckOptions(parse.GetValue(size), parse.GetValue(batchSize));
             var validation = await ValidationInput.OpenAsync(parse.GetValue(val)!, ct).ConfigureAwait(false);
             var result = await ModelEvaluation.RunAsync(
                 parse.GetValue(model)!,

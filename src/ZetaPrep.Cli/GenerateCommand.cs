@@ -109,7 +109,7 @@ internal static class GenerateCommand
                 Threads = parse.GetValue(threads),
                 Device = Enum.Parse<DeviceChoice>(parse.GetValue(device)!, ignoreCase: true),
                 MaxPixels = parse.GetValue(maxPixels),
-                DecodeMemory = string.Equals(parse.GetValue(decodeMemory), "auto", StringComparison.OrdinalIgnoreCase) ? null : ShardSizing.ParseBytes(parse.GetValue(decodeMemory)!, "--decode-memory"),
+                DecodeMemory = string.Equals(parse.GetValue(decodeMemory), "auto", StringComparison.OrdinalIgnoreCase) ? null : ShardSizing.ParseBytes(parse.GetValue(decodeMemory)!, "--decode-memory", min: 0),
                 PngLevel = parse.GetValue(pngLevel),
                 OnError = Enum.Parse<OnError>(parse.GetValue(onError)!, ignoreCase: true),
                 Overwrite = parse.GetValue(overwrite),
@@ -195,8 +195,10 @@ internal static class GenerateCommand
             if (result.NothingToDo)
             {
                 // The manifest (and its times) is the finished run's: "wrote" and a rate would describe that run, not this one.
-                await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"nothing to do: {Path.GetDirectoryName(result.ManifestPath)} is complete, all {m.Shards.Count} shard(s) ({m.Totals.Rows} rows) intact; manifest: {result.ManifestPath}"))
+                // A worker's is its share of the plan, not the whole output.
+                await stdout.WriteLineAsync(m.Worker is { } done
+                    ? string.Create(CultureInfo.InvariantCulture, $"nothing to do: worker {done.Index}/{done.Count}'s {m.Shards.Count} of {m.Plan.Shards} shard(s) ({m.Totals.Rows} of {m.Plan.Rows} rows) in {Path.GetDirectoryName(result.ManifestPath)} are complete and intact; manifest: {result.ManifestPath}")
+                    : string.Create(CultureInfo.InvariantCulture, $"nothing to do: {Path.GetDirectoryName(result.ManifestPath)} is complete, all {m.Shards.Count} shard(s) ({m.Totals.Rows} rows) intact; manifest: {result.ManifestPath}"))
                     .ConfigureAwait(false);
                 return 0;
             }
@@ -210,8 +212,13 @@ internal static class GenerateCommand
             {
                 storedBytes += await shardFormat.StoredBytesAsync(outputDirectory, shard.File, ct).ConfigureAwait(false);
             }
-            await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"wrote {m.Totals.Rows} rows{(m.Skipped.Count > 0 ? $" (skipped {m.Skipped.Count} bad input(s), listed in manifest.json)" : "")} ({m.Input.Count} inputs × {m.Options.Passes} pass(es), {(m.Options.Method == "zeta" ? $"N={m.Options.N}, γ={m.Options.Gamma}" : $"method {m.Options.Method}")}) in {m.Shards.Count} shard(s), {storedBytes / 1048576.0:F1} MiB, to {outputDirectory}"))
+            var skipped = m.Skipped.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $" (skipped {m.Skipped.Count} bad input(s), listed in {Path.GetFileName(result.ManifestPath)})") : "";
+            var made = string.Create(CultureInfo.InvariantCulture,
+                $"{m.Input.Count} inputs × {m.Options.Passes} pass(es), {(m.Options.Method == "zeta" ? $"N={m.Options.N}, γ={GammaSpec.Display(m.Options.Gamma)}" : $"method {m.Options.Method}")}");
+            // A worker writes its share of the plan: its rows and shards are said against the whole, not as if they were it.
+            await stdout.WriteLineAsync(m.Worker is { } w
+                ? string.Create(CultureInfo.InvariantCulture, $"wrote {m.Totals.Rows} of {m.Plan.Rows} rows{skipped} (worker {w.Index}/{w.Count}: {m.Shards.Count} of {m.Plan.Shards} shard(s); {made}), {storedBytes / 1048576.0:F1} MiB, to {outputDirectory}")
+                : string.Create(CultureInfo.InvariantCulture, $"wrote {m.Totals.Rows} rows{skipped} ({made}) in {m.Shards.Count} shard(s), {storedBytes / 1048576.0:F1} MiB, to {outputDirectory}"))
                 .ConfigureAwait(false);
             await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"{m.WallTimeS:F2} s, {rate:F0} rows/s on {m.Device} with {options.Threads} thread(s); manifest: {result.ManifestPath}"))

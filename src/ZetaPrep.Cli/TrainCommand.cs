@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using ZetaPrep.Imaging;
 using ZetaPrep.Mixing;
+using ZetaPrep.Pipeline;
 using ZetaPrep.Training;
 
 namespace ZetaPrep.Cli;
@@ -28,7 +29,7 @@ internal static class TrainCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed for initialisation, shuffling and augmentation.", DefaultValueFactory = _ => 0UL };
         var device = new Option<string>("--device") { Description = "auto (CUDA when available), cpu or cuda.", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
-        var threads = new Option<int>("--threads") { Description = "PNG decode/augment workers (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount }.Within(1, int.MaxValue);
+        var threads = new Option<int>("--threads") { Description = "PNG decode/augment workers (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount }.Within(1, GenerateOptions.MaxThreads);
         var augment = new Option<string>("--augment") { Description = "none, or flip-crop: random resized crop (60–100 % area), rotation ±10°, horizontal flip.", DefaultValueFactory = _ => "none" };
         augment.AcceptOnlyFromAmong("none", "flip-crop");
         var shuffle = new Option<int>("--shuffle-buffer") { Description = "Rows held for shuffling the streamed shards.", DefaultValueFactory = _ => 4096 }.Within(1, int.MaxValue);

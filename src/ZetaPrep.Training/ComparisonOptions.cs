@@ -1,5 +1,6 @@
 using System.Globalization;
 using ZetaPrep.Mixing;
+using ZetaPrep.Pipeline;
 
 namespace ZetaPrep.Training;
 
@@ -90,7 +91,7 @@ public sealed record ComparisonOptions
         Require(Size is >= 8 and <= 4096, "--size", Size, "between 8 and 4096");
         // BatchNorm in training mode needs two images per step (one gives a NaN running variance at small sizes).
         Require(BatchSize is >= 2 and <= TrainOptions.MaxBatchSize, "--batch-size", BatchSize, "from 2 to 65536");
-        Require(Threads >= 1, "--threads", Threads, "at least 1");
+        Require(Threads is >= 1 and <= GenerateOptions.MaxThreads, "--threads", Threads, TrainOptions.ThreadRange);
         Require(K is null or >= 2, "--k", K ?? 0, "at least 2");
         Require(MaxSamples >= 3, "--max-samples", MaxSamples, "at least 3");
         Require(K is null || MaxSamples > K, "--max-samples", MaxSamples, "larger than --k");

@@ -46,7 +46,7 @@ internal static class ComparisonReport
         var inv = CultureInfo.InvariantCulture;
         // N and γ only change the methods with ζ weights, so they are stated only when one ran.
         s.Append(inv, $"{options.Architecture.ToString().ToLowerInvariant()}, {options.Epochs} epoch(s), {options.Seeds} seed(s), size {options.Size}, batch {options.BatchSize}")
-            .Append(options.AnyZeta ? string.Create(inv, $"; ζ-mixup N = {options.N}, γ = {options.Gamma}") : "")
+            .Append(options.AnyZeta ? string.Create(inv, $"; ζ-mixup N = {options.N}, γ = {options.Gamma.ToDisplayString()}") : "")
             .Append(". Validation figures at each run's best epoch (highest accuracy), mean ± std over seeds; ")
             .Append(inv, $"D_int: local intrinsic dimension of the seed-0 shards (k = {options.K ?? ComparisonOptions.DefaultK}, at most {options.MaxSamples} sampled images, --max-samples), mean ± std over the sampled points.")
             .AppendLine()

@@ -12,12 +12,7 @@ public static class ModelEvaluation
         string modelPath, IValidationSource validation, TrainArchitecture? architecture, int? size, DeviceChoice deviceChoice, int batchSize, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(validation);
-        if (batchSize < 1)
-        {
-            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture, $"--batch-size must be at least 1 (got {batchSize})."));
-        }
-
-        RequireSize(size, "--size");
+        CheckOptions(size, batchSize);
         if (Directory.Exists(modelPath))
         {
             throw ZetaPrepException.Usage($"--model {modelPath}: is a directory; give a checkpoint file, e.g. {Path.Combine(modelPath, Trainer.BestFile)}.");
@@ -49,6 +44,17 @@ public static class ModelEvaluation
         Checkpoint.Load(model, modelPath, "--model");
         model.to(device);
         return Evaluator.Evaluate(model, set, device, batchSize, cancellationToken);
+    }
+
+    /// <summary>Refuses a --size or --batch-size out of range; the CLI calls it before --val is opened, so a bad number is named first.</summary>
+    public static void CheckOptions(int? size, int batchSize)
+    {
+        if (batchSize < 1)
+        {
+            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture, $"--batch-size must be at least 1 (got {batchSize})."));
+        }
+
+        RequireSize(size, "--size");
     }
 
     /// <summary>The image sides training accepts (train --size); anything else cannot be a model's input size.</summary>

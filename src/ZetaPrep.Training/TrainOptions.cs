@@ -1,5 +1,6 @@
 using System.Globalization;
 using ZetaPrep.Mixing;
+using ZetaPrep.Pipeline;
 
 namespace ZetaPrep.Training;
 
@@ -70,7 +71,7 @@ public sealed record TrainOptions
         RequireNumber(WeightDecay, 0, MaxWeightDecay, "--weight-decay");
         RequireNumber(WarmupEpochs, 0, MaxWarmupEpochs, "--warmup-epochs");
         Require(Size is null or (>= 8 and <= 4096), "--size", Size ?? 0, "between 8 and 4096");
-        Require(Threads >= 1, "--threads", Threads, "at least 1");
+        Require(Threads is >= 1 and <= GenerateOptions.MaxThreads, "--threads", Threads, ThreadRange);
         Require(ShuffleBuffer >= 1, "--shuffle-buffer", ShuffleBuffer, "at least 1");
         if (PretrainedPath is not null && Directory.Exists(PretrainedPath))
         {
@@ -94,6 +95,9 @@ public sealed record TrainOptions
 
     /// <summary>Largest accepted --warmup-epochs.</summary>
     public const double MaxWarmupEpochs = 10000;
+
+    /// <summary>--threads' range, generate's: each worker is a task with its own batch in flight.</summary>
+    internal static readonly string ThreadRange = string.Create(CultureInfo.InvariantCulture, $"an integer from 1 to {GenerateOptions.MaxThreads}");
 
     /// <summary>Largest accepted --batch-size.</summary>
     public const int MaxBatchSize = 65536;

@@ -87,7 +87,7 @@ public sealed class BadInputTests
         var fail = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("out-fail"), "--size", "8", "--n", "2", "--quiet");
         Assert.Equal(1, fail.ExitCode);
         Assert.Single(fail.Stderr.TrimEnd().Split('\n'));
-        Assert.Contains("a_gone.png: cannot read", fail.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"a_gone.png: a symbolic link to {Path.Combine(tmp.Path, "nowhere.png")}, which does not exist; fix the link, or mount or restore what it points to.", fail.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(tmp.Sub("out-fail")));
 
         var output = tmp.Sub("out");
@@ -96,7 +96,7 @@ public sealed class BadInputTests
         var manifest = GenerationManifest.Read(Path.Combine(output, "manifest.json"));
         Assert.Equal(10, manifest.Totals.Rows);
         Assert.Equal(["class_a/a_gone.png"], manifest.Skipped.Select(s => s.Id));
-        Assert.Contains("cannot read", manifest.Skipped[0].Reason, StringComparison.Ordinal);
+        Assert.Equal($"a symbolic link to {Path.Combine(tmp.Path, "nowhere.png")}, which does not exist", manifest.Skipped[0].Reason);
     }
 
     [Theory]
@@ -118,6 +118,30 @@ public sealed class BadInputTests
         Assert.True(r.ExitCode == 0, r.Stderr);
         var manifest = GenerationManifest.Read(Path.Combine(output, "manifest.json"));
         Assert.Equal(["class_b/b_device.png"], manifest.Skipped.Select(s => s.Id));
+    }
+
+    /// <summary>A FIFO named like an image hung the run with no output, even under --on-error skip (QA).</summary>
+    [Fact]
+    public async Task AFifoWhereAnImageIsListed_IsABadInput_AndDoesNotHangTheRun()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 5);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [Path.Combine(input, "class_a", "stuck.jpg")]))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+        var fail = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("out-fail"), "--size", "8", "--n", "2", "--quiet");
+        Assert.Equal(1, fail.ExitCode);
+        var line = Assert.Single(fail.Stderr.TrimEnd().Split('\n'));
+        Assert.Contains("stuck.jpg: it is a FIFO (named pipe) that nothing writes to, not an image file; remove it from the input (or use --on-error skip).", line, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(tmp.Sub("out-fail")));
+
+        var output = tmp.Sub("out");
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--size", "8", "--n", "2", "--on-error", "skip", "--quiet");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(["class_a/stuck.jpg"], GenerationManifest.Read(Path.Combine(output, "manifest.json")).Skipped.Select(s => s.Id));
     }
 
     [Fact]
@@ -285,6 +309,47 @@ public sealed class BadInputTests
         File.Delete(Path.Combine(input, "class_a", "cut.jpg"));
         var again = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--size", "16", "--n", "2", "--codec", "turbojpeg", "--quiet", "--overwrite");
         Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.True(GenerationManifest.Read(Path.Combine(output, "manifest.json")).Complete);
+    }
+
+    /// <summary>
+    /// --overwrite removes the output in --out before the first shard: a JPEG the batches would refuse must stop the run
+    /// in the validation pass instead, or the run leaves neither output (QA: the old complete dataset was gone and the
+    /// new one cut off at the bad file). Also when the file-hash cache holds verdicts from a pass that left the scans
+    /// to the batches.
+    /// </summary>
+    [Fact]
+    public async Task Overwrite_checks_jpeg_scans_before_the_old_output_is_removed()
+    {
+        if (!TurboJpegAvailable())
+        {
+            return;
+        }
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 3);
+        var output = tmp.Sub("out");
+        string[] args = ["generate", "--in", input, "--size", "16", "--n", "2", "--codec", "turbojpeg", "--quiet"];
+        var first = await CliRunner.RunAsync([.. args, "--out", output]);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var before = Directory.GetFiles(output, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .ToDictionary(f => f, File.ReadAllBytes);
+
+        var photo = NoisyJpeg(256, 256);
+        File.WriteAllBytes(Path.Combine(input, "class_a", "cut.jpg"), [.. photo.AsSpan(0, photo.Length * 3 / 10), 0xFF, 0xD9]);
+        // A run into a new directory leaves the scans to its batches, which stop it; the cache keeps that pass's verdicts.
+        var elsewhere = await CliRunner.RunAsync([.. args, "--out", tmp.Sub("other")]);
+        Assert.Equal(1, elsewhere.ExitCode);
+        Assert.Contains("the shards written so far are kept but cannot be resumed past it", elsewhere.Stderr, StringComparison.Ordinal);
+
+        var r = await CliRunner.RunAsync([.. args, "--out", output, "--overwrite"]);
+
+        Assert.Equal(1, r.ExitCode);
+        var line = Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+        Assert.Contains("class_a/cut.jpg: truncated or corrupt JPEG data (libjpeg: premature end of data segment); re-download or remove the file (or pass --on-error skip).", line, StringComparison.Ordinal);
+        var after = Directory.GetFiles(output, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(before.Keys, after);
+        Assert.All(after, f => Assert.Equal(before[f], File.ReadAllBytes(f)));
         Assert.True(GenerationManifest.Read(Path.Combine(output, "manifest.json")).Complete);
     }
 

@@ -34,6 +34,50 @@ internal sealed class ChildProcess : IDisposable
         return new ChildProcess(Process.Start(psi)!);
     }
 
+    /// <summary>Waits until the run holds <paramref name="path"/> open (one of /proc/PID/fd links to it); false if it ended first.</summary>
+    public async Task<bool> WaitUntilOpenAsync(string path, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout && !_process.HasExited)
+        {
+            if (HasOpen(path))
+            {
+                return true;
+            }
+            await Task.Delay(5);
+        }
+        return false;
+    }
+
+    /// <summary>Whether the run holds <paramref name="path"/> open now (one of /proc/PID/fd links to it).</summary>
+    public bool HasOpen(string path)
+    {
+        string[] fds;
+        try
+        {
+            fds = Directory.GetFileSystemEntries($"/proc/{Id}/fd");
+        }
+        catch (IOException)
+        {
+            return false; // the process is gone
+        }
+        foreach (var fd in fds)
+        {
+            try
+            {
+                if (new FileInfo(fd).LinkTarget == path)
+                {
+                    return true;
+                }
+            }
+            catch (IOException)
+            {
+                // That descriptor closed while listed: it is not the one asked about.
+            }
+        }
+        return false;
+    }
+
     /// <summary>Waits until OUT/manifest.json lists at least <paramref name="shards"/> shards while the run is still incomplete; false if the run ended first.</summary>
     public async Task<bool> WaitForShardsAsync(string manifestPath, TimeSpan timeout, int shards)
     {

@@ -172,6 +172,95 @@ public sealed class NumericOptionTests
     }
 
     [Theory]
+    [InlineData("verify", "--threads", "abc", "--threads: must be an integer from 1 to 4096 (got 'abc')")]
+    [InlineData("verify", "--threads", "0", "--threads: must be an integer from 1 to 4096 (got 0).")]
+    [InlineData("verify", "--threads", "99999", "--threads: must be an integer from 1 to 4096 (got 99999).")]
+    [InlineData("analyze", "--k", "abc", "--k: must be an integer from 2 to 2147483647 (got 'abc')")]
+    [InlineData("analyze", "--max-samples", "abc", "--max-samples: must be an integer from 3 to 2147483647 (got 'abc')")]
+    [InlineData("analyze", "--size", "abc", "--size: must be an integer from 1 to 16384 (got 'abc')")]
+    [InlineData("train", "--threads", "abc", "--threads: must be an integer from 1 to 4096 (got 'abc')")]
+    [InlineData("train", "--threads", "4097", "--threads must be an integer from 1 to 4096 (got 4097).")]
+    [InlineData("compare", "--threads", "4097", "--threads must be an integer from 1 to 4096 (got 4097).")]
+    public async Task IntegerOption_OfVerifyAnalyzeTrainCompare_StatesItsRange_WithGeneratesThreadCap(string command, string option, string value, string message)
+    {
+        using var tmp = new TempDir();
+        var r = await CliRunner.RunAsync([command, .. RequiredArguments(CliApp.Build(TextWriter.Null, TextWriter.Null).Subcommands.Single(c => c.Name == command), tmp), option, value]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith($"zetaprep: error: {message}", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("generate", "--class-depth", "0", "--class-depth 0: must be 1..16")]
+    [InlineData("generate", "--class-depth", "17", "--class-depth 17: must be 1..16")]
+    [InlineData("evaluate", "--size", "7", "--size must be between 8 and 4096 (got 7)")]
+    [InlineData("evaluate", "--batch-size", "0", "--batch-size must be at least 1 (got 0)")]
+    public async Task NumberOutOfRange_IsNamed_BeforeTheInputIsLookedAt(string command, string option, string value, string message)
+    {
+        // generate listed --in (and evaluate opened --val) first, so a missing input hid the bad number.
+        using var tmp = new TempDir();
+        var r = await CliRunner.RunAsync([command, .. RequiredArguments(CliApp.Build(TextWriter.Null, TextWriter.Null).Subcommands.Single(c => c.Name == command), tmp), option, value]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith($"zetaprep: error: {message}", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ClassDepthOutOfRange_IsRefused_WithAPresetInputToo()
+    {
+        using var tmp = new TempDir();
+        var r = await CliRunner.RunAsync("generate", "--in", "isic2017", "--data-dir", tmp.Sub("data"), "--out", tmp.Sub("out"), "--class-depth", "0");
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith("zetaprep: error: --class-depth 0: must be 1..16", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EveryIntegerOption_StatesItsRealRange_AndRefusesJustOutsideIt()
+    {
+        // The range a non-number's message gives must be the one the command enforces: not the .NET type's (verify --threads
+        // said -2147483648 to 2147483647 while 0 was refused), and a value just outside it refused (exit 2, naming the option).
+        var root = CliApp.Build(TextWriter.Null, TextWriter.Null);
+        var checkedOptions = 0;
+        var failures = new List<string>();
+        foreach (var command in root.Subcommands)
+        {
+            foreach (var option in command.Options.Where(o => (Nullable.GetUnderlyingType(o.ValueType) ?? o.ValueType) is var t && (t == typeof(int) || t == typeof(long))))
+            {
+                var unparsable = await CliRunner.RunAsync(command.Name, option.Name, "not-a-number");
+                var range = System.Text.RegularExpressions.Regex.Match(unparsable.Stderr, $@"{option.Name}: must be an integer from (-?\d+) to (\d+) \(got 'not-a-number'\)");
+                Assert.True(range.Success, $"{command.Name} {option.Name}: {unparsable.Stderr}");
+                var (min, max) = (long.Parse(range.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), decimal.Parse(range.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+                if (min < 0)
+                {
+                    failures.Add($"{command.Name} {option.Name}: states the type's range, from {min} to {max}");
+                    continue;
+                }
+                var typeMax = (Nullable.GetUnderlyingType(option.ValueType) ?? option.ValueType) == typeof(int) ? int.MaxValue : long.MaxValue;
+                var outside = new List<decimal> { min - 1m };
+                if (max < typeMax)
+                {
+                    outside.Add(max + 1m);
+                }
+                foreach (var value in outside)
+                {
+                    using var tmp = new TempDir();
+                    var r = await CliRunner.RunAsync([command.Name, .. RequiredArguments(command, tmp), option.Name, value.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                    if (!(r.ExitCode == 2 && r.Stderr.Contains(option.Name, StringComparison.Ordinal)) || Directory.EnumerateFileSystemEntries(tmp.Path).Any())
+                    {
+                        failures.Add($"{command.Name} {option.Name} {value} (stated range {min} to {max}): exit {r.ExitCode}, {r.Stderr.TrimEnd()}");
+                    }
+                }
+                checkedOptions++;
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+        Assert.True(checkedOptions >= 25, $"only {checkedOptions} integer options found");
+    }
+
+    /// <summary>Each argument and required option of <paramref name="command"/> given a path in <paramref name="tmp"/> that does not exist.</summary>
+    private static IEnumerable<string> RequiredArguments(System.CommandLine.Command command, TempDir tmp) =>
+        command.Arguments.Select(a => tmp.Sub(a.Name))
+            .Concat(command.Options.Where(o => o.Required).SelectMany(o => new[] { o.Name, tmp.Sub(o.Name.TrimStart('-')) }));
+
+    [Theory]
     [InlineData("train", "--seed", "-1")]
     [InlineData("analyze", "--seed", "18446744073709551616")]
     public async Task Seed_OfTrainAndAnalyze_GivesTheSameMessage(string command, string option, string value)

@@ -23,6 +23,26 @@ public sealed class DatasetCardTests
 
     private static string Header(string card) => card[4..(card.IndexOf("\n---\n", 4, StringComparison.Ordinal) + 1)];
 
+    [Fact]
+    public async Task GammaRange_FromMin_IsShownRounded_AsInspectShowsIt_AndRecordedExactly()
+    {
+        // The closing line and card printed the raw double (γ=1.728647238998183:4) where info and inspect print 1.72865.
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 2, perClass: 6);
+        var output = tmp.Sub("out");
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--size", "8", "--n", "3", "--batch-size", "4", "--gamma", "min:4", "--quiet");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.StartsWith("wrote 12 rows (12 inputs × 1 pass(es), N=3, γ=1.72865:4) in 1 shard(s), ", r.Stdout, StringComparison.Ordinal);
+        var card = await File.ReadAllTextAsync(Path.Combine(output, "README.md"));
+        Assert.Contains("| γ | 1.72865:4 |", card, StringComparison.Ordinal);
+        Assert.Contains("(N=3, γ=1.72865:4)'", card, StringComparison.Ordinal);
+        Assert.DoesNotContain("1.728647", card, StringComparison.Ordinal);
+        // What the manifest and the shards record (and --resume compares) is the exact value, as before.
+        Assert.Equal("1.728647238998183:4", GenerationManifest.Read(Path.Combine(output, "manifest.json")).Options.Gamma);
+        Assert.Contains("γ_min = 1.72865", (await CliRunner.RunAsync("info")).Stdout, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("zeta", true, false)]
     [InlineData("mixup", false, true)]

@@ -186,6 +186,7 @@ public sealed class GenerateCommandTests
     [Theory]
     [InlineData("10MB", "--decode-memory: must be at least 64MiB (got 10,000,000 bytes)")]
     [InlineData("lots", "--decode-memory: 'lots' is not a size")]
+    [InlineData("0", "--decode-memory: must be at least 64MiB (got 0 bytes)")]
     public async Task DecodeMemory_BelowTheThresholdOrNotASize_IsAUsageError(string value, string message)
     {
         using var tmp = new TempDir();
@@ -374,6 +375,30 @@ public sealed class GenerateCommandTests
             + "a split whose folders do hold images gets other class indices (add images, or remove the folders from every split)", note);
         var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(tmp.Sub("out"), "manifest.json")));
         Assert.Equal(["class_a", "class_b"], manifest.RootElement.GetProperty("classes").EnumerateArray().Select(c => c.GetString()));
+    }
+
+    /// <summary>Images in a format ZetaPrep does not read, and images outside the class folders, were dropped without a word (QA).</summary>
+    [Fact]
+    public async Task ImagesTheListingPassesOver_AreNoted()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, 2, 3);
+        foreach (var name in new[] { "class_a/scan0.tif", "class_a/scan1.TIF", "class_b/deep/scan2.tiff", "class_b/photo.heic" })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(input, name))!);
+            File.WriteAllBytes(Path.Combine(input, name), [1, 2, 3]);
+        }
+        File.Copy(Path.Combine(input, "class_a", "img000.png"), Path.Combine(input, "loose.png"));
+        File.WriteAllText(Path.Combine(input, "class_a", "notes.txt"), "not an image, not noted");
+
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("out"), "--size", "8", "--n", "2", "--batch-size", "3", "--quiet");
+
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var note = Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+        Assert.Equal($"zetaprep: note: {input}: not read: 4 file(s) in formats ZetaPrep does not read (1 .heic, 2 .tif, 1 .tiff; convert them to PNG to include them); "
+            + "1 image(s) outside the class folders, so in no class (loose.png)", note);
+        Assert.Equal(6, JsonDocument.Parse(File.ReadAllText(Path.Combine(tmp.Sub("out"), "manifest.json"))).RootElement.GetProperty("input").GetProperty("count").GetInt32());
     }
 
     [Fact]

@@ -72,6 +72,31 @@ public sealed class InspectPreviewTests
         Assert.Equal(6, doc.RootElement.GetProperty("total_rows").GetInt64());
     }
 
+    [Theory]
+    [InlineData("mixup", null)]
+    [InlineData("cutmix", null)]
+    [InlineData("none", null)]
+    [InlineData("cutmix+zeta", "8")]
+    [InlineData("zeta", "8")]
+    public async Task Inspect_Json_GivesN_OnlyWhereTheTextDoes_ForRowsWithZetaWeights(string method, string? n)
+    {
+        // "n": "8" on a mixup or CutMix output, where N shapes nothing and the text leaves it out.
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 2, perClass: 5);
+        var output = tmp.Sub("out");
+        var g = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--method", method, "--batch-size", "10", "--size", "8", "--quiet");
+        Assert.True(g.ExitCode == 0, g.Stderr);
+
+        var r = await CliRunner.RunAsync("inspect", output, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var json = doc.RootElement.GetProperty("n");
+        Assert.Equal(n, json.ValueKind == JsonValueKind.Null ? null : json.GetString());
+        var text = await CliRunner.RunAsync("inspect", output);
+        Assert.Equal(n is not null, text.Stdout.Contains($"N = {n}", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Preview_WritesADecodablePng_OfTheExpectedSize_WithOrWithoutTheInputs()
     {

@@ -122,6 +122,63 @@ public sealed class IsicErrorTests
         Assert.Contains("isic2019 train: missing ISIC_2019_Training_Input.zip", missing.Stderr, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Official zips unpacked in place were read as an ImageFolder: the archive folders became the classes and the label
+    /// file was ignored, with exit 0 (QA). The zips are asked for instead.
+    /// </summary>
+    [Fact]
+    public async Task AnUnpackedDownload_IsRefused_NotReadAsAnImageFolder()
+    {
+        using var tmp = new TempDir();
+        var dir = tmp.Sub("isic2017");
+        IsicFixtures.Write2017(dir);
+        var zip = Path.Combine(dir, "ISIC-2017_Training_Data.zip");
+        System.IO.Compression.ZipFile.ExtractToDirectory(zip, dir);
+        File.Delete(zip);
+        Directory.CreateDirectory(Path.Combine(dir, "ISIC-2017_Validation_Data"));
+        File.WriteAllBytes(Path.Combine(dir, "ISIC-2017_Validation_Data", "ISIC_0000009.jpg"), IsicFixtures.Jpeg(9));
+
+        var e = await Fails(tmp.Path);
+
+        Assert.Contains($"--in {dir}: ISIC-2017_Training_Data/, ISIC-2017_Validation_Data/ are unpacked official isic2017 downloads, which ZetaPrep does not read as an ImageFolder (the folders would become the classes); put ISIC-2017_Training_Data.zip, ISIC-2017_Validation_Data.zip there as downloaded (unextracted; the folders may stay)", e, StringComparison.Ordinal);
+        // The zip back beside its unpacked folder: the download is read.
+        IsicFixtures.Write2017(dir);
+        Directory.Delete(Path.Combine(dir, "ISIC-2017_Validation_Data"), recursive: true);
+        var r = await CliRunner.RunAsync("generate", "--in", dir, "--out", tmp.Sub("out"), "--n", "2", "--size", "8", "--quiet");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal("isic2017", ZetaPrep.Manifests.GenerationManifest.Read(Path.Combine(tmp.Sub("out"), "manifest.json")).Input.Preset);
+    }
+
+    /// <summary>A zip that is a link to a moved file or an unmounted disk was "cannot read as a zip …; download it again" (QA).</summary>
+    [Fact]
+    public async Task AZipLinkedToNothing_IsNamedAsABrokenLink()
+    {
+        using var tmp = new TempDir();
+        var dir = tmp.Sub("isic2017");
+        IsicFixtures.Write2017(dir);
+        var zip = Path.Combine(dir, "ISIC-2017_Training_Data.zip");
+        File.Delete(zip);
+        File.CreateSymbolicLink(zip, "/mnt/zetaprep-test-unmounted/ISIC-2017_Training_Data.zip");
+
+        var e = await Fails(tmp.Path);
+
+        Assert.Contains($"{zip}: a symbolic link to /mnt/zetaprep-test-unmounted/ISIC-2017_Training_Data.zip, which does not exist; fix the link, or mount or restore what it points to.", e, StringComparison.Ordinal);
+    }
+
+    /// <summary>Two years' downloads in one folder: one was taken without a word, and --split then named the wrong year (QA).</summary>
+    [Fact]
+    public async Task DownloadsOfTwoPresetsInOneFolder_AreRefused_NamingBoth()
+    {
+        using var tmp = new TempDir();
+        var dir = tmp.Sub("isic2017");
+        IsicFixtures.Write2017(dir);
+        IsicFixtures.Write2019(dir);
+
+        var e = await Fails(tmp.Path, 2);
+
+        Assert.Contains($"--in {dir}: holds official files of isic2017 and isic2019; put each dataset's downloads in a folder of its own, DATA-DIR/isic2017/ and so on, and pass its name: --in isic2017 --data-dir DATA-DIR.", e, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task UnknownSplitOfAPreset_IsAUsageError()
     {

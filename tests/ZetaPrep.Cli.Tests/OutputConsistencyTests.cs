@@ -100,6 +100,25 @@ public sealed class OutputConsistencyTests
     }
 
     [Fact]
+    public async Task AnInterruptedRun_IsNamedIncomplete_ByPreview_AsInspectWordsIt()
+    {
+        // preview drew the first rows of an unfinished run without a word, where inspect warns and verify fails.
+        using var tmp = new TempDir();
+        var output = await GenerateAsync(tmp);
+        var sheet = tmp.Sub("sheet.png");
+        var whole = await CliRunner.RunAsync("preview", output, "--rows", "2", "--out", sheet);
+        Assert.True(whole.ExitCode == 0, whole.Stderr);
+        Assert.DoesNotContain("incomplete", whole.Stderr, StringComparison.Ordinal);
+
+        Interrupt(output);
+        var r = await CliRunner.RunAsync("preview", output, "--rows", "2", "--out", sheet);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal("zetaprep: note: incomplete: manifest.json says complete: false (1 of 3 shards written), so this sheet shows rows of those shards only; finish the run with 'zetaprep generate ... --resume' (same options).",
+            r.Stderr.Split('\n')[0]);
+        Assert.StartsWith("wrote ", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnInterruptedRun_IsNamedIncomplete_ByInspect_AndRefusedByAnalyze()
     {
         using var tmp = new TempDir();

@@ -73,4 +73,74 @@ public sealed class OutputLockTests
         // Each run deletes its lock file as it ends.
         Assert.Empty(Directory.GetFiles(output, ".zetaprep*.lock"));
     }
+
+    /// <summary>
+    /// verify beside a live run (QA): it says a run is writing there, before anything else, and gives none of the advice
+    /// for an interrupted run (resume it, restore the manifest), which that run's lock would refuse; not verified, exit 1.
+    /// A lock file a killed run left locks nothing, and then the output is checked as usual.
+    /// </summary>
+    [Fact]
+    public async Task Verify_BesideALiveRun_SaysSoFirst_AndGivesNoResumeAdvice()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 2, perClass: 6);
+        var output = tmp.Sub("out");
+        Assert.Equal(0, (await CliRunner.RunAsync(Generate(input, output, "--shard-rows", "4"))).ExitCode);
+        // The output as a run leaves it between its second and third shard: the third written, not yet listed.
+        var path = Path.Combine(output, "manifest.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        var last = json["shards"]!.AsArray()[^1]!;
+        json["totals"]!["rows"] = json["totals"]!["rows"]!.GetValue<long>() - last["rows"]!.GetValue<long>();
+        json["totals"]!["bytes"] = json["totals"]!["bytes"]!.GetValue<long>() - last["bytes"]!.GetValue<long>();
+        json["shards"]!.AsArray().RemoveAt(json["shards"]!.AsArray().Count - 1);
+        json["complete"] = false;
+        File.WriteAllText(path, json.ToJsonString());
+
+        using (OutputLock.Acquire(output, worker: null))
+        {
+            var r = await CliRunner.RunAsync("verify", output);
+            Assert.Equal(1, r.ExitCode);
+            var lines = r.Stdout.TrimEnd().Split('\n');
+            Assert.Equal($"note: {output}: a zetaprep run is writing there (it holds .zetaprep.lock); nothing was checked: run zetaprep verify again after it ends.", lines[0]);
+            Assert.Equal("FAILED: 0 shard(s), 0 row(s) checked, 0 problem(s), 0 warning(s); not verified while a run writes the output", Assert.Single(lines[1..]));
+            Assert.Empty(r.Stderr);
+        }
+
+        // The run has ended (killed: its lock file stays, holding nothing): now it is an interrupted run, and verify says how to finish it.
+        File.WriteAllBytes(Path.Combine(output, ".zetaprep.lock"), []);
+        var stale = await CliRunner.RunAsync("verify", output);
+        Assert.Equal(1, stale.ExitCode);
+        Assert.DoesNotContain("note:", stale.Stdout, StringComparison.Ordinal);
+        Assert.Contains("problem: manifest.json: the run is not complete (complete = false); rerun or resume the generation.", stale.Stdout, StringComparison.Ordinal);
+        Assert.Contains("problem: data/train-00002-of-00003.parquet: a shard of the plan that manifest.json does not list", stale.Stdout, StringComparison.Ordinal);
+
+        // A worker's run and the single run's, both live: each named.
+        using (OutputLock.Acquire(output, worker: null))
+        using (OutputLock.Acquire(output, new WorkerSpec(1, 2)))
+        {
+            var r = await CliRunner.RunAsync("verify", output);
+            Assert.Equal(1, r.ExitCode);
+            Assert.StartsWith($"note: {output}: zetaprep runs are writing there (they hold .zetaprep.lock, .zetaprep.worker-1-of-2.lock); nothing was checked: run zetaprep verify again after they end.\n", r.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("problem:", r.Stdout, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>A run that has not finished its first shard has written no manifest.json yet: verify says a run is writing, not "not a ZetaPrep output".</summary>
+    [Fact]
+    public async Task Verify_BesideARunThatHasNoManifestYet_SaysARunIsWriting()
+    {
+        using var tmp = new TempDir();
+        var output = tmp.Sub("out");
+        using (OutputLock.Acquire(output, worker: null))
+        {
+            var r = await CliRunner.RunAsync("verify", output);
+            Assert.Equal(1, r.ExitCode);
+            Assert.StartsWith($"note: {output}: a zetaprep run is writing there (it holds .zetaprep.lock); ", r.Stdout, StringComparison.Ordinal);
+            Assert.Empty(r.Stderr);
+        }
+        var gone = await CliRunner.RunAsync("verify", output);
+        Assert.Equal(2, gone.ExitCode);
+        Assert.Contains("manifest.json", gone.Stderr, StringComparison.Ordinal);
+    }
 }

@@ -32,9 +32,11 @@ public sealed class ResumeTests
 
     /// <summary>
     /// Makes one input of batch 15 (of the 30 that <see cref="Args"/> plans for 2 × perClass inputs, one batch per shard) a
-    /// named pipe. The run reads it once in the validation pass (the image is written into it then), and blocks when it opens
-    /// it again to decode batch 15: with one worker thread nothing goes on past there, so the run is always mid-way when
-    /// a test stops it, however fast the machine. Before, the whole run could end between two polls for the first shard.
+    /// named pipe. The run reads it once in the validation pass (the image is written into it then); once that read has
+    /// ended, <see cref="BlockingInput.HoldAsync"/> keeps a write end open with nothing in it, so the read of batch 15
+    /// waits: with one worker thread nothing goes on past there, so the run is always mid-way when a test stops it,
+    /// however fast the machine. Before, the whole run could end between two polls for the first shard. (A pipe that
+    /// nothing writes to is refused as a bad input, not waited for.)
     /// </summary>
     private static async Task<BlockingInput> PipeInBatch15Async(string input, int perClass)
     {
@@ -50,37 +52,62 @@ public sealed class ResumeTests
             Assert.Equal(0, mkfifo.ExitCode);
         }
         var pipe = new BlockingInput(path, image);
-        pipe.Feed(); // for the validation pass
+        pipe.FeedValidation();
         return pipe;
     }
 
-    private sealed class BlockingInput(string path, byte[] image)
+    private sealed class BlockingInput(string path, byte[] image) : IDisposable
     {
-        private readonly List<Task> _feeds = [];
-
-        /// <summary>Writes the image into the pipe once the run opens it (in the background).</summary>
-        public void Feed() => _feeds.Add(Task.Run(() =>
-        {
-            using var writer = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
-            writer.Write(image);
-        }));
+        private FileStream? _validationFeed;
+        private FileStream? _holder;
 
         /// <summary>
-        /// After the run has exited: the pipe becomes the regular file it stood in for (same bytes), for the resume and
-        /// the clean run. A feed the run never opened (stopped before batch 15) still waits for a reader: this is it.
+        /// Puts the image into the pipe for the validation pass before the run starts, through a write end opened
+        /// read-write (its open never waits, and it keeps the pipe and its bytes alive until the run opens it).
         /// </summary>
+        public void FeedValidation()
+        {
+            _validationFeed = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, bufferSize: 0);
+            Assert.True(image.Length < 65536, "the image must fit the pipe's buffer: nothing reads it yet");
+            _validationFeed.Write(image);
+        }
+
+        /// <summary>
+        /// Once <paramref name="run"/>'s validation pass has the pipe open, closes the feeding end, so that its read ends
+        /// with the image; once the pass has closed the pipe, keeps another write end open with nothing in it: the
+        /// batch's read of the pipe then waits for bytes.
+        /// </summary>
+        public async Task HoldAsync(ChildProcess run)
+        {
+            Assert.True(await run.WaitUntilOpenAsync(path, Timeout), "the run ended before its validation pass opened the pipe");
+            _validationFeed!.Dispose();
+            while (run.HasOpen(path))
+            {
+                await Task.Delay(1);
+            }
+            _holder = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, bufferSize: 0);
+        }
+
+        /// <summary>The held read ends: the image, then end of file.</summary>
+        public void Feed()
+        {
+            _holder!.Write(image);
+            _holder.Dispose();
+            _holder = null;
+        }
+
+        /// <summary>After the run has exited: the pipe becomes the regular file it stood in for (same bytes), for the resume and the clean run.</summary>
         public async Task RestoreFileAsync()
         {
-            await Task.WhenAny(Task.WhenAll(_feeds), Task.Delay(500));
-            foreach (var _ in _feeds.Where(f => !f.IsCompleted))
-            {
-                await using var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
-                await reader.CopyToAsync(Stream.Null);
-            }
-            // A feed whose reader exited mid-way fails with a broken pipe: only that it ended matters.
-            await Task.WhenAll(_feeds.Select(f => f.ContinueWith(_ => { }, TaskScheduler.Default))).WaitAsync(Timeout);
+            Dispose();
             File.Delete(path);
             await File.WriteAllBytesAsync(path, image);
+        }
+
+        public void Dispose()
+        {
+            _validationFeed?.Dispose();
+            _holder?.Dispose();
         }
     }
 
@@ -115,9 +142,10 @@ public sealed class ResumeTests
         var input = tmp.Sub("in");
         BigInputs(input, perClass: 60);
         var output = tmp.Sub("out");
-        var pipe = await PipeInBatch15Async(input, perClass: 60);
+        using var pipe = await PipeInBatch15Async(input, perClass: 60);
         using (var child = ChildProcess.Start(Args(input, output)))
         {
+            await pipe.HoldAsync(child);
             // Batches 0-12 at least are written before the run stalls at batch 15 (at most three batches are in flight).
             Assert.True(await child.WaitForShardsAsync(Path.Combine(output, "manifest.json"), Timeout, shards: 3), "the run ended before three shards were written");
             child.Kill();
@@ -158,9 +186,10 @@ public sealed class ResumeTests
         var other = tmp.Sub("other");
         ImageFixtures.SolidFolder(other, classes: 2, perClass: 4);
         var output = tmp.Sub("out");
-        var pipe = await PipeInBatch15Async(input, perClass: 60);
+        using var pipe = await PipeInBatch15Async(input, perClass: 60);
         using (var child = ChildProcess.Start(Args(input, output)))
         {
+            await pipe.HoldAsync(child);
             // Held at batch 15 with shards 0-14 written: a live run, as when a job is submitted twice or requeued.
             Assert.True(await child.WaitForShardsAsync(Path.Combine(output, "manifest.json"), Timeout, shards: 15), "the run ended before 15 shards were written");
             var manifest = File.ReadAllBytes(Path.Combine(output, "manifest.json"));
@@ -203,9 +232,10 @@ public sealed class ResumeTests
         Assert.True(File.Exists(Path.Combine(output, "README.md")));
         var input = tmp.Sub("in");
         BigInputs(input, perClass: 60);
-        var pipe = await PipeInBatch15Async(input, perClass: 60);
+        using var pipe = await PipeInBatch15Async(input, perClass: 60);
         using (var child = ChildProcess.Start([.. Args(input, output), "--overwrite"]))
         {
+            await pipe.HoldAsync(child);
             Assert.True(await child.WaitForShardsAsync(Path.Combine(output, "manifest.json"), Timeout, shards: 3), "the run ended before three shards were written");
             child.Kill();
             await child.WaitAsync(Timeout);
@@ -253,11 +283,12 @@ public sealed class ResumeTests
         var input = tmp.Sub("in");
         BigInputs(input, perClass: 60);
         var output = tmp.Sub("out");
-        var pipe = await PipeInBatch15Async(input, perClass: 60);
+        using var pipe = await PipeInBatch15Async(input, perClass: 60);
 
         (int ExitCode, string Stdout, string Stderr) result;
         using (var child = ChildProcess.Start(Args(input, output)))
         {
+            await pipe.HoldAsync(child);
             // Shards 0-14 written: the run is now held at batch 15 (one batch per shard), opening the pipe.
             Assert.True(await child.WaitForShardsAsync(Path.Combine(output, "manifest.json"), Timeout, shards: 15), "the run ended before 15 shards were written");
             child.Interrupt();
@@ -342,13 +373,13 @@ public sealed class ResumeTests
             await mkfifo.WaitForExitAsync();
             Assert.Equal(0, mkfifo.ExitCode);
         }
-        // Opening the pipe's write end returns once the run opens it to read: then it is in its validation pass (its
-        // Ctrl+C handler long installed), blocked on a read that never gets a byte.
-        var writeEnd = Task.Run(() => new FileStream(pipe, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0));
+        // A write end held open with nothing in it (read-write: its open never waits): once the run has the pipe open it
+        // is in its validation pass (its Ctrl+C handler long installed), blocked on a read that never gets a byte.
+        await using var writer = new FileStream(pipe, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, bufferSize: 0);
         (int ExitCode, string Stdout, string Stderr) result;
         using (var child = ChildProcess.Start([.. args, "--gamma", "3", "--overwrite"]))
         {
-            await using var writer = await writeEnd.WaitAsync(Timeout);
+            Assert.True(await child.WaitUntilOpenAsync(pipe, Timeout), "the run ended before it opened the pipe");
             child.Interrupt();
             result = await child.WaitAsync(TimeSpan.FromSeconds(60));
         }

@@ -10,6 +10,28 @@ public sealed class ScaleOutTests
         ["generate", "--in", input, "--out", output, "--n", "3", "--batch-size", "4", "--shard-rows", "8", "--size", "12", "--seed", "3", "--quiet"];
 
     [Fact]
+    public async Task WorkersClosingLine_SaysItsShareOfThePlan_TheSingleRunsLineUnchanged()
+    {
+        // A worker said "wrote 8 rows (27 inputs × 1 pass(es), …) in 1 shard(s)": its rows beside the whole plan's inputs.
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 3, perClass: 9); // 27 inputs → 7 batches → 4 shards of ≤ 8 rows
+        var single = await CliRunner.RunAsync(Args(input, tmp.Sub("single")));
+        Assert.StartsWith("wrote 27 rows (27 inputs × 1 pass(es), N=3, γ=2.8) in 4 shard(s), ", single.Stdout, StringComparison.Ordinal);
+
+        var shared = tmp.Sub("shared");
+        var w0 = await CliRunner.RunAsync([.. Args(input, shared), "--worker", "0/3"]);
+        Assert.True(w0.ExitCode == 0, w0.Stderr);
+        var rows = GenerationManifest.Read(Path.Combine(shared, "manifest.worker-0-of-3.json")).Totals.Rows; // shards 0 and 3
+        Assert.StartsWith($"wrote {rows} of 27 rows (worker 0/3: 2 of 4 shard(s); 27 inputs × 1 pass(es), N=3, γ=2.8), ", w0.Stdout, StringComparison.Ordinal);
+        Assert.Contains($" MiB, to {shared}\n", w0.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+
+        var again = await CliRunner.RunAsync([.. Args(input, shared), "--worker", "0/3", "--resume"]);
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Equal($"nothing to do: worker 0/3's 2 of 4 shard(s) ({rows} of 27 rows) in {shared} are complete and intact; manifest: {Path.Combine(shared, "manifest.worker-0-of-3.json")}", again.Stdout.Trim());
+    }
+
+    [Fact]
     public async Task TwoWorkers_IntoOneDirectory_Merge_EqualsTheSingleRun()
     {
         using var tmp = new TempDir();
@@ -301,11 +323,27 @@ public sealed class ScaleOutTests
     [InlineData("")]
     [InlineData("MB")]
     [InlineData("-5MB")]
-    [InlineData("0")]
     [InlineData("12XB")]
     [InlineData("1.2.3MB")]
     public void ShardBytes_RejectsNonSizes(string text) =>
-        Assert.Contains("--shard-bytes", Assert.Throws<ZetaPrepException>(() => ShardSizing.ParseBytes(text)).Message, StringComparison.Ordinal);
+        Assert.StartsWith($"--shard-bytes: '{text}' is not a size;", Assert.Throws<ZetaPrepException>(() => ShardSizing.ParseBytes(text)).Message, StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("0", "--shard-bytes: must be a size of at least 1 byte (got '0')")]
+    [InlineData("0MB", "--shard-bytes: must be a size of at least 1 byte (got '0MB')")]
+    [InlineData("0.5", "--shard-bytes: must be a size of at least 1 byte (got '0.5')")]
+    [InlineData("9223372036854775808", "--shard-bytes: must be a size of at most 9223372036854775807 bytes (got '9223372036854775808')")]
+    [InlineData("99999999999999999999TB", "--shard-bytes: must be a size of at most 9223372036854775807 bytes (got '99999999999999999999TB')")]
+    public async Task ShardBytes_OutOfRange_SaysTheRange_NotThatItIsNoSize(string text, string message)
+    {
+        // '0' is a size, just not one a shard can have: the message said "'0' is not a size".
+        using var tmp = new TempDir();
+        ImageFixtures.SolidFolder(tmp.Sub("in"), 2, 2);
+        var r = await CliRunner.RunAsync("generate", "--in", tmp.Sub("in"), "--out", tmp.Sub("out"), "--size", "8", "--n", "2", "--shard-bytes", text, "--quiet");
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith($"zetaprep: error: {message}; give e.g. 256MB", r.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(tmp.Sub("out")));
+    }
 
     [Fact]
     public async Task ShardBytes_CutsShardsByRawPixelBytes_InWholeBatches()

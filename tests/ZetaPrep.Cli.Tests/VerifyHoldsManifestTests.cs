@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using ZetaPrep.Manifests;
+using ZetaPrep.Shards;
 
 namespace ZetaPrep.Cli.Tests;
 
@@ -325,5 +327,39 @@ public sealed class VerifyHoldsManifestTests
         Assert.Contains("restore the manifest.json the run wrote, or regenerate the output.", line, StringComparison.Ordinal);
         Assert.DoesNotContain("ZetaPrep.Manifests", line, StringComparison.Ordinal);
         Assert.DoesNotContain("System.", line, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The one table of generation metadata (what a shard's footer records, and where verify finds the same value in
+    /// manifest.json): every path it names holds, in the manifest a run wrote, the value that run's shards record.
+    /// </summary>
+    [Fact]
+    public async Task EveryFooterValue_IsTheManifestValueAtItsPath()
+    {
+        using var tmp = new TempDir();
+        var output = await GenerateAsync(tmp);
+        var manifest = ReadJson(output);
+        var shard = manifest["shards"]![0]!["file"]!.GetValue<string>();
+        var footer = JsonNode.Parse((await ParquetShardReader.ReadMetadataAsync(Path.Combine(output, shard), CancellationToken.None)).GenerationJson)!.AsObject();
+
+        var fields = GenerationMetadata.Fields(GenerationManifest.Read(Path.Combine(output, "manifest.json")));
+        Assert.Equal(fields.Select(f => f.Key), footer.Select(p => p.Key));
+        foreach (var field in fields)
+        {
+            Assert.Equal(footer[field.Key]?.ToJsonString() ?? "null", field.ValueJson());
+            if (field.ManifestPath is null)
+            {
+                Assert.Equal(manifest["classes"]!.ToJsonString(), field.ValueJson());
+                continue;
+            }
+            JsonNode? at = manifest;
+            foreach (var part in field.ManifestPath.Split('.'))
+            {
+                at = at![part];
+            }
+            var value = at?.ToJsonString() ?? "null";
+            // The manifest records the tool's name and version apart; the footer records "zetaprep VERSION".
+            Assert.Equal(field.Key == "tool" ? $"\"zetaprep {at!.GetValue<string>()}\"" : value, field.ValueJson());
+        }
     }
 }

@@ -10,6 +10,12 @@ public sealed record IntrinsicDimensionOptions
     /// <summary>Image side used for ImageFolder inputs when <see cref="Size"/> is not given.</summary>
     public const int DefaultFolderSize = 32;
 
+    /// <summary>The fewest neighbours --k takes: a neighbourhood of one point has no spread.</summary>
+    public const int MinK = 2;
+
+    /// <summary>The fewest images --max-samples takes (and it must exceed --k).</summary>
+    public const int MinSamples = 3;
+
     /// <summary>Neighbours per point (the point itself excluded); default 128.</summary>
     public int K { get; init; } = 128;
 
@@ -59,7 +65,7 @@ public sealed record IntrinsicDimensionOptions
     /// <summary>Throws a usage <see cref="ZetaPrepException"/> for an option out of range (k against the sample count is checked after loading).</summary>
     public void Validate()
     {
-        if (K < 2)
+        if (K < MinK)
         {
             throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture, $"--k {K}: must be at least 2 (a neighbourhood of one point has no spread); the paper uses 128."));
         }
@@ -69,7 +75,7 @@ public sealed record IntrinsicDimensionOptions
             throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture, $"--alpha-fo {AlphaFo}: must lie strictly between 0 and 1 (Fukunaga–Olsen use 0.05)."));
         }
 
-        if (MaxSamples < 3)
+        if (MaxSamples < MinSamples)
         {
             throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture, $"--max-samples {MaxSamples}: must be at least 3 (and more than --k)."));
         }

@@ -1,6 +1,7 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Advanced;
 using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 using SixLabors.ImageSharp.PixelFormats;
@@ -128,7 +129,9 @@ public sealed class ImageSharpDecoder : IImageDecoder
             throw new ZetaPrepException($"{name}: truncated or corrupt {format.Name.ToUpperInvariant()} data (zero-sized image)");
         }
 
-        var orientation = Orientation(info.Metadata.ExifProfile);
+        // Skia's rules, which the default codecs follow: a JPEG's or WebP's EXIF orientation applies, a PNG's eXIf one does
+        // not (the PNG extension calls Exif data historical unless known to be valid).
+        var orientation = format is PngFormat ? (ushort)1 : Orientation(info.Metadata.ExifProfile);
         bool swap = orientation >= 5;
         return (new ImageHeader(format.Name.ToUpperInvariant(), swap ? info.Height : info.Width, swap ? info.Width : info.Height), orientation);
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using SkiaSharp;
 using ZetaPrep.Imaging;
+using ZetaPrep.Mixing;
 using ZetaPrep.Shards;
 
 namespace ZetaPrep.Inspection;
@@ -90,7 +91,7 @@ public static class ContactSheet
         using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
         var canvas = surface.Canvas;
         canvas.Clear(SKColors.White);
-        canvas.DrawText(Invariant($"{Path.GetFileName(dataset.Directory)}: first {picked.Count} of {m.Totals.Rows} rows, N={m.Options.N}, γ={m.Options.Gamma}, {m.Options.Size}×{m.Options.Size}"), Pad, 20, titleFont, ink);
+        canvas.DrawText(Invariant($"{Path.GetFileName(dataset.Directory)}: first {picked.Count} of {m.Totals.Rows} rows, N={m.Options.N}, γ={GammaSpec.Display(m.Options.Gamma)}, {m.Options.Size}×{m.Options.Size}"), Pad, 20, titleFont, ink);
         // Small images are enlarged with nearest-neighbour so their real pixels stay visible.
         var sampling = m.Options.Size < Tile ? new SKSamplingOptions(SKFilterMode.Nearest) : new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear);
         for (var i = 0; i < picked.Count; i++)
@@ -144,6 +145,11 @@ public static class ContactSheet
         using var snapshot = surface.Snapshot();
         using var data = snapshot.Encode(SKEncodedImageFormat.Png, 100);
         var notes = new List<string>();
+        // First: what the sheet shows is then only the start of an unfinished run (inspect warns, verify fails the same way).
+        if (dataset.IncompleteNote("this sheet shows rows of those shards only") is { } incomplete)
+        {
+            notes.Add(incomplete);
+        }
         if (note is not null)
         {
             notes.Add(note);

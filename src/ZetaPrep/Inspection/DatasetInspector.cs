@@ -1,6 +1,3 @@
-using System.Globalization;
-using ZetaPrep.Manifests;
-
 namespace ZetaPrep.Inspection;
 
 /// <summary>Reads every row of a generated dataset once and summarises it (<see cref="DatasetSummary"/>).</summary>
@@ -11,10 +8,9 @@ public static class DatasetInspector
         var dataset = GeneratedDataset.Open(directory);
         var m = dataset.Manifest;
         var warnings = new List<string>();
-        if (!m.Complete)
+        if (dataset.IncompleteNote("this summary covers those shards only") is { } incomplete)
         {
-            warnings.Add(string.Create(CultureInfo.InvariantCulture,
-                $"incomplete: {GenerationManifest.FileName} says complete: false ({m.Shards.Count} of {m.Plan.Shards} shards written), so this summary covers those shards only; finish the run with 'zetaprep generate ... --resume' (same options)."));
+            warnings.Add(incomplete);
         }
         // Loaders and train read the class names a Parquet shard records, not the manifest's: show those, and say so.
         var classes = m.Classes;
@@ -82,7 +78,8 @@ public static class DatasetInspector
             classes.Select((name, i) => new ClassSummary(i, name, Math.Round(mass[i], 6), dominant[i])).ToList(),
             rows == 0 ? 0 : gammaMin,
             rows == 0 ? 0 : gammaMax,
-            m.Options.N,
+            // N shapes ζ weights only: "n": "8" on a mixup or CutMix output meant nothing (the text leaves it out too).
+            zetaGammaMin is null ? null : m.Options.N,
             rows == 0 ? 0 : sourcesMin,
             sourcesMax,
             m.Options.Size)

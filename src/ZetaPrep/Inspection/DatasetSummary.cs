@@ -7,6 +7,7 @@ using ZetaPrep.Manifests;
 namespace ZetaPrep.Inspection;
 
 /// <summary>What <c>zetaprep inspect</c> shows: shards, rows, classes with their label mass, γ range and N.</summary>
+/// <param name="N">--n as recorded, only where rows carry ζ weights (as the text shows it); null for mixup, CutMix and originals, which it does not shape.</param>
 public sealed record DatasetSummary(
     string Format,
     IReadOnlyList<ShardSummary> Shards,
@@ -15,7 +16,7 @@ public sealed record DatasetSummary(
     IReadOnlyList<ClassSummary> Classes,
     float GammaMin,
     float GammaMax,
-    string N,
+    string? N,
     int SourcesMin,
     int SourcesMax,
     int Size)

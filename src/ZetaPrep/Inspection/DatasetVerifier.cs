@@ -6,6 +6,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using ZetaPrep.Imaging;
 using ZetaPrep.Manifests;
+using ZetaPrep.Mixing;
+using ZetaPrep.Pipeline;
 using ZetaPrep.Planning;
 using ZetaPrep.Shards;
 
@@ -30,9 +32,16 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
     /// </summary>
     public async Task<VerifyReport> VerifyAsync(string directory, int threads, CancellationToken ct)
     {
-        if (threads < 1)
+        if (threads is < 1 or > GenerateOptions.MaxThreads)
         {
-            throw ZetaPrepException.Usage($"--threads: must be ≥ 1 (got {threads}).");
+            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture, $"--threads: must be an integer from 1 to {GenerateOptions.MaxThreads} (got {threads})."));
+        }
+        // A live run is still writing: its manifest says "not complete" and may not list its newest shard yet, and the
+        // advice for an interrupted run (resume it, restore the manifest) is what its lock refuses. Checked before the
+        // manifest is opened: a run that has not finished its first shard has none yet.
+        if (RunWriting(directory) is { } writing)
+        {
+            return new VerifyReport([], [], 0, 0) { RunWriting = writing };
         }
         var dataset = GeneratedDataset.Open(directory);
         var m = dataset.Manifest;
@@ -55,6 +64,8 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
         {
             Problem($"{GenerationManifest.FileName}: lists {m.Shards.Count} shard(s) but the plan has {m.Plan.Shards}.");
         }
+        // The methods the plan makes rows with: a row recording another was not made by this run.
+        var methods = planned is null ? null : MethodsOf(m);
 
         var known = new HashSet<string>(StringComparer.Ordinal);
         long rows = 0;
@@ -99,19 +110,26 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
             var chunk = new List<ShardRow>(ChunkRows);
             void CheckChunk()
             {
-                CheckRows(shard.File, index, chunk, m, threads, rowProblems, ct);
+                CheckRows(shard.File, index, chunk, m, methods, threads, rowProblems, ct);
                 index += chunk.Count;
                 chunk.Clear();
             }
             try
             {
-                await foreach (var (row, problem) in ReadRowsAsync(dataset, shard.File, ct).ConfigureAwait(false))
+                await foreach (var (row, ownProblems) in ReadRowsAsync(dataset, shard.File, ct).ConfigureAwait(false))
                 {
+                    if (ownProblems.Count > 0)
+                    {
+                        // A folder shard's missing or changed image, a WebDataset sample's members: that row's problems, before
+                        // those of its checks (when it reads); the rows after it are still checked.
+                        CheckChunk();
+                        var where = row is null
+                            ? string.Create(CultureInfo.InvariantCulture, $"{shard.File} row {index}")
+                            : string.Create(CultureInfo.InvariantCulture, $"{shard.File} row {index} ({row.ImagePath})");
+                        rowProblems.AddRange(ownProblems.Select(p => $"{where}: {p}"));
+                    }
                     if (row is null)
                     {
-                        // A folder shard's missing or changed image: that row's problem; the rows after it are still checked.
-                        CheckChunk();
-                        rowProblems.Add(string.Create(CultureInfo.InvariantCulture, $"{shard.File} row {index}: {problem}"));
                         index++;
                         continue;
                     }
@@ -250,6 +268,19 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
         return new VerifyReport(problems, warnings, checkedShards, rows) { ShardsListed = m.Shards.Count };
     }
 
+    /// <summary>The line saying which live run holds <paramref name="directory"/>'s lock, or null when none does (a lock file a killed run left holds nothing).</summary>
+    private static string? RunWriting(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        var full = Path.GetFullPath(directory);
+        if (!Directory.Exists(full) || ZetaPrep.Pipeline.OutputLock.HeldIn(full) is not { Count: > 0 } held)
+        {
+            return null;
+        }
+        var (who, ends) = held.Count == 1 ? ("a zetaprep run is writing there (it holds", "it ends") : ("zetaprep runs are writing there (they hold", "they end");
+        return $"{full}: {who} {string.Join(", ", held)}); nothing was checked: run zetaprep verify again after {ends}.";
+    }
+
     /// <summary>The plan <paramref name="Plan"/> and its shards by relative file name, as the run that wrote the output named them.</summary>
     private sealed record Planned(MixPlan Plan, Dictionary<string, ShardPlan> Shards, IReadOnlyList<string> Names);
 
@@ -348,48 +379,6 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
     private static string Names(IReadOnlyList<string> names, int most) =>
         string.Join(", ", names.Take(most)) + (names.Count > most ? string.Create(CultureInfo.InvariantCulture, $" and {names.Count - most} more") : "");
 
-    /// <summary>The zetaprep generation metadata keys a Parquet shard records, with the manifest.json path of the same value and that value as JSON.</summary>
-    private static IEnumerable<(string Key, string ManifestPath, string Json)> RecordedGeneration(GenerationManifest m)
-    {
-        var o = m.Options;
-        static string J(Action<Utf8JsonWriter> write)
-        {
-            using var buffer = new MemoryStream();
-            using (var json = new Utf8JsonWriter(buffer))
-            {
-                write(json);
-            }
-            return Encoding.UTF8.GetString(buffer.ToArray());
-        }
-        yield return ("tool", "tool.version", J(w => w.WriteStringValue("zetaprep " + m.Tool.Version)));
-        yield return ("method", "options.method", J(w => w.WriteStringValue(o.Method)));
-        yield return ("alpha", "options.alpha", J(w =>
-        {
-            if (o.Alpha is { } alpha)
-            {
-                w.WriteNumberValue(alpha);
-            }
-            else
-            {
-                w.WriteNullValue();
-            }
-        }));
-        yield return ("label_smoothing", "options.label_smoothing", J(w => w.WriteNumberValue(o.LabelSmoothing)));
-        yield return ("prob", "options.prob", J(w => w.WriteNumberValue(o.Prob)));
-        yield return ("switch_prob", "options.switch_prob", J(w => w.WriteNumberValue(o.SwitchProb)));
-        yield return ("n", "options.n", J(w => w.WriteStringValue(o.N)));
-        yield return ("gamma", "options.gamma", J(w => w.WriteStringValue(o.Gamma)));
-        yield return ("batch_size", "options.batch_size", J(w => w.WriteNumberValue(o.BatchSize)));
-        yield return ("passes", "options.passes", J(w => w.WriteNumberValue(o.Passes)));
-        yield return ("seed", "options.seed", J(w => w.WriteNumberValue(o.Seed)));
-        yield return ("size", "options.size", J(w => w.WriteNumberValue(o.Size)));
-        yield return ("resize", "options.resize", J(w => w.WriteStringValue(o.Resize)));
-        yield return ("codec", "options.codec", J(w => w.WriteStringValue(o.Codec)));
-        yield return ("png_level", "options.png_level", J(w => w.WriteNumberValue(o.PngLevel)));
-        yield return ("input_count", "input.count", J(w => w.WriteNumberValue(m.Input.Count)));
-        yield return ("input_fingerprint", "input.fingerprint", J(w => w.WriteStringValue(m.Input.Fingerprint)));
-    }
-
     private static string Shown(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.String => value.GetString()!,
@@ -405,7 +394,8 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
     private static List<string> GenerationMetadataProblems(GeneratedDataset dataset, List<(string File, ShardFileMetadata Meta)> footers)
     {
         var problems = new List<string>();
-        var expected = RecordedGeneration(dataset.Manifest).ToList();
+        var expected = GenerationMetadata.Fields(dataset.Manifest).Where(f => f.ManifestPath is not null)
+            .Select(f => (f.Key, ManifestPath: f.ManifestPath!, Json: f.ValueJson())).ToList();
         // key → shard value → shards recording it, in manifest order
         var differing = new Dictionary<string, List<(string Value, List<string> Files)>>(StringComparer.Ordinal);
         foreach (var (file, meta) in footers)
@@ -585,22 +575,33 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
     }
 
     /// <summary>
-    /// Rows of a shard in order: for the folder format each row a missing or changed image is its problem instead (the
-    /// image is that row's own file), so one bad image does not hide the rows after it.
+    /// Rows of a shard in order, each with the problems of its own storage: for the folder format a missing or changed
+    /// image (the image is that row's own file, and the row is then not read), for WebDataset the sample's members; so one
+    /// bad row does not hide the rows after it.
     /// </summary>
-    private static async IAsyncEnumerable<(ShardRow? Row, string? Problem)> ReadRowsAsync(GeneratedDataset dataset, string shardFile, [EnumeratorCancellation] CancellationToken ct)
+    private static async IAsyncEnumerable<(ShardRow? Row, IReadOnlyList<string> Problems)> ReadRowsAsync(GeneratedDataset dataset, string shardFile, [EnumeratorCancellation] CancellationToken ct)
     {
-        if (dataset.Format.Kind == ShardFormat.Folder)
+        switch (dataset.Format.Kind)
         {
-            await foreach (var item in FolderShardFormat.ReadRowsOrProblemsAsync(dataset.Directory, shardFile, ct).ConfigureAwait(false))
-            {
-                yield return item;
-            }
-            yield break;
-        }
-        await foreach (var row in dataset.Format.ReadRowsAsync(dataset.Directory, shardFile, ct).ConfigureAwait(false))
-        {
-            yield return (row, null);
+            case ShardFormat.Folder:
+                await foreach (var (row, problem) in FolderShardFormat.ReadRowsOrProblemsAsync(dataset.Directory, shardFile, ct).ConfigureAwait(false))
+                {
+                    yield return (row, problem is null ? [] : [problem]);
+                }
+                break;
+            case ShardFormat.WebDataset:
+                // A sample's own defects (members, .cls) are its row's problems, so one does not hide the samples after it.
+                await foreach (var item in WebDatasetShardFormat.ReadRowsOrProblemsAsync(dataset.Directory, shardFile, ct).ConfigureAwait(false))
+                {
+                    yield return item;
+                }
+                break;
+            default:
+                await foreach (var row in dataset.Format.ReadRowsAsync(dataset.Directory, shardFile, ct).ConfigureAwait(false))
+                {
+                    yield return (row, []);
+                }
+                break;
         }
     }
 
@@ -633,8 +634,61 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
         }
     }
 
+    /// <summary>
+    /// Where the row's <c>original</c> flag disagrees with the rest of it, why: an original is the unmixed resized input,
+    /// one source (itself) with weights [1] and method none (FORMATS.md), and a consumer selecting <c>WHERE original</c>
+    /// for ERM data must not get a mixed row.
+    /// </summary>
+    private static string? OriginalProblem(ShardRow row)
+    {
+        if (!row.Original)
+        {
+            return row.Method == "none" ? "method is none (an unmixed original), but original is false." : null;
+        }
+        var wrong = new List<string>();
+        if (row.Sources.Length != 1)
+        {
+            wrong.Add(string.Create(CultureInfo.InvariantCulture, $"{row.Sources.Length} sources"));
+        }
+        if (row.Weights is not [1f])
+        {
+            wrong.Add(row.Weights.Length <= 8
+                ? "weights [" + string.Join(", ", row.Weights.Select(w => w.ToString(CultureInfo.InvariantCulture))) + "]"
+                : string.Create(CultureInfo.InvariantCulture, $"{row.Weights.Length} weights"));
+        }
+        if (row.Method is { } method && method != "none")
+        {
+            wrong.Add($"method {method}");
+        }
+        return wrong.Count == 0 ? null : $"original is true, but the row has {Join(wrong)}; an original (the unmixed input) has one source, itself, with weights [1] and method none.";
+    }
+
+    /// <summary>The methods rows of <paramref name="m"/>'s plan are made with (none for originals), in the order inspect lists them; null where the plan cannot be had (reported already).</summary>
+    private static List<string>? MethodsOf(GenerationManifest m)
+    {
+        RowComposition made;
+        try
+        {
+            made = RowComposition.Of(m);
+        }
+        catch (Exception e) when (e is ZetaPrepException or ArgumentException)
+        {
+            return null;
+        }
+        var methods = made.ByMethod.Select(b => b.Method).ToList();
+        if (made.Originals > 0)
+        {
+            methods.Add(MixMethodOptions.NameOf(MixMethod.None));
+        }
+        return methods;
+    }
+
+    /// <summary>"a", "a and b", "a, b and c".</summary>
+    private static string Join(IReadOnlyList<string> items) =>
+        items.Count <= 1 ? string.Concat(items) : string.Join(", ", items.Take(items.Count - 1)) + " and " + items[^1];
+
     /// <summary>Checks rows <paramref name="first"/>… of a shard on up to <paramref name="threads"/> threads; their problems are appended in row order.</summary>
-    private void CheckRows(string shard, int first, List<ShardRow> rows, GenerationManifest m, int threads, List<string> problems, CancellationToken ct)
+    private void CheckRows(string shard, int first, List<ShardRow> rows, GenerationManifest m, IReadOnlyList<string>? methods, int threads, List<string> problems, CancellationToken ct)
     {
         var found = new List<string>?[rows.Count];
         var pixels = m.Options.Size * m.Options.Size * 3;
@@ -643,7 +697,7 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
             (i, _, buffer) =>
             {
                 var list = new List<string>();
-                CheckRow(shard, first + i, rows[i], m, buffer, list);
+                CheckRow(shard, first + i, rows[i], m, methods, buffer, list);
                 found[i] = list;
                 return buffer;
             },
@@ -654,7 +708,7 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
         }
     }
 
-    private void CheckRow(string shard, int index, ShardRow row, GenerationManifest m, byte[] pixels, List<string> problems)
+    private void CheckRow(string shard, int index, ShardRow row, GenerationManifest m, IReadOnlyList<string>? methods, byte[] pixels, List<string> problems)
     {
         var where = string.Create(CultureInfo.InvariantCulture, $"{shard} row {index} ({row.ImagePath})");
         void Problem(FormattableString text) => problems.Add(where + ": " + text.ToString(CultureInfo.InvariantCulture));
@@ -684,6 +738,14 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
         if (row.Dominant < 0 || row.Dominant >= m.Classes.Count)
         {
             Problem($"dominant class {row.Dominant} is outside 0..{m.Classes.Count - 1}.");
+        }
+        if (OriginalProblem(row) is { } original)
+        {
+            problems.Add(where + ": " + original);
+        }
+        if (row.Method is { } method && methods is not null && !methods.Contains(method, StringComparer.Ordinal))
+        {
+            Problem($"method is {method}, but {GenerationManifest.FileName}'s options (method {m.Options.Method}) make only {Join(methods)} rows.");
         }
         try
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using ZetaPrep.Manifests;
 using ZetaPrep.Shards;
@@ -34,6 +35,15 @@ public sealed record GeneratedDataset(string Directory, GenerationManifest Manif
         var manifest = GenerationManifest.Read(manifestPath);
         return new GeneratedDataset(full, manifest, ShardFormats.Get(manifest.Options.Format));
     }
+
+    /// <summary>
+    /// Null for a finished run; else one line saying the manifest is incomplete, what <paramref name="covers"/> (e.g. "this
+    /// summary covers those shards only") and how to finish it: inspect's warning and preview's note.
+    /// </summary>
+    public string? IncompleteNote(string covers) => Manifest.Complete
+        ? null
+        : string.Create(CultureInfo.InvariantCulture,
+            $"incomplete: {GenerationManifest.FileName} says complete: false ({Manifest.Shards.Count} of {Manifest.Plan.Shards} shards written), so {covers}; finish the run with 'zetaprep generate ... --resume' (same options).");
 
     /// <summary>Every row of every shard in manifest order, with the shard's relative path and the row's index within it.</summary>
     public async IAsyncEnumerable<(string Shard, int Index, ShardRow Row)> ReadRowsAsync([EnumeratorCancellation] CancellationToken ct)

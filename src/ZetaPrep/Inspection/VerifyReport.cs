@@ -5,7 +5,13 @@ namespace ZetaPrep.Inspection;
 /// <param name="Rows">Rows read from them.</param>
 public sealed record VerifyReport(IReadOnlyList<string> Problems, IReadOnlyList<string> Warnings, int Shards, long Rows)
 {
-    public bool Ok => Problems.Count == 0;
+    public bool Ok => Problems.Count == 0 && RunWriting is null;
+
+    /// <summary>
+    /// Set (one line saying so) when a live zetaprep run holds the output's lock: the output is still being written, so
+    /// nothing was checked and the report is not OK; verify it after that run ends.
+    /// </summary>
+    public string? RunWriting { get; init; }
 
     /// <summary>Shards manifest.json lists; more than <see cref="Shards"/> when some could not be checked.</summary>
     public int ShardsListed { get; init; }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using ZetaPrep.Mixing;
 using ZetaPrep.Shards;
 
 namespace ZetaPrep.Manifests;
@@ -86,7 +87,7 @@ public static class DatasetCard
         if (zeta)
         {
             L($"| N (samples mixed per ζ output) | {NText(o.N, rows)} |");
-            L($"| γ | {o.Gamma} |");
+            L($"| γ | {GammaSpec.Display(o.Gamma)} |");
         }
         if (o.Alpha is { } alpha)
         {
@@ -149,7 +150,7 @@ public static class DatasetCard
         {
             // N as used where every ζ output mixed the same number (--n 41 over 40 inputs mixes 40).
             p.Add(o.N != "batch" && rows.ZetaNMin is int n && n == rows.ZetaNMax ? Inv($"N={n}") : $"N={o.N}");
-            p.Add($"γ={o.Gamma}");
+            p.Add($"γ={GammaSpec.Display(o.Gamma)}");
         }
         if (o.Alpha is { } alpha)
         {

@@ -51,7 +51,25 @@ public sealed record GammaSpec
     /// <summary>γ for one output, from a uniform draw u ∈ [0, 1).</summary>
     public double At(double u) => IsFixed ? Low : Low + (High - Low) * u;
 
+    /// <summary>The exact form manifest.json and the shards record (and --resume compares): "1.728647238998183:4" for min:4.</summary>
     public override string ToString() => IsFixed ? Format(Low) : $"{Format(Low)}:{Format(High)}";
+
+    /// <summary>The form for people (closing line, dataset card): each end to 6 significant digits, as inspect prints γ: "1.72865:4".</summary>
+    public string ToDisplayString() => IsFixed ? Short(Low) : $"{Short(Low)}:{Short(High)}";
+
+    /// <summary><see cref="ToDisplayString"/> of a recorded γ (<see cref="ToString"/>'s form); text that does not parse is returned as it is.</summary>
+    public static string Display(string recorded)
+    {
+        ArgumentNullException.ThrowIfNull(recorded);
+        try
+        {
+            return Parse(recorded).ToDisplayString();
+        }
+        catch (ZetaPrepException)
+        {
+            return recorded;
+        }
+    }
 
     private static double ParseValue(string part, string text)
     {
@@ -68,4 +86,6 @@ public sealed record GammaSpec
     }
 
     private static string Format(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    private static string Short(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
 }

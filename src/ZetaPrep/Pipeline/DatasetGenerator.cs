@@ -4,8 +4,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using System.Threading.Channels;
 using ZetaPrep.Imaging;
 using ZetaPrep.Manifests;
@@ -68,7 +66,7 @@ public sealed class DatasetGenerator
         // The plan's checks (too few inputs for --n, batches too large) fail here too, before the array is submitted.
         var listedPlan = ListedPlan(listed.Items.Count, options);
         var recordKey = ValidationRecord.Key(ToolVersion, options.Codec, options.MaxPixels, options.OnError);
-        var validated = await ValidateOrReuseAsync(listed, options, recordKey, null, retain: false, cancellationToken).ConfigureAwait(false);
+        var validated = await ValidateOrReuseAsync(listed, options, recordKey, null, retain: false, scanJpegs: false, cancellationToken).ConfigureAwait(false);
         var plan = KeptPlan(listedPlan, validated.Listing.Items.Count, options);
         try
         {
@@ -115,6 +113,9 @@ public sealed class DatasetGenerator
         }
         var previous = CheckOutputDirectory(outDir, manifestPath, options);
         var manifestAtStart = ManifestBytes(manifestPath);
+        // --overwrite removes the output there before the first shard: an input the batches would refuse must stop the
+        // run in the validation pass, before that, or the run leaves neither output (the JPEG scan check below).
+        var replacing = options.Overwrite && ExistingOutputFiles(outDir).Count > 0;
 
         var listed = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
         RefuseControlCharacters(listed.ClassNames, _source.Description);
@@ -150,7 +151,7 @@ public sealed class DatasetGenerator
         var recordKey = ValidationRecord.Key(ToolVersion, options.Codec, options.MaxPixels, options.OnError);
         try
         {
-            validated = await ValidateOrReuseAsync(listed, options, recordKey, options.Resume ? outDir : null, retain: true, cancellationToken).ConfigureAwait(false);
+            validated = await ValidateOrReuseAsync(listed, options, recordKey, options.Resume ? outDir : null, retain: true, scanJpegs: replacing, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -216,7 +217,7 @@ public sealed class DatasetGenerator
         var unchanged = previous is { Complete: true } && todo.Count == 0;
         var ownedRows = owned.Sum(s => (long)s.Rows);
 
-        var schema = new ShardSchema(listing.ClassNames, GenerationJson(recorded, fingerprint, listing));
+        var schema = new ShardSchema(listing.ClassNames, GenerationMetadata.Json(GenerationMetadata.Fields(ToolVersion, recorded, listing.ClassNames, listing.Items.Count, fingerprint)));
         // Batches mix on the CPU until the CUDA probe (running since before validation) is done: same bytes either way.
         using var mixers = new MixerPool(cudaReady, MostBatchInputs(options), pixelsPerImage);
         IReadOnlyList<InputFile>? inputFiles = null;
@@ -854,6 +855,10 @@ public sealed class DatasetGenerator
             notes.Add(string.Create(CultureInfo.InvariantCulture,
                 $"{input}: class folder(s) {names} hold no images, so they are not classes here: the labels have {listed.ClassNames.Count} classes; a split whose folders do hold images gets other class indices (add images, or remove the folders from every split)"));
         }
+        if (listed.PassedOver.Count > 0)
+        {
+            notes.Add($"{input}: not read: {string.Join("; ", listed.PassedOver)}");
+        }
         foreach (var glob in listed.UnmatchedExcludes)
         {
             notes.Add($"--exclude '{glob}' matched no image of {input}, so it left nothing out: a pattern is matched against each file's name and its whole path relative to the input ('*' and '?' stay within one folder, '**' crosses folders: '**/masks/**' leaves out every folder named masks)");
@@ -887,7 +892,7 @@ public sealed class DatasetGenerator
     /// depend on timing) or, with --on-error skip, are left out of the listing before planning. The bytes of the inputs
     /// <paramref name="retained"/> has room for stay in memory for their batches.
     /// </summary>
-    private async Task<ValidatedInputs> ValidateAndFingerprintAsync(SourceListing listing, GenerateOptions options, RetainedInputs? retained, CancellationToken cancellationToken)
+    private async Task<ValidatedInputs> ValidateAndFingerprintAsync(SourceListing listing, GenerateOptions options, RetainedInputs? retained, bool scanJpegs, CancellationToken cancellationToken)
     {
         var hashes = new byte[listing.Items.Count][];
         var sizes = new long[listing.Items.Count];
@@ -939,11 +944,12 @@ public sealed class DatasetGenerator
                             $"{name}: {header.Width}×{header.Height} = {pixelCount:N0} pixels exceeds --max-pixels {options.MaxPixels:N0}; raise --max-pixels or remove the file."));
                     }
                     // A JPEG whose scan data stops early yet ends in EOI is found by an entropy decode of its scans:
-                    // here under --on-error skip (to leave it out, not fail later), else by the batch's TurboJPEG decode,
-                    // which refuses it (free: this pass would decode every photo's scans twice for a rare file).
+                    // here under --on-error skip (to leave it out, not fail later) and when --overwrite replaces an
+                    // output (which a mid-run stop would leave deleted), else by the batch's TurboJPEG decode, which
+                    // refuses it (free: this pass would decode every photo's scans twice for a rare file).
                     using (_memoryGate.Enter(DecodeMemoryGate.ForPngCheck(bytes.Span)))
                     {
-                        ImageIntegrity.Check(bytes.Span, name, decodeJpegScans: options.OnError == OnError.Skip || !_decoder.DetectsJpegDataLoss(bytes.Span));
+                        ImageIntegrity.Check(bytes.Span, name, decodeJpegScans: options.OnError == OnError.Skip || scanJpegs || !_decoder.DetectsJpegDataLoss(bytes.Span));
                     }
                     if (!ImageIntegrity.ChecksStructureOf(bytes.Span))
                     {
@@ -1041,7 +1047,7 @@ public sealed class DatasetGenerator
     /// kept for these very files, else a pass over every input (its verdicts then kept when the files did not change;
     /// <paramref name="retain"/>: with the bytes of small inputs, for a run that goes on to decode them).
     /// </summary>
-    private async Task<ValidatedInputs> ValidateOrReuseAsync(SourceListing listed, GenerateOptions options, string recordKey, string? resumeDir, bool retain, CancellationToken cancellationToken)
+    private async Task<ValidatedInputs> ValidateOrReuseAsync(SourceListing listed, GenerateOptions options, string recordKey, string? resumeDir, bool retain, bool scanJpegs, CancellationToken cancellationToken)
     {
         if (resumeDir is not null && FromRecord(listed, ValidationRecord.TryRead(resumeDir, recordKey, listed.Items), trusted: false) is { } resumed)
         {
@@ -1050,7 +1056,10 @@ public sealed class DatasetGenerator
         var cache = VerdictCache;
         var identify = _source as IIdentifiableSource;
         var before = cache is null ? null : identify?.Identify(listed.Items, options.Threads, cancellationToken);
-        if (before is not null && FromRecord(listed, cache!.TryRead(recordKey, before, listed.Items), trusted: true) is { } cached)
+        // Verdicts kept by a pass that left the JPEG scans to the batches do not say what a pass that decodes them would
+        // (those of one that did are stored under the same key: they are what any run may reuse).
+        var scansOnRecord = options.OnError == OnError.Skip;
+        if (before is not null && (scansOnRecord || !scanJpegs) && FromRecord(listed, cache!.TryRead(recordKey, before, listed.Items), trusted: true) is { } cached)
         {
             // Read once, by the batches, with nothing to compare the bytes with: watched, as below.
             return retain ? cached with { Watch = new InputWatch(listed.Items, before) } : cached;
@@ -1062,7 +1071,7 @@ public sealed class DatasetGenerator
         var watchedBefore = !retain || watched.Count == 0 ? null
             : ReferenceEquals(watched, listed.Items) && before is not null ? before
             : identify?.Identify(watched, options.Threads, cancellationToken);
-        var validated = await ValidateAndFingerprintAsync(listed, options, retained, cancellationToken).ConfigureAwait(false);
+        var validated = await ValidateAndFingerprintAsync(listed, options, retained, scanJpegs, cancellationToken).ConfigureAwait(false);
         if (before is not null && validated.Entries is { } entries)
         {
             cache!.TryStore(recordKey, before, identify!.Identify(listed.Items, options.Threads, cancellationToken), entries);
@@ -1115,53 +1124,6 @@ public sealed class DatasetGenerator
     }
 
     private string DisplayName(SourceItem item) => _source.DisplayName(item);
-
-    /// <summary>Only the generation inputs that decide the bytes: no thread count, paths or clock, so reruns match.</summary>
-    /// <remarks>
-    /// Written with <see cref="Utf8JsonWriter"/> (the bytes JsonSerializer gives for the same dictionary, default
-    /// escaping included) rather than serializing a Dictionary of objects, whose reflection-built converters cost JIT
-    /// time in every process.
-    /// </remarks>
-    private static string GenerationJson(GenerationOptionsRecord o, string fingerprint, SourceListing listing)
-    {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("tool", "zetaprep " + ToolVersion);
-            json.WriteString("method", o.Method);
-            if (o.Alpha is { } alpha)
-            {
-                json.WriteNumber("alpha", alpha);
-            }
-            else
-            {
-                json.WriteNull("alpha");
-            }
-            json.WriteNumber("label_smoothing", o.LabelSmoothing);
-            json.WriteNumber("prob", o.Prob);
-            json.WriteNumber("switch_prob", o.SwitchProb);
-            json.WriteString("n", o.N);
-            json.WriteString("gamma", o.Gamma);
-            json.WriteNumber("batch_size", o.BatchSize);
-            json.WriteNumber("passes", o.Passes);
-            json.WriteNumber("seed", o.Seed);
-            json.WriteNumber("size", o.Size);
-            json.WriteString("resize", o.Resize);
-            json.WriteString("codec", o.Codec);
-            json.WriteNumber("png_level", o.PngLevel);
-            json.WriteStartArray("classes");
-            foreach (var name in listing.ClassNames)
-            {
-                json.WriteStringValue(name);
-            }
-            json.WriteEndArray();
-            json.WriteNumber("input_count", listing.Items.Count);
-            json.WriteString("input_fingerprint", fingerprint);
-            json.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
 
     /// <summary>
     /// Decides whether <paramref name="outDir"/> may be written; returns the manifest to resume from, or null for a fresh

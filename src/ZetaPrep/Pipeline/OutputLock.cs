@@ -21,6 +21,7 @@ public sealed partial class OutputLock : IDisposable
     /// <summary>The lock file of a single (not --worker) run.</summary>
     public const string FileName = ".zetaprep.lock";
 
+    private const int LockShared = 1; // LOCK_SH
     private const int LockExclusive = 2; // LOCK_EX
     private const int LockNonBlocking = 4; // LOCK_NB
     private static readonly int WouldBlock = OperatingSystem.IsMacOS() ? 35 : 11; // EWOULDBLOCK (EAGAIN on Linux)
@@ -90,6 +91,57 @@ public sealed partial class OutputLock : IDisposable
                 return new OutputLock(handle, path);
             }
             handle.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The lock files in <paramref name="outDir"/> that a live run holds now (names, sorted): what <see cref="Acquire"/>
+    /// there would be refused for. A file left by a run that ended (killed) holds nothing and is not listed; an unreadable
+    /// one is not either (nothing can be told).
+    /// </summary>
+    public static IReadOnlyList<string> HeldIn(string outDir)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(outDir);
+        List<string> names;
+        try
+        {
+            names = [.. Directory.EnumerateFiles(outDir, ".zetaprep*.lock").Select(Path.GetFileName).OfType<string>().Where(IsLockFile).Order(StringComparer.Ordinal)];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+        return [.. names.Where(name => IsHeld(Path.Combine(outDir, name)))];
+    }
+
+    /// <summary>
+    /// Whether a live process holds the flock on <paramref name="path"/>. flock has no test that takes nothing, so this takes
+    /// a shared lock and lets it go at once (what .NET itself takes on every file it opens to read): it fails only against
+    /// a run's exclusive lock, and a run starting in that instant is refused as beside any live reader. It opens the file
+    /// without creating it, so a missing one is simply not held.
+    /// </summary>
+    private static bool IsHeld(string path)
+    {
+        SafeFileHandle handle;
+        try
+        {
+            // FileShare other than None: .NET takes flock(LOCK_SH | LOCK_NB) and reports a held exclusive lock as EWOULDBLOCK.
+            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        }
+        catch (IOException e) when (e.HResult == WouldBlock)
+        {
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // gone since it was listed (its run ended), or not ours to read
+        }
+        using (handle)
+        {
+            // Explicitly as well, for when DOTNET_SYSTEM_IO_DISABLEFILELOCKING turns .NET's own lock off (as in Acquire).
+            return (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
+                && Flock((int)handle.DangerousGetHandle(), LockShared | LockNonBlocking) != 0
+                && Marshal.GetLastPInvokeError() == WouldBlock;
         }
     }
 

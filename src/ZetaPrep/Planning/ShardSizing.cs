@@ -22,10 +22,17 @@ public static class ShardSizing
     /// <summary>Parses SIZE: an integer byte count with an optional suffix B, KB/MB/GB/TB (10³ⁿ) or KiB/MiB/GiB/TiB (2¹⁰ⁿ), case-insensitive.</summary>
     public static long ParseBytes(string text) => ParseBytes(text, "--shard-bytes");
 
-    /// <summary>As <see cref="ParseBytes(string)"/>, naming <paramref name="option"/> in the error.</summary>
-    public static long ParseBytes(string text, string option)
+    /// <summary>As <see cref="ParseBytes(string)"/>, naming <paramref name="option"/> in the error; a size under one byte is refused.</summary>
+    public static long ParseBytes(string text, string option) => ParseBytes(text, option, 1);
+
+    /// <summary>
+    /// As <see cref="ParseBytes(string, string)"/>, refusing a size under <paramref name="min"/> bytes (0: the caller checks
+    /// its own minimum, with its own message); a fraction of a byte is dropped.
+    /// </summary>
+    public static long ParseBytes(string text, string option, long min)
     {
         ArgumentNullException.ThrowIfNull(text);
+        ArgumentOutOfRangeException.ThrowIfNegative(min);
         var s = text.Trim();
         var digits = 0;
         while (digits < s.Length && (char.IsAsciiDigit(s[digits]) || s[digits] == '.'))
@@ -47,11 +54,20 @@ public static class ShardSizing
             _ => 0,
         };
         if (multiplier == 0 || digits == 0
-            || !decimal.TryParse(s[..digits], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number)
-            || number <= 0 || number * multiplier > long.MaxValue || number * multiplier < 1)
+            || !decimal.TryParse(s[..digits], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
         {
             throw ZetaPrepException.Usage($"{option}: '{text}' is not a size; give e.g. 256MB, 1GiB or 500000 (suffixes B, KB, MB, GB, TB, KiB, MiB, GiB, TiB).");
         }
-        return (long)(number * multiplier);
+        // Divided, not multiplied: 9e18 TB would overflow decimal itself.
+        if (number > long.MaxValue / (decimal)multiplier)
+        {
+            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture, $"{option}: must be a size of at most {long.MaxValue} bytes (got '{text}'); give e.g. 256MB, 1GiB or 500000."));
+        }
+        var bytes = (long)(number * multiplier);
+        if (bytes < min)
+        {
+            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture, $"{option}: must be a size of at least {min} byte{(min == 1 ? "" : "s")} (got '{text}'); give e.g. 256MB, 1GiB or 500000."));
+        }
+        return bytes;
     }
 }

@@ -37,6 +37,46 @@ internal sealed class WebDatasetShardFormat : IShardFormat
         }
     }
 
+    /// <summary>
+    /// Every sample of a tar as a row, with what is wrong with the sample itself: members other than exactly KEY.png,
+    /// KEY.json, KEY.cls in that order, or a .cls that disagrees with the JSON (verify reports each and goes on; the row
+    /// is still checked where its image and JSON read). A sample without them or with malformed JSON has no row. A tar
+    /// that does not read as one (a bad header, cut short, a key in two places) is still a <see cref="ZetaPrepException"/>.
+    /// </summary>
+    internal static async IAsyncEnumerable<(ShardRow? Row, IReadOnlyList<string> Problems)> ReadRowsOrProblemsAsync(string outputDirectory, string relativePath, [EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var sample in WebDatasetTarReader.ReadSamplesAsync(Path.Combine(outputDirectory, relativePath), ct).ConfigureAwait(false))
+        {
+            var problems = new List<string>();
+            if (WebDatasetSample.LayoutProblem(sample.Key, [.. sample.Members.Select(m => m.Name)]) is { } layout)
+            {
+                problems.Add(layout + ".");
+            }
+            var members = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+            foreach (var member in sample.Members)
+            {
+                members.TryAdd(WebDatasetTarReader.SuffixOf(member.Name), member.Data); // a second one is the layout's problem
+            }
+            ShardRow? row = null;
+            if (members.ContainsKey("png") && members.ContainsKey("json"))
+            {
+                try
+                {
+                    row = WebDatasetSample.ParseRow(sample.Key, members);
+                }
+                catch (InvalidDataException e)
+                {
+                    problems.Add(e.Message + ".");
+                }
+                if (row is not null && WebDatasetSample.ClsProblem(sample.Key, members, row) is { } cls)
+                {
+                    problems.Add(cls + ".");
+                }
+            }
+            yield return (row, problems);
+        }
+    }
+
     /// <summary>Writes <c>shardindex.json</c> (wids-shard-index-v1): per tar its url (relative), MD5, sample count and size, read back from the committed files so a resumed run gets the same index.</summary>
     public async Task<IReadOnlyList<(string Relative, byte[] Bytes)>> BuildIndexAsync(string outputDirectory, IReadOnlyList<string> shardFiles, CancellationToken ct)
     {

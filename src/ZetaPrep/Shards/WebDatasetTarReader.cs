@@ -62,12 +62,15 @@ public static class WebDatasetTarReader
         }
     }
 
-    /// <summary>Streams the samples as rows: members grouped by key (adjacent, each key once, suffixes png/json/cls).</summary>
-    public static async IAsyncEnumerable<ShardRow> ReadRowsAsync(string path, [EnumeratorCancellation] CancellationToken ct)
+    /// <summary>One sample: its key and its members in tar order.</summary>
+    internal sealed record Sample(string Key, IReadOnlyList<Member> Members);
+
+    /// <summary>Streams the samples: members grouped by key (the name up to its first dot), adjacent, each key once.</summary>
+    internal static async IAsyncEnumerable<Sample> ReadSamplesAsync(string path, [EnumeratorCancellation] CancellationToken ct)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         string? key = null;
-        var members = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var members = new List<Member>();
         await foreach (var member in ReadMembersAsync(path, ct).ConfigureAwait(false))
         {
             var dot = member.Name.IndexOf('.', StringComparison.Ordinal);
@@ -76,28 +79,45 @@ public static class WebDatasetTarReader
                 throw new ZetaPrepException($"Shard '{path}': member '{member.Name}' has no KEY.ext name.");
             }
             var memberKey = member.Name[..dot];
-            var suffix = member.Name[(dot + 1)..].ToLowerInvariant();
             if (memberKey != key)
             {
                 if (key is not null)
                 {
-                    yield return ToRow(path, key, members);
+                    yield return new Sample(key, members);
                 }
                 if (!seen.Add(memberKey))
                 {
                     throw new ZetaPrepException($"Shard '{path}': key '{memberKey}' appears in two places; a sample's members must be adjacent.");
                 }
                 key = memberKey;
-                members.Clear();
+                members = [];
             }
-            if (!members.TryAdd(suffix, member.Data))
-            {
-                throw new ZetaPrepException($"Shard '{path}': sample '{memberKey}' has two '.{suffix}' members.");
-            }
+            members.Add(member);
         }
         if (key is not null)
         {
-            yield return ToRow(path, key, members);
+            yield return new Sample(key, members);
+        }
+    }
+
+    /// <summary>A member's suffix: its name after the first dot, lower-cased (<c>png</c>, <c>json</c>, <c>cls</c>).</summary>
+    internal static string SuffixOf(string name) => name[(name.IndexOf('.', StringComparison.Ordinal) + 1)..].ToLowerInvariant();
+
+    /// <summary>Streams the samples as rows (suffixes png/json/cls, each once); a sample without its image or JSON is an error.</summary>
+    public static async IAsyncEnumerable<ShardRow> ReadRowsAsync(string path, [EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var sample in ReadSamplesAsync(path, ct).ConfigureAwait(false))
+        {
+            var members = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+            foreach (var member in sample.Members)
+            {
+                var suffix = SuffixOf(member.Name);
+                if (!members.TryAdd(suffix, member.Data))
+                {
+                    throw new ZetaPrepException($"Shard '{path}': sample '{sample.Key}' has two '.{suffix}' members.");
+                }
+            }
+            yield return ToRow(path, sample.Key, members);
         }
     }
 

@@ -48,6 +48,10 @@ internal sealed class CsvTable
             {
                 continue;
             }
+            if (header is null && rows.Count == 0)
+            {
+                RefuseOtherSeparators(fields, file, start);
+            }
             if (hasHeader && header is null)
             {
                 header = fields;
@@ -56,6 +60,24 @@ internal sealed class CsvTable
             rows.Add((start, fields));
         }
         return new CsvTable(header, rows);
+    }
+
+    /// <summary>
+    /// A label file has at least two columns (an id and a label): a first record that is one field holding semicolons or
+    /// tabs is a file saved with another separator (a spreadsheet in a locale whose list separator is ';', or a TSV),
+    /// which read as CSV was refused as a missing column, naming an option the user had not passed (QA).
+    /// </summary>
+    private static void RefuseOtherSeparators(string[] fields, string file, int line)
+    {
+        if (fields.Length != 1)
+        {
+            return;
+        }
+        var separator = fields[0].Contains(';', StringComparison.Ordinal) ? "semicolons" : fields[0].Contains('\t', StringComparison.Ordinal) ? "tabs" : null;
+        if (separator is not null)
+        {
+            throw new ZetaPrepException($"{file} line {line}: its fields are separated by {separator}, not commas (a spreadsheet saved in a locale that lists with ';', or a TSV); save it as comma-separated CSV, or use the file as downloaded.");
+        }
     }
 
     /// <summary>The longest record read (characters): a label row is an id and a few labels.</summary>

@@ -108,5 +108,29 @@ internal static class DirectoryWalk
             ? new ZetaPrepException($"{path}: {e.Message}; remove it from the input (or use --on-error skip).", e)
             : path.Contains('\uFFFD', StringComparison.Ordinal)
             ? new ZetaPrepException($"{path}: cannot read: its name is not valid UTF-8 (shown with �), which .NET cannot open; rename it to UTF-8, e.g. convmv -f latin1 -t utf-8 --notest -r on its folder.", e)
+            : BrokenLink(path) is { } link
+            ? new ZetaPrepException($"{path}: {link}; fix the link, or mount or restore what it points to.", e)
             : new ZetaPrepException($"{path}: cannot read ({e.Message}); check the file exists and is readable.", e);
+
+    /// <summary>
+    /// "a symbolic link to T, which does not exist" when <paramref name="path"/> is a link whose target is gone (a moved
+    /// file, an unmounted disk), else null: "could not find file" named only the link, and advice such as downloading
+    /// the file again missed the cause (QA).
+    /// </summary>
+    public static string? BrokenLink(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (info.LinkTarget is not { } target || info.ResolveLinkTarget(returnFinalTarget: true) is { Exists: true })
+            {
+                return null;
+            }
+            return $"a symbolic link to {target}, which does not exist";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return null; // a link loop or an unreadable folder: the caller's message stands
+        }
+    }
 }

@@ -63,9 +63,13 @@ internal readonly partial record struct FileIdentity(long Size, long MtimeNs, lo
     }
 
     /// <summary>
-    /// What an open file descriptor is when it is a device or a socket ("a character device"), else null (a regular file,
-    /// a FIFO, or no answer). Reading one as an image has no end (/dev/zero, /dev/urandom) or no meaning.
+    /// What an open file descriptor is when it is a device, a socket or a FIFO ("a character device", <see cref="Fifo"/>),
+    /// else null (a regular file, or no answer). Reading a device or socket as an image has no end (/dev/zero,
+    /// /dev/urandom) or no meaning; a FIFO reads as a stream while something writes to it.
     /// </summary>
+    /// <summary>What <see cref="DeviceKind"/> calls a FIFO.</summary>
+    public const string Fifo = "a FIFO (named pipe)";
+
     public static string? DeviceKind(int fd)
     {
         Span<byte> buffer = stackalloc byte[StatxSize];
@@ -78,6 +82,7 @@ internal readonly partial record struct FileIdentity(long Size, long MtimeNs, lo
             0x2000 => "a character device",
             0x6000 => "a block device",
             0xC000 => "a socket",
+            0x1000 => Fifo,
             _ => null,
         };
     }

@@ -71,6 +71,11 @@ internal sealed class LabelTable
             {
                 index = number;
             }
+            if (index < 0 && !spec.Header && line == csv.Rows[0].Line)
+            {
+                // The first row of a file published without a header, its label no class: a header row someone added (QA).
+                throw new ZetaPrepException($"{where}: '{string.Join(",", fields)}' is not a label row ('{value}' is not a class: {string.Join(", ", names)}); this file has no header row as published, so if that line is one, remove it.");
+            }
             if (index < 0)
             {
                 throw new ZetaPrepException($"{where}: image {id} has label '{value}', which is not a class ({string.Join(", ", names)}) nor a class index 0..{names.Count - 1}; fix the row.");

@@ -45,13 +45,14 @@ public sealed partial class PooledBytes : IDisposable
     /// Reads a whole file into a rented buffer on the calling thread (a page-cached file is a fast syscall; an async read
     /// only adds a thread-pool hop). Reads until end of file, so a file that grows or shrinks while read comes back whole
     /// as it is now, never cut at the size seen when opened or the <paramref name="expectedLength"/> given (the listing's
-    /// size: only the first buffer's size; 0, or one over <see cref="Array.MaxLength"/>, reads through .NET's handle,
-    /// which names the limit). Throws what <see cref="File.ReadAllBytes(string)"/> throws
+    /// size: only the first buffer's size; one over <see cref="Array.MaxLength"/> reads through .NET's handle, which
+    /// names the limit). A device or socket is refused as not an image file, and so is a FIFO that nothing writes to
+    /// (its open had blocked the run, with no word, until something did). Throws what <see cref="File.ReadAllBytes(string)"/> throws
     /// (<see cref="IOException"/>, <see cref="UnauthorizedAccessException"/>), with its messages.
     /// </summary>
     internal static PooledBytes ReadFile(string path, long expectedLength = 0)
     {
-        if (OperatingSystem.IsLinux() && expectedLength > 0 && expectedLength < Array.MaxLength && TryReadWithLibc(path, expectedLength) is { } read)
+        if (OperatingSystem.IsLinux() && expectedLength >= 0 && expectedLength < Array.MaxLength && TryReadWithLibc(path, expectedLength) is { } read)
         {
             return read;
         }
@@ -61,23 +62,26 @@ public sealed partial class PooledBytes : IDisposable
     /// <summary>
     /// open, read until a zero-byte read, close: 4 syscalls, where <see cref="File.OpenHandle"/> and
     /// <see cref="RandomAccess"/> make 8 (two fstat, and the advisory flock .NET takes and drops on every
-    /// <see cref="FileShare.Read"/> handle). A read of a 28×28 PNG cost ~10 µs here, as much as decoding it. read(), not
-    /// pread, so a FIFO reads as a stream. null when open fails, or the first read does (a folder): the .NET path then
-    /// throws its usual exception.
+    /// <see cref="FileShare.Read"/> handle). A read of a 28×28 PNG cost ~10 µs here, as much as decoding it. Opened
+    /// non-blocking, which a regular file ignores and a FIFO's open needs so as not to wait for a writer; a FIFO is then
+    /// read as a stream (blocking again), to its end: no bytes when nothing writes to it. null when open fails, or the
+    /// first read does (a folder): the .NET path then throws its usual exception.
     /// </summary>
     private static unsafe PooledBytes? TryReadWithLibc(string path, long expectedLength)
     {
-        var fd = Open(path, ReadOnlyCloseOnExec);
+        var fd = Open(path, ReadFlags);
         if (fd < 0)
         {
             return null;
         }
-        if (FileIdentity.DeviceKind(fd) is { } kind)
+        var kind = FileIdentity.DeviceKind(fd);
+        if (kind is not null && (kind != FileIdentity.Fifo || Fcntl(fd, SetStatusFlags, ReadFlags & ~NonBlocking) < 0))
         {
             _ = Close(fd);
             throw NotAFile(kind);
         }
-        byte[]? buffer = ArrayPool<byte>.Shared.Rent((int)expectedLength + 1);
+        // One spare byte, so a file of the expected size ends with a zero-byte read; a size of 0 (not known) starts at 4 KiB.
+        byte[]? buffer = ArrayPool<byte>.Shared.Rent(expectedLength == 0 ? 4096 : (int)expectedLength + 1);
         var length = 0;
         try
         {
@@ -103,11 +107,14 @@ public sealed partial class PooledBytes : IDisposable
                     {
                         return null;
                     }
-                    // Part of a stream is consumed (a FIFO): it cannot be opened again and read from the start.
                     throw new IOException($"{path}: {Marshal.GetPInvokeErrorMessage(errno)}");
                 }
                 if (read == 0)
                 {
+                    if (length == 0 && kind is not null)
+                    {
+                        throw NotAFile(kind + " that nothing writes to");
+                    }
                     var whole = Own(buffer, length);
                     buffer = null;
                     return whole;
@@ -210,7 +217,11 @@ public sealed partial class PooledBytes : IDisposable
         }
     }
 
-    private const int ReadOnlyCloseOnExec = 0x80000; // O_RDONLY | O_CLOEXEC (02000000 on x64 and arm64 alike)
+    private const int NonBlocking = 0x800; // O_NONBLOCK (04000 on x64 and arm64 alike)
+
+    private const int ReadFlags = 0x80000 | NonBlocking; // O_RDONLY | O_CLOEXEC (02000000) | O_NONBLOCK
+
+    private const int SetStatusFlags = 4; // F_SETFL
     private const int Interrupted = 4; // EINTR
 
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
@@ -220,6 +231,10 @@ public sealed partial class PooledBytes : IDisposable
     [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static unsafe partial nint Read(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static partial int Fcntl(int fd, int command, int argument);
 
     [LibraryImport("libc", EntryPoint = "close")]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]

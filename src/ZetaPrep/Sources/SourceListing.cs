@@ -14,6 +14,9 @@ public sealed record SourceListing(IReadOnlyList<string> ClassNames, IReadOnlyLi
     /// <summary>The `--exclude` patterns that matched no file of the input (the run notes them: a typo excludes nothing).</summary>
     public IReadOnlyList<string> UnmatchedExcludes { get; init; } = [];
 
+    /// <summary>An ImageFolder's images the listing passed over, one phrase per kind ("6 .tif file(s), a format …"): the run notes them.</summary>
+    public IReadOnlyList<string> PassedOver { get; init; } = [];
+
     /// <summary>
     /// The input fingerprint (<see cref="InputFingerprint"/>) of these items, given each one's size and content SHA-256
     /// in listing order: what generate records in its manifest, and what compare holds its earlier runs against.

@@ -26,6 +26,9 @@ public static class SourceResolver
         {
             throw ZetaPrepException.Usage($"--split {options.Split}: expected one of {string.Join(", ", Splits)}.");
         }
+        // Checked before the input is looked at: a bad --class-depth is named even when --in is missing or a preset.
+        var folderOptions = new ImageFolderOptions(options.ClassDepth, options.Exclude) { Threads = options.Threads };
+        folderOptions.Validate();
         var exclude = new PathGlob(options.Exclude);
         if (options.Labels is not null)
         {
@@ -40,9 +43,18 @@ public static class SourceResolver
         {
             return Preset(named, Path.Combine(DataDirectory(options.DataDirectory), named.Name), options, exclude);
         }
-        if (Directory.Exists(input) && Detect(input) is { } detected && !IsImageFolderBesideALabelFile(input, detected))
+        if (Directory.Exists(input))
         {
-            return Preset(detected, input, options, exclude);
+            RefuseExtractedDownloads(input);
+            var detected = DetectAll(input).Where(p => !IsImageFolderBesideALabelFile(input, p)).ToList();
+            if (detected.Count > 1)
+            {
+                throw ZetaPrepException.Usage($"--in {input}: holds official files of {string.Join(" and ", detected.Select(p => p.Name))}; put each dataset's downloads in a folder of its own, DATA-DIR/{detected[0].Name}/ and so on, and pass its name: --in {detected[0].Name} --data-dir DATA-DIR.");
+            }
+            if (detected.Count == 1)
+            {
+                return Preset(detected[0], input, options, exclude);
+            }
         }
         if (options.ExcludeDuplicates)
         {
@@ -56,7 +68,7 @@ public static class SourceResolver
         {
             throw ZetaPrepException.Usage($"--in {input}: not found; give an ImageFolder directory, a folder of official downloads, or a preset name ({string.Join(", ", DatasetPresets.All.Select(p => p.Name))}).");
         }
-        return new ImageFolderSource(input, new ImageFolderOptions(options.ClassDepth, options.Exclude) { Threads = options.Threads });
+        return new ImageFolderSource(input, folderOptions);
     }
 
     /// <summary>
@@ -109,14 +121,34 @@ public static class SourceResolver
             .Any(f => f.EndsWith(".zip", StringComparison.OrdinalIgnoreCase) && File.Exists(Path.Combine(directory, f)))
         && Directory.EnumerateDirectories(directory).Any(d => !Path.GetFileName(d).StartsWith('.'));
 
-    /// <summary>The preset whose official file names are found in <paramref name="directory"/> (most matches), or null.</summary>
-    public static DatasetPreset? Detect(string directory) =>
-        DatasetPresets.All
+    /// <summary>The presets some of whose official file names are found in <paramref name="directory"/>, most matches first.</summary>
+    public static IReadOnlyList<DatasetPreset> DetectAll(string directory) =>
+        [.. DatasetPresets.All
             .Select(p => (Preset: p, Found: p.Splits.Values.SelectMany(s => s.RequiredFiles(withDuplicates: true)).Distinct().Count(f => File.Exists(Path.Combine(directory, f)))))
             .Where(x => x.Found > 0)
             .OrderByDescending(x => x.Found)
-            .Select(x => x.Preset)
-            .FirstOrDefault();
+            .Select(x => x.Preset)];
+
+    /// <summary>
+    /// An official zip unpacked in place (its folder, the zip gone: Safari unpacks downloads, and `unzip` is a habit) is
+    /// not an ImageFolder: read as one, the archive folders became the classes and the label file was ignored (QA).
+    /// The zips are what ZetaPrep reads, so it asks for them back.
+    /// </summary>
+    private static void RefuseExtractedDownloads(string directory)
+    {
+        var extracted = DatasetPresets.All
+            .SelectMany(p => p.Splits.Values.SelectMany(s => s.RequiredFiles(withDuplicates: false)).Distinct().Select(f => (Preset: p, File: f)))
+            .Where(x => x.File.EndsWith(".zip", StringComparison.OrdinalIgnoreCase)
+                && Directory.Exists(Path.Combine(directory, x.File[..^4])) && !File.Exists(Path.Combine(directory, x.File)))
+            .ToList();
+        if (extracted.Count == 0)
+        {
+            return;
+        }
+        var folders = string.Join(", ", extracted.Take(3).Select(x => x.File[..^4] + "/")) + (extracted.Count > 3 ? $" and {extracted.Count - 3} more" : "");
+        var zips = string.Join(", ", extracted.Take(3).Select(x => x.File)) + (extracted.Count > 3 ? " …" : "");
+        throw new ZetaPrepException($"--in {directory}: {folders} {(extracted.Count == 1 ? "is an" : "are")} unpacked official {string.Join("/", extracted.Select(x => x.Preset.Name).Distinct())} download{(extracted.Count == 1 ? "" : "s")}, which ZetaPrep does not read as an ImageFolder (the folders would become the classes); put {zips} there as downloaded (unextracted; the folders may stay) from {DownloadPage}.");
+    }
 
     private static LabelledImageSource Preset(DatasetPreset preset, string directory, SourceOptions options, PathGlob exclude)
     {

@@ -403,7 +403,9 @@ internal sealed class ZipImageArchive : IImageContainer
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
             file?.Dispose();
-            throw new ZetaPrepException($"{Path}: cannot read as a zip ({e.Message}); download it again.", e);
+            throw DirectoryWalk.BrokenLink(Path) is { } link
+                ? new ZetaPrepException($"{Path}: {link}; fix the link, or mount or restore what it points to.", e)
+                : new ZetaPrepException($"{Path}: cannot read as a zip ({e.Message}); download it again.", e);
         }
     }
 }

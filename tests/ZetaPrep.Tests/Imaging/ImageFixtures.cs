@@ -108,7 +108,22 @@ internal static class ImageFixtures
     /// <summary>Inserts an APP1 Exif segment holding only the Orientation tag right after the JPEG's SOI marker.</summary>
     public static byte[] WithExifOrientation(byte[] jpeg, ushort orientation)
     {
-        byte[] tiff =
+        byte[] exif = [.. "Exif\0\0"u8, .. ExifOrientation(orientation)];
+        int length = exif.Length + 2;
+        return [.. jpeg.AsSpan(0, 2), 0xFF, 0xE1, (byte)(length >> 8), (byte)length, .. exif, .. jpeg.AsSpan(2)];
+    }
+
+    /// <summary>Inserts an eXIf chunk holding only the Orientation tag right after the PNG's IHDR chunk.</summary>
+    public static byte[] PngWithExifOrientation(byte[] png, ushort orientation)
+    {
+        const int AfterIhdr = 8 + 25;
+        using var chunk = new MemoryStream();
+        Chunk(chunk, "eXIf", ExifOrientation(orientation));
+        return [.. png.AsSpan(0, AfterIhdr), .. chunk.ToArray(), .. png.AsSpan(AfterIhdr)];
+    }
+
+    /// <summary>A big-endian TIFF structure whose IFD0 holds only the Orientation tag.</summary>
+    private static byte[] ExifOrientation(ushort orientation) =>
         [
             (byte)'M', (byte)'M', 0, 42, 0, 0, 0, 8, // big-endian TIFF header, IFD0 at offset 8
             0, 1,                                    // one entry
@@ -116,10 +131,6 @@ internal static class ImageFixtures
             (byte)(orientation >> 8), (byte)orientation, 0, 0,
             0, 0, 0, 0,                             // no next IFD
         ];
-        byte[] exif = [.. "Exif\0\0"u8, .. tiff];
-        int length = exif.Length + 2;
-        return [.. jpeg.AsSpan(0, 2), 0xFF, 0xE1, (byte)(length >> 8), (byte)length, .. exif, .. jpeg.AsSpan(2)];
-    }
 
     /// <summary>The RGB pixel at (x, y) of a size×size RGB24 buffer.</summary>
     public static (byte R, byte G, byte B) At(byte[] rgb, int size, int x, int y)

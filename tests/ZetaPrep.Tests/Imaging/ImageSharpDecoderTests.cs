@@ -79,6 +79,24 @@ public sealed class ImageSharpDecoderTests(ITestOutputHelper output) : DecoderCo
         }
     }
 
+    /// <summary>
+    /// Skia ignores a PNG's eXIf orientation (the PNG extension calls Exif data historical unless known valid); ImageSharp
+    /// applied it, so --codec imagesharp turned such a photo 90° where the default codecs did not (QA).
+    /// </summary>
+    [Theory]
+    [InlineData(3)]
+    [InlineData(6)]
+    [InlineData(8)]
+    public void A_png_exif_orientation_is_ignored_as_skia_ignores_it(ushort orientation)
+    {
+        var png = PngWithExifOrientation(Png(240, 160, (x, y) => x < 60 && y < 60 ? ((byte)255, (byte)0, (byte)0, (byte)255) : ((byte)(x / 2), (byte)(y + 40), (byte)90, (byte)255)), orientation);
+        Assert.Equal(new ImageHeader("PNG", 240, 160), _skia.ReadHeader(png, "o.png"));
+        Assert.Equal(_skia.ReadHeader(png, "o.png"), _decoder.ReadHeader(png, "o.png"));
+        var rgb = Decode(png, 48, ResizeMode.Stretch);
+        Assert.True(ResampleQuality.Psnr(rgb, SkiaDecode(png, 48, ResizeMode.Stretch)) >= 30);
+        Assert.Equal((255, 0, 0), ((int, int, int))At(rgb, 48, 2, 2)); // the red block stays at the top left
+    }
+
     [Theory]
     [InlineData("progressive")]
     [InlineData("cmyk")]

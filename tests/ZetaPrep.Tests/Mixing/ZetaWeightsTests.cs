@@ -108,6 +108,21 @@ public sealed class ZetaWeightsTests
         Assert.True((float)GammaSpec.Smallest > 0 && float.IsFinite((float)GammaSpec.Largest));
     }
 
+    [Theory]
+    [InlineData("min:4", "1.728647238998183:4", "1.72865:4")]
+    [InlineData("2.8", "2.8", "2.8")]
+    [InlineData("0.1:0.30000000000000004", "0.1:0.30000000000000004", "0.1:0.3")]
+    [InlineData("1e-30", "1E-30", "1E-30")]
+    public void GammaSpec_RecordsExactly_AndShowsPeopleSixDigits(string text, string recorded, string shown)
+    {
+        Assert.Equal(recorded, GammaSpec.Parse(text).ToString());
+        Assert.Equal(shown, GammaSpec.Parse(text).ToDisplayString());
+        Assert.Equal(shown, GammaSpec.Display(recorded));
+    }
+
+    [Fact]
+    public void GammaSpec_Display_ShowsAnUnreadableRecordAsItIs() => Assert.Equal("2.8:x", GammaSpec.Display("2.8:x"));
+
     [Fact]
     public void GammaSpec_MinMeansGammaMin()
     {

@@ -31,9 +31,10 @@ public sealed class ValidationCacheTests : IDisposable
         }
     }
 
-    private async Task<(DatasetGenerator Generator, GenerationResult Result)> RunAsync(string output, ValidationCache? cache, OnError onError = OnError.Fail)
+    private async Task<(DatasetGenerator Generator, GenerationResult Result)> RunAsync(string output, ValidationCache? cache, OnError onError = OnError.Fail,
+        CodecChoice codec = CodecChoice.Skia, bool overwrite = false)
     {
-        var generator = new DatasetGenerator(new ImageFolderSource(Input), ImageCodecs.Create(CodecChoice.Skia, new ImageLimits(100_000_000)))
+        var generator = new DatasetGenerator(new ImageFolderSource(Input), ImageCodecs.Create(codec, new ImageLimits(100_000_000)))
         {
             VerdictCache = cache,
         };
@@ -45,6 +46,7 @@ public sealed class ValidationCacheTests : IDisposable
             Threads = 2,
             Device = DeviceChoice.Cpu,
             OnError = onError,
+            Overwrite = overwrite,
         };
         var result = await generator.RunAsync(options, null, CancellationToken.None);
         return (generator, result);
@@ -86,6 +88,34 @@ public sealed class ValidationCacheTests : IDisposable
         var e = await Assert.ThrowsAsync<ZetaPrepException>(() => RunAsync("b", Cache));
         Assert.Contains("3.jpg", e.Message, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(_dir.Path, "b", "data")));
+    }
+
+    /// <summary>
+    /// With TurboJPEG a pass leaves the JPEG scans to the batches, except when --overwrite replaces an output (a stop
+    /// mid-run would leave neither): such a run does not take the verdicts of a pass that left them out.
+    /// </summary>
+    [Fact]
+    public async Task AnOverwrite_DoesNotTakeVerdictsMadeWithoutTheScans()
+    {
+        if (!TurboJpeg.Available())
+        {
+            return;
+        }
+        WriteInputs();
+        await RunAsync("b", null, codec: CodecChoice.TurboJpeg);
+        var shard = Shard("b");
+        var photo = ImageFixtures.Jpeg(256, 256, (x, y) => ((byte)(x * 37 ^ y * 11), (byte)(x * y), (byte)(x + y * 5)), quality: 95);
+        File.WriteAllBytes(Path.Combine(Input, "cat", "cut.jpg"), [.. photo.AsSpan(0, photo.Length * 3 / 10), 0xFF, 0xD9]);
+        // Into a new directory: the pass leaves the scans to the batch, which stops the run; the cache keeps the verdicts.
+        var late = await Assert.ThrowsAsync<ZetaPrepException>(() => RunAsync("a", Cache, codec: CodecChoice.TurboJpeg));
+        Assert.Contains("cannot be resumed past it", late.Message, StringComparison.Ordinal);
+        Assert.Single(Directory.GetFiles(Cache.Directory, "*.jsonl"));
+
+        var e = await Assert.ThrowsAsync<ZetaPrepException>(() => RunAsync("b", Cache, codec: CodecChoice.TurboJpeg, overwrite: true));
+
+        Assert.Contains("cut.jpg: truncated or corrupt JPEG data", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("cannot be resumed past it", e.Message, StringComparison.Ordinal);
+        Assert.Equal(shard, Shard("b"));
     }
 
     [Fact]

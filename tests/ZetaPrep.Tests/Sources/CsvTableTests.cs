@@ -21,6 +21,17 @@ public sealed class CsvTableTests
         Assert.Equal(["p3", "b", "2\" x 3\""], csv.Rows[3].Fields);
     }
 
+    [Theory]
+    [InlineData("image;MEL;NV\nISIC_0000000;1.0;0.0\n", true, "semicolons")]
+    [InlineData("\nISIC_0000000\tbenign\nISIC_0000001\tmalignant\n", false, "tabs")]
+    public void AFileSavedWithAnotherSeparator_IsNamedAsSuch_NotAsAMissingColumn(string text, bool header, string separator)
+    {
+        var e = Assert.Throws<ZetaPrepException>(() => Csv(text, header));
+        Assert.Equal($"labels.csv line {(header ? 1 : 2)}: its fields are separated by {separator}, not commas (a spreadsheet saved in a locale that lists with ';', or a TSV); save it as comma-separated CSV, or use the file as downloaded.", e.Message);
+        // A comma-separated file may hold semicolons and tabs inside its fields.
+        Assert.Equal(["a;b", "c\td"], Csv("image,label\na;b,c\td\n").Rows[0].Fields);
+    }
+
     [Fact]
     public void AQuotedField_MaySpanLines_AndLaterRowsKeepTheirLineNumbers()
     {

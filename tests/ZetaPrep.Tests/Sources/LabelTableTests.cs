@@ -31,6 +31,17 @@ public sealed class LabelTableTests
     }
 
     [Fact]
+    public void AHeaderRowAddedToAFilePublishedWithout_IsNamedAsSuch()
+    {
+        var spec = new LabelSpec { File = "gt.csv", Header = false, Style = LabelStyle.Class };
+        var e = Assert.Throws<ZetaPrepException>(() => Parse("image_id,label\nISIC_0000000,benign\n", spec, ["benign", "malignant"]));
+        Assert.Equal("labels.csv line 1: 'image_id,label' is not a label row ('label' is not a class: benign, malignant); this file has no header row as published, so if that line is one, remove it.", e.Message);
+        // A later row with a label that is no class is a bad row, as before.
+        e = Assert.Throws<ZetaPrepException>(() => Parse("ISIC_0000000,benign\nISIC_0000001,maybe\n", spec, ["benign", "malignant"]));
+        Assert.StartsWith("labels.csv line 2: image ISIC_0000001 has label 'maybe', which is not a class", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void PresetClasses_StillMatchAnyCase()
     {
         // A preset names its classes; a CSV writing "Benign" for ISIC 2016's "benign" means that class, not a new one.
