@@ -1,3 +1,4 @@
+using System.Globalization;
 using ZetaPrep.Imaging;
 using ZetaPrep.Mixing;
 using ZetaPrep.Planning;
@@ -85,7 +86,7 @@ public sealed record GenerateOptions
         }
         if (DecodeMemory < DecodeMemoryGate.Threshold)
         {
-            throw ZetaPrepException.Usage($"--decode-memory: must be at least 64MiB (got {DecodeMemory.Value:N0} bytes); decodes smaller than that are never counted.");
+            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture, $"--decode-memory: must be at least 64MiB (got {DecodeMemory.Value:N0} bytes); decodes smaller than that are never counted."));
         }
         if (PngLevel is < 0 or > PngEncoder.MaxLevel)
         {
