@@ -14,6 +14,24 @@ public sealed class InspectPreviewTests
         return output;
     }
 
+    /// <summary>preview's title gave N and γ for mixup and CutMix outputs, where they mean nothing (QA): as generate's closing line, the method instead.</summary>
+    [Theory]
+    [InlineData("zeta", "N=2, γ=2.8")]
+    [InlineData("zeta,cutmix", "method zeta,cutmix, N=2, γ=2.8")]
+    [InlineData("mixup", "method mixup")]
+    [InlineData("cutmix", "method cutmix")]
+    public async Task PreviewTitle_GivesNAndGamma_ForZetaOnly(string method, string mixed)
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 2, perClass: 5);
+        var output = tmp.Sub("out");
+        string[] zeta = method.Contains("zeta", StringComparison.Ordinal) ? ["--n", "2", "--gamma", "2.8"] : [];
+        var r = await CliRunner.RunAsync(["generate", "--in", input, "--out", output, .. zeta, "--method", method, "--batch-size", "5", "--size", "16", "--quiet"]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal($"out: first 4 of 10 rows, {mixed}, 16×16", ZetaPrep.Inspection.ContactSheet.Title(ZetaPrep.Inspection.GeneratedDataset.Open(output), 4));
+    }
+
     [Theory]
     [InlineData("parquet")]
     [InlineData("webdataset")]

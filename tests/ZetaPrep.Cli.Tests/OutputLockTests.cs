@@ -75,6 +75,34 @@ public sealed class OutputLockTests
     }
 
     /// <summary>
+    /// merge while a worker still writes: its partial manifest lacks its newest shards, and the advice for a missing
+    /// shard (rerun that worker) is what its lock refuses. merge says a run is writing and merges nothing.
+    /// </summary>
+    [Fact]
+    public async Task Merge_BesideALiveWorker_SaysSo_AndMergesNothing()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 2, perClass: 8);
+        var output = tmp.Sub("out");
+        foreach (var worker in new[] { "0/2", "1/2" })
+        {
+            var w = await CliRunner.RunAsync(Generate(input, output, "--shard-rows", "4", "--worker", worker));
+            Assert.True(w.ExitCode == 0, w.Stderr);
+        }
+        using (OutputLock.Acquire(output, new WorkerSpec(1, 2)))
+        {
+            var r = await CliRunner.RunAsync("merge", output);
+            Assert.Equal(1, r.ExitCode);
+            Assert.Equal($"zetaprep: error: merge {output}: a zetaprep run is still writing there (holding .zetaprep.worker-1-of-2.lock); nothing was merged: run merge again after it ends.", r.Stderr.Trim());
+            Assert.False(File.Exists(Path.Combine(output, "manifest.json")));
+        }
+        var merged = await CliRunner.RunAsync("merge", output);
+        Assert.True(merged.ExitCode == 0, merged.Stderr);
+        Assert.True(File.Exists(Path.Combine(output, "manifest.json")));
+    }
+
+    /// <summary>
     /// verify beside a live run (QA): it says a run is writing there, before anything else, and gives none of the advice
     /// for an interrupted run (resume it, restore the manifest), which that run's lock would refuse; not verified, exit 1.
     /// A lock file a killed run left locks nothing, and then the output is checked as usual.
@@ -105,6 +133,15 @@ public sealed class OutputLockTests
             Assert.Equal($"note: {output}: a zetaprep run is writing there (it holds .zetaprep.lock); nothing was checked: run zetaprep verify again after it ends.", lines[0]);
             Assert.Equal("FAILED: 0 shard(s), 0 row(s) checked, 0 problem(s), 0 warning(s); not verified while a run writes the output", Assert.Single(lines[1..]));
             Assert.Empty(r.Stderr);
+        }
+
+        // inspect and preview beside the live run: incomplete, and still being written, not to be resumed.
+        using (OutputLock.Acquire(output, worker: null))
+        {
+            var inspect = await CliRunner.RunAsync("inspect", output);
+            Assert.Equal(0, inspect.ExitCode);
+            Assert.StartsWith("warning: incomplete: manifest.json says complete: false (2 of 3 shards written), so this summary covers those shards only; a zetaprep run is still writing there (holding .zetaprep.lock): look again after it ends.", inspect.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("--resume", inspect.Stdout, StringComparison.Ordinal);
         }
 
         // The run has ended (killed: its lock file stays, holding nothing): now it is an interrupted run, and verify says how to finish it.

@@ -1,7 +1,6 @@
 using System.Globalization;
 using SkiaSharp;
 using ZetaPrep.Imaging;
-using ZetaPrep.Mixing;
 using ZetaPrep.Shards;
 
 namespace ZetaPrep.Inspection;
@@ -91,7 +90,7 @@ public static class ContactSheet
         using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
         var canvas = surface.Canvas;
         canvas.Clear(SKColors.White);
-        canvas.DrawText(Invariant($"{Path.GetFileName(dataset.Directory)}: first {picked.Count} of {m.Totals.Rows} rows, N={m.Options.N}, γ={GammaSpec.Display(m.Options.Gamma)}, {m.Options.Size}×{m.Options.Size}"), Pad, 20, titleFont, ink);
+        canvas.DrawText(Title(dataset, picked.Count), Pad, 20, titleFont, ink);
         // Small images are enlarged with nearest-neighbour so their real pixels stay visible.
         var sampling = m.Options.Size < Tile ? new SKSamplingOptions(SKFilterMode.Nearest) : new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear);
         for (var i = 0; i < picked.Count; i++)
@@ -246,5 +245,12 @@ public static class ContactSheet
             }
         }
         return fallback;
+    }
+
+    /// <summary>The sheet's title: the output, how many rows it shows, how they were mixed (N and γ for ζ-mixup only) and their size.</summary>
+    public static string Title(GeneratedDataset dataset, int shown)
+    {
+        var m = dataset.Manifest;
+        return Invariant($"{Path.GetFileName(dataset.Directory)}: first {shown} of {m.Totals.Rows} rows, {m.Options.MixSummary()}, {m.Options.Size}×{m.Options.Size}");
     }
 }

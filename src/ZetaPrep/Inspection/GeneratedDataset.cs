@@ -38,12 +38,22 @@ public sealed record GeneratedDataset(string Directory, GenerationManifest Manif
 
     /// <summary>
     /// Null for a finished run; else one line saying the manifest is incomplete, what <paramref name="covers"/> (e.g. "this
-    /// summary covers those shards only") and how to finish it: inspect's warning and preview's note.
+    /// summary covers those shards only") and how to finish it (or, while a live run holds the output's lock, that it is
+    /// still writing: a --resume would be refused): inspect's warning and preview's note.
     /// </summary>
-    public string? IncompleteNote(string covers) => Manifest.Complete
-        ? null
-        : string.Create(CultureInfo.InvariantCulture,
-            $"incomplete: {GenerationManifest.FileName} says complete: false ({Manifest.Shards.Count} of {Manifest.Plan.Shards} shards written), so {covers}; finish the run with 'zetaprep generate ... --resume' (same options).");
+    public string? IncompleteNote(string covers)
+    {
+        if (Manifest.Complete)
+        {
+            return null;
+        }
+        var held = Pipeline.OutputLock.HeldIn(Directory);
+        var way = held.Count > 0
+            ? $"a zetaprep run is still writing there (holding {string.Join(", ", held)}): look again after it ends"
+            : "finish the run with 'zetaprep generate ... --resume' (same options)";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"incomplete: {GenerationManifest.FileName} says complete: false ({Manifest.Shards.Count} of {Manifest.Plan.Shards} shards written), so {covers}; {way}.");
+    }
 
     /// <summary>Every row of every shard in manifest order, with the shard's relative path and the row's index within it.</summary>
     public async IAsyncEnumerable<(string Shard, int Index, ShardRow Row)> ReadRowsAsync([EnumeratorCancellation] CancellationToken ct)

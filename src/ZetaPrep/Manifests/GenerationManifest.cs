@@ -204,6 +204,16 @@ public sealed record GenerationOptionsRecord(
     int PngLevel = 1)
 {
     /// <summary>
+    /// How the rows were mixed, for people: "N=8, γ=2.8" for ζ-mixup, "method zeta,cutmix, N=8, γ=2.8" for a method with ζ
+    /// weights among others, else "method mixup" (N and γ mean nothing there).
+    /// </summary>
+    public string MixSummary()
+    {
+        var zeta = $"N={N}, γ={Mixing.GammaSpec.Display(Gamma)}";
+        return Method == "zeta" ? zeta : Method.Contains("zeta", StringComparison.Ordinal) ? $"method {Method}, {zeta}" : $"method {Method}";
+    }
+
+    /// <summary>
     /// The options that decide the shard bytes and differ between <see langword="this"/> (recorded) and
     /// <paramref name="now"/>, as "--option differs (manifest X, now Y)"; threads, device request and pixel limit never
     /// change bytes and are not compared.

@@ -20,6 +20,13 @@ public static partial class PartialManifestMerge
         {
             throw ZetaPrepException.Usage($"merge {outDir}: no such directory; give the --out directory the workers wrote to.");
         }
+        // A worker still writing: its partial manifest does not list its newest shards yet, and merging would join an
+        // unfinished output (or refuse it with advice, to rerun that worker, that its lock refuses).
+        if (OutputLock.HeldIn(outDir) is { Count: > 0 } held)
+        {
+            var (who, ends) = held.Count == 1 ? ("a zetaprep run is", "it ends") : ("zetaprep runs are", "they end");
+            throw new ZetaPrepException($"merge {outDir}: {who} still writing there (holding {string.Join(", ", held)}); nothing was merged: run merge again after {ends}.");
+        }
         var partials = Directory.EnumerateFiles(outDir, "manifest.worker-*-of-*.json")
             .Select(path => (Path: path, Match: PartialName().Match(Path.GetFileName(path))))
             .Where(p => p.Match.Success)
