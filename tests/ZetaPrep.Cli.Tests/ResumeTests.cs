@@ -75,18 +75,25 @@ public sealed class ResumeTests
         /// <summary>
         /// Once <paramref name="run"/>'s validation pass has the pipe open, closes the feeding end, so that its read ends
         /// with the image; once the pass has closed the pipe, keeps another write end open with nothing in it: the
-        /// batch's read of the pipe then waits for bytes.
+        /// batch's read of the pipe then waits for bytes. On a thread of its own, polling without sleeping: batch 15 opens
+        /// the pipe a few hundred milliseconds after the pass, and a thread-pool continuation in a busy test host can
+        /// come later than that (the batch then found no writer, and the run stopped on a bad input).
         /// </summary>
-        public async Task HoldAsync(ChildProcess run)
+        public Task HoldAsync(ChildProcess run) => Task.Factory.StartNew(() =>
         {
-            Assert.True(await run.WaitUntilOpenAsync(path, Timeout), "the run ended before its validation pass opened the pipe");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (!run.HasOpen(path))
+            {
+                Assert.True(clock.Elapsed < Timeout, "the run did not open the pipe in its validation pass");
+                Thread.Yield();
+            }
             _validationFeed!.Dispose();
             while (run.HasOpen(path))
             {
-                await Task.Delay(1);
+                Thread.Yield();
             }
             _holder = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, bufferSize: 0);
-        }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
         /// <summary>The held read ends: the image, then end of file.</summary>
         public void Feed()
