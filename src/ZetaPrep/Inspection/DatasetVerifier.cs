@@ -273,12 +273,9 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         var full = Path.GetFullPath(directory);
-        if (!Directory.Exists(full) || ZetaPrep.Pipeline.OutputLock.HeldIn(full) is not { Count: > 0 } held)
-        {
-            return null;
-        }
-        var (who, ends) = held.Count == 1 ? ("a zetaprep run is writing there (it holds", "it ends") : ("zetaprep runs are writing there (they hold", "they end");
-        return $"{full}: {who} {string.Join(", ", held)}); nothing was checked: run zetaprep verify again after {ends}.";
+        return OutputLock.WritersIn(full) is { } w
+            ? $"{full}: {w.Who} writing there ({w.Holds} {w.Locks}); nothing was checked: run zetaprep verify again after {w.Ends}."
+            : null;
     }
 
     /// <summary>The plan <paramref name="Plan"/> and its shards by relative file name, as the run that wrote the output named them.</summary>

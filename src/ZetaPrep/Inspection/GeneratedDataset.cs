@@ -47,9 +47,8 @@ public sealed record GeneratedDataset(string Directory, GenerationManifest Manif
         {
             return null;
         }
-        var held = Pipeline.OutputLock.HeldIn(Directory);
-        var way = held.Count > 0
-            ? $"a zetaprep run is still writing there (holding {string.Join(", ", held)}): look again after it ends"
+        var way = Pipeline.OutputLock.WritersIn(Directory) is { } w
+            ? $"{w.Who} still writing there (holding {w.Locks}): look again after {w.Ends}"
             : "finish the run with 'zetaprep generate ... --resume' (same options)";
         return string.Create(CultureInfo.InvariantCulture,
             $"incomplete: {GenerationManifest.FileName} says complete: false ({Manifest.Shards.Count} of {Manifest.Plan.Shards} shards written), so {covers}; {way}.");

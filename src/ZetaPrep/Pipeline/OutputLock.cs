@@ -114,6 +114,21 @@ public sealed partial class OutputLock : IDisposable
         return [.. names.Where(name => IsHeld(Path.Combine(outDir, name)))];
     }
 
+    /// <summary>The live runs holding an output's locks, in words for one line: "a zetaprep run is" / "zetaprep runs are" (<paramref name="Who"/>), "it holds" / "they hold", the lock files, "it ends" / "they end".</summary>
+    public sealed record Writers(string Who, string Holds, string Locks, string Ends);
+
+    /// <summary>Who holds <paramref name="outDir"/>'s locks now (<see cref="HeldIn"/>), for verify's, merge's and inspect's line; null when no live run does.</summary>
+    public static Writers? WritersIn(string outDir)
+    {
+        var held = HeldIn(outDir);
+        return held.Count switch
+        {
+            0 => null,
+            1 => new Writers("a zetaprep run is", "it holds", held[0], "it ends"),
+            _ => new Writers("zetaprep runs are", "they hold", string.Join(", ", held), "they end"),
+        };
+    }
+
     /// <summary>
     /// Whether a live process holds the flock on <paramref name="path"/>. flock has no test that takes nothing, so this takes
     /// a shared lock and lets it go at once (what .NET itself takes on every file it opens to read): it fails only against

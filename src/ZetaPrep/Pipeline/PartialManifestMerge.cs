@@ -22,10 +22,9 @@ public static partial class PartialManifestMerge
         }
         // A worker still writing: its partial manifest does not list its newest shards yet, and merging would join an
         // unfinished output (or refuse it with advice, to rerun that worker, that its lock refuses).
-        if (OutputLock.HeldIn(outDir) is { Count: > 0 } held)
+        if (OutputLock.WritersIn(outDir) is { } w)
         {
-            var (who, ends) = held.Count == 1 ? ("a zetaprep run is", "it ends") : ("zetaprep runs are", "they end");
-            throw new ZetaPrepException($"merge {outDir}: {who} still writing there (holding {string.Join(", ", held)}); nothing was merged: run merge again after {ends}.");
+            throw new ZetaPrepException($"merge {outDir}: {w.Who} still writing there (holding {w.Locks}); nothing was merged: run merge again after {w.Ends}.");
         }
         var partials = Directory.EnumerateFiles(outDir, "manifest.worker-*-of-*.json")
             .Select(path => (Path: path, Match: PartialName().Match(Path.GetFileName(path))))

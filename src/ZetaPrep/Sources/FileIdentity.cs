@@ -62,14 +62,14 @@ internal readonly partial record struct FileIdentity(long Size, long MtimeNs, lo
             : null;
     }
 
+    /// <summary>What <see cref="DeviceKind"/> calls a FIFO.</summary>
+    public const string Fifo = "a FIFO (named pipe)";
+
     /// <summary>
     /// What an open file descriptor is when it is a device, a socket or a FIFO ("a character device", <see cref="Fifo"/>),
     /// else null (a regular file, or no answer). Reading a device or socket as an image has no end (/dev/zero,
     /// /dev/urandom) or no meaning; a FIFO reads as a stream while something writes to it.
     /// </summary>
-    /// <summary>What <see cref="DeviceKind"/> calls a FIFO.</summary>
-    public const string Fifo = "a FIFO (named pipe)";
-
     public static string? DeviceKind(int fd)
     {
         Span<byte> buffer = stackalloc byte[StatxSize];
