@@ -119,8 +119,7 @@ public sealed class Trainer
             }
         }
 
-        torch.manual_seed(unchecked((long)options.Seed));
-        using var model = ModelFactory.Create(options.Architecture, classes.Count);
+        using var model = ModelFactory.Create(options.Architecture, classes.Count, options.Seed);
         if (options.PretrainedPath is not null && resumed is null)
         {
             ModelFactory.LoadPretrained(model, options.PretrainedPath);
