@@ -126,6 +126,41 @@ public sealed class CliSurfaceTests
         var plain = await CliRunner.RunAsync(["generate", .. source, "--out", tmp.Sub("out"), "--size", "16", "--quiet"]);
         Assert.True(plain.ExitCode == 0, plain.Stderr);
     }
+
+    /// <summary>--class-depth places an ImageFolder's class folders; where a label file gives the classes it was ignored without a word.</summary>
+    [Fact]
+    public async Task ClassDepth_OfAnInputWhoseClassesComeFromALabelFile_IsAUsageError()
+    {
+        using var tmp = new TempDir();
+        var data = tmp.Sub("data");
+        IsicFixtures.Write2017(Path.Combine(data, "isic2017"));
+        var images = tmp.Sub("imgs");
+        Directory.CreateDirectory(images);
+        for (var i = 0; i < 4; i++)
+        {
+            File.WriteAllBytes(Path.Combine(images, $"img{i}.png"), ImageFixtures.Solid(8, 8, (byte)(i * 60), 0, 0));
+        }
+        var csv = tmp.Sub("labels.csv");
+        File.WriteAllText(csv, "id,cls\nimg0,a\nimg1,b\nimg2,a\nimg3,b\n");
+        (string[] Source, string Why)[] cases =
+        [
+            (["--in", "isic2017", "--data-dir", data], "the isic2017 preset's label file gives the classes"),
+            (["--in", Path.Combine(data, "isic2017")], "it holds the official isic2017 downloads, whose label file gives the classes"),
+            (["--in", images, "--labels", csv, "--id-column", "id", "--label-column", "cls"], $"--labels {csv} gives the classes"),
+        ];
+        foreach (var (source, why) in cases)
+        {
+            var r = await CliRunner.RunAsync(["generate", .. source, "--out", tmp.Sub("out"), "--size", "16", "--quiet", "--class-depth", "2"]);
+            Assert.Equal(2, r.ExitCode);
+            Assert.Equal($"zetaprep: error: --class-depth 2: only for an ImageFolder --in (class folders below it), but {why}; drop --class-depth.", r.Stderr.Trim());
+            Assert.False(Directory.Exists(tmp.Sub("out")));
+
+            // The default depth, given or not, is no conflict.
+            var plain = await CliRunner.RunAsync(["generate", .. source, "--out", tmp.Sub("out"), "--size", "16", "--quiet", "--class-depth", "1"]);
+            Assert.True(plain.ExitCode == 0, plain.Stderr);
+            Directory.Delete(tmp.Sub("out"), recursive: true);
+        }
+    }
 }
 
 public sealed class NumericOptionTests

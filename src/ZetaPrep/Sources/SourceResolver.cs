@@ -32,6 +32,7 @@ public static class SourceResolver
         var exclude = new PathGlob(options.Exclude);
         if (options.Labels is not null)
         {
+            RefuseClassDepth(options, $"--labels {options.Labels} gives the classes");
             return Labelled(options, exclude);
         }
         if (options.IdColumn is not null || options.LabelColumn is not null)
@@ -41,6 +42,7 @@ public static class SourceResolver
         var input = options.Input;
         if (DatasetPresets.Find(input) is { } named && input.IndexOfAny(['/', '\\']) < 0)
         {
+            RefuseClassDepth(options, $"the {named.Name} preset's label file gives the classes");
             return Preset(named, Path.Combine(DataDirectory(options.DataDirectory), named.Name), options, exclude);
         }
         if (Directory.Exists(input))
@@ -53,6 +55,7 @@ public static class SourceResolver
             }
             if (detected.Count == 1)
             {
+                RefuseClassDepth(options, $"it holds the official {detected[0].Name} downloads, whose label file gives the classes");
                 return Preset(detected[0], input, options, exclude);
             }
         }
@@ -69,6 +72,16 @@ public static class SourceResolver
             throw ZetaPrepException.Usage($"--in {input}: not found; give an ImageFolder directory, a folder of official downloads, or a preset name ({string.Join(", ", DatasetPresets.All.Select(p => p.Name))}).");
         }
         return new ImageFolderSource(input, folderOptions);
+    }
+
+    /// <summary>--class-depth places an ImageFolder's class folders; for an input whose classes come from a label file
+    /// (<paramref name="why"/>) it would be ignored without a word, so a depth other than the default is refused.</summary>
+    private static void RefuseClassDepth(SourceOptions options, string why)
+    {
+        if (options.ClassDepth != 1)
+        {
+            throw ZetaPrepException.Usage($"--class-depth {options.ClassDepth}: only for an ImageFolder --in (class folders below it), but {why}; drop --class-depth.");
+        }
     }
 
     /// <summary>
