@@ -150,18 +150,27 @@ public static class SourceResolver
     private static void RefuseExtractedDownloads(string directory)
     {
         var extracted = DatasetPresets.All
-            .SelectMany(p => p.Splits.Values.SelectMany(s => s.RequiredFiles(withDuplicates: false)).Distinct().Select(f => (Preset: p, File: f)))
-            .Where(x => x.File.EndsWith(".zip", StringComparison.OrdinalIgnoreCase)
-                && Directory.Exists(Path.Combine(directory, x.File[..^4])) && !File.Exists(Path.Combine(directory, x.File)))
+            .SelectMany(p => p.Splits.Values.SelectMany(s => s.RequiredFiles(withDuplicates: false)
+                .Where(f => f.EndsWith(".zip", StringComparison.OrdinalIgnoreCase) && !File.Exists(Path.Combine(directory, f)))
+                .SelectMany(f => UnpackedFolders(directory, s, f).Take(1).Select(folder => (Preset: p, File: f, Folder: folder)))))
+            .DistinctBy(x => (x.Preset.Name, x.File))
             .ToList();
         if (extracted.Count == 0)
         {
             return;
         }
-        var folders = string.Join(", ", extracted.Take(3).Select(x => x.File[..^4] + "/")) + (extracted.Count > 3 ? $" and {extracted.Count - 3} more" : "");
+        var folders = string.Join(", ", extracted.Take(3).Select(x => x.Folder + "/")) + (extracted.Count > 3 ? $" and {extracted.Count - 3} more" : "");
         var zips = string.Join(", ", extracted.Take(3).Select(x => x.File)) + (extracted.Count > 3 ? " …" : "");
         throw new ZetaPrepException($"--in {directory}: {folders} {(extracted.Count == 1 ? "is an" : "are")} unpacked official {string.Join("/", extracted.Select(x => x.Preset.Name).Distinct())} download{(extracted.Count == 1 ? "" : "s")}, which ZetaPrep does not read as an ImageFolder (the folders would become the classes); put {zips} there as downloaded (unextracted; the folders may stay) from {DownloadPage}.");
     }
+
+    /// <summary>The folders in <paramref name="directory"/> that <paramref name="zip"/> may have been unpacked into: one named
+    /// like the zip, and for an image zip the split's <see cref="PresetSplit.UnpackedFolders"/> where the split's label file
+    /// lies beside them (a generic name like train/ alone is no sign of a download).</summary>
+    private static IEnumerable<string> UnpackedFolders(string directory, PresetSplit split, string zip) =>
+        new[] { zip[..^4] }
+            .Concat(split.Images.Contains(zip) && File.Exists(Path.Combine(directory, split.Labels.File)) ? split.UnpackedFolders : [])
+            .Where(f => Directory.Exists(Path.Combine(directory, f)));
 
     private static LabelledImageSource Preset(DatasetPreset preset, string directory, SourceOptions options, PathGlob exclude)
     {
