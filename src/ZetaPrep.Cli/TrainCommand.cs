@@ -20,7 +20,7 @@ internal static class TrainCommand
         var pretrained = new Option<string?>("--pretrained") { Description = "TorchSharp weights to start from (model.save format); the final fc layer is skipped and trained fresh." };
         var epochs = new Option<int>("--epochs") { Description = "Epochs over the shards (with --resume, default: the run's).", DefaultValueFactory = _ => 10 }.Within(1, int.MaxValue);
         var batchSize = new Option<int>("--batch-size") { Description = "Images per training step (2 to 65536).", DefaultValueFactory = _ => 32 }.Within(2, TrainOptions.MaxBatchSize);
-        var lr = new Option<double?>("--lr") { Description = "Peak learning rate, 1e-10 to 1000 (default 0.1 for sgd, 0.001 for adamw)." };
+        var lr = new Option<double?>("--lr") { Description = "Peak learning rate, 1e-10 to 1000 (default 0.1 for sgd, 0.001 for adamw)." }.Within("from 1e-10 to 1000");
         var optimizer = new Option<string>("--optimizer") { Description = "sgd (momentum 0.9, Nesterov) or adamw.", DefaultValueFactory = _ => "sgd" };
         optimizer.AcceptOnlyFromAmong("sgd", "adamw");
         var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay, 0 to 1.", DefaultValueFactory = _ => 5e-4 }.Within(0, TrainOptions.MaxWeightDecay);

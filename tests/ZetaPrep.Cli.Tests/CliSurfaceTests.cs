@@ -174,7 +174,8 @@ public sealed class NumericOptionTests
     [InlineData("--png-level", "high", "--png-level: must be an integer from 0 to 9 (got 'high')")]
     [InlineData("--max-pixels", "1e6", "--max-pixels: must be an integer from 1 to 9223372036854775807 (got '1e6')")]
     [InlineData("--prob", "half", "--prob: must be a number from 0 to 1 (got 'half')")]
-    [InlineData("--label-smoothing", "x", "--label-smoothing: must be a number, e.g. 0.5 (got 'x')")]
+    [InlineData("--label-smoothing", "x", "--label-smoothing: must be a number from 0 up to but not including 1 (got 'x')")]
+    [InlineData("--alpha", "0,2", "--alpha: must be a number above 0 (got '0,2')")]
     public async Task Generate_UnparsableNumber_IsOneLine_NamingTheOptionAndItsRange(string option, string value, string message)
     {
         using var tmp = new TempDir();
@@ -197,7 +198,8 @@ public sealed class NumericOptionTests
                 Assert.Equal(2, r.ExitCode);
                 var line = r.Stderr.Split('\n').SingleOrDefault(l => l.StartsWith($"zetaprep: error: {option.Name}: must be ", StringComparison.Ordinal));
                 Assert.True(line is not null, $"{command.Name} {option.Name}: {r.Stderr}");
-                Assert.Matches(@"must be (an integer from -?\d+ to \d+|a number(, e\.g\. 0\.5| from [\d.]+ to [\d.]+)) \(got 'not-a-number'\) \(see zetaprep ", line);
+                // Every decimal option names its range too (Within), not only "a number".
+                Assert.Matches(@"must be (an integer from -?\d+ to \d+|a number (from [\de.-]+ to [\d.]+|above 0|from 0 up to but not including 1|strictly between 0 and 1)) \(got 'not-a-number'\) \(see zetaprep ", line);
                 Assert.DoesNotContain("System.", r.Stderr, StringComparison.Ordinal);
                 checkedOptions++;
             }
