@@ -118,6 +118,31 @@ public sealed class TrainFormatsTests
         Assert.False(Directory.Exists(run));
     }
 
+    [Fact]
+    public async Task A_folder_output_without_its_manifest_is_refused_as_such_not_as_a_bad_Parquet_shard()
+    {
+        using var tmp = new TempDir();
+        var images = tmp.Sub("images");
+        TrainFixtures.ColourFolder(images, Classes, perClass: 3, seed: 1);
+        var folder = tmp.Sub("folder");
+        var g = await TrainFixtures.RunCliAsync("generate", "--in", images, "--out", folder, "--method", "none", "--size", "16", "--format", "folder", "--quiet");
+        Assert.True(g.ExitCode == 0, g.Stderr);
+        File.Delete(Path.Combine(folder, "manifest.json"));
+        var run = tmp.Sub("run");
+
+        // Its labels.parquet (file names, no images) used to be read as a Parquet shard: "is not a ZetaPrep Parquet shard", exit 1.
+        var asData = await TrainFixtures.RunCliAsync("train", "--data", folder, "--val", images, "--epochs", "1", "--device", "cpu", "--out", run, "--quiet");
+        Assert.Equal(2, asData.ExitCode);
+        Assert.Equal($"zetaprep: error: --data {folder}: holds folder-format shards (labels/*.parquet) but no manifest.json, which names their classes; give the whole output directory of 'zetaprep generate', manifest.json included.", asData.Stderr.Trim());
+        Assert.False(Directory.Exists(run));
+
+        var shards = await TrainFixtures.ShardsAsync(tmp.Path, Classes, perClass: 3);
+        var asVal = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", folder, "--epochs", "1", "--device", "cpu", "--out", run, "--quiet");
+        Assert.Equal(2, asVal.ExitCode);
+        Assert.StartsWith($"zetaprep: error: --val {folder}: holds folder-format shards (labels/*.parquet) but no manifest.json", asVal.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(run));
+    }
+
     private static async Task<List<TrainBatch>> BatchesAsync(ShardDirectory d)
     {
         var stream = new ShardBatchStream(d.Files, [d], d.Rows, Classes.Length, new SkiaImageDecoder(), 16, batchSize: 4, workers: 2,
