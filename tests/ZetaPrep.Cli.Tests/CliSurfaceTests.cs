@@ -207,6 +207,23 @@ public sealed class NumericOptionTests
     }
 
     [Theory]
+    [InlineData("train", "--arch", "vgg", "'resnet18' 'resnet50'")]
+    [InlineData("train", "--optimizer", "adam", "'sgd' 'adamw'")]
+    [InlineData("train", "--augment", "flip", "'none' 'flip-crop'")]
+    [InlineData("evaluate", "--device", "gpu", "'auto' 'cpu' 'cuda'")]
+    [InlineData("analyze", "--device", "gpu", "'auto' 'cpu' 'cuda'")]
+    [InlineData("compare", "--arch", "vgg", "'resnet18' 'resnet50'")]
+    [InlineData("generate", "--format", "tar", "'parquet' 'webdataset' 'folder'")]
+    public async Task A_value_outside_an_options_choices_names_the_option(string command, string option, string value, string choices)
+    {
+        using var tmp = new TempDir();
+        var r = await CliRunner.RunAsync([command, .. RequiredArguments(CliApp.Build(TextWriter.Null, TextWriter.Null).Subcommands.Single(c => c.Name == command), tmp), option, value]);
+        Assert.Equal(2, r.ExitCode);
+        // System.CommandLine's own line was "Argument 'vgg' not recognized. Must be one of: …", naming no option.
+        Assert.Equal($"zetaprep: error: {option}: Argument '{value}' not recognized. Must be one of: {choices} (see zetaprep {command} --help)", r.Stderr.Trim());
+    }
+
+    [Theory]
     [InlineData("verify", "--threads", "abc", "--threads: must be an integer from 1 to 4096 (got 'abc')")]
     [InlineData("verify", "--threads", "0", "--threads: must be an integer from 1 to 4096 (got 0).")]
     [InlineData("verify", "--threads", "99999", "--threads: must be an integer from 1 to 4096 (got 99999).")]
