@@ -12,7 +12,7 @@ internal static class TrainCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var data = new Option<string[]>("--data") { Description = "Shard directories (outputs of 'zetaprep generate'; reads DIR/data/*.parquet), read together.", Required = true, AllowMultipleArgumentsPerToken = true };
+        var data = new Option<string[]>("--data") { Description = "Shard directories, read together: outputs of 'zetaprep generate' in any --format (read as their manifest.json names it), or folders of .parquet shards.", Required = true, AllowMultipleArgumentsPerToken = true };
         var val = new Option<string>("--val") { Description = "Validation images: an ImageFolder directory or an unmixed shard directory.", Required = true };
         var output = new Option<string>("--out") { Description = "Run directory for metrics.jsonl, best.pt, last.*, config.json and curves.png.", Required = true };
         var arch = new Option<string>("--arch") { Description = "TorchVision architecture.", DefaultValueFactory = _ => "resnet18" };

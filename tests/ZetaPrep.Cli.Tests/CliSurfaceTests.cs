@@ -45,6 +45,18 @@ public sealed class CliSurfaceTests
         Assert.Contains("preview", r.Stdout, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("train", "outputs of 'zetaprep generate' in any --format")]
+    [InlineData("analyze", "output directory (any --format)")]
+    public async Task Help_OfTheReaders_SaysTheyTakeEveryOutputFormat(string command, string says)
+    {
+        var r = await CliRunner.RunAsync(command, "--help");
+        Assert.Equal(0, r.ExitCode);
+        // They said they read DIR/data/*.parquet: WebDataset and folder outputs have no data/.
+        Assert.DoesNotContain("data/*.parquet", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains(says, r.Stdout.ReplaceLineEndings(" "), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Info_SaysWhereDownloadsHashesAreCached()
     {
