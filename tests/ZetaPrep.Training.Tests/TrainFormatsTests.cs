@@ -116,6 +116,12 @@ public sealed class TrainFormatsTests
         Assert.Equal(2, bare.ExitCode);
         Assert.Equal($"zetaprep: error: --data {mixed}: holds WebDataset shards but no manifest.json, which names their classes; give the whole output directory of 'zetaprep generate', manifest.json included.", bare.Stderr.Trim());
         Assert.False(Directory.Exists(run));
+
+        // As --val too: it was taken for an ImageFolder, "no images found; expected one sub-folder per class".
+        var bareVal = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", mixed, "--epochs", "1", "--device", "cpu", "--out", run, "--quiet");
+        Assert.Equal(2, bareVal.ExitCode);
+        Assert.Equal($"zetaprep: error: --val {mixed}: holds WebDataset shards but no manifest.json, which names their classes; give the whole output directory of 'zetaprep generate', manifest.json included.", bareVal.Stderr.Trim());
+        Assert.False(Directory.Exists(run));
     }
 
     [Fact]
