@@ -12,7 +12,7 @@ internal static class AnalyzeCommand
     public static Command Create(TextWriter stdout)
     {
         var defaults = new IntrinsicDimensionOptions();
-        var input = new Argument<string>("SHARDS_OR_FOLDER") { Description = "A 'zetaprep generate' output directory (its data/*.parquet), one .parquet shard, or an ImageFolder." };
+        var input = new Argument<string>("SHARDS_OR_FOLDER") { Description = "A 'zetaprep generate' output directory (any --format), one .parquet shard, or an ImageFolder." };
         var k = new Option<int>("--k") { Description = "Nearest neighbours per point (the point itself excluded).", DefaultValueFactory = _ => defaults.K }.Within(IntrinsicDimensionOptions.MinK, int.MaxValue);
         var alpha = new Option<double>("--alpha-fo") { Description = "Count eigenvalues above ALPHA × the largest (Fukunaga–Olsen).", DefaultValueFactory = _ => defaults.AlphaFo }.Within("strictly between 0 and 1");
         var maxSamples = new Option<int>("--max-samples") { Description = "Analyse at most this many images: a uniform subsample fixed by --seed.", DefaultValueFactory = _ => defaults.MaxSamples }.Within(IntrinsicDimensionOptions.MinSamples, int.MaxValue);

@@ -20,6 +20,8 @@ internal static class ValidationInput
         // as --data takes them.
         if ((File.Exists(Path.Combine(path, "manifest.json"))
                 && (Directory.EnumerateFiles(path, "*.tar").Any() || (Directory.Exists(Path.Combine(path, "labels")) && Directory.EnumerateFiles(Path.Combine(path, "labels"), "*.parquet").Any())))
+            // WebDataset shards without their manifest: refused there as such, not as an ImageFolder with no images.
+            || (Directory.Exists(path) && Directory.EnumerateFiles(path, "shard-*.tar").Any())
             || (Directory.Exists(Path.Combine(path, "data")) && Directory.EnumerateFiles(Path.Combine(path, "data"), "*.parquet").Any())
             || (Directory.Exists(path) && Directory.EnumerateFiles(path, "*.parquet").Any()))
         {

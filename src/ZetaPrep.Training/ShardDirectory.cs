@@ -59,6 +59,11 @@ public sealed record ShardDirectory(
         else
         {
             files = ShardFilesOnDisk(path, format);
+            if (!Directory.Exists(System.IO.Path.Combine(path, "data")) && ShardFilesOnDisk(path, ShardFormats.Get(ShardFormat.Folder)).Count > 0)
+            {
+                // A folder-format output: its labels.parquet is no shard, and its label parts record no class names.
+                throw ZetaPrepException.Usage($"{option} {path}: holds folder-format shards (labels/*.parquet) but no {GenerationManifest.FileName}, which names their classes; give the whole output directory of 'zetaprep generate', manifest.json included.");
+            }
             if (files.Count == 0 && ShardFormats.Get(ShardFormat.WebDataset) is var tars && ShardFilesOnDisk(path, tars).Count > 0)
             {
                 // A tar's samples hold label vectors, not class names: those are in manifest.json only.

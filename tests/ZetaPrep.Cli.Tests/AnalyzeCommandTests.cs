@@ -142,6 +142,12 @@ public sealed class AnalyzeCommandTests
         Assert.Equal(2, bare.ExitCode);
         Assert.Equal($"zetaprep: error: {tmp.Sub("webdataset")}: holds .tar files but no manifest.json; analyze reads WebDataset shards through the manifest that names their format: give the whole output directory of 'zetaprep generate'.", bare.Stderr.Trim());
 
+        // Nor a folder output's: its labels.parquet (file names, no images) is no shard to read.
+        File.Delete(Path.Combine(tmp.Sub("folder"), "manifest.json"));
+        var bareFolder = await CliRunner.RunAsync("analyze", tmp.Sub("folder"));
+        Assert.Equal(2, bareFolder.ExitCode);
+        Assert.Equal($"zetaprep: error: {tmp.Sub("folder")}: holds folder-format shards (labels/*.parquet) but no manifest.json; analyze reads them through the manifest that names their format: give the whole output directory of 'zetaprep generate'.", bareFolder.Stderr.Trim());
+
         var k = await CliRunner.RunAsync("analyze", input, "--size", "8", "--k", "40");
         Assert.Equal(2, k.ExitCode);
         Assert.Contains("gave 18; it holds no more images: use --k 17 or less", k.Stderr, StringComparison.Ordinal);

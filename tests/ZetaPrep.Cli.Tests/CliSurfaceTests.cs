@@ -45,6 +45,18 @@ public sealed class CliSurfaceTests
         Assert.Contains("preview", r.Stdout, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("train", "outputs of 'zetaprep generate' in any --format")]
+    [InlineData("analyze", "output directory (any --format)")]
+    public async Task Help_OfTheReaders_SaysTheyTakeEveryOutputFormat(string command, string says)
+    {
+        var r = await CliRunner.RunAsync(command, "--help");
+        Assert.Equal(0, r.ExitCode);
+        // They said they read DIR/data/*.parquet: WebDataset and folder outputs have no data/.
+        Assert.DoesNotContain("data/*.parquet", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains(says, r.Stdout.ReplaceLineEndings(" "), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Info_SaysWhereDownloadsHashesAreCached()
     {
@@ -206,6 +218,23 @@ public sealed class NumericOptionTests
         }
         // generate alone has 14 numeric options; the walk must have found them and those of the other commands.
         Assert.True(checkedOptions >= 30, $"only {checkedOptions} numeric options found");
+    }
+
+    [Theory]
+    [InlineData("train", "--arch", "vgg", "'resnet18' 'resnet50'")]
+    [InlineData("train", "--optimizer", "adam", "'sgd' 'adamw'")]
+    [InlineData("train", "--augment", "flip", "'none' 'flip-crop'")]
+    [InlineData("evaluate", "--device", "gpu", "'auto' 'cpu' 'cuda'")]
+    [InlineData("analyze", "--device", "gpu", "'auto' 'cpu' 'cuda'")]
+    [InlineData("compare", "--arch", "vgg", "'resnet18' 'resnet50'")]
+    [InlineData("generate", "--format", "tar", "'parquet' 'webdataset' 'folder'")]
+    public async Task A_value_outside_an_options_choices_names_the_option(string command, string option, string value, string choices)
+    {
+        using var tmp = new TempDir();
+        var r = await CliRunner.RunAsync([command, .. RequiredArguments(CliApp.Build(TextWriter.Null, TextWriter.Null).Subcommands.Single(c => c.Name == command), tmp), option, value]);
+        Assert.Equal(2, r.ExitCode);
+        // System.CommandLine's own line was "Argument 'vgg' not recognized. Must be one of: …", naming no option.
+        Assert.Equal($"zetaprep: error: {option}: Argument '{value}' not recognized. Must be one of: {choices} (see zetaprep {command} --help)", r.Stderr.Trim());
     }
 
     [Theory]

@@ -116,6 +116,63 @@ public sealed class TrainFormatsTests
         Assert.Equal(2, bare.ExitCode);
         Assert.Equal($"zetaprep: error: --data {mixed}: holds WebDataset shards but no manifest.json, which names their classes; give the whole output directory of 'zetaprep generate', manifest.json included.", bare.Stderr.Trim());
         Assert.False(Directory.Exists(run));
+
+        // As --val too: it was taken for an ImageFolder, "no images found; expected one sub-folder per class".
+        var bareVal = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", mixed, "--epochs", "1", "--device", "cpu", "--out", run, "--quiet");
+        Assert.Equal(2, bareVal.ExitCode);
+        Assert.Equal($"zetaprep: error: --val {mixed}: holds WebDataset shards but no manifest.json, which names their classes; give the whole output directory of 'zetaprep generate', manifest.json included.", bareVal.Stderr.Trim());
+        Assert.False(Directory.Exists(run));
+    }
+
+    [Fact]
+    public async Task A_folder_output_without_its_manifest_is_refused_as_such_not_as_a_bad_Parquet_shard()
+    {
+        using var tmp = new TempDir();
+        var images = tmp.Sub("images");
+        TrainFixtures.ColourFolder(images, Classes, perClass: 3, seed: 1);
+        var folder = tmp.Sub("folder");
+        var g = await TrainFixtures.RunCliAsync("generate", "--in", images, "--out", folder, "--method", "none", "--size", "16", "--format", "folder", "--quiet");
+        Assert.True(g.ExitCode == 0, g.Stderr);
+        File.Delete(Path.Combine(folder, "manifest.json"));
+        var run = tmp.Sub("run");
+
+        // Its labels.parquet (file names, no images) used to be read as a Parquet shard: "is not a ZetaPrep Parquet shard", exit 1.
+        var asData = await TrainFixtures.RunCliAsync("train", "--data", folder, "--val", images, "--epochs", "1", "--device", "cpu", "--out", run, "--quiet");
+        Assert.Equal(2, asData.ExitCode);
+        Assert.Equal($"zetaprep: error: --data {folder}: holds folder-format shards (labels/*.parquet) but no manifest.json, which names their classes; give the whole output directory of 'zetaprep generate', manifest.json included.", asData.Stderr.Trim());
+        Assert.False(Directory.Exists(run));
+
+        var shards = await TrainFixtures.ShardsAsync(tmp.Path, Classes, perClass: 3);
+        var asVal = await TrainFixtures.RunCliAsync("train", "--data", shards, "--val", folder, "--epochs", "1", "--device", "cpu", "--out", run, "--quiet");
+        Assert.Equal(2, asVal.ExitCode);
+        Assert.StartsWith($"zetaprep: error: --val {folder}: holds folder-format shards (labels/*.parquet) but no manifest.json", asVal.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(run));
+    }
+
+    [Fact]
+    public async Task A_missing_or_changed_image_of_a_folder_output_is_named_with_its_directory()
+    {
+        using var tmp = new TempDir();
+        var images = tmp.Sub("images");
+        TrainFixtures.ColourFolder(images, Classes, perClass: 3, seed: 1);
+        var folder = tmp.Sub("folder");
+        var g = await TrainFixtures.RunCliAsync("generate", "--in", images, "--out", folder, "--n", "3", "--batch-size", "9", "--size", "16", "--format", "folder", "--quiet");
+        Assert.True(g.ExitCode == 0, g.Stderr);
+        var shards = await TrainFixtures.ShardsAsync(tmp.Path, Classes, perClass: 3);
+        var run = tmp.Sub("run");
+
+        // With several --data directories, "images/00000004.png" alone does not say which one lost it.
+        File.Copy(Path.Combine(folder, "images", "00000005.png"), Path.Combine(folder, "images", "00000004.png"), overwrite: true);
+        var changed = await TrainFixtures.RunCliAsync("train", "--data", shards, folder, "--val", images, "--epochs", "1", "--device", "cpu", "--out", run, "--quiet");
+        Assert.Equal(1, changed.ExitCode);
+        Assert.Equal($"zetaprep: error: {folder}: images/00000004.png: SHA-256 differs from the one recorded in labels/train-00000-of-00001.parquet; the image was changed or damaged; rerun the generate command with --resume, which redoes that shard.", changed.Stderr.Trim());
+        Assert.False(Directory.Exists(run));
+
+        File.Delete(Path.Combine(folder, "images", "00000004.png"));
+        var missing = await TrainFixtures.RunCliAsync("train", "--data", shards, folder, "--val", images, "--epochs", "1", "--device", "cpu", "--out", run, "--quiet");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Equal($"zetaprep: error: {folder}: images/00000004.png: listed in labels/train-00000-of-00001.parquet but missing; rerun the generate command with --resume, which redoes that shard.", missing.Stderr.Trim());
+        Assert.False(Directory.Exists(run));
     }
 
     private static async Task<List<TrainBatch>> BatchesAsync(ShardDirectory d)

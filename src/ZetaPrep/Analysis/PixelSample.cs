@@ -114,6 +114,12 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
         }
 
         string data = Path.Combine(dir, "data");
+        string labels = Path.Combine(dir, "labels");
+        if (!Directory.Exists(data) && Directory.Exists(labels) && Directory.EnumerateFiles(labels, "*.parquet").Any())
+        {
+            // A folder-format output: its labels.parquet holds file names, not images.
+            throw ZetaPrepException.Usage($"{dir}: holds folder-format shards (labels/*.parquet) but no {GenerationManifest.FileName}; analyze reads them through the manifest that names their format: give the whole output directory of 'zetaprep generate'.");
+        }
         string search = Directory.Exists(data) ? data : dir;
         var files = Directory.EnumerateFiles(search, "*.parquet")
             .Where(f => !Path.GetFileName(f).StartsWith('.'))
