@@ -12,9 +12,9 @@ internal static class AnalyzeCommand
     public static Command Create(TextWriter stdout)
     {
         var defaults = new IntrinsicDimensionOptions();
-        var input = new Argument<string>("SHARDS_OR_FOLDER") { Description = "A 'zetaprep generate' output directory (its data/*.parquet), one .parquet shard, or an ImageFolder." };
+        var input = new Argument<string>("SHARDS_OR_FOLDER") { Description = "A 'zetaprep generate' output directory (any --format), one .parquet shard, or an ImageFolder." };
         var k = new Option<int>("--k") { Description = "Nearest neighbours per point (the point itself excluded).", DefaultValueFactory = _ => defaults.K }.Within(IntrinsicDimensionOptions.MinK, int.MaxValue);
-        var alpha = new Option<double>("--alpha-fo") { Description = "Count eigenvalues above ALPHA × the largest (Fukunaga–Olsen).", DefaultValueFactory = _ => defaults.AlphaFo };
+        var alpha = new Option<double>("--alpha-fo") { Description = "Count eigenvalues above ALPHA × the largest (Fukunaga–Olsen).", DefaultValueFactory = _ => defaults.AlphaFo }.Within("strictly between 0 and 1");
         var maxSamples = new Option<int>("--max-samples") { Description = "Analyse at most this many images: a uniform subsample fixed by --seed.", DefaultValueFactory = _ => defaults.MaxSamples }.Within(IntrinsicDimensionOptions.MinSamples, int.MaxValue);
         var size = new Option<int?>("--size") { Description = $"Decode images at SIZE×SIZE RGB, 1 to 16384 (default: the shards' size; {IntrinsicDimensionOptions.DefaultFolderSize} for an ImageFolder); the samples' pixels (samples × 3·SIZE² bytes) must fit in 2 GiB." }.Within(1, SkiaImageDecoder.MaxSize);
         var seed = new Option<ulong>("--seed") { Description = "Seed of the subsample.", DefaultValueFactory = _ => 0UL };

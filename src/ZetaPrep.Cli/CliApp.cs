@@ -67,13 +67,22 @@ internal static class CliApp
 
     /// <summary>
     /// A parse error in ZetaPrep's words where System.CommandLine's reads wrong: a single-value option given twice is
-    /// "expects a single argument but 2 were provided", as if two values followed one flag.
+    /// "expects a single argument but 2 were provided", as if two values followed one flag; and a value outside an
+    /// option's choices ("Argument 'vgg' not recognized. Must be one of: …") is named with its option.
     /// </summary>
-    private static string Reworded(System.CommandLine.Parsing.ParseError error) =>
-        error.SymbolResult is System.CommandLine.Parsing.OptionResult { Option.Arity.MaximumNumberOfValues: 1, Tokens.Count: > 1 } option
-        && option.IdentifierTokenCount > 1
-            ? $"{option.Option.Name} given {option.IdentifierTokenCount} times ({string.Join(", ", option.Tokens.Select(t => t.Value))}); give it once."
+    private static string Reworded(System.CommandLine.Parsing.ParseError error)
+    {
+        if (error.SymbolResult is System.CommandLine.Parsing.OptionResult { Option.Arity.MaximumNumberOfValues: 1, Tokens.Count: > 1 } twice
+            && twice.IdentifierTokenCount > 1)
+        {
+            return $"{twice.Option.Name} given {twice.IdentifierTokenCount} times ({string.Join(", ", twice.Tokens.Select(t => t.Value))}); give it once.";
+        }
+        var option = error.SymbolResult as System.CommandLine.Parsing.OptionResult
+            ?? (error.SymbolResult as System.CommandLine.Parsing.ArgumentResult)?.Parent as System.CommandLine.Parsing.OptionResult;
+        return option is not null && !error.Message.Contains(option.Option.Name, StringComparison.Ordinal)
+            ? $"{option.Option.Name}: {error.Message}"
             : error.Message;
+    }
 
     /// <summary>What an interrupted command leaves behind and how to go on, after "cancelled".</summary>
     private static string CancelledNote(ParseResult parse) => parse.CommandResult.Command.Name switch

@@ -23,8 +23,8 @@ internal static class CompareCommand
         var arch = new Option<string>("--arch") { Description = "TorchVision architecture.", DefaultValueFactory = _ => "resnet18" };
         arch.AcceptOnlyFromAmong("resnet18", "resnet50");
         var batchSize = new Option<int>("--batch-size") { Description = "Training images per step.", DefaultValueFactory = _ => defaults.BatchSize }.Within(2, TrainOptions.MaxBatchSize);
-        var n = new Option<string>("--n") { Description = "ζ-mixup samples mixed per output: an integer from 2 to 64 (the fixed generation batch), or 'batch'; only the ζ methods use it.", DefaultValueFactory = _ => "8" };
-        var gamma = new Option<string>("--gamma") { Description = "ζ-mixup exponent γ, or a range LO:HI; only the ζ methods use it.", DefaultValueFactory = _ => "2.8" };
+        var n = new Option<string>("--n") { Description = "ζ-mixup samples mixed per output: an integer from 2 to 64 (the fixed generation batch), or 'batch'; only the ζ methods use it (refused without one).", DefaultValueFactory = _ => "8" };
+        var gamma = new Option<string>("--gamma") { Description = "ζ-mixup exponent γ, or a range LO:HI; only the ζ methods use it (refused without one).", DefaultValueFactory = _ => "2.8" };
         var threads = new Option<int>("--threads") { Description = "Decode/encode workers for generation and training (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount }.Within(1, GenerateOptions.MaxThreads);
         var device = new Option<string>("--device") { Description = "auto (CUDA when available), cpu or cuda.", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
@@ -57,6 +57,14 @@ internal static class CompareCommand
                 MaxSamples = parse.GetValue(maxSamples),
             };
             options.Validate();
+            // As generate refuses --n/--gamma for a method without ζ weights: given for a list without one, they would change nothing.
+            foreach (var option in new Option[] { n, gamma })
+            {
+                if (!options.AnyZeta && parse.GetResult(option) is { Implicit: false })
+                {
+                    throw ZetaPrepException.Usage($"{option.Name}: only the methods with ζ weights (zeta, cutmix+zeta) use it, and --methods {parse.GetValue(methods)} lists none: drop {option.Name}, or add zeta to --methods.");
+                }
+            }
             var validation = await ValidationInput.OpenAsync(parse.GetValue(val)!, ct).ConfigureAwait(false);
             bool verbose = !parse.GetValue(quiet);
             var result = await new MethodComparison(new SkiaImageDecoder()).RunAsync(options, validation, verbose ? line => stderr.WriteLine($"compare: {line}") : null, ct).ConfigureAwait(false);

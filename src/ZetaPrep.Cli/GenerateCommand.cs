@@ -29,8 +29,8 @@ internal static class GenerateCommand
         var n = new Option<string>("--n") { Description = "Samples mixed per output: an integer ≥ 2, or 'batch' (the authors' B×B formulation).", DefaultValueFactory = _ => "8" };
         var gamma = new Option<string>("--gamma") { Description = "ζ exponent γ > 0, or a range LO:HI drawn per output ('min' = γ_min ≈ 1.72865, e.g. min:4).", DefaultValueFactory = _ => "2.8" };
         var method = new Option<string>("--method") { Description = "zeta, mixup, cutmix, cutmix+zeta (CutMix on ζ-mixed outputs), none (resized originals, the ERM baseline), or zeta,cutmix (per output, --switch-prob chooses).", DefaultValueFactory = _ => "zeta" };
-        var alpha = new Option<double?>("--alpha") { Description = "Beta(α, α) for mixup's λ and CutMix's box (default 0.2 for mixup, 1.0 for cutmix)." };
-        var labelSmoothing = new Option<double>("--label-smoothing") { Description = "ε in [0, 1): y ← y(1−ε) + ε/K on every source label before mixing (as timm).", DefaultValueFactory = _ => 0.0 };
+        var alpha = new Option<double?>("--alpha") { Description = "Beta(α, α) for mixup's λ and CutMix's box (default 0.2 for mixup, 1.0 for cutmix)." }.Within("above 0");
+        var labelSmoothing = new Option<double>("--label-smoothing") { Description = "ε in [0, 1): y ← y(1−ε) + ε/K on every source label before mixing (as timm).", DefaultValueFactory = _ => 0.0 }.Within("from 0 up to but not including 1");
         var prob = new Option<double>("--prob") { Description = "Fraction of outputs that are mixed, per output from the seed; the rest are resized originals (column original = true).", DefaultValueFactory = _ => 1.0 }.Within(0.0, 1.0);
         var switchProb = new Option<double?>("--switch-prob") { Description = "With --method zeta,cutmix: probability of CutMix instead of ζ per output (default 0.5)." }.Within(0.0, 1.0);
         var batchSize = new Option<int>("--batch-size") { Description = "Inputs per batch; outputs mix samples of one batch (≥ --n).", DefaultValueFactory = _ => 64 }.Within(2, int.MaxValue);

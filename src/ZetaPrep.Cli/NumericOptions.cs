@@ -85,6 +85,26 @@ internal static class NumericOptions
         return option;
     }
 
+    /// <summary>
+    /// Declares the option's valid numbers in words, for ranges that are open or whose bounds read badly as doubles
+    /// (<paramref name="range"/>, e.g. "above 0", "from 0 up to but not including 1"): its parse error says
+    /// "must be a number <paramref name="range"/>".
+    /// </summary>
+    public static Option<double> Within(this Option<double> option, string range)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.CustomParser = r => Parse<double>(r, NumberStyles.Float, "a number " + range);
+        return option;
+    }
+
+    /// <summary>Declares the (nullable) option's valid numbers in words (see the non-nullable overload).</summary>
+    public static Option<double?> Within(this Option<double?> option, string range)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.CustomParser = r => Parse<double>(r, NumberStyles.Float, "a number " + range);
+        return option;
+    }
+
     private static string IntegerRange<T>(T min, T max)
         where T : IBinaryInteger<T> =>
         string.Create(CultureInfo.InvariantCulture, $"an integer from {min} to {max}");

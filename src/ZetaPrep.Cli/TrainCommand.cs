@@ -12,7 +12,7 @@ internal static class TrainCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var data = new Option<string[]>("--data") { Description = "Shard directories (outputs of 'zetaprep generate'; reads DIR/data/*.parquet), read together.", Required = true, AllowMultipleArgumentsPerToken = true };
+        var data = new Option<string[]>("--data") { Description = "Shard directories, read together: outputs of 'zetaprep generate' in any --format (read as their manifest.json names it), or folders of .parquet shards.", Required = true, AllowMultipleArgumentsPerToken = true };
         var val = new Option<string>("--val") { Description = "Validation images: an ImageFolder directory or an unmixed shard directory.", Required = true };
         var output = new Option<string>("--out") { Description = "Run directory for metrics.jsonl, best.pt, last.*, config.json and curves.png.", Required = true };
         var arch = new Option<string>("--arch") { Description = "TorchVision architecture.", DefaultValueFactory = _ => "resnet18" };
@@ -20,12 +20,12 @@ internal static class TrainCommand
         var pretrained = new Option<string?>("--pretrained") { Description = "TorchSharp weights to start from (model.save format); the final fc layer is skipped and trained fresh." };
         var epochs = new Option<int>("--epochs") { Description = "Epochs over the shards (with --resume, default: the run's).", DefaultValueFactory = _ => 10 }.Within(1, int.MaxValue);
         var batchSize = new Option<int>("--batch-size") { Description = "Images per training step (2 to 65536).", DefaultValueFactory = _ => 32 }.Within(2, TrainOptions.MaxBatchSize);
-        var lr = new Option<double?>("--lr") { Description = "Peak learning rate, 1e-10 to 1000 (default 0.1 for sgd, 0.001 for adamw)." };
+        var lr = new Option<double?>("--lr") { Description = "Peak learning rate, 1e-10 to 1000 (default 0.1 for sgd, 0.001 for adamw)." }.Within("from 1e-10 to 1000");
         var optimizer = new Option<string>("--optimizer") { Description = "sgd (momentum 0.9, Nesterov) or adamw.", DefaultValueFactory = _ => "sgd" };
         optimizer.AcceptOnlyFromAmong("sgd", "adamw");
         var weightDecay = new Option<double>("--weight-decay") { Description = "Weight decay, 0 to 1.", DefaultValueFactory = _ => 5e-4 }.Within(0, TrainOptions.MaxWeightDecay);
         var warmup = new Option<double>("--warmup-epochs") { Description = "Linear warm-up epochs before the cosine decay (per step), 0 to 10000.", DefaultValueFactory = _ => 1.0 }.Within(0, TrainOptions.MaxWarmupEpochs);
-        var size = new Option<int?>("--size") { Description = "Image side for training and validation, 8 to 4096 (default: the shards' image size)." }.Within(8, 4096);
+        var size = new Option<int?>("--size") { Description = "Image side for training and validation, 8 to 4096 (default: the shards' image size; required when --data directories differ in it)." }.Within(8, 4096);
         var seed = new Option<ulong>("--seed") { Description = "Seed for initialisation, shuffling and augmentation.", DefaultValueFactory = _ => 0UL };
         var device = new Option<string>("--device") { Description = "auto (CUDA when available), cpu or cuda.", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda");

@@ -17,7 +17,7 @@ namespace ZetaPrep.Training;
 internal sealed class ShardBatchStream
 {
     private readonly IReadOnlyList<string> _files;
-    private readonly Dictionary<string, string> _dataDirectoryOf;
+    private readonly Dictionary<string, ShardDirectory> _directoryOf;
     private readonly int _classes;
     private readonly IImageDecoder _decoder;
     private readonly int _size;
@@ -33,7 +33,7 @@ internal sealed class ShardBatchStream
     {
         _files = files;
         _rows = rows;
-        _dataDirectoryOf = data.SelectMany(d => d.Files.Select(f => (File: f, d.Path))).ToDictionary(p => p.File, p => p.Path, StringComparer.Ordinal);
+        _directoryOf = data.SelectMany(d => d.Files.Select(f => (File: f, Directory: d))).ToDictionary(p => p.File, p => p.Directory, StringComparer.Ordinal);
         _classes = classes;
         _decoder = decoder;
         _size = size;
@@ -112,7 +112,7 @@ internal sealed class ShardBatchStream
             var steps = StepsPerEpoch(_rows, _batchSize);
             foreach (var file in order)
             {
-                await foreach (var row in ParquetShardReader.ReadRowsAsync(file, ct).ConfigureAwait(false))
+                await foreach (var row in _directoryOf[file].ReadRowsAsync(file, ct).ConfigureAwait(false))
                 {
                     buffer.Add(new SourcedRow(row, file));
                     if (buffer.Count >= _shuffleBuffer)
@@ -216,7 +216,7 @@ internal sealed class ShardBatchStream
     /// <summary>A bad row, named with its shard and the --data directory it came from, and the way to find the damage.</summary>
     private ZetaPrepException Damaged(string file, ZetaPrepException e)
     {
-        var dir = _dataDirectoryOf.GetValueOrDefault(file) ?? System.IO.Path.GetDirectoryName(file) ?? file;
+        var dir = _directoryOf.GetValueOrDefault(file)?.Path ?? System.IO.Path.GetDirectoryName(file) ?? file;
         return new ZetaPrepException($"--data {dir}: shard {System.IO.Path.GetRelativePath(dir, file)}: {e.Message.TrimEnd('.')}; check the directory with 'zetaprep verify {dir}' and regenerate it (or the damaged shard).", e);
     }
 

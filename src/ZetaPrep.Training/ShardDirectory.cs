@@ -6,16 +6,23 @@ using ZetaPrep.Shards;
 
 namespace ZetaPrep.Training;
 
-/// <summary>An output directory of <c>zetaprep generate</c>: its DATA/*.parquet shards, class names, rows, image size and manifest fingerprint.</summary>
+/// <summary>
+/// An output directory of <c>zetaprep generate</c> in any of its formats (Parquet <c>data/*.parquet</c>, WebDataset
+/// <c>shard-*.tar</c>, folder <c>labels/*.parquet</c> + <c>images/</c>): its shards, class names, rows, image size and
+/// manifest fingerprint.
+/// </summary>
 /// <param name="Path">The directory as given.</param>
+/// <param name="Format">The shard format: manifest.json's, or Parquet for a directory without one.</param>
 /// <param name="Files">Shard paths, sorted ordinally.</param>
-/// <param name="ClassNames">Class names from the first shard's footer (every shard must agree).</param>
-/// <param name="Rows">Rows in all shards (from the footers).</param>
+/// <param name="ClassNames">Class names: from the Parquet shards' footers (every shard must agree), or from manifest.json
+/// for WebDataset and folder shards, which record label vectors only.</param>
+/// <param name="Rows">Rows in all shards (from the Parquet footers, or manifest.json's per-shard rows).</param>
 /// <param name="ImageSize">Side of the square images, read from the first row's PNG header.</param>
 /// <param name="InputFingerprint">The manifest's input fingerprint, or null without manifest.json.</param>
 /// <param name="ManifestSha256">SHA-256 of manifest.json, or null without one.</param>
 public sealed record ShardDirectory(
     string Path,
+    IShardFormat Format,
     IReadOnlyList<string> Files,
     IReadOnlyList<string> ClassNames,
     long Rows,
@@ -34,45 +41,65 @@ public sealed record ShardDirectory(
             throw ZetaPrepException.Usage($"{option} {path}: directory not found; give an output directory of 'zetaprep generate'.");
         }
 
-        var dataDir = System.IO.Path.Combine(path, "data");
-        var searchDir = Directory.Exists(dataDir) ? dataDir : path;
-        var files = Directory.EnumerateFiles(searchDir, "*.parquet")
-            .Where(f => !System.IO.Path.GetFileName(f).StartsWith('.'))
-            .Order(StringComparer.Ordinal)
-            .ToList();
         var manifestPath = System.IO.Path.Combine(path, GenerationManifest.FileName);
         GenerationManifest? manifest = null;
+        IShardFormat format = ShardFormats.Get(ShardFormat.Parquet);
+        List<string> files;
         if (File.Exists(manifestPath))
         {
             manifest = GenerationManifest.Read(manifestPath);
-            files = ListedShards(path, option, manifest, files);
+            format = ShardFormats.Get(manifest.Options.Format);
+            files = ListedShards(path, option, manifest, ShardFilesOnDisk(path, format));
         }
         else if (Directory.EnumerateFiles(path, "manifest.worker-*-of-*.json").FirstOrDefault() is { } partial)
         {
             // Workers' shards before their merge: some may be missing or from another run; merge checks them all.
             throw new ZetaPrepException($"{option} {path}: holds {System.IO.Path.GetFileName(partial)} but no manifest.json, so the workers' shards were never merged (some may be missing); run zetaprep merge {path} first.");
         }
+        else
+        {
+            files = ShardFilesOnDisk(path, format);
+            if (!Directory.Exists(System.IO.Path.Combine(path, "data")) && ShardFilesOnDisk(path, ShardFormats.Get(ShardFormat.Folder)).Count > 0)
+            {
+                // A folder-format output: its labels.parquet is no shard, and its label parts record no class names.
+                throw ZetaPrepException.Usage($"{option} {path}: holds folder-format shards (labels/*.parquet) but no {GenerationManifest.FileName}, which names their classes; give the whole output directory of 'zetaprep generate', manifest.json included.");
+            }
+            if (files.Count == 0 && ShardFormats.Get(ShardFormat.WebDataset) is var tars && ShardFilesOnDisk(path, tars).Count > 0)
+            {
+                // A tar's samples hold label vectors, not class names: those are in manifest.json only.
+                throw ZetaPrepException.Usage($"{option} {path}: holds WebDataset shards but no {GenerationManifest.FileName}, which names their classes; give the whole output directory of 'zetaprep generate', manifest.json included.");
+            }
+        }
 
         if (files.Count == 0)
         {
-            throw ZetaPrepException.Usage($"{option} {path}: no shards found (expected {System.IO.Path.Combine(path, "data", "*.parquet")}); give an output directory of 'zetaprep generate'.");
+            throw ZetaPrepException.Usage($"{option} {path}: no shards found (expected {System.IO.Path.Combine(path, "data", "*.parquet")}, or the shards {GenerationManifest.FileName} lists); give an output directory of 'zetaprep generate'.");
         }
 
         IReadOnlyList<string>? classes = null;
         long rows = 0;
-        foreach (var file in files)
+        if (format.Kind != ShardFormat.Parquet)
         {
-            var meta = await ParquetShardReader.ReadMetadataAsync(file, cancellationToken).ConfigureAwait(false);
-            if (classes is null)
+            // Checked against the manifest (listed, same size) by ListedShards; verify checks their rows and bytes.
+            classes = manifest!.Classes;
+            rows = manifest.Shards.Sum(s => s.Rows);
+        }
+        else
+        {
+            foreach (var file in files)
             {
-                classes = meta.ClassNames;
-            }
-            else if (!classes.SequenceEqual(meta.ClassNames, StringComparer.Ordinal))
-            {
-                throw new ZetaPrepException($"{file}: class names [{string.Join(", ", meta.ClassNames)}] differ from {files[0]}'s [{string.Join(", ", classes)}]; shards of one directory must come from one run.");
-            }
+                var meta = await ParquetShardReader.ReadMetadataAsync(file, cancellationToken).ConfigureAwait(false);
+                if (classes is null)
+                {
+                    classes = meta.ClassNames;
+                }
+                else if (!classes.SequenceEqual(meta.ClassNames, StringComparer.Ordinal))
+                {
+                    throw new ZetaPrepException($"{file}: class names [{string.Join(", ", meta.ClassNames)}] differ from {files[0]}'s [{string.Join(", ", classes)}]; shards of one directory must come from one run.");
+                }
 
-            rows += meta.Rows;
+                rows += meta.Rows;
+            }
         }
 
         if (rows == 0)
@@ -80,7 +107,7 @@ public sealed record ShardDirectory(
             throw new ZetaPrepException($"{option} {path}: the shards hold no rows; regenerate the dataset.");
         }
 
-        var size = await FirstImageSizeAsync(files, cancellationToken).ConfigureAwait(false);
+        var size = await FirstImageSizeAsync(path, format, files, cancellationToken).ConfigureAwait(false);
         string? fingerprint = null;
         string? manifestSha = null;
         if (manifest is not null)
@@ -89,7 +116,31 @@ public sealed record ShardDirectory(
             manifestSha = Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(manifestPath, cancellationToken).ConfigureAwait(false)));
         }
 
-        return new ShardDirectory(path, files, classes!, rows, size, fingerprint, manifestSha);
+        return new ShardDirectory(path, format, files, classes!, rows, size, fingerprint, manifestSha);
+    }
+
+    /// <summary>The rows of <paramref name="file"/>, one of <see cref="Files"/>, read with the directory's format.</summary>
+    public IAsyncEnumerable<ShardRow> ReadRowsAsync(string file, CancellationToken cancellationToken) =>
+        ReadRowsAsync(Path, Format, file, cancellationToken);
+
+    private static IAsyncEnumerable<ShardRow> ReadRowsAsync(string path, IShardFormat format, string file, CancellationToken cancellationToken) =>
+        format.ReadRowsAsync(path, System.IO.Path.GetRelativePath(path, file).Replace('\\', '/'), cancellationToken);
+
+    /// <summary>The shard files of <paramref name="format"/> on disk (hidden ones, e.g. a writer's temp file, left out), sorted:
+    /// Parquet's under <c>data/</c> (or, without one, at the top), WebDataset's tars at the top, the folder format's label
+    /// parts under <c>labels/</c>.</summary>
+    private static List<string> ShardFilesOnDisk(string path, IShardFormat format)
+    {
+        var (dir, pattern) = format.Kind switch
+        {
+            ShardFormat.WebDataset => (path, "*.tar"),
+            ShardFormat.Folder => (System.IO.Path.Combine(path, "labels"), "*.parquet"),
+            _ => (Directory.Exists(System.IO.Path.Combine(path, "data")) ? System.IO.Path.Combine(path, "data") : path, "*.parquet"),
+        };
+        return !Directory.Exists(dir) ? [] : Directory.EnumerateFiles(dir, pattern)
+            .Where(f => !System.IO.Path.GetFileName(f).StartsWith('.'))
+            .Order(StringComparer.Ordinal)
+            .ToList();
     }
 
     /// <summary>
@@ -102,11 +153,6 @@ public sealed record ShardDirectory(
         {
             throw new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
                 $"{option} {path}: the generation was interrupted ({GenerationManifest.FileName} says complete: false, {manifest.Shards.Count} of {manifest.Plan.Shards} shards written); finish it with 'zetaprep generate ... --resume' (same options) or check it with 'zetaprep verify {path}'."));
-        }
-
-        if (manifest.Options.Format != "parquet")
-        {
-            throw ZetaPrepException.Usage($"{option} {path}: generated with --format {manifest.Options.Format}; training reads Parquet shards, so generate with --format parquet.");
         }
 
         var listed = new List<string>();
@@ -135,11 +181,11 @@ public sealed record ShardDirectory(
         return [.. manifest.Shards.Select(e => System.IO.Path.Combine(path, e.File)).Order(StringComparer.Ordinal)];
     }
 
-    private static async Task<int> FirstImageSizeAsync(List<string> files, CancellationToken cancellationToken)
+    private static async Task<int> FirstImageSizeAsync(string path, IShardFormat format, List<string> files, CancellationToken cancellationToken)
     {
         foreach (var file in files)
         {
-            await foreach (var row in ParquetShardReader.ReadRowsAsync(file, cancellationToken).ConfigureAwait(false))
+            await foreach (var row in ReadRowsAsync(path, format, file, cancellationToken).ConfigureAwait(false))
             {
                 // ZetaPrep writes square PNGs; the width sits at byte 16 of the IHDR chunk.
                 var png = row.ImageBytes.Span;

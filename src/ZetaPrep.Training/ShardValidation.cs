@@ -24,7 +24,7 @@ public sealed class ShardValidation : IValidationSource
     {
         foreach (var file in _directory.Files.Take(1))
         {
-            await foreach (var row in ParquetShardReader.ReadRowsAsync(file, cancellationToken).ConfigureAwait(false))
+            await foreach (var row in _directory.ReadRowsAsync(file, cancellationToken).ConfigureAwait(false))
             {
                 CheckUnmixed(file, row);
                 break;
@@ -49,7 +49,7 @@ public sealed class ShardValidation : IValidationSource
     {
         foreach (var file in _directory.Files)
         {
-            await foreach (var row in ParquetShardReader.ReadRowsAsync(file, cancellationToken).ConfigureAwait(false))
+            await foreach (var row in _directory.ReadRowsAsync(file, cancellationToken).ConfigureAwait(false))
             {
                 CheckUnmixed(file, row);
                 var rgb = new byte[size * size * 3];

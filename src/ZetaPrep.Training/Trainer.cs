@@ -79,6 +79,12 @@ public sealed class Trainer
 
         var classes = data[0].ClassNames;
         var size = options.Size ?? data[0].ImageSize;
+        if (options.Size is null && data.FirstOrDefault(d => d.ImageSize != data[0].ImageSize) is { } otherSize)
+        {
+            // "The shards' image size" is no one size here: the first directory's would silently resize the others.
+            throw ZetaPrepException.Usage(string.Create(CultureInfo.InvariantCulture,
+                $"--data: {data[0].Path} holds {data[0].ImageSize}×{data[0].ImageSize} images, {otherSize.Path} {otherSize.ImageSize}×{otherSize.ImageSize}; pass --size to train them all at one size (e.g. --size {data.Max(d => d.ImageSize)})."));
+        }
         var valClasses = await validation.ReadClassNamesAsync(cancellationToken).ConfigureAwait(false);
         if (!valClasses.SequenceEqual(classes, StringComparer.Ordinal))
         {
@@ -119,8 +125,7 @@ public sealed class Trainer
             }
         }
 
-        torch.manual_seed(unchecked((long)options.Seed));
-        using var model = ModelFactory.Create(options.Architecture, classes.Count);
+        using var model = ModelFactory.Create(options.Architecture, classes.Count, options.Seed);
         if (options.PretrainedPath is not null && resumed is null)
         {
             ModelFactory.LoadPretrained(model, options.PretrainedPath);

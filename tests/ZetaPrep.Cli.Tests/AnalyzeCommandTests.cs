@@ -111,19 +111,45 @@ public sealed class AnalyzeCommandTests
     }
 
     [Fact]
-    public async Task A_WebDataset_output_and_a_k_above_the_images_get_advice_that_works()
+    public async Task Every_output_format_analyses_alike_and_a_k_above_the_images_gets_advice_that_works()
     {
         using var tmp = new TempDir();
         var input = tmp.Sub("in");
-        ImageFixtures.SolidFolder(input, classes: 2, perClass: 6);
-        Assert.Equal(0, (await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub("wds"), "--n", "2", "--size", "8", "--format", "webdataset", "--quiet")).ExitCode);
-        var wds = await CliRunner.RunAsync("analyze", tmp.Sub("wds"));
-        Assert.Equal(2, wds.ExitCode);
-        Assert.Contains("a webdataset output; analyze reads Parquet shards or an ImageFolder", wds.Stderr, StringComparison.Ordinal);
-        Assert.DoesNotContain("corrupt", wds.Stderr, StringComparison.Ordinal);
+        ImageFixtures.MixedFolder(input, classes: 2, perClass: 9);
+        var results = new List<string>();
+        foreach (var format in new[] { "parquet", "webdataset", "folder" })
+        {
+            var g = await CliRunner.RunAsync("generate", "--in", input, "--out", tmp.Sub(format), "--n", "3", "--batch-size", "6", "--shard-rows", "7",
+                "--size", "12", "--format", format, "--quiet");
+            Assert.True(g.ExitCode == 0, g.Stderr);
+            var r = await CliRunner.RunAsync("analyze", tmp.Sub(format), "--k", "4", "--max-samples", "11", "--device", "cpu", "--json");
+            Assert.True(r.ExitCode == 0, $"{format}: {r.Stderr}");
+            // All but the input's path.
+            results.Add(r.Stdout.Replace(tmp.Sub(format), "OUT", StringComparison.Ordinal));
+        }
+        // The same rows in three layouts: the same sample (11 of 18 rows over 3 shards), the same pixels, the same figures.
+        using (var json = JsonDocument.Parse(results[0]))
+        {
+            Assert.Equal((18L, 11, 12), (json.RootElement.GetProperty("available").GetInt64(), json.RootElement.GetProperty("samples").GetInt32(),
+                json.RootElement.GetProperty("image_size").GetInt32()));
+        }
+        Assert.Equal(results[0], results[1]);
+        Assert.Equal(results[0], results[2]);
+
+        // WebDataset tars without the manifest that names their format: said so, not "no images".
+        File.Delete(Path.Combine(tmp.Sub("webdataset"), "manifest.json"));
+        var bare = await CliRunner.RunAsync("analyze", tmp.Sub("webdataset"));
+        Assert.Equal(2, bare.ExitCode);
+        Assert.Equal($"zetaprep: error: {tmp.Sub("webdataset")}: holds .tar files but no manifest.json; analyze reads WebDataset shards through the manifest that names their format: give the whole output directory of 'zetaprep generate'.", bare.Stderr.Trim());
+
+        // Nor a folder output's: its labels.parquet (file names, no images) is no shard to read.
+        File.Delete(Path.Combine(tmp.Sub("folder"), "manifest.json"));
+        var bareFolder = await CliRunner.RunAsync("analyze", tmp.Sub("folder"));
+        Assert.Equal(2, bareFolder.ExitCode);
+        Assert.Equal($"zetaprep: error: {tmp.Sub("folder")}: holds folder-format shards (labels/*.parquet) but no manifest.json; analyze reads them through the manifest that names their format: give the whole output directory of 'zetaprep generate'.", bareFolder.Stderr.Trim());
 
         var k = await CliRunner.RunAsync("analyze", input, "--size", "8", "--k", "40");
         Assert.Equal(2, k.ExitCode);
-        Assert.Contains("gave 12; it holds no more images: use --k 11 or less", k.Stderr, StringComparison.Ordinal);
+        Assert.Contains("gave 18; it holds no more images: use --k 17 or less", k.Stderr, StringComparison.Ordinal);
     }
 }

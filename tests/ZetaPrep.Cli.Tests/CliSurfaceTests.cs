@@ -45,6 +45,18 @@ public sealed class CliSurfaceTests
         Assert.Contains("preview", r.Stdout, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("train", "outputs of 'zetaprep generate' in any --format")]
+    [InlineData("analyze", "output directory (any --format)")]
+    public async Task Help_OfTheReaders_SaysTheyTakeEveryOutputFormat(string command, string says)
+    {
+        var r = await CliRunner.RunAsync(command, "--help");
+        Assert.Equal(0, r.ExitCode);
+        // They said they read DIR/data/*.parquet: WebDataset and folder outputs have no data/.
+        Assert.DoesNotContain("data/*.parquet", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains(says, r.Stdout.ReplaceLineEndings(" "), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Info_SaysWhereDownloadsHashesAreCached()
     {
@@ -126,6 +138,41 @@ public sealed class CliSurfaceTests
         var plain = await CliRunner.RunAsync(["generate", .. source, "--out", tmp.Sub("out"), "--size", "16", "--quiet"]);
         Assert.True(plain.ExitCode == 0, plain.Stderr);
     }
+
+    /// <summary>--class-depth places an ImageFolder's class folders; where a label file gives the classes it was ignored without a word.</summary>
+    [Fact]
+    public async Task ClassDepth_OfAnInputWhoseClassesComeFromALabelFile_IsAUsageError()
+    {
+        using var tmp = new TempDir();
+        var data = tmp.Sub("data");
+        IsicFixtures.Write2017(Path.Combine(data, "isic2017"));
+        var images = tmp.Sub("imgs");
+        Directory.CreateDirectory(images);
+        for (var i = 0; i < 4; i++)
+        {
+            File.WriteAllBytes(Path.Combine(images, $"img{i}.png"), ImageFixtures.Solid(8, 8, (byte)(i * 60), 0, 0));
+        }
+        var csv = tmp.Sub("labels.csv");
+        File.WriteAllText(csv, "id,cls\nimg0,a\nimg1,b\nimg2,a\nimg3,b\n");
+        (string[] Source, string Why)[] cases =
+        [
+            (["--in", "isic2017", "--data-dir", data], "the isic2017 preset's label file gives the classes"),
+            (["--in", Path.Combine(data, "isic2017")], "it holds the official isic2017 downloads, whose label file gives the classes"),
+            (["--in", images, "--labels", csv, "--id-column", "id", "--label-column", "cls"], $"--labels {csv} gives the classes"),
+        ];
+        foreach (var (source, why) in cases)
+        {
+            var r = await CliRunner.RunAsync(["generate", .. source, "--out", tmp.Sub("out"), "--size", "16", "--quiet", "--class-depth", "2"]);
+            Assert.Equal(2, r.ExitCode);
+            Assert.Equal($"zetaprep: error: --class-depth 2: only for an ImageFolder --in (class folders below it), but {why}; drop --class-depth.", r.Stderr.Trim());
+            Assert.False(Directory.Exists(tmp.Sub("out")));
+
+            // The default depth, given or not, is no conflict.
+            var plain = await CliRunner.RunAsync(["generate", .. source, "--out", tmp.Sub("out"), "--size", "16", "--quiet", "--class-depth", "1"]);
+            Assert.True(plain.ExitCode == 0, plain.Stderr);
+            Directory.Delete(tmp.Sub("out"), recursive: true);
+        }
+    }
 }
 
 public sealed class NumericOptionTests
@@ -139,7 +186,8 @@ public sealed class NumericOptionTests
     [InlineData("--png-level", "high", "--png-level: must be an integer from 0 to 9 (got 'high')")]
     [InlineData("--max-pixels", "1e6", "--max-pixels: must be an integer from 1 to 9223372036854775807 (got '1e6')")]
     [InlineData("--prob", "half", "--prob: must be a number from 0 to 1 (got 'half')")]
-    [InlineData("--label-smoothing", "x", "--label-smoothing: must be a number, e.g. 0.5 (got 'x')")]
+    [InlineData("--label-smoothing", "x", "--label-smoothing: must be a number from 0 up to but not including 1 (got 'x')")]
+    [InlineData("--alpha", "0,2", "--alpha: must be a number above 0 (got '0,2')")]
     public async Task Generate_UnparsableNumber_IsOneLine_NamingTheOptionAndItsRange(string option, string value, string message)
     {
         using var tmp = new TempDir();
@@ -162,13 +210,31 @@ public sealed class NumericOptionTests
                 Assert.Equal(2, r.ExitCode);
                 var line = r.Stderr.Split('\n').SingleOrDefault(l => l.StartsWith($"zetaprep: error: {option.Name}: must be ", StringComparison.Ordinal));
                 Assert.True(line is not null, $"{command.Name} {option.Name}: {r.Stderr}");
-                Assert.Matches(@"must be (an integer from -?\d+ to \d+|a number(, e\.g\. 0\.5| from [\d.]+ to [\d.]+)) \(got 'not-a-number'\) \(see zetaprep ", line);
+                // Every decimal option names its range too (Within), not only "a number".
+                Assert.Matches(@"must be (an integer from -?\d+ to \d+|a number (from [\de.-]+ to [\d.]+|above 0|from 0 up to but not including 1|strictly between 0 and 1)) \(got 'not-a-number'\) \(see zetaprep ", line);
                 Assert.DoesNotContain("System.", r.Stderr, StringComparison.Ordinal);
                 checkedOptions++;
             }
         }
         // generate alone has 14 numeric options; the walk must have found them and those of the other commands.
         Assert.True(checkedOptions >= 30, $"only {checkedOptions} numeric options found");
+    }
+
+    [Theory]
+    [InlineData("train", "--arch", "vgg", "'resnet18' 'resnet50'")]
+    [InlineData("train", "--optimizer", "adam", "'sgd' 'adamw'")]
+    [InlineData("train", "--augment", "flip", "'none' 'flip-crop'")]
+    [InlineData("evaluate", "--device", "gpu", "'auto' 'cpu' 'cuda'")]
+    [InlineData("analyze", "--device", "gpu", "'auto' 'cpu' 'cuda'")]
+    [InlineData("compare", "--arch", "vgg", "'resnet18' 'resnet50'")]
+    [InlineData("generate", "--format", "tar", "'parquet' 'webdataset' 'folder'")]
+    public async Task A_value_outside_an_options_choices_names_the_option(string command, string option, string value, string choices)
+    {
+        using var tmp = new TempDir();
+        var r = await CliRunner.RunAsync([command, .. RequiredArguments(CliApp.Build(TextWriter.Null, TextWriter.Null).Subcommands.Single(c => c.Name == command), tmp), option, value]);
+        Assert.Equal(2, r.ExitCode);
+        // System.CommandLine's own line was "Argument 'vgg' not recognized. Must be one of: …", naming no option.
+        Assert.Equal($"zetaprep: error: {option}: Argument '{value}' not recognized. Must be one of: {choices} (see zetaprep {command} --help)", r.Stderr.Trim());
     }
 
     [Theory]

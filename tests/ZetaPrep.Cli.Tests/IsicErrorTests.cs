@@ -149,6 +149,39 @@ public sealed class IsicErrorTests
         Assert.Equal("isic2017", ZetaPrep.Manifests.GenerationManifest.Read(Path.Combine(tmp.Sub("out"), "manifest.json")).Input.Preset);
     }
 
+    /// <summary>
+    /// ISIC 2020's zip unpacks into train/, not a folder named like the zip: unpacked beside its label file it was read as
+    /// an ImageFolder of one class ('train') and refused as that. A train/ folder without the 2020 label file stays a class.
+    /// </summary>
+    [Fact]
+    public async Task AnUnpacked2020Download_IsRefusedByItsTrainFolder()
+    {
+        using var tmp = new TempDir();
+        var dir = tmp.Sub("isic2020");
+        IsicFixtures.Write2020(dir);
+        var zip = Path.Combine(dir, "ISIC_2020_Training_JPEG.zip");
+        System.IO.Compression.ZipFile.ExtractToDirectory(zip, dir);
+        File.Delete(zip);
+        var output = tmp.Sub("out");
+
+        var r = await CliRunner.RunAsync("generate", "--in", dir, "--out", output, "--quiet");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal($"zetaprep: error: --in {dir}: train/ is an unpacked official isic2020 download, which ZetaPrep does not read as an ImageFolder (the folders would become the classes); put ISIC_2020_Training_JPEG.zip there as downloaded (unextracted; the folders may stay) from https://challenge.isic-archive.com/data/.", r.Stderr.Trim());
+        Assert.False(Directory.Exists(output));
+
+        // Without the 2020 label file beside it, train/ is a class folder like any other.
+        foreach (var csv in Directory.GetFiles(dir, "*.csv"))
+        {
+            File.Delete(csv);
+        }
+        Directory.CreateDirectory(Path.Combine(dir, "test"));
+        File.WriteAllBytes(Path.Combine(dir, "test", "a.jpg"), IsicFixtures.Jpeg(1));
+        File.WriteAllBytes(Path.Combine(dir, "test", "b.jpg"), IsicFixtures.Jpeg(2));
+        var folder = await CliRunner.RunAsync("generate", "--in", dir, "--out", output, "--n", "2", "--size", "8", "--quiet");
+        Assert.True(folder.ExitCode == 0, folder.Stderr);
+        Assert.Equal(["test", "train"], ZetaPrep.Manifests.GenerationManifest.Read(Path.Combine(output, "manifest.json")).Classes);
+    }
+
     /// <summary>A zip that is a link to a moved file or an unmounted disk was "cannot read as a zip …; download it again" (QA).</summary>
     [Fact]
     public async Task AZipLinkedToNothing_IsNamedAsABrokenLink()

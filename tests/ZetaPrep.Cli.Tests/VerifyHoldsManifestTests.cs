@@ -244,7 +244,7 @@ public sealed class VerifyHoldsManifestTests
         Assert.Equal(1, r.ExitCode);
         Assert.Equal(
             ["problem: labels/train-00000-of-00003.parquet row 1: images/00000001.png: listed in labels/train-00000-of-00003.parquet but missing; rerun the generate command with --resume, which redoes that shard.",
-             "problem: labels/train-00000-of-00003.parquet row 2: images/00000002.png: SHA-256 differs from the one recorded in labels/train-00000-of-00003.parquet; the image was changed or damaged.",
+             "problem: labels/train-00000-of-00003.parquet row 2: images/00000002.png: SHA-256 differs from the one recorded in labels/train-00000-of-00003.parquet; the image was changed or damaged; rerun the generate command with --resume, which redoes that shard.",
              "problem: labels/train-00000-of-00003.parquet row 3: images/00000003.png: listed in labels/train-00000-of-00003.parquet but missing; rerun the generate command with --resume, which redoes that shard."],
             Problems(r));
         Assert.Contains("FAILED: 3 shard(s), 12 row(s) checked, 3 problem(s)", r.Stdout, StringComparison.Ordinal);

@@ -160,6 +160,18 @@ public sealed class CompareCommandTests
         Assert.Equal(7, doc.RootElement.GetProperty("options").GetProperty("k").GetInt32());
     }
 
+    [Theory]
+    [InlineData("--n", "4")]
+    [InlineData("--gamma", "min:4")]
+    public async Task Compare_NOrGammaWithoutAZetaMethod_IsAUsageErrorNotIgnored(string option, string value)
+    {
+        using var tmp = new TempDir();
+        var r = await TrainFixtures.RunCliAsync("compare", "--in", tmp.Path, "--val", tmp.Path, "--methods", "none,mixup", option, value, "--out", tmp.Sub("o"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"zetaprep: error: {option}: only the methods with ζ weights (zeta, cutmix+zeta) use it, and --methods none,mixup lists none: drop {option}, or add zeta to --methods.", r.Stderr.Trim());
+        Assert.False(Directory.Exists(tmp.Sub("o")));
+    }
+
     [Fact]
     public async Task Compare_UnknownMethod_IsOneLineUsageError()
     {

@@ -32,10 +32,10 @@ public sealed class CompareRerunTests
             Assert.Equal(JsonValueKind.Null, options.GetProperty("n").ValueKind);
         }
 
-        // --n and --gamma change no byte of `none` shards: the run is reused, not refused.
-        var otherN = await TrainFixtures.RunCliAsync(Args("--n", "4", "--gamma", "5"));
+        // --n and --gamma change no byte of `none` shards: adding a ζ method with its own N and γ reuses the run, not refuses it.
+        var otherN = await TrainFixtures.RunCliAsync(Args("--methods", "none,zeta", "--n", "4", "--gamma", "5"));
         Assert.True(otherN.ExitCode == 0, otherN.Stderr);
-        Assert.Contains("1 run(s) (1 reused)", otherN.Stdout, StringComparison.Ordinal);
+        Assert.Contains("2 run(s) (1 reused)", otherN.Stdout, StringComparison.Ordinal);
     }
 
 }

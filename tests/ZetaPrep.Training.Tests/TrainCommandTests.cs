@@ -305,6 +305,28 @@ public sealed class TrainCommandTests
     }
 
     [Fact]
+    public async Task Data_OfDifferentImageSizes_NeedsAnExplicitSize()
+    {
+        using var tmp = new TempDir();
+        var small = await TrainFixtures.ShardsAsync(tmp.Path, Classes, perClass: 3);
+        var large = tmp.Sub("large");
+        var g = await TrainFixtures.RunCliAsync("generate", "--in", tmp.Sub("images"), "--out", large, "--method", "none", "--size", "20", "--quiet");
+        Assert.True(g.ExitCode == 0, g.Stderr);
+        var val = tmp.Sub("images");
+
+        // It used to train at the first directory's 16² and resize the other's 20² images without a word.
+        var r = await TrainFixtures.RunCliAsync("train", "--data", small, large, "--val", val, "--epochs", "1", "--device", "cpu", "--out", tmp.Sub("r"), "--quiet");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"zetaprep: error: --data: {small} holds 16×16 images, {large} 20×20; pass --size to train them all at one size (e.g. --size 20).", r.Stderr.Trim());
+        Assert.False(Directory.Exists(tmp.Sub("r")));
+
+        var sized = await TrainFixtures.RunCliAsync("train", "--data", small, large, "--val", val, "--epochs", "1", "--size", "16", "--batch-size", "4",
+            "--threads", "1", "--device", "cpu", "--out", tmp.Sub("r"), "--quiet");
+        Assert.True(sized.ExitCode == 0, sized.Stderr);
+        Assert.Equal(16, RunConfig.Read(Path.Combine(tmp.Sub("r"), "config.json")).Size);
+    }
+
+    [Fact]
     public async Task Val_TakesShardsDirectlyInAFolder_AsDataDoes()
     {
         using var tmp = new TempDir();

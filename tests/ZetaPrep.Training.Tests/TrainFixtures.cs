@@ -44,7 +44,6 @@ internal static class TrainFixtures
         }
     }
 
-    /// <summary>Generates ζ-mixed shards of a colour folder with the real `generate` verb.</summary>
     /// <summary>Shards of the originals (--method none) from the same images: what --val takes.</summary>
     public static async Task<string> UnmixedShardsAsync(string root, string[] classes, int perClass, string name = "originals")
     {
@@ -60,6 +59,7 @@ internal static class TrainFixtures
         return shards;
     }
 
+    /// <summary>Generates ζ-mixed shards of a colour folder with the real `generate` verb.</summary>
     public static async Task<string> ShardsAsync(string root, string[] classes, int perClass, string name = "shards", int seed = 2)
     {
         var images = Path.Combine(root, "images");

@@ -65,8 +65,8 @@ public sealed class ValidationSetTests
         var source = new NumberedImages(7, 3);
         var whole = await ValidationSet.LoadAsync(source, size, CancellationToken.None);
         var chunked = await ValidationSet.LoadAsync(source, size, 2 * size * size * 3, CancellationToken.None);
-        TorchSharp.torch.manual_seed(3);
-        using var model = ModelFactory.Create(TrainArchitecture.ResNet18, 3);
+        // Seeded through ModelFactory, under its lock: a bare manual_seed here moved a training test's weights running beside it.
+        using var model = ModelFactory.Create(TrainArchitecture.ResNet18, 3, seed: 3);
         var a = Evaluator.Evaluate(model, whole, TorchSharp.torch.CPU, 4, CancellationToken.None);
         var b = Evaluator.Evaluate(model, chunked, TorchSharp.torch.CPU, 4, CancellationToken.None);
         Assert.Equal(a.Loss, b.Loss);

@@ -22,8 +22,8 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
     public int Dimension => 3 * ImageSize * ImageSize;
 
     /// <summary>
-    /// Loads at most <paramref name="maxSamples"/> images from a <c>zetaprep generate</c> output (manifest.json's shards,
-    /// else data/*.parquet or *.parquet), one .parquet shard, or an ImageFolder; shards keep their size unless
+    /// Loads at most <paramref name="maxSamples"/> images from a <c>zetaprep generate</c> output (manifest.json's shards in
+    /// any format, else data/*.parquet or *.parquet), one .parquet shard, or an ImageFolder; shards keep their size unless
     /// <paramref name="size"/> is given, folders default to <see cref="IntrinsicDimensionOptions.DefaultFolderSize"/>.
     /// </summary>
     public static async Task<PixelSample> LoadAsync(string path, int maxSamples, int? size, ulong seed, CancellationToken ct)
@@ -33,7 +33,7 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
         var decoder = new SkiaImageDecoder();
         if (File.Exists(path) && path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase))
         {
-            return await LoadShardsAsync([path], maxSamples, size, seed, decoder, ct).ConfigureAwait(false);
+            return await LoadShardsAsync([ParquetFile(path)], maxSamples, size, seed, decoder, ct).ConfigureAwait(false);
         }
 
         if (File.Exists(path))
@@ -46,7 +46,7 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
             throw ZetaPrepException.Usage($"{path}: not found; give a 'zetaprep generate' output directory, a .parquet shard or an ImageFolder.");
         }
 
-        List<string>? shards = ShardFiles(path);
+        List<ShardInput>? shards = ShardFiles(path);
         if (shards is not null)
         {
             return await LoadShardsAsync(shards, maxSamples, size, seed, decoder, ct).ConfigureAwait(false);
@@ -82,23 +82,29 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
         return result;
     }
 
-    private static List<string>? ShardFiles(string dir)
+    /// <summary>One shard to sample from: its path (for messages), its rows where known without opening it, and its reader.</summary>
+    private sealed record ShardInput(string Path, long? Rows, Func<CancellationToken, IAsyncEnumerable<ShardRow>> Read);
+
+    private static ShardInput ParquetFile(string path) => new(path, null, ct => ParquetShardReader.ReadRowsAsync(path, ct));
+
+    private static List<ShardInput>? ShardFiles(string dir)
     {
         string manifestPath = Path.Combine(dir, GenerationManifest.FileName);
         if (File.Exists(manifestPath))
         {
             var manifest = GenerationManifest.Read(manifestPath);
-            if (manifest.Options.Format != "parquet")
-            {
-                throw ZetaPrepException.Usage($"{dir}: a {manifest.Options.Format} output; analyze reads Parquet shards or an ImageFolder: generate with --format parquet (the default), or give the ImageFolder.");
-            }
             // As train does: the shards of an interrupted run are a part of the dataset chosen by where it stopped.
             if (!manifest.Complete)
             {
                 throw new ZetaPrepException(string.Create(CultureInfo.InvariantCulture,
                     $"{dir}: the generation was interrupted ({GenerationManifest.FileName} says complete: false, {manifest.Shards.Count} of {manifest.Plan.Shards} shards written); analyze reads complete outputs: finish it with 'zetaprep generate ... --resume' (same options), or give one .parquet shard to analyse that shard alone."));
             }
-            return [.. manifest.Shards.Select(s => Path.Combine(dir, s.File))];
+            // Any format through its own reader; Parquet's rows from the footers (as a directory without manifest.json),
+            // WebDataset's and the folder format's from the manifest, as their shards record no count of their own.
+            var format = ShardFormats.Get(manifest.Options.Format);
+            return [.. manifest.Shards.Select(s => format.Kind == ShardFormat.Parquet
+                ? ParquetFile(Path.Combine(dir, s.File))
+                : new ShardInput(Path.Combine(dir, s.File), s.Rows, ct => format.ReadRowsAsync(dir, s.File, ct)))];
         }
 
         // Workers write manifest.worker-I-of-W.json and their own shards; before the merge some shards may be missing.
@@ -108,15 +114,25 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
         }
 
         string data = Path.Combine(dir, "data");
+        string labels = Path.Combine(dir, "labels");
+        if (!Directory.Exists(data) && Directory.Exists(labels) && Directory.EnumerateFiles(labels, "*.parquet").Any())
+        {
+            // A folder-format output: its labels.parquet holds file names, not images.
+            throw ZetaPrepException.Usage($"{dir}: holds folder-format shards (labels/*.parquet) but no {GenerationManifest.FileName}; analyze reads them through the manifest that names their format: give the whole output directory of 'zetaprep generate'.");
+        }
         string search = Directory.Exists(data) ? data : dir;
         var files = Directory.EnumerateFiles(search, "*.parquet")
             .Where(f => !Path.GetFileName(f).StartsWith('.'))
             .Order(StringComparer.Ordinal)
             .ToList();
-        return files.Count > 0 ? files : null;
+        if (files.Count == 0 && Directory.EnumerateFiles(dir, "*.tar").Any())
+        {
+            throw ZetaPrepException.Usage($"{dir}: holds .tar files but no {GenerationManifest.FileName}; analyze reads WebDataset shards through the manifest that names their format: give the whole output directory of 'zetaprep generate'.");
+        }
+        return files.Count > 0 ? [.. files.Select(ParquetFile)] : null;
     }
 
-    private static async Task<PixelSample> LoadShardsAsync(List<string> files, int maxSamples, int? size, ulong seed, SkiaImageDecoder decoder, CancellationToken ct)
+    private static async Task<PixelSample> LoadShardsAsync(List<ShardInput> files, int maxSamples, int? size, ulong seed, SkiaImageDecoder decoder, CancellationToken ct)
     {
         if (files.Count == 0)
         {
@@ -126,13 +142,13 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
         var rowsPerShard = new long[files.Count];
         for (int i = 0; i < files.Count; i++)
         {
-            rowsPerShard[i] = (await ParquetShardReader.ReadMetadataAsync(files[i], ct).ConfigureAwait(false)).Rows;
+            rowsPerShard[i] = files[i].Rows ?? (await ParquetShardReader.ReadMetadataAsync(files[i].Path, ct).ConfigureAwait(false)).Rows;
         }
 
         long available = rowsPerShard.Sum();
         if (available == 0)
         {
-            throw new ZetaPrepException($"{Path.GetDirectoryName(files[0])}: the shards hold no rows; nothing to analyse.");
+            throw new ZetaPrepException($"{Path.GetDirectoryName(files[0].Path)}: the shards hold no rows; nothing to analyse.");
         }
 
         int[] wanted = SampleIndices(available, maxSamples, seed);
@@ -153,11 +169,11 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
             }
 
             long index = first;
-            await foreach (var row in ParquetShardReader.ReadRowsAsync(files[f], ct).ConfigureAwait(false))
+            await foreach (var row in files[f].Read(ct).ConfigureAwait(false))
             {
                 if (next < wanted.Length && wanted[next] == index)
                 {
-                    encoded.Add((row.ImageBytes, $"{files[f]}:{row.ImagePath}"));
+                    encoded.Add((row.ImageBytes, $"{files[f].Path}:{row.ImagePath}"));
                     next++;
                     if (side is null)
                     {

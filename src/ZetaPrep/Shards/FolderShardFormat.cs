@@ -27,7 +27,8 @@ internal sealed class FolderShardFormat : IShardFormat
     {
         await foreach (var (row, problem) in ReadRowsOrProblemsAsync(outputDirectory, relativePath, ct).ConfigureAwait(false))
         {
-            yield return row ?? throw new ZetaPrepException(problem!);
+            // Named with the output directory: train reads several, and the problem's paths are relative to it.
+            yield return row ?? throw new ZetaPrepException($"{outputDirectory}: {problem}");
         }
     }
 
@@ -58,7 +59,7 @@ internal sealed class FolderShardFormat : IShardFormat
             }
             if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(png)), l.Sha256, StringComparison.Ordinal))
             {
-                yield return (null, $"{l.FileName}: SHA-256 differs from the one recorded in {relativePath}; the image was changed or damaged.");
+                yield return (null, $"{l.FileName}: SHA-256 differs from the one recorded in {relativePath}; the image was changed or damaged; rerun the generate command with --resume, which redoes that shard.");
                 continue;
             }
             yield return (new ShardRow(

@@ -32,6 +32,7 @@ public static class SourceResolver
         var exclude = new PathGlob(options.Exclude);
         if (options.Labels is not null)
         {
+            RefuseClassDepth(options, $"--labels {options.Labels} gives the classes");
             return Labelled(options, exclude);
         }
         if (options.IdColumn is not null || options.LabelColumn is not null)
@@ -41,6 +42,7 @@ public static class SourceResolver
         var input = options.Input;
         if (DatasetPresets.Find(input) is { } named && input.IndexOfAny(['/', '\\']) < 0)
         {
+            RefuseClassDepth(options, $"the {named.Name} preset's label file gives the classes");
             return Preset(named, Path.Combine(DataDirectory(options.DataDirectory), named.Name), options, exclude);
         }
         if (Directory.Exists(input))
@@ -53,6 +55,7 @@ public static class SourceResolver
             }
             if (detected.Count == 1)
             {
+                RefuseClassDepth(options, $"it holds the official {detected[0].Name} downloads, whose label file gives the classes");
                 return Preset(detected[0], input, options, exclude);
             }
         }
@@ -69,6 +72,16 @@ public static class SourceResolver
             throw ZetaPrepException.Usage($"--in {input}: not found; give an ImageFolder directory, a folder of official downloads, or a preset name ({string.Join(", ", DatasetPresets.All.Select(p => p.Name))}).");
         }
         return new ImageFolderSource(input, folderOptions);
+    }
+
+    /// <summary>--class-depth places an ImageFolder's class folders; for an input whose classes come from a label file
+    /// (<paramref name="why"/>) it would be ignored without a word, so a depth other than the default is refused.</summary>
+    private static void RefuseClassDepth(SourceOptions options, string why)
+    {
+        if (options.ClassDepth != 1)
+        {
+            throw ZetaPrepException.Usage($"--class-depth {options.ClassDepth}: only for an ImageFolder --in (class folders below it), but {why}; drop --class-depth.");
+        }
     }
 
     /// <summary>
@@ -137,18 +150,27 @@ public static class SourceResolver
     private static void RefuseExtractedDownloads(string directory)
     {
         var extracted = DatasetPresets.All
-            .SelectMany(p => p.Splits.Values.SelectMany(s => s.RequiredFiles(withDuplicates: false)).Distinct().Select(f => (Preset: p, File: f)))
-            .Where(x => x.File.EndsWith(".zip", StringComparison.OrdinalIgnoreCase)
-                && Directory.Exists(Path.Combine(directory, x.File[..^4])) && !File.Exists(Path.Combine(directory, x.File)))
+            .SelectMany(p => p.Splits.Values.SelectMany(s => s.RequiredFiles(withDuplicates: false)
+                .Where(f => f.EndsWith(".zip", StringComparison.OrdinalIgnoreCase) && !File.Exists(Path.Combine(directory, f)))
+                .SelectMany(f => UnpackedFolders(directory, s, f).Take(1).Select(folder => (Preset: p, File: f, Folder: folder)))))
+            .DistinctBy(x => (x.Preset.Name, x.File))
             .ToList();
         if (extracted.Count == 0)
         {
             return;
         }
-        var folders = string.Join(", ", extracted.Take(3).Select(x => x.File[..^4] + "/")) + (extracted.Count > 3 ? $" and {extracted.Count - 3} more" : "");
+        var folders = string.Join(", ", extracted.Take(3).Select(x => x.Folder + "/")) + (extracted.Count > 3 ? $" and {extracted.Count - 3} more" : "");
         var zips = string.Join(", ", extracted.Take(3).Select(x => x.File)) + (extracted.Count > 3 ? " …" : "");
         throw new ZetaPrepException($"--in {directory}: {folders} {(extracted.Count == 1 ? "is an" : "are")} unpacked official {string.Join("/", extracted.Select(x => x.Preset.Name).Distinct())} download{(extracted.Count == 1 ? "" : "s")}, which ZetaPrep does not read as an ImageFolder (the folders would become the classes); put {zips} there as downloaded (unextracted; the folders may stay) from {DownloadPage}.");
     }
+
+    /// <summary>The folders in <paramref name="directory"/> that <paramref name="zip"/> may have been unpacked into: one named
+    /// like the zip, and for an image zip the split's <see cref="PresetSplit.UnpackedFolders"/> where the split's label file
+    /// lies beside them (a generic name like train/ alone is no sign of a download).</summary>
+    private static IEnumerable<string> UnpackedFolders(string directory, PresetSplit split, string zip) =>
+        new[] { zip[..^4] }
+            .Concat(split.Images.Contains(zip) && File.Exists(Path.Combine(directory, split.Labels.File)) ? split.UnpackedFolders : [])
+            .Where(f => Directory.Exists(Path.Combine(directory, f)));
 
     private static LabelledImageSource Preset(DatasetPreset preset, string directory, SourceOptions options, PathGlob exclude)
     {
