@@ -100,6 +100,22 @@ internal sealed class ChildProcess : IDisposable
         return false;
     }
 
+    /// <summary>Waits until the run has a shard open under a temp name (the writer opens the next shard after committing
+    /// one, a moment after the manifest lists it); false when the run ended or the timeout passed first.</summary>
+    public async Task<bool> WaitForTempFileAsync(string outDir, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout && !_process.HasExited)
+        {
+            if (TempFiles(outDir).Length > 0)
+            {
+                return true;
+            }
+            await Task.Delay(5);
+        }
+        return false;
+    }
+
     public void Kill() => _process.Kill();
 
     public void Interrupt()

@@ -199,6 +199,7 @@ public sealed class ResumeTests
             await pipe.HoldAsync(child);
             // Held at batch 15 with shards 0-14 written: a live run, as when a job is submitted twice or requeued.
             Assert.True(await child.WaitForShardsAsync(Path.Combine(output, "manifest.json"), Timeout, shards: 15), "the run ended before 15 shards were written");
+            Assert.True(await child.WaitForTempFileAsync(output, Timeout), "the run has no shard open");
             var manifest = File.ReadAllBytes(Path.Combine(output, "manifest.json"));
             // The finished shards (the one being written is open, and locked, in the live run).
             Dictionary<string, string> Written() => GenerationManifest.Read(Path.Combine(output, "manifest.json")).Shards

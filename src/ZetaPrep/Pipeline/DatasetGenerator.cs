@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
@@ -56,8 +55,8 @@ public sealed class DatasetGenerator
         options.Validate();
         _memoryGate = new DecodeMemoryGate(options.DecodeBudget);
         var outDir = Path.GetFullPath(options.OutputDirectory);
-        RefuseFileAsOutput(outDir);
-        if (ExistingOutputFiles(outDir).FirstOrDefault(f => !IsGeneratedFile(f)) is { } foreign)
+        OutputDirectory.RefuseFile(outDir);
+        if (OutputDirectory.ExistingFiles(outDir).FirstOrDefault(f => !OutputDirectory.IsGeneratedFile(f)) is { } foreign)
         {
             throw ZetaPrepException.Usage($"--out {outDir}: holds {foreign}, which is not a ZetaPrep output; choose a new or empty directory.");
         }
@@ -111,11 +110,11 @@ public sealed class DatasetGenerator
             // --out named through a link to (or into) the other was not caught before.
             throw ZetaPrepException.Usage($"--out {outDir}: is inside --in {folder.Description}{(outDir.StartsWith(folder.Description + Path.DirectorySeparatorChar, StringComparison.Ordinal) ? "" : " (through a symbolic link)")}, so a later run would read the generated images as inputs; choose a directory outside --in.");
         }
-        var previous = CheckOutputDirectory(outDir, manifestPath, options);
-        var manifestAtStart = ManifestBytes(manifestPath);
+        var previous = OutputDirectory.Check(outDir, manifestPath, options);
+        var manifestAtStart = OutputDirectory.ManifestBytes(manifestPath);
         // --overwrite removes the output there before the first shard: an input the batches would refuse must stop the
         // run in the validation pass, before that, or the run leaves neither output (the JPEG scan check below).
-        var replacing = options.Overwrite && ExistingOutputFiles(outDir).Count > 0;
+        var replacing = options.Overwrite && OutputDirectory.ExistingFiles(outDir).Count > 0;
 
         var listed = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
         RefuseControlCharacters(listed.ClassNames, _source.Description);
@@ -186,18 +185,18 @@ public sealed class DatasetGenerator
         };
         if (previous is not null)
         {
-            CheckResumable(previous, recorded, input, manifestPath);
+            OutputDirectory.CheckResumable(previous, recorded, input, manifestPath);
         }
 
         // Nothing is written before this point: bad options and bad inputs leave the output untouched.
         var owned = plan.Shards.Where(s => options.Worker?.Owns(s.Index) ?? true).ToList();
-        using var outputLock = LockOutput(outDir, options.Worker, previous);
-        if (!ManifestBytes(manifestPath).AsSpan().SequenceEqual(manifestAtStart))
+        using var outputLock = OutputDirectory.Lock(outDir, options.Worker, previous);
+        if (!OutputDirectory.ManifestBytes(manifestPath).AsSpan().SequenceEqual(manifestAtStart))
         {
             // Another run wrote here while this one listed and validated its inputs (it has ended: the lock was free).
             throw new ZetaPrepException($"--out {outDir}: another zetaprep run changed {Path.GetFileName(manifestPath)} while this one was reading its inputs, and nothing of this run was written; run the command again to see what the output holds now.");
         }
-        PrepareOutputDirectory(outDir, options, format, owned);
+        OutputDirectory.Prepare(outDir, options, format, owned);
         var entries = new SortedDictionary<string, ShardEntry>(StringComparer.Ordinal);
         if (previous is not null)
         {
@@ -249,7 +248,7 @@ public sealed class DatasetGenerator
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Before the first shard: nothing of this run to keep or resume (a read-only or full --out fails here).
-            throw CannotWriteOutput(outDir, previous, e);
+            throw OutputDirectory.CannotWrite(outDir, previous, e);
         }
         if (validated.Entries is { } verdicts)
         {
@@ -367,7 +366,7 @@ public sealed class DatasetGenerator
             await cts.CancelAsync().ConfigureAwait(false);
             await DrainAsync(inflight.Reader, producer, grace).ConfigureAwait(false);
             // Sources wrap their own read errors, so an I/O error here is the output's (disk full, permissions).
-            throw e is IOException or UnauthorizedAccessException ? OutputError(outDir, e) : e;
+            throw e is IOException or UnauthorizedAccessException ? OutputDirectory.WriteFailed(outDir, e) : e;
         }
         await producer.ConfigureAwait(false);
         CheckWatchedInputs(validated.Watch, options.Threads, cancellationToken);
@@ -385,12 +384,12 @@ public sealed class DatasetGenerator
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw OutputError(outDir, e);
+                throw OutputDirectory.WriteFailed(outDir, e);
             }
         }
         if (!unchanged)
         {
-            WriteManifest(final, manifestPath, outDir);
+            OutputDirectory.WriteManifest(final, manifestPath, outDir);
         }
         if (options.Worker is null)
         {
@@ -1125,219 +1124,6 @@ public sealed class DatasetGenerator
 
     private string DisplayName(SourceItem item) => _source.DisplayName(item);
 
-    /// <summary>
-    /// Decides whether <paramref name="outDir"/> may be written; returns the manifest to resume from, or null for a fresh
-    /// run. Workers share a directory: another worker's shards and partial manifest are expected there.
-    /// </summary>
-    private static void WriteManifest(GenerationManifest manifest, string path, string outDir)
-    {
-        try
-        {
-            manifest.WriteAtomically(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw OutputError(outDir, e);
-        }
-    }
-
-    private static ZetaPrepException OutputError(string outDir, Exception e) =>
-        new($"--out {outDir}: cannot write ({e.Message.TrimEnd('.')}); the shard in progress was discarded and finished shards are kept: free space or fix permissions, then rerun the same command with --resume.", e);
-
-    private static GenerationManifest? CheckOutputDirectory(string outDir, string manifestPath, GenerateOptions options)
-    {
-        RefuseFileAsOutput(outDir);
-        var manifestName = Path.GetFileName(manifestPath);
-        if (options.Resume && File.Exists(manifestPath))
-        {
-            return GenerationManifest.Read(manifestPath);
-        }
-        var files = ExistingOutputFiles(outDir);
-        if (files.Count == 0)
-        {
-            return null;
-        }
-        if (options.Worker is not null)
-        {
-            // Other workers' outputs may already be here; only this worker's own partial manifest means "done before".
-            var foreign = files.FirstOrDefault(f => !IsGeneratedFile(f));
-            if (foreign is not null)
-            {
-                throw ZetaPrepException.Usage($"--out {outDir}: holds {foreign}, which is not a ZetaPrep output; choose a new or empty directory shared only by the workers.");
-            }
-            // A finished output (its shards named like this worker's) or another split's workers: writing here would replace
-            // shards that output or those workers own, and leave a directory no merge can make whole again.
-            if (files.Contains(GenerationManifest.FileName))
-            {
-                throw ZetaPrepException.Usage($"--out {outDir}: already holds a merged or single-run ZetaPrep output (manifest.json), whose shards worker {options.Worker} would overwrite; choose a new directory for the workers, or delete that output first.");
-            }
-            var otherSplit = files.FirstOrDefault(f => f.StartsWith("manifest.worker-", StringComparison.Ordinal)
-                && !f.EndsWith($"-of-{options.Worker.Count}.json", StringComparison.Ordinal));
-            if (otherSplit is not null)
-            {
-                throw ZetaPrepException.Usage($"--out {outDir}: holds {otherSplit}, from a split into another number of workers than this --worker {options.Worker}; use that split's I/W, or a new directory.");
-            }
-            if (files.Contains(manifestName) && !options.Overwrite)
-            {
-                throw ZetaPrepException.Usage($"--out {outDir}: already holds {manifestName} from worker {options.Worker}; pass --resume to finish it, --overwrite to redo it, or choose another directory.");
-            }
-            return null;
-        }
-        if (!files.Contains(GenerationManifest.FileName) && options.Overwrite && !options.Resume
-            && files.All(IsGeneratedFile) && files.Any(f => f.StartsWith("manifest.worker-", StringComparison.Ordinal)))
-        {
-            return null; // workers' output not merged yet: --overwrite replaces it like a merged one
-        }
-        if (!files.Contains(GenerationManifest.FileName))
-        {
-            var what = options.Resume ? "--resume found no manifest.json, and the directory is not empty" : "directory is not empty and holds no ZetaPrep manifest.json";
-            throw ZetaPrepException.Usage($"--out {outDir}: {what}; choose a new or empty directory.");
-        }
-        if (!options.Overwrite)
-        {
-            throw ZetaPrepException.Usage($"--out {outDir}: already holds a ZetaPrep output; pass --resume to finish it, --overwrite to replace it, or choose another directory.");
-        }
-        return null;
-    }
-
-    /// <summary>Refuses to resume into an output made with other byte-deciding options or from other inputs, saying what differs.</summary>
-    private static void CheckResumable(GenerationManifest previous, GenerationOptionsRecord now, InputInfo input, string manifestPath)
-    {
-        var differences = previous.Options.ByteAffectingDifferences(now).ToList();
-        if (previous.Tool.Version != ToolVersion)
-        {
-            differences.Add($"the zetaprep version differs (manifest {previous.Tool.Version}, now {ToolVersion})");
-        }
-        if (previous.Input.Fingerprint == input.Fingerprint && previous.Input.Count != input.Count)
-        {
-            differences.Add(string.Create(CultureInfo.InvariantCulture,
-                $"the same images, but --on-error skip leaves out others (manifest {previous.Input.Count} kept, now {input.Count})"));
-        }
-        else if (previous.Input.Fingerprint != input.Fingerprint || previous.Input.Count != input.Count)
-        {
-            differences.Add(string.Create(CultureInfo.InvariantCulture,
-                $"the input differs (manifest {previous.Input.Count} images, fingerprint {previous.Input.Fingerprint[..Math.Min(12, previous.Input.Fingerprint.Length)]}…; now {input.Count} images, fingerprint {input.Fingerprint[..12]}…): the images under --in or their labels changed since the first run"));
-        }
-        if (differences.Count > 0)
-        {
-            throw ZetaPrepException.Usage($"--resume: {string.Join("; ", differences)}; rerun with the original options and input or use a new --out (manifest: {manifestPath}).");
-        }
-    }
-
-    /// <summary>Creates OUT/data; removes stale temporaries of this run's shards (resume) or its old shards (overwrite).</summary>
-    private static void PrepareOutputDirectory(string outDir, GenerateOptions options, IShardFormat format, IReadOnlyList<ShardPlan> owned)
-    {
-        try
-        {
-            Directory.CreateDirectory(outDir);
-            var ownedFiles = owned.Select(s => format.ShardFileName(options.Split, s.Index, s.Count)).ToList();
-            var ownedNames = ownedFiles.Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
-            var manifestName = options.Worker?.ManifestFileName ?? GenerationManifest.FileName;
-            // Temp files are ".{final name}.tmp-{suffix}": a worker removes only its own, never a live one of another worker.
-            bool Mine(string name) => options.Worker is null || ownedNames.Contains(name) || name == manifestName;
-            foreach (var path in Directory.EnumerateFiles(outDir, ".*.tmp-*", SearchOption.AllDirectories))
-            {
-                var name = Path.GetFileName(path);
-                if (Mine(name[1..name.LastIndexOf(".tmp-", StringComparison.Ordinal)]))
-                {
-                    File.Delete(path);
-                }
-            }
-            if (options.Overwrite && !options.Resume)
-            {
-                if (options.Worker is null)
-                {
-                    ShardFormats.DeleteOutputs(outDir);
-                    ValidationRecord.TryDelete(outDir);
-                    // The old card describes the old shards: killed before its own card, the new run would leave it beside them.
-                    File.Delete(Path.Combine(outDir, DatasetCard.FileName));
-                    foreach (var partial in Directory.EnumerateFiles(outDir, "manifest.worker-*.json"))
-                    {
-                        File.Delete(partial);
-                    }
-                }
-                else
-                {
-                    foreach (var file in ownedFiles)
-                    {
-                        File.Delete(Path.Combine(outDir, file));
-                    }
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ZetaPrepException($"--out {outDir}: cannot write ({e.Message}); choose a writable directory.", e);
-        }
-    }
-
-    /// <summary>An output that cannot be written before this run's first shard: nothing of it to keep or resume.</summary>
-    private static ZetaPrepException CannotWriteOutput(string outDir, GenerationManifest? previous, Exception e) =>
-        new($"--out {outDir}: cannot write ({e.Message.TrimEnd('.')}); this run wrote nothing{(previous is null ? "" : " (what an earlier run wrote there is kept)")}: fix the folder's permissions or free space, or choose another --out.", e);
-
-    /// <summary>The output's lock (<see cref="OutputLock"/>), or one line saying why it cannot be had.</summary>
-    private static OutputLock LockOutput(string outDir, WorkerSpec? worker, GenerationManifest? previous)
-    {
-        try
-        {
-            return OutputLock.Acquire(outDir, worker);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw CannotWriteOutput(outDir, previous, e);
-        }
-    }
-
-    /// <summary>The manifest's bytes as they are now (empty when there is none), to tell whether another run wrote one.</summary>
-    private static byte[] ManifestBytes(string manifestPath)
-    {
-        try
-        {
-            return File.Exists(manifestPath) ? File.ReadAllBytes(manifestPath) : [];
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ZetaPrepException($"{manifestPath}: cannot read ({e.Message.TrimEnd('.')}); fix its permissions, or choose another --out.", e);
-        }
-    }
-
-    /// <summary>--out must be a directory (or not exist yet).</summary>
-    private static void RefuseFileAsOutput(string outDir)
-    {
-        if (File.Exists(outDir))
-        {
-            throw ZetaPrepException.Usage($"--out {outDir}: is a file; give a directory (new or empty).");
-        }
-    }
-
-    /// <summary>
-    /// The files already under <paramref name="outDir"/> (relative, '/'-separated; none when it does not exist), less
-    /// temporaries, the validation record and the lock files: those alone (generate --validate-only, a run that failed
-    /// after taking its lock) leave a directory "empty".
-    /// </summary>
-    private static List<string> ExistingOutputFiles(string outDir)
-    {
-        if (!Directory.Exists(outDir))
-        {
-            return [];
-        }
-        var record = ValidationRecord.PathIn(outDir);
-        return Directory.EnumerateFiles(outDir, "*", SearchOption.AllDirectories)
-            .Where(f => !IsTempFile(Path.GetFileName(f)) && f != record)
-            .Select(f => Path.GetRelativePath(outDir, f).Replace('\\', '/'))
-            .Where(f => !OutputLock.IsLockFile(f))
-            .ToList();
-    }
-
-    private static bool IsTempFile(string name) => name.StartsWith('.') && name.Contains(".tmp-", StringComparison.Ordinal);
-
-    private static bool IsGeneratedFile(string relative) =>
-        relative == GenerationManifest.FileName
-        || relative == ValidationRecord.FileName
-        || (relative.StartsWith("manifest.worker-", StringComparison.Ordinal) && relative.EndsWith(".json", StringComparison.Ordinal))
-        || relative == DatasetCard.FileName
-        || ShardFormats.IsOutputFile(relative);
-
     /// <summary>Waits for a task whose failure is not the one to report (another error is already propagating).</summary>
     private static async Task ObserveAsync(Task task)
     {
@@ -1468,131 +1254,4 @@ public sealed class DatasetGenerator
     /// <param name="Encoded">At the default PNG level: buffers of one <paramref name="PngSlot"/> per row of the largest batch.</param>
     private sealed record BatchContext(SourceListing Listing, GenerateOptions Options, MixerPool Mixers, BatchWorkers Workers,
         BufferPool Pixels, BufferPool? Encoded, int PngSlot, byte[][]? ExpectedSha256, RetainedInputs? Retained);
-
-    /// <summary>
-    /// Buffers of one exact length for the batches in flight; only a few are ever out at once, and the pool keeps each
-    /// one made. ArrayPool.Shared rounded the 4.8 MB batch buffers up to 8 MB and kept one in the cache of each
-    /// thread-pool thread that returned one: dotnet-gcdump found 13–15 such arrays alive late in a 4000-photo run.
-    /// </summary>
-    private sealed class BufferPool(int length)
-    {
-        private readonly Stack<byte[]> _free = [];
-        private int _created;
-
-        /// <summary>How many buffers the run needed at once (each one is kept).</summary>
-        public int Created => Volatile.Read(ref _created);
-
-        public int Length => length;
-
-        public byte[] Rent()
-        {
-            lock (_free)
-            {
-                if (_free.TryPop(out var buffer))
-                {
-                    return buffer;
-                }
-            }
-            Interlocked.Increment(ref _created);
-            return GC.AllocateUninitializedArray<byte>(length);
-        }
-
-        public void Return(byte[] buffer)
-        {
-            lock (_free)
-            {
-                _free.Push(buffer);
-            }
-        }
-    }
-
-    /// <summary>
-    /// First-generation collections every <see cref="Bytes"/> allocated, asked for where little is alive (before the
-    /// batches start, after each batch is written). The GC sizes that generation's budget from the CPU's L3 cache (about
-    /// 16 MiB on the 2-core bench VM, more on larger CPUs) and collects only once it is spent, so garbage that a short run
-    /// never collects (the validation pass's, a few KB per input; a few KB per row after) touched ever more pages in a
-    /// longer one: peak RSS grew by ~12 % between 400 and 4000 inputs, and by ~5 % with the budget at 4 MiB
-    /// (DOTNET_GCgen0size=0x400000, which only the environment can set). The collections cost little: 4000 photos paused
-    /// 0.02–0.03 s in all (0.03–0.04 s before), 100,000 tiny images 0.36 s of a 12 s run (0.31 s before).
-    /// </summary>
-    private sealed class Nursery
-    {
-        public const long Bytes = 4 << 20;
-
-        private long _mark;
-
-        public void CollectIfFull()
-        {
-            if (GC.GetTotalAllocatedBytes() - _mark >= Bytes)
-            {
-                GC.Collect(0, GCCollectionMode.Forced, blocking: true);
-                _mark = GC.GetTotalAllocatedBytes();
-            }
-        }
-    }
-
-    /// <summary>
-    /// One mixer per concurrent batch (a <see cref="CudaMixer"/> owns a stream and page-locked buffers and is
-    /// single-caller): batches in flight copy and mix on their own streams, overlapping each other and the decoding.
-    /// Until the CUDA probe has finished (driver start-up and kernel JIT take ~0.5 s on an H100) batches mix on the CPU,
-    /// which writes the same bytes, so no batch ever waits for the GPU.
-    /// </summary>
-    private sealed class MixerPool(Task<CudaMixer?> cudaReady, int maxInputs, int pixels) : IDisposable
-    {
-        private readonly ConcurrentBag<IBatchMixer> _freeCpu = [];
-        private readonly ConcurrentBag<IBatchMixer> _freeCuda = [];
-        private readonly ConcurrentBag<IBatchMixer> _all = [];
-        private int _firstCudaTaken;
-
-        /// <summary>Whether any batch has been mixed on the GPU.</summary>
-        public bool UsedCuda { get; private set; }
-
-        public IBatchMixer Rent()
-        {
-            if (cudaReady.IsCompleted)
-            {
-                // --device cuda: a failure after the up-front driver check (kernel JIT, allocation) ends the run here.
-                var first = cudaReady.GetAwaiter().GetResult();
-                if (first is not null)
-                {
-                    UsedCuda = true;
-                    if (Interlocked.Exchange(ref _firstCudaTaken, 1) == 0)
-                    {
-                        _all.Add(first);
-                        return first;
-                    }
-                    if (_freeCuda.TryTake(out var free))
-                    {
-                        return free;
-                    }
-                    var mixer = CudaMixer.TryCreate(maxInputs, pixels, out var why) ?? throw new ZetaPrepException($"CUDA mixer: {why}");
-                    _all.Add(mixer);
-                    return mixer;
-                }
-            }
-            if (_freeCpu.TryTake(out var cpu))
-            {
-                return cpu;
-            }
-            // The sparse SIMD kernel (N non-zeros per row) beats libtorch's dense GEMM ~5× here; both give the same bytes.
-            cpu = new SparseCpuMixer(maxInputs, pixels);
-            _all.Add(cpu);
-            return cpu;
-        }
-
-        public void Return(IBatchMixer mixer) => (mixer is CudaMixer ? _freeCuda : _freeCpu).Add(mixer);
-
-        public void Dispose()
-        {
-            foreach (var mixer in _all)
-            {
-                mixer.Dispose();
-            }
-            if (Volatile.Read(ref _firstCudaTaken) == 0)
-            {
-                // The probe's mixer was never used (the run ended first, or failed): free it whenever the probe ends.
-                _ = cudaReady.ContinueWith(t => t.Result?.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-            }
-        }
-    }
 }
