@@ -152,4 +152,21 @@ public sealed class AnalyzeCommandTests
         Assert.Equal(2, k.ExitCode);
         Assert.Contains("gave 18; it holds no more images: use --k 17 or less", k.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_damaged_image_is_one_line_naming_it_and_what_to_do()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.MixedFolder(input, classes: 2, perClass: 4);
+        var png = Path.Combine(input, "c1", "x1.png");
+        var bytes = File.ReadAllBytes(png);
+        File.WriteAllBytes(png, bytes[..(bytes.Length / 2)]);
+
+        var folder = await CliRunner.RunAsync("analyze", input, "--k", "3", "--size", "8", "--device", "cpu");
+        Assert.Equal(1, folder.ExitCode);
+        var line = Assert.Single(folder.Stderr.Trim().Split('\n'));
+        Assert.StartsWith($"zetaprep: error: {png}: ", line, StringComparison.Ordinal);
+        Assert.EndsWith("; replace or remove that image.", line, StringComparison.Ordinal);
+    }
 }

@@ -188,7 +188,8 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
         }
 
         int resolved = side ?? decoder.ReadHeader(encoded[0].Bytes.Span, encoded[0].Name).Width;
-        byte[] pixels = await DecodeAllAsync(encoded.Count, resolved, i => Task.FromResult(encoded[i]), decoder, ct).ConfigureAwait(false);
+        byte[] pixels = await DecodeAllAsync(encoded.Count, resolved, i => Task.FromResult(encoded[i]), decoder,
+            "the shard is damaged: regenerate it ('zetaprep verify' on its output directory names every damaged row)", ct).ConfigureAwait(false);
         return new PixelSample("shards", available, encoded.Count, resolved, pixels);
     }
 
@@ -207,11 +208,13 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
         {
             var item = listing.Items[wanted[i]];
             return (await source.ReadAsync(item, ct).ConfigureAwait(false), Path.Combine(dir, item.Id));
-        }, decoder, ct).ConfigureAwait(false);
+        }, decoder, "replace or remove that image", ct).ConfigureAwait(false);
         return new PixelSample("imagefolder", listing.Items.Count, wanted.Length, side, pixels);
     }
 
-    private static async Task<byte[]> DecodeAllAsync(int count, int side, Func<int, Task<(ReadOnlyMemory<byte> Bytes, string Name)>> read, SkiaImageDecoder decoder, CancellationToken ct)
+    /// <summary>Decodes the sampled images into one array; an image that does not decode is one line naming it and
+    /// <paramref name="wayOn"/>, what to do about it.</summary>
+    private static async Task<byte[]> DecodeAllAsync(int count, int side, Func<int, Task<(ReadOnlyMemory<byte> Bytes, string Name)>> read, SkiaImageDecoder decoder, string wayOn, CancellationToken ct)
     {
         int dimension = 3 * side * side;
         var pixels = new byte[checked((long)count * dimension)]; // within Array.MaxLength: the callers ran CheckFits
@@ -219,7 +222,14 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
         await Parallel.ForAsync(0, count, ct, async (i, token) =>
         {
             var (bytes, name) = await read(i).ConfigureAwait(false);
-            decoder.DecodeResized(bytes.Span, name, side, ResizeMode.Crop, pixels.AsSpan(i * dimension, dimension));
+            try
+            {
+                decoder.DecodeResized(bytes.Span, name, side, ResizeMode.Crop, pixels.AsSpan(i * dimension, dimension));
+            }
+            catch (ZetaPrepException e)
+            {
+                throw new ZetaPrepException($"{e.Message.TrimEnd('.')}; {wayOn}.", e);
+            }
         }).ConfigureAwait(false);
         return pixels;
     }

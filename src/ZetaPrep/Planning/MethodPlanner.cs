@@ -52,12 +52,13 @@ internal static class MethodPlanner
     /// <summary>
     /// Mixup of input k (weight λ) and its partner (1−λ); γ = log₂(w₁/w₂), the equivalent N = 2 ζ exponent. A draw of
     /// exactly 0 or 1 (weights [1, 0], which a Beta(α, α) with a small α gives now and then) would make γ infinite, which
-    /// JSON cannot write: it is recorded as the largest float32, <see cref="float.MaxValue"/>, standing for ∞.
+    /// JSON cannot write: it is recorded as the largest float32, <see cref="float.MaxValue"/>, standing for ∞. So is a
+    /// smaller weight that the float32 <c>weights</c> column stores as 0 (under ~1.4e-45): the row says [1, 0], and its γ agrees.
     /// </summary>
     public static MixRecipe Mixup(int k, int partner, double lambda)
     {
         var (members, weights) = ByWeight([k, partner], [lambda, 1.0 - lambda]);
-        var gamma = weights[1] > 0 ? Math.Log2(weights[0] / weights[1]) : float.MaxValue;
+        var gamma = (float)weights[1] > 0f ? Math.Log2(weights[0] / weights[1]) : float.MaxValue;
         return new MixRecipe(members, weights, gamma) { Method = MixMethod.Mixup, Lambda = lambda };
     }
 

@@ -66,6 +66,28 @@ public sealed class MethodPlannerTests
         }
     }
 
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1e-60)]
+    [InlineData(1.0)]
+    [InlineData(1e-46)]
+    public void Mixup_WhoseSmallerWeightIsZeroInFloat32_RecordsInfiniteGamma(double lambda)
+    {
+        // The shards store weights as float32: a λ of 1e-60 is written [1, 0], so γ = log₂(1/0) = ∞ (float.MaxValue), not 199.
+        var recipe = MethodPlanner.Mixup(0, 1, lambda);
+        Assert.Equal([1f, 0f], recipe.Weights.Select(w => (float)w));
+        Assert.Equal(float.MaxValue, recipe.Gamma);
+    }
+
+    [Theory]
+    [InlineData(1e-30)]
+    [InlineData(0.25)]
+    public void Mixup_GammaIsLog2OfTheWeightRatio(double lambda)
+    {
+        var recipe = MethodPlanner.Mixup(0, 1, lambda);
+        Assert.Equal(Math.Log2((1.0 - lambda) / lambda), recipe.Gamma, 12);
+    }
+
     [Fact]
     public void ZetaWithNTwo_AndGammaLog2LambdaRatio_EqualsMixup_WeightsAndPixels()
     {
