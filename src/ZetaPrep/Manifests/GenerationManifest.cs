@@ -235,9 +235,10 @@ public sealed record GenerationOptionsRecord(
     /// <summary>
     /// The options that decide the shard bytes and differ between <see langword="this"/> (recorded) and
     /// <paramref name="now"/>, as "--option differs (manifest X, now Y)"; threads, device request and pixel limit never
-    /// change bytes and are not compared.
+    /// change bytes and are not compared. <paramref name="recordedLabel"/> and <paramref name="nowLabel"/> name the two
+    /// sides where they are not a manifest and this run (merge compares two workers' manifests).
     /// </summary>
-    public IReadOnlyList<string> ByteAffectingDifferences(GenerationOptionsRecord now)
+    public IReadOnlyList<string> ByteAffectingDifferences(GenerationOptionsRecord now, string recordedLabel = "manifest", string nowLabel = "now")
     {
         ArgumentNullException.ThrowIfNull(now);
         var differences = new List<string>();
@@ -245,7 +246,7 @@ public sealed record GenerationOptionsRecord(
         {
             if (!EqualityComparer<T>.Default.Equals(recorded, current))
             {
-                differences.Add($"{option} differs (manifest {Text(recorded)}, now {Text(current)})");
+                differences.Add($"{option} differs ({recordedLabel} {Text(recorded)}, {nowLabel} {Text(current)})");
             }
         }
         // A value a run leaves unset (--alpha outside mixup and CutMix) is recorded as null: say so, not an empty string.
