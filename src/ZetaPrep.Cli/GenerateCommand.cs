@@ -214,7 +214,7 @@ internal static class GenerateCommand
             }
             var skipped = m.Skipped.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $" (skipped {m.Skipped.Count} bad input(s), listed in {Path.GetFileName(result.ManifestPath)})") : "";
             var made = string.Create(CultureInfo.InvariantCulture,
-                $"{m.Input.Count} inputs × {m.Options.Passes} pass(es), {m.Options.MixSummary()}");
+                $"{m.Input.Count} inputs × {m.Options.Passes} pass(es), {m.Options.MixSummary(RowComposition.Of(m))}");
             // A worker writes its share of the plan: its rows and shards are said against the whole, not as if they were it.
             await stdout.WriteLineAsync(m.Worker is { } w
                 ? string.Create(CultureInfo.InvariantCulture, $"wrote {m.Totals.Rows} of {m.Plan.Rows} rows{skipped} (worker {w.Index}/{w.Count}: {m.Shards.Count} of {m.Plan.Shards} shard(s); {made}), {storedBytes / 1048576.0:F1} MiB, to {outputDirectory}")

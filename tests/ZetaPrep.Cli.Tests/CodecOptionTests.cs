@@ -94,7 +94,7 @@ public sealed class CodecOptionTests
         Assert.Equal(0, (await CliRunner.RunAsync([.. Args(tmp.Sub("in"), shared, "--codec", "skia", "--png-level", "6"), "--worker", "1/2"])).ExitCode);
         var r = await CliRunner.RunAsync("merge", shared);
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("--png-level differs (manifest 1, now 6)", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--png-level differs (manifest.worker-0-of-2.json 1, manifest.worker-1-of-2.json 6)", r.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

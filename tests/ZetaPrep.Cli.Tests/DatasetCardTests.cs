@@ -109,6 +109,23 @@ public sealed class DatasetCardTests
         Assert.DoesNotContain("synthetic images", card, StringComparison.Ordinal);
     }
 
+    /// <summary>The closing line said "N=8, γ=2.8" for runs whose ζ method wrote no ζ output, and N as asked where all used fewer.</summary>
+    [Theory]
+    [InlineData("method zeta, no ζ output written", "ζ-mixup of in (prob=0)", "--prob", "0")]
+    [InlineData("method zeta,cutmix, no ζ output written", "ζ-mixup or CutMix of in (α=1, switch-prob=1)", "--method", "zeta,cutmix", "--switch-prob", "1")]
+    [InlineData("N=6, γ=2.8", "ζ-mixup of in (N=6, γ=2.8)", "--n", "8", "--batch-size", "8")]
+    public async Task ClosingLine_AndCard_SayTheKnobsAsUsed(string summary, string title, params string[] args)
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        ImageFixtures.SolidFolder(input, classes: 2, perClass: 3);
+        var output = tmp.Sub("out");
+        var r = await CliRunner.RunAsync(["generate", "--in", input, "--out", output, "--size", "8", "--quiet", .. args]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.StartsWith($"wrote 6 rows (6 inputs × 1 pass(es), {summary}) in 1 shard(s), ", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"pretty_name: '{title}'\n", await File.ReadAllTextAsync(Path.Combine(output, "README.md")), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task N_LargerThanTheInput_IsReportedAsUsed()
     {

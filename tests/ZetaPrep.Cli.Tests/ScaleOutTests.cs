@@ -186,7 +186,8 @@ public sealed class ScaleOutTests
         Assert.Equal(0, (await CliRunner.RunAsync([.. Args(input, shared), "--worker", "1/2", "--gamma", "2"])).ExitCode);
         var r = await CliRunner.RunAsync("merge", shared);
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("manifest.worker-1-of-2.json vs manifest.worker-0-of-2.json: --gamma differs", r.Stderr, StringComparison.Ordinal);
+        // Each value with the file that holds it (it said "(manifest 2.8, now 2)", after naming worker 1's file first).
+        Assert.Contains("manifest.worker-0-of-2.json vs manifest.worker-1-of-2.json: --gamma differs (manifest.worker-0-of-2.json 2.8, manifest.worker-1-of-2.json 2)", r.Stderr, StringComparison.Ordinal);
     }
 
     [Theory]

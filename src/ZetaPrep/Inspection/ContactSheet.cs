@@ -1,6 +1,7 @@
 using System.Globalization;
 using SkiaSharp;
 using ZetaPrep.Imaging;
+using ZetaPrep.Manifests;
 using ZetaPrep.Shards;
 
 namespace ZetaPrep.Inspection;
@@ -251,6 +252,6 @@ public static class ContactSheet
     public static string Title(GeneratedDataset dataset, int shown)
     {
         var m = dataset.Manifest;
-        return Invariant($"{Path.GetFileName(dataset.Directory)}: first {shown} of {m.Totals.Rows} rows, {m.Options.MixSummary()}, {m.Options.Size}×{m.Options.Size}");
+        return Invariant($"{Path.GetFileName(dataset.Directory)}: first {shown} of {m.Totals.Rows} rows, {m.Options.MixSummary(RowComposition.Of(m))}, {m.Options.Size}×{m.Options.Size}");
     }
 }

@@ -146,11 +146,9 @@ public static class DatasetCard
     private static string Parameters(GenerationOptionsRecord o, RowComposition rows)
     {
         var p = new List<string>();
-        if (o.Method is "zeta" or "cutmix+zeta" or "zeta,cutmix")
+        if (o.ZetaKnobs(rows) is { } zeta)
         {
-            // N as used where every ζ output mixed the same number (--n 41 over 40 inputs mixes 40).
-            p.Add(o.N != "batch" && rows.ZetaNMin is int n && n == rows.ZetaNMax ? Inv($"N={n}") : $"N={o.N}");
-            p.Add($"γ={GammaSpec.Display(o.Gamma)}");
+            p.Add(zeta);
         }
         if (o.Alpha is { } alpha)
         {

@@ -204,21 +204,41 @@ public sealed record GenerationOptionsRecord(
     int PngLevel = 1)
 {
     /// <summary>
-    /// How the rows were mixed, for people: "N=8, γ=2.8" for ζ-mixup, "method zeta,cutmix, N=8, γ=2.8" for a method with ζ
-    /// weights among others, else "method mixup" (N and γ mean nothing there).
+    /// "N=8, γ=2.8" for a method with ζ weights, N as the ζ outputs of <paramref name="rows"/> used it where they all mixed
+    /// the same number (--n 41 over 40 inputs mixes 40); null for other methods, and where no ζ output was written
+    /// (--prob 0, --switch-prob 1): N and γ then shaped nothing.
     /// </summary>
-    public string MixSummary()
+    public string? ZetaKnobs(RowComposition rows)
     {
-        var zeta = $"N={N}, γ={Mixing.GammaSpec.Display(Gamma)}";
-        return Method == "zeta" ? zeta : Method.Contains("zeta", StringComparison.Ordinal) ? $"method {Method}, {zeta}" : $"method {Method}";
+        ArgumentNullException.ThrowIfNull(rows);
+        if (!Method.Contains("zeta", StringComparison.Ordinal) || rows.ZetaNMin is not int min)
+        {
+            return null;
+        }
+        var n = N != "batch" && min == rows.ZetaNMax ? min.ToString(CultureInfo.InvariantCulture) : N;
+        return $"N={n}, γ={GammaSpec.Display(Gamma)}";
     }
+
+    /// <summary>
+    /// How the rows were mixed, for people: "N=8, γ=2.8" for ζ-mixup, "method zeta,cutmix, N=8, γ=2.8" for a method with ζ
+    /// weights among others (see <see cref="ZetaKnobs"/>), "method zeta, no ζ output written" where it wrote none, else
+    /// "method mixup" (N and γ mean nothing there).
+    /// </summary>
+    public string MixSummary(RowComposition rows) => ZetaKnobs(rows) switch
+    {
+        { } zeta when Method == "zeta" => zeta,
+        { } zeta => $"method {Method}, {zeta}",
+        null when Method.Contains("zeta", StringComparison.Ordinal) => $"method {Method}, no ζ output written",
+        null => $"method {Method}",
+    };
 
     /// <summary>
     /// The options that decide the shard bytes and differ between <see langword="this"/> (recorded) and
     /// <paramref name="now"/>, as "--option differs (manifest X, now Y)"; threads, device request and pixel limit never
-    /// change bytes and are not compared.
+    /// change bytes and are not compared. <paramref name="recordedLabel"/> and <paramref name="nowLabel"/> name the two
+    /// sides where they are not a manifest and this run (merge compares two workers' manifests).
     /// </summary>
-    public IReadOnlyList<string> ByteAffectingDifferences(GenerationOptionsRecord now)
+    public IReadOnlyList<string> ByteAffectingDifferences(GenerationOptionsRecord now, string recordedLabel = "manifest", string nowLabel = "now")
     {
         ArgumentNullException.ThrowIfNull(now);
         var differences = new List<string>();
@@ -226,7 +246,7 @@ public sealed record GenerationOptionsRecord(
         {
             if (!EqualityComparer<T>.Default.Equals(recorded, current))
             {
-                differences.Add($"{option} differs (manifest {Text(recorded)}, now {Text(current)})");
+                differences.Add($"{option} differs ({recordedLabel} {Text(recorded)}, {nowLabel} {Text(current)})");
             }
         }
         // A value a run leaves unset (--alpha outside mixup and CutMix) is recorded as null: say so, not an empty string.

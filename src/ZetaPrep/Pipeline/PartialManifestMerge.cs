@@ -51,7 +51,9 @@ public static partial class PartialManifestMerge
             {
                 continue;
             }
-            var differences = reference.Options.ByteAffectingDifferences(m.Options).ToList();
+            // Each value is said with the file holding it: "(manifest X, now Y)" would not tell which worker has which.
+            var referenceName = Path.GetFileName(referencePath);
+            var differences = reference.Options.ByteAffectingDifferences(m.Options, referenceName, name).ToList();
             if (m.Worker.Count != reference.Worker?.Count)
             {
                 differences.Add($"worker count differs ({reference.Worker?.Count} vs {m.Worker.Count})");
@@ -66,7 +68,7 @@ public static partial class PartialManifestMerge
             }
             if (differences.Count > 0)
             {
-                problems.Add($"{name} vs {Path.GetFileName(referencePath)}: {string.Join(", ", differences)}");
+                problems.Add($"{referenceName} vs {name}: {string.Join(", ", differences)}");
             }
         }
         if (problems.Count > 0)
