@@ -19,7 +19,7 @@ internal static class ValidationInput
         // format; an ImageFolder may hold a manifest.json of its own), or Parquet shards in DIR/data or directly in DIR,
         // as --data takes them.
         if ((File.Exists(Path.Combine(path, "manifest.json"))
-                && (Directory.EnumerateFiles(path, "*.tar").Any() || (Directory.Exists(Path.Combine(path, "labels")) && Directory.EnumerateFiles(Path.Combine(path, "labels"), "*.parquet").Any())))
+                && (Directory.EnumerateFiles(path, "shard-*.tar").Any() || (Directory.Exists(Path.Combine(path, "labels")) && Directory.EnumerateFiles(Path.Combine(path, "labels"), "*.parquet").Any())))
             // WebDataset shards without their manifest: refused there as such, not as an ImageFolder with no images.
             || (Directory.Exists(path) && Directory.EnumerateFiles(path, "shard-*.tar").Any())
             || (Directory.Exists(Path.Combine(path, "data")) && Directory.EnumerateFiles(Path.Combine(path, "data"), "*.parquet").Any())

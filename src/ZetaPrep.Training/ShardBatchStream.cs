@@ -137,7 +137,7 @@ internal sealed class ShardBatchStream
                 }
             }
 
-            // Rows beyond the footers' count (they cannot be) would still train, in a last short batch.
+            // Rows beyond the recorded count (the Parquet footers', or manifest.json's for other formats) would still train, in a last short batch.
             if (batch.Count > 0)
             {
                 await writer.WriteAsync((index, batch), ct).ConfigureAwait(false);

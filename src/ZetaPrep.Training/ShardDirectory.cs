@@ -33,7 +33,7 @@ public sealed record ShardDirectory(
     /// <summary>What a run's config.json records of this directory (and a resume compares).</summary>
     public ShardSourceInfo Info => new(Path, Files.Count, Rows, ImageSize, InputFingerprint, ManifestSha256);
 
-    /// <summary>Finds and checks the shards under <paramref name="path"/> (or <c>path/data</c>); a missing, empty or inconsistent directory is a <see cref="ZetaPrepException"/>.</summary>
+    /// <summary>Finds and checks the shards of <paramref name="path"/> (those its manifest.json lists, else <c>path/data/*.parquet</c> or <c>path/*.parquet</c>); a missing, empty or inconsistent directory is a <see cref="ZetaPrepException"/>.</summary>
     public static async Task<ShardDirectory> OpenAsync(string path, string option, CancellationToken cancellationToken)
     {
         if (!Directory.Exists(path))
@@ -59,12 +59,13 @@ public sealed record ShardDirectory(
         else
         {
             files = ShardFilesOnDisk(path, format);
-            if (!Directory.Exists(System.IO.Path.Combine(path, "data")) && ShardFilesOnDisk(path, ShardFormats.Get(ShardFormat.Folder)).Count > 0)
+            if (!Directory.Exists(System.IO.Path.Combine(path, "data")) && ShardFilesOnDisk(path, ShardFormats.Get(ShardFormat.Folder)).Count > 0
+                && files.All(f => System.IO.Path.GetFileName(f) == "labels.parquet"))
             {
                 // A folder-format output: its labels.parquet is no shard, and its label parts record no class names.
                 throw ZetaPrepException.Usage($"{option} {path}: holds folder-format shards (labels/*.parquet) but no {GenerationManifest.FileName}, which names their classes; give the whole output directory of 'zetaprep generate', manifest.json included.");
             }
-            if (files.Count == 0 && ShardFormats.Get(ShardFormat.WebDataset) is var tars && ShardFilesOnDisk(path, tars).Count > 0)
+            if (files.Count == 0 && ShardFilesOnDisk(path, ShardFormats.Get(ShardFormat.WebDataset)).Count > 0)
             {
                 // A tar's samples hold label vectors, not class names: those are in manifest.json only.
                 throw ZetaPrepException.Usage($"{option} {path}: holds WebDataset shards but no {GenerationManifest.FileName}, which names their classes; give the whole output directory of 'zetaprep generate', manifest.json included.");
@@ -127,13 +128,13 @@ public sealed record ShardDirectory(
         format.ReadRowsAsync(path, System.IO.Path.GetRelativePath(path, file).Replace('\\', '/'), cancellationToken);
 
     /// <summary>The shard files of <paramref name="format"/> on disk (hidden ones, e.g. a writer's temp file, left out), sorted:
-    /// Parquet's under <c>data/</c> (or, without one, at the top), WebDataset's tars at the top, the folder format's label
+    /// Parquet's under <c>data/</c> (or, without one, at the top), WebDataset's <c>shard-*.tar</c> at the top, the folder format's label
     /// parts under <c>labels/</c>.</summary>
     private static List<string> ShardFilesOnDisk(string path, IShardFormat format)
     {
         var (dir, pattern) = format.Kind switch
         {
-            ShardFormat.WebDataset => (path, "*.tar"),
+            ShardFormat.WebDataset => (path, "shard-*.tar"),
             ShardFormat.Folder => (System.IO.Path.Combine(path, "labels"), "*.parquet"),
             _ => (Directory.Exists(System.IO.Path.Combine(path, "data")) ? System.IO.Path.Combine(path, "data") : path, "*.parquet"),
         };

@@ -54,6 +54,7 @@ public sealed class Trainer
 
         CheckDistinctData(options.DataDirectories);
         var data = new List<ShardDirectory>();
+        var shardOwners = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var dir in options.DataDirectories)
         {
             var shards = await ShardDirectory.OpenAsync(dir, "--data", cancellationToken).ConfigureAwait(false);
@@ -65,6 +66,16 @@ public sealed class Trainer
             if (data.FirstOrDefault(d => d.ManifestSha256 is not null && d.ManifestSha256 == shards.ManifestSha256) is { } twin)
             {
                 throw ZetaPrepException.Usage($"--data {dir}: holds the same shards as {twin.Path} (identical manifest.json); each row would be trained on twice per epoch: give each shard directory once.");
+            }
+
+            // One directory given as itself and as its data/ reaches the same files: each row would be trained on twice
+            // per epoch (and the loader keys its shards by path).
+            foreach (var file in shards.Files)
+            {
+                if (!shardOwners.TryAdd(Path.GetFullPath(file), dir))
+                {
+                    throw ZetaPrepException.Usage($"--data {dir}: reads {Path.GetFullPath(file)}, which --data {shardOwners[Path.GetFullPath(file)]} reads too; each row would be trained on twice per epoch: give each shard directory once.");
+                }
             }
 
             data.Add(shards);

@@ -140,7 +140,11 @@ public sealed class AnalyzeCommandTests
         File.Delete(Path.Combine(tmp.Sub("webdataset"), "manifest.json"));
         var bare = await CliRunner.RunAsync("analyze", tmp.Sub("webdataset"));
         Assert.Equal(2, bare.ExitCode);
-        Assert.Equal($"zetaprep: error: {tmp.Sub("webdataset")}: holds .tar files but no manifest.json; analyze reads WebDataset shards through the manifest that names their format: give the whole output directory of 'zetaprep generate'.", bare.Stderr.Trim());
+        Assert.Equal($"zetaprep: error: {tmp.Sub("webdataset")}: holds WebDataset shards (shard-*.tar) but no manifest.json; analyze reads them through the manifest that names their format: give the whole output directory of 'zetaprep generate'.", bare.Stderr.Trim());
+        // Any other tar beside an ImageFolder's class folders is no shard: the folder is analysed.
+        File.WriteAllText(Path.Combine(input, "backup.tar"), "x");
+        var withTar = await CliRunner.RunAsync("analyze", input, "--size", "8", "--k", "3", "--device", "cpu", "--json");
+        Assert.True(withTar.ExitCode == 0, withTar.Stderr);
 
         // Nor a folder output's: its labels.parquet (file names, no images) is no shard to read.
         File.Delete(Path.Combine(tmp.Sub("folder"), "manifest.json"));

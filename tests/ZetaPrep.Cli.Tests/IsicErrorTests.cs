@@ -169,6 +169,20 @@ public sealed class IsicErrorTests
         Assert.Equal($"zetaprep: error: --in {dir}: train/ is an unpacked official isic2020 download, which ZetaPrep does not read as an ImageFolder (the folders would become the classes); put ISIC_2020_Training_JPEG.zip there as downloaded (unextracted; the folders may stay) from https://challenge.isic-archive.com/data/.", r.Stderr.Trim());
         Assert.False(Directory.Exists(output));
 
+        // Sorted into class folders under train/ beside the label file: an ImageFolder, read as one.
+        var sorted = tmp.Sub("sorted");
+        foreach (var (image, i) in Directory.GetFiles(Path.Combine(dir, "train")).Select((f, i) => (f, i)))
+        {
+            var cls = Path.Combine(sorted, "train", i % 2 == 0 ? "benign" : "malignant");
+            Directory.CreateDirectory(cls);
+            File.Copy(image, Path.Combine(cls, Path.GetFileName(image)));
+        }
+        File.Copy(Path.Combine(dir, "ISIC_2020_Training_GroundTruth.csv"), Path.Combine(sorted, "ISIC_2020_Training_GroundTruth.csv"));
+        var sortedOut = tmp.Sub("sorted-out");
+        var read = await CliRunner.RunAsync("generate", "--in", sorted, "--out", sortedOut, "--class-depth", "2", "--n", "2", "--size", "8", "--quiet");
+        Assert.True(read.ExitCode == 0, read.Stderr);
+        Assert.Equal(["benign", "malignant"], ZetaPrep.Manifests.GenerationManifest.Read(Path.Combine(sortedOut, "manifest.json")).Classes);
+
         // Without the 2020 label file beside it, train/ is a class folder like any other.
         foreach (var csv in Directory.GetFiles(dir, "*.csv"))
         {

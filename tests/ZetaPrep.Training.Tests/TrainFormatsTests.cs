@@ -175,6 +175,31 @@ public sealed class TrainFormatsTests
         Assert.False(Directory.Exists(run));
     }
 
+    [Fact]
+    public async Task A_directory_given_as_itself_and_as_its_data_folder_is_refused_and_parquet_beside_a_labels_folder_is_read()
+    {
+        using var tmp = new TempDir();
+        var shards = await TrainFixtures.ShardsAsync(tmp.Path, Classes, perClass: 3);
+        var val = tmp.Sub("val");
+        TrainFixtures.ColourFolder(val, Classes, perClass: 1, seed: 9);
+        var run = tmp.Sub("run");
+        var data = Path.Combine(shards, "data");
+        // The same shard files through two --data directories: every row twice per epoch (or a crash on the path keys).
+        var twice = await TrainFixtures.RunCliAsync("train", "--data", shards, data, "--val", val, "--epochs", "1", "--device", "cpu", "--out", run, "--quiet");
+        Assert.Equal(2, twice.ExitCode);
+        var shard = Directory.GetFiles(data, "*.parquet").Order(StringComparer.Ordinal).First();
+        Assert.Equal($"zetaprep: error: --data {data}: reads {shard}, which --data {shards} reads too; each row would be trained on twice per epoch: give each shard directory once.", twice.Stderr.Trim());
+        Assert.False(Directory.Exists(run));
+
+        // Parquet shards with a labels/ folder of their own beside them (no manifest): Parquet shards, not a folder output.
+        var loose = tmp.Sub("loose");
+        Directory.CreateDirectory(Path.Combine(loose, "labels"));
+        File.Copy(shard, Path.Combine(loose, Path.GetFileName(shard)));
+        File.Copy(shard, Path.Combine(loose, "labels", "notes.parquet"));
+        var opened = await ShardDirectory.OpenAsync(loose, "--data", CancellationToken.None);
+        Assert.Equal(("parquet", 1), (opened.Format.Name, opened.Files.Count));
+    }
+
     private static async Task<List<TrainBatch>> BatchesAsync(ShardDirectory d)
     {
         var stream = new ShardBatchStream(d.Files, [d], d.Rows, Classes.Length, new SkiaImageDecoder(), 16, batchSize: 4, workers: 2,

@@ -115,7 +115,8 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
 
         string data = Path.Combine(dir, "data");
         string labels = Path.Combine(dir, "labels");
-        if (!Directory.Exists(data) && Directory.Exists(labels) && Directory.EnumerateFiles(labels, "*.parquet").Any())
+        if (!Directory.Exists(data) && Directory.Exists(labels) && Directory.EnumerateFiles(labels, "*.parquet").Any()
+            && Directory.EnumerateFiles(dir, "*.parquet").All(f => Path.GetFileName(f) == "labels.parquet"))
         {
             // A folder-format output: its labels.parquet holds file names, not images.
             throw ZetaPrepException.Usage($"{dir}: holds folder-format shards (labels/*.parquet) but no {GenerationManifest.FileName}; analyze reads them through the manifest that names their format: give the whole output directory of 'zetaprep generate'.");
@@ -125,9 +126,9 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
             .Where(f => !Path.GetFileName(f).StartsWith('.'))
             .Order(StringComparer.Ordinal)
             .ToList();
-        if (files.Count == 0 && Directory.EnumerateFiles(dir, "*.tar").Any())
+        if (files.Count == 0 && Directory.EnumerateFiles(dir, "shard-*.tar").Any())
         {
-            throw ZetaPrepException.Usage($"{dir}: holds .tar files but no {GenerationManifest.FileName}; analyze reads WebDataset shards through the manifest that names their format: give the whole output directory of 'zetaprep generate'.");
+            throw ZetaPrepException.Usage($"{dir}: holds WebDataset shards (shard-*.tar) but no {GenerationManifest.FileName}; analyze reads them through the manifest that names their format: give the whole output directory of 'zetaprep generate'.");
         }
         return files.Count > 0 ? [.. files.Select(ParquetFile)] : null;
     }

@@ -259,6 +259,11 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
                 {
                     Problem($"{relative}: not in {GenerationManifest.FileName}, but matched by the dataset's data_files ({dataset.Format.DataFilesGlob}), so loaders read its rows with the shards; remove it.");
                 }
+                else if (UnfinishedShardOf(relative) is { } unfinished && dataset.Format.IsInDataArea(unfinished))
+                {
+                    // A writer's temp name (".NAME.tmp-SUFFIX"): no live run holds the output (checked above), so one stopped.
+                    warnings.Add($"{relative}: an unfinished {unfinished} that a stopped run left (loaders skip hidden files); rerun the generate command with --resume, which deletes it and redoes its shard, or delete it.");
+                }
                 else
                 {
                     warnings.Add($"{relative}: unknown file where shards live (not in {GenerationManifest.FileName}); remove it if it is not yours.");
@@ -266,6 +271,16 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
             }
         }
         return new VerifyReport(problems, warnings, checkedShards, rows) { ShardsListed = m.Shards.Count };
+    }
+
+    /// <summary>The file (relative path: a shard, or a folder-format image) whose temp file <paramref name="relative"/> is, by
+    /// the writers' ".NAME.tmp-SUFFIX" naming; null for any other file.</summary>
+    private static string? UnfinishedShardOf(string relative)
+    {
+        var slash = relative.LastIndexOf('/');
+        var name = relative[(slash + 1)..];
+        var tmp = name.LastIndexOf(".tmp-", StringComparison.Ordinal);
+        return name.StartsWith('.') && tmp > 1 ? relative[..(slash + 1)] + name[1..tmp] : null;
     }
 
     /// <summary>The line saying which live run holds <paramref name="directory"/>'s lock, or null when none does (a lock file a killed run left holds nothing).</summary>

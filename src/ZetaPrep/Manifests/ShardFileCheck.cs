@@ -27,8 +27,13 @@ public static class ShardFileCheck
         }
         try
         {
-            await foreach (var _ in format.ReadRowsAsync(outDir, entry.File, cancellationToken).ConfigureAwait(false))
+            // The bare problem (the image and what is wrong with it): the caller names the output and the way on.
+            await foreach (var (_, image) in FolderShardFormat.ReadRowsOrProblemsAsync(outDir, entry.File, cancellationToken).ConfigureAwait(false))
             {
+                if (image is not null)
+                {
+                    return image.EndsWith(FolderShardFormat.ResumeAdvice, StringComparison.Ordinal) ? image[..^FolderShardFormat.ResumeAdvice.Length] : image;
+                }
             }
         }
         catch (ZetaPrepException e)

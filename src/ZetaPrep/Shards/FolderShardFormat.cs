@@ -32,6 +32,9 @@ internal sealed class FolderShardFormat : IShardFormat
         }
     }
 
+    /// <summary>How a missing or changed image's problem ends: the way to repair it (merge, which has its own, drops it).</summary>
+    internal const string ResumeAdvice = "; rerun the generate command with --resume, which redoes that shard.";
+
     /// <summary>
     /// Every row a part lists, each either read (its image present and the bytes recorded) or, for a missing or changed
     /// image, the problem with it: in this format an image is one row's file, so verify reports each and goes on. An
@@ -54,12 +57,12 @@ internal sealed class FolderShardFormat : IShardFormat
             }
             if (png is null)
             {
-                yield return (null, $"{l.FileName}: listed in {relativePath} but missing; rerun the generate command with --resume, which redoes that shard.");
+                yield return (null, $"{l.FileName}: listed in {relativePath} but missing{ResumeAdvice}");
                 continue;
             }
             if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(png)), l.Sha256, StringComparison.Ordinal))
             {
-                yield return (null, $"{l.FileName}: SHA-256 differs from the one recorded in {relativePath}; the image was changed or damaged; rerun the generate command with --resume, which redoes that shard.");
+                yield return (null, $"{l.FileName}: SHA-256 differs from the one recorded in {relativePath}; the image was changed or damaged{ResumeAdvice}");
                 continue;
             }
             yield return (new ShardRow(

@@ -152,7 +152,7 @@ public static class SourceResolver
         var extracted = DatasetPresets.All
             .SelectMany(p => p.Splits.Values.SelectMany(s => s.RequiredFiles(withDuplicates: false)
                 .Where(f => f.EndsWith(".zip", StringComparison.OrdinalIgnoreCase) && !File.Exists(Path.Combine(directory, f)))
-                .SelectMany(f => UnpackedFolders(directory, s, f).Take(1).Select(folder => (Preset: p, File: f, Folder: folder)))))
+                .SelectMany(f => UnpackedFolders(directory, p, s, f).Take(1).Select(folder => (Preset: p, File: f, Folder: folder)))))
             .DistinctBy(x => (x.Preset.Name, x.File))
             .ToList();
         if (extracted.Count == 0)
@@ -166,11 +166,24 @@ public static class SourceResolver
 
     /// <summary>The folders in <paramref name="directory"/> that <paramref name="zip"/> may have been unpacked into: one named
     /// like the zip, and for an image zip the split's <see cref="PresetSplit.UnpackedFolders"/> where the split's label file
-    /// lies beside them (a generic name like train/ alone is no sign of a download).</summary>
-    private static IEnumerable<string> UnpackedFolders(string directory, PresetSplit split, string zip) =>
-        new[] { zip[..^4] }
-            .Concat(split.Images.Contains(zip) && File.Exists(Path.Combine(directory, split.Labels.File)) ? split.UnpackedFolders : [])
-            .Where(f => Directory.Exists(Path.Combine(directory, f)));
+    /// lies beside them and they hold the images themselves, named by the preset's ids (a generic name like train/ alone is
+    /// no sign of a download, nor is a train/ of class folders: an ImageFolder sorted beside the label file).</summary>
+    private static IEnumerable<string> UnpackedFolders(string directory, DatasetPreset preset, PresetSplit split, string zip) =>
+        new[] { zip[..^4] }.Where(f => Directory.Exists(Path.Combine(directory, f)))
+            .Concat(split.Images.Contains(zip) && File.Exists(Path.Combine(directory, split.Labels.File))
+                ? split.UnpackedFolders.Where(f => HoldsPresetImages(Path.Combine(directory, f), preset))
+                : []);
+
+    /// <summary>Whether <paramref name="folder"/> directly holds a file named by <paramref name="preset"/>'s id pattern (ISIC_0000000.jpg).</summary>
+    private static bool HoldsPresetImages(string folder, DatasetPreset preset)
+    {
+        if (!Directory.Exists(folder) || preset.IdPattern is not { } pattern)
+        {
+            return false;
+        }
+        var id = new System.Text.RegularExpressions.Regex($"^(?:{pattern})$", System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        return Directory.EnumerateFiles(folder).Any(f => id.IsMatch(Path.GetFileNameWithoutExtension(f)));
+    }
 
     private static LabelledImageSource Preset(DatasetPreset preset, string directory, SourceOptions options, PathGlob exclude)
     {
