@@ -1,4 +1,5 @@
 using ZetaPrep.Imaging;
+using ZetaPrep.Shards;
 using ZetaPrep.Sources;
 using ZetaPrep.Training;
 
@@ -15,13 +16,12 @@ internal static class ValidationInput
             throw ZetaPrepException.Usage($"--val {path}: is a file; give a directory: an ImageFolder (one sub-folder per class) or a shard directory.");
         }
 
-        // A generate output in any format (WebDataset: shard-*.tar, folder: labels/*.parquet, with manifest.json naming the
-        // format; an ImageFolder may hold a manifest.json of its own), or Parquet shards in DIR/data or directly in DIR,
-        // as --data takes them.
-        if ((File.Exists(Path.Combine(path, "manifest.json"))
-                && (Directory.EnumerateFiles(path, "shard-*.tar").Any() || (Directory.Exists(Path.Combine(path, "labels")) && Directory.EnumerateFiles(Path.Combine(path, "labels"), "*.parquet").Any())))
-            // WebDataset shards without their manifest: refused there as such, not as an ImageFolder with no images.
-            || (Directory.Exists(path) && Directory.EnumerateFiles(path, "shard-*.tar").Any())
+        // A generate output in any format (WebDataset shard-*.tar, with or without its manifest.json: refused there as
+        // such, not as an ImageFolder with no images; folder-format label parts with the manifest.json naming the format,
+        // as an ImageFolder may hold a manifest.json of its own), or Parquet shards in DIR/data or directly in DIR, as
+        // --data takes them.
+        if ((Directory.Exists(path) && ShardFormats.FilesOnDisk(path, ShardFormat.WebDataset).Count > 0)
+            || (File.Exists(Path.Combine(path, "manifest.json")) && ShardFormats.FilesOnDisk(path, ShardFormat.Folder).Count > 0)
             || (Directory.Exists(Path.Combine(path, "data")) && Directory.EnumerateFiles(Path.Combine(path, "data"), "*.parquet").Any())
             || (Directory.Exists(path) && Directory.EnumerateFiles(path, "*.parquet").Any()))
         {

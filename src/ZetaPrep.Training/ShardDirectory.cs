@@ -43,13 +43,13 @@ public sealed record ShardDirectory(
 
         var manifestPath = System.IO.Path.Combine(path, GenerationManifest.FileName);
         GenerationManifest? manifest = null;
-        IShardFormat format = ShardFormats.Get(ShardFormat.Parquet);
+        var format = ShardFormats.Get(ShardFormat.Parquet);
         List<string> files;
         if (File.Exists(manifestPath))
         {
             manifest = GenerationManifest.Read(manifestPath);
             format = ShardFormats.Get(manifest.Options.Format);
-            files = ListedShards(path, option, manifest, ShardFilesOnDisk(path, format));
+            files = ListedShards(path, option, manifest, ShardFormats.FilesOnDisk(path, format.Kind));
         }
         else if (Directory.EnumerateFiles(path, "manifest.worker-*-of-*.json").FirstOrDefault() is { } partial)
         {
@@ -58,18 +58,18 @@ public sealed record ShardDirectory(
         }
         else
         {
-            files = ShardFilesOnDisk(path, format);
-            if (!Directory.Exists(System.IO.Path.Combine(path, "data")) && ShardFilesOnDisk(path, ShardFormats.Get(ShardFormat.Folder)).Count > 0
-                && files.All(f => System.IO.Path.GetFileName(f) == "labels.parquet"))
+            // WebDataset tars and folder label parts hold label vectors, not class names: those are in manifest.json only.
+            var what = ShardFormats.WithoutItsManifest(path) switch
             {
-                // A folder-format output: its labels.parquet is no shard, and its label parts record no class names.
-                throw ZetaPrepException.Usage($"{option} {path}: holds folder-format shards (labels/*.parquet) but no {GenerationManifest.FileName}, which names their classes; give the whole output directory of 'zetaprep generate', manifest.json included.");
-            }
-            if (files.Count == 0 && ShardFilesOnDisk(path, ShardFormats.Get(ShardFormat.WebDataset)).Count > 0)
+                ShardFormat.Folder => "folder-format shards (labels/*.parquet)",
+                ShardFormat.WebDataset => "WebDataset shards",
+                _ => null,
+            };
+            if (what is not null)
             {
-                // A tar's samples hold label vectors, not class names: those are in manifest.json only.
-                throw ZetaPrepException.Usage($"{option} {path}: holds WebDataset shards but no {GenerationManifest.FileName}, which names their classes; give the whole output directory of 'zetaprep generate', manifest.json included.");
+                throw ZetaPrepException.Usage($"{option} {path}: holds {what} but no {GenerationManifest.FileName}, which names their classes; give the whole output directory of 'zetaprep generate', manifest.json included.");
             }
+            files = ShardFormats.FilesOnDisk(path, ShardFormat.Parquet);
         }
 
         if (files.Count == 0)
@@ -126,23 +126,6 @@ public sealed record ShardDirectory(
 
     private static IAsyncEnumerable<ShardRow> ReadRowsAsync(string path, IShardFormat format, string file, CancellationToken cancellationToken) =>
         format.ReadRowsAsync(path, System.IO.Path.GetRelativePath(path, file).Replace('\\', '/'), cancellationToken);
-
-    /// <summary>The shard files of <paramref name="format"/> on disk (hidden ones, e.g. a writer's temp file, left out), sorted:
-    /// Parquet's under <c>data/</c> (or, without one, at the top), WebDataset's <c>shard-*.tar</c> at the top, the folder format's label
-    /// parts under <c>labels/</c>.</summary>
-    private static List<string> ShardFilesOnDisk(string path, IShardFormat format)
-    {
-        var (dir, pattern) = format.Kind switch
-        {
-            ShardFormat.WebDataset => (path, "shard-*.tar"),
-            ShardFormat.Folder => (System.IO.Path.Combine(path, "labels"), "*.parquet"),
-            _ => (Directory.Exists(System.IO.Path.Combine(path, "data")) ? System.IO.Path.Combine(path, "data") : path, "*.parquet"),
-        };
-        return !Directory.Exists(dir) ? [] : Directory.EnumerateFiles(dir, pattern)
-            .Where(f => !System.IO.Path.GetFileName(f).StartsWith('.'))
-            .Order(StringComparer.Ordinal)
-            .ToList();
-    }
 
     /// <summary>
     /// The shards manifest.json lists, refusing an interrupted generation, a listed shard that is missing or of another

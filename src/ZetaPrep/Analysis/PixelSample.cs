@@ -113,23 +113,17 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
             throw new ZetaPrepException($"{dir}: holds {Path.GetFileName(partial)} but no {GenerationManifest.FileName}: the workers' shards were never merged (some may be missing); run zetaprep merge {dir} first.");
         }
 
-        string data = Path.Combine(dir, "data");
-        string labels = Path.Combine(dir, "labels");
-        if (!Directory.Exists(data) && Directory.Exists(labels) && Directory.EnumerateFiles(labels, "*.parquet").Any()
-            && Directory.EnumerateFiles(dir, "*.parquet").All(f => Path.GetFileName(f) == "labels.parquet"))
+        var what = ShardFormats.WithoutItsManifest(dir) switch
         {
-            // A folder-format output: its labels.parquet holds file names, not images.
-            throw ZetaPrepException.Usage($"{dir}: holds folder-format shards (labels/*.parquet) but no {GenerationManifest.FileName}; analyze reads them through the manifest that names their format: give the whole output directory of 'zetaprep generate'.");
-        }
-        string search = Directory.Exists(data) ? data : dir;
-        var files = Directory.EnumerateFiles(search, "*.parquet")
-            .Where(f => !Path.GetFileName(f).StartsWith('.'))
-            .Order(StringComparer.Ordinal)
-            .ToList();
-        if (files.Count == 0 && Directory.EnumerateFiles(dir, "shard-*.tar").Any())
+            ShardFormat.Folder => "folder-format shards (labels/*.parquet)",
+            ShardFormat.WebDataset => "WebDataset shards (shard-*.tar)",
+            _ => null,
+        };
+        if (what is not null)
         {
-            throw ZetaPrepException.Usage($"{dir}: holds WebDataset shards (shard-*.tar) but no {GenerationManifest.FileName}; analyze reads them through the manifest that names their format: give the whole output directory of 'zetaprep generate'.");
+            throw ZetaPrepException.Usage($"{dir}: holds {what} but no {GenerationManifest.FileName}; analyze reads them through the manifest that names their format: give the whole output directory of 'zetaprep generate'.");
         }
+        var files = ShardFormats.FilesOnDisk(dir, ShardFormat.Parquet);
         return files.Count > 0 ? [.. files.Select(ParquetFile)] : null;
     }
 

@@ -598,7 +598,7 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
             case ShardFormat.Folder:
                 await foreach (var (row, problem) in FolderShardFormat.ReadRowsOrProblemsAsync(dataset.Directory, shardFile, ct).ConfigureAwait(false))
                 {
-                    yield return (row, problem is null ? [] : [problem]);
+                    yield return (row, problem is null ? [] : [problem + FolderShardFormat.ResumeAdvice]);
                 }
                 break;
             case ShardFormat.WebDataset:

@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace ZetaPrep.Manifests;
 
 /// <summary>A dataset preset (manifests/&lt;name&gt;.json): the official file names of each split and how to read their labels.</summary>
@@ -17,6 +19,10 @@ public sealed record DatasetPreset
     public string? IdPattern { get; init; }
 
     public string? Notes { get; init; }
+
+    /// <summary>The matcher for an <see cref="IdPattern"/>: a file stem must match it in full.</summary>
+    public static Regex IdMatcher(string idPattern) =>
+        new($"^(?:{idPattern})$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
 
     public required IReadOnlyDictionary<string, PresetSplit> Splits { get; init; }
 }

@@ -27,12 +27,12 @@ public static class ShardFileCheck
         }
         try
         {
-            // The bare problem (the image and what is wrong with it): the caller names the output and the way on.
+            // The image and what is wrong with it: the caller names the output and its own way on.
             await foreach (var (_, image) in FolderShardFormat.ReadRowsOrProblemsAsync(outDir, entry.File, cancellationToken).ConfigureAwait(false))
             {
                 if (image is not null)
                 {
-                    return image.EndsWith(FolderShardFormat.ResumeAdvice, StringComparison.Ordinal) ? image[..^FolderShardFormat.ResumeAdvice.Length] : image;
+                    return image;
                 }
             }
         }

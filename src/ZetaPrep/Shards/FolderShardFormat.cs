@@ -28,11 +28,12 @@ internal sealed class FolderShardFormat : IShardFormat
         await foreach (var (row, problem) in ReadRowsOrProblemsAsync(outputDirectory, relativePath, ct).ConfigureAwait(false))
         {
             // Named with the output directory: train reads several, and the problem's paths are relative to it.
-            yield return row ?? throw new ZetaPrepException($"{outputDirectory}: {problem}");
+            yield return row ?? throw new ZetaPrepException($"{outputDirectory}: {problem}{ResumeAdvice}");
         }
     }
 
-    /// <summary>How a missing or changed image's problem ends: the way to repair it (merge, which has its own, drops it).</summary>
+    /// <summary>The way to repair a missing or changed image, for callers of <see cref="ReadRowsOrProblemsAsync"/> that give
+    /// it (the readers and verify; merge has its own).</summary>
     internal const string ResumeAdvice = "; rerun the generate command with --resume, which redoes that shard.";
 
     /// <summary>
@@ -57,12 +58,12 @@ internal sealed class FolderShardFormat : IShardFormat
             }
             if (png is null)
             {
-                yield return (null, $"{l.FileName}: listed in {relativePath} but missing{ResumeAdvice}");
+                yield return (null, $"{l.FileName}: listed in {relativePath} but missing");
                 continue;
             }
             if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(png)), l.Sha256, StringComparison.Ordinal))
             {
-                yield return (null, $"{l.FileName}: SHA-256 differs from the one recorded in {relativePath}; the image was changed or damaged{ResumeAdvice}");
+                yield return (null, $"{l.FileName}: SHA-256 differs from the one recorded in {relativePath}; the image was changed or damaged");
                 continue;
             }
             yield return (new ShardRow(

@@ -15,6 +15,43 @@ public static class ShardFormats
         All.SingleOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase))
         ?? throw ZetaPrepException.Usage($"--format {name}: unknown format; use one of {string.Join(", ", Names)}.");
 
+    /// <summary>
+    /// The shard files of <paramref name="kind"/> on disk in <paramref name="outputDirectory"/> (hidden ones, e.g. a writer's
+    /// temp file, left out), sorted: Parquet's under <c>data/</c> (or, without one, at the top), WebDataset's
+    /// <c>shard-*.tar</c> at the top, the folder format's label parts under <c>labels/</c>.
+    /// </summary>
+    public static List<string> FilesOnDisk(string outputDirectory, ShardFormat kind)
+    {
+        var data = Path.Combine(outputDirectory, "data");
+        var (dir, pattern) = kind switch
+        {
+            ShardFormat.WebDataset => (outputDirectory, "shard-*.tar"),
+            ShardFormat.Folder => (Path.Combine(outputDirectory, "labels"), "*.parquet"),
+            _ => (Directory.Exists(data) ? data : outputDirectory, "*.parquet"),
+        };
+        return !Directory.Exists(dir) ? [] : Directory.EnumerateFiles(dir, pattern)
+            .Where(f => !Path.GetFileName(f).StartsWith('.'))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>
+    /// The format of the output in <paramref name="directory"/> when it is one that needs its manifest.json to be read and
+    /// the manifest is not there: folder (label parts under <c>labels/</c>, and no Parquet shards but its labels.parquet)
+    /// or WebDataset (<c>shard-*.tar</c>, and no Parquet shards); null otherwise. Their shards hold label vectors but
+    /// not the class names, nor the format.
+    /// </summary>
+    public static ShardFormat? WithoutItsManifest(string directory)
+    {
+        var parquet = FilesOnDisk(directory, ShardFormat.Parquet);
+        if (!Directory.Exists(Path.Combine(directory, "data")) && FilesOnDisk(directory, ShardFormat.Folder).Count > 0
+            && parquet.All(f => Path.GetFileName(f) == FolderShardFormat.LabelsFileName))
+        {
+            return ShardFormat.Folder;
+        }
+        return parquet.Count == 0 && FilesOnDisk(directory, ShardFormat.WebDataset).Count > 0 ? ShardFormat.WebDataset : null;
+    }
+
     /// <summary>Whether <paramref name="relativePath"/> is a shard or index file of some format.</summary>
     public static bool IsOutputFile(string relativePath) => All.Any(f => f.IsInDataArea(relativePath) || f.IndexFiles.Contains(relativePath));
 

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using ZetaPrep.Manifests;
 
 namespace ZetaPrep.Sources;
@@ -156,7 +155,7 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
     /// </summary>
     private (SortedDictionary<string, (IImageContainer Container, string Location, long Size)> Images, HashSet<string> Excluded) ListImages(CancellationToken cancellationToken)
     {
-        var pattern = _setup.IdPattern is { } p ? new Regex($"^(?:{p})$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)) : null;
+        var pattern = _setup.IdPattern is { } p ? DatasetPreset.IdMatcher(p) : null;
         var images = new SortedDictionary<string, (IImageContainer, string, long)>(StringComparer.Ordinal);
         var excluded = new HashSet<string>(StringComparer.Ordinal);
         foreach (var container in _containers)

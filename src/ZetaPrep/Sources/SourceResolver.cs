@@ -181,7 +181,7 @@ public static class SourceResolver
         {
             return false;
         }
-        var id = new System.Text.RegularExpressions.Regex($"^(?:{pattern})$", System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        var id = DatasetPreset.IdMatcher(pattern);
         return Directory.EnumerateFiles(folder).Any(f => id.IsMatch(Path.GetFileNameWithoutExtension(f)));
     }
 
