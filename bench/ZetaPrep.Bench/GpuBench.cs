@@ -12,11 +12,11 @@ namespace ZetaPrep.Bench;
 /// copy bandwidth (the floor), the kernel alone per batch size against that floor, pinned host↔device copy bandwidth,
 /// and whole Mix calls (pinned copies + kernel) on 1 and 4 concurrent streams, from the mixer's page-locked staging
 /// buffers (as the pipeline calls it) and from ordinary arrays (one host copy each way more). Prints JSON lines, then a table.
-/// Exit code 1 when any byte differs.
+/// Exit code 1 when any byte differs. With <c>--only-batch B</c>, only the kernels' timings at batch B (for a profiler).
 /// </summary>
 internal static unsafe class GpuBench
 {
-    public static int Run(int size, IReadOnlyCollection<string> kernels)
+    public static int Run(int size, IReadOnlyCollection<string> kernels, int? onlyBatch = null)
     {
         var unknown = kernels.Except(AllKernels).ToList();
         if (unknown.Count > 0)
@@ -41,7 +41,18 @@ internal static unsafe class GpuBench
         var seed = Environment.TickCount;
         Console.WriteLine($"random seed of this run: {seed}");
         Console.WriteLine(CudaMixer.QuantizedUnavailable is { } noInteger ? $"integer kernel {QuantizedKernelPtx.Name} NOT available: {noInteger}" : $"integer kernel {QuantizedKernelPtx.Name} loaded");
+        Console.WriteLine(CudaMixer.PairUnavailable is { } noPairs ? $"pair kernels NOT available: {noPairs}" : $"pair kernels {string.Join(", ", PairKernelPtx.Variants.Select(v => v.Name))} loaded");
         var random = new Random(seed);
+        var timed = kernels.Where(k => k is MixKernelPtx.Vector16 or MixKernelPtx.Scaled16 or MixKernelPtx.Vector16Fma || CudaMixer.IsInteger(k)).ToList();
+        if (onlyBatch is { } b)
+        {
+            foreach (var kernel in timed)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{{\"measure\":\"kernel\",\"kernel\":\"{kernel}\",\"batch\":{b},\"ms\":{KernelTime(b, pixels, kernel, random):F4}}}"));
+            }
+
+            return 0;
+        }
 
         // 1. Bytes: CUDA vs CPU on fresh random images and real ζ weights, output poisoned first: the kernel Mix picks,
         //    then every other kernel that takes the shape on the same device data. Aligned and odd image sizes, N = 8 of
@@ -100,8 +111,14 @@ internal static unsafe class GpuBench
         var rows = new List<string>();
         foreach (var batch in new[] { 32, 64, 128, 256, 384 })
         {
-            foreach (var kernel in new[] { MixKernelPtx.Vector16, MixKernelPtx.Scaled16, MixKernelPtx.Vector16Fma, QuantizedKernelPtx.Name }.Where(kernels.Contains))
+            foreach (var kernel in timed)
             {
+                if (PairKernelPtx.Find(kernel) is { } pair && !PairKernelPtx.Fits(pair, pixels, batch, batch, QuantizedMixTable.RowWords(Weights(batch, 8, 1).AsSpan(0, batch))))
+                {
+                    Console.WriteLine($"{{\"measure\":\"kernel\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"skipped\":\"tile and records over {PairKernelPtx.MaxSharedBytes} bytes\"}}");
+                    continue;
+                }
+
                 var ms = KernelTime(batch, pixels, kernel, random);
                 var bytes = 2.0 * batch * pixels;
                 var floorMs = bytes / bandwidth * 1e3;
@@ -140,7 +157,8 @@ internal static unsafe class GpuBench
         return mismatches == 0 ? 0 : 1;
     }
 
-    private static IEnumerable<string> AllKernels => MixKernelPtx.Kernels.Append(QuantizedKernelPtx.Name);
+    /// <summary>Every kernel the modules have.</summary>
+    public static IEnumerable<string> AllKernels => MixKernelPtx.Kernels.Append(QuantizedKernelPtx.Name).Concat(PairKernelPtx.Variants.Select(v => v.Name));
 
     /// <summary>
     /// A batch's dense weight matrix from the real planner: N-sparse ζ rows (γ = 2.8 unless given) over a batch of B,
@@ -203,6 +221,14 @@ internal static unsafe class GpuBench
         if (CudaMixer.QuantizedUnavailable is null && batch <= QuantizedKernelPtx.MaxInputs && w.Chunk(batch).All(r => PixelWeights.IsQuantized(r)))
         {
             yield return QuantizedKernelPtx.Name;
+            var rowWords = w.Chunk(batch).Max(r => QuantizedMixTable.RowWords(r));
+            foreach (var pair in PairKernelPtx.Variants)
+            {
+                if (CudaMixer.PairUnavailable is null && PairKernelPtx.Fits(pair, p, batch, batch, rowWords))
+                {
+                    yield return pair.Name;
+                }
+            }
         }
 
         yield return MixKernelPtx.Vector16;

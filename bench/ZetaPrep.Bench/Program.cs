@@ -56,15 +56,17 @@ internal static class Program
                 Kernels(size, Arg(args, "--in"), ImageCodecs.Parse(Arg(args, "--codec") ?? "auto"));
                 return 0;
             case "gpu":
-                return GpuBench.Run(size, Arg(args, "--kernels")?.Split(',') ?? [.. MixKernelPtx.Kernels, ZetaPrep.Mixing.Cuda.QuantizedKernelPtx.Name]);
+                return GpuBench.Run(size, Arg(args, "--kernels")?.Split(',') ?? [.. GpuBench.AllKernels],
+                    Arg(args, "--only-batch") is { } only ? int.Parse(only, CultureInfo.InvariantCulture) : null);
             case "rowgroups":
                 RowGroups(size, int.Parse(Arg(args, "--rows") ?? "64", CultureInfo.InvariantCulture), int.Parse(Arg(args, "--groups") ?? "1000", CultureInfo.InvariantCulture));
                 return 0;
             case "ptx":
-                Console.Write(args.Contains("--quantized") ? ZetaPrep.Mixing.Cuda.QuantizedKernelPtx.Source : ZetaPrep.Mixing.Cuda.MixKernelPtx.Source);
+                Console.Write(args.Contains("--quantized") ? QuantizedKernelPtx.Source
+                    : args.Contains("--pairs") ? PairKernelPtx.Source : MixKernelPtx.Source);
                 return 0;
             default:
-                Console.Error.WriteLine("usage: ZetaPrep.Bench floor --in DIR [--size S] [--threads T] [--codec C] | budget --in DIR [--size S] [--codec C] | kernels [--size S] [--in DIR] [--codec C] | gpu [--size S] [--kernels K1,K2] | ptx [--quantized] | bdn [BenchmarkSwitcher args]");
+                Console.Error.WriteLine("usage: ZetaPrep.Bench floor --in DIR [--size S] [--threads T] [--codec C] | budget --in DIR [--size S] [--codec C] | kernels [--size S] [--in DIR] [--codec C] | gpu [--size S] [--kernels K1,K2] [--only-batch B] | ptx [--quantized|--pairs] | bdn [BenchmarkSwitcher args]");
                 return 2;
         }
     }

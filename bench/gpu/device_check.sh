@@ -42,6 +42,10 @@ PTXAS=$(command -v ptxas || ls /usr/local/cuda*/bin/ptxas 2>/dev/null | head -1)
 [ -n "$PTXAS" ] && "$PTXAS" -arch=sm_90 -v "$OUT/mixq.ptx" -o /tmp/mixq.cubin 2>&1 | tee -a "$OUT/ptxas.txt"
 CUOBJDUMP=$(command -v cuobjdump || ls /usr/local/cuda*/bin/cuobjdump 2>/dev/null | head -1)
 [ -n "$CUOBJDUMP" ] && [ -f /tmp/mixq.cubin ] && "$CUOBJDUMP" -sass /tmp/mixq.cubin > "$OUT/mixq.sass" 2>&1 && echo "zeta_mix16q SASS: $(grep -cE '^ +/\*[0-9a-f]{4}\*/' "$OUT/mixq.sass") instructions"
+"$APP/ZetaPrep.Bench" ptx --pairs > "$OUT/mixp.ptx"
+[ -n "$PTXAS" ] && "$PTXAS" -arch=sm_90 -v "$OUT/mixp.ptx" -o /tmp/mixp.cubin 2>&1 | tee -a "$OUT/ptxas.txt"
+# Per entry of the pair module: SASS instructions (cuobjdump prints one "Function : name" block per entry).
+[ -n "$CUOBJDUMP" ] && [ -f /tmp/mixp.cubin ] && "$CUOBJDUMP" -sass /tmp/mixp.cubin > "$OUT/mixp.sass" 2>&1 && awk '/Function :/ { if (f) print f": "n" instructions"; f=$3; n=0 } /^ +\/\*[0-9a-f]{4}\*\// { n++ } END { print f": "n" instructions" }' "$OUT/mixp.sass"
 fi
 if want 1; then step "1. CUDA kernels: bytes and speed"
 timeout 240 "$APP/ZetaPrep.Bench" gpu --size 224 ${KERNELS:+--kernels $KERNELS} > "$OUT/gpu_bench.txt" 2>&1; echo "rc=$?" >> "$OUT/gpu_bench.txt"
@@ -71,14 +75,15 @@ TL=$(python3 -c "import torch, os; print(os.path.join(os.path.dirname(torch.__fi
 LD_LIBRARY_PATH=$TL ldd -r "$APP/libLibTorchSharp.so" 2>&1 | grep -c 'undefined symbol' | sed 's/^/undefined symbols: /'
 LD_LIBRARY_PATH=$TL ldd -r "$APP/libLibTorchSharp.so" 2>&1 | grep 'undefined symbol' | head -5 | c++filt | cut -c1-200
 fi
-if want 5; then step "5. Nsight Compute on zeta_mix16q (the kernel the pipeline launches), one launch at batch 256 (if ncu is there and may read the counters)"
-# Launches of zeta_mix16q before it in that process (--kernels zeta_mix16q): 10 in the byte checks (the shapes whose
-# images are 16-byte rows and batches ≤ 384, pipeline weights, and the ties), then 8 × 40 per batch of 32, 64 and 128.
+if want 5; then step "5. Nsight Compute on the integer kernels (NCU_KERNELS), one launch each at batch 256, clocks left alone (if ncu is there and may read the counters)"
+# `gpu --only-batch 256` launches only the named kernel: 40 warm-up launches, then 7 × 40 timed; the 11th is profiled.
 NCU=$(command -v ncu || ls /usr/local/cuda*/bin/ncu 2>/dev/null | head -1)
-[ -n "$NCU" ] && timeout 150 "$NCU" -k zeta_mix16q --launch-skip 970 -c 1 --section SpeedOfLight --section MemoryWorkloadAnalysis \
+for k in ${NCU_KERNELS:-zeta_mix16p zeta_mix16q}; do
+[ -n "$NCU" ] && timeout 150 "$NCU" --clock-control none -k "$k" --launch-skip 10 -c 1 --section SpeedOfLight --section MemoryWorkloadAnalysis \
   --section ComputeWorkloadAnalysis --section InstructionStats --section WarpStateStats --section Occupancy --section SchedulerStats \
-  --section LaunchStats "$APP/ZetaPrep.Bench" gpu --size 224 --kernels zeta_mix16q > "$OUT/ncu.txt" 2>&1
-[ -f "$OUT/ncu.txt" ] && grep -v '^{' "$OUT/ncu.txt" | tail -150
+  --section LaunchStats "$APP/ZetaPrep.Bench" gpu --size 224 --kernels "$k" --only-batch 256 > "$OUT/ncu-$k.txt" 2>&1
+[ -f "$OUT/ncu-$k.txt" ] && grep -v '^{' "$OUT/ncu-$k.txt" | grep -v '^ *$' | tail -110
+done
 fi
 if want 6; then step "6. batches of B + 1 inputs (a pass's lone leftover joins the last batch) on cuda, cpu and auto"
 # 400 = 21 × 19 + 1: every pass ends with a batch of 20. Shards must match across devices and the dev VM's (LEFTOVER_SHA).

@@ -72,7 +72,7 @@ public sealed class StageTimes
     public void CountCudaBatch(string kernel)
     {
         Interlocked.Increment(ref _cudaBatches);
-        if (kernel != Mixing.Cuda.QuantizedKernelPtx.Name)
+        if (!Mixing.Cuda.CudaMixer.IsInteger(kernel))
         {
             Interlocked.Increment(ref _floatKernelBatches);
         }

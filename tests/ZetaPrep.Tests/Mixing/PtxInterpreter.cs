@@ -311,6 +311,17 @@ internal sealed partial class PtxInterpreter
                         Write(o[0], c);
                         break;
                     }
+                case "dp2a.lo.u32.u32":
+                case "dp2a.hi.u32.u32":
+                    {
+                        // d = c + a.h0 · b.byte(n) + a.h1 · b.byte(n + 1), n = 0 for .lo, 2 for .hi (unsigned).
+                        uint a = (uint)Value(o[1]), b = (uint)Value(o[2]), c = (uint)Value(o[3]);
+                        var n = i.Op.StartsWith("dp2a.hi", StringComparison.Ordinal) ? 16 : 0;
+                        c += ((a & 0xFFFF) * ((b >> n) & 0xFF)) + ((a >> 16) * ((b >> (n + 8)) & 0xFF));
+                        Write(o[0], c);
+                        break;
+                    }
+
                 case "bra":
                 case "bra.uni":
                     _pc = code._labels[o[0]];

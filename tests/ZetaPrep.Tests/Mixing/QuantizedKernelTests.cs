@@ -188,18 +188,61 @@ public sealed class QuantizedKernelTests
         { 16 * 3, 384, 8, 2.8, 27 },        // the largest batch the 48 KiB tile takes: three load rounds
     };
 
+    /// <summary>Every integer kernel's name.</summary>
+    public static TheoryData<string> IntegerKernels => new([QuantizedKernelPtx.Name, .. PairKernelPtx.Variants.Select(v => v.Name)]);
+
+    /// <summary><see cref="Shapes"/> for every integer kernel whose launch fits them (the pair kernels' tile and records must fit 48 KiB).</summary>
+    public static TheoryData<string, int, int, int, double, int> KernelShapes()
+    {
+        var data = new TheoryData<string, int, int, int, double, int>();
+        foreach (var kernel in IntegerKernels)
+        {
+            foreach (var row in Shapes)
+            {
+                var (pixels, batch, n, gamma, seed) = ((int)row[0], (int)row[1], (int)row[2], (double)row[3], (int)row[4]);
+                var w = MixPlan.Create(batch, new PlanOptions(MixCount.Of(n), GammaSpec.Fixed(gamma), batch, seed: (ulong)seed)).Batches[0].PixelWeightMatrix();
+                var rowWords = QuantizedMixTable.Write(w, batch, batch, new int[batch * QuantizedMixTable.Stride(batch)]);
+                if (PairKernelPtx.Find(kernel) is not { } v || PairKernelPtx.Fits(v, pixels, batch, batch, rowWords))
+                {
+                    data.Add(kernel, pixels, batch, n, gamma, seed);
+                }
+            }
+        }
+
+        return data;
+    }
+
     [Theory]
-    [MemberData(nameof(Shapes))]
-    public void The_integer_kernels_PTX_writes_the_CPU_kernels_bytes_on_zeta_batches(int pixels, int batch, int n, double gamma, int seed)
+    [MemberData(nameof(KernelShapes))]
+    public void The_integer_kernels_PTX_writes_the_CPU_kernels_bytes_on_zeta_batches(string kernel, int pixels, int batch, int n, double gamma, int seed)
     {
         var x = new byte[batch * pixels];
         new Random(seed).NextBytes(x);
         var w = MixPlan.Create(batch, new PlanOptions(MixCount.Of(n), GammaSpec.Fixed(gamma), batch, seed: (ulong)seed)).Batches[0].PixelWeightMatrix();
-        AssertKernelMatchesCpu(x, batch, w, batch, pixels);
+        AssertKernelMatchesCpu(kernel, x, batch, w, batch, pixels);
     }
 
     [Fact]
-    public void The_integer_kernels_PTX_rounds_ties_to_even_and_takes_weights_of_1()
+    public void The_pair_kernels_take_batches_whose_tile_and_records_fit_48_KiB_and_leave_the_rest_to_zeta_mix16q()
+    {
+        // B = 256, N = 8 at 224²: 32 KiB of tile and 256 rows of two 16-byte records (8 KiB) fit; B = 384 does not
+        // (48 KiB of tile alone), nor do 64 outputs of --n batch over 64 inputs (8 + 17 groups · 16 · 64 = 25 KiB more).
+        const int Pixels = 224 * 224 * 3;
+        var v = PairKernelPtx.Default;
+        Assert.Equal(40 * 1024, PairKernelPtx.SharedBytes(v, 256, 256, 4 + 16));
+        Assert.True(PairKernelPtx.Fits(v, Pixels, 256, 256, 4 + 16));
+        Assert.False(PairKernelPtx.Fits(v, Pixels, 384, 384, 4 + 16));
+        Assert.True(PairKernelPtx.Fits(PairKernelPtx.Find("zeta_mix16p64")!, Pixels, 384, 384, 4 + 16));
+        Assert.Equal(2, PairKernelPtx.Groups(4 + 16));
+        Assert.Equal((64 * 128) + (64 * 17 * 16), PairKernelPtx.SharedBytes(v, 64, 64, 4 + (17 * 8)));
+        // The grid: one block per chunk; the outputs split over grid y only where the image has few chunks.
+        Assert.Equal(((uint)(Pixels / 128), 1u, 256), PairKernelPtx.Geometry(v, Pixels, 256));
+        Assert.Equal(((uint)(Pixels / 64), 1u, 256), PairKernelPtx.Geometry(PairKernelPtx.Find("zeta_mix16p64")!, Pixels, 256));
+    }
+
+    [Theory]
+    [MemberData(nameof(IntegerKernels))]
+    public void The_integer_kernels_PTX_rounds_ties_to_even_and_takes_weights_of_1(string kernel)
     {
         const int Pixels = 16 * 3;
         var x = new byte[8 * Pixels];
@@ -228,7 +271,7 @@ public sealed class QuantizedKernelTests
             1f / 65536, 0, 0, 0, 0, 0, 0, 65535f / 65536,
             0.5f, 0, 0, 0, 0, 0.5f, 0, 0,
         ];
-        var cpu = AssertKernelMatchesCpu(x, 8, w, 9, Pixels);
+        var cpu = AssertKernelMatchesCpu(kernel, x, 8, w, 9, Pixels);
         Assert.Equal(254, cpu[0]);
         Assert.Equal(255, cpu[1]);
         Assert.Equal(x.AsSpan(4 * Pixels, Pixels).ToArray(), cpu.AsSpan(3 * Pixels, Pixels).ToArray()); // weight 1: the input
@@ -244,6 +287,8 @@ public sealed class QuantizedKernelTests
         Assert.Equal([2 * QuantizedKernelPtx.TileBytes, 2 * QuantizedKernelPtx.TileBytes, 2 * QuantizedKernelPtx.TileBytes, 2 * QuantizedKernelPtx.TileBytes], row[4..8]);
         Assert.Equal(0x8080, row[8]); // qh = 128, 128, 0, 0
         Assert.Equal(0, row[9]);
+        Assert.Equal(0x8000_8000u, (uint)row[10]); // the pair kernels' whole weights: 32768, 32768; then 0, 0
+        Assert.Equal(0, row[11]);
         var full = new float[8];
         Array.Fill(full, 0.125f);
         Assert.True(QuantizedMixTable.WriteRow(full, row));
@@ -257,8 +302,8 @@ public sealed class QuantizedKernelTests
         Assert.Equal(4 + 24, QuantizedMixTable.Stride(8)); // 9 members at most: three groups
     }
 
-    /// <summary>Runs the kernel's PTX as <see cref="CudaMixer"/> launches it and compares every byte with the CPU kernel's.</summary>
-    private static byte[] AssertKernelMatchesCpu(byte[] x, int inputs, float[] w, int outputs, int pixels)
+    /// <summary>Runs <paramref name="kernel"/>'s PTX as <see cref="CudaMixer"/> launches it and compares every byte with the CPU kernel's.</summary>
+    private static byte[] AssertKernelMatchesCpu(string kernel, byte[] x, int inputs, float[] w, int outputs, int pixels)
     {
         Assert.Equal(0, pixels % 16);
         var cpu = new byte[outputs * pixels];
@@ -276,11 +321,14 @@ public sealed class QuantizedKernelTests
 
         var y = new byte[outputs * pixels];
         Array.Fill(y, (byte)0xA5);
-        var (gridX, gridY, perBlock) = QuantizedMixTable.Geometry(pixels, outputs);
-        Assert.Equal((pixels + QuantizedKernelPtx.TileBytes - 1) / QuantizedKernelPtx.TileBytes, (int)gridX);
+        var pair = PairKernelPtx.Find(kernel);
+        var chunk = pair?.ChunkBytes ?? QuantizedKernelPtx.TileBytes;
+        var (gridX, gridY, perBlock) = pair is null ? QuantizedMixTable.Geometry(pixels, outputs) : PairKernelPtx.Geometry(pair, pixels, outputs);
+        Assert.Equal((pixels + chunk - 1) / chunk, (int)gridX);
         Assert.True(gridY * perBlock >= outputs && (gridY - 1) * perBlock < outputs);
-        var kernel = new PtxInterpreter(QuantizedKernelPtx.Source, QuantizedKernelPtx.Name);
-        kernel.Run(gridX, gridY, QuantizedKernelPtx.BlockSize, inputs * QuantizedKernelPtx.TileBytes,
+        var shared = pair is null ? inputs * QuantizedKernelPtx.TileBytes : (int)PairKernelPtx.SharedBytes(pair, inputs, perBlock, stride);
+        var ptx = new PtxInterpreter(pair is null ? QuantizedKernelPtx.Source : PairKernelPtx.Source, kernel);
+        ptx.Run(gridX, gridY, pair is null ? QuantizedKernelPtx.BlockSize : PairKernelPtx.BlockSize, shared,
             x, table, y, pixels, stride, inputs, outputs, perBlock);
         for (var i = 0; i < cpu.Length; i++)
         {

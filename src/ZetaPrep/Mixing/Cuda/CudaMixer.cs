@@ -7,8 +7,9 @@ namespace ZetaPrep.Mixing.Cuda;
 /// <summary>
 /// The GPU kernels for out = W @ X, through the CUDA driver API alone: one fused pass (uint8 in, weighted sum, round
 /// half to even, clamp, uint8 out) that gives exactly <see cref="SparseCpuMixer"/>'s bytes. Batches whose weights are
-/// <see cref="PixelWeights"/>' (the pipeline's) go to the integer kernel (<see cref="QuantizedKernelPtx"/>, sm_61 and
-/// newer, up to <see cref="QuantizedKernelPtx.MaxInputs"/> inputs); others to the float kernels of
+/// <see cref="PixelWeights"/>' (the pipeline's) go to an integer kernel (sm_61 and newer: <see cref="PairKernelPtx"/> where
+/// its tile and weight records fit a block's shared memory, else <see cref="QuantizedKernelPtx"/>, up to
+/// <see cref="QuantizedKernelPtx.MaxInputs"/> inputs); others to the float kernels of
 /// <see cref="MixKernelPtx"/>, which round every product and sum like the CPU kernel.
 /// </summary>
 /// <remarks>
@@ -25,6 +26,8 @@ public sealed unsafe class CudaMixer : IBatchMixer
     private static IntPtr _module;
     private static IntPtr _quantizedModule;
     private static string? _quantizedWhy;
+    private static IntPtr _pairModule;
+    private static string? _pairWhy;
     private static readonly Dictionary<string, IntPtr> Functions = [];
 
     private readonly Lock _gate = new();
@@ -51,6 +54,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
     private bool _quantizedTable;
     private int _quantizedRowWords;
     private int _inputCount;
+    private int _outputCount;
 
     private CudaMixer(CudaDevice device, int maxInputs, int pixelsPerImage)
     {
@@ -111,14 +115,41 @@ public sealed unsafe class CudaMixer : IBatchMixer
     public (byte[] Inputs, byte[] Outputs)? Staging => (_stagingInputs, _stagingOutputs);
 
     /// <summary>
-    /// The kernel a call with the current weight table launches: when image rows are 16-byte aligned, the integer one if
-    /// every row is on <see cref="PixelWeights"/>' grid, it loaded and the batch fits its tile; else the scaled one if the
+    /// The kernel a call with the current weight table launches: when image rows are 16-byte aligned, an integer one if
+    /// every row is on <see cref="PixelWeights"/>' grid, it loaded and the batch fits its tile (the pair kernel where its
+    /// tile and records fit a block's shared memory, else <see cref="QuantizedKernelPtx"/>); else the scaled one if the
     /// table allows it (<see cref="MixKernelPtx.AllowsScaled"/>, true of ζ weights at any usual γ and N), else the plain
     /// 16-byte one; else the scalar one. All give the same bytes.
     /// </summary>
     internal string Kernel => _pixels % 16 != 0 ? MixKernelPtx.Scalar
-        : _quantizedTable ? QuantizedKernelPtx.Name
+        : _quantizedTable ? (PairReady && PairKernelPtx.Fits(PairKernelPtx.Default, _pixels, _inputCount, _outputCount, _quantizedRowWords) ? PairKernelPtx.Default.Name : QuantizedKernelPtx.Name)
         : _scaledTable ? MixKernelPtx.Scaled16 : MixKernelPtx.Vector16;
+
+    /// <summary>Whether <paramref name="kernel"/> sums in integers (the weights on <see cref="PixelWeights"/>' grid), not floats.</summary>
+    internal static bool IsInteger(string kernel) => kernel == QuantizedKernelPtx.Name || PairKernelPtx.Find(kernel) is not null;
+
+    /// <summary>Why the pair kernels (<see cref="PairKernelPtx"/>) are not there, or null when they are.</summary>
+    internal static string? PairUnavailable
+    {
+        get
+        {
+            lock (ModuleGate)
+            {
+                return _pairWhy ?? _quantizedWhy;
+            }
+        }
+    }
+
+    private static bool PairReady
+    {
+        get
+        {
+            lock (ModuleGate)
+            {
+                return _pairModule != IntPtr.Zero;
+            }
+        }
+    }
 
     /// <summary>Why the integer kernel (<see cref="QuantizedKernelPtx"/>) is not there (an older GPU, a JIT refusal), or null when it is.</summary>
     internal static string? QuantizedUnavailable
@@ -197,6 +228,32 @@ public sealed unsafe class CudaMixer : IBatchMixer
     {
         var function = Function(kernel);
         var x = inputs == 0 ? _deviceInputs : inputs;
+        if (PairKernelPtx.Find(kernel) is { } variant)
+        {
+            if (!_quantizedTable)
+            {
+                throw new InvalidOperationException($"{kernel} needs a weight table on the 2^-16 grid; the last one was not");
+            }
+
+            var pTable = _deviceQuantizedTable;
+            var pY = _deviceOutputs;
+            var pPixels = (uint)_pixels;
+            var pStride = (uint)_quantizedRowWords;
+            var pInputs = (uint)_inputCount;
+            var pOutputs = (uint)outputCount;
+            var (pGridX, pGridY, pBlock) = PairKernelPtx.Geometry(variant, _pixels, outputCount);
+            var pPerBlock = (uint)pBlock;
+            var pShared = PairKernelPtx.SharedBytes(variant, _inputCount, pBlock, _quantizedRowWords);
+            if (pShared > PairKernelPtx.MaxSharedBytes)
+            {
+                throw new InvalidOperationException($"{kernel} would need {pShared} bytes of shared memory for this batch; {PairKernelPtx.MaxSharedBytes} is the most");
+            }
+
+            var pParameters = stackalloc void*[] { &x, &pTable, &pY, &pPixels, &pStride, &pInputs, &pOutputs, &pPerBlock };
+            CudaDriver.Check(CudaDriver.cuLaunchKernel(function, pGridX, pGridY, 1, PairKernelPtx.BlockSize, 1, 1, (uint)pShared, _stream, pParameters, null), "cuLaunchKernel " + kernel);
+            return;
+        }
+
         if (kernel == QuantizedKernelPtx.Name)
         {
             if (!_quantizedTable)
@@ -239,6 +296,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
     internal void WriteTable(ReadOnlySpan<float> weights, int inputCount, int outputCount)
     {
         _inputCount = inputCount;
+        _outputCount = outputCount;
         // The integer table exists only where the kernel loaded and can take the mixer's batches (AllocateOutputs).
         var rowWords = _hostQuantizedTable != null
             ? QuantizedMixTable.Write(weights, inputCount, outputCount, new Span<int>(_hostQuantizedTable, checked((int)((long)_outputCapacity * _quantizedStride))))
@@ -275,7 +333,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
     /// </summary>
     internal void UploadTable(int outputCount, bool all = false)
     {
-        var integer = Kernel == QuantizedKernelPtx.Name;
+        var integer = IsInteger(Kernel);
         if (all || !integer)
         {
             CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(_deviceTable, _hostTable, (nuint)((long)outputCount * _stride * 4), _stream), "cuMemcpyHtoDAsync");
@@ -411,6 +469,23 @@ public sealed unsafe class CudaMixer : IBatchMixer
             catch (CudaException e)
             {
                 _quantizedWhy = e.Message;
+                return;
+            }
+
+            // The pair kernels read the same table; if the JIT refuses them, zeta_mix16q mixes their batches.
+            try
+            {
+                var pairs = LoadModule(PairKernelPtx.Source);
+                foreach (var variant in PairKernelPtx.Variants)
+                {
+                    Functions[variant.Name] = GetFunction(pairs, variant.Name);
+                }
+
+                _pairModule = pairs;
+            }
+            catch (CudaException e)
+            {
+                _pairWhy = e.Message;
             }
         }
     }

@@ -5,7 +5,8 @@ namespace ZetaPrep.Mixing.Cuda;
 /// longest row needs, <see cref="Write"/>; at most <see cref="Stride"/>), the count of member groups, three words of
 /// padding, then per group of four members 8 words: the members' byte offsets in
 /// the shared tile (input · <see cref="QuantizedKernelPtx.TileBytes"/>), their weights' high bytes qh packed into one
-/// word (member k in byte k), their low bytes ql likewise, and two words of padding (16-byte aligned loads).
+/// word (member k in byte k), their low bytes ql likewise, and the whole 16-bit weights in pairs for
+/// <see cref="PairKernelPtx"/> (q0 | q1 &lt;&lt; 16, then q2 | q3 &lt;&lt; 16).
 /// </summary>
 internal static class QuantizedMixTable
 {
@@ -122,7 +123,7 @@ internal static class QuantizedMixTable
         {
             var record = row.Slice(4 + (8 * g), 8);
             record.Clear();
-            int high = 0, low = 0;
+            int high = 0, low = 0, pairs = 0, pairs2 = 0;
             for (var k = 0; k < 4; k++)
             {
                 var m = (4 * g) + k;
@@ -131,10 +132,20 @@ internal static class QuantizedMixTable
                 record[k] = input * QuantizedKernelPtx.TileBytes;
                 high |= (q >> 8) << (8 * k);
                 low |= (q & 0xFF) << (8 * k);
+                if (k < 2)
+                {
+                    pairs |= q << (16 * k);
+                }
+                else
+                {
+                    pairs2 |= q << (16 * (k - 2));
+                }
             }
 
             record[4] = high;
             record[5] = low;
+            record[6] = pairs;
+            record[7] = pairs2;
         }
     }
 
@@ -143,13 +154,17 @@ internal static class QuantizedMixTable
     /// per chunk of <see cref="QuantizedKernelPtx.TileBytes"/> bytes, and the outputs split over grid y (each block
     /// then loads its own tile) only where the image has too few chunks to fill the GPU.
     /// </summary>
-    public static (uint GridX, uint GridY, int PerBlock) Geometry(int pixels, int outputs)
+    public static (uint GridX, uint GridY, int PerBlock) Geometry(int pixels, int outputs) =>
+        Geometry(pixels, outputs, QuantizedKernelPtx.TileBytes, QuantizedKernelPtx.OutputsPerPass);
+
+    /// <summary><see cref="Geometry(int, int)"/> for chunks of <paramref name="chunkBytes"/> and <paramref name="outputsPerPass"/> outputs a block mixes at a time.</summary>
+    public static (uint GridX, uint GridY, int PerBlock) Geometry(int pixels, int outputs, int chunkBytes, int outputsPerPass)
     {
         const int WantedBlocks = 1024;
-        var chunks = (pixels + QuantizedKernelPtx.TileBytes - 1) / QuantizedKernelPtx.TileBytes;
-        var passes = (outputs + QuantizedKernelPtx.OutputsPerPass - 1) / QuantizedKernelPtx.OutputsPerPass;
+        var chunks = (pixels + chunkBytes - 1) / chunkBytes;
+        var passes = (outputs + outputsPerPass - 1) / outputsPerPass;
         var split = Math.Clamp((WantedBlocks + chunks - 1) / chunks, 1, Math.Max(passes, 1));
-        var perBlock = ((passes + split - 1) / split) * QuantizedKernelPtx.OutputsPerPass;
+        var perBlock = ((passes + split - 1) / split) * outputsPerPass;
         var gridY = (outputs + perBlock - 1) / perBlock;
         return ((uint)chunks, (uint)Math.Max(gridY, 1), perBlock);
     }

@@ -1,0 +1,322 @@
+using System.Globalization;
+using System.Text;
+
+namespace ZetaPrep.Mixing.Cuda;
+
+/// <summary>
+/// PTX of the pair kernels (their own module, sm_61 and newer for <c>dp2a</c>): the integer sums of
+/// <see cref="QuantizedKernelPtx"/> (weights on <see cref="PixelWeights"/>' 2^-16 grid, S = Σ q·x exact, rounded half to
+/// even) from two-way dot products of 16-bit weights and bytes, with the weight table in shared memory.
+/// </summary>
+/// <remarks>
+/// <para>Where <see cref="QuantizedKernelPtx"/> transposes four members' words into one word per pixel and adds
+/// Σ qh·x and Σ ql·x with two <c>dp4a</c>, these take members in pairs: one byte permute interleaves two members' words
+/// so that each half word holds one pixel of both, and <c>dp2a.lo</c> / <c>dp2a.hi</c> add q0·x0 + q1·x1 for that pixel
+/// with the two whole 16-bit weights (q &lt; 65536: the table splits a weight of 1 in two). The sum comes out whole, so
+/// there is nothing to recombine, and it starts at 32767, so the rounding is T + bit 16 of T (bits 16..23 of the result
+/// are S / 65536 rounded half to even). Per output byte and pair of members: half a permute and one dp2a, against one
+/// permute and one dp4a per member before.</para>
+/// <para>A block loads its chunk of every input (as <see cref="QuantizedKernelPtx"/>) and, alongside, its outputs' rows of
+/// the weight table as 16-byte records (two words of packed 16-bit tile offsets, two words of packed 16-bit weights,
+/// groups past a row's end zeroed), so the mixing loop reads nothing from device memory but the tile: no output waits
+/// on a global load of its weights.</para>
+/// <para>Parameters as <see cref="QuantizedKernelPtx"/>'s (x, table, y, pixels, the table's row stride in words, inputs,
+/// outputs, outputs per block) and the same table (<see cref="QuantizedMixTable"/>: it carries the 16-bit weight pairs
+/// in words 6 and 7 of each group). Dynamic shared memory: <see cref="SharedBytes"/>.</para>
+/// </remarks>
+internal static class PairKernelPtx
+{
+    /// <summary>
+    /// One entry of the module: its name, pixel bytes per chunk, the blocks per multiprocessor it asks ptxas to allow
+    /// (0: none), and the 16-byte tile pieces each thread loads before storing any.
+    /// </summary>
+    internal sealed record Variant(string Name, int ChunkBytes, int MinBlocks, int Pieces = 4)
+    {
+        /// <summary>Threads per output: 16 bytes each.</summary>
+        public int ThreadsPerOutput => ChunkBytes / 16;
+
+        /// <summary>Outputs a block mixes at a time.</summary>
+        public int OutputsPerPass => BlockSize / ThreadsPerOutput;
+    }
+
+    /// <summary>The entry the mixer launches.</summary>
+    public static Variant Default { get; } = new("zeta_mix16p", 128, 0);
+
+    /// <summary>Every entry: the default, and the variants the GPU benchmark compares it with.</summary>
+    public static IReadOnlyList<Variant> Variants { get; } = [Default, new("zeta_mix16p5", 128, 5), new("zeta_mix16p64", 64, 0), new("zeta_mix16p8", 128, 0, 8)];
+
+    /// <summary>Threads per block.</summary>
+    public const int BlockSize = 256;
+
+    /// <summary>Bytes of one group's record in shared memory.</summary>
+    public const int RecordBytes = 16;
+
+    /// <summary>The shared memory a launch gets without opting in to more.</summary>
+    public const int MaxSharedBytes = 48 * 1024;
+
+    /// <summary>The module text (NUL-terminated when handed to the driver).</summary>
+    public static string Source { get; } = Build();
+
+    /// <summary>The variant named <paramref name="name"/>, or null.</summary>
+    public static Variant? Find(string name) => Variants.FirstOrDefault(v => v.Name == name);
+
+    /// <summary>Groups of four members per row of a table with rows of <paramref name="rowWords"/> words.</summary>
+    public static int Groups(int rowWords) => (rowWords - 4) / 8;
+
+    /// <summary>Dynamic shared memory of a launch: the tile, then <paramref name="perBlock"/> rows of records.</summary>
+    public static long SharedBytes(Variant variant, int inputs, int perBlock, int rowWords) =>
+        ((long)inputs * variant.ChunkBytes) + ((long)perBlock * Groups(rowWords) * RecordBytes);
+
+    /// <summary>The launch shape (as <see cref="QuantizedMixTable.Geometry(int, int)"/>, with this variant's chunk and pass).</summary>
+    public static (uint GridX, uint GridY, int PerBlock) Geometry(Variant variant, int pixels, int outputs) =>
+        QuantizedMixTable.Geometry(pixels, outputs, variant.ChunkBytes, variant.OutputsPerPass);
+
+    /// <summary>Whether a batch's launch fits the shared memory a block gets (else <see cref="QuantizedKernelPtx"/> mixes it).</summary>
+    public static bool Fits(Variant variant, int pixels, int inputs, int outputs, int rowWords) =>
+        SharedBytes(variant, inputs, Geometry(variant, pixels, outputs).PerBlock, rowWords) <= MaxSharedBytes;
+
+    private static string Build()
+    {
+        var s = new StringBuilder();
+        s.AppendLine(".version 7.0");
+        s.AppendLine(".target sm_61");
+        s.AppendLine(".address_size 64");
+        s.AppendLine();
+        s.AppendLine(".extern .shared .align 16 .b8 zp_smem[];");
+        foreach (var v in Variants)
+        {
+            s.AppendLine();
+            Entry(s, v);
+        }
+
+        return s.ToString();
+    }
+
+    private static void Entry(StringBuilder s, Variant v)
+    {
+        var chunkShift = Log2(v.ChunkBytes);
+        var pieceShift = Log2(v.ThreadsPerOutput); // 16-byte pieces per tile row
+        s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {v.Name}(");
+        s.AppendLine("    .param .u64 p_x, .param .u64 p_table, .param .u64 p_y,");
+        s.AppendLine("    .param .u32 p_pixels, .param .u32 p_stride, .param .u32 p_inputs, .param .u32 p_outputs, .param .u32 p_per_block)");
+        if (v.MinBlocks > 0)
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $".maxntid {BlockSize}, 1, 1 .minnctapersm {v.MinBlocks}");
+        }
+
+        s.AppendLine("{");
+        s.AppendLine("    .reg .pred %p<12>;");
+        s.AppendLine("    .reg .b32 %r<48>;");
+        s.AppendLine("    .reg .b32 %v<32>;");
+        s.AppendLine("    .reg .b32 %m<16>;");
+        s.AppendLine("    .reg .b32 %t<4>;");
+        s.AppendLine("    .reg .b32 %a<4>;");
+        s.AppendLine("    .reg .b32 %c<16>;");
+        s.AppendLine("    .reg .b32 %q<8>;");
+        s.AppendLine("    .reg .pred %g<8>;");
+        s.AppendLine("    .reg .b32 %pa, %pb, %wa, %wb, %bit, %lo, %hi, %bias;");
+        s.AppendLine("    .reg .b64 %rd<16>;");
+        Line(s, "ld.param.u64 %rd1, [p_x];");
+        Line(s, "ld.param.u64 %rd2, [p_table];");
+        Line(s, "ld.param.u64 %rd3, [p_y];");
+        Line(s, "cvta.to.global.u64 %rd1, %rd1;");
+        Line(s, "cvta.to.global.u64 %rd2, %rd2;");
+        Line(s, "cvta.to.global.u64 %rd3, %rd3;");
+        Line(s, "ld.param.u32 %r1, [p_pixels];");
+        Line(s, "ld.param.u32 %r2, [p_stride];");
+        Line(s, "ld.param.u32 %r3, [p_inputs];");
+        Line(s, "ld.param.u32 %r4, [p_outputs];");
+        Line(s, "ld.param.u32 %r5, [p_per_block];");
+        Line(s, "mov.u32 %r6, %tid.x;");
+        Line(s, "mov.u32 %r7, %ctaid.x;");
+        Line(s, $"shl.b32 %r8, %r7, {chunkShift};"); // the chunk's first pixel byte
+        Line(s, "mov.u32 %r9, zp_smem;"); // the tile
+        Line(s, $"shl.b32 %r10, %r3, {pieceShift};"); // 16-byte pieces of the tile
+        Line(s, $"shl.b32 %r30, %r3, {chunkShift};");
+        Line(s, "add.u32 %r30, %r30, %r9;"); // the records, after the tile
+        Line(s, "shr.u32 %r31, %r2, 3;"); // groups per row: (stride - 4) / 8
+        Line(s, "mov.u32 %r22, %ctaid.y;");
+        Line(s, "mul.lo.u32 %r23, %r22, %r5;"); // the block's first output
+        Line(s, "add.u32 %r24, %r23, %r5;");
+        Line(s, "min.u32 %r24, %r24, %r4;"); // past its last
+        Line(s, "mov.u32 %r11, %r6;");
+
+        // 1. The tile, as QuantizedKernelPtx loads it: piece i is input i >> pieceShift, bytes 16·(i & mask) of the chunk.
+        s.AppendLine($"LOAD_{v.Name}:");
+        Line(s, "setp.ge.u32 %p1, %r11, %r10;");
+        Line(s, $"@%p1 bra LOADED_{v.Name};");
+        for (var u = 0; u < v.Pieces; u++)
+        {
+            var piece = $"%q{u}";
+            Line(s, $"add.u32 {piece}, %r11, {u * BlockSize};");
+            Line(s, $"shr.u32 %r16, {piece}, {pieceShift};"); // input
+            Line(s, $"and.b32 %r17, {piece}, {v.ThreadsPerOutput - 1};");
+            Line(s, "shl.b32 %r17, %r17, 4;");
+            Line(s, "add.u32 %r18, %r8, %r17;"); // pixel byte within the image
+            Line(s, $"setp.lt.u32 %g{u}, {piece}, %r10;");
+            Line(s, $"setp.lt.and.u32 %g{u}, %r18, %r1, %g{u};");
+            Line(s, "mul.wide.u32 %rd4, %r16, %r1;");
+            Line(s, "cvt.u64.u32 %rd5, %r18;");
+            Line(s, "add.s64 %rd4, %rd4, %rd5;");
+            Line(s, "add.s64 %rd4, %rd1, %rd4;");
+            Line(s, $"@%g{u} ld.global.nc.v4.u32 {{%v{4 * u}, %v{(4 * u) + 1}, %v{(4 * u) + 2}, %v{(4 * u) + 3}}}, [%rd4];");
+            Line(s, $"shl.b32 %r16, %r16, {chunkShift};");
+            Line(s, $"add.u32 {piece}, %r16, %r17;");
+            Line(s, $"add.u32 {piece}, {piece}, %r9;");
+        }
+
+        for (var u = 0; u < v.Pieces; u++)
+        {
+            Line(s, $"@%g{u} st.shared.v4.u32 [%q{u}], {{%v{4 * u}, %v{(4 * u) + 1}, %v{(4 * u) + 2}, %v{(4 * u) + 3}}};");
+        }
+
+        Line(s, $"add.u32 %r11, %r11, {v.Pieces * BlockSize};");
+        Line(s, $"bra LOAD_{v.Name};");
+        s.AppendLine($"LOADED_{v.Name}:");
+
+        // 2. The records of the block's outputs, one output per thread: per group, the four tile offsets (the table's
+        //    input · 128, here input · chunk) as two words of 16-bit halves, and the weight pairs (table words 6, 7);
+        //    groups past the row's count get offsets 0 and weights 0.
+        Line(s, "mov.u32 %r12, %r6;");
+        s.AppendLine($"STAGE_{v.Name}:");
+        Line(s, "add.u32 %r13, %r23, %r12;");
+        Line(s, "setp.ge.u32 %p1, %r13, %r24;");
+        Line(s, $"@%p1 bra STAGED_{v.Name};");
+        Line(s, "mul.lo.u32 %r14, %r13, %r2;");
+        Line(s, "mul.wide.u32 %rd4, %r14, 4;");
+        Line(s, "add.s64 %rd4, %rd2, %rd4;"); // the output's table row
+        Line(s, "ld.global.nc.u32 %r15, [%rd4];"); // its groups
+        Line(s, "add.s64 %rd5, %rd4, 16;");
+        Line(s, "mul.lo.u32 %r16, %r12, %r31;");
+        Line(s, "shl.b32 %r16, %r16, 4;");
+        Line(s, "add.u32 %r16, %r16, %r30;"); // its first record
+        Line(s, "mov.u32 %r17, 0;");
+        s.AppendLine($"RECORD_{v.Name}:");
+        Line(s, "ld.global.nc.v4.u32 {%v0, %v1, %v2, %v3}, [%rd5];");
+        Line(s, "ld.global.nc.v2.u32 {%v4, %v5}, [%rd5+24];");
+        if (v.ChunkBytes != QuantizedKernelPtx.TileBytes)
+        {
+            for (var k = 0; k < 4; k++)
+            {
+                Line(s, $"shr.u32 %v{k}, %v{k}, {Log2(QuantizedKernelPtx.TileBytes / v.ChunkBytes)};");
+            }
+        }
+
+        Line(s, "prmt.b32 %pa, %v0, %v1, 0x5410;");
+        Line(s, "prmt.b32 %pb, %v2, %v3, 0x5410;");
+        Line(s, "setp.lt.u32 %p2, %r17, %r15;");
+        Line(s, "@!%p2 mov.u32 %pa, 0;");
+        Line(s, "@!%p2 mov.u32 %pb, 0;");
+        Line(s, "@!%p2 mov.u32 %v4, 0;");
+        Line(s, "@!%p2 mov.u32 %v5, 0;");
+        Line(s, "st.shared.v4.u32 [%r16], {%pa, %pb, %v4, %v5};");
+        Line(s, "add.u32 %r16, %r16, 16;");
+        Line(s, "add.s64 %rd5, %rd5, 32;");
+        Line(s, "add.u32 %r17, %r17, 1;");
+        Line(s, "setp.lt.u32 %p3, %r17, %r31;");
+        Line(s, $"@%p3 bra RECORD_{v.Name};");
+        Line(s, $"add.u32 %r12, %r12, {BlockSize};");
+        Line(s, $"bra STAGE_{v.Name};");
+        s.AppendLine($"STAGED_{v.Name}:");
+        Line(s, "bar.sync 0;");
+
+        // 3. This thread's 16 bytes of the chunk for outputs first + tid / threadsPerOutput, then every passth.
+        Line(s, $"and.b32 %r19, %r6, {v.ThreadsPerOutput - 1};");
+        Line(s, "shl.b32 %r19, %r19, 4;");
+        Line(s, "add.u32 %r20, %r8, %r19;"); // pixel byte within the image
+        Line(s, "setp.ge.u32 %p6, %r20, %r1;");
+        Line(s, $"@%p6 bra DONE_{v.Name};");
+        Line(s, "add.u32 %r21, %r9, %r19;"); // this thread's column of the tile
+        Line(s, "prmt.b32 %r25, %r21, %r21, 0x5410;"); // ... in both halves
+        Line(s, $"shr.u32 %r26, %r6, {pieceShift};"); // the thread's first output within the block
+        Line(s, "shl.b32 %r27, %r31, 4;"); // record bytes per output
+        Line(s, "mul.lo.u32 %r28, %r26, %r27;");
+        Line(s, "add.u32 %r28, %r28, %r30;"); // its records
+        Line(s, $"mul.lo.u32 %r29, %r27, {v.OutputsPerPass};");
+        Line(s, "add.u32 %r32, %r23, %r26;"); // the output
+        Line(s, "cvt.u64.u32 %rd9, %r20;");
+        Line(s, "add.s64 %rd9, %rd3, %rd9;");
+        Line(s, "mov.u32 %bias, 32767;");
+        s.AppendLine($"OUTPUT_{v.Name}:");
+        Line(s, "setp.ge.u32 %p7, %r32, %r24;");
+        Line(s, $"@%p7 bra DONE_{v.Name};");
+        Line(s, "mov.u32 %r33, %r28;");
+        Group(s, first: true);
+        Line(s, "mov.u32 %r34, 1;");
+        Line(s, "setp.ge.u32 %p9, %r34, %r31;");
+        Line(s, $"@%p9 bra ROUND_{v.Name};");
+        s.AppendLine($"GROUP_{v.Name}:");
+        Group(s, first: false);
+        Line(s, "add.u32 %r34, %r34, 1;");
+        Line(s, "setp.lt.u32 %p9, %r34, %r31;");
+        Line(s, $"@%p9 bra GROUP_{v.Name};");
+        s.AppendLine($"ROUND_{v.Name}:");
+        for (var i = 0; i < 16; i++)
+        {
+            // T = S + 32767; T + bit 16 of T: bits 16..23 are S / 65536 rounded half to even.
+            Line(s, $"shr.u32 %bit, %c{i}, 16;");
+            Line(s, "and.b32 %bit, %bit, 1;");
+            Line(s, $"add.u32 %c{i}, %c{i}, %bit;");
+        }
+
+        for (var j = 0; j < 4; j++)
+        {
+            Line(s, $"prmt.b32 %lo, %c{4 * j}, %c{(4 * j) + 1}, {Hex(QuantizedKernelPtx.Byte2Of2)};");
+            Line(s, $"prmt.b32 %hi, %c{(4 * j) + 2}, %c{(4 * j) + 3}, {Hex(QuantizedKernelPtx.Byte2Of2)};");
+            Line(s, $"prmt.b32 %v{j}, %lo, %hi, {Hex(QuantizedKernelPtx.PairLow)};");
+        }
+
+        Line(s, "mul.wide.u32 %rd8, %r32, %r1;");
+        Line(s, "add.s64 %rd8, %rd9, %rd8;");
+        Line(s, "st.global.v4.u32 [%rd8], {%v0, %v1, %v2, %v3};");
+        Line(s, $"add.u32 %r32, %r32, {v.OutputsPerPass};");
+        Line(s, "add.u32 %r28, %r28, %r29;");
+        Line(s, $"bra OUTPUT_{v.Name};");
+        s.AppendLine($"DONE_{v.Name}:");
+        Line(s, "ret;");
+        s.AppendLine("}");
+    }
+
+    /// <summary>
+    /// The group whose record is at %r33 (advanced past it): four members' 16 bytes from the tile, interleaved in pairs,
+    /// and %c[i] += q0·x0 + q1·x1 + q2·x2 + q3·x3 for pixel i (onto 32767 for the <paramref name="first"/> group).
+    /// </summary>
+    private static void Group(StringBuilder s, bool first)
+    {
+        Line(s, "ld.shared.v4.u32 {%pa, %pb, %wa, %wb}, [%r33];");
+        Line(s, "add.u32 %r33, %r33, 16;");
+        Line(s, "add.u32 %pa, %pa, %r25;");
+        Line(s, "add.u32 %pb, %pb, %r25;");
+        Line(s, "and.b32 %a0, %pa, 0xFFFF;");
+        Line(s, "shr.u32 %a1, %pa, 16;");
+        Line(s, "and.b32 %a2, %pb, 0xFFFF;");
+        Line(s, "shr.u32 %a3, %pb, 16;");
+        for (var m = 0; m < 4; m++)
+        {
+            Line(s, $"ld.shared.v4.u32 {{%m{4 * m}, %m{(4 * m) + 1}, %m{(4 * m) + 2}, %m{(4 * m) + 3}}}, [%a{m}];");
+        }
+
+        for (var j = 0; j < 4; j++)
+        {
+            // Word j of each pair (pixels 4j..4j+3) → (x0, x1) of pixels 4j, 4j+1 in %t0 / %t2, of 4j+2, 4j+3 in %t1 / %t3.
+            Line(s, $"prmt.b32 %t0, %m{j}, %m{4 + j}, {Hex(QuantizedKernelPtx.InterleaveLow)};");
+            Line(s, $"prmt.b32 %t1, %m{j}, %m{4 + j}, {Hex(QuantizedKernelPtx.InterleaveHigh)};");
+            Line(s, $"prmt.b32 %t2, %m{8 + j}, %m{12 + j}, {Hex(QuantizedKernelPtx.InterleaveLow)};");
+            Line(s, $"prmt.b32 %t3, %m{8 + j}, %m{12 + j}, {Hex(QuantizedKernelPtx.InterleaveHigh)};");
+            for (var k = 0; k < 4; k++)
+            {
+                var i = (4 * j) + k;
+                var half = k % 2 == 0 ? "lo" : "hi";
+                var (a, b) = k < 2 ? ("%t0", "%t2") : ("%t1", "%t3");
+                Line(s, $"dp2a.{half}.u32.u32 %c{i}, %wa, {a}, {(first ? "%bias" : $"%c{i}")};");
+                Line(s, $"dp2a.{half}.u32.u32 %c{i}, %wb, {b}, %c{i};");
+            }
+        }
+    }
+
+    private static int Log2(int value) => System.Numerics.BitOperations.Log2((uint)value);
+
+    private static string Hex(int selector) => "0x" + selector.ToString("X4", CultureInfo.InvariantCulture);
+
+    private static void Line(StringBuilder s, string instruction) => s.Append("    ").AppendLine(instruction);
+}
