@@ -181,7 +181,7 @@ public sealed class QuantizedKernelTests
     {
         { 16 * 16 * 3, 32, 8, 2.8, 21 },     // 6 chunks, one pass of 32 outputs
         { 20 * 20 * 3, 40, 8, 2.8, 22 },     // a partial last chunk (1200 = 9 · 128 + 48), a second pass of 8 outputs
-        { 4 * 4 * 3, 70, 2, 0.5, 23 },      // one chunk: the outputs split over grid y; N = 2 like plain mixup
+        { 4 * 4 * 3, 70, 2, 0.5, 23 },      // one chunk: the outputs split over grid y (pair kernels: 4 blocks, one empty); N = 2
         { 8 * 8 * 3, 24, 24, 1.72865, 24 },  // --n batch: 6 groups of four members
         { 8 * 8 * 3, 13, 3, 25.0, 25 },      // a steep γ: tiny weights round to 0, members drop out; 3 members pad a group
         { 4 * 4 * 3, 200, 8, 2.8, 26 },     // 1600 tile pieces: the load loop's second round (B = 256 needs two)
@@ -232,12 +232,17 @@ public sealed class QuantizedKernelTests
         Assert.Equal(40 * 1024, PairKernelPtx.SharedBytes(v, 256, 256, 4 + 16));
         Assert.True(PairKernelPtx.Fits(v, Pixels, 256, 256, 4 + 16));
         Assert.False(PairKernelPtx.Fits(v, Pixels, 384, 384, 4 + 16));
-        Assert.True(PairKernelPtx.Fits(PairKernelPtx.Find("zeta_mix16p64")!, Pixels, 384, 384, 4 + 16));
+        // Runs of at most 128 outputs (zeta_mix16p4) do not help B = 384 either: its tile alone is 48 KiB.
+        Assert.False(PairKernelPtx.Fits(PairKernelPtx.Find("zeta_mix16p4")!, Pixels, 384, 384, 4 + 16));
         Assert.Equal(2, PairKernelPtx.Groups(4 + 16));
         Assert.Equal((64 * 128) + (64 * 17 * 16), PairKernelPtx.SharedBytes(v, 64, 64, 4 + (17 * 8)));
         // The grid: one block per chunk; the outputs split over grid y only where the image has few chunks.
-        Assert.Equal(((uint)(Pixels / 128), 1u, 256), PairKernelPtx.Geometry(v, Pixels, 256));
-        Assert.Equal(((uint)(Pixels / 64), 1u, 256), PairKernelPtx.Geometry(PairKernelPtx.Find("zeta_mix16p64")!, Pixels, 256));
+        Assert.Equal(((uint)(Pixels / 128), 256, 0), PairKernelPtx.Geometry(v, Pixels, 256));
+        // At most four passes (128 outputs) per block: two neighbouring blocks per chunk, each its run of 128 outputs.
+        Assert.Equal(((uint)(Pixels / 128 * 2), 128, 1), PairKernelPtx.Geometry(PairKernelPtx.Find("zeta_mix16p4")!, Pixels, 256));
+        // 5 passes (160 outputs), at most 2 per block: 3 parts, rounded up to 4 blocks per chunk of 64 outputs each (the
+        // third has 32, the fourth none and returns at once; the shape of 70 outputs in one chunk below runs one such).
+        Assert.Equal(((uint)(Pixels / 128 * 4), 64, 2), PairKernelPtx.Geometry(PairKernelPtx.Find("zeta_mix16p2")!, Pixels, 160));
     }
 
     [Theory]
@@ -322,14 +327,22 @@ public sealed class QuantizedKernelTests
         var y = new byte[outputs * pixels];
         Array.Fill(y, (byte)0xA5);
         var pair = PairKernelPtx.Find(kernel);
-        var chunk = pair?.ChunkBytes ?? QuantizedKernelPtx.TileBytes;
-        var (gridX, gridY, perBlock) = pair is null ? QuantizedMixTable.Geometry(pixels, outputs) : PairKernelPtx.Geometry(pair, pixels, outputs);
-        Assert.Equal((pixels + chunk - 1) / chunk, (int)gridX);
-        Assert.True(gridY * perBlock >= outputs && (gridY - 1) * perBlock < outputs);
-        var shared = pair is null ? inputs * QuantizedKernelPtx.TileBytes : (int)PairKernelPtx.SharedBytes(pair, inputs, perBlock, stride);
-        var ptx = new PtxInterpreter(pair is null ? QuantizedKernelPtx.Source : PairKernelPtx.Source, kernel);
-        ptx.Run(gridX, gridY, pair is null ? QuantizedKernelPtx.BlockSize : PairKernelPtx.BlockSize, shared,
-            x, table, y, pixels, stride, inputs, outputs, perBlock);
+        if (pair is null)
+        {
+            var (gridX, gridY, perBlock) = QuantizedMixTable.Geometry(pixels, outputs);
+            Assert.Equal((pixels + QuantizedKernelPtx.TileBytes - 1) / QuantizedKernelPtx.TileBytes, (int)gridX);
+            Assert.True(gridY * perBlock >= outputs && (gridY - 1) * perBlock < outputs);
+            new PtxInterpreter(QuantizedKernelPtx.Source, kernel).Run(gridX, gridY, QuantizedKernelPtx.BlockSize, inputs * QuantizedKernelPtx.TileBytes,
+                x, table, y, pixels, stride, inputs, outputs, perBlock);
+        }
+        else
+        {
+            var (gridX, perBlock, shift) = PairKernelPtx.Geometry(pair, pixels, outputs);
+            Assert.Equal((pixels + pair.ChunkBytes - 1) / pair.ChunkBytes, (int)(gridX >> shift));
+            Assert.True((perBlock << shift) >= outputs && perBlock % pair.OutputsPerPass == 0);
+            new PtxInterpreter(PairKernelPtx.Source, kernel).Run(gridX, 1, PairKernelPtx.BlockSize, (int)PairKernelPtx.SharedBytes(pair, inputs, perBlock, stride),
+                x, table, y, pixels, stride, inputs, outputs, perBlock, shift);
+        }
         for (var i = 0; i < cpu.Length; i++)
         {
             Assert.True(cpu[i] == y[i], $"byte {i} (output {i / pixels}, pixel byte {i % pixels}): CPU {cpu[i]}, PTX {y[i]}");

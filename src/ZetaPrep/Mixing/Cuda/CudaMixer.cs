@@ -241,16 +241,17 @@ public sealed unsafe class CudaMixer : IBatchMixer
             var pStride = (uint)_quantizedRowWords;
             var pInputs = (uint)_inputCount;
             var pOutputs = (uint)outputCount;
-            var (pGridX, pGridY, pBlock) = PairKernelPtx.Geometry(variant, _pixels, outputCount);
+            var (pGridX, pBlock, pShift) = PairKernelPtx.Geometry(variant, _pixels, outputCount);
             var pPerBlock = (uint)pBlock;
+            var pPartsShift = (uint)pShift;
             var pShared = PairKernelPtx.SharedBytes(variant, _inputCount, pBlock, _quantizedRowWords);
             if (pShared > PairKernelPtx.MaxSharedBytes)
             {
                 throw new InvalidOperationException($"{kernel} would need {pShared} bytes of shared memory for this batch; {PairKernelPtx.MaxSharedBytes} is the most");
             }
 
-            var pParameters = stackalloc void*[] { &x, &pTable, &pY, &pPixels, &pStride, &pInputs, &pOutputs, &pPerBlock };
-            CudaDriver.Check(CudaDriver.cuLaunchKernel(function, pGridX, pGridY, 1, PairKernelPtx.BlockSize, 1, 1, (uint)pShared, _stream, pParameters, null), "cuLaunchKernel " + kernel);
+            var pParameters = stackalloc void*[] { &x, &pTable, &pY, &pPixels, &pStride, &pInputs, &pOutputs, &pPerBlock, &pPartsShift };
+            CudaDriver.Check(CudaDriver.cuLaunchKernel(function, pGridX, 1, 1, PairKernelPtx.BlockSize, 1, 1, (uint)pShared, _stream, pParameters, null), "cuLaunchKernel " + kernel);
             return;
         }
 

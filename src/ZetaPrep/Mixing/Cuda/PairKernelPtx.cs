@@ -28,9 +28,11 @@ internal static class PairKernelPtx
 {
     /// <summary>
     /// One entry of the module: its name, pixel bytes per chunk, the blocks per multiprocessor it asks ptxas to allow
-    /// (0: none), and the 16-byte tile pieces each thread loads before storing any.
+    /// (0: none), the 16-byte tile pieces each thread loads before storing any, and the most passes of outputs a block
+    /// mixes (0: all of them; else a chunk's outputs are split over neighbouring blocks, each loading the tile); with
+    /// <c>Unroll2</c>, rows of two groups (N = 5..8) take a straight-line path the compiler can schedule as one.
     /// </summary>
-    internal sealed record Variant(string Name, int ChunkBytes, int MinBlocks, int Pieces = 4)
+    internal sealed record Variant(string Name, int ChunkBytes, int MinBlocks, int Pieces = 4, int MaxPasses = 0, bool Unroll2 = false)
     {
         /// <summary>Threads per output: 16 bytes each.</summary>
         public int ThreadsPerOutput => ChunkBytes / 16;
@@ -43,7 +45,7 @@ internal static class PairKernelPtx
     public static Variant Default { get; } = new("zeta_mix16p", 128, 0);
 
     /// <summary>Every entry: the default, and the variants the GPU benchmark compares it with.</summary>
-    public static IReadOnlyList<Variant> Variants { get; } = [Default, new("zeta_mix16p5", 128, 5), new("zeta_mix16p64", 64, 0), new("zeta_mix16p8", 128, 0, 8)];
+    public static IReadOnlyList<Variant> Variants { get; } = [Default, new("zeta_mix16p4", 128, 0, MaxPasses: 4), new("zeta_mix16p2", 128, 0, MaxPasses: 2), new("zeta_mix16p4u", 128, 0, MaxPasses: 4, Unroll2: true), new("zeta_mix16p4u6", 128, 6, MaxPasses: 4, Unroll2: true)];
 
     /// <summary>Threads per block.</summary>
     public const int BlockSize = 256;
@@ -67,13 +69,31 @@ internal static class PairKernelPtx
     public static long SharedBytes(Variant variant, int inputs, int perBlock, int rowWords) =>
         ((long)inputs * variant.ChunkBytes) + ((long)perBlock * Groups(rowWords) * RecordBytes);
 
-    /// <summary>The launch shape (as <see cref="QuantizedMixTable.Geometry(int, int)"/>, with this variant's chunk and pass).</summary>
-    public static (uint GridX, uint GridY, int PerBlock) Geometry(Variant variant, int pixels, int outputs) =>
-        QuantizedMixTable.Geometry(pixels, outputs, variant.ChunkBytes, variant.OutputsPerPass);
+    /// <summary>
+    /// The launch shape: 2^PartsShift neighbouring blocks per chunk (block x takes chunk x &gt;&gt; PartsShift and the
+    /// (x mod 2^PartsShift)th run of <c>PerBlock</c> outputs), as many as the variant's most passes per block need, or as
+    /// <see cref="QuantizedMixTable.Geometry(int, int)"/> splits the outputs where the image has few chunks. Parts past
+    /// the last output return at once.
+    /// </summary>
+    public static (uint GridX, int PerBlock, int PartsShift) Geometry(Variant variant, int pixels, int outputs)
+    {
+        var (chunks, split, perBlock) = QuantizedMixTable.Geometry(pixels, outputs, variant.ChunkBytes, variant.OutputsPerPass);
+        var passes = Math.Max(1, (outputs + variant.OutputsPerPass - 1) / variant.OutputsPerPass);
+        var parts = (int)split;
+        if (variant.MaxPasses > 0)
+        {
+            parts = Math.Max(parts, (passes + variant.MaxPasses - 1) / variant.MaxPasses);
+        }
+
+        var shift = parts <= 1 ? 0 : System.Numerics.BitOperations.Log2((uint)(parts - 1)) + 1;
+        perBlock = ((passes + (1 << shift) - 1) >> shift) * variant.OutputsPerPass;
+        return (chunks << shift, perBlock, shift);
+    }
 
     /// <summary>Whether a batch's launch fits the shared memory a block gets (else <see cref="QuantizedKernelPtx"/> mixes it).</summary>
     public static bool Fits(Variant variant, int pixels, int inputs, int outputs, int rowWords) =>
-        SharedBytes(variant, inputs, Geometry(variant, pixels, outputs).PerBlock, rowWords) <= MaxSharedBytes;
+        (Geometry(variant, pixels, outputs).GridX >> 31) == 0
+        && SharedBytes(variant, inputs, Geometry(variant, pixels, outputs).PerBlock, rowWords) <= MaxSharedBytes;
 
     private static string Build()
     {
@@ -98,7 +118,8 @@ internal static class PairKernelPtx
         var pieceShift = Log2(v.ThreadsPerOutput); // 16-byte pieces per tile row
         s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {v.Name}(");
         s.AppendLine("    .param .u64 p_x, .param .u64 p_table, .param .u64 p_y,");
-        s.AppendLine("    .param .u32 p_pixels, .param .u32 p_stride, .param .u32 p_inputs, .param .u32 p_outputs, .param .u32 p_per_block)");
+        s.AppendLine("    .param .u32 p_pixels, .param .u32 p_stride, .param .u32 p_inputs, .param .u32 p_outputs, .param .u32 p_per_block,");
+        s.AppendLine("    .param .u32 p_parts_shift)");
         if (v.MinBlocks > 0)
         {
             s.AppendLine(CultureInfo.InvariantCulture, $".maxntid {BlockSize}, 1, 1 .minnctapersm {v.MinBlocks}");
@@ -128,17 +149,24 @@ internal static class PairKernelPtx
         Line(s, "ld.param.u32 %r4, [p_outputs];");
         Line(s, "ld.param.u32 %r5, [p_per_block];");
         Line(s, "mov.u32 %r6, %tid.x;");
-        Line(s, "mov.u32 %r7, %ctaid.x;");
+        Line(s, "ld.param.u32 %r35, [p_parts_shift];");
+        Line(s, "mov.u32 %r36, %ctaid.x;");
+        Line(s, "shr.u32 %r7, %r36, %r35;"); // the chunk
+        Line(s, "mov.u32 %r37, 1;");
+        Line(s, "shl.b32 %r37, %r37, %r35;");
+        Line(s, "add.u32 %r37, %r37, 0xFFFFFFFF;");
+        Line(s, "and.b32 %r38, %r36, %r37;"); // the part of its outputs
         Line(s, $"shl.b32 %r8, %r7, {chunkShift};"); // the chunk's first pixel byte
         Line(s, "mov.u32 %r9, zp_smem;"); // the tile
         Line(s, $"shl.b32 %r10, %r3, {pieceShift};"); // 16-byte pieces of the tile
         Line(s, $"shl.b32 %r30, %r3, {chunkShift};");
         Line(s, "add.u32 %r30, %r30, %r9;"); // the records, after the tile
         Line(s, "shr.u32 %r31, %r2, 3;"); // groups per row: (stride - 4) / 8
-        Line(s, "mov.u32 %r22, %ctaid.y;");
-        Line(s, "mul.lo.u32 %r23, %r22, %r5;"); // the block's first output
+        Line(s, "mul.lo.u32 %r23, %r38, %r5;"); // the block's first output
         Line(s, "add.u32 %r24, %r23, %r5;");
         Line(s, "min.u32 %r24, %r24, %r4;"); // past its last
+        Line(s, "setp.ge.u32 %p1, %r23, %r4;");
+        Line(s, $"@%p1 bra DONE_{v.Name};"); // a part past the last output: the whole block, before any barrier
         Line(s, "mov.u32 %r11, %r6;");
 
         // 1. The tile, as QuantizedKernelPtx loads it: piece i is input i >> pieceShift, bytes 16·(i & mask) of the chunk.
@@ -241,6 +269,12 @@ internal static class PairKernelPtx
         Line(s, "setp.ge.u32 %p7, %r32, %r24;");
         Line(s, $"@%p7 bra DONE_{v.Name};");
         Line(s, "mov.u32 %r33, %r28;");
+        if (v.Unroll2)
+        {
+            Line(s, "setp.eq.u32 %p10, %r31, 2;");
+            Line(s, $"@%p10 bra TWO_{v.Name};");
+        }
+
         Group(s, first: true);
         Line(s, "mov.u32 %r34, 1;");
         Line(s, "setp.ge.u32 %p9, %r34, %r31;");
@@ -250,12 +284,20 @@ internal static class PairKernelPtx
         Line(s, "add.u32 %r34, %r34, 1;");
         Line(s, "setp.lt.u32 %p9, %r34, %r31;");
         Line(s, $"@%p9 bra GROUP_{v.Name};");
+        if (v.Unroll2)
+        {
+            Line(s, $"bra ROUND_{v.Name};");
+            s.AppendLine($"TWO_{v.Name}:");
+            Group(s, first: true);
+            Group(s, first: false);
+        }
+
         s.AppendLine($"ROUND_{v.Name}:");
         for (var i = 0; i < 16; i++)
         {
             // T = S + 32767; T + bit 16 of T: bits 16..23 are S / 65536 rounded half to even.
-            Line(s, $"shr.u32 %bit, %c{i}, 16;");
-            Line(s, "and.b32 %bit, %bit, 1;");
+            Line(s, $"and.b32 %bit, %c{i}, 0x10000;");
+            Line(s, "shr.u32 %bit, %bit, 16;");
             Line(s, $"add.u32 %c{i}, %c{i}, %bit;");
         }
 
