@@ -41,7 +41,7 @@ internal static unsafe class GpuBench
         var seed = Environment.TickCount;
         Console.WriteLine($"random seed of this run: {seed}");
         Console.WriteLine(CudaMixer.QuantizedUnavailable is { } noInteger ? $"integer kernel {QuantizedKernelPtx.Name} NOT available: {noInteger}" : $"integer kernel {QuantizedKernelPtx.Name} loaded");
-        Console.WriteLine(CudaMixer.PairUnavailable is { } noPairs ? $"pair kernels NOT available: {noPairs}" : $"pair kernels {string.Join(", ", PairKernelPtx.Variants.Select(v => v.Name))} loaded");
+        Console.WriteLine(CudaMixer.PairUnavailable is { } noPairs ? $"pair kernel {PairKernelPtx.Name} NOT available: {noPairs}" : $"pair kernel {PairKernelPtx.Name} loaded");
         var random = new Random(seed);
         var timed = kernels.Where(k => k is MixKernelPtx.Vector16 or MixKernelPtx.Scaled16 or MixKernelPtx.Vector16Fma || CudaMixer.IsInteger(k)).ToList();
         if (onlyBatch is { } b)
@@ -113,7 +113,7 @@ internal static unsafe class GpuBench
         {
             foreach (var kernel in timed)
             {
-                if (PairKernelPtx.Find(kernel) is { } pair && !PairKernelPtx.Fits(pair, pixels, batch, batch, QuantizedMixTable.RowWords(Weights(batch, 8, 1).AsSpan(0, batch))))
+                if (kernel == PairKernelPtx.Name && !PairKernelPtx.Fits(pixels, batch, batch, QuantizedMixTable.RowWords(Weights(batch, 8, 1).AsSpan(0, batch))))
                 {
                     Console.WriteLine($"{{\"measure\":\"kernel\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"skipped\":\"tile and records over {PairKernelPtx.MaxSharedBytes} bytes\"}}");
                     continue;
@@ -158,7 +158,7 @@ internal static unsafe class GpuBench
     }
 
     /// <summary>Every kernel the modules have.</summary>
-    public static IEnumerable<string> AllKernels => MixKernelPtx.Kernels.Append(QuantizedKernelPtx.Name).Concat(PairKernelPtx.Variants.Select(v => v.Name));
+    public static IEnumerable<string> AllKernels => MixKernelPtx.Kernels.Append(QuantizedKernelPtx.Name).Append(PairKernelPtx.Name);
 
     /// <summary>
     /// A batch's dense weight matrix from the real planner: N-sparse ζ rows (γ = 2.8 unless given) over a batch of B,
@@ -221,13 +221,9 @@ internal static unsafe class GpuBench
         if (CudaMixer.QuantizedUnavailable is null && batch <= QuantizedKernelPtx.MaxInputs && w.Chunk(batch).All(r => PixelWeights.IsQuantized(r)))
         {
             yield return QuantizedKernelPtx.Name;
-            var rowWords = w.Chunk(batch).Max(r => QuantizedMixTable.RowWords(r));
-            foreach (var pair in PairKernelPtx.Variants)
+            if (CudaMixer.PairUnavailable is null && PairKernelPtx.Fits(p, batch, batch, w.Chunk(batch).Max(r => QuantizedMixTable.RowWords(r))))
             {
-                if (CudaMixer.PairUnavailable is null && PairKernelPtx.Fits(pair, p, batch, batch, rowWords))
-                {
-                    yield return pair.Name;
-                }
+                yield return PairKernelPtx.Name;
             }
         }
 

@@ -181,7 +181,7 @@ public sealed class QuantizedKernelTests
     {
         { 16 * 16 * 3, 32, 8, 2.8, 21 },     // 6 chunks, one pass of 32 outputs
         { 20 * 20 * 3, 40, 8, 2.8, 22 },     // a partial last chunk (1200 = 9 · 128 + 48), a second pass of 8 outputs
-        { 4 * 4 * 3, 70, 2, 0.5, 23 },      // one chunk: the outputs split over grid y (pair kernels: 4 blocks, one empty); N = 2
+        { 4 * 4 * 3, 70, 2, 0.5, 23 },      // one chunk: the outputs split over grid y (zeta_mix16p: 4 blocks, one empty); N = 2
         { 8 * 8 * 3, 24, 24, 1.72865, 24 },  // --n batch: 6 groups of four members
         { 8 * 8 * 3, 13, 3, 25.0, 25 },      // a steep γ: tiny weights round to 0, members drop out; 3 members pad a group
         { 4 * 4 * 3, 200, 8, 2.8, 26 },     // 1600 tile pieces: the load loop's second round (B = 256 needs two)
@@ -189,9 +189,9 @@ public sealed class QuantizedKernelTests
     };
 
     /// <summary>Every integer kernel's name.</summary>
-    public static TheoryData<string> IntegerKernels => new([QuantizedKernelPtx.Name, .. PairKernelPtx.Variants.Select(v => v.Name)]);
+    public static TheoryData<string> IntegerKernels => new([QuantizedKernelPtx.Name, PairKernelPtx.Name]);
 
-    /// <summary><see cref="Shapes"/> for every integer kernel whose launch fits them (the pair kernels' tile and records must fit 48 KiB).</summary>
+    /// <summary><see cref="Shapes"/> for every integer kernel whose launch fits them (the pair kernel's tile and records must fit 48 KiB).</summary>
     public static TheoryData<string, int, int, int, double, int> KernelShapes()
     {
         var data = new TheoryData<string, int, int, int, double, int>();
@@ -202,7 +202,7 @@ public sealed class QuantizedKernelTests
                 var (pixels, batch, n, gamma, seed) = ((int)row[0], (int)row[1], (int)row[2], (double)row[3], (int)row[4]);
                 var w = MixPlan.Create(batch, new PlanOptions(MixCount.Of(n), GammaSpec.Fixed(gamma), batch, seed: (ulong)seed)).Batches[0].PixelWeightMatrix();
                 var rowWords = QuantizedMixTable.Write(w, batch, batch, new int[batch * QuantizedMixTable.Stride(batch)]);
-                if (PairKernelPtx.Find(kernel) is not { } v || PairKernelPtx.Fits(v, pixels, batch, batch, rowWords))
+                if (kernel != PairKernelPtx.Name || PairKernelPtx.Fits(pixels, batch, batch, rowWords))
                 {
                     data.Add(kernel, pixels, batch, n, gamma, seed);
                 }
@@ -223,26 +223,23 @@ public sealed class QuantizedKernelTests
     }
 
     [Fact]
-    public void The_pair_kernels_take_batches_whose_tile_and_records_fit_48_KiB_and_leave_the_rest_to_zeta_mix16q()
+    public void The_pair_kernel_takes_batches_whose_tile_and_records_fit_48_KiB_and_leaves_the_rest_to_zeta_mix16q()
     {
         // B = 256, N = 8 at 224²: 32 KiB of tile and 256 rows of two 16-byte records (8 KiB) fit; B = 384 does not
-        // (48 KiB of tile alone), nor do 64 outputs of --n batch over 64 inputs (8 + 17 groups · 16 · 64 = 25 KiB more).
+        // (48 KiB of tile alone), nor does --n batch over 128 inputs (16 KiB of tile, 128 rows of 33 records: 66 KiB more).
         const int Pixels = 224 * 224 * 3;
-        var v = PairKernelPtx.Default;
-        Assert.Equal(40 * 1024, PairKernelPtx.SharedBytes(v, 256, 256, 4 + 16));
-        Assert.True(PairKernelPtx.Fits(v, Pixels, 256, 256, 4 + 16));
-        Assert.False(PairKernelPtx.Fits(v, Pixels, 384, 384, 4 + 16));
-        // Runs of at most 128 outputs (zeta_mix16p4) do not help B = 384 either: its tile alone is 48 KiB.
-        Assert.False(PairKernelPtx.Fits(PairKernelPtx.Find("zeta_mix16p4")!, Pixels, 384, 384, 4 + 16));
+        Assert.Equal(40 * 1024, PairKernelPtx.SharedBytes(256, 256, 4 + 16));
+        Assert.True(PairKernelPtx.Fits(Pixels, 256, 256, 4 + 16));
+        Assert.False(PairKernelPtx.Fits(Pixels, 384, 384, 4 + 16));
         Assert.Equal(2, PairKernelPtx.Groups(4 + 16));
-        Assert.Equal((64 * 128) + (64 * 17 * 16), PairKernelPtx.SharedBytes(v, 64, 64, 4 + (17 * 8)));
-        // The grid: one block per chunk; the outputs split over grid y only where the image has few chunks.
-        Assert.Equal(((uint)(Pixels / 128), 256, 0), PairKernelPtx.Geometry(v, Pixels, 256));
-        // At most four passes (128 outputs) per block: two neighbouring blocks per chunk, each its run of 128 outputs.
-        Assert.Equal(((uint)(Pixels / 128 * 2), 128, 1), PairKernelPtx.Geometry(PairKernelPtx.Find("zeta_mix16p4")!, Pixels, 256));
-        // 5 passes (160 outputs), at most 2 per block: 3 parts, rounded up to 4 blocks per chunk of 64 outputs each (the
-        // third has 32, the fourth none and returns at once; the shape of 70 outputs in one chunk below runs one such).
-        Assert.Equal(((uint)(Pixels / 128 * 4), 64, 2), PairKernelPtx.Geometry(PairKernelPtx.Find("zeta_mix16p2")!, Pixels, 160));
+        Assert.Equal((64 * 128) + (64 * 17 * 16), PairKernelPtx.SharedBytes(64, 64, 4 + (17 * 8)));
+        Assert.True(PairKernelPtx.Fits(Pixels, 64, 64, 4 + (17 * 8)));
+        Assert.False(PairKernelPtx.Fits(Pixels, 128, 128, 4 + (33 * 8)));
+        // The grid: one block per chunk for all of a batch's outputs; where the image has too few chunks, its outputs
+        // split over neighbouring blocks, a power of two of them: 70 outputs in one chunk are 3 passes of 32, so 4 blocks
+        // of one pass each, the last with none (it returns at once; the shape of 70 outputs in 48 bytes runs one).
+        Assert.Equal(((uint)(Pixels / 128), 256, 0), PairKernelPtx.Geometry(Pixels, 256));
+        Assert.Equal((4u, 32, 2), PairKernelPtx.Geometry(4 * 4 * 3, 70));
     }
 
     [Theory]
@@ -326,8 +323,7 @@ public sealed class QuantizedKernelTests
 
         var y = new byte[outputs * pixels];
         Array.Fill(y, (byte)0xA5);
-        var pair = PairKernelPtx.Find(kernel);
-        if (pair is null)
+        if (kernel == QuantizedKernelPtx.Name)
         {
             var (gridX, gridY, perBlock) = QuantizedMixTable.Geometry(pixels, outputs);
             Assert.Equal((pixels + QuantizedKernelPtx.TileBytes - 1) / QuantizedKernelPtx.TileBytes, (int)gridX);
@@ -337,10 +333,10 @@ public sealed class QuantizedKernelTests
         }
         else
         {
-            var (gridX, perBlock, shift) = PairKernelPtx.Geometry(pair, pixels, outputs);
-            Assert.Equal((pixels + pair.ChunkBytes - 1) / pair.ChunkBytes, (int)(gridX >> shift));
-            Assert.True((perBlock << shift) >= outputs && perBlock % pair.OutputsPerPass == 0);
-            new PtxInterpreter(PairKernelPtx.Source, kernel).Run(gridX, 1, PairKernelPtx.BlockSize, (int)PairKernelPtx.SharedBytes(pair, inputs, perBlock, stride),
+            var (gridX, perBlock, shift) = PairKernelPtx.Geometry(pixels, outputs);
+            Assert.Equal((pixels + PairKernelPtx.ChunkBytes - 1) / PairKernelPtx.ChunkBytes, (int)(gridX >> shift));
+            Assert.True((perBlock << shift) >= outputs && perBlock % PairKernelPtx.OutputsPerPass == 0);
+            new PtxInterpreter(PairKernelPtx.Source, kernel).Run(gridX, 1, PairKernelPtx.BlockSize, (int)PairKernelPtx.SharedBytes(inputs, perBlock, stride),
                 x, table, y, pixels, stride, inputs, outputs, perBlock, shift);
         }
         for (var i = 0; i < cpu.Length; i++)

@@ -122,13 +122,13 @@ public sealed unsafe class CudaMixer : IBatchMixer
     /// 16-byte one; else the scalar one. All give the same bytes.
     /// </summary>
     internal string Kernel => _pixels % 16 != 0 ? MixKernelPtx.Scalar
-        : _quantizedTable ? (PairReady && PairKernelPtx.Fits(PairKernelPtx.Default, _pixels, _inputCount, _outputCount, _quantizedRowWords) ? PairKernelPtx.Default.Name : QuantizedKernelPtx.Name)
+        : _quantizedTable ? (PairReady && PairKernelPtx.Fits(_pixels, _inputCount, _outputCount, _quantizedRowWords) ? PairKernelPtx.Name : QuantizedKernelPtx.Name)
         : _scaledTable ? MixKernelPtx.Scaled16 : MixKernelPtx.Vector16;
 
     /// <summary>Whether <paramref name="kernel"/> sums in integers (the weights on <see cref="PixelWeights"/>' grid), not floats.</summary>
-    internal static bool IsInteger(string kernel) => kernel == QuantizedKernelPtx.Name || PairKernelPtx.Find(kernel) is not null;
+    internal static bool IsInteger(string kernel) => kernel is QuantizedKernelPtx.Name or PairKernelPtx.Name;
 
-    /// <summary>Why the pair kernels (<see cref="PairKernelPtx"/>) are not there, or null when they are.</summary>
+    /// <summary>Why the pair kernel (<see cref="PairKernelPtx"/>) is not there, or null when it is.</summary>
     internal static string? PairUnavailable
     {
         get
@@ -228,7 +228,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
     {
         var function = Function(kernel);
         var x = inputs == 0 ? _deviceInputs : inputs;
-        if (PairKernelPtx.Find(kernel) is { } variant)
+        if (kernel == PairKernelPtx.Name)
         {
             if (!_quantizedTable)
             {
@@ -241,10 +241,10 @@ public sealed unsafe class CudaMixer : IBatchMixer
             var pStride = (uint)_quantizedRowWords;
             var pInputs = (uint)_inputCount;
             var pOutputs = (uint)outputCount;
-            var (pGridX, pBlock, pShift) = PairKernelPtx.Geometry(variant, _pixels, outputCount);
+            var (pGridX, pBlock, pShift) = PairKernelPtx.Geometry(_pixels, outputCount);
             var pPerBlock = (uint)pBlock;
             var pPartsShift = (uint)pShift;
-            var pShared = PairKernelPtx.SharedBytes(variant, _inputCount, pBlock, _quantizedRowWords);
+            var pShared = PairKernelPtx.SharedBytes(_inputCount, pBlock, _quantizedRowWords);
             if (pShared > PairKernelPtx.MaxSharedBytes)
             {
                 throw new InvalidOperationException($"{kernel} would need {pShared} bytes of shared memory for this batch; {PairKernelPtx.MaxSharedBytes} is the most");
@@ -473,15 +473,11 @@ public sealed unsafe class CudaMixer : IBatchMixer
                 return;
             }
 
-            // The pair kernels read the same table; if the JIT refuses them, zeta_mix16q mixes their batches.
+            // The pair kernel reads the same table; if the JIT refuses it, zeta_mix16q mixes its batches.
             try
             {
                 var pairs = LoadModule(PairKernelPtx.Source);
-                foreach (var variant in PairKernelPtx.Variants)
-                {
-                    Functions[variant.Name] = GetFunction(pairs, variant.Name);
-                }
-
+                Functions[PairKernelPtx.Name] = GetFunction(pairs, PairKernelPtx.Name);
                 _pairModule = pairs;
             }
             catch (CudaException e)

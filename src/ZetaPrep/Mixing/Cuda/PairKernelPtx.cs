@@ -4,7 +4,7 @@ using System.Text;
 namespace ZetaPrep.Mixing.Cuda;
 
 /// <summary>
-/// PTX of the pair kernels (their own module, sm_61 and newer for <c>dp2a</c>): the integer sums of
+/// PTX of the pair kernel (its own module, sm_61 and newer for <c>dp2a</c>): the integer sums of
 /// <see cref="QuantizedKernelPtx"/> (weights on <see cref="PixelWeights"/>' 2^-16 grid, S = Σ q·x exact, rounded half to
 /// even) from two-way dot products of 16-bit weights and bytes, with the weight table in shared memory.
 /// </summary>
@@ -26,29 +26,20 @@ namespace ZetaPrep.Mixing.Cuda;
 /// </remarks>
 internal static class PairKernelPtx
 {
-    /// <summary>
-    /// One entry of the module: its name, pixel bytes per chunk, the blocks per multiprocessor it asks ptxas to allow
-    /// (0: none), the 16-byte tile pieces each thread loads before storing any, and the most passes of outputs a block
-    /// mixes (0: all of them; else a chunk's outputs are split over neighbouring blocks, each loading the tile); with
-    /// <c>Unroll2</c>, rows of two groups (N = 5..8) take a straight-line path the compiler can schedule as one.
-    /// </summary>
-    internal sealed record Variant(string Name, int ChunkBytes, int MinBlocks, int Pieces = 4, int MaxPasses = 0, bool Unroll2 = false)
-    {
-        /// <summary>Threads per output: 16 bytes each.</summary>
-        public int ThreadsPerOutput => ChunkBytes / 16;
+    /// <summary>The entry's name.</summary>
+    public const string Name = "zeta_mix16p";
 
-        /// <summary>Outputs a block mixes at a time.</summary>
-        public int OutputsPerPass => BlockSize / ThreadsPerOutput;
-    }
-
-    /// <summary>The entry the mixer launches.</summary>
-    public static Variant Default { get; } = new("zeta_mix16p", 128, 0);
-
-    /// <summary>Every entry: the default, and the variants the GPU benchmark compares it with.</summary>
-    public static IReadOnlyList<Variant> Variants { get; } = [Default, new("zeta_mix16p4", 128, 0, MaxPasses: 4), new("zeta_mix16p2", 128, 0, MaxPasses: 2), new("zeta_mix16p4u", 128, 0, MaxPasses: 4, Unroll2: true), new("zeta_mix16p4u6", 128, 6, MaxPasses: 4, Unroll2: true)];
+    /// <summary>Pixel bytes per chunk (a block's tile row per input): 8 threads of 16 bytes per output.</summary>
+    public const int ChunkBytes = 128;
 
     /// <summary>Threads per block.</summary>
     public const int BlockSize = 256;
+
+    /// <summary>Threads per output: 16 bytes each.</summary>
+    public const int ThreadsPerOutput = ChunkBytes / 16;
+
+    /// <summary>Outputs a block mixes at a time.</summary>
+    public const int OutputsPerPass = BlockSize / ThreadsPerOutput;
 
     /// <summary>Bytes of one group's record in shared memory.</summary>
     public const int RecordBytes = 16;
@@ -59,41 +50,37 @@ internal static class PairKernelPtx
     /// <summary>The module text (NUL-terminated when handed to the driver).</summary>
     public static string Source { get; } = Build();
 
-    /// <summary>The variant named <paramref name="name"/>, or null.</summary>
-    public static Variant? Find(string name) => Variants.FirstOrDefault(v => v.Name == name);
-
     /// <summary>Groups of four members per row of a table with rows of <paramref name="rowWords"/> words.</summary>
     public static int Groups(int rowWords) => (rowWords - 4) / 8;
 
     /// <summary>Dynamic shared memory of a launch: the tile, then <paramref name="perBlock"/> rows of records.</summary>
-    public static long SharedBytes(Variant variant, int inputs, int perBlock, int rowWords) =>
-        ((long)inputs * variant.ChunkBytes) + ((long)perBlock * Groups(rowWords) * RecordBytes);
+    public static long SharedBytes(int inputs, int perBlock, int rowWords) =>
+        ((long)inputs * ChunkBytes) + ((long)perBlock * Groups(rowWords) * RecordBytes);
 
     /// <summary>
     /// The launch shape: 2^PartsShift neighbouring blocks per chunk (block x takes chunk x &gt;&gt; PartsShift and the
-    /// (x mod 2^PartsShift)th run of <c>PerBlock</c> outputs), as many as the variant's most passes per block need, or as
-    /// <see cref="QuantizedMixTable.Geometry(int, int)"/> splits the outputs where the image has few chunks. Parts past
-    /// the last output return at once.
+    /// (x mod 2^PartsShift)th run of <c>PerBlock</c> outputs), as many as <see cref="QuantizedMixTable.Geometry(int, int)"/>
+    /// splits the outputs into where the image has too few chunks to fill the GPU (else one). Parts past the last output
+    /// return at once.
     /// </summary>
-    public static (uint GridX, int PerBlock, int PartsShift) Geometry(Variant variant, int pixels, int outputs)
+    public static (uint GridX, int PerBlock, int PartsShift) Geometry(int pixels, int outputs)
     {
-        var (chunks, split, perBlock) = QuantizedMixTable.Geometry(pixels, outputs, variant.ChunkBytes, variant.OutputsPerPass);
-        var passes = Math.Max(1, (outputs + variant.OutputsPerPass - 1) / variant.OutputsPerPass);
-        var parts = (int)split;
-        if (variant.MaxPasses > 0)
-        {
-            parts = Math.Max(parts, (passes + variant.MaxPasses - 1) / variant.MaxPasses);
-        }
-
-        var shift = parts <= 1 ? 0 : System.Numerics.BitOperations.Log2((uint)(parts - 1)) + 1;
-        perBlock = ((passes + (1 << shift) - 1) >> shift) * variant.OutputsPerPass;
+        var (chunks, split, _) = QuantizedMixTable.Geometry(pixels, outputs, ChunkBytes, OutputsPerPass);
+        var passes = Math.Max(1, (outputs + OutputsPerPass - 1) / OutputsPerPass);
+        var shift = split <= 1 ? 0 : System.Numerics.BitOperations.Log2(split - 1) + 1;
+        var perBlock = ((passes + (1 << shift) - 1) >> shift) * OutputsPerPass;
         return (chunks << shift, perBlock, shift);
     }
 
     /// <summary>Whether a batch's launch fits the shared memory a block gets (else <see cref="QuantizedKernelPtx"/> mixes it).</summary>
-    public static bool Fits(Variant variant, int pixels, int inputs, int outputs, int rowWords) =>
-        (Geometry(variant, pixels, outputs).GridX >> 31) == 0
-        && SharedBytes(variant, inputs, Geometry(variant, pixels, outputs).PerBlock, rowWords) <= MaxSharedBytes;
+    public static bool Fits(int pixels, int inputs, int outputs, int rowWords)
+    {
+        var (gridX, perBlock, _) = Geometry(pixels, outputs);
+        return (gridX >> 31) == 0 && SharedBytes(inputs, perBlock, rowWords) <= MaxSharedBytes;
+    }
+
+    /// <summary>16-byte tile pieces each thread loads before storing any.</summary>
+    private const int Pieces = 4;
 
     private static string Build()
     {
@@ -103,28 +90,20 @@ internal static class PairKernelPtx
         s.AppendLine(".address_size 64");
         s.AppendLine();
         s.AppendLine(".extern .shared .align 16 .b8 zp_smem[];");
-        foreach (var v in Variants)
-        {
-            s.AppendLine();
-            Entry(s, v);
-        }
+        s.AppendLine();
+        Entry(s);
 
         return s.ToString();
     }
 
-    private static void Entry(StringBuilder s, Variant v)
+    private static void Entry(StringBuilder s)
     {
-        var chunkShift = Log2(v.ChunkBytes);
-        var pieceShift = Log2(v.ThreadsPerOutput); // 16-byte pieces per tile row
-        s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {v.Name}(");
+        var chunkShift = Log2(ChunkBytes);
+        var pieceShift = Log2(ThreadsPerOutput); // 16-byte pieces per tile row
+        s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {Name}(");
         s.AppendLine("    .param .u64 p_x, .param .u64 p_table, .param .u64 p_y,");
         s.AppendLine("    .param .u32 p_pixels, .param .u32 p_stride, .param .u32 p_inputs, .param .u32 p_outputs, .param .u32 p_per_block,");
         s.AppendLine("    .param .u32 p_parts_shift)");
-        if (v.MinBlocks > 0)
-        {
-            s.AppendLine(CultureInfo.InvariantCulture, $".maxntid {BlockSize}, 1, 1 .minnctapersm {v.MinBlocks}");
-        }
-
         s.AppendLine("{");
         s.AppendLine("    .reg .pred %p<12>;");
         s.AppendLine("    .reg .b32 %r<48>;");
@@ -166,19 +145,19 @@ internal static class PairKernelPtx
         Line(s, "add.u32 %r24, %r23, %r5;");
         Line(s, "min.u32 %r24, %r24, %r4;"); // past its last
         Line(s, "setp.ge.u32 %p1, %r23, %r4;");
-        Line(s, $"@%p1 bra DONE_{v.Name};"); // a part past the last output: the whole block, before any barrier
+        Line(s, $"@%p1 bra DONE_{Name};"); // a part past the last output: the whole block, before any barrier
         Line(s, "mov.u32 %r11, %r6;");
 
         // 1. The tile, as QuantizedKernelPtx loads it: piece i is input i >> pieceShift, bytes 16·(i & mask) of the chunk.
-        s.AppendLine($"LOAD_{v.Name}:");
+        s.AppendLine($"LOAD_{Name}:");
         Line(s, "setp.ge.u32 %p1, %r11, %r10;");
-        Line(s, $"@%p1 bra LOADED_{v.Name};");
-        for (var u = 0; u < v.Pieces; u++)
+        Line(s, $"@%p1 bra LOADED_{Name};");
+        for (var u = 0; u < Pieces; u++)
         {
             var piece = $"%q{u}";
             Line(s, $"add.u32 {piece}, %r11, {u * BlockSize};");
             Line(s, $"shr.u32 %r16, {piece}, {pieceShift};"); // input
-            Line(s, $"and.b32 %r17, {piece}, {v.ThreadsPerOutput - 1};");
+            Line(s, $"and.b32 %r17, {piece}, {ThreadsPerOutput - 1};");
             Line(s, "shl.b32 %r17, %r17, 4;");
             Line(s, "add.u32 %r18, %r8, %r17;"); // pixel byte within the image
             Line(s, $"setp.lt.u32 %g{u}, {piece}, %r10;");
@@ -193,23 +172,23 @@ internal static class PairKernelPtx
             Line(s, $"add.u32 {piece}, {piece}, %r9;");
         }
 
-        for (var u = 0; u < v.Pieces; u++)
+        for (var u = 0; u < Pieces; u++)
         {
             Line(s, $"@%g{u} st.shared.v4.u32 [%q{u}], {{%v{4 * u}, %v{(4 * u) + 1}, %v{(4 * u) + 2}, %v{(4 * u) + 3}}};");
         }
 
-        Line(s, $"add.u32 %r11, %r11, {v.Pieces * BlockSize};");
-        Line(s, $"bra LOAD_{v.Name};");
-        s.AppendLine($"LOADED_{v.Name}:");
+        Line(s, $"add.u32 %r11, %r11, {Pieces * BlockSize};");
+        Line(s, $"bra LOAD_{Name};");
+        s.AppendLine($"LOADED_{Name}:");
 
         // 2. The records of the block's outputs, one output per thread: per group, the four tile offsets (the table's
         //    input · 128, here input · chunk) as two words of 16-bit halves, and the weight pairs (table words 6, 7);
         //    groups past the row's count get offsets 0 and weights 0.
         Line(s, "mov.u32 %r12, %r6;");
-        s.AppendLine($"STAGE_{v.Name}:");
+        s.AppendLine($"STAGE_{Name}:");
         Line(s, "add.u32 %r13, %r23, %r12;");
         Line(s, "setp.ge.u32 %p1, %r13, %r24;");
-        Line(s, $"@%p1 bra STAGED_{v.Name};");
+        Line(s, $"@%p1 bra STAGED_{Name};");
         Line(s, "mul.lo.u32 %r14, %r13, %r2;");
         Line(s, "mul.wide.u32 %rd4, %r14, 4;");
         Line(s, "add.s64 %rd4, %rd2, %rd4;"); // the output's table row
@@ -219,17 +198,9 @@ internal static class PairKernelPtx
         Line(s, "shl.b32 %r16, %r16, 4;");
         Line(s, "add.u32 %r16, %r16, %r30;"); // its first record
         Line(s, "mov.u32 %r17, 0;");
-        s.AppendLine($"RECORD_{v.Name}:");
+        s.AppendLine($"RECORD_{Name}:");
         Line(s, "ld.global.nc.v4.u32 {%v0, %v1, %v2, %v3}, [%rd5];");
         Line(s, "ld.global.nc.v2.u32 {%v4, %v5}, [%rd5+24];");
-        if (v.ChunkBytes != QuantizedKernelPtx.TileBytes)
-        {
-            for (var k = 0; k < 4; k++)
-            {
-                Line(s, $"shr.u32 %v{k}, %v{k}, {Log2(QuantizedKernelPtx.TileBytes / v.ChunkBytes)};");
-            }
-        }
-
         Line(s, "prmt.b32 %pa, %v0, %v1, 0x5410;");
         Line(s, "prmt.b32 %pb, %v2, %v3, 0x5410;");
         Line(s, "setp.lt.u32 %p2, %r17, %r15;");
@@ -242,57 +213,43 @@ internal static class PairKernelPtx
         Line(s, "add.s64 %rd5, %rd5, 32;");
         Line(s, "add.u32 %r17, %r17, 1;");
         Line(s, "setp.lt.u32 %p3, %r17, %r31;");
-        Line(s, $"@%p3 bra RECORD_{v.Name};");
+        Line(s, $"@%p3 bra RECORD_{Name};");
         Line(s, $"add.u32 %r12, %r12, {BlockSize};");
-        Line(s, $"bra STAGE_{v.Name};");
-        s.AppendLine($"STAGED_{v.Name}:");
+        Line(s, $"bra STAGE_{Name};");
+        s.AppendLine($"STAGED_{Name}:");
         Line(s, "bar.sync 0;");
 
         // 3. This thread's 16 bytes of the chunk for outputs first + tid / threadsPerOutput, then every passth.
-        Line(s, $"and.b32 %r19, %r6, {v.ThreadsPerOutput - 1};");
+        Line(s, $"and.b32 %r19, %r6, {ThreadsPerOutput - 1};");
         Line(s, "shl.b32 %r19, %r19, 4;");
         Line(s, "add.u32 %r20, %r8, %r19;"); // pixel byte within the image
         Line(s, "setp.ge.u32 %p6, %r20, %r1;");
-        Line(s, $"@%p6 bra DONE_{v.Name};");
+        Line(s, $"@%p6 bra DONE_{Name};");
         Line(s, "add.u32 %r21, %r9, %r19;"); // this thread's column of the tile
         Line(s, "prmt.b32 %r25, %r21, %r21, 0x5410;"); // ... in both halves
         Line(s, $"shr.u32 %r26, %r6, {pieceShift};"); // the thread's first output within the block
         Line(s, "shl.b32 %r27, %r31, 4;"); // record bytes per output
         Line(s, "mul.lo.u32 %r28, %r26, %r27;");
         Line(s, "add.u32 %r28, %r28, %r30;"); // its records
-        Line(s, $"mul.lo.u32 %r29, %r27, {v.OutputsPerPass};");
+        Line(s, $"mul.lo.u32 %r29, %r27, {OutputsPerPass};");
         Line(s, "add.u32 %r32, %r23, %r26;"); // the output
         Line(s, "cvt.u64.u32 %rd9, %r20;");
         Line(s, "add.s64 %rd9, %rd3, %rd9;");
         Line(s, "mov.u32 %bias, 32767;");
-        s.AppendLine($"OUTPUT_{v.Name}:");
+        s.AppendLine($"OUTPUT_{Name}:");
         Line(s, "setp.ge.u32 %p7, %r32, %r24;");
-        Line(s, $"@%p7 bra DONE_{v.Name};");
+        Line(s, $"@%p7 bra DONE_{Name};");
         Line(s, "mov.u32 %r33, %r28;");
-        if (v.Unroll2)
-        {
-            Line(s, "setp.eq.u32 %p10, %r31, 2;");
-            Line(s, $"@%p10 bra TWO_{v.Name};");
-        }
-
         Group(s, first: true);
         Line(s, "mov.u32 %r34, 1;");
         Line(s, "setp.ge.u32 %p9, %r34, %r31;");
-        Line(s, $"@%p9 bra ROUND_{v.Name};");
-        s.AppendLine($"GROUP_{v.Name}:");
+        Line(s, $"@%p9 bra ROUND_{Name};");
+        s.AppendLine($"GROUP_{Name}:");
         Group(s, first: false);
         Line(s, "add.u32 %r34, %r34, 1;");
         Line(s, "setp.lt.u32 %p9, %r34, %r31;");
-        Line(s, $"@%p9 bra GROUP_{v.Name};");
-        if (v.Unroll2)
-        {
-            Line(s, $"bra ROUND_{v.Name};");
-            s.AppendLine($"TWO_{v.Name}:");
-            Group(s, first: true);
-            Group(s, first: false);
-        }
-
-        s.AppendLine($"ROUND_{v.Name}:");
+        Line(s, $"@%p9 bra GROUP_{Name};");
+        s.AppendLine($"ROUND_{Name}:");
         for (var i = 0; i < 16; i++)
         {
             // T = S + 32767; T + bit 16 of T: bits 16..23 are S / 65536 rounded half to even.
@@ -311,10 +268,10 @@ internal static class PairKernelPtx
         Line(s, "mul.wide.u32 %rd8, %r32, %r1;");
         Line(s, "add.s64 %rd8, %rd9, %rd8;");
         Line(s, "st.global.v4.u32 [%rd8], {%v0, %v1, %v2, %v3};");
-        Line(s, $"add.u32 %r32, %r32, {v.OutputsPerPass};");
+        Line(s, $"add.u32 %r32, %r32, {OutputsPerPass};");
         Line(s, "add.u32 %r28, %r28, %r29;");
-        Line(s, $"bra OUTPUT_{v.Name};");
-        s.AppendLine($"DONE_{v.Name}:");
+        Line(s, $"bra OUTPUT_{Name};");
+        s.AppendLine($"DONE_{Name}:");
         Line(s, "ret;");
         s.AppendLine("}");
     }
