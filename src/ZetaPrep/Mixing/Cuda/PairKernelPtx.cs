@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using static ZetaPrep.Mixing.Cuda.QuantizedKernelPtx;
 
 namespace ZetaPrep.Mixing.Cuda;
 
@@ -30,7 +31,7 @@ internal static class PairKernelPtx
     public const string Name = "zeta_mix16p";
 
     /// <summary>Pixel bytes per chunk (a block's tile row per input): 8 threads of 16 bytes per output.</summary>
-    public const int ChunkBytes = 128;
+    public const int ChunkBytes = QuantizedKernelPtx.TileBytes;
 
     /// <summary>Threads per block.</summary>
     public const int BlockSize = 256;
@@ -79,9 +80,6 @@ internal static class PairKernelPtx
         return (gridX >> 31) == 0 && SharedBytes(inputs, perBlock, rowWords) <= MaxSharedBytes;
     }
 
-    /// <summary>16-byte tile pieces each thread loads before storing any.</summary>
-    private const int Pieces = 4;
-
     private static string Build()
     {
         var s = new StringBuilder();
@@ -107,13 +105,11 @@ internal static class PairKernelPtx
         s.AppendLine("{");
         s.AppendLine("    .reg .pred %p<12>;");
         s.AppendLine("    .reg .b32 %r<48>;");
-        s.AppendLine("    .reg .b32 %v<32>;");
+        s.AppendLine("    .reg .b32 %v<16>;");
         s.AppendLine("    .reg .b32 %m<16>;");
         s.AppendLine("    .reg .b32 %t<4>;");
         s.AppendLine("    .reg .b32 %a<4>;");
         s.AppendLine("    .reg .b32 %c<16>;");
-        s.AppendLine("    .reg .b32 %q<8>;");
-        s.AppendLine("    .reg .pred %g<8>;");
         s.AppendLine("    .reg .b32 %pa, %pb, %wa, %wb, %bit, %lo, %hi, %bias;");
         s.AppendLine("    .reg .b64 %rd<16>;");
         Line(s, "ld.param.u64 %rd1, [p_x];");
@@ -148,38 +144,8 @@ internal static class PairKernelPtx
         Line(s, $"@%p1 bra DONE_{Name};"); // a part past the last output: the whole block, before any barrier
         Line(s, "mov.u32 %r11, %r6;");
 
-        // 1. The tile, as QuantizedKernelPtx loads it: piece i is input i >> pieceShift, bytes 16·(i & mask) of the chunk.
-        s.AppendLine($"LOAD_{Name}:");
-        Line(s, "setp.ge.u32 %p1, %r11, %r10;");
-        Line(s, $"@%p1 bra LOADED_{Name};");
-        for (var u = 0; u < Pieces; u++)
-        {
-            var piece = $"%q{u}";
-            Line(s, $"add.u32 {piece}, %r11, {u * BlockSize};");
-            Line(s, $"shr.u32 %r16, {piece}, {pieceShift};"); // input
-            Line(s, $"and.b32 %r17, {piece}, {ThreadsPerOutput - 1};");
-            Line(s, "shl.b32 %r17, %r17, 4;");
-            Line(s, "add.u32 %r18, %r8, %r17;"); // pixel byte within the image
-            Line(s, $"setp.lt.u32 %g{u}, {piece}, %r10;");
-            Line(s, $"setp.lt.and.u32 %g{u}, %r18, %r1, %g{u};");
-            Line(s, "mul.wide.u32 %rd4, %r16, %r1;");
-            Line(s, "cvt.u64.u32 %rd5, %r18;");
-            Line(s, "add.s64 %rd4, %rd4, %rd5;");
-            Line(s, "add.s64 %rd4, %rd1, %rd4;");
-            Line(s, $"@%g{u} ld.global.nc.v4.u32 {{%v{4 * u}, %v{(4 * u) + 1}, %v{(4 * u) + 2}, %v{(4 * u) + 3}}}, [%rd4];");
-            Line(s, $"shl.b32 %r16, %r16, {chunkShift};");
-            Line(s, $"add.u32 {piece}, %r16, %r17;");
-            Line(s, $"add.u32 {piece}, {piece}, %r9;");
-        }
-
-        for (var u = 0; u < Pieces; u++)
-        {
-            Line(s, $"@%g{u} st.shared.v4.u32 [%q{u}], {{%v{4 * u}, %v{(4 * u) + 1}, %v{(4 * u) + 2}, %v{(4 * u) + 3}}};");
-        }
-
-        Line(s, $"add.u32 %r11, %r11, {Pieces * BlockSize};");
-        Line(s, $"bra LOAD_{Name};");
-        s.AppendLine($"LOADED_{Name}:");
+        // 1. The tile, as QuantizedKernelPtx loads it.
+        QuantizedKernelPtx.TileLoad(s, $"LOAD_{Name}", $"LOADED_{Name}");
 
         // 2. The records of the block's outputs, one output per thread: per group, the four tile offsets (the table's
         //    input · 128, here input · chunk) as two words of 16-bit halves, and the weight pairs (table words 6, 7);
@@ -315,7 +281,4 @@ internal static class PairKernelPtx
 
     private static int Log2(int value) => System.Numerics.BitOperations.Log2((uint)value);
 
-    private static string Hex(int selector) => "0x" + selector.ToString("X4", CultureInfo.InvariantCulture);
-
-    private static void Line(StringBuilder s, string instruction) => s.Append("    ").AppendLine(instruction);
 }

@@ -91,39 +91,7 @@ internal static class QuantizedKernelPtx
         Line(s, "mov.u32 %r11, %r6;");
         Line(s, "mov.u32 %zero, 0;");
 
-        // 1. The tile: piece i (input i / 8, bytes 16·(i % 8) of the chunk), four pieces per thread per round, every
-        //    load issued before the first store. Pieces past the image's end (its last chunk) are neither read nor used.
-        s.AppendLine("LOAD:");
-        Line(s, "setp.ge.u32 %p1, %r11, %r10;");
-        Line(s, "@%p1 bra LOADED;");
-        for (var u = 0; u < 4; u++)
-        {
-            var piece = $"%r{12 + u}";
-            Line(s, $"add.u32 {piece}, %r11, {u * BlockSize};");
-            Line(s, $"shr.u32 %r16, {piece}, 3;"); // input
-            Line(s, $"and.b32 %r17, {piece}, 7;");
-            Line(s, "shl.b32 %r17, %r17, 4;");
-            Line(s, "add.u32 %r18, %r8, %r17;"); // pixel byte within the image
-            Line(s, $"setp.lt.u32 %p{2 + u}, {piece}, %r10;");
-            Line(s, $"setp.lt.and.u32 %p{2 + u}, %r18, %r1, %p{2 + u};");
-            Line(s, "mul.wide.u32 %rd4, %r16, %r1;");
-            Line(s, "cvt.u64.u32 %rd5, %r18;");
-            Line(s, "add.s64 %rd4, %rd4, %rd5;");
-            Line(s, "add.s64 %rd4, %rd1, %rd4;");
-            Line(s, $"@%p{2 + u} ld.global.nc.v4.u32 {{%v{4 * u}, %v{(4 * u) + 1}, %v{(4 * u) + 2}, %v{(4 * u) + 3}}}, [%rd4];");
-            Line(s, "shl.b32 %r16, %r16, 7;"); // the input's tile row: input · 128
-            Line(s, $"add.u32 {piece}, %r16, %r17;");
-            Line(s, $"add.u32 {piece}, {piece}, %r9;");
-        }
-
-        for (var u = 0; u < 4; u++)
-        {
-            Line(s, $"@%p{2 + u} st.shared.v4.u32 [%r{12 + u}], {{%v{4 * u}, %v{(4 * u) + 1}, %v{(4 * u) + 2}, %v{(4 * u) + 3}}};");
-        }
-
-        Line(s, $"add.u32 %r11, %r11, {4 * BlockSize};");
-        Line(s, "bra LOAD;");
-        s.AppendLine("LOADED:");
+        TileLoad(s, "LOAD", "LOADED");
         Line(s, "bar.sync 0;");
 
         // 2. This thread's 16 bytes of the chunk (threads past the image's end stop here), for outputs
@@ -200,6 +168,49 @@ internal static class QuantizedKernelPtx
     }
 
     /// <summary>
+    /// The tile load of both integer kernels (this one and <see cref="PairKernelPtx"/>), from label <paramref name="load"/>
+    /// to label <paramref name="loaded"/>: it takes %r1 (pixels), %rd1 (x), %r8 (the chunk's first pixel byte), %r9 (the
+    /// tile), %r10 (its 16-byte pieces) and %r11 (the thread's first piece), and uses %r11–%r18, %v0–%v15, %p1–%p5, %rd4
+    /// and %rd5.
+    /// </summary>
+    internal static void TileLoad(StringBuilder s, string load, string loaded)
+    {
+        // 1. The tile: piece i (input i / 8, bytes 16·(i % 8) of the chunk), four pieces per thread per round, every
+        //    load issued before the first store. Pieces past the image's end (its last chunk) are neither read nor used.
+        s.AppendLine(CultureInfo.InvariantCulture, $"{load}:");
+        Line(s, "setp.ge.u32 %p1, %r11, %r10;");
+        Line(s, $"@%p1 bra {loaded};");
+        for (var u = 0; u < 4; u++)
+        {
+            var piece = $"%r{12 + u}";
+            Line(s, $"add.u32 {piece}, %r11, {u * BlockSize};");
+            Line(s, $"shr.u32 %r16, {piece}, 3;"); // input
+            Line(s, $"and.b32 %r17, {piece}, 7;");
+            Line(s, "shl.b32 %r17, %r17, 4;");
+            Line(s, "add.u32 %r18, %r8, %r17;"); // pixel byte within the image
+            Line(s, $"setp.lt.u32 %p{2 + u}, {piece}, %r10;");
+            Line(s, $"setp.lt.and.u32 %p{2 + u}, %r18, %r1, %p{2 + u};");
+            Line(s, "mul.wide.u32 %rd4, %r16, %r1;");
+            Line(s, "cvt.u64.u32 %rd5, %r18;");
+            Line(s, "add.s64 %rd4, %rd4, %rd5;");
+            Line(s, "add.s64 %rd4, %rd1, %rd4;");
+            Line(s, $"@%p{2 + u} ld.global.nc.v4.u32 {{%v{4 * u}, %v{(4 * u) + 1}, %v{(4 * u) + 2}, %v{(4 * u) + 3}}}, [%rd4];");
+            Line(s, "shl.b32 %r16, %r16, 7;"); // the input's tile row: input · 128
+            Line(s, $"add.u32 {piece}, %r16, %r17;");
+            Line(s, $"add.u32 {piece}, {piece}, %r9;");
+        }
+
+        for (var u = 0; u < 4; u++)
+        {
+            Line(s, $"@%p{2 + u} st.shared.v4.u32 [%r{12 + u}], {{%v{4 * u}, %v{(4 * u) + 1}, %v{(4 * u) + 2}, %v{(4 * u) + 3}}};");
+        }
+
+        Line(s, $"add.u32 %r11, %r11, {4 * BlockSize};");
+        Line(s, $"bra {load};");
+        s.AppendLine(CultureInfo.InvariantCulture, $"{loaded}:");
+    }
+
+    /// <summary>
     /// One group of four members at %rd7 (advanced past it): their 16 bytes each from the tile, transposed per pixel,
     /// and %h[i] += Σ qh·x, %l[i] += Σ ql·x (onto zero for the <paramref name="first"/> group).
     /// </summary>
@@ -235,7 +246,7 @@ internal static class QuantizedKernelPtx
         Line(s, "add.s64 %rd7, %rd7, 32;");
     }
 
-    private static string Hex(int selector) => "0x" + selector.ToString("X4", CultureInfo.InvariantCulture);
+    internal static string Hex(int selector) => "0x" + selector.ToString("X4", CultureInfo.InvariantCulture);
 
-    private static void Line(StringBuilder s, string instruction) => s.Append("    ").AppendLine(instruction);
+    internal static void Line(StringBuilder s, string instruction) => s.Append("    ").AppendLine(instruction);
 }
