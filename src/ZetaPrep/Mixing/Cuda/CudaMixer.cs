@@ -51,10 +51,10 @@ public sealed unsafe class CudaMixer : IBatchMixer
     private readonly int _quantizedStride;
     private int* _hostQuantizedTable;
     private ulong _deviceQuantizedTable;
-    private bool _quantizedTable;
+    // The integer kernel the current table's batch takes (Kernel), or null when a row is off the grid.
+    private string? _integerKernel;
     private int _quantizedRowWords;
     private int _inputCount;
-    private int _outputCount;
 
     private CudaMixer(CudaDevice device, int maxInputs, int pixelsPerImage)
     {
@@ -122,8 +122,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
     /// 16-byte one; else the scalar one. All give the same bytes.
     /// </summary>
     internal string Kernel => _pixels % 16 != 0 ? MixKernelPtx.Scalar
-        : _quantizedTable ? (PairReady && PairKernelPtx.Fits(_pixels, _inputCount, _outputCount, _quantizedRowWords) ? PairKernelPtx.Name : QuantizedKernelPtx.Name)
-        : _scaledTable ? MixKernelPtx.Scaled16 : MixKernelPtx.Vector16;
+        : _integerKernel ?? (_scaledTable ? MixKernelPtx.Scaled16 : MixKernelPtx.Vector16);
 
     /// <summary>Whether <paramref name="kernel"/> sums in integers (the weights on <see cref="PixelWeights"/>' grid), not floats.</summary>
     internal static bool IsInteger(string kernel) => kernel is QuantizedKernelPtx.Name or PairKernelPtx.Name;
@@ -228,36 +227,9 @@ public sealed unsafe class CudaMixer : IBatchMixer
     {
         var function = Function(kernel);
         var x = inputs == 0 ? _deviceInputs : inputs;
-        if (kernel == PairKernelPtx.Name)
+        if (IsInteger(kernel))
         {
-            if (!_quantizedTable)
-            {
-                throw new InvalidOperationException($"{kernel} needs a weight table on the 2^-16 grid; the last one was not");
-            }
-
-            var pTable = _deviceQuantizedTable;
-            var pY = _deviceOutputs;
-            var pPixels = (uint)_pixels;
-            var pStride = (uint)_quantizedRowWords;
-            var pInputs = (uint)_inputCount;
-            var pOutputs = (uint)outputCount;
-            var (pGridX, pBlock, pShift) = PairKernelPtx.Geometry(_pixels, outputCount);
-            var pPerBlock = (uint)pBlock;
-            var pPartsShift = (uint)pShift;
-            var pShared = PairKernelPtx.SharedBytes(_inputCount, pBlock, _quantizedRowWords);
-            if (pShared > PairKernelPtx.MaxSharedBytes)
-            {
-                throw new InvalidOperationException($"{kernel} would need {pShared} bytes of shared memory for this batch; {PairKernelPtx.MaxSharedBytes} is the most");
-            }
-
-            var pParameters = stackalloc void*[] { &x, &pTable, &pY, &pPixels, &pStride, &pInputs, &pOutputs, &pPerBlock, &pPartsShift };
-            CudaDriver.Check(CudaDriver.cuLaunchKernel(function, pGridX, 1, 1, PairKernelPtx.BlockSize, 1, 1, (uint)pShared, _stream, pParameters, null), "cuLaunchKernel " + kernel);
-            return;
-        }
-
-        if (kernel == QuantizedKernelPtx.Name)
-        {
-            if (!_quantizedTable)
+            if (_integerKernel is null)
             {
                 throw new InvalidOperationException($"{kernel} needs a weight table on the 2^-16 grid; the last one was not");
             }
@@ -268,11 +240,29 @@ public sealed unsafe class CudaMixer : IBatchMixer
             var qStride = (uint)_quantizedRowWords;
             var qInputs = (uint)_inputCount;
             var qOutputs = (uint)outputCount;
-            var (gridX, gridY, perBlock) = QuantizedMixTable.Geometry(_pixels, outputCount);
+            uint gridX, gridY = 1, partsShift = 0;
+            int perBlock;
+            long shared;
+            if (kernel == PairKernelPtx.Name)
+            {
+                (gridX, perBlock, var shift) = PairKernelPtx.Geometry(_pixels, outputCount);
+                partsShift = (uint)shift;
+                shared = PairKernelPtx.SharedBytes(_inputCount, perBlock, _quantizedRowWords);
+                if (shared > PairKernelPtx.MaxSharedBytes)
+                {
+                    throw new InvalidOperationException($"{kernel} would need {shared} bytes of shared memory for this batch; {PairKernelPtx.MaxSharedBytes} is the most");
+                }
+            }
+            else
+            {
+                (gridX, gridY, perBlock) = QuantizedMixTable.Geometry(_pixels, outputCount);
+                shared = (long)_inputCount * QuantizedKernelPtx.TileBytes;
+            }
+
             var qPerBlock = (uint)perBlock;
-            var qParameters = stackalloc void*[] { &x, &qTable, &qY, &qPixels, &qStride, &qInputs, &qOutputs, &qPerBlock };
-            var shared = (uint)(_inputCount * QuantizedKernelPtx.TileBytes);
-            CudaDriver.Check(CudaDriver.cuLaunchKernel(function, gridX, gridY, 1, QuantizedKernelPtx.BlockSize, 1, 1, shared, _stream, qParameters, null), "cuLaunchKernel " + kernel);
+            // The driver reads as many parameters as the entry declares: zeta_mix16q's eight, the pair kernel's nine.
+            var qParameters = stackalloc void*[] { &x, &qTable, &qY, &qPixels, &qStride, &qInputs, &qOutputs, &qPerBlock, &partsShift };
+            CudaDriver.Check(CudaDriver.cuLaunchKernel(function, gridX, gridY, 1, QuantizedKernelPtx.BlockSize, 1, 1, (uint)shared, _stream, qParameters, null), "cuLaunchKernel " + kernel);
             return;
         }
 
@@ -297,12 +287,12 @@ public sealed unsafe class CudaMixer : IBatchMixer
     internal void WriteTable(ReadOnlySpan<float> weights, int inputCount, int outputCount)
     {
         _inputCount = inputCount;
-        _outputCount = outputCount;
         // The integer table exists only where the kernel loaded and can take the mixer's batches (AllocateOutputs).
         var rowWords = _hostQuantizedTable != null
             ? QuantizedMixTable.Write(weights, inputCount, outputCount, new Span<int>(_hostQuantizedTable, checked((int)((long)_outputCapacity * _quantizedStride))))
             : 0;
-        _quantizedTable = rowWords > 0;
+        _integerKernel = rowWords == 0 ? null
+            : PairReady && PairKernelPtx.Fits(_pixels, inputCount, outputCount, rowWords) ? PairKernelPtx.Name : QuantizedKernelPtx.Name;
         _quantizedRowWords = rowWords;
         var scaled = true;
         for (var k = 0; k < outputCount; k++)
@@ -340,7 +330,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
             CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(_deviceTable, _hostTable, (nuint)((long)outputCount * _stride * 4), _stream), "cuMemcpyHtoDAsync");
         }
 
-        if (_quantizedTable && (all || integer))
+        if (_integerKernel is not null && (all || integer))
         {
             CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(_deviceQuantizedTable, _hostQuantizedTable, (nuint)((long)outputCount * _quantizedRowWords * 4), _stream), "cuMemcpyHtoDAsync");
         }

@@ -33,14 +33,14 @@ internal static class PairKernelPtx
     /// <summary>Pixel bytes per chunk (a block's tile row per input): 8 threads of 16 bytes per output.</summary>
     public const int ChunkBytes = QuantizedKernelPtx.TileBytes;
 
-    /// <summary>Threads per block.</summary>
-    public const int BlockSize = 256;
+    /// <summary>Threads per block: <see cref="QuantizedKernelPtx"/>'s, whose tile load this kernel runs.</summary>
+    public const int BlockSize = QuantizedKernelPtx.BlockSize;
 
     /// <summary>Threads per output: 16 bytes each.</summary>
     public const int ThreadsPerOutput = ChunkBytes / 16;
 
     /// <summary>Outputs a block mixes at a time.</summary>
-    public const int OutputsPerPass = BlockSize / ThreadsPerOutput;
+    public const int OutputsPerPass = QuantizedKernelPtx.OutputsPerPass;
 
     /// <summary>Bytes of one group's record in shared memory.</summary>
     public const int RecordBytes = 16;
@@ -66,7 +66,7 @@ internal static class PairKernelPtx
     /// </summary>
     public static (uint GridX, int PerBlock, int PartsShift) Geometry(int pixels, int outputs)
     {
-        var (chunks, split, _) = QuantizedMixTable.Geometry(pixels, outputs, ChunkBytes, OutputsPerPass);
+        var (chunks, split, _) = QuantizedMixTable.Geometry(pixels, outputs);
         var passes = Math.Max(1, (outputs + OutputsPerPass - 1) / OutputsPerPass);
         var shift = split <= 1 ? 0 : System.Numerics.BitOperations.Log2(split - 1) + 1;
         var perBlock = ((passes + (1 << shift) - 1) >> shift) * OutputsPerPass;
@@ -224,16 +224,7 @@ internal static class PairKernelPtx
             Line(s, $"add.u32 %c{i}, %c{i}, %bit;");
         }
 
-        for (var j = 0; j < 4; j++)
-        {
-            Line(s, $"prmt.b32 %lo, %c{4 * j}, %c{(4 * j) + 1}, {Hex(QuantizedKernelPtx.Byte2Of2)};");
-            Line(s, $"prmt.b32 %hi, %c{(4 * j) + 2}, %c{(4 * j) + 3}, {Hex(QuantizedKernelPtx.Byte2Of2)};");
-            Line(s, $"prmt.b32 %v{j}, %lo, %hi, {Hex(QuantizedKernelPtx.PairLow)};");
-        }
-
-        Line(s, "mul.wide.u32 %rd8, %r32, %r1;");
-        Line(s, "add.s64 %rd8, %rd9, %rd8;");
-        Line(s, "st.global.v4.u32 [%rd8], {%v0, %v1, %v2, %v3};");
+        PackAndStore(s, "%c", "%r32");
         Line(s, $"add.u32 %r32, %r32, {OutputsPerPass};");
         Line(s, "add.u32 %r28, %r28, %r29;");
         Line(s, $"bra OUTPUT_{Name};");

@@ -149,16 +149,7 @@ internal static class QuantizedKernelPtx
             Line(s, $"add.u32 %h{i}, %sum, 32767;");
         }
 
-        for (var j = 0; j < 4; j++)
-        {
-            Line(s, $"prmt.b32 %lo, %h{4 * j}, %h{(4 * j) + 1}, {Hex(Byte2Of2)};");
-            Line(s, $"prmt.b32 %hi, %h{(4 * j) + 2}, %h{(4 * j) + 3}, {Hex(Byte2Of2)};");
-            Line(s, $"prmt.b32 %v{j}, %lo, %hi, {Hex(PairLow)};");
-        }
-
-        Line(s, "mul.wide.u32 %rd8, %r23, %r1;");
-        Line(s, "add.s64 %rd8, %rd9, %rd8;");
-        Line(s, "st.global.v4.u32 [%rd8], {%v0, %v1, %v2, %v3};");
+        PackAndStore(s, "%h", "%r23");
         Line(s, $"add.u32 %r23, %r23, {OutputsPerPass};");
         Line(s, "bra OUTPUT;");
         s.AppendLine("DONE:");
@@ -208,6 +199,25 @@ internal static class QuantizedKernelPtx
         Line(s, $"add.u32 %r11, %r11, {4 * BlockSize};");
         Line(s, $"bra {load};");
         s.AppendLine(CultureInfo.InvariantCulture, $"{loaded}:");
+    }
+
+    /// <summary>
+    /// The end of both integer kernels' output loop: bits 16..23 of the sixteen rounded sums <paramref name="sums"/>0..15
+    /// packed into %v0..%v3 and stored at the output <paramref name="output"/>'s 16 bytes (%rd9: y + this thread's byte;
+    /// %r1: pixels); uses %lo, %hi and %rd8.
+    /// </summary>
+    internal static void PackAndStore(StringBuilder s, string sums, string output)
+    {
+        for (var j = 0; j < 4; j++)
+        {
+            Line(s, $"prmt.b32 %lo, {sums}{4 * j}, {sums}{(4 * j) + 1}, {Hex(Byte2Of2)};");
+            Line(s, $"prmt.b32 %hi, {sums}{(4 * j) + 2}, {sums}{(4 * j) + 3}, {Hex(Byte2Of2)};");
+            Line(s, $"prmt.b32 %v{j}, %lo, %hi, {Hex(PairLow)};");
+        }
+
+        Line(s, $"mul.wide.u32 %rd8, {output}, %r1;");
+        Line(s, "add.s64 %rd8, %rd9, %rd8;");
+        Line(s, "st.global.v4.u32 [%rd8], {%v0, %v1, %v2, %v3};");
     }
 
     /// <summary>

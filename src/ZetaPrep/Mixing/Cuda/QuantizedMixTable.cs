@@ -154,17 +154,13 @@ internal static class QuantizedMixTable
     /// per chunk of <see cref="QuantizedKernelPtx.TileBytes"/> bytes, and the outputs split over grid y (each block
     /// then loads its own tile) only where the image has too few chunks to fill the GPU.
     /// </summary>
-    public static (uint GridX, uint GridY, int PerBlock) Geometry(int pixels, int outputs) =>
-        Geometry(pixels, outputs, QuantizedKernelPtx.TileBytes, QuantizedKernelPtx.OutputsPerPass);
-
-    /// <summary><see cref="Geometry(int, int)"/> for chunks of <paramref name="chunkBytes"/> and <paramref name="outputsPerPass"/> outputs a block mixes at a time.</summary>
-    public static (uint GridX, uint GridY, int PerBlock) Geometry(int pixels, int outputs, int chunkBytes, int outputsPerPass)
+    public static (uint GridX, uint GridY, int PerBlock) Geometry(int pixels, int outputs)
     {
         const int WantedBlocks = 1024;
-        var chunks = (pixels + chunkBytes - 1) / chunkBytes;
-        var passes = (outputs + outputsPerPass - 1) / outputsPerPass;
+        var chunks = (pixels + QuantizedKernelPtx.TileBytes - 1) / QuantizedKernelPtx.TileBytes;
+        var passes = (outputs + QuantizedKernelPtx.OutputsPerPass - 1) / QuantizedKernelPtx.OutputsPerPass;
         var split = Math.Clamp((WantedBlocks + chunks - 1) / chunks, 1, Math.Max(passes, 1));
-        var perBlock = ((passes + split - 1) / split) * outputsPerPass;
+        var perBlock = ((passes + split - 1) / split) * QuantizedKernelPtx.OutputsPerPass;
         var gridY = (outputs + perBlock - 1) / perBlock;
         return ((uint)chunks, (uint)Math.Max(gridY, 1), perBlock);
     }
