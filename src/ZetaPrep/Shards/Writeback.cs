@@ -36,6 +36,41 @@ internal static partial class Writeback
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="handle"/>'s file data so far to stable storage (fdatasync), blocking; meant for a pool
+    /// thread while the shard's writer goes on. Best effort: false where unsupported, closed or failed (an I/O error
+    /// comes back from the fsync that completes the shard).
+    /// </summary>
+    public static bool SyncData(SafeFileHandle handle)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            return Fdatasync((int)handle.DangerousGetHandle()) == 0;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "fdatasync")]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static partial int Fdatasync(int fd);
+
     [LibraryImport("libc", EntryPoint = "sync_file_range")]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static partial int SyncFileRange(int fd, long offset, long nbytes, uint flags);
