@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace ZetaPrep.Shards;
@@ -13,7 +14,7 @@ internal sealed class HashingWriteStream : Stream
     private long _written;
     private long _writebackAt = WritebackEvery;
     private long _syncedTo;
-    private Task? _dataSync;
+    private Task<int>? _dataSync;
 
     public HashingWriteStream(Stream inner) => _inner = inner;
 
@@ -68,7 +69,8 @@ internal sealed class HashingWriteStream : Stream
     /// <returns>Whether one started.</returns>
     public bool StartDataSync()
     {
-        if (_inner is not FileStream file || _written - _syncedTo < DataSyncMin || _dataSync is { IsCompleted: false })
+        // One at a time; a failed one is kept for WaitForDataSync to report.
+        if (_inner is not FileStream file || _written - _syncedTo < DataSyncMin || _dataSync is { } running && (!running.IsCompleted || running.Result > 0))
         {
             return false;
         }
@@ -79,8 +81,17 @@ internal sealed class HashingWriteStream : Stream
         return true;
     }
 
-    /// <summary>Waits for the data sync <see cref="StartDataSync"/> left running, if any (before the closing fsync or disposal).</summary>
-    public void WaitForDataSync() => _dataSync?.GetAwaiter().GetResult();
+    /// <summary>Waits for the data sync <see cref="StartDataSync"/> left running, if any, before the closing fsync.</summary>
+    /// <exception cref="IOException">It failed: the kernel could not write the file's data (reported once, here).</exception>
+    public void WaitForDataSync()
+    {
+        var errno = _dataSync?.GetAwaiter().GetResult() ?? 0;
+        _dataSync = null;
+        if (errno > 0)
+        {
+            throw new IOException($"writing the file's data to disk failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
+        }
+    }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
@@ -137,7 +148,8 @@ internal sealed class HashingWriteStream : Stream
     {
         if (disposing)
         {
-            WaitForDataSync();
+            // Disposal without completing aborts the file: a failure of its data sync no longer matters.
+            _dataSync?.Wait();
             _hash.Dispose();
         }
 

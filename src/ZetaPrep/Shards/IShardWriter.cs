@@ -7,9 +7,9 @@ public interface IShardWriter : IAsyncDisposable
     Task WriteRowGroupAsync(IReadOnlyList<ShardRow> rows, CancellationToken ct);
 
     /// <summary>
-    /// Called while the writer has nothing to write (waiting for the next batch): a format may start writing what it
-    /// holds to stable storage in the background, so that <see cref="CompleteAsync"/>'s fsync has little left. Returns
-    /// at once; promises no durability; changes no bytes. By default nothing.
+    /// Called while the generator waits for a shard's last batch: a format may start writing what it holds to stable
+    /// storage in the background, so that <see cref="CompleteAsync"/>'s fsync has little left (and fails if that did).
+    /// Returns at once; promises no durability; changes no bytes. By default nothing.
     /// </summary>
     void StartDataSync()
     {

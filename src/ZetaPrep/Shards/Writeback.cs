@@ -38,25 +38,32 @@ internal static partial class Writeback
 
     /// <summary>
     /// Writes <paramref name="handle"/>'s file data so far to stable storage (fdatasync), blocking; meant for a pool
-    /// thread while the shard's writer goes on. Best effort: false where unsupported, closed or failed (an I/O error
-    /// comes back from the fsync that completes the shard).
+    /// thread while the shard's writer goes on. Returns 0, the errno of a failed call, or -1 where it cannot be made
+    /// (not Linux, handle closed, a file that does not support it). A failure must reach the writer: Linux reports a write-back error to one sync call
+    /// per open file, so the fsync that completes the shard would not see it again.
     /// </summary>
-    public static bool SyncData(SafeFileHandle handle)
+    public static int SyncData(SafeFileHandle handle)
     {
         if (!OperatingSystem.IsLinux())
         {
-            return false;
+            return -1;
         }
 
         bool added = false;
         try
         {
             handle.DangerousAddRef(ref added);
-            return Fdatasync((int)handle.DangerousGetHandle()) == 0;
+            if (Fdatasync((int)handle.DangerousGetHandle()) == 0)
+            {
+                return 0;
+            }
+            // EINVAL, EROFS, ENOTSUP: a file that cannot be synced, which FileStream.Flush(true) ignores as well.
+            var errno = Marshal.GetLastPInvokeError();
+            return errno is 22 or 30 or 95 ? -1 : errno;
         }
         catch (ObjectDisposedException)
         {
-            return false;
+            return -1;
         }
         finally
         {
@@ -67,7 +74,7 @@ internal static partial class Writeback
         }
     }
 
-    [LibraryImport("libc", EntryPoint = "fdatasync")]
+    [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static partial int Fdatasync(int fd);
 

@@ -88,4 +88,17 @@ public sealed class HashingWriteStreamTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void A_file_that_cannot_be_synced_is_written_as_FileStream_flushes_it()
+    {
+        // fdatasync on a character device fails with EINVAL, which FileStream.Flush(flushToDisk: true) ignores: so does the data sync.
+        using var devNull = new FileStream("/dev/null", FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 1 << 16);
+        using var hashing = new HashingWriteStream(devNull);
+        hashing.Write(new byte[HashingWriteStream.DataSyncMin + 1]);
+        Assert.True(hashing.StartDataSync());
+        hashing.WaitForDataSync();
+        devNull.Flush(flushToDisk: true);
+        Assert.Equal(HashingWriteStream.DataSyncMin + 1, hashing.BytesWritten);
+    }
 }
