@@ -168,7 +168,26 @@ public sealed class Trainer
             run.RemoveStaleTemps();
             // On --resume only the epochs, device and threads can have changed (CheckResumable), so the provenance of best.pt holds.
             run.WriteConfig(config);
-            return await TrainEpochsAsync(options, run, model, optimizer, data, files, rows, classes, size, valSet, device, resumed, progress, cancellationToken).ConfigureAwait(false);
+            // libtorch 2.10's oneDNN (3.7.1) stops the process with SIGFPE in ResNet-50's first backward step on the dev VM's
+            // CPU (AMD EPYC, AVX-512; an integer division by zero in brg_blocking_t::est_eff_1x1 while it plans a strided
+            // convolution's backward pass), at every image size tried (16-224), with AVX2 kernels too; ResNet-18 is not
+            // affected. ATen's own convolutions train it instead, about 2x slower than oneDNN's (ResNet-18 measured).
+            var mkldnnWas = options.Architecture == TrainArchitecture.ResNet50 && device.type == DeviceType.CPU ? TorchRuntime.SwapMkldnn(false) : null;
+            if (mkldnnWas is not null)
+            {
+                Notes?.Invoke("resnet50 on cpu: libtorch's oneDNN convolution kernels are off for this run (oneDNN 3.7.1 crashes in ResNet-50's backward pass on some CPUs); its own kernels are about 2x slower.");
+            }
+            try
+            {
+                return await TrainEpochsAsync(options, run, model, optimizer, data, files, rows, classes, size, valSet, device, resumed, progress, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (mkldnnWas is { } was)
+                {
+                    TorchRuntime.SwapMkldnn(was);
+                }
+            }
         }
         catch (Exception)
         {

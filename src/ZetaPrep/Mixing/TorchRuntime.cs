@@ -84,6 +84,27 @@ public static class TorchRuntime
         };
     }
 
+    /// <summary>
+    /// Turns libtorch's oneDNN (MKL-DNN) CPU kernels on or off for the whole process (<c>at::globalContext()</c>'s
+    /// <c>setUserEnabledMkldnn</c>, what PyTorch's <c>torch.backends.mkldnn.enabled</c> sets; TorchSharp does not wrap it).
+    /// Returns the setting it replaced, or null where the loaded libtorch does not export these calls.
+    /// </summary>
+    public static unsafe bool? SwapMkldnn(bool enabled)
+    {
+        EnsureLoaded();
+        if (!NativeLibrary.TryLoad("libtorch_cpu.so", typeof(torch).Assembly, null, out var libtorch)
+            || !NativeLibrary.TryGetExport(libtorch, "_ZN2at13globalContextEv", out var globalContext)
+            || !NativeLibrary.TryGetExport(libtorch, "_ZNK2at7Context17userEnabledMkldnnEv", out var getEnabled)
+            || !NativeLibrary.TryGetExport(libtorch, "_ZN2at7Context20setUserEnabledMkldnnEb", out var setEnabled))
+        {
+            return null;
+        }
+        var context = ((delegate* unmanaged<IntPtr>)globalContext)();
+        var was = ((delegate* unmanaged<IntPtr, byte>)getEnabled)(context) != 0;
+        ((delegate* unmanaged<IntPtr, byte, void>)setEnabled)(context, enabled ? (byte)1 : (byte)0);
+        return was;
+    }
+
     /// <summary>One line for the CLI <c>info</c> verb, e.g. "libtorch 2.10.0 (TorchSharp 0.107.0), cuda: no".</summary>
     public static string Describe()
     {

@@ -322,6 +322,12 @@ public sealed class DatasetGenerator
                     {
                         var waitStart = Stopwatch.GetTimestamp();
                         var batchTask = inflight.Reader.ReadAsync(cts.Token).AsTask().GetAwaiter().GetResult();
+                        if (b == shard.BatchCount - 1 && b > 0 && !batchTask.IsCompleted)
+                        {
+                            // Idle until the shard's last batch is done: the disk commits the rest of the shard meanwhile,
+                            // and the fsync that completes it waits for that batch's bytes alone.
+                            writer.StartDataSync();
+                        }
                         var (rows, finishedAt, encoded) = WaitOrAbandonAsync(batchTask, grace).GetAwaiter().GetResult();
                         var writeStart = Stopwatch.GetTimestamp();
                         Times.Mark(StageTimes.Phase.FirstBatchReady);

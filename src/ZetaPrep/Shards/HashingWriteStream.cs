@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace ZetaPrep.Shards;
@@ -12,6 +13,8 @@ internal sealed class HashingWriteStream : Stream
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long _written;
     private long _writebackAt = WritebackEvery;
+    private long _syncedTo;
+    private Task<int>? _dataSync;
 
     public HashingWriteStream(Stream inner) => _inner = inner;
 
@@ -51,6 +54,44 @@ internal sealed class HashingWriteStream : Stream
     }
 
     public override void WriteByte(byte value) => Write([value]);
+
+    /// <summary>Bytes a file must have gained since the last <see cref="StartDataSync"/> for another to start.</summary>
+    internal const long DataSyncMin = 1 << 20;
+
+    /// <summary>
+    /// Starts an fdatasync of everything written so far on a pool thread and returns at once; at most one runs at a
+    /// time, and none starts for less than <see cref="DataSyncMin"/> new bytes or a stream not backed by a file. The
+    /// fsync that completes a file waits on a journal commit of the blocks it allocated: ~18 ms for a 31 MB shard on
+    /// the dev VM's disk whether 0.5 or 8 MiB of it was still unwritten, ~2 ms when an fdatasync had covered all but
+    /// the last 2.4 MB. The generator calls this while it waits for a shard's last batch, so that wait hides the
+    /// commit. Not a durability step (the closing fsync still is), and no bytes change.
+    /// </summary>
+    /// <returns>Whether one started.</returns>
+    public bool StartDataSync()
+    {
+        // One at a time; a failed one is kept for WaitForDataSync to report.
+        if (_inner is not FileStream file || _written - _syncedTo < DataSyncMin || _dataSync is { } running && (!running.IsCompleted || running.Result > 0))
+        {
+            return false;
+        }
+        file.Flush();
+        _syncedTo = _written;
+        var handle = file.SafeFileHandle;
+        _dataSync = Task.Run(() => Writeback.SyncData(handle));
+        return true;
+    }
+
+    /// <summary>Waits for the data sync <see cref="StartDataSync"/> left running, if any, before the closing fsync.</summary>
+    /// <exception cref="IOException">It failed: the kernel could not write the file's data (reported once, here).</exception>
+    public void WaitForDataSync()
+    {
+        var errno = _dataSync?.GetAwaiter().GetResult() ?? 0;
+        _dataSync = null;
+        if (errno > 0)
+        {
+            throw new IOException($"writing the file's data to disk failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
+        }
+    }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
@@ -107,6 +148,8 @@ internal sealed class HashingWriteStream : Stream
     {
         if (disposing)
         {
+            // Disposal without completing aborts the file: a failure of its data sync no longer matters.
+            _dataSync?.Wait();
             _hash.Dispose();
         }
 

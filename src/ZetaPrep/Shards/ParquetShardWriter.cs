@@ -118,6 +118,7 @@ public sealed class ParquetShardWriter : IShardWriter
 
         await _parquet.DisposeAsync().ConfigureAwait(false); // writes the footer
         await _hashing.FlushAsync(ct).ConfigureAwait(false);
+        _hashing.WaitForDataSync();
         _file.Flush(flushToDisk: true);
         long bytes = _hashing.BytesWritten;
         string sha256 = _hashing.Sha256Hex();
@@ -128,6 +129,15 @@ public sealed class ParquetShardWriter : IShardWriter
         _state = State.Completed;
         DirectorySync.TryFlush(Path.GetDirectoryName(_finalPath)!);
         return new ShardFileInfo(_finalPath, _rows, bytes, sha256);
+    }
+
+    /// <inheritdoc/>
+    public void StartDataSync()
+    {
+        if (_state == State.Open)
+        {
+            _ = _hashing.StartDataSync();
+        }
     }
 
     /// <summary>Releases the file; without a successful <see cref="CompleteAsync"/> this aborts: the temporary file is deleted and the final path is untouched.</summary>

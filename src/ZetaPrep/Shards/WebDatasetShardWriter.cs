@@ -88,6 +88,7 @@ public sealed class WebDatasetShardWriter : IShardWriter
         await _hashing.WriteAsync(_block, ct).ConfigureAwait(false); // end of archive: two zero blocks
         await _hashing.WriteAsync(_block, ct).ConfigureAwait(false);
         await _hashing.FlushAsync(ct).ConfigureAwait(false);
+        _hashing.WaitForDataSync();
         _file.Flush(flushToDisk: true);
         var bytes = _hashing.BytesWritten;
         var sha256 = _hashing.Sha256Hex();
@@ -98,6 +99,15 @@ public sealed class WebDatasetShardWriter : IShardWriter
         _done = true;
         DirectorySync.TryFlush(Path.GetDirectoryName(_finalPath)!);
         return new ShardFileInfo(_finalPath, _rows, bytes, sha256);
+    }
+
+    /// <inheritdoc/>
+    public void StartDataSync()
+    {
+        if (!_faulted && !_done)
+        {
+            _ = _hashing.StartDataSync();
+        }
     }
 
     /// <summary>Releases the file; without a successful <see cref="CompleteAsync"/> the temporary file is deleted.</summary>

@@ -36,6 +36,48 @@ internal static partial class Writeback
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="handle"/>'s file data so far to stable storage (fdatasync), blocking; meant for a pool
+    /// thread while the shard's writer goes on. Returns 0, the errno of a failed call, or -1 where it cannot be made
+    /// (not Linux, handle closed, a file that does not support it). A failure must reach the writer: Linux reports a write-back error to one sync call
+    /// per open file, so the fsync that completes the shard would not see it again.
+    /// </summary>
+    public static int SyncData(SafeFileHandle handle)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return -1;
+        }
+
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            if (Fdatasync((int)handle.DangerousGetHandle()) == 0)
+            {
+                return 0;
+            }
+            // EINVAL, EROFS, ENOTSUP: a file that cannot be synced, which FileStream.Flush(true) ignores as well.
+            var errno = Marshal.GetLastPInvokeError();
+            return errno is 22 or 30 or 95 ? -1 : errno;
+        }
+        catch (ObjectDisposedException)
+        {
+            return -1;
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static partial int Fdatasync(int fd);
+
     [LibraryImport("libc", EntryPoint = "sync_file_range")]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static partial int SyncFileRange(int fd, long offset, long nbytes, uint flags);

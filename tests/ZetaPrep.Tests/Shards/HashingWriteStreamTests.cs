@@ -49,4 +49,56 @@ public sealed class HashingWriteStreamTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public async Task A_data_sync_starts_only_on_a_file_with_enough_new_bytes_and_one_at_a_time()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"zp-sync-{Guid.NewGuid():N}.bin");
+        try
+        {
+            var data = new byte[3 * HashingWriteStream.DataSyncMin + 5];
+            new Random(11).NextBytes(data);
+            using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 1 << 16))
+            using (var hashing = new HashingWriteStream(file))
+            {
+                hashing.Write(data.AsSpan(0, (int)HashingWriteStream.DataSyncMin - 1));
+                Assert.False(hashing.StartDataSync()); // under DataSyncMin new bytes
+                hashing.Write(data.AsSpan((int)HashingWriteStream.DataSyncMin - 1, 2));
+                Assert.True(hashing.StartDataSync());
+                // The sync covers what the file had: FileStream's own buffer was flushed first.
+                Assert.Equal(HashingWriteStream.DataSyncMin + 1, new FileInfo(path).Length);
+                Assert.False(hashing.StartDataSync()); // no new bytes since
+                hashing.Write(data.AsSpan((int)HashingWriteStream.DataSyncMin + 1));
+                hashing.WaitForDataSync();
+                Assert.True(hashing.StartDataSync()); // the first one is done and 2 MiB are new
+                await hashing.WriteAsync(new byte[1]);
+                hashing.Flush();
+                Assert.Equal(data.Length + 1, hashing.BytesWritten);
+            }
+            Assert.Equal([.. data, 0], await File.ReadAllBytesAsync(path));
+
+            using var memory = new MemoryStream();
+            using var notAFile = new HashingWriteStream(memory);
+            notAFile.Write(data);
+            Assert.False(notAFile.StartDataSync());
+            Assert.Equal(data, memory.ToArray());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void A_file_that_cannot_be_synced_is_written_as_FileStream_flushes_it()
+    {
+        // fdatasync on a character device fails with EINVAL, which FileStream.Flush(flushToDisk: true) ignores: so does the data sync.
+        using var devNull = new FileStream("/dev/null", FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 1 << 16);
+        using var hashing = new HashingWriteStream(devNull);
+        hashing.Write(new byte[HashingWriteStream.DataSyncMin + 1]);
+        Assert.True(hashing.StartDataSync());
+        hashing.WaitForDataSync();
+        devNull.Flush(flushToDisk: true);
+        Assert.Equal(HashingWriteStream.DataSyncMin + 1, hashing.BytesWritten);
+    }
 }

@@ -51,6 +51,48 @@ public sealed class ShardFormatContractTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Formats))]
+    public async Task DataSync_BetweenRowGroups_ChangesNoByte_AndAnAbortStillLeavesNoFile(ShardFormat kind)
+    {
+        using var dir = new TempDirectory();
+        var format = ShardFormats.Get(kind);
+        var relative = format.ShardFileName("train", 0, 1);
+        // 2 × 1.5 MB of images: past HashingWriteStream.DataSyncMin, so the file formats really start an fdatasync.
+        var rows = ShardFixtures.Rows(40, imageBytes: 75_000);
+
+        async Task<byte[]> WriteAsync(string root, bool sync)
+        {
+            await using var writer = await format.CreateWriterAsync(root, relative, ShardFixtures.Schema, CancellationToken.None);
+            await writer.WriteRowGroupAsync(rows[..20], CancellationToken.None);
+            if (sync)
+            {
+                writer.StartDataSync();
+                writer.StartDataSync(); // one running already, or too few new bytes: nothing more starts
+            }
+            await writer.WriteRowGroupAsync(rows[20..], CancellationToken.None);
+            if (sync)
+            {
+                writer.StartDataSync(); // still running or just done: the closing fsync waits for it either way
+            }
+            var info = await writer.CompleteAsync(CancellationToken.None);
+            return SHA256.HashData(await File.ReadAllBytesAsync(info.Path));
+        }
+
+        Directory.CreateDirectory(Path.Combine(dir.Path, "plain"));
+        Directory.CreateDirectory(Path.Combine(dir.Path, "synced"));
+        Assert.Equal(await WriteAsync(Path.Combine(dir.Path, "plain"), sync: false), await WriteAsync(Path.Combine(dir.Path, "synced"), sync: true));
+
+        var aborted = Path.Combine(dir.Path, "aborted");
+        Directory.CreateDirectory(aborted);
+        await using (var writer = await format.CreateWriterAsync(aborted, relative, ShardFixtures.Schema, CancellationToken.None))
+        {
+            await writer.WriteRowGroupAsync(rows, CancellationToken.None);
+            writer.StartDataSync();
+        }
+        Assert.Empty(Directory.GetFiles(aborted, "*", SearchOption.AllDirectories));
+    }
+
+    [Theory]
+    [MemberData(nameof(Formats))]
     public async Task Dispose_WithoutComplete_LeavesNoFile(ShardFormat kind)
     {
         using var dir = new TempDirectory();
