@@ -451,29 +451,29 @@ public sealed unsafe class CudaMixer : IBatchMixer
                 return;
             }
 
-            try
+            _quantizedModule = TryLoadKernel(QuantizedKernelPtx.Source, QuantizedKernelPtx.Name, out _quantizedWhy);
+            if (_quantizedModule != IntPtr.Zero)
             {
-                var quantized = LoadModule(QuantizedKernelPtx.Source);
-                Functions[QuantizedKernelPtx.Name] = GetFunction(quantized, QuantizedKernelPtx.Name);
-                _quantizedModule = quantized;
+                // The pair kernel reads the same table; if the JIT refuses it, zeta_mix16q mixes its batches.
+                _pairModule = TryLoadKernel(PairKernelPtx.Source, PairKernelPtx.Name, out _pairWhy);
             }
-            catch (CudaException e)
-            {
-                _quantizedWhy = e.Message;
-                return;
-            }
+        }
+    }
 
-            // The pair kernel reads the same table; if the JIT refuses it, zeta_mix16q mixes its batches.
-            try
-            {
-                var pairs = LoadModule(PairKernelPtx.Source);
-                Functions[PairKernelPtx.Name] = GetFunction(pairs, PairKernelPtx.Name);
-                _pairModule = pairs;
-            }
-            catch (CudaException e)
-            {
-                _pairWhy = e.Message;
-            }
+    /// <summary>Loads an optional one-kernel module and registers its function; zero, with the JIT's reason, when it refuses.</summary>
+    private static IntPtr TryLoadKernel(string source, string name, out string? why)
+    {
+        try
+        {
+            var module = LoadModule(source);
+            Functions[name] = GetFunction(module, name);
+            why = null;
+            return module;
+        }
+        catch (CudaException e)
+        {
+            why = e.Message;
+            return IntPtr.Zero;
         }
     }
 

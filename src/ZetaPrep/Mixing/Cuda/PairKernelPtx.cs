@@ -112,18 +112,7 @@ internal static class PairKernelPtx
         s.AppendLine("    .reg .b32 %c<16>;");
         s.AppendLine("    .reg .b32 %pa, %pb, %wa, %wb, %bit, %lo, %hi, %bias;");
         s.AppendLine("    .reg .b64 %rd<16>;");
-        Line(s, "ld.param.u64 %rd1, [p_x];");
-        Line(s, "ld.param.u64 %rd2, [p_table];");
-        Line(s, "ld.param.u64 %rd3, [p_y];");
-        Line(s, "cvta.to.global.u64 %rd1, %rd1;");
-        Line(s, "cvta.to.global.u64 %rd2, %rd2;");
-        Line(s, "cvta.to.global.u64 %rd3, %rd3;");
-        Line(s, "ld.param.u32 %r1, [p_pixels];");
-        Line(s, "ld.param.u32 %r2, [p_stride];");
-        Line(s, "ld.param.u32 %r3, [p_inputs];");
-        Line(s, "ld.param.u32 %r4, [p_outputs];");
-        Line(s, "ld.param.u32 %r5, [p_per_block];");
-        Line(s, "mov.u32 %r6, %tid.x;");
+        QuantizedKernelPtx.Parameters(s);
         Line(s, "ld.param.u32 %r35, [p_parts_shift];");
         Line(s, "mov.u32 %r36, %ctaid.x;");
         Line(s, "shr.u32 %r7, %r36, %r35;"); // the chunk

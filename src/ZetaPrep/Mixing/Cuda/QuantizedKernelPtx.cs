@@ -72,18 +72,7 @@ internal static class QuantizedKernelPtx
         s.AppendLine("    .reg .b32 %o<4>;");
         s.AppendLine("    .reg .b32 %wh, %wl, %sum, %bit, %lo, %hi, %zero;");
         s.AppendLine("    .reg .b64 %rd<16>;");
-        Line(s, "ld.param.u64 %rd1, [p_x];");
-        Line(s, "ld.param.u64 %rd2, [p_table];");
-        Line(s, "ld.param.u64 %rd3, [p_y];");
-        Line(s, "cvta.to.global.u64 %rd1, %rd1;");
-        Line(s, "cvta.to.global.u64 %rd2, %rd2;");
-        Line(s, "cvta.to.global.u64 %rd3, %rd3;");
-        Line(s, "ld.param.u32 %r1, [p_pixels];");
-        Line(s, "ld.param.u32 %r2, [p_stride];");
-        Line(s, "ld.param.u32 %r3, [p_inputs];");
-        Line(s, "ld.param.u32 %r4, [p_outputs];");
-        Line(s, "ld.param.u32 %r5, [p_per_block];");
-        Line(s, "mov.u32 %r6, %tid.x;");
+        Parameters(s);
         Line(s, "mov.u32 %r7, %ctaid.x;");
         Line(s, "shl.b32 %r8, %r7, 7;"); // the chunk's first pixel byte: ctaid.x · 128
         Line(s, "mov.u32 %r9, zq_tile;");
@@ -156,6 +145,26 @@ internal static class QuantizedKernelPtx
         Line(s, "ret;");
         s.AppendLine("}");
         return s.ToString();
+    }
+
+    /// <summary>
+    /// Both integer kernels' first instructions: the three pointers (global), pixels, stride, inputs, outputs and
+    /// outputs per block into %r1–%r5, and the thread index into %r6.
+    /// </summary>
+    internal static void Parameters(StringBuilder s)
+    {
+        Line(s, "ld.param.u64 %rd1, [p_x];");
+        Line(s, "ld.param.u64 %rd2, [p_table];");
+        Line(s, "ld.param.u64 %rd3, [p_y];");
+        Line(s, "cvta.to.global.u64 %rd1, %rd1;");
+        Line(s, "cvta.to.global.u64 %rd2, %rd2;");
+        Line(s, "cvta.to.global.u64 %rd3, %rd3;");
+        Line(s, "ld.param.u32 %r1, [p_pixels];");
+        Line(s, "ld.param.u32 %r2, [p_stride];");
+        Line(s, "ld.param.u32 %r3, [p_inputs];");
+        Line(s, "ld.param.u32 %r4, [p_outputs];");
+        Line(s, "ld.param.u32 %r5, [p_per_block];");
+        Line(s, "mov.u32 %r6, %tid.x;");
     }
 
     /// <summary>
