@@ -42,6 +42,7 @@ internal static unsafe class GpuBench
         Console.WriteLine($"random seed of this run: {seed}");
         Console.WriteLine(CudaMixer.QuantizedUnavailable is { } noInteger ? $"integer kernel {QuantizedKernelPtx.Name} NOT available: {noInteger}" : $"integer kernel {QuantizedKernelPtx.Name} loaded");
         Console.WriteLine(CudaMixer.PairUnavailable is { } noPairs ? $"pair kernel {PairKernelPtx.Name} NOT available: {noPairs}" : $"pair kernel {PairKernelPtx.Name} loaded");
+        Console.WriteLine(CudaMixer.ResidentUnavailable is { } noResident ? $"resident kernel {ResidentKernelPtx.Name} NOT available: {noResident}" : $"resident kernel {ResidentKernelPtx.Name} loaded");
         var random = new Random(seed);
         var timed = kernels.Where(k => k is MixKernelPtx.Vector16 or MixKernelPtx.Scaled16 or MixKernelPtx.Vector16Fma || CudaMixer.IsInteger(k)).ToList();
         if (onlyBatch is { } b)
@@ -113,9 +114,16 @@ internal static unsafe class GpuBench
         {
             foreach (var kernel in timed)
             {
-                if (kernel == PairKernelPtx.Name && !PairKernelPtx.Fits(pixels, batch, batch, QuantizedMixTable.RowWords(Weights(batch, 8, 1).AsSpan(0, batch))))
+                var rowWords = QuantizedMixTable.RowWords(Weights(batch, 8, 1).AsSpan(0, batch));
+                if (kernel == PairKernelPtx.Name && !PairKernelPtx.Fits(pixels, batch, batch, rowWords))
                 {
                     Console.WriteLine($"{{\"measure\":\"kernel\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"skipped\":\"tile and records over {PairKernelPtx.MaxSharedBytes} bytes\"}}");
+                    continue;
+                }
+
+                if (CudaMixer.IsResident(kernel) && CudaMixer.ResidentGrid(pixels, batch, batch, rowWords, kernel) == 0)
+                {
+                    Console.WriteLine($"{{\"measure\":\"kernel\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"skipped\":\"two tiles and records over the block limit, or fewer chunks than resident blocks\"}}");
                     continue;
                 }
 
@@ -123,8 +131,20 @@ internal static unsafe class GpuBench
                 var bytes = 2.0 * batch * pixels;
                 var floorMs = bytes / bandwidth * 1e3;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{{\"measure\":\"kernel\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"size\":{size},\"ms\":{ms:F4},\"floor_ms\":{floorMs:F4},\"of_floor\":{floorMs / ms:F2},\"images_per_s\":{batch / ms * 1e3:F0}}}"));
+                    $"{{\"measure\":\"kernel\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"size\":{size},\"grid\":{Grid(kernel, pixels, batch, rowWords)},\"ms\":{ms:F4},\"floor_ms\":{floorMs:F4},\"of_floor\":{floorMs / ms:F2},\"images_per_s\":{batch / ms * 1e3:F0}}}"));
                 rows.Add(string.Create(CultureInfo.InvariantCulture, $"| {kernel} | {batch} | {ms * 1e3:F1} µs | {floorMs * 1e3:F1} µs | {floorMs / ms:P0} | {batch / ms * 1e3:N0} |"));
+                if (CudaMixer.IsResident(kernel))
+                {
+                    // Fewer resident blocks than fit: 1, 2, … per multiprocessor (the grid is capped, the kernel the same).
+                    var sms = CudaMixer.Multiprocessors;
+                    for (var perSm = 1; (long)perSm * sms < Grid(kernel, pixels, batch, rowWords); perSm++)
+                    {
+                        var capped = KernelTime(batch, pixels, kernel, random, (uint)(perSm * sms));
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"{{\"measure\":\"kernel\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"size\":{size},\"grid\":{perSm * sms},\"blocks_per_sm\":{perSm},\"ms\":{capped:F4},\"of_floor\":{floorMs / capped:F2}}}"));
+                        rows.Add(string.Create(CultureInfo.InvariantCulture, $"| {kernel} ({perSm} per SM) | {batch} | {capped * 1e3:F1} µs | {floorMs * 1e3:F1} µs | {floorMs / capped:P0} | {batch / capped * 1e3:N0} |"));
+                    }
+                }
             }
         }
 
@@ -158,7 +178,16 @@ internal static unsafe class GpuBench
     }
 
     /// <summary>Every kernel the modules have.</summary>
-    public static IEnumerable<string> AllKernels => MixKernelPtx.Kernels.Append(QuantizedKernelPtx.Name).Append(PairKernelPtx.Name);
+    public static IEnumerable<string> AllKernels => MixKernelPtx.Kernels.Append(QuantizedKernelPtx.Name).Append(PairKernelPtx.Name).Concat(ResidentKernelPtx.Entries.Select(e => e.Name));
+
+    /// <summary>The blocks of an integer kernel's launch for a batch (outputs = inputs), 0 for the float kernels.</summary>
+    private static long Grid(string kernel, int pixels, int batch, int rowWords) => kernel switch
+    {
+        _ when CudaMixer.IsResident(kernel) => CudaMixer.ResidentGrid(pixels, batch, batch, rowWords, kernel),
+        PairKernelPtx.Name => PairKernelPtx.Geometry(pixels, batch).GridX,
+        QuantizedKernelPtx.Name => QuantizedMixTable.Geometry(pixels, batch) is var (x, y, _) ? (long)x * y : 0,
+        _ => 0,
+    };
 
     /// <summary>
     /// A batch's dense weight matrix from the real planner: N-sparse ζ rows (γ = 2.8 unless given) over a batch of B,
@@ -221,9 +250,15 @@ internal static unsafe class GpuBench
         if (CudaMixer.QuantizedUnavailable is null && batch <= QuantizedKernelPtx.MaxInputs && w.Chunk(batch).All(r => PixelWeights.IsQuantized(r)))
         {
             yield return QuantizedKernelPtx.Name;
-            if (CudaMixer.PairUnavailable is null && PairKernelPtx.Fits(p, batch, batch, w.Chunk(batch).Max(r => QuantizedMixTable.RowWords(r))))
+            var rowWords = w.Chunk(batch).Max(r => QuantizedMixTable.RowWords(r));
+            if (CudaMixer.PairUnavailable is null && PairKernelPtx.Fits(p, batch, batch, rowWords))
             {
                 yield return PairKernelPtx.Name;
+            }
+
+            foreach (var (name, _, _) in ResidentKernelPtx.Entries.Where(e => CudaMixer.ResidentGrid(p, batch, batch, rowWords, e.Name) > 0))
+            {
+                yield return name;
             }
         }
 
@@ -289,7 +324,7 @@ internal static unsafe class GpuBench
         }
     }
 
-    private static double KernelTime(int batch, int pixels, string kernel, Random random)
+    private static double KernelTime(int batch, int pixels, string kernel, Random random, uint residentGrid = 0)
     {
         using var mixer = CudaMixer.TryCreate(batch, pixels, out var why) ?? throw new InvalidOperationException(why);
         var setBytes = (long)batch * pixels;
@@ -318,7 +353,7 @@ internal static unsafe class GpuBench
             {
                 for (var i = 0; i < PerTiming; i++)
                 {
-                    mixer.Launch(kernel, batch, buffers[next++ % sets]);
+                    mixer.Launch(kernel, batch, buffers[next++ % sets], residentGrid);
                 }
             }) / PerTiming;
         }

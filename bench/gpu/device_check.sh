@@ -10,8 +10,8 @@
 #   3. generate on 4000 real photos (COUNT × 10) (400 + hard links) at --threads 1 2 4 8 16, --device cpu and cuda: throughput,
 #      --profile, and the shards' SHA-256 (cpu and cuda must match); the Python peer on all cores.
 #   4. whether TorchSharp's shim links against the machine's PyTorch libraries.
-#   5. Nsight Compute (ncu) on one launch of the kernel the pipeline uses (zeta_mix16q), when the machine lets it read
-#      the counters.
+#   5. Nsight Compute (ncu) on one launch of each kernel in NCU_KERNELS (default: zeta_mix16r, which the pipeline
+#      launches on sm_80+, and zeta_mix16p), when the machine lets it read the counters.
 set -u
 FINAL=${OUT:-/tmp/zeta-out}; OUT=/tmp/zeta-logs; rm -rf "$OUT"; mkdir -p "$OUT" "$FINAL"   # emptied: a warm machine keeps the last call's; packed into $FINAL/logs.tgz at the end
 APP=${APP:-/tmp/app}
@@ -46,6 +46,9 @@ CUOBJDUMP=$(command -v cuobjdump || ls /usr/local/cuda*/bin/cuobjdump 2>/dev/nul
 [ -n "$PTXAS" ] && "$PTXAS" -arch=sm_90 -v "$OUT/mixp.ptx" -o /tmp/mixp.cubin 2>&1 | tee -a "$OUT/ptxas.txt"
 # Per entry of the pair module: SASS instructions (cuobjdump prints one "Function : name" block per entry).
 [ -n "$CUOBJDUMP" ] && [ -f /tmp/mixp.cubin ] && "$CUOBJDUMP" -sass /tmp/mixp.cubin > "$OUT/mixp.sass" 2>&1 && awk '/Function :/ { if (f) print f": "n" instructions"; f=$3; n=0 } /^ +\/\*[0-9a-f]{4}\*\// { n++ } END { print f": "n" instructions" }' "$OUT/mixp.sass"
+"$APP/ZetaPrep.Bench" ptx --resident > "$OUT/mixr.ptx"
+[ -n "$PTXAS" ] && "$PTXAS" -arch=sm_90 -v "$OUT/mixr.ptx" -o /tmp/mixr.cubin 2>&1 | tee -a "$OUT/ptxas.txt"
+[ -n "$CUOBJDUMP" ] && [ -f /tmp/mixr.cubin ] && "$CUOBJDUMP" -sass /tmp/mixr.cubin > "$OUT/mixr.sass" 2>&1 && echo "zeta_mix16r SASS: $(grep -cE '^ +/\*[0-9a-f]{4}\*/' "$OUT/mixr.sass") instructions"
 fi
 if want 1; then step "1. CUDA kernels: bytes and speed"
 timeout 240 "$APP/ZetaPrep.Bench" gpu --size 224 ${KERNELS:+--kernels $KERNELS} > "$OUT/gpu_bench.txt" 2>&1; echo "rc=$?" >> "$OUT/gpu_bench.txt"
@@ -78,7 +81,7 @@ fi
 if want 5; then step "5. Nsight Compute on the integer kernels (NCU_KERNELS), one launch each at batch 256, clocks left alone (if ncu is there and may read the counters)"
 # `gpu --only-batch 256` launches only the named kernel: 40 warm-up launches, then 7 × 40 timed; the 11th is profiled.
 NCU=$(command -v ncu || ls /usr/local/cuda*/bin/ncu 2>/dev/null | head -1)
-for k in ${NCU_KERNELS:-zeta_mix16p zeta_mix16q}; do
+for k in ${NCU_KERNELS:-zeta_mix16r zeta_mix16p}; do
 [ -n "$NCU" ] && timeout 150 "$NCU" --clock-control none -k "$k" --launch-skip 10 -c 1 --section SpeedOfLight --section MemoryWorkloadAnalysis \
   --section ComputeWorkloadAnalysis --section InstructionStats --section WarpStateStats --section Occupancy --section SchedulerStats \
   --section LaunchStats "$APP/ZetaPrep.Bench" gpu --size 224 --kernels "$k" --only-batch 256 > "$OUT/ncu-$k.txt" 2>&1

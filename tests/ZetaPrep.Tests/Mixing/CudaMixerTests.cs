@@ -60,7 +60,7 @@ public sealed partial class CudaMixerTests
             foreach (Match use in RegisterUse().Matches(instructions))
             {
                 var reg = use.Groups[1].Value;
-                if (reg is "ctaid" or "ntid" or "tid")
+                if (reg is "ctaid" or "nctaid" or "ntid" or "tid")
                 {
                     continue;
                 }
@@ -81,8 +81,10 @@ public sealed partial class CudaMixerTests
                 Assert.Contains($"\n{jump.Groups[1].Value}:", body, StringComparison.Ordinal);
             }
 
-            // Every instruction line ends with a semicolon; labels end with a colon.
-            foreach (var line in body.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith(".param", StringComparison.Ordinal) && l is not "{" and not "}"))
+            // Every instruction line ends with a semicolon; labels end with a colon; performance directives (between the
+            // parameters and the body) are the entry's, without one.
+            foreach (var line in body.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith(".param", StringComparison.Ordinal)
+                && !l.StartsWith(".maxntid ", StringComparison.Ordinal) && !l.StartsWith(".maxnreg ", StringComparison.Ordinal) && l is not "{" and not "}"))
             {
                 Assert.True(line.EndsWith(';') || line.EndsWith(':') || line.EndsWith('(') || line.EndsWith(','), $"{name}: '{line}'");
             }
@@ -248,7 +250,7 @@ public sealed partial class CudaMixerTests
     }
 
     /// <summary>Name and body of each <c>.entry</c> in the module.</summary>
-    /// <summary>Every entry of the three modules (the float kernels, zeta_mix16q, the pair kernels).</summary>
+    /// <summary>Every entry of the four modules (the float kernels, zeta_mix16q, the pair kernel, the resident kernel).</summary>
     private static IEnumerable<(string Name, string Body)> Entries()
     {
         var modules = new (string Source, IReadOnlyList<string> Names)[]
@@ -256,6 +258,7 @@ public sealed partial class CudaMixerTests
             (MixKernelPtx.Source, MixKernelPtx.Kernels),
             (QuantizedKernelPtx.Source, [QuantizedKernelPtx.Name]),
             (PairKernelPtx.Source, [PairKernelPtx.Name]),
+            (ResidentKernelPtx.Source, [.. ResidentKernelPtx.Entries.Select(e => e.Name)]),
         };
         foreach (var (source, names) in modules)
         {

@@ -6,7 +6,9 @@ namespace ZetaPrep.Tests.Mixing;
 /// <summary>
 /// Runs one PTX entry on the CPU, thread by thread, block by block: the instruction subset the integer mixing kernel
 /// uses, with the semantics of the PTX ISA manual (prmt's default mode, dp4a's unsigned dot product, bfe, predicated
-/// execution, bar.sync as a point every thread of the block reaches before any goes on). Unknown instructions, unknown
+/// execution, bar.sync as a point every thread of the block reaches before any goes on, cp.async as a copy that lands
+/// in shared memory at the latest moment the ISA allows, when the issuing thread's cp.async.wait_group retires its
+/// group, or with <see cref="EarlyCopies"/> at the earliest, when it is issued). Unknown instructions, unknown
 /// operands, reads of unwritten registers and memory accesses outside the given buffers fail the test, so the text
 /// the driver would compile is what is checked, not a re-implementation of it.
 /// </summary>
@@ -81,6 +83,18 @@ internal sealed partial class PtxInterpreter
     public long Executed { get; private set; }
 
     /// <summary>
+    /// Where the dynamic shared array starts in a block's shared window (0 unless set; a GPU may reserve the window's
+    /// first bytes), so that a kernel which assumes it at 0 fails.
+    /// </summary>
+    public int SharedBase { get; init; }
+
+    /// <summary>
+    /// Whether cp.async copies land in shared memory as soon as they are issued (so that a copy into a tile other threads
+    /// still read shows), rather than when a wait retires them (so that a read before the wait shows).
+    /// </summary>
+    public bool EarlyCopies { get; init; }
+
+    /// <summary>
     /// Runs the grid; <paramref name="parameters"/> in declaration order (a byte[] is a global buffer, passed as its
     /// address; an int is a .u32).
     /// </summary>
@@ -106,7 +120,7 @@ internal sealed partial class PtxInterpreter
             for (uint bx = 0; bx < gridX; bx++)
             {
                 // Shared memory starts with garbage, as on a GPU: a tile byte read before the loads wrote it shows.
-                var shared = new byte[sharedBytes];
+                var shared = new byte[SharedBase + sharedBytes];
                 new Random((int)((by * gridX) + bx)).NextBytes(shared);
                 var threads = Enumerable.Range(0, blockSize).Select(t => new ThreadState(this, memory, shared, values, (uint)t, bx, by, (uint)blockSize, gridX)).ToList();
                 while (threads.Any(t => !t.Finished))
@@ -207,6 +221,8 @@ internal sealed partial class PtxInterpreter
     private sealed class ThreadState(PtxInterpreter code, GlobalMemory memory, byte[] shared, Dictionary<string, ulong> parameters, uint tid, uint ctaX, uint ctaY, uint ntid, uint nctaX)
     {
         private readonly Dictionary<string, ulong> _registers = [];
+        private readonly List<(int Offset, byte[] Bytes)> _copies = [];
+        private readonly Queue<List<(int Offset, byte[] Bytes)>> _groups = new();
         private int _pc;
 
         public bool Finished { get; private set; }
@@ -330,7 +346,41 @@ internal sealed partial class PtxInterpreter
                     Assert.Equal("0", o[0]);
                     return true;
                 case "ret":
+                    Assert.True(_copies.Count == 0 && _groups.All(g => g.Count == 0), "a thread ended with copies nobody waited for");
                     Finished = true;
+                    break;
+                case "cp.async.cg.shared.global":
+                    {
+                        // The global bytes are read now (inputs do not change during a launch); they land in shared
+                        // memory only when a wait retires the group.
+                        Assert.Equal("16", o[2]);
+                        var (source, from) = Address(o[1], 16, global: true);
+                        var (_, to) = Address(o[0], 16, global: false);
+                        if (code.EarlyCopies)
+                        {
+                            source.AsSpan(from, 16).CopyTo(shared.AsSpan(to));
+                        }
+                        else
+                        {
+                            _copies.Add((to, source.AsSpan(from, 16).ToArray()));
+                        }
+
+                        break;
+                    }
+
+                case "cp.async.commit_group":
+                    _groups.Enqueue([.. _copies]);
+                    _copies.Clear();
+                    break;
+                case "cp.async.wait_group":
+                    while (_groups.Count > int.Parse(o[0], CultureInfo.InvariantCulture))
+                    {
+                        foreach (var (offset, bytes) in _groups.Dequeue())
+                        {
+                            bytes.CopyTo(shared, offset);
+                        }
+                    }
+
                     break;
                 case "ld.global.nc.u32":
                     Load(o[0], o[1], global: true);
@@ -430,7 +480,7 @@ internal sealed partial class PtxInterpreter
 
             if (operand == code._sharedSymbol)
             {
-                return 0; // the dynamic shared array starts the block's shared window
+                return (ulong)code.SharedBase; // where the dynamic shared array starts in the block's shared window
             }
 
             return operand.StartsWith("0x", StringComparison.Ordinal)

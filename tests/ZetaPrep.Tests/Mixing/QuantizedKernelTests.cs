@@ -189,7 +189,7 @@ public sealed class QuantizedKernelTests
     };
 
     /// <summary>Every integer kernel's name.</summary>
-    public static TheoryData<string> IntegerKernels => new([QuantizedKernelPtx.Name, PairKernelPtx.Name]);
+    public static TheoryData<string> IntegerKernels => new([QuantizedKernelPtx.Name, PairKernelPtx.Name, ResidentKernelPtx.Name]);
 
     /// <summary><see cref="Shapes"/> for every integer kernel whose launch fits them (the pair kernel's tile and records must fit 48 KiB).</summary>
     public static TheoryData<string, int, int, int, double, int> KernelShapes()
@@ -222,6 +222,21 @@ public sealed class QuantizedKernelTests
         AssertKernelMatchesCpu(kernel, x, batch, w, batch, pixels);
     }
 
+    public static TheoryData<string> ResidentVariants => new([.. ResidentKernelPtx.Entries.Skip(1).Select(e => e.Name)]);
+
+    [Theory]
+    [MemberData(nameof(ResidentVariants))]
+    public void The_resident_kernels_variants_write_the_CPU_kernels_bytes(string kernel)
+    {
+        foreach (var (pixels, batch, n, seed) in new[] { (20 * 20 * 3, 40, 8, 61), (16 * 16 * 3, 70, 3, 62) })
+        {
+            var x = new byte[batch * pixels];
+            new Random(seed).NextBytes(x);
+            var w = MixPlan.Create(batch, new PlanOptions(MixCount.Of(n), GammaSpec.Fixed(2.8), batch, seed: (ulong)seed)).Batches[0].PixelWeightMatrix();
+            AssertKernelMatchesCpu(kernel, x, batch, w, batch, pixels);
+        }
+    }
+
     [Fact]
     public void The_pair_kernel_takes_batches_whose_tile_and_records_fit_48_KiB_and_leaves_the_rest_to_zeta_mix16q()
     {
@@ -240,6 +255,25 @@ public sealed class QuantizedKernelTests
         // of one pass each, the last with none (it returns at once; the shape of 70 outputs in 48 bytes runs one).
         Assert.Equal(((uint)(Pixels / 128), 256, 0), PairKernelPtx.Geometry(Pixels, 256));
         Assert.Equal((4u, 32, 2), PairKernelPtx.Geometry(4 * 4 * 3, 70));
+    }
+
+    [Fact]
+    public void The_resident_kernel_holds_two_tiles_and_every_record_and_runs_as_many_blocks_as_the_device_holds()
+    {
+        // B = 256, N = 8 at 224²: 256 rows of two 16-byte records (8 KiB) and two 32 KiB tiles, 72 KiB: three blocks on
+        // an H100/H200 multiprocessor (228 KiB); 132 of them take the image's 1176 chunks in turns of three or two.
+        const int Pixels = 224 * 224 * 3;
+        Assert.Equal(8 * 1024, ResidentKernelPtx.RecordBytes(256, 4 + 16));
+        Assert.Equal(72 * 1024, ResidentKernelPtx.SharedBytes(256, 256, 4 + 16));
+        Assert.Equal(1176, ResidentKernelPtx.Chunks(Pixels));
+        Assert.Equal(396u, ResidentKernelPtx.Grid(Pixels, 3, 132));
+        Assert.Equal(1176u, ResidentKernelPtx.Grid(Pixels, 8, 147)); // exactly one chunk per block
+        // Fewer chunks than the device holds blocks (or none fit): 0, the pair kernel's launch (it splits the outputs).
+        Assert.Equal(0u, ResidentKernelPtx.Grid(Pixels, 8, 148));
+        Assert.Equal(0u, ResidentKernelPtx.Grid(16 * 16 * 3, 1, 7));
+        Assert.Equal(0u, ResidentKernelPtx.Grid(Pixels, 0, 132));
+        Assert.Equal(512, ResidentKernelPtx.MaxInputs);
+        Assert.True(ResidentKernelPtx.MaxInputs >= QuantizedKernelPtx.MaxInputs);
     }
 
     [Theory]
@@ -330,6 +364,25 @@ public sealed class QuantizedKernelTests
             Assert.True(gridY * perBlock >= outputs && (gridY - 1) * perBlock < outputs);
             new PtxInterpreter(QuantizedKernelPtx.Source, kernel).Run(gridX, gridY, QuantizedKernelPtx.BlockSize, inputs * QuantizedKernelPtx.TileBytes,
                 x, table, y, pixels, stride, inputs, outputs, perBlock);
+        }
+        else if (CudaMixer.IsResident(kernel))
+        {
+            // A grid of a third as many blocks as chunks (each takes about three in turn, two tiles alternating), with
+            // the dynamic shared array 1 KiB into the block's window, as where a GPU reserves the window's first bytes.
+            var chunks = ResidentKernelPtx.Chunks(pixels);
+            var gridX = (uint)((chunks + 2) / 3);
+            var tile = (int)ResidentKernelPtx.RecordBytes(outputs, stride);
+            Assert.Equal(0, tile % 16);
+            // Twice: copies landing when a wait retires them (a read before its wait shows), then as soon as they are
+            // issued (a copy into the tile other threads still mix shows).
+            foreach (var early in new[] { false, true })
+            {
+                Array.Fill(y, (byte)0xA5);
+                var interpreter = new PtxInterpreter(ResidentKernelPtx.Source, kernel) { SharedBase = 1024, EarlyCopies = early };
+                interpreter.Run(gridX, 1, ResidentKernelPtx.BlockSizeOf(kernel), (int)ResidentKernelPtx.SharedBytes(inputs, outputs, stride),
+                    x, table, y, pixels, stride, inputs, outputs, tile);
+                Assert.True(cpu.AsSpan().SequenceEqual(y), $"copies landing {(early ? "when issued" : "at the wait")}: not the CPU kernel's bytes");
+            }
         }
         else
         {

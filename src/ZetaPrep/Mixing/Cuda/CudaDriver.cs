@@ -58,6 +58,9 @@ internal static unsafe class CudaDriver
         Check(cuDeviceGetAttribute(&major, 75, device), "cuDeviceGetAttribute"); // COMPUTE_CAPABILITY_MAJOR
         Check(cuDeviceGetAttribute(&minor, 76, device), "cuDeviceGetAttribute"); // COMPUTE_CAPABILITY_MINOR
         Check(cuDriverGetVersion(&driverVersion), "cuDriverGetVersion");
+        int multiprocessors, sharedOptIn;
+        Check(cuDeviceGetAttribute(&multiprocessors, 16, device), "cuDeviceGetAttribute"); // MULTIPROCESSOR_COUNT
+        Check(cuDeviceGetAttribute(&sharedOptIn, 97, device), "cuDeviceGetAttribute"); // MAX_SHARED_MEMORY_PER_BLOCK_OPTIN
         var name = stackalloc byte[256];
         Check(cuDeviceGetName(name, 256, device), "cuDeviceGetName");
         nuint totalMemory;
@@ -65,7 +68,7 @@ internal static unsafe class CudaDriver
         IntPtr context;
         Check(cuDevicePrimaryCtxRetain(&context, device), "cuDevicePrimaryCtxRetain");
         return new CudaDevice(context, Marshal.PtrToStringUTF8((IntPtr)name) ?? "CUDA device", major, minor,
-            driverVersion / 1000, driverVersion % 1000 / 10, (long)totalMemory);
+            driverVersion / 1000, driverVersion % 1000 / 10, (long)totalMemory, multiprocessors, sharedOptIn);
     }
 
     /// <summary>Throws <see cref="CudaException"/> with the driver's name and description of a non-zero result.</summary>
@@ -98,6 +101,8 @@ internal static unsafe class CudaDriver
     [DllImport(Library)] public static extern int cuModuleLoadDataEx(IntPtr* module, byte* image, uint optionCount, int* options, void** values);
     [DllImport(Library)] public static extern int cuModuleGetFunction(IntPtr* function, IntPtr module, byte* name);
     [DllImport(Library)] public static extern int cuModuleUnload(IntPtr module);
+    [DllImport(Library)] public static extern int cuFuncSetAttribute(IntPtr function, int attribute, int value);
+    [DllImport(Library)] public static extern int cuOccupancyMaxActiveBlocksPerMultiprocessor(int* blocks, IntPtr function, int blockSize, nuint dynamicSharedBytes);
     [DllImport(Library)] public static extern int cuMemAlloc_v2(ulong* pointer, nuint bytes);
     [DllImport(Library)] public static extern int cuMemFree_v2(ulong pointer);
     [DllImport(Library)] public static extern int cuMemHostAlloc(void** pointer, nuint bytes, uint flags);
@@ -125,8 +130,12 @@ internal static unsafe class CudaDriver
 /// <summary>A CUDA driver call failed; the message names the call and the driver's error.</summary>
 public sealed class CudaException(string message) : Exception(message);
 
-/// <summary>Device 0 as the driver reports it, with its retained primary context.</summary>
-internal sealed record CudaDevice(IntPtr Context, string Name, int Major, int Minor, int DriverMajor, int DriverMinor, long TotalMemory)
+/// <summary>
+/// Device 0 as the driver reports it, with its retained primary context, its multiprocessors and the most dynamic shared
+/// memory a block may opt in to.
+/// </summary>
+internal sealed record CudaDevice(IntPtr Context, string Name, int Major, int Minor, int DriverMajor, int DriverMinor, long TotalMemory,
+    int Multiprocessors, int SharedPerBlockOptIn)
 {
     /// <summary>Makes the primary context current on the calling thread (cheap; needed once per thread before any call).</summary>
     public void MakeCurrent() => CudaDriver.Check(CudaDriver.cuCtxSetCurrent(Context), "cuCtxSetCurrent");

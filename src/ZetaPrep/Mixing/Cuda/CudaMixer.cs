@@ -7,9 +7,11 @@ namespace ZetaPrep.Mixing.Cuda;
 /// <summary>
 /// The GPU kernels for out = W @ X, through the CUDA driver API alone: one fused pass (uint8 in, weighted sum, round
 /// half to even, clamp, uint8 out) that gives exactly <see cref="SparseCpuMixer"/>'s bytes. Batches whose weights are
-/// <see cref="PixelWeights"/>' (the pipeline's) go to an integer kernel (sm_61 and newer: <see cref="PairKernelPtx"/> where
-/// its tile and weight records fit a block's shared memory, else <see cref="QuantizedKernelPtx"/>, up to
-/// <see cref="QuantizedKernelPtx.MaxInputs"/> inputs); others to the float kernels of
+/// <see cref="PixelWeights"/>' (the pipeline's) go to an integer kernel (sm_61 and newer, up to
+/// <see cref="QuantizedKernelPtx.MaxInputs"/> inputs: on sm_80 and newer <see cref="ResidentKernelPtx"/> where the image has
+/// chunks enough for its resident blocks and two tiles and the records fit a block's shared memory; else
+/// <see cref="PairKernelPtx"/> where one tile and its records fit 48 KiB; else <see cref="QuantizedKernelPtx"/>); others
+/// to the float kernels of
 /// <see cref="MixKernelPtx"/>, which round every product and sum like the CPU kernel.
 /// </summary>
 /// <remarks>
@@ -28,6 +30,11 @@ public sealed unsafe class CudaMixer : IBatchMixer
     private static string? _quantizedWhy;
     private static IntPtr _pairModule;
     private static string? _pairWhy;
+    private static IntPtr _residentModule;
+    private static string? _residentWhy;
+    private static int _residentSharedLimit;
+    private static int _multiprocessors;
+    private static readonly Dictionary<(string, long), int> ResidentBlocks = [];
     private static readonly Dictionary<string, IntPtr> Functions = [];
 
     private readonly Lock _gate = new();
@@ -125,7 +132,66 @@ public sealed unsafe class CudaMixer : IBatchMixer
         : _integerKernel ?? (_scaledTable ? MixKernelPtx.Scaled16 : MixKernelPtx.Vector16);
 
     /// <summary>Whether <paramref name="kernel"/> sums in integers (the weights on <see cref="PixelWeights"/>' grid), not floats.</summary>
-    internal static bool IsInteger(string kernel) => kernel is QuantizedKernelPtx.Name or PairKernelPtx.Name;
+    internal static bool IsInteger(string kernel) => kernel is QuantizedKernelPtx.Name or PairKernelPtx.Name || IsResident(kernel);
+
+    /// <summary>Whether <paramref name="kernel"/> is an entry of the resident module (the kernel or a variant the benchmark times).</summary>
+    internal static bool IsResident(string kernel) => ResidentKernelPtx.Entries.Any(e => e.Name == kernel);
+
+    /// <summary>The device's multiprocessors, once the resident kernel loaded (else 0).</summary>
+    internal static int Multiprocessors
+    {
+        get
+        {
+            lock (ModuleGate)
+            {
+                return _residentModule == IntPtr.Zero ? 0 : _multiprocessors;
+            }
+        }
+    }
+
+    /// <summary>Why the resident kernel (<see cref="ResidentKernelPtx"/>) is not there, or null when it is.</summary>
+    internal static string? ResidentUnavailable
+    {
+        get
+        {
+            lock (ModuleGate)
+            {
+                return _residentWhy ?? _pairWhy ?? _quantizedWhy;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The resident kernel's grid for a batch (<see cref="ResidentKernelPtx.Grid"/>: as many blocks as the device holds at
+    /// once with this launch's shared memory), or 0 where it does not take it: not loaded, more than
+    /// <see cref="ResidentKernelPtx.MaxInputs"/> inputs, two tiles and the records over the device's per-block limit, or
+    /// fewer chunks than resident blocks.
+    /// </summary>
+    internal static uint ResidentGrid(int pixels, int inputs, int outputs, int rowWords, string kernel = ResidentKernelPtx.Name)
+    {
+        lock (ModuleGate)
+        {
+            if (_residentModule == IntPtr.Zero || inputs > ResidentKernelPtx.MaxInputs || pixels % 16 != 0)
+            {
+                return 0;
+            }
+
+            var shared = ResidentKernelPtx.SharedBytes(inputs, outputs, rowWords);
+            if (shared > _residentSharedLimit)
+            {
+                return 0;
+            }
+
+            if (!ResidentBlocks.TryGetValue((kernel, shared), out var blocks))
+            {
+                CudaDriver.Check(CudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Functions[kernel], ResidentKernelPtx.BlockSizeOf(kernel), (nuint)shared),
+                    "cuOccupancyMaxActiveBlocksPerMultiprocessor " + kernel);
+                ResidentBlocks[(kernel, shared)] = blocks;
+            }
+
+            return ResidentKernelPtx.Grid(pixels, blocks, _multiprocessors);
+        }
+    }
 
     /// <summary>Why the pair kernel (<see cref="PairKernelPtx"/>) is not there, or null when it is.</summary>
     internal static string? PairUnavailable
@@ -221,9 +287,10 @@ public sealed unsafe class CudaMixer : IBatchMixer
 
     /// <summary>
     /// Queues one kernel launch on this mixer's stream over what is already on the device (the benchmark times this
-    /// alone; <see cref="Mix"/> surrounds it with the copies). <paramref name="inputs"/> defaults to this mixer's buffer.
+    /// alone; <see cref="Mix"/> surrounds it with the copies). <paramref name="inputs"/> defaults to this mixer's buffer;
+    /// <paramref name="residentGrid"/>, when not 0, caps the resident kernel's blocks (the benchmark's occupancy sweep).
     /// </summary>
-    internal void Launch(string kernel, int outputCount, ulong inputs = 0)
+    internal void Launch(string kernel, int outputCount, ulong inputs = 0, uint residentGrid = 0)
     {
         var function = Function(kernel);
         var x = inputs == 0 ? _deviceInputs : inputs;
@@ -243,6 +310,26 @@ public sealed unsafe class CudaMixer : IBatchMixer
             uint gridX, gridY = 1, partsShift = 0;
             int perBlock;
             long shared;
+            if (IsResident(kernel))
+            {
+                gridX = ResidentGrid(_pixels, _inputCount, outputCount, _quantizedRowWords, kernel);
+                if (gridX != 0 && residentGrid != 0)
+                {
+                    gridX = Math.Min(residentGrid, gridX); // the benchmark's fewer blocks per multiprocessor
+                }
+
+                if (gridX == 0)
+                {
+                    throw new InvalidOperationException($"{kernel} does not take this batch (shared memory or chunks)");
+                }
+
+                shared = ResidentKernelPtx.SharedBytes(_inputCount, outputCount, _quantizedRowWords);
+                var tile = (uint)ResidentKernelPtx.RecordBytes(outputCount, _quantizedRowWords);
+                var rParameters = stackalloc void*[] { &x, &qTable, &qY, &qPixels, &qStride, &qInputs, &qOutputs, &tile };
+                CudaDriver.Check(CudaDriver.cuLaunchKernel(function, gridX, 1, 1, (uint)ResidentKernelPtx.BlockSizeOf(kernel), 1, 1, (uint)shared, _stream, rParameters, null), "cuLaunchKernel " + kernel);
+                return;
+            }
+
             if (kernel == PairKernelPtx.Name)
             {
                 (gridX, perBlock, var shift) = PairKernelPtx.Geometry(_pixels, outputCount);
@@ -292,6 +379,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
             ? QuantizedMixTable.Write(weights, inputCount, outputCount, new Span<int>(_hostQuantizedTable, checked((int)((long)_outputCapacity * _quantizedStride))))
             : 0;
         _integerKernel = rowWords == 0 ? null
+            : ResidentGrid(_pixels, inputCount, outputCount, rowWords) > 0 ? ResidentKernelPtx.Name
             : PairReady && PairKernelPtx.Fits(_pixels, inputCount, outputCount, rowWords) ? PairKernelPtx.Name : QuantizedKernelPtx.Name;
         _quantizedRowWords = rowWords;
         var scaled = true;
@@ -456,6 +544,36 @@ public sealed unsafe class CudaMixer : IBatchMixer
             {
                 // The pair kernel reads the same table; if the JIT refuses it, zeta_mix16q mixes its batches.
                 _pairModule = TryLoadKernel(PairKernelPtx.Source, PairKernelPtx.Name, out _pairWhy);
+            }
+
+            // The resident kernel (cp.async: sm_80 and newer) opts in to the most shared memory a block may have.
+            if (_pairModule == IntPtr.Zero)
+            {
+                return;
+            }
+
+            if (device.Major < 8)
+            {
+                _residentWhy = $"the GPU is sm_{device.Major}{device.Minor}; the resident kernel needs sm_80 or newer";
+                return;
+            }
+
+            _residentModule = TryLoadKernel(ResidentKernelPtx.Source, ResidentKernelPtx.Name, out _residentWhy);
+            if (_residentModule != IntPtr.Zero)
+            {
+                _residentSharedLimit = device.SharedPerBlockOptIn;
+                foreach (var (name, _, _) in ResidentKernelPtx.Entries)
+                {
+                    var function = Functions[name] = GetFunction(_residentModule, name);
+                    // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES (8): the most a block may opt in to; where the driver
+                    // refuses, launches stay within the 48 KiB every block gets.
+                    if (CudaDriver.cuFuncSetAttribute(function, 8, device.SharedPerBlockOptIn) != 0)
+                    {
+                        _residentSharedLimit = 48 * 1024;
+                    }
+                }
+
+                _multiprocessors = device.Multiprocessors;
             }
         }
     }

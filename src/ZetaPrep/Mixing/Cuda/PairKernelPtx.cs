@@ -139,38 +139,7 @@ internal static class PairKernelPtx
         // 2. The records of the block's outputs, one output per thread: per group, the four tile offsets (the table's
         //    input · 128, here input · chunk) as two words of 16-bit halves, and the weight pairs (table words 6, 7);
         //    groups past the row's count get offsets 0 and weights 0.
-        Line(s, "mov.u32 %r12, %r6;");
-        s.AppendLine($"STAGE_{Name}:");
-        Line(s, "add.u32 %r13, %r23, %r12;");
-        Line(s, "setp.ge.u32 %p1, %r13, %r24;");
-        Line(s, $"@%p1 bra STAGED_{Name};");
-        Line(s, "mul.lo.u32 %r14, %r13, %r2;");
-        Line(s, "mul.wide.u32 %rd4, %r14, 4;");
-        Line(s, "add.s64 %rd4, %rd2, %rd4;"); // the output's table row
-        Line(s, "ld.global.nc.u32 %r15, [%rd4];"); // its groups
-        Line(s, "add.s64 %rd5, %rd4, 16;");
-        Line(s, "mul.lo.u32 %r16, %r12, %r31;");
-        Line(s, "shl.b32 %r16, %r16, 4;");
-        Line(s, "add.u32 %r16, %r16, %r30;"); // its first record
-        Line(s, "mov.u32 %r17, 0;");
-        s.AppendLine($"RECORD_{Name}:");
-        Line(s, "ld.global.nc.v4.u32 {%v0, %v1, %v2, %v3}, [%rd5];");
-        Line(s, "ld.global.nc.v2.u32 {%v4, %v5}, [%rd5+24];");
-        Line(s, "prmt.b32 %pa, %v0, %v1, 0x5410;");
-        Line(s, "prmt.b32 %pb, %v2, %v3, 0x5410;");
-        Line(s, "setp.lt.u32 %p2, %r17, %r15;");
-        Line(s, "@!%p2 mov.u32 %pa, 0;");
-        Line(s, "@!%p2 mov.u32 %pb, 0;");
-        Line(s, "@!%p2 mov.u32 %v4, 0;");
-        Line(s, "@!%p2 mov.u32 %v5, 0;");
-        Line(s, "st.shared.v4.u32 [%r16], {%pa, %pb, %v4, %v5};");
-        Line(s, "add.u32 %r16, %r16, 16;");
-        Line(s, "add.s64 %rd5, %rd5, 32;");
-        Line(s, "add.u32 %r17, %r17, 1;");
-        Line(s, "setp.lt.u32 %p3, %r17, %r31;");
-        Line(s, $"@%p3 bra RECORD_{Name};");
-        Line(s, $"add.u32 %r12, %r12, {BlockSize};");
-        Line(s, $"bra STAGE_{Name};");
+        StageRecords(s, Name);
         s.AppendLine($"STAGED_{Name}:");
         Line(s, "bar.sync 0;");
 
@@ -191,20 +160,78 @@ internal static class PairKernelPtx
         Line(s, "cvt.u64.u32 %rd9, %r20;");
         Line(s, "add.s64 %rd9, %rd3, %rd9;");
         Line(s, "mov.u32 %bias, 32767;");
-        s.AppendLine($"OUTPUT_{Name}:");
+        Outputs(s, Name, $"DONE_{Name}", wideBase: null);
+        s.AppendLine($"DONE_{Name}:");
+        Line(s, "ret;");
+        s.AppendLine("}");
+    }
+
+    /// <summary>
+    /// The staging of weight records (labels suffixed <paramref name="suffix"/>): outputs %r23 up to %r24, one per
+    /// thread from %r6 in steps of <paramref name="blockSize"/>, each row of the table (%rd2, stride %r2 words, %r31 groups) as
+    /// 16-byte records from %r30 on: per group, the four tile offsets (the table's input · 128, here input · chunk) as
+    /// two words of 16-bit halves, and the weight pairs (table words 6, 7); groups past the row's count get offsets 0 and
+    /// weights 0. Uses %r12–%r17, %v0–%v5, %pa, %pb, %p1–%p3, %rd4, %rd5. No barrier.
+    /// </summary>
+    internal static void StageRecords(StringBuilder s, string suffix, int blockSize = BlockSize)
+    {
+        Line(s, "mov.u32 %r12, %r6;");
+        s.AppendLine($"STAGE_{suffix}:");
+        Line(s, "add.u32 %r13, %r23, %r12;");
+        Line(s, "setp.ge.u32 %p1, %r13, %r24;");
+        Line(s, $"@%p1 bra STAGED_{suffix};");
+        Line(s, "mul.lo.u32 %r14, %r13, %r2;");
+        Line(s, "mul.wide.u32 %rd4, %r14, 4;");
+        Line(s, "add.s64 %rd4, %rd2, %rd4;"); // the output's table row
+        Line(s, "ld.global.nc.u32 %r15, [%rd4];"); // its groups
+        Line(s, "add.s64 %rd5, %rd4, 16;");
+        Line(s, "mul.lo.u32 %r16, %r12, %r31;");
+        Line(s, "shl.b32 %r16, %r16, 4;");
+        Line(s, "add.u32 %r16, %r16, %r30;"); // its first record
+        Line(s, "mov.u32 %r17, 0;");
+        s.AppendLine($"RECORD_{suffix}:");
+        Line(s, "ld.global.nc.v4.u32 {%v0, %v1, %v2, %v3}, [%rd5];");
+        Line(s, "ld.global.nc.v2.u32 {%v4, %v5}, [%rd5+24];");
+        Line(s, "prmt.b32 %pa, %v0, %v1, 0x5410;");
+        Line(s, "prmt.b32 %pb, %v2, %v3, 0x5410;");
+        Line(s, "setp.lt.u32 %p2, %r17, %r15;");
+        Line(s, "@!%p2 mov.u32 %pa, 0;");
+        Line(s, "@!%p2 mov.u32 %pb, 0;");
+        Line(s, "@!%p2 mov.u32 %v4, 0;");
+        Line(s, "@!%p2 mov.u32 %v5, 0;");
+        Line(s, "st.shared.v4.u32 [%r16], {%pa, %pb, %v4, %v5};");
+        Line(s, "add.u32 %r16, %r16, 16;");
+        Line(s, "add.s64 %rd5, %rd5, 32;");
+        Line(s, "add.u32 %r17, %r17, 1;");
+        Line(s, "setp.lt.u32 %p3, %r17, %r31;");
+        Line(s, $"@%p3 bra RECORD_{suffix};");
+        Line(s, $"add.u32 %r12, %r12, {blockSize};");
+        Line(s, $"bra STAGE_{suffix};");
+    }
+
+    /// <summary>
+    /// The output loop (labels suffixed <paramref name="suffix"/>; to <paramref name="exit"/> once output %r32 reaches
+    /// %r24): per output, its groups' records from %r28 (%r31 groups; %r29 is the records of a pass), the sums %c0–%c15
+    /// of this thread's 16 bytes, rounded half to even, packed and stored at %rd9 + output · %r1; then the output
+    /// <paramref name="outputsPerPass"/> on. Tile addresses: %r25 (the thread's column in both 16-bit halves) added to the packed
+    /// offsets, or, with <paramref name="wideBase"/>, each offset unpacked and that 32-bit register (the tile's column) added.
+    /// </summary>
+    internal static void Outputs(StringBuilder s, string suffix, string exit, string? wideBase, int outputsPerPass = OutputsPerPass)
+    {
+        s.AppendLine($"OUTPUT_{suffix}:");
         Line(s, "setp.ge.u32 %p7, %r32, %r24;");
-        Line(s, $"@%p7 bra DONE_{Name};");
+        Line(s, $"@%p7 bra {exit};");
         Line(s, "mov.u32 %r33, %r28;");
-        Group(s, first: true);
+        Group(s, first: true, wideBase);
         Line(s, "mov.u32 %r34, 1;");
         Line(s, "setp.ge.u32 %p9, %r34, %r31;");
-        Line(s, $"@%p9 bra ROUND_{Name};");
-        s.AppendLine($"GROUP_{Name}:");
-        Group(s, first: false);
+        Line(s, $"@%p9 bra ROUND_{suffix};");
+        s.AppendLine($"GROUP_{suffix}:");
+        Group(s, first: false, wideBase);
         Line(s, "add.u32 %r34, %r34, 1;");
         Line(s, "setp.lt.u32 %p9, %r34, %r31;");
-        Line(s, $"@%p9 bra GROUP_{Name};");
-        s.AppendLine($"ROUND_{Name}:");
+        Line(s, $"@%p9 bra GROUP_{suffix};");
+        s.AppendLine($"ROUND_{suffix}:");
         for (var i = 0; i < 16; i++)
         {
             // T = S + 32767; T + bit 16 of T: bits 16..23 are S / 65536 rounded half to even.
@@ -214,28 +241,37 @@ internal static class PairKernelPtx
         }
 
         PackAndStore(s, "%c", "%r32");
-        Line(s, $"add.u32 %r32, %r32, {OutputsPerPass};");
+        Line(s, $"add.u32 %r32, %r32, {outputsPerPass};");
         Line(s, "add.u32 %r28, %r28, %r29;");
-        Line(s, $"bra OUTPUT_{Name};");
-        s.AppendLine($"DONE_{Name}:");
-        Line(s, "ret;");
-        s.AppendLine("}");
+        Line(s, $"bra OUTPUT_{suffix};");
     }
 
     /// <summary>
     /// The group whose record is at %r33 (advanced past it): four members' 16 bytes from the tile, interleaved in pairs,
     /// and %c[i] += q0·x0 + q1·x1 + q2·x2 + q3·x3 for pixel i (onto 32767 for the <paramref name="first"/> group).
     /// </summary>
-    private static void Group(StringBuilder s, bool first)
+    private static void Group(StringBuilder s, bool first, string? wideBase)
     {
         Line(s, "ld.shared.v4.u32 {%pa, %pb, %wa, %wb}, [%r33];");
         Line(s, "add.u32 %r33, %r33, 16;");
-        Line(s, "add.u32 %pa, %pa, %r25;");
-        Line(s, "add.u32 %pb, %pb, %r25;");
+        if (wideBase is null)
+        {
+            Line(s, "add.u32 %pa, %pa, %r25;");
+            Line(s, "add.u32 %pb, %pb, %r25;");
+        }
+
         Line(s, "and.b32 %a0, %pa, 0xFFFF;");
         Line(s, "shr.u32 %a1, %pa, 16;");
         Line(s, "and.b32 %a2, %pb, 0xFFFF;");
         Line(s, "shr.u32 %a3, %pb, 16;");
+        if (wideBase is not null)
+        {
+            for (var m = 0; m < 4; m++)
+            {
+                Line(s, $"add.u32 %a{m}, %a{m}, {wideBase};");
+            }
+        }
+
         for (var m = 0; m < 4; m++)
         {
             Line(s, $"ld.shared.v4.u32 {{%m{4 * m}, %m{(4 * m) + 1}, %m{(4 * m) + 2}, %m{(4 * m) + 3}}}, [%a{m}];");

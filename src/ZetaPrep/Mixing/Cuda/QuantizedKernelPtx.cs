@@ -148,10 +148,10 @@ internal static class QuantizedKernelPtx
     }
 
     /// <summary>
-    /// Both integer kernels' first instructions: the three pointers (global), pixels, stride, inputs, outputs and
-    /// outputs per block into %r1–%r5, and the thread index into %r6.
+    /// The integer kernels' first instructions: the three pointers (global), pixels, stride, inputs, outputs and
+    /// outputs per block (or the entry's <paramref name="fifth"/> .u32) into %r1–%r5, and the thread index into %r6.
     /// </summary>
-    internal static void Parameters(StringBuilder s)
+    internal static void Parameters(StringBuilder s, string fifth = "p_per_block")
     {
         Line(s, "ld.param.u64 %rd1, [p_x];");
         Line(s, "ld.param.u64 %rd2, [p_table];");
@@ -163,7 +163,7 @@ internal static class QuantizedKernelPtx
         Line(s, "ld.param.u32 %r2, [p_stride];");
         Line(s, "ld.param.u32 %r3, [p_inputs];");
         Line(s, "ld.param.u32 %r4, [p_outputs];");
-        Line(s, "ld.param.u32 %r5, [p_per_block];");
+        Line(s, $"ld.param.u32 %r5, [{fifth}];");
         Line(s, "mov.u32 %r6, %tid.x;");
     }
 
