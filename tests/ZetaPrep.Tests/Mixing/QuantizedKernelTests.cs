@@ -183,6 +183,7 @@ public sealed class QuantizedKernelTests
         { 20 * 20 * 3, 40, 8, 2.8, 22 },     // a partial last chunk (1200 = 9 · 128 + 48), a second pass of 8 outputs
         { 4 * 4 * 3, 70, 2, 0.5, 23 },      // one chunk: the outputs split over grid y (zeta_mix16p: 4 blocks, one empty); N = 2
         { 8 * 8 * 3, 24, 24, 1.72865, 24 },  // --n batch: 6 groups of four members
+        { 8 * 8 * 3, 20, 10, 2.8, 28 },      // 3 groups: zeta_mix16r adds a pair of groups, then a lone one
         { 8 * 8 * 3, 13, 3, 25.0, 25 },      // a steep γ: tiny weights round to 0, members drop out; 3 members pad a group
         { 4 * 4 * 3, 200, 8, 2.8, 26 },     // 1600 tile pieces: the load loop's second round (B = 256 needs two)
         { 16 * 3, 384, 8, 2.8, 27 },        // the largest batch the 48 KiB tile takes: three load rounds
@@ -267,9 +268,11 @@ public sealed class QuantizedKernelTests
         Assert.Equal(72 * 1024, ResidentKernelPtx.SharedBytes(256, 256, 4 + 16));
         Assert.Equal(1176, ResidentKernelPtx.Chunks(Pixels));
         Assert.Equal(396u, ResidentKernelPtx.Grid(Pixels, 3, 132));
-        Assert.Equal(1176u, ResidentKernelPtx.Grid(Pixels, 8, 147)); // exactly one chunk per block
+        Assert.Equal(396u, ResidentKernelPtx.Grid(Pixels, 8, 132)); // at most three per multiprocessor
+        Assert.Equal(264u, ResidentKernelPtx.Grid(Pixels, 2, 132));
+        Assert.Equal(1176u, ResidentKernelPtx.Grid(Pixels, 3, 392)); // exactly one chunk per block
         // Fewer chunks than the device holds blocks (or none fit): 0, the pair kernel's launch (it splits the outputs).
-        Assert.Equal(0u, ResidentKernelPtx.Grid(Pixels, 8, 148));
+        Assert.Equal(0u, ResidentKernelPtx.Grid(Pixels, 3, 393));
         Assert.Equal(0u, ResidentKernelPtx.Grid(16 * 16 * 3, 1, 7));
         Assert.Equal(0u, ResidentKernelPtx.Grid(Pixels, 0, 132));
         Assert.Equal(512, ResidentKernelPtx.MaxInputs);

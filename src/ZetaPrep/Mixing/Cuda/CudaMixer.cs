@@ -562,7 +562,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
             if (_residentModule != IntPtr.Zero)
             {
                 _residentSharedLimit = device.SharedPerBlockOptIn;
-                foreach (var (name, _, _) in ResidentKernelPtx.Entries)
+                foreach (var (name, _, _, _) in ResidentKernelPtx.Entries)
                 {
                     var function = Functions[name] = GetFunction(_residentModule, name);
                     // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES (8): the most a block may opt in to; where the driver

@@ -39,15 +39,22 @@ internal static class ResidentKernelPtx
     /// The module's entries: the kernel, and variants the GPU benchmark times against it (threads per block, and a cap on
     /// registers per thread so that more warps fit, 0 for none).
     /// </summary>
-    public static readonly IReadOnlyList<(string Name, int BlockSize, int MaxRegisters)> Entries =
+    public static readonly IReadOnlyList<(string Name, int BlockSize, int MaxRegisters, bool GroupPairs)> Entries =
     [
-        (Name, BlockSize, 0),
-        (Name + "_512", 512, 0),
-        (Name + "_512r40", 512, 40),
+        (Name, BlockSize, 0, true),
+        (Name + "_1", BlockSize, 0, false),
+        (Name + "_512", 512, 0, true),
     ];
 
     /// <summary>Threads per block of the entry <paramref name="kernel"/>.</summary>
     public static int BlockSizeOf(string kernel) => Entries.First(e => e.Name == kernel).BlockSize;
+
+    /// <summary>
+    /// Blocks per multiprocessor at most (of <see cref="BlockSize"/> threads), even where more fit: on the H200, three
+    /// resident blocks mixed batches of 32 to 128 faster than four (fewer blocks take more chunks each, so less of the
+    /// launch waits for first tiles; docs/BENCHMARKS-gpu.md).
+    /// </summary>
+    public const int MaxBlocksPerMultiprocessor = 3;
 
     /// <summary>Inputs whose tile offsets (input · <see cref="ChunkBytes"/>) fit a record's 16-bit halves.</summary>
     public const int MaxInputs = 65536 / ChunkBytes;
@@ -73,7 +80,7 @@ internal static class ResidentKernelPtx
     /// </summary>
     public static uint Grid(int pixels, int blocksPerMultiprocessor, int multiprocessors)
     {
-        var resident = (long)blocksPerMultiprocessor * multiprocessors;
+        var resident = (long)Math.Min(blocksPerMultiprocessor, MaxBlocksPerMultiprocessor) * multiprocessors;
         return resident <= 0 || Chunks(pixels) < resident ? 0u : (uint)resident;
     }
 
@@ -85,16 +92,16 @@ internal static class ResidentKernelPtx
         s.AppendLine(".address_size 64");
         s.AppendLine();
         s.AppendLine(".extern .shared .align 16 .b8 zr_smem[];");
-        foreach (var (name, blockSize, maxRegisters) in Entries)
+        foreach (var (name, blockSize, maxRegisters, groupPairs) in Entries)
         {
             s.AppendLine();
-            Entry(s, name, blockSize, maxRegisters);
+            Entry(s, name, blockSize, maxRegisters, groupPairs);
         }
 
         return s.ToString();
     }
 
-    private static void Entry(StringBuilder s, string name, int blockSize, int maxRegisters)
+    private static void Entry(StringBuilder s, string name, int blockSize, int maxRegisters, bool groupPairs)
     {
         var rowsPerRound = blockSize / (ChunkBytes / 16);
         s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {name}(");
@@ -111,10 +118,12 @@ internal static class ResidentKernelPtx
         s.AppendLine("    .reg .b32 %r<56>;");
         s.AppendLine("    .reg .b32 %v<16>;");
         s.AppendLine("    .reg .b32 %m<16>;");
+        s.AppendLine("    .reg .b32 %n<16>;");
+        s.AppendLine("    .reg .b32 %e<4>;");
         s.AppendLine("    .reg .b32 %t<4>;");
         s.AppendLine("    .reg .b32 %a<4>;");
         s.AppendLine("    .reg .b32 %c<16>;");
-        s.AppendLine("    .reg .b32 %pa, %pb, %wa, %wb, %bit, %lo, %hi, %bias;");
+        s.AppendLine("    .reg .b32 %pa, %pb, %wa, %wb, %qa, %qb, %xa, %xb, %bit, %lo, %hi, %bias;");
         s.AppendLine("    .reg .b64 %rd<24>;");
         Parameters(s, "p_tile");
         Line(s, "mov.u32 %r9, zr_smem;");
@@ -176,7 +185,7 @@ internal static class ResidentKernelPtx
         Line(s, "add.s64 %rd9, %rd3, %rd9;");
         Line(s, "mov.u32 %r32, %r26;");
         Line(s, "mov.u32 %r28, %r39;");
-        PairKernelPtx.Outputs(s, name, "MIXED", wideBase: "%r21", outputsPerPass: rowsPerRound);
+        PairKernelPtx.Outputs(s, name, "MIXED", wideBase: "%r21", outputsPerPass: rowsPerRound, groupPairs);
         s.AppendLine("MIXED:");
         Line(s, "bar.sync 0;"); // every thread is done with this tile before the next copy into it
         Line(s, "mov.u32 %r41, %r45;");
