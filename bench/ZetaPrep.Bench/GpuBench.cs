@@ -256,7 +256,7 @@ internal static unsafe class GpuBench
                 yield return PairKernelPtx.Name;
             }
 
-            foreach (var (name, _, _, _) in ResidentKernelPtx.Entries.Where(e => CudaMixer.ResidentGrid(p, batch, batch, rowWords, e.Name) > 0))
+            foreach (var (name, _, _) in ResidentKernelPtx.Entries.Where(e => CudaMixer.ResidentGrid(p, batch, batch, rowWords, e.Name) > 0))
             {
                 yield return name;
             }

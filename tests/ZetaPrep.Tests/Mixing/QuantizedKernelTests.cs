@@ -382,7 +382,7 @@ public sealed class QuantizedKernelTests
             {
                 Array.Fill(y, (byte)0xA5);
                 var interpreter = new PtxInterpreter(ResidentKernelPtx.Source, kernel) { SharedBase = 1024, EarlyCopies = early };
-                interpreter.Run(gridX, 1, ResidentKernelPtx.BlockSizeOf(kernel), (int)ResidentKernelPtx.SharedBytes(inputs, outputs, stride),
+                interpreter.Run(gridX, 1, ResidentKernelPtx.BlockSizeOf(kernel), (int)ResidentKernelPtx.SharedBytes(inputs, outputs, stride, ResidentKernelPtx.StagesOf(kernel)),
                     x, table, y, pixels, stride, inputs, outputs, tile);
                 Assert.True(cpu.AsSpan().SequenceEqual(y), $"copies landing {(early ? "when issued" : "at the wait")}: not the CPU kernel's bytes");
             }

@@ -176,7 +176,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
                 return 0;
             }
 
-            var shared = ResidentKernelPtx.SharedBytes(inputs, outputs, rowWords);
+            var shared = ResidentKernelPtx.SharedBytes(inputs, outputs, rowWords, ResidentKernelPtx.StagesOf(kernel));
             if (shared > _residentSharedLimit)
             {
                 return 0;
@@ -323,7 +323,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
                     throw new InvalidOperationException($"{kernel} does not take this batch (shared memory or chunks)");
                 }
 
-                shared = ResidentKernelPtx.SharedBytes(_inputCount, outputCount, _quantizedRowWords);
+                shared = ResidentKernelPtx.SharedBytes(_inputCount, outputCount, _quantizedRowWords, ResidentKernelPtx.StagesOf(kernel));
                 var tile = (uint)ResidentKernelPtx.RecordBytes(outputCount, _quantizedRowWords);
                 var rParameters = stackalloc void*[] { &x, &qTable, &qY, &qPixels, &qStride, &qInputs, &qOutputs, &tile };
                 CudaDriver.Check(CudaDriver.cuLaunchKernel(function, gridX, 1, 1, (uint)ResidentKernelPtx.BlockSizeOf(kernel), 1, 1, (uint)shared, _stream, rParameters, null), "cuLaunchKernel " + kernel);
@@ -562,7 +562,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
             if (_residentModule != IntPtr.Zero)
             {
                 _residentSharedLimit = device.SharedPerBlockOptIn;
-                foreach (var (name, _, _, _) in ResidentKernelPtx.Entries)
+                foreach (var (name, _, _) in ResidentKernelPtx.Entries)
                 {
                     var function = Functions[name] = GetFunction(_residentModule, name);
                     // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES (8): the most a block may opt in to; where the driver
