@@ -121,7 +121,7 @@ internal static unsafe class GpuBench
                     continue;
                 }
 
-                if (CudaMixer.IsResident(kernel) && CudaMixer.ResidentGrid(pixels, batch, batch, rowWords, kernel) == 0)
+                if (kernel == ResidentKernelPtx.Name && CudaMixer.ResidentGrid(pixels, batch, batch, rowWords) == 0)
                 {
                     Console.WriteLine($"{{\"measure\":\"kernel\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"skipped\":\"two tiles and records over the block limit, or fewer chunks than resident blocks\"}}");
                     continue;
@@ -133,7 +133,7 @@ internal static unsafe class GpuBench
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{{\"measure\":\"kernel\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"size\":{size},\"grid\":{Grid(kernel, pixels, batch, rowWords)},\"ms\":{ms:F4},\"floor_ms\":{floorMs:F4},\"of_floor\":{floorMs / ms:F2},\"images_per_s\":{batch / ms * 1e3:F0}}}"));
                 rows.Add(string.Create(CultureInfo.InvariantCulture, $"| {kernel} | {batch} | {ms * 1e3:F1} µs | {floorMs * 1e3:F1} µs | {floorMs / ms:P0} | {batch / ms * 1e3:N0} |"));
-                if (CudaMixer.IsResident(kernel))
+                if (kernel == ResidentKernelPtx.Name)
                 {
                     // Fewer resident blocks than fit: 1, 2, … per multiprocessor (the grid is capped, the kernel the same).
                     var sms = CudaMixer.Multiprocessors;
@@ -178,12 +178,12 @@ internal static unsafe class GpuBench
     }
 
     /// <summary>Every kernel the modules have.</summary>
-    public static IEnumerable<string> AllKernels => MixKernelPtx.Kernels.Append(QuantizedKernelPtx.Name).Append(PairKernelPtx.Name).Concat(ResidentKernelPtx.Entries.Select(e => e.Name));
+    public static IEnumerable<string> AllKernels => MixKernelPtx.Kernels.Append(QuantizedKernelPtx.Name).Append(PairKernelPtx.Name).Append(ResidentKernelPtx.Name);
 
     /// <summary>The blocks of an integer kernel's launch for a batch (outputs = inputs), 0 for the float kernels.</summary>
     private static long Grid(string kernel, int pixels, int batch, int rowWords) => kernel switch
     {
-        _ when CudaMixer.IsResident(kernel) => CudaMixer.ResidentGrid(pixels, batch, batch, rowWords, kernel),
+        ResidentKernelPtx.Name => CudaMixer.ResidentGrid(pixels, batch, batch, rowWords),
         PairKernelPtx.Name => PairKernelPtx.Geometry(pixels, batch).GridX,
         QuantizedKernelPtx.Name => QuantizedMixTable.Geometry(pixels, batch) is var (x, y, _) ? (long)x * y : 0,
         _ => 0,
@@ -256,9 +256,9 @@ internal static unsafe class GpuBench
                 yield return PairKernelPtx.Name;
             }
 
-            foreach (var (name, _, _) in ResidentKernelPtx.Entries.Where(e => CudaMixer.ResidentGrid(p, batch, batch, rowWords, e.Name) > 0))
+            if (CudaMixer.ResidentGrid(p, batch, batch, rowWords) > 0)
             {
-                yield return name;
+                yield return ResidentKernelPtx.Name;
             }
         }
 

@@ -297,9 +297,6 @@ internal sealed partial class PtxInterpreter
                 case "setp.ge.u32":
                     Write(o[0], (uint)Value(o[1]) >= (uint)Value(o[2]) ? 1UL : 0);
                     break;
-                case "setp.gt.u32":
-                    Write(o[0], (uint)Value(o[1]) > (uint)Value(o[2]) ? 1UL : 0);
-                    break;
                 case "setp.lt.u32":
                     Write(o[0], (uint)Value(o[1]) < (uint)Value(o[2]) ? 1UL : 0);
                     break;

@@ -183,7 +183,7 @@ public sealed class QuantizedKernelTests
         { 20 * 20 * 3, 40, 8, 2.8, 22 },     // a partial last chunk (1200 = 9 · 128 + 48), a second pass of 8 outputs
         { 4 * 4 * 3, 70, 2, 0.5, 23 },      // one chunk: the outputs split over grid y (zeta_mix16p: 4 blocks, one empty); N = 2
         { 8 * 8 * 3, 24, 24, 1.72865, 24 },  // --n batch: 6 groups of four members
-        { 8 * 8 * 3, 20, 10, 2.8, 28 },      // 3 groups: zeta_mix16r adds a pair of groups, then a lone one
+        { 8 * 8 * 3, 20, 10, 2.8, 28 },      // 10 members: 3 groups, the last with two padding members
         { 8 * 8 * 3, 13, 3, 25.0, 25 },      // a steep γ: tiny weights round to 0, members drop out; 3 members pad a group
         { 4 * 4 * 3, 200, 8, 2.8, 26 },     // 1600 tile pieces: the load loop's second round (B = 256 needs two)
         { 16 * 3, 384, 8, 2.8, 27 },        // the largest batch the 48 KiB tile takes: three load rounds
@@ -221,21 +221,6 @@ public sealed class QuantizedKernelTests
         new Random(seed).NextBytes(x);
         var w = MixPlan.Create(batch, new PlanOptions(MixCount.Of(n), GammaSpec.Fixed(gamma), batch, seed: (ulong)seed)).Batches[0].PixelWeightMatrix();
         AssertKernelMatchesCpu(kernel, x, batch, w, batch, pixels);
-    }
-
-    public static TheoryData<string> ResidentVariants => new([.. ResidentKernelPtx.Entries.Skip(1).Select(e => e.Name)]);
-
-    [Theory]
-    [MemberData(nameof(ResidentVariants))]
-    public void The_resident_kernels_variants_write_the_CPU_kernels_bytes(string kernel)
-    {
-        foreach (var (pixels, batch, n, seed) in new[] { (20 * 20 * 3, 40, 8, 61), (16 * 16 * 3, 70, 3, 62) })
-        {
-            var x = new byte[batch * pixels];
-            new Random(seed).NextBytes(x);
-            var w = MixPlan.Create(batch, new PlanOptions(MixCount.Of(n), GammaSpec.Fixed(2.8), batch, seed: (ulong)seed)).Batches[0].PixelWeightMatrix();
-            AssertKernelMatchesCpu(kernel, x, batch, w, batch, pixels);
-        }
     }
 
     [Fact]
@@ -368,7 +353,7 @@ public sealed class QuantizedKernelTests
             new PtxInterpreter(QuantizedKernelPtx.Source, kernel).Run(gridX, gridY, QuantizedKernelPtx.BlockSize, inputs * QuantizedKernelPtx.TileBytes,
                 x, table, y, pixels, stride, inputs, outputs, perBlock);
         }
-        else if (CudaMixer.IsResident(kernel))
+        else if (kernel == ResidentKernelPtx.Name)
         {
             // A grid of a third as many blocks as chunks (each takes about three in turn, two tiles alternating), with
             // the dynamic shared array 1 KiB into the block's window, as where a GPU reserves the window's first bytes.
@@ -382,7 +367,7 @@ public sealed class QuantizedKernelTests
             {
                 Array.Fill(y, (byte)0xA5);
                 var interpreter = new PtxInterpreter(ResidentKernelPtx.Source, kernel) { SharedBase = 1024, EarlyCopies = early };
-                interpreter.Run(gridX, 1, ResidentKernelPtx.BlockSizeOf(kernel), (int)ResidentKernelPtx.SharedBytes(inputs, outputs, stride, ResidentKernelPtx.StagesOf(kernel)),
+                interpreter.Run(gridX, 1, ResidentKernelPtx.BlockSize, (int)ResidentKernelPtx.SharedBytes(inputs, outputs, stride),
                     x, table, y, pixels, stride, inputs, outputs, tile);
                 Assert.True(cpu.AsSpan().SequenceEqual(y), $"copies landing {(early ? "when issued" : "at the wait")}: not the CPU kernel's bytes");
             }

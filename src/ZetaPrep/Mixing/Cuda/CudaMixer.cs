@@ -34,7 +34,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
     private static string? _residentWhy;
     private static int _residentSharedLimit;
     private static int _multiprocessors;
-    private static readonly Dictionary<(string, long), int> ResidentBlocks = [];
+    private static readonly Dictionary<long, int> ResidentBlocks = [];
     private static readonly Dictionary<string, IntPtr> Functions = [];
 
     private readonly Lock _gate = new();
@@ -132,10 +132,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
         : _integerKernel ?? (_scaledTable ? MixKernelPtx.Scaled16 : MixKernelPtx.Vector16);
 
     /// <summary>Whether <paramref name="kernel"/> sums in integers (the weights on <see cref="PixelWeights"/>' grid), not floats.</summary>
-    internal static bool IsInteger(string kernel) => kernel is QuantizedKernelPtx.Name or PairKernelPtx.Name || IsResident(kernel);
-
-    /// <summary>Whether <paramref name="kernel"/> is an entry of the resident module (the kernel or a variant the benchmark times).</summary>
-    internal static bool IsResident(string kernel) => ResidentKernelPtx.Entries.Any(e => e.Name == kernel);
+    internal static bool IsInteger(string kernel) => kernel is QuantizedKernelPtx.Name or PairKernelPtx.Name or ResidentKernelPtx.Name;
 
     /// <summary>The device's multiprocessors, once the resident kernel loaded (else 0).</summary>
     internal static int Multiprocessors
@@ -167,7 +164,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
     /// <see cref="ResidentKernelPtx.MaxInputs"/> inputs, two tiles and the records over the device's per-block limit, or
     /// fewer chunks than resident blocks.
     /// </summary>
-    internal static uint ResidentGrid(int pixels, int inputs, int outputs, int rowWords, string kernel = ResidentKernelPtx.Name)
+    internal static uint ResidentGrid(int pixels, int inputs, int outputs, int rowWords)
     {
         lock (ModuleGate)
         {
@@ -176,17 +173,17 @@ public sealed unsafe class CudaMixer : IBatchMixer
                 return 0;
             }
 
-            var shared = ResidentKernelPtx.SharedBytes(inputs, outputs, rowWords, ResidentKernelPtx.StagesOf(kernel));
+            var shared = ResidentKernelPtx.SharedBytes(inputs, outputs, rowWords);
             if (shared > _residentSharedLimit)
             {
                 return 0;
             }
 
-            if (!ResidentBlocks.TryGetValue((kernel, shared), out var blocks))
+            if (!ResidentBlocks.TryGetValue(shared, out var blocks))
             {
-                CudaDriver.Check(CudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Functions[kernel], ResidentKernelPtx.BlockSizeOf(kernel), (nuint)shared),
-                    "cuOccupancyMaxActiveBlocksPerMultiprocessor " + kernel);
-                ResidentBlocks[(kernel, shared)] = blocks;
+                CudaDriver.Check(CudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Functions[ResidentKernelPtx.Name], ResidentKernelPtx.BlockSize, (nuint)shared),
+                    "cuOccupancyMaxActiveBlocksPerMultiprocessor " + ResidentKernelPtx.Name);
+                ResidentBlocks[shared] = blocks;
             }
 
             return ResidentKernelPtx.Grid(pixels, blocks, _multiprocessors);
@@ -310,9 +307,9 @@ public sealed unsafe class CudaMixer : IBatchMixer
             uint gridX, gridY = 1, partsShift = 0;
             int perBlock;
             long shared;
-            if (IsResident(kernel))
+            if (kernel == ResidentKernelPtx.Name)
             {
-                gridX = ResidentGrid(_pixels, _inputCount, outputCount, _quantizedRowWords, kernel);
+                gridX = ResidentGrid(_pixels, _inputCount, outputCount, _quantizedRowWords);
                 if (gridX != 0 && residentGrid != 0)
                 {
                     gridX = Math.Min(residentGrid, gridX); // the benchmark's fewer blocks per multiprocessor
@@ -323,10 +320,10 @@ public sealed unsafe class CudaMixer : IBatchMixer
                     throw new InvalidOperationException($"{kernel} does not take this batch (shared memory or chunks)");
                 }
 
-                shared = ResidentKernelPtx.SharedBytes(_inputCount, outputCount, _quantizedRowWords, ResidentKernelPtx.StagesOf(kernel));
+                shared = ResidentKernelPtx.SharedBytes(_inputCount, outputCount, _quantizedRowWords);
                 var tile = (uint)ResidentKernelPtx.RecordBytes(outputCount, _quantizedRowWords);
                 var rParameters = stackalloc void*[] { &x, &qTable, &qY, &qPixels, &qStride, &qInputs, &qOutputs, &tile };
-                CudaDriver.Check(CudaDriver.cuLaunchKernel(function, gridX, 1, 1, (uint)ResidentKernelPtx.BlockSizeOf(kernel), 1, 1, (uint)shared, _stream, rParameters, null), "cuLaunchKernel " + kernel);
+                CudaDriver.Check(CudaDriver.cuLaunchKernel(function, gridX, 1, 1, ResidentKernelPtx.BlockSize, 1, 1, (uint)shared, _stream, rParameters, null), "cuLaunchKernel " + kernel);
                 return;
             }
 
@@ -561,18 +558,10 @@ public sealed unsafe class CudaMixer : IBatchMixer
             _residentModule = TryLoadKernel(ResidentKernelPtx.Source, ResidentKernelPtx.Name, out _residentWhy);
             if (_residentModule != IntPtr.Zero)
             {
-                _residentSharedLimit = device.SharedPerBlockOptIn;
-                foreach (var (name, _, _) in ResidentKernelPtx.Entries)
-                {
-                    var function = Functions[name] = GetFunction(_residentModule, name);
-                    // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES (8): the most a block may opt in to; where the driver
-                    // refuses, launches stay within the 48 KiB every block gets.
-                    if (CudaDriver.cuFuncSetAttribute(function, 8, device.SharedPerBlockOptIn) != 0)
-                    {
-                        _residentSharedLimit = 48 * 1024;
-                    }
-                }
-
+                // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES (8): the most a block may opt in to; where the driver
+                // refuses, launches stay within the 48 KiB every block gets.
+                _residentSharedLimit = CudaDriver.cuFuncSetAttribute(Functions[ResidentKernelPtx.Name], 8, device.SharedPerBlockOptIn) == 0
+                    ? device.SharedPerBlockOptIn : 48 * 1024;
                 _multiprocessors = device.Multiprocessors;
             }
         }

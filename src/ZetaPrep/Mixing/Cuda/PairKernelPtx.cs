@@ -216,49 +216,21 @@ internal static class PairKernelPtx
     /// <paramref name="outputsPerPass"/> on. Tile addresses: %r25 (the thread's column in both 16-bit halves) added to the packed
     /// offsets, or, with <paramref name="wideBase"/>, each offset unpacked and that 32-bit register (the tile's column) added.
     /// </summary>
-    internal static void Outputs(StringBuilder s, string suffix, string exit, string? wideBase, int outputsPerPass = OutputsPerPass, bool groupPairs = false)
+    internal static void Outputs(StringBuilder s, string suffix, string exit, string? wideBase, int outputsPerPass = OutputsPerPass)
     {
         s.AppendLine($"OUTPUT_{suffix}:");
         Line(s, "setp.ge.u32 %p7, %r32, %r24;");
         Line(s, $"@%p7 bra {exit};");
         Line(s, "mov.u32 %r33, %r28;");
-        if (groupPairs)
-        {
-            // Groups two at a time, both loaded before either is added (one basic block: ptxas issues all ten shared
-            // loads up front), then a last lone group. %r34: groups done; %r52: after the next pair.
-            Line(s, "setp.lt.u32 %p9, %r31, 2;");
-            Line(s, $"@%p9 bra SINGLE_{suffix};");
-            GroupPair(s, first: true, wideBase);
-            Line(s, "mov.u32 %r34, 2;");
-            Line(s, $"bra MORE_{suffix};");
-            s.AppendLine($"SINGLE_{suffix}:");
-            Group(s, first: true, wideBase);
-            Line(s, "mov.u32 %r34, 1;");
-            s.AppendLine($"MORE_{suffix}:");
-            Line(s, "add.u32 %r52, %r34, 2;");
-            Line(s, "setp.gt.u32 %p9, %r52, %r31;");
-            Line(s, $"@%p9 bra LAST_{suffix};");
-            GroupPair(s, first: false, wideBase);
-            Line(s, "mov.u32 %r34, %r52;");
-            Line(s, $"bra MORE_{suffix};");
-            s.AppendLine($"LAST_{suffix}:");
-            Line(s, "setp.ge.u32 %p9, %r34, %r31;");
-            Line(s, $"@%p9 bra ROUND_{suffix};");
-            Group(s, first: false, wideBase);
-        }
-        else
-        {
-            Group(s, first: true, wideBase);
-            Line(s, "mov.u32 %r34, 1;");
-            Line(s, "setp.ge.u32 %p9, %r34, %r31;");
-            Line(s, $"@%p9 bra ROUND_{suffix};");
-            s.AppendLine($"GROUP_{suffix}:");
-            Group(s, first: false, wideBase);
-            Line(s, "add.u32 %r34, %r34, 1;");
-            Line(s, "setp.lt.u32 %p9, %r34, %r31;");
-            Line(s, $"@%p9 bra GROUP_{suffix};");
-        }
-
+        Group(s, first: true, wideBase);
+        Line(s, "mov.u32 %r34, 1;");
+        Line(s, "setp.ge.u32 %p9, %r34, %r31;");
+        Line(s, $"@%p9 bra ROUND_{suffix};");
+        s.AppendLine($"GROUP_{suffix}:");
+        Group(s, first: false, wideBase);
+        Line(s, "add.u32 %r34, %r34, 1;");
+        Line(s, "setp.lt.u32 %p9, %r34, %r31;");
+        Line(s, $"@%p9 bra GROUP_{suffix};");
         s.AppendLine($"ROUND_{suffix}:");
         for (var i = 0; i < 16; i++)
         {
@@ -275,82 +247,52 @@ internal static class PairKernelPtx
     }
 
     /// <summary>
-    /// The registers of one group in flight: its tile words, its two words of packed offsets, its two weight words and
-    /// its four tile addresses. Set 0 is the only one of the pair kernel; the resident kernel loads a second group (set
-    /// 1) before it adds the first.
-    /// </summary>
-    private static (string Tile, string OffsetA, string OffsetB, string WeightA, string WeightB, string Address) Set(int set) =>
-        set == 0 ? ("%m", "%pa", "%pb", "%wa", "%wb", "%a") : ("%n", "%qa", "%qb", "%xa", "%xb", "%e");
-
-    /// <summary>
     /// The group whose record is at %r33 (advanced past it): four members' 16 bytes from the tile, interleaved in pairs,
     /// and %c[i] += q0·x0 + q1·x1 + q2·x2 + q3·x3 for pixel i (onto 32767 for the <paramref name="first"/> group).
     /// </summary>
     private static void Group(StringBuilder s, bool first, string? wideBase)
     {
-        GroupLoad(s, wideBase, 0);
-        GroupAdd(s, first, 0);
-    }
-
-    /// <summary>The loads of the group whose record is at %r33 (advanced past it) into register set <paramref name="set"/>.</summary>
-    private static void GroupLoad(StringBuilder s, string? wideBase, int set)
-    {
-        var (m, pa, pb, wa, wb, a) = Set(set);
-        Line(s, $"ld.shared.v4.u32 {{{pa}, {pb}, {wa}, {wb}}}, [%r33];");
+        Line(s, "ld.shared.v4.u32 {%pa, %pb, %wa, %wb}, [%r33];");
         Line(s, "add.u32 %r33, %r33, 16;");
         if (wideBase is null)
         {
-            Line(s, $"add.u32 {pa}, {pa}, %r25;");
-            Line(s, $"add.u32 {pb}, {pb}, %r25;");
+            Line(s, "add.u32 %pa, %pa, %r25;");
+            Line(s, "add.u32 %pb, %pb, %r25;");
         }
 
-        Line(s, $"and.b32 {a}0, {pa}, 0xFFFF;");
-        Line(s, $"shr.u32 {a}1, {pa}, 16;");
-        Line(s, $"and.b32 {a}2, {pb}, 0xFFFF;");
-        Line(s, $"shr.u32 {a}3, {pb}, 16;");
+        Line(s, "and.b32 %a0, %pa, 0xFFFF;");
+        Line(s, "shr.u32 %a1, %pa, 16;");
+        Line(s, "and.b32 %a2, %pb, 0xFFFF;");
+        Line(s, "shr.u32 %a3, %pb, 16;");
         if (wideBase is not null)
         {
-            for (var k = 0; k < 4; k++)
+            for (var m = 0; m < 4; m++)
             {
-                Line(s, $"add.u32 {a}{k}, {a}{k}, {wideBase};");
+                Line(s, $"add.u32 %a{m}, %a{m}, {wideBase};");
             }
         }
 
-        for (var k = 0; k < 4; k++)
+        for (var m = 0; m < 4; m++)
         {
-            Line(s, $"ld.shared.v4.u32 {{{m}{4 * k}, {m}{(4 * k) + 1}, {m}{(4 * k) + 2}, {m}{(4 * k) + 3}}}, [{a}{k}];");
+            Line(s, $"ld.shared.v4.u32 {{%m{4 * m}, %m{(4 * m) + 1}, %m{(4 * m) + 2}, %m{(4 * m) + 3}}}, [%a{m}];");
         }
-    }
 
-    /// <summary>The sums of the group loaded into register set <paramref name="set"/>, onto 32767 for the <paramref name="first"/>.</summary>
-    private static void GroupAdd(StringBuilder s, bool first, int set)
-    {
-        var (m, _, _, wa, wb, _) = Set(set);
         for (var j = 0; j < 4; j++)
         {
             // Word j of each pair (pixels 4j..4j+3) → (x0, x1) of pixels 4j, 4j+1 in %t0 / %t2, of 4j+2, 4j+3 in %t1 / %t3.
-            Line(s, $"prmt.b32 %t0, {m}{j}, {m}{4 + j}, {Hex(QuantizedKernelPtx.InterleaveLow)};");
-            Line(s, $"prmt.b32 %t1, {m}{j}, {m}{4 + j}, {Hex(QuantizedKernelPtx.InterleaveHigh)};");
-            Line(s, $"prmt.b32 %t2, {m}{8 + j}, {m}{12 + j}, {Hex(QuantizedKernelPtx.InterleaveLow)};");
-            Line(s, $"prmt.b32 %t3, {m}{8 + j}, {m}{12 + j}, {Hex(QuantizedKernelPtx.InterleaveHigh)};");
+            Line(s, $"prmt.b32 %t0, %m{j}, %m{4 + j}, {Hex(QuantizedKernelPtx.InterleaveLow)};");
+            Line(s, $"prmt.b32 %t1, %m{j}, %m{4 + j}, {Hex(QuantizedKernelPtx.InterleaveHigh)};");
+            Line(s, $"prmt.b32 %t2, %m{8 + j}, %m{12 + j}, {Hex(QuantizedKernelPtx.InterleaveLow)};");
+            Line(s, $"prmt.b32 %t3, %m{8 + j}, %m{12 + j}, {Hex(QuantizedKernelPtx.InterleaveHigh)};");
             for (var k = 0; k < 4; k++)
             {
                 var i = (4 * j) + k;
                 var half = k % 2 == 0 ? "lo" : "hi";
                 var (a, b) = k < 2 ? ("%t0", "%t2") : ("%t1", "%t3");
-                Line(s, $"dp2a.{half}.u32.u32 %c{i}, {wa}, {a}, {(first ? "%bias" : $"%c{i}")};");
-                Line(s, $"dp2a.{half}.u32.u32 %c{i}, {wb}, {b}, %c{i};");
+                Line(s, $"dp2a.{half}.u32.u32 %c{i}, %wa, {a}, {(first ? "%bias" : $"%c{i}")};");
+                Line(s, $"dp2a.{half}.u32.u32 %c{i}, %wb, {b}, %c{i};");
             }
         }
-    }
-
-    /// <summary>Two groups: both loaded (set 0, then set 1), then both added.</summary>
-    private static void GroupPair(StringBuilder s, bool first, string? wideBase)
-    {
-        GroupLoad(s, wideBase, 0);
-        GroupLoad(s, wideBase, 1);
-        GroupAdd(s, first, 0);
-        GroupAdd(s, first: false, 1);
     }
 
     private static int Log2(int value) => System.Numerics.BitOperations.Log2((uint)value);

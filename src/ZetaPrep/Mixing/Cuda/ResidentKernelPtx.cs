@@ -35,24 +35,8 @@ internal static class ResidentKernelPtx
     /// <summary>Pixel bytes per chunk (the pair kernel's).</summary>
     public const int ChunkBytes = PairKernelPtx.ChunkBytes;
 
-    /// <summary>
-    /// The module's entries: the kernel, and variants the GPU benchmark times against it (threads per block, and tiles
-    /// in flight: 2 copies the next chunk while the current one is mixed, 3 the next two).
-    /// </summary>
-    public static readonly IReadOnlyList<(string Name, int BlockSize, int Stages)> Entries =
-    [
-        (Name, BlockSize, 2),
-        (Name + "_s3", BlockSize, 3),
-        (Name + "_512", 512, 2),
-        (Name + "_1024", 1024, 2),
-        (Name + "_1024s3", 1024, 3),
-    ];
-
-    /// <summary>Threads per block of the entry <paramref name="kernel"/>.</summary>
-    public static int BlockSizeOf(string kernel) => Entries.First(e => e.Name == kernel).BlockSize;
-
-    /// <summary>Tiles in flight of the entry <paramref name="kernel"/>.</summary>
-    public static int StagesOf(string kernel) => Entries.First(e => e.Name == kernel).Stages;
+    /// <summary>Input rows a block's threads copy at a time: 8 threads of 16 bytes per row.</summary>
+    public const int RowsPerRound = BlockSize / (ChunkBytes / 16);
 
     /// <summary>
     /// Blocks per multiprocessor at most (of <see cref="BlockSize"/> threads), even where more fit: on the H200, three
@@ -70,9 +54,9 @@ internal static class ResidentKernelPtx
     /// <summary>Bytes of every output's weight records (all of them staged once per block).</summary>
     public static long RecordBytes(int outputs, int rowWords) => (long)outputs * PairKernelPtx.Groups(rowWords) * PairKernelPtx.RecordBytes;
 
-    /// <summary>Dynamic shared memory of a launch: the records, then two tiles (or <paramref name="stages"/>).</summary>
-    public static long SharedBytes(int inputs, int outputs, int rowWords, int stages = 2) =>
-        RecordBytes(outputs, rowWords) + ((long)stages * inputs * ChunkBytes);
+    /// <summary>Dynamic shared memory of a launch: the records, then two tiles.</summary>
+    public static long SharedBytes(int inputs, int outputs, int rowWords) =>
+        RecordBytes(outputs, rowWords) + (2L * inputs * ChunkBytes);
 
     /// <summary>Chunks of an image of <paramref name="pixels"/> bytes.</summary>
     public static int Chunks(int pixels) => (pixels + ChunkBytes - 1) / ChunkBytes;
@@ -97,47 +81,28 @@ internal static class ResidentKernelPtx
         s.AppendLine(".address_size 64");
         s.AppendLine();
         s.AppendLine(".extern .shared .align 16 .b8 zr_smem[];");
-        foreach (var (name, blockSize, stages) in Entries)
-        {
-            s.AppendLine();
-            Entry(s, name, blockSize, stages);
-        }
-
-        return s.ToString();
-    }
-
-    private static void Entry(StringBuilder s, string name, int blockSize, int stages)
-    {
-        var rowsPerRound = blockSize / (ChunkBytes / 16);
-        // The tiles in flight, in the order their chunks come: the one being mixed first.
-        var tiles = new[] { "%r43", "%r44", "%r53" }[..stages];
-        s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {name}(");
+        s.AppendLine();
+        s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {Name}(");
         s.AppendLine("    .param .u64 p_x, .param .u64 p_table, .param .u64 p_y,");
         s.AppendLine("    .param .u32 p_pixels, .param .u32 p_stride, .param .u32 p_inputs, .param .u32 p_outputs, .param .u32 p_tile)");
-        s.AppendLine(CultureInfo.InvariantCulture, $".maxntid {blockSize}, 1, 1");
+        s.AppendLine(CultureInfo.InvariantCulture, $".maxntid {BlockSize}, 1, 1");
         s.AppendLine("{");
         s.AppendLine("    .reg .pred %p<12>;");
         s.AppendLine("    .reg .b32 %r<56>;");
         s.AppendLine("    .reg .b32 %v<16>;");
         s.AppendLine("    .reg .b32 %m<16>;");
-        s.AppendLine("    .reg .b32 %n<16>;");
-        s.AppendLine("    .reg .b32 %e<4>;");
         s.AppendLine("    .reg .b32 %t<4>;");
         s.AppendLine("    .reg .b32 %a<4>;");
         s.AppendLine("    .reg .b32 %c<16>;");
-        s.AppendLine("    .reg .b32 %pa, %pb, %wa, %wb, %qa, %qb, %xa, %xb, %bit, %lo, %hi, %bias;");
+        s.AppendLine("    .reg .b32 %pa, %pb, %wa, %wb, %bit, %lo, %hi, %bias;");
         s.AppendLine("    .reg .b64 %rd<24>;");
         Parameters(s, "p_tile");
         Line(s, "mov.u32 %r9, zr_smem;");
         Line(s, "mov.u32 %r30, %r9;"); // the records, first
         Line(s, "shr.u32 %r31, %r2, 3;"); // groups per row: (stride - 4) / 8
-        Line(s, $"add.u32 {tiles[0]}, %r9, %r5;"); // the tile of the chunk being mixed
+        Line(s, "add.u32 %r43, %r9, %r5;"); // the tile of the chunk being mixed
         Line(s, $"shl.b32 %r10, %r3, {Log2(ChunkBytes)};");
-        for (var k = 1; k < stages; k++)
-        {
-            Line(s, $"add.u32 {tiles[k]}, {tiles[k - 1]}, %r10;"); // the next
-        }
-
+        Line(s, "add.u32 %r44, %r43, %r10;"); // the other tile
         Line(s, $"add.u32 %r40, %r1, {ChunkBytes - 1};");
         Line(s, $"shr.u32 %r40, %r40, {Log2(ChunkBytes)};"); // chunks
         Line(s, "mov.u32 %r41, %ctaid.x;"); // this block's chunk
@@ -153,83 +118,63 @@ internal static class ResidentKernelPtx
         Line(s, "add.s64 %rd22, %rd1, %rd22;"); // x + row · pixels + its bytes
         Line(s, $"shl.b32 %r47, %r46, {Log2(ChunkBytes)};");
         Line(s, "add.u32 %r47, %r47, %r19;"); // its offset in a tile
-        Line(s, $"mul.wide.u32 %rd21, %r1, {rowsPerRound};"); // global step per round
+        Line(s, $"mul.wide.u32 %rd21, %r1, {RowsPerRound};"); // global step per round
 
-        // The first chunks' copies (one group each), then the records while they run.
+        // The first chunk's copy, then the records while it runs.
         Line(s, "setp.ge.u32 %p1, %r41, %r40;");
         Line(s, "@%p1 bra DONE;");
-        Copy(s, "%r41", tiles[0], "FIRST", rowsPerRound);
+        Copy(s, "%r41", "%r43", "FIRST");
         Line(s, "cp.async.commit_group;");
-        Line(s, "mov.u32 %r54, %r41;");
-        for (var k = 1; k < stages - 1; k++)
-        {
-            Line(s, "add.u32 %r54, %r54, %r42;");
-            Line(s, "setp.ge.u32 %p2, %r54, %r40;");
-            Line(s, $"@%p2 bra AHEAD{k}_COPIED;");
-            Copy(s, "%r54", tiles[k], $"AHEAD{k}", rowsPerRound);
-            Line(s, "cp.async.commit_group;");
-        }
-
         Line(s, "mov.u32 %r23, 0;");
         Line(s, "mov.u32 %r24, %r4;");
-        PairKernelPtx.StageRecords(s, name, blockSize);
-        s.AppendLine($"STAGED_{name}:");
+        PairKernelPtx.StageRecords(s, Name);
+        s.AppendLine($"STAGED_{Name}:");
         Line(s, "shr.u32 %r26, %r6, 3;"); // the thread's first output
         Line(s, "shl.b32 %r27, %r31, 4;"); // record bytes per output
         Line(s, "mul.lo.u32 %r39, %r26, %r27;");
         Line(s, "add.u32 %r39, %r39, %r30;"); // its records
-        Line(s, $"mul.lo.u32 %r29, %r27, {rowsPerRound};"); // a pass: one output per 8 threads
+        Line(s, $"mul.lo.u32 %r29, %r27, {PairKernelPtx.OutputsPerPass};");
         Line(s, "mov.u32 %bias, 32767;");
 
         s.AppendLine("CHUNK:");
         Line(s, "setp.ge.u32 %p1, %r41, %r40;");
         Line(s, "@%p1 bra DONE;");
-        Line(s, "add.u32 %r45, %r41, %r42;"); // the block's next chunk
-        Line(s, "mov.u32 %r54, %r45;");
-        for (var k = 2; k < stages; k++)
-        {
-            Line(s, "add.u32 %r54, %r54, %r42;");
-        }
-
-        // The copy of the chunk stages - 1 on into the last tile, if there is one; one group per chunk, empty or not.
-        Line(s, "setp.lt.u32 %p2, %r54, %r40;");
+        Line(s, "add.u32 %r45, %r41, %r42;"); // the block's next chunk: its copy into the other tile, if there is one
+        Line(s, "setp.lt.u32 %p2, %r45, %r40;");
         Line(s, "@!%p2 bra ISSUED;");
-        Copy(s, "%r54", tiles[stages - 1], "NEXT", rowsPerRound);
+        Copy(s, "%r45", "%r44", "NEXT");
         s.AppendLine("ISSUED:");
-        Line(s, "cp.async.commit_group;");
-        Line(s, $"cp.async.wait_group {stages - 1};"); // this thread's copies of the current chunk are in
+        Line(s, "cp.async.commit_group;"); // one group per chunk, empty or not
+        Line(s, "cp.async.wait_group 1;"); // this thread's copies of the current chunk are in
         Line(s, "bar.sync 0;"); // ... and every thread's (and, the first time, the records)
         Line(s, $"shl.b32 %r8, %r41, {Log2(ChunkBytes)};");
         Line(s, "add.u32 %r20, %r8, %r19;"); // pixel byte within the image
         Line(s, "setp.ge.u32 %p6, %r20, %r1;");
         Line(s, "@%p6 bra MIXED;"); // past the image's end (its last chunk): to the barrier
-        Line(s, $"add.u32 %r21, {tiles[0]}, %r19;"); // this thread's column of the tile
+        Line(s, "add.u32 %r21, %r43, %r19;"); // this thread's column of the tile
         Line(s, "cvt.u64.u32 %rd9, %r20;");
         Line(s, "add.s64 %rd9, %rd3, %rd9;");
         Line(s, "mov.u32 %r32, %r26;");
         Line(s, "mov.u32 %r28, %r39;");
-        PairKernelPtx.Outputs(s, name, "MIXED", wideBase: "%r21", outputsPerPass: rowsPerRound, groupPairs: true);
+        PairKernelPtx.Outputs(s, Name, "MIXED", wideBase: "%r21");
         s.AppendLine("MIXED:");
         Line(s, "bar.sync 0;"); // every thread is done with this tile before the next copy into it
         Line(s, "mov.u32 %r41, %r45;");
-        Line(s, $"mov.u32 %r48, {tiles[0]};"); // the tiles move up one: the one just mixed takes the next copy
-        for (var k = 1; k < stages; k++)
-        {
-            Line(s, $"mov.u32 {tiles[k - 1]}, {tiles[k]};");
-        }
-
-        Line(s, $"mov.u32 {tiles[stages - 1]}, %r48;");
+        Line(s, "mov.u32 %r48, %r43;"); // the tiles swap: the one just mixed takes the next copy
+        Line(s, "mov.u32 %r43, %r44;");
+        Line(s, "mov.u32 %r44, %r48;");
         Line(s, "bra CHUNK;");
         s.AppendLine("DONE:");
         Line(s, "ret;");
         s.AppendLine("}");
+        return s.ToString();
     }
 
     /// <summary>
     /// Starts the copy of chunk <paramref name="chunk"/>'s row pieces of this thread into the tile at
     /// <paramref name="tile"/> (none past the image's end). Uses %r49–%r51, %p10, %p11, %rd20.
     /// </summary>
-    private static void Copy(StringBuilder s, string chunk, string tile, string label, int rowsPerRound)
+    private static void Copy(StringBuilder s, string chunk, string tile, string label)
     {
         Line(s, $"shl.b32 %r49, {chunk}, {Log2(ChunkBytes)};");
         Line(s, "add.u32 %r50, %r49, %r19;");
@@ -244,8 +189,8 @@ internal static class ResidentKernelPtx
         Line(s, $"@%p11 bra {label}_COPIED;");
         Line(s, "cp.async.cg.shared.global [%r50], [%rd20], 16;");
         Line(s, "add.s64 %rd20, %rd20, %rd21;");
-        Line(s, $"add.u32 %r50, %r50, {rowsPerRound * ChunkBytes};");
-        Line(s, $"add.u32 %r51, %r51, {rowsPerRound};");
+        Line(s, $"add.u32 %r50, %r50, {RowsPerRound * ChunkBytes};");
+        Line(s, $"add.u32 %r51, %r51, {RowsPerRound};");
         Line(s, $"bra {label}_COPY;");
         s.AppendLine(CultureInfo.InvariantCulture, $"{label}_COPIED:");
     }
