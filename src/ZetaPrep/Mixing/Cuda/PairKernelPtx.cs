@@ -83,12 +83,7 @@ internal static class PairKernelPtx
     private static string Build()
     {
         var s = new StringBuilder();
-        s.AppendLine(".version 7.0");
-        s.AppendLine(".target sm_61");
-        s.AppendLine(".address_size 64");
-        s.AppendLine();
-        s.AppendLine(".extern .shared .align 16 .b8 zp_smem[];");
-        s.AppendLine();
+        ModuleHeader(s, "sm_61", "zp_smem");
         Entry(s);
 
         return s.ToString();
@@ -103,15 +98,7 @@ internal static class PairKernelPtx
         s.AppendLine("    .param .u32 p_pixels, .param .u32 p_stride, .param .u32 p_inputs, .param .u32 p_outputs, .param .u32 p_per_block,");
         s.AppendLine("    .param .u32 p_parts_shift)");
         s.AppendLine("{");
-        s.AppendLine("    .reg .pred %p<12>;");
-        s.AppendLine("    .reg .b32 %r<48>;");
-        s.AppendLine("    .reg .b32 %v<16>;");
-        s.AppendLine("    .reg .b32 %m<16>;");
-        s.AppendLine("    .reg .b32 %t<4>;");
-        s.AppendLine("    .reg .b32 %a<4>;");
-        s.AppendLine("    .reg .b32 %c<16>;");
-        s.AppendLine("    .reg .b32 %pa, %pb, %wa, %wb, %bit, %lo, %hi, %bias;");
-        s.AppendLine("    .reg .b64 %rd<16>;");
+        Registers(s, 48, 16);
         QuantizedKernelPtx.Parameters(s);
         Line(s, "ld.param.u32 %r35, [p_parts_shift];");
         Line(s, "mov.u32 %r36, %ctaid.x;");
@@ -167,13 +154,30 @@ internal static class PairKernelPtx
     }
 
     /// <summary>
+    /// The register declarations of a kernel that runs <see cref="StageRecords"/> and <see cref="Outputs"/>: %r0 to
+    /// %r(<paramref name="words"/> − 1) and %rd0 to %rd(<paramref name="addresses"/> − 1) besides their own.
+    /// </summary>
+    internal static void Registers(StringBuilder s, int words, int addresses)
+    {
+        s.AppendLine("    .reg .pred %p<12>;");
+        s.AppendLine(CultureInfo.InvariantCulture, $"    .reg .b32 %r<{words}>;");
+        s.AppendLine("    .reg .b32 %v<16>;");
+        s.AppendLine("    .reg .b32 %m<16>;");
+        s.AppendLine("    .reg .b32 %t<4>;");
+        s.AppendLine("    .reg .b32 %a<4>;");
+        s.AppendLine("    .reg .b32 %c<16>;");
+        s.AppendLine("    .reg .b32 %pa, %pb, %wa, %wb, %bit, %lo, %hi, %bias;");
+        s.AppendLine(CultureInfo.InvariantCulture, $"    .reg .b64 %rd<{addresses}>;");
+    }
+
+    /// <summary>
     /// The staging of weight records (labels suffixed <paramref name="suffix"/>): outputs %r23 up to %r24, one per
-    /// thread from %r6 in steps of <paramref name="blockSize"/>, each row of the table (%rd2, stride %r2 words, %r31 groups) as
+    /// thread from %r6 in steps of <see cref="BlockSize"/>, each row of the table (%rd2, stride %r2 words, %r31 groups) as
     /// 16-byte records from %r30 on: per group, the four tile offsets (the table's input · 128, here input · chunk) as
     /// two words of 16-bit halves, and the weight pairs (table words 6, 7); groups past the row's count get offsets 0 and
     /// weights 0. Uses %r12–%r17, %v0–%v5, %pa, %pb, %p1–%p3, %rd4, %rd5. No barrier.
     /// </summary>
-    internal static void StageRecords(StringBuilder s, string suffix, int blockSize = BlockSize)
+    internal static void StageRecords(StringBuilder s, string suffix)
     {
         Line(s, "mov.u32 %r12, %r6;");
         s.AppendLine($"STAGE_{suffix}:");
@@ -205,7 +209,7 @@ internal static class PairKernelPtx
         Line(s, "add.u32 %r17, %r17, 1;");
         Line(s, "setp.lt.u32 %p3, %r17, %r31;");
         Line(s, $"@%p3 bra RECORD_{suffix};");
-        Line(s, $"add.u32 %r12, %r12, {blockSize};");
+        Line(s, $"add.u32 %r12, %r12, {BlockSize};");
         Line(s, $"bra STAGE_{suffix};");
     }
 
@@ -213,10 +217,10 @@ internal static class PairKernelPtx
     /// The output loop (labels suffixed <paramref name="suffix"/>; to <paramref name="exit"/> once output %r32 reaches
     /// %r24): per output, its groups' records from %r28 (%r31 groups; %r29 is the records of a pass), the sums %c0–%c15
     /// of this thread's 16 bytes, rounded half to even, packed and stored at %rd9 + output · %r1; then the output
-    /// <paramref name="outputsPerPass"/> on. Tile addresses: %r25 (the thread's column in both 16-bit halves) added to the packed
+    /// <see cref="OutputsPerPass"/> on. Tile addresses: %r25 (the thread's column in both 16-bit halves) added to the packed
     /// offsets, or, with <paramref name="wideBase"/>, each offset unpacked and that 32-bit register (the tile's column) added.
     /// </summary>
-    internal static void Outputs(StringBuilder s, string suffix, string exit, string? wideBase, int outputsPerPass = OutputsPerPass)
+    internal static void Outputs(StringBuilder s, string suffix, string exit, string? wideBase)
     {
         s.AppendLine($"OUTPUT_{suffix}:");
         Line(s, "setp.ge.u32 %p7, %r32, %r24;");
@@ -241,7 +245,7 @@ internal static class PairKernelPtx
         }
 
         PackAndStore(s, "%c", "%r32");
-        Line(s, $"add.u32 %r32, %r32, {outputsPerPass};");
+        Line(s, $"add.u32 %r32, %r32, {OutputsPerPass};");
         Line(s, "add.u32 %r28, %r28, %r29;");
         Line(s, $"bra OUTPUT_{suffix};");
     }

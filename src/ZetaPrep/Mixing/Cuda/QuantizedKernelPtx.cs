@@ -51,12 +51,7 @@ internal static class QuantizedKernelPtx
     private static string Build()
     {
         var s = new StringBuilder();
-        s.AppendLine(".version 7.0");
-        s.AppendLine(".target sm_61");
-        s.AppendLine(".address_size 64");
-        s.AppendLine();
-        s.AppendLine(".extern .shared .align 16 .b8 zq_tile[];");
-        s.AppendLine();
+        ModuleHeader(s, "sm_61", "zq_tile");
         s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {Name}(");
         s.AppendLine("    .param .u64 p_x, .param .u64 p_table, .param .u64 p_y,");
         s.AppendLine("    .param .u32 p_pixels, .param .u32 p_stride, .param .u32 p_inputs, .param .u32 p_outputs, .param .u32 p_per_block)");
@@ -145,6 +140,20 @@ internal static class QuantizedKernelPtx
         Line(s, "ret;");
         s.AppendLine("}");
         return s.ToString();
+    }
+
+    /// <summary>
+    /// The start of an integer kernel's module: PTX 7.0 for <paramref name="target"/>, 64-bit addresses, and the dynamic
+    /// shared array <paramref name="shared"/>.
+    /// </summary>
+    internal static void ModuleHeader(StringBuilder s, string target, string shared)
+    {
+        s.AppendLine(".version 7.0");
+        s.AppendLine(CultureInfo.InvariantCulture, $".target {target}");
+        s.AppendLine(".address_size 64");
+        s.AppendLine();
+        s.AppendLine(CultureInfo.InvariantCulture, $".extern .shared .align 16 .b8 {shared}[];");
+        s.AppendLine();
     }
 
     /// <summary>
