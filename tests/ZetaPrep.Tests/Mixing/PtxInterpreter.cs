@@ -352,7 +352,7 @@ internal sealed partial class PtxInterpreter
                 case "cp.async.cg.shared.global":
                     {
                         // The global bytes are read now (inputs do not change during a launch); they land in shared
-                        // memory only when a wait retires the group.
+                        // memory now (EarlyCopies) or when a wait retires their group.
                         Assert.Equal("16", o[2]);
                         var (source, from) = Address(o[1], 16, global: true);
                         var (_, to) = Address(o[0], 16, global: false);
