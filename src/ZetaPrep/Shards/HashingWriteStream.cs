@@ -93,6 +93,23 @@ internal sealed class HashingWriteStream : Stream
         }
     }
 
+    /// <summary>
+    /// The closing fsync of a file-backed stream: waits for the data sync <see cref="StartDataSync"/> left running
+    /// (throwing its failure, which the fsync would not see again), then flushes the file to stable storage.
+    /// </summary>
+    public void FlushToDisk()
+    {
+        WaitForDataSync();
+        if (_inner is FileStream file)
+        {
+            file.Flush(flushToDisk: true);
+        }
+        else
+        {
+            _inner.Flush();
+        }
+    }
+
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 

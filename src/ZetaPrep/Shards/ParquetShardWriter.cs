@@ -118,8 +118,7 @@ public sealed class ParquetShardWriter : IShardWriter
 
         await _parquet.DisposeAsync().ConfigureAwait(false); // writes the footer
         await _hashing.FlushAsync(ct).ConfigureAwait(false);
-        _hashing.WaitForDataSync();
-        _file.Flush(flushToDisk: true);
+        _hashing.FlushToDisk();
         long bytes = _hashing.BytesWritten;
         string sha256 = _hashing.Sha256Hex();
         await _hashing.DisposeAsync().ConfigureAwait(false);

@@ -88,8 +88,7 @@ public sealed class WebDatasetShardWriter : IShardWriter
         await _hashing.WriteAsync(_block, ct).ConfigureAwait(false); // end of archive: two zero blocks
         await _hashing.WriteAsync(_block, ct).ConfigureAwait(false);
         await _hashing.FlushAsync(ct).ConfigureAwait(false);
-        _hashing.WaitForDataSync();
-        _file.Flush(flushToDisk: true);
+        _hashing.FlushToDisk();
         var bytes = _hashing.BytesWritten;
         var sha256 = _hashing.Sha256Hex();
         await _json.DisposeAsync().ConfigureAwait(false);
