@@ -121,7 +121,7 @@ internal static unsafe class GpuBench
                     continue;
                 }
 
-                if (kernel == ResidentKernelPtx.Name && CudaMixer.ResidentGrid(pixels, batch, batch, rowWords) == 0)
+                if (ResidentKernelPtx.IsEntry(kernel) && CudaMixer.ResidentGrid(pixels, batch, batch, rowWords, kernel) == 0)
                 {
                     Console.WriteLine($"{{\"measure\":\"kernel\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"skipped\":\"two tiles and records over the block limit, or fewer chunks than resident blocks\"}}");
                     continue;
@@ -133,7 +133,7 @@ internal static unsafe class GpuBench
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{{\"measure\":\"kernel\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"size\":{size},\"grid\":{Grid(kernel, pixels, batch, rowWords)},\"ms\":{ms:F4},\"floor_ms\":{floorMs:F4},\"of_floor\":{floorMs / ms:F2},\"images_per_s\":{batch / ms * 1e3:F0}}}"));
                 rows.Add(string.Create(CultureInfo.InvariantCulture, $"| {kernel} | {batch} | {ms * 1e3:F1} µs | {floorMs * 1e3:F1} µs | {floorMs / ms:P0} | {batch / ms * 1e3:N0} |"));
-                if (kernel == ResidentKernelPtx.Name)
+                if (ResidentKernelPtx.IsEntry(kernel))
                 {
                     // Fewer resident blocks than fit: 1, 2, … per multiprocessor (the grid is capped, the kernel the same).
                     var sms = CudaMixer.Multiprocessors;
@@ -144,6 +144,31 @@ internal static unsafe class GpuBench
                             $"{{\"measure\":\"kernel\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"size\":{size},\"grid\":{perSm * sms},\"blocks_per_sm\":{perSm},\"ms\":{capped:F4},\"of_floor\":{floorMs / capped:F2}}}"));
                         rows.Add(string.Create(CultureInfo.InvariantCulture, $"| {kernel} ({perSm} per SM) | {batch} | {capped * 1e3:F1} µs | {floorMs * 1e3:F1} µs | {floorMs / capped:P0} | {batch / capped * 1e3:N0} |"));
                     }
+                }
+            }
+        }
+
+        // 3b. Back-to-back batches (what a run's stream of batches gives the device): each of 1, 2 and 4 streams launches
+        //     its own batches (its own table and outputs) from host threads, so one launch's start (its first tiles) can
+        //     overlap another's end; images mixed over the wall clock from the first launch to the last stream's end.
+        var sustainedRows = new List<string>();
+        foreach (var batch in new[] { 32, 256 })
+        {
+            foreach (var kernel in timed.Where(k => k == PairKernelPtx.Name || ResidentKernelPtx.IsEntry(k)))
+            {
+                var rowWords = QuantizedMixTable.RowWords(Weights(batch, 8, 1).AsSpan(0, batch));
+                if (kernel == PairKernelPtx.Name ? !PairKernelPtx.Fits(pixels, batch, batch, rowWords) : CudaMixer.ResidentGrid(pixels, batch, batch, rowWords, kernel) == 0)
+                {
+                    continue;
+                }
+
+                var floorMs = 2.0 * batch * pixels / bandwidth * 1e3;
+                foreach (var streams in new[] { 1, 2, 4 })
+                {
+                    var ms = SustainedTime(batch, pixels, kernel, streams, random);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{{\"measure\":\"sustained\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"streams\":{streams},\"ms_per_batch\":{ms:F4},\"of_floor\":{floorMs / ms:F2},\"images_per_s\":{batch / ms * 1e3:F0}}}"));
+                    sustainedRows.Add(string.Create(CultureInfo.InvariantCulture, $"| {kernel} | {batch} | {streams} | {ms * 1e3:F1} µs | {floorMs * 1e3:F1} µs | {floorMs / ms:P0} | {batch / ms * 1e3:N0} |"));
                 }
             }
         }
@@ -171,6 +196,10 @@ internal static unsafe class GpuBench
         Console.WriteLine("|---|---|---|---|---|---|");
         rows.ForEach(Console.WriteLine);
         Console.WriteLine();
+        Console.WriteLine("| kernel, back-to-back batches | batch | streams | time per batch | floor | of floor | images/s |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        sustainedRows.ForEach(Console.WriteLine);
+        Console.WriteLine();
         Console.WriteLine("| Mix call (H2D + kernel + D2H), batch 32 | streams | images/s | PCIe floor | of floor |");
         Console.WriteLine("|---|---|---|---|---|");
         stepRows.ForEach(Console.WriteLine);
@@ -178,12 +207,12 @@ internal static unsafe class GpuBench
     }
 
     /// <summary>Every kernel the modules have.</summary>
-    public static IEnumerable<string> AllKernels => MixKernelPtx.Kernels.Append(QuantizedKernelPtx.Name).Append(PairKernelPtx.Name).Append(ResidentKernelPtx.Name);
+    public static IEnumerable<string> AllKernels => MixKernelPtx.Kernels.Append(QuantizedKernelPtx.Name).Append(PairKernelPtx.Name).Concat(ResidentKernelPtx.Entries.Select(e => e.Name));
 
     /// <summary>The blocks of an integer kernel's launch for a batch (outputs = inputs), 0 for the float kernels.</summary>
     private static long Grid(string kernel, int pixels, int batch, int rowWords) => kernel switch
     {
-        ResidentKernelPtx.Name => CudaMixer.ResidentGrid(pixels, batch, batch, rowWords),
+        _ when ResidentKernelPtx.IsEntry(kernel) => CudaMixer.ResidentGrid(pixels, batch, batch, rowWords, kernel),
         PairKernelPtx.Name => PairKernelPtx.Geometry(pixels, batch).GridX,
         QuantizedKernelPtx.Name => QuantizedMixTable.Geometry(pixels, batch) is var (x, y, _) ? (long)x * y : 0,
         _ => 0,
@@ -256,9 +285,9 @@ internal static unsafe class GpuBench
                 yield return PairKernelPtx.Name;
             }
 
-            if (CudaMixer.ResidentGrid(p, batch, batch, rowWords) > 0)
+            foreach (var (name, _, _, _) in ResidentKernelPtx.Entries.Where(e => CudaMixer.ResidentGrid(p, batch, batch, rowWords, e.Name) > 0))
             {
-                yield return ResidentKernelPtx.Name;
+                yield return name;
             }
         }
 
@@ -365,6 +394,80 @@ internal static unsafe class GpuBench
                 {
                     _ = CudaDriver.cuMemFree_v2(b);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Milliseconds per batch of <paramref name="kernel"/> launched back to back on <paramref name="streams"/> streams (one
+    /// mixer, table and output buffer each; the input sets, more than the L2 cache holds, shared), from host threads, over
+    /// the wall clock of 40 launches per stream (median of 7 rounds, after one).
+    /// </summary>
+    private static double SustainedTime(int batch, int pixels, string kernel, int streams, Random random)
+    {
+        var mixers = new CudaMixer[streams];
+        var setBytes = (long)batch * pixels;
+        var sets = (int)Math.Max(2, Math.Ceiling(256e6 / setBytes));
+        var buffers = new ulong[sets];
+        try
+        {
+            for (var m = 0; m < streams; m++)
+            {
+                mixers[m] = CudaMixer.TryCreate(batch, pixels, out var why) ?? throw new InvalidOperationException(why);
+                mixers[m].WriteTable(Weights(batch, 8, random.Next()), batch, batch);
+                mixers[m].UploadTable(batch, all: true);
+            }
+
+            var x = new byte[setBytes];
+            fixed (byte* src = x)
+            {
+                for (var i = 0; i < sets; i++)
+                {
+                    random.NextBytes(x);
+                    buffers[i] = CudaMixer.DeviceAlloc(setBytes);
+                    CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(buffers[i], src, (nuint)setBytes, mixers[0].Stream), "cuMemcpyHtoDAsync");
+                }
+
+                CudaDriver.Check(CudaDriver.cuStreamSynchronize(mixers[0].Stream), "cuStreamSynchronize");
+            }
+
+            const int PerStream = 40;
+            void Round(int m)
+            {
+                for (var i = 0; i < PerStream; i++)
+                {
+                    mixers[m].Launch(kernel, batch, buffers[((i * streams) + m) % sets]);
+                }
+
+                CudaDriver.Check(CudaDriver.cuStreamSynchronize(mixers[m].Stream), "cuStreamSynchronize");
+            }
+
+            var options = new ParallelOptions { MaxDegreeOfParallelism = streams };
+            Parallel.For(0, streams, options, Round); // warm-up
+            var times = new double[7];
+            for (var r = 0; r < times.Length; r++)
+            {
+                var clock = Stopwatch.StartNew();
+                Parallel.For(0, streams, options, Round);
+                times[r] = clock.Elapsed.TotalMilliseconds / (PerStream * streams);
+            }
+
+            Array.Sort(times);
+            return times[times.Length / 2];
+        }
+        finally
+        {
+            foreach (var b in buffers)
+            {
+                if (b != 0)
+                {
+                    _ = CudaDriver.cuMemFree_v2(b);
+                }
+            }
+
+            foreach (var m in mixers)
+            {
+                m?.Dispose();
             }
         }
     }
