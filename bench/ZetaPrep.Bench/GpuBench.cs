@@ -121,7 +121,7 @@ internal static unsafe class GpuBench
                     continue;
                 }
 
-                if (ResidentKernelPtx.IsEntry(kernel) && CudaMixer.ResidentGrid(pixels, batch, batch, rowWords, kernel) == 0)
+                if (kernel == ResidentKernelPtx.Name && CudaMixer.ResidentGrid(pixels, batch, batch, rowWords) == 0)
                 {
                     Console.WriteLine($"{{\"measure\":\"kernel\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"skipped\":\"two tiles and records over the block limit, or fewer chunks than resident blocks\"}}");
                     continue;
@@ -133,7 +133,7 @@ internal static unsafe class GpuBench
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{{\"measure\":\"kernel\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"size\":{size},\"grid\":{Grid(kernel, pixels, batch, rowWords)},\"ms\":{ms:F4},\"floor_ms\":{floorMs:F4},\"of_floor\":{floorMs / ms:F2},\"images_per_s\":{batch / ms * 1e3:F0}}}"));
                 rows.Add(string.Create(CultureInfo.InvariantCulture, $"| {kernel} | {batch} | {ms * 1e3:F1} µs | {floorMs * 1e3:F1} µs | {floorMs / ms:P0} | {batch / ms * 1e3:N0} |"));
-                if (ResidentKernelPtx.IsEntry(kernel))
+                if (kernel == ResidentKernelPtx.Name)
                 {
                     // Fewer resident blocks than fit: 1, 2, … per multiprocessor (the grid is capped, the kernel the same).
                     var sms = CudaMixer.Multiprocessors;
@@ -148,27 +148,30 @@ internal static unsafe class GpuBench
             }
         }
 
-        // 3b. Back-to-back batches (what a run's stream of batches gives the device): each of 1, 2 and 4 streams launches
-        //     its own batches (its own table and outputs) from host threads, so one launch's start (its first tiles) can
-        //     overlap another's end; images mixed over the wall clock from the first launch to the last stream's end.
+        // 3b. Back-to-back batches (how a run's batches reach the device: the pipeline keeps one mixer, with its own
+        //     stream, per batch in flight): each of 1, 2 and 4 streams launches its own batches (its own table and
+        //     outputs) from a host thread, so one launch's start (its first tiles) can overlap another's end; time per
+        //     batch over the wall clock from the first launch to the last stream's end. Beside it, the same bytes as a
+        //     device-to-device copy (the batch's inputs to an output buffer) launched the same way: the floor at that size.
         var sustainedRows = new List<string>();
-        foreach (var batch in new[] { 32, 256 })
+        foreach (var batch in new[] { 32, 64, 128, 256, 384 })
         {
-            foreach (var kernel in timed.Where(k => k == PairKernelPtx.Name || ResidentKernelPtx.IsEntry(k)))
+            var floorMs = 2.0 * batch * pixels / bandwidth * 1e3;
+            foreach (var kernel in timed.Where(k => k is PairKernelPtx.Name or ResidentKernelPtx.Name).Append("copy"))
             {
                 var rowWords = QuantizedMixTable.RowWords(Weights(batch, 8, 1).AsSpan(0, batch));
-                if (kernel == PairKernelPtx.Name ? !PairKernelPtx.Fits(pixels, batch, batch, rowWords) : CudaMixer.ResidentGrid(pixels, batch, batch, rowWords, kernel) == 0)
+                if (kernel == PairKernelPtx.Name ? batch is not (32 or 256) || !PairKernelPtx.Fits(pixels, batch, batch, rowWords)
+                    : kernel == ResidentKernelPtx.Name && CudaMixer.ResidentGrid(pixels, batch, batch, rowWords) == 0)
                 {
                     continue;
                 }
 
-                var floorMs = 2.0 * batch * pixels / bandwidth * 1e3;
                 foreach (var streams in new[] { 1, 2, 4 })
                 {
                     var ms = SustainedTime(batch, pixels, kernel, streams, random);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{{\"measure\":\"sustained\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"streams\":{streams},\"ms_per_batch\":{ms:F4},\"of_floor\":{floorMs / ms:F2},\"images_per_s\":{batch / ms * 1e3:F0}}}"));
-                    sustainedRows.Add(string.Create(CultureInfo.InvariantCulture, $"| {kernel} | {batch} | {streams} | {ms * 1e3:F1} µs | {floorMs * 1e3:F1} µs | {floorMs / ms:P0} | {batch / ms * 1e3:N0} |"));
+                        $"{{\"measure\":\"back_to_back\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"streams\":{streams},\"ms_per_batch\":{ms:F4},\"of_floor\":{floorMs / ms:F2},\"images_per_s\":{batch / ms * 1e3:F0}}}"));
+                    sustainedRows.Add(string.Create(CultureInfo.InvariantCulture, $"| {(kernel == "copy" ? "device-to-device copy of the batch" : kernel)} | {batch} | {streams} | {ms * 1e3:F1} µs | {floorMs * 1e3:F1} µs | {floorMs / ms:P0} | {batch / ms * 1e3:N0} |"));
                 }
             }
         }
@@ -207,12 +210,12 @@ internal static unsafe class GpuBench
     }
 
     /// <summary>Every kernel the modules have.</summary>
-    public static IEnumerable<string> AllKernels => MixKernelPtx.Kernels.Append(QuantizedKernelPtx.Name).Append(PairKernelPtx.Name).Concat(ResidentKernelPtx.Entries.Select(e => e.Name));
+    public static IEnumerable<string> AllKernels => MixKernelPtx.Kernels.Append(QuantizedKernelPtx.Name).Append(PairKernelPtx.Name).Append(ResidentKernelPtx.Name);
 
     /// <summary>The blocks of an integer kernel's launch for a batch (outputs = inputs), 0 for the float kernels.</summary>
     private static long Grid(string kernel, int pixels, int batch, int rowWords) => kernel switch
     {
-        _ when ResidentKernelPtx.IsEntry(kernel) => CudaMixer.ResidentGrid(pixels, batch, batch, rowWords, kernel),
+        ResidentKernelPtx.Name => CudaMixer.ResidentGrid(pixels, batch, batch, rowWords),
         PairKernelPtx.Name => PairKernelPtx.Geometry(pixels, batch).GridX,
         QuantizedKernelPtx.Name => QuantizedMixTable.Geometry(pixels, batch) is var (x, y, _) ? (long)x * y : 0,
         _ => 0,
@@ -285,9 +288,9 @@ internal static unsafe class GpuBench
                 yield return PairKernelPtx.Name;
             }
 
-            foreach (var (name, _, _, _) in ResidentKernelPtx.Entries.Where(e => CudaMixer.ResidentGrid(p, batch, batch, rowWords, e.Name) > 0))
+            if (CudaMixer.ResidentGrid(p, batch, batch, rowWords) > 0)
             {
-                yield return name;
+                yield return ResidentKernelPtx.Name;
             }
         }
 
@@ -401,7 +404,8 @@ internal static unsafe class GpuBench
     /// <summary>
     /// Milliseconds per batch of <paramref name="kernel"/> launched back to back on <paramref name="streams"/> streams (one
     /// mixer, table and output buffer each; the input sets, more than the L2 cache holds, shared), from host threads, over
-    /// the wall clock of 40 launches per stream (median of 7 rounds, after one).
+    /// the wall clock of 40 launches per stream (median of 7 rounds, after one). Kernel "copy": a device-to-device copy
+    /// of the batch's inputs to the mixer's outputs instead.
     /// </summary>
     private static double SustainedTime(int batch, int pixels, string kernel, int streams, Random random)
     {
@@ -419,11 +423,11 @@ internal static unsafe class GpuBench
             }
 
             var x = new byte[setBytes];
+            random.NextBytes(x); // one random batch in every set: the sets are there to be more than the L2 cache holds
             fixed (byte* src = x)
             {
                 for (var i = 0; i < sets; i++)
                 {
-                    random.NextBytes(x);
                     buffers[i] = CudaMixer.DeviceAlloc(setBytes);
                     CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(buffers[i], src, (nuint)setBytes, mixers[0].Stream), "cuMemcpyHtoDAsync");
                 }
@@ -436,7 +440,15 @@ internal static unsafe class GpuBench
             {
                 for (var i = 0; i < PerStream; i++)
                 {
-                    mixers[m].Launch(kernel, batch, buffers[((i * streams) + m) % sets]);
+                    var inputs = buffers[((i * streams) + m) % sets];
+                    if (kernel == "copy")
+                    {
+                        CudaDriver.Check(CudaDriver.cuMemcpyDtoDAsync_v2(mixers[m].DeviceOutputs, inputs, (nuint)setBytes, mixers[m].Stream), "cuMemcpyDtoDAsync");
+                    }
+                    else
+                    {
+                        mixers[m].Launch(kernel, batch, inputs);
+                    }
                 }
 
                 CudaDriver.Check(CudaDriver.cuStreamSynchronize(mixers[m].Stream), "cuStreamSynchronize");

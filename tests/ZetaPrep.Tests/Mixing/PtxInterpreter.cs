@@ -288,9 +288,6 @@ internal sealed partial class PtxInterpreter
                 case "mad.lo.u32":
                     Write(o[0], (uint)((Value(o[1]) * Value(o[2])) + Value(o[3])));
                     break;
-                case "mad.hi.u32":
-                    Write(o[0], (uint)((((ulong)(uint)Value(o[1]) * (uint)Value(o[2])) >> 32) + (uint)Value(o[3])));
-                    break;
                 case "mul.wide.u32":
                     Write(o[0], (ulong)(uint)Value(o[1]) * (uint)Value(o[2]));
                     break;

@@ -190,7 +190,7 @@ public sealed class QuantizedKernelTests
     };
 
     /// <summary>Every integer kernel's name.</summary>
-    public static TheoryData<string> IntegerKernels => new([QuantizedKernelPtx.Name, PairKernelPtx.Name, .. ResidentKernelPtx.Entries.Select(e => e.Name)]);
+    public static TheoryData<string> IntegerKernels => new([QuantizedKernelPtx.Name, PairKernelPtx.Name, ResidentKernelPtx.Name]);
 
     /// <summary><see cref="Shapes"/> for every integer kernel whose launch fits them (the pair kernel's tile and records must fit 48 KiB).</summary>
     public static TheoryData<string, int, int, int, double, int> KernelShapes()
@@ -353,12 +353,11 @@ public sealed class QuantizedKernelTests
             new PtxInterpreter(QuantizedKernelPtx.Source, kernel).Run(gridX, gridY, QuantizedKernelPtx.BlockSize, inputs * QuantizedKernelPtx.TileBytes,
                 x, table, y, pixels, stride, inputs, outputs, perBlock);
         }
-        else if (ResidentKernelPtx.IsEntry(kernel))
+        else if (kernel == ResidentKernelPtx.Name)
         {
             // A grid of a third as many blocks as chunks (each takes about three in turn, two tiles alternating), with
             // the dynamic shared array 1 KiB into the block's window, as where a GPU reserves the window's first bytes.
-            var chunkBytes = ResidentKernelPtx.ChunkBytesOf(kernel);
-            var chunks = ResidentKernelPtx.Chunks(pixels, chunkBytes);
+            var chunks = ResidentKernelPtx.Chunks(pixels);
             var gridX = (uint)((chunks + 2) / 3);
             var tile = (int)ResidentKernelPtx.RecordBytes(outputs, stride);
             Assert.Equal(0, tile % 16);
@@ -368,7 +367,7 @@ public sealed class QuantizedKernelTests
             {
                 Array.Fill(y, (byte)0xA5);
                 var interpreter = new PtxInterpreter(ResidentKernelPtx.Source, kernel) { SharedBase = 1024, EarlyCopies = early };
-                interpreter.Run(gridX, 1, ResidentKernelPtx.BlockSize, (int)ResidentKernelPtx.SharedBytes(inputs, outputs, stride, chunkBytes),
+                interpreter.Run(gridX, 1, ResidentKernelPtx.BlockSize, (int)ResidentKernelPtx.SharedBytes(inputs, outputs, stride),
                     x, table, y, pixels, stride, inputs, outputs, tile);
                 Assert.True(cpu.AsSpan().SequenceEqual(y), $"copies landing {(early ? "when issued" : "at the wait")}: not the CPU kernel's bytes");
             }

@@ -34,7 +34,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
     private static string? _residentWhy;
     private static int _residentSharedLimit;
     private static int _multiprocessors;
-    private static readonly Dictionary<(string, long), int> ResidentBlocks = [];
+    private static readonly Dictionary<long, int> ResidentBlocks = [];
     private static readonly Dictionary<string, IntPtr> Functions = [];
 
     private readonly Lock _gate = new();
@@ -132,7 +132,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
         : _integerKernel ?? (_scaledTable ? MixKernelPtx.Scaled16 : MixKernelPtx.Vector16);
 
     /// <summary>Whether <paramref name="kernel"/> sums in integers (the weights on <see cref="PixelWeights"/>' grid), not floats.</summary>
-    internal static bool IsInteger(string kernel) => kernel is QuantizedKernelPtx.Name or PairKernelPtx.Name || ResidentKernelPtx.IsEntry(kernel);
+    internal static bool IsInteger(string kernel) => kernel is QuantizedKernelPtx.Name or PairKernelPtx.Name or ResidentKernelPtx.Name;
 
     /// <summary>The device's multiprocessors, once the resident kernel loaded (else 0).</summary>
     internal static int Multiprocessors
@@ -162,9 +162,9 @@ public sealed unsafe class CudaMixer : IBatchMixer
     /// The resident kernel's grid for a batch (<see cref="ResidentKernelPtx.Grid"/>: as many blocks as the device holds at
     /// once with this launch's shared memory), or 0 where it does not take it: not loaded, more than
     /// <see cref="ResidentKernelPtx.MaxInputs"/> inputs, two tiles and the records over the device's per-block limit, or
-    /// fewer chunks than resident blocks. <paramref name="kernel"/>: the module's entry (the benchmark's variants).
+    /// fewer chunks than resident blocks.
     /// </summary>
-    internal static uint ResidentGrid(int pixels, int inputs, int outputs, int rowWords, string kernel = ResidentKernelPtx.Name)
+    internal static uint ResidentGrid(int pixels, int inputs, int outputs, int rowWords)
     {
         lock (ModuleGate)
         {
@@ -173,20 +173,20 @@ public sealed unsafe class CudaMixer : IBatchMixer
                 return 0;
             }
 
-            var shared = ResidentKernelPtx.SharedBytes(inputs, outputs, rowWords, ResidentKernelPtx.ChunkBytesOf(kernel));
+            var shared = ResidentKernelPtx.SharedBytes(inputs, outputs, rowWords);
             if (shared > _residentSharedLimit)
             {
                 return 0;
             }
 
-            if (!ResidentBlocks.TryGetValue((kernel, shared), out var blocks))
+            if (!ResidentBlocks.TryGetValue(shared, out var blocks))
             {
-                CudaDriver.Check(CudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Functions[kernel], ResidentKernelPtx.BlockSize, (nuint)shared),
-                    "cuOccupancyMaxActiveBlocksPerMultiprocessor " + kernel);
-                ResidentBlocks[(kernel, shared)] = blocks;
+                CudaDriver.Check(CudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Functions[ResidentKernelPtx.Name], ResidentKernelPtx.BlockSize, (nuint)shared),
+                    "cuOccupancyMaxActiveBlocksPerMultiprocessor " + ResidentKernelPtx.Name);
+                ResidentBlocks[shared] = blocks;
             }
 
-            return ResidentKernelPtx.GridOf(kernel, pixels, blocks, _multiprocessors);
+            return ResidentKernelPtx.Grid(pixels, blocks, _multiprocessors);
         }
     }
 
@@ -307,9 +307,9 @@ public sealed unsafe class CudaMixer : IBatchMixer
             uint gridX, gridY = 1, partsShift = 0;
             int perBlock;
             long shared;
-            if (ResidentKernelPtx.IsEntry(kernel))
+            if (kernel == ResidentKernelPtx.Name)
             {
-                gridX = ResidentGrid(_pixels, _inputCount, outputCount, _quantizedRowWords, kernel);
+                gridX = ResidentGrid(_pixels, _inputCount, outputCount, _quantizedRowWords);
                 if (gridX != 0 && residentGrid != 0)
                 {
                     gridX = Math.Min(residentGrid, gridX); // the benchmark's fewer blocks per multiprocessor
@@ -320,7 +320,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
                     throw new InvalidOperationException($"{kernel} does not take this batch (shared memory or chunks)");
                 }
 
-                shared = ResidentKernelPtx.SharedBytes(_inputCount, outputCount, _quantizedRowWords, ResidentKernelPtx.ChunkBytesOf(kernel));
+                shared = ResidentKernelPtx.SharedBytes(_inputCount, outputCount, _quantizedRowWords);
                 var tile = (uint)ResidentKernelPtx.RecordBytes(outputCount, _quantizedRowWords);
                 var rParameters = stackalloc void*[] { &x, &qTable, &qY, &qPixels, &qStride, &qInputs, &qOutputs, &tile };
                 CudaDriver.Check(CudaDriver.cuLaunchKernel(function, gridX, 1, 1, ResidentKernelPtx.BlockSize, 1, 1, (uint)shared, _stream, rParameters, null), "cuLaunchKernel " + kernel);
@@ -560,14 +560,8 @@ public sealed unsafe class CudaMixer : IBatchMixer
             {
                 // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES (8): the most a block may opt in to; where the driver
                 // refuses, launches stay within the 48 KiB every block gets.
-                var optedIn = true;
-                foreach (var (name, _, _, _) in ResidentKernelPtx.Entries)
-                {
-                    var function = Functions[name] = GetFunction(_residentModule, name);
-                    optedIn &= CudaDriver.cuFuncSetAttribute(function, 8, device.SharedPerBlockOptIn) == 0;
-                }
-
-                _residentSharedLimit = optedIn ? device.SharedPerBlockOptIn : 48 * 1024;
+                _residentSharedLimit = CudaDriver.cuFuncSetAttribute(Functions[ResidentKernelPtx.Name], 8, device.SharedPerBlockOptIn) == 0
+                    ? device.SharedPerBlockOptIn : 48 * 1024;
                 _multiprocessors = device.Multiprocessors;
             }
         }

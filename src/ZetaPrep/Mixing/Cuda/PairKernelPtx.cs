@@ -175,10 +175,9 @@ internal static class PairKernelPtx
     /// thread from %r6 in steps of <see cref="BlockSize"/>, each row of the table (%rd2, stride %r2 words, %r31 groups) as
     /// 16-byte records from %r30 on: per group, the four tile offsets (the table's input · 128, here input · chunk) as
     /// two words of 16-bit halves, and the weight pairs (table words 6, 7); groups past the row's count get offsets 0 and
-    /// weights 0. Uses %r12–%r17, %v0–%v5, %pa, %pb, %p1–%p3, %rd4, %rd5. No barrier. With <paramref name="offsetShift"/>,
-    /// the offsets are shifted right that far (input · chunk for chunks narrower than the table's 128 bytes).
+    /// weights 0. Uses %r12–%r17, %v0–%v5, %pa, %pb, %p1–%p3, %rd4, %rd5. No barrier.
     /// </summary>
-    internal static void StageRecords(StringBuilder s, string suffix, int offsetShift = 0)
+    internal static void StageRecords(StringBuilder s, string suffix)
     {
         Line(s, "mov.u32 %r12, %r6;");
         s.AppendLine($"STAGE_{suffix}:");
@@ -199,13 +198,6 @@ internal static class PairKernelPtx
         Line(s, "ld.global.nc.v2.u32 {%v4, %v5}, [%rd5+24];");
         Line(s, "prmt.b32 %pa, %v0, %v1, 0x5410;");
         Line(s, "prmt.b32 %pb, %v2, %v3, 0x5410;");
-        if (offsetShift > 0)
-        {
-            // Both halves are multiples of 128: no bit crosses from the high half into the low one.
-            Line(s, $"shr.u32 %pa, %pa, {offsetShift};");
-            Line(s, $"shr.u32 %pb, %pb, {offsetShift};");
-        }
-
         Line(s, "setp.lt.u32 %p2, %r17, %r15;");
         Line(s, "@!%p2 mov.u32 %pa, 0;");
         Line(s, "@!%p2 mov.u32 %pb, 0;");
@@ -227,10 +219,8 @@ internal static class PairKernelPtx
     /// of this thread's 16 bytes, rounded half to even, packed and stored at %rd9 + output · %r1; then the output
     /// <see cref="OutputsPerPass"/> on. Tile addresses: %r25 (the thread's column in both 16-bit halves) added to the packed
     /// offsets, or, with <paramref name="wideBase"/>, each offset unpacked and that 32-bit register (the tile's column) added.
-    /// <paramref name="outputsPerPass"/>: the output step (the block's threads over its threads per output);
-    /// <paramref name="fmaRounding"/>: the rounding's add as <c>mad.hi</c> (the multiply-add pipe) instead of shift and add.
     /// </summary>
-    internal static void Outputs(StringBuilder s, string suffix, string exit, string? wideBase, int outputsPerPass = OutputsPerPass, bool fmaRounding = false)
+    internal static void Outputs(StringBuilder s, string suffix, string exit, string? wideBase)
     {
         s.AppendLine($"OUTPUT_{suffix}:");
         Line(s, "setp.ge.u32 %p7, %r32, %r24;");
@@ -250,20 +240,12 @@ internal static class PairKernelPtx
         {
             // T = S + 32767; T + bit 16 of T: bits 16..23 are S / 65536 rounded half to even.
             Line(s, $"and.b32 %bit, %c{i}, 0x10000;");
-            if (fmaRounding)
-            {
-                // (bit · 65536) >> 32 + T: bit 16 moved to bit 0 by the multiplier's high word.
-                Line(s, $"mad.hi.u32 %c{i}, %bit, %khalf, %c{i};");
-            }
-            else
-            {
-                Line(s, "shr.u32 %bit, %bit, 16;");
-                Line(s, $"add.u32 %c{i}, %c{i}, %bit;");
-            }
+            Line(s, "shr.u32 %bit, %bit, 16;");
+            Line(s, $"add.u32 %c{i}, %c{i}, %bit;");
         }
 
         PackAndStore(s, "%c", "%r32");
-        Line(s, $"add.u32 %r32, %r32, {outputsPerPass};");
+        Line(s, $"add.u32 %r32, %r32, {OutputsPerPass};");
         Line(s, "add.u32 %r28, %r28, %r29;");
         Line(s, $"bra OUTPUT_{suffix};");
     }

@@ -49,133 +49,79 @@ internal static class ResidentKernelPtx
     /// <summary>Inputs whose tile offsets (input · <see cref="ChunkBytes"/>) fit a record's 16-bit halves.</summary>
     public const int MaxInputs = 65536 / ChunkBytes;
 
-    /// <summary>
-    /// The module's entries: the kernel, and variants the GPU benchmark times against it: pixel bytes per chunk (128, or
-    /// 64: half the tiles, twice the chunks per block), the rounding's add on the multiply-add pipe (<c>mad.hi</c>)
-    /// instead of the integer pipe's shift and add, and the most blocks per multiprocessor the grid counts.
-    /// </summary>
-    public static readonly IReadOnlyList<(string Name, int ChunkBytes, bool FmaRounding, int MaxBlocks)> Entries =
-    [
-        (Name, ChunkBytes, false, MaxBlocksPerMultiprocessor),
-        (Name + "_h", ChunkBytes, true, MaxBlocksPerMultiprocessor),
-        (Name + "_c64", 64, false, 4),
-        (Name + "_c64h", 64, true, 4),
-    ];
-
-    /// <summary>Whether <paramref name="kernel"/> is one of the module's entries.</summary>
-    public static bool IsEntry(string kernel) => Entries.Any(e => e.Name == kernel);
-
-    /// <summary>Pixel bytes per chunk of the entry <paramref name="kernel"/>.</summary>
-    public static int ChunkBytesOf(string kernel) => Entries.First(e => e.Name == kernel).ChunkBytes;
-
     /// <summary>The module text (NUL-terminated when handed to the driver).</summary>
     public static string Source { get; } = Build();
 
     /// <summary>Bytes of every output's weight records (all of them staged once per block).</summary>
     public static long RecordBytes(int outputs, int rowWords) => (long)outputs * PairKernelPtx.Groups(rowWords) * PairKernelPtx.RecordBytes;
 
-    /// <summary>Dynamic shared memory of a launch: the records, then two tiles (of <paramref name="chunkBytes"/> per input).</summary>
-    public static long SharedBytes(int inputs, int outputs, int rowWords, int chunkBytes = ChunkBytes) =>
-        RecordBytes(outputs, rowWords) + (2L * inputs * chunkBytes);
+    /// <summary>Dynamic shared memory of a launch: the records, then two tiles.</summary>
+    public static long SharedBytes(int inputs, int outputs, int rowWords) =>
+        RecordBytes(outputs, rowWords) + (2L * inputs * ChunkBytes);
 
     /// <summary>Chunks of an image of <paramref name="pixels"/> bytes.</summary>
-    public static int Chunks(int pixels, int chunkBytes = ChunkBytes) => (pixels + chunkBytes - 1) / chunkBytes;
+    public static int Chunks(int pixels) => (pixels + ChunkBytes - 1) / ChunkBytes;
 
     /// <summary>
     /// The grid: as many blocks as the device holds at once (<paramref name="blocksPerMultiprocessor"/> on each of
-    /// <paramref name="multiprocessors"/>, at most <paramref name="maxBlocks"/>), at most one per chunk; 0 where the image
-    /// has fewer chunks than that (too few for blocks to take turns: the pair kernel, which splits outputs over blocks,
-    /// fills the device better) or no block fits.
+    /// <paramref name="multiprocessors"/>), at most one per chunk; 0 where the image has fewer chunks than that (too few
+    /// for blocks to take turns: the pair kernel, which splits outputs over blocks, fills the device better) or no block
+    /// fits.
     /// </summary>
-    public static uint Grid(int pixels, int blocksPerMultiprocessor, int multiprocessors, int chunkBytes = ChunkBytes, int maxBlocks = MaxBlocksPerMultiprocessor)
+    public static uint Grid(int pixels, int blocksPerMultiprocessor, int multiprocessors)
     {
-        var resident = (long)Math.Min(blocksPerMultiprocessor, maxBlocks) * multiprocessors;
-        return resident <= 0 || Chunks(pixels, chunkBytes) < resident ? 0u : (uint)resident;
-    }
-
-    /// <summary>The grid of the entry <paramref name="kernel"/> (<see cref="Grid"/> with its chunk and cap).</summary>
-    public static uint GridOf(string kernel, int pixels, int blocksPerMultiprocessor, int multiprocessors)
-    {
-        var entry = Entries.First(e => e.Name == kernel);
-        return Grid(pixels, blocksPerMultiprocessor, multiprocessors, entry.ChunkBytes, entry.MaxBlocks);
+        var resident = (long)Math.Min(blocksPerMultiprocessor, MaxBlocksPerMultiprocessor) * multiprocessors;
+        return resident <= 0 || Chunks(pixels) < resident ? 0u : (uint)resident;
     }
 
     private static string Build()
     {
         var s = new StringBuilder();
         ModuleHeader(s, "sm_80", "zr_smem");
-        foreach (var (name, chunkBytes, fmaRounding, _) in Entries)
-        {
-            Entry(s, name, chunkBytes, fmaRounding);
-            s.AppendLine();
-        }
-
-        return s.ToString();
-    }
-
-    private static void Entry(StringBuilder s, string name, int chunkBytes, bool fmaRounding)
-    {
-        var chunkShift = Log2(chunkBytes);
-        var threadsPerOutput = chunkBytes / 16;
-        var pieceShift = Log2(threadsPerOutput);
-        var rowsPerRound = BlockSize / threadsPerOutput; // input rows copied at a time, and outputs mixed at a time
-        s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {name}(");
+        s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {Name}(");
         s.AppendLine("    .param .u64 p_x, .param .u64 p_table, .param .u64 p_y,");
         s.AppendLine("    .param .u32 p_pixels, .param .u32 p_stride, .param .u32 p_inputs, .param .u32 p_outputs, .param .u32 p_tile)");
         s.AppendLine(CultureInfo.InvariantCulture, $".maxntid {BlockSize}, 1, 1");
         s.AppendLine("{");
         PairKernelPtx.Registers(s, 56, 24);
-        if (fmaRounding)
-        {
-            s.AppendLine("    .reg .b32 %khalf;");
-        }
-
         Parameters(s, "p_tile");
-        if (fmaRounding)
-        {
-            // 65536, from the pixel count (at least 16 here) so that the JIT cannot fold the multiply into a shift.
-            Line(s, "min.u32 %khalf, %r1, 1;");
-            Line(s, "shl.b32 %khalf, %khalf, 16;");
-        }
-
         Line(s, "mov.u32 %r9, zr_smem;");
         Line(s, "mov.u32 %r30, %r9;"); // the records, first
         Line(s, "shr.u32 %r31, %r2, 3;"); // groups per row: (stride - 4) / 8
         Line(s, "add.u32 %r43, %r9, %r5;"); // the tile of the chunk being mixed
-        Line(s, $"shl.b32 %r10, %r3, {chunkShift};");
+        Line(s, $"shl.b32 %r10, %r3, {Log2(ChunkBytes)};");
         Line(s, "add.u32 %r44, %r43, %r10;"); // the other tile
-        Line(s, $"add.u32 %r40, %r1, {chunkBytes - 1};");
-        Line(s, $"shr.u32 %r40, %r40, {chunkShift};"); // chunks
+        Line(s, $"add.u32 %r40, %r1, {ChunkBytes - 1};");
+        Line(s, $"shr.u32 %r40, %r40, {Log2(ChunkBytes)};"); // chunks
         Line(s, "mov.u32 %r41, %ctaid.x;"); // this block's chunk
         Line(s, "mov.u32 %r42, %nctaid.x;"); // its step
 
-        // The thread's piece of each tile row: input row tid / threadsPerOutput (then every rowsPerRound-th), bytes
-        // 16 · (tid % threadsPerOutput).
-        Line(s, $"shr.u32 %r46, %r6, {pieceShift};");
-        Line(s, $"and.b32 %r19, %r6, {threadsPerOutput - 1};");
+        // The thread's piece of each tile row: input row tid / 8 (then every RowsPerRound-th), bytes 16 · (tid % 8).
+        Line(s, "shr.u32 %r46, %r6, 3;");
+        Line(s, "and.b32 %r19, %r6, 7;");
         Line(s, "shl.b32 %r19, %r19, 4;");
         Line(s, "mul.wide.u32 %rd22, %r46, %r1;");
         Line(s, "cvt.u64.u32 %rd23, %r19;");
         Line(s, "add.s64 %rd22, %rd22, %rd23;");
         Line(s, "add.s64 %rd22, %rd1, %rd22;"); // x + row · pixels + its bytes
-        Line(s, $"shl.b32 %r47, %r46, {chunkShift};");
+        Line(s, $"shl.b32 %r47, %r46, {Log2(ChunkBytes)};");
         Line(s, "add.u32 %r47, %r47, %r19;"); // its offset in a tile
-        Line(s, $"mul.wide.u32 %rd21, %r1, {rowsPerRound};"); // global step per round
+        Line(s, $"mul.wide.u32 %rd21, %r1, {RowsPerRound};"); // global step per round
 
         // The first chunk's copy, then the records while it runs.
         Line(s, "setp.ge.u32 %p1, %r41, %r40;");
         Line(s, "@%p1 bra DONE;");
-        Copy(s, "%r41", "%r43", $"FIRST_{name}", chunkBytes);
+        Copy(s, "%r41", "%r43", "FIRST");
         Line(s, "cp.async.commit_group;");
         Line(s, "mov.u32 %r23, 0;");
         Line(s, "mov.u32 %r24, %r4;");
-        PairKernelPtx.StageRecords(s, name, Log2(ChunkBytes) - chunkShift);
-        s.AppendLine($"STAGED_{name}:");
-        Line(s, $"shr.u32 %r26, %r6, {pieceShift};"); // the thread's first output
+        PairKernelPtx.StageRecords(s, Name);
+        s.AppendLine($"STAGED_{Name}:");
+        Line(s, "shr.u32 %r26, %r6, 3;"); // the thread's first output
         Line(s, "shl.b32 %r27, %r31, 4;"); // record bytes per output
         Line(s, "mul.lo.u32 %r39, %r26, %r27;");
         Line(s, "add.u32 %r39, %r39, %r30;"); // its records
-        Line(s, $"mul.lo.u32 %r29, %r27, {rowsPerRound};");
+        Line(s, $"mul.lo.u32 %r29, %r27, {PairKernelPtx.OutputsPerPass};");
         Line(s, "mov.u32 %bias, 32767;");
 
         s.AppendLine("CHUNK:");
@@ -184,12 +130,12 @@ internal static class ResidentKernelPtx
         Line(s, "add.u32 %r45, %r41, %r42;"); // the block's next chunk: its copy into the other tile, if there is one
         Line(s, "setp.lt.u32 %p2, %r45, %r40;");
         Line(s, "@!%p2 bra ISSUED;");
-        Copy(s, "%r45", "%r44", $"NEXT_{name}", chunkBytes);
+        Copy(s, "%r45", "%r44", "NEXT");
         s.AppendLine("ISSUED:");
         Line(s, "cp.async.commit_group;"); // one group per chunk, empty or not
         Line(s, "cp.async.wait_group 1;"); // this thread's copies of the current chunk are in
         Line(s, "bar.sync 0;"); // ... and every thread's (and, the first time, the records)
-        Line(s, $"shl.b32 %r8, %r41, {chunkShift};");
+        Line(s, $"shl.b32 %r8, %r41, {Log2(ChunkBytes)};");
         Line(s, "add.u32 %r20, %r8, %r19;"); // pixel byte within the image
         Line(s, "setp.ge.u32 %p6, %r20, %r1;");
         Line(s, "@%p6 bra MIXED;"); // past the image's end (its last chunk): to the barrier
@@ -198,7 +144,7 @@ internal static class ResidentKernelPtx
         Line(s, "add.s64 %rd9, %rd3, %rd9;");
         Line(s, "mov.u32 %r32, %r26;");
         Line(s, "mov.u32 %r28, %r39;");
-        PairKernelPtx.Outputs(s, name, "MIXED", wideBase: "%r21", outputsPerPass: rowsPerRound, fmaRounding);
+        PairKernelPtx.Outputs(s, Name, "MIXED", wideBase: "%r21");
         s.AppendLine("MIXED:");
         Line(s, "bar.sync 0;"); // every thread is done with this tile before the next copy into it
         Line(s, "mov.u32 %r41, %r45;");
@@ -209,16 +155,16 @@ internal static class ResidentKernelPtx
         s.AppendLine("DONE:");
         Line(s, "ret;");
         s.AppendLine("}");
+        return s.ToString();
     }
 
     /// <summary>
     /// Starts the copy of chunk <paramref name="chunk"/>'s row pieces of this thread into the tile at
     /// <paramref name="tile"/> (none past the image's end). Uses %r49–%r51, %p10, %p11, %rd20.
     /// </summary>
-    private static void Copy(StringBuilder s, string chunk, string tile, string label, int chunkBytes)
+    private static void Copy(StringBuilder s, string chunk, string tile, string label)
     {
-        var rowsPerRound = BlockSize / (chunkBytes / 16);
-        Line(s, $"shl.b32 %r49, {chunk}, {Log2(chunkBytes)};");
+        Line(s, $"shl.b32 %r49, {chunk}, {Log2(ChunkBytes)};");
         Line(s, "add.u32 %r50, %r49, %r19;");
         Line(s, "setp.ge.u32 %p10, %r50, %r1;");
         Line(s, $"@%p10 bra {label}_COPIED;");
@@ -231,8 +177,8 @@ internal static class ResidentKernelPtx
         Line(s, $"@%p11 bra {label}_COPIED;");
         Line(s, "cp.async.cg.shared.global [%r50], [%rd20], 16;");
         Line(s, "add.s64 %rd20, %rd20, %rd21;");
-        Line(s, $"add.u32 %r50, %r50, {rowsPerRound * chunkBytes};");
-        Line(s, $"add.u32 %r51, %r51, {rowsPerRound};");
+        Line(s, $"add.u32 %r50, %r50, {RowsPerRound * ChunkBytes};");
+        Line(s, $"add.u32 %r51, %r51, {RowsPerRound};");
         Line(s, $"bra {label}_COPY;");
         s.AppendLine(CultureInfo.InvariantCulture, $"{label}_COPIED:");
     }
