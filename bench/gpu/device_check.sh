@@ -4,14 +4,16 @@
 # lib/libturbojpeg.so.0 (Debian's) and skdata/ (the skimage photos make_photos.py cuts from). bench/gpu/README.md
 # says how to build it. Writes logs to $OUT.
 #   1. ZetaPrep.Bench gpu: every CUDA kernel's bytes == CPU kernel bytes on fresh random batches; kernel time vs the
-#      device-to-device copy floor; pinned copy bandwidth; whole Mix calls on 1 and 4 streams (KERNELS=a,b limits
+#      device-to-device copy floor; batches back to back on 1, 2 and 4 streams beside a copy of their bytes; pinned copy
+#      bandwidth; whole Mix calls on 1 and 4 streams (KERNELS=a,b limits
 #      the kernels it launches by name).
 #   2. bench/gpu/authors_mix.py: the authors' PyTorch formulation on the same GPU.
 #   3. generate on 4000 real photos (COUNT × 10) (400 + hard links) at --threads 1 2 4 8 16, --device cpu and cuda: throughput,
 #      --profile, and the shards' SHA-256 (cpu and cuda must match); the Python peer on all cores.
 #   4. whether TorchSharp's shim links against the machine's PyTorch libraries.
 #   5. Nsight Compute (ncu) on one launch of each kernel in NCU_KERNELS (default: zeta_mix16r, which the pipeline
-#      launches on sm_80+, and zeta_mix16p), when the machine lets it read the counters.
+#      launches on sm_80+, and zeta_mix16p), when the machine lets it read the counters; then stall reasons, pipe use and
+#      shared-memory wavefronts as single metrics.
 set -u
 FINAL=${OUT:-/tmp/zeta-out}; OUT=/tmp/zeta-logs; rm -rf "$OUT"; mkdir -p "$OUT" "$FINAL"   # emptied: a warm machine keeps the last call's; packed into $FINAL/logs.tgz at the end
 APP=${APP:-/tmp/app}
