@@ -9,8 +9,8 @@ namespace ZetaPrep.Bench;
 /// <summary>
 /// `gpu` mode (target 5 of issue 8, run on a GPU machine by bench/gpu/device_check.sh): checks that the CUDA kernel
 /// writes exactly the CPU kernel's bytes on fresh random batches, then measures, with CUDA events, the device-to-device
-/// copy bandwidth (the floor), the kernel alone per batch size against that floor, pinned host↔device copy bandwidth,
-/// and whole Mix calls (pinned copies + kernel) on 1 and 4 concurrent streams, from the mixer's page-locked staging
+/// copy bandwidth (the floor), the kernel alone per batch size against that floor, batches back to back on 1, 2 and 4
+/// streams beside a device copy of their bytes, pinned host↔device copy bandwidth, and whole Mix calls (pinned copies + kernel) on 1 and 4 concurrent streams, from the mixer's page-locked staging
 /// buffers (as the pipeline calls it) and from ordinary arrays (one host copy each way more). Prints JSON lines, then a table.
 /// Exit code 1 when any byte differs. With <c>--only-batch B</c>, only the kernels' timings at batch B (for a profiler).
 /// </summary>
@@ -148,6 +148,34 @@ internal static unsafe class GpuBench
             }
         }
 
+        // 3b. Back-to-back batches (how a run's batches reach the device: the pipeline keeps one mixer, with its own
+        //     stream, per batch in flight): each of 1, 2 and 4 streams launches its own batches (its own table and
+        //     outputs) from a host thread, so one launch's start (its first tiles) can overlap another's end; time per
+        //     batch over the wall clock from the first launch to the last stream's end. Beside it, the same bytes as a
+        //     device-to-device copy (the batch's inputs to an output buffer) launched the same way: the floor at that size.
+        var sustainedRows = new List<string>();
+        foreach (var batch in new[] { 32, 64, 128, 256, 384 })
+        {
+            var floorMs = 2.0 * batch * pixels / bandwidth * 1e3;
+            foreach (var kernel in timed.Where(k => k is PairKernelPtx.Name or ResidentKernelPtx.Name).Append("copy"))
+            {
+                var rowWords = QuantizedMixTable.RowWords(Weights(batch, 8, 1).AsSpan(0, batch));
+                if (kernel == PairKernelPtx.Name ? batch is not (32 or 256) || !PairKernelPtx.Fits(pixels, batch, batch, rowWords)
+                    : kernel == ResidentKernelPtx.Name && CudaMixer.ResidentGrid(pixels, batch, batch, rowWords) == 0)
+                {
+                    continue;
+                }
+
+                foreach (var streams in new[] { 1, 2, 4 })
+                {
+                    var ms = SustainedTime(batch, pixels, kernel, streams, random);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{{\"measure\":\"back_to_back\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"streams\":{streams},\"ms_per_batch\":{ms:F4},\"of_floor\":{floorMs / ms:F2},\"images_per_s\":{batch / ms * 1e3:F0}}}"));
+                    sustainedRows.Add(string.Create(CultureInfo.InvariantCulture, $"| {(kernel == "copy" ? "device-to-device copy of the batch" : kernel)} | {batch} | {streams} | {ms * 1e3:F1} µs | {floorMs * 1e3:F1} µs | {floorMs / ms:P0} | {batch / ms * 1e3:N0} |"));
+                }
+            }
+        }
+
         // 4. Whole Mix calls (memcpy into pinned memory, H2D, kernel, D2H, memcpy out) at the pipeline's batch of 32, on
         //    1 and 4 streams at once (the pipeline keeps one mixer per batch in flight).
         var stepRows = new List<string>();
@@ -170,6 +198,10 @@ internal static unsafe class GpuBench
         Console.WriteLine("| kernel | batch | time | floor (2 B/px at copy bandwidth) | of floor | images/s |");
         Console.WriteLine("|---|---|---|---|---|---|");
         rows.ForEach(Console.WriteLine);
+        Console.WriteLine();
+        Console.WriteLine("| kernel, back-to-back batches | batch | streams | time per batch | floor | of floor | images/s |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        sustainedRows.ForEach(Console.WriteLine);
         Console.WriteLine();
         Console.WriteLine("| Mix call (H2D + kernel + D2H), batch 32 | streams | images/s | PCIe floor | of floor |");
         Console.WriteLine("|---|---|---|---|---|");
@@ -365,6 +397,89 @@ internal static unsafe class GpuBench
                 {
                     _ = CudaDriver.cuMemFree_v2(b);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Milliseconds per batch of <paramref name="kernel"/> launched back to back on <paramref name="streams"/> streams (one
+    /// mixer, table and output buffer each; the input sets, more than the L2 cache holds, shared), from host threads, over
+    /// the wall clock of 40 launches per stream (median of 7 rounds, after one). Kernel "copy": a device-to-device copy
+    /// of the batch's inputs to the mixer's outputs instead.
+    /// </summary>
+    private static double SustainedTime(int batch, int pixels, string kernel, int streams, Random random)
+    {
+        var mixers = new CudaMixer[streams];
+        var setBytes = (long)batch * pixels;
+        var sets = (int)Math.Max(2, Math.Ceiling(256e6 / setBytes));
+        var buffers = new ulong[sets];
+        try
+        {
+            for (var m = 0; m < streams; m++)
+            {
+                mixers[m] = CudaMixer.TryCreate(batch, pixels, out var why) ?? throw new InvalidOperationException(why);
+                mixers[m].WriteTable(Weights(batch, 8, random.Next()), batch, batch);
+                mixers[m].UploadTable(batch, all: true);
+            }
+
+            var x = new byte[setBytes];
+            random.NextBytes(x); // one random batch in every set: the sets are there to be more than the L2 cache holds
+            fixed (byte* src = x)
+            {
+                for (var i = 0; i < sets; i++)
+                {
+                    buffers[i] = CudaMixer.DeviceAlloc(setBytes);
+                    CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(buffers[i], src, (nuint)setBytes, mixers[0].Stream), "cuMemcpyHtoDAsync");
+                }
+
+                CudaDriver.Check(CudaDriver.cuStreamSynchronize(mixers[0].Stream), "cuStreamSynchronize");
+            }
+
+            const int PerStream = 40;
+            void Round(int m)
+            {
+                for (var i = 0; i < PerStream; i++)
+                {
+                    var inputs = buffers[((i * streams) + m) % sets];
+                    if (kernel == "copy")
+                    {
+                        CudaDriver.Check(CudaDriver.cuMemcpyDtoDAsync_v2(mixers[m].DeviceOutputs, inputs, (nuint)setBytes, mixers[m].Stream), "cuMemcpyDtoDAsync");
+                    }
+                    else
+                    {
+                        mixers[m].Launch(kernel, batch, inputs);
+                    }
+                }
+
+                CudaDriver.Check(CudaDriver.cuStreamSynchronize(mixers[m].Stream), "cuStreamSynchronize");
+            }
+
+            var options = new ParallelOptions { MaxDegreeOfParallelism = streams };
+            Parallel.For(0, streams, options, Round); // warm-up
+            var times = new double[7];
+            for (var r = 0; r < times.Length; r++)
+            {
+                var clock = Stopwatch.StartNew();
+                Parallel.For(0, streams, options, Round);
+                times[r] = clock.Elapsed.TotalMilliseconds / (PerStream * streams);
+            }
+
+            Array.Sort(times);
+            return times[times.Length / 2];
+        }
+        finally
+        {
+            foreach (var b in buffers)
+            {
+                if (b != 0)
+                {
+                    _ = CudaDriver.cuMemFree_v2(b);
+                }
+            }
+
+            foreach (var m in mixers)
+            {
+                m?.Dispose();
             }
         }
     }

@@ -4,14 +4,16 @@
 # lib/libturbojpeg.so.0 (Debian's) and skdata/ (the skimage photos make_photos.py cuts from). bench/gpu/README.md
 # says how to build it. Writes logs to $OUT.
 #   1. ZetaPrep.Bench gpu: every CUDA kernel's bytes == CPU kernel bytes on fresh random batches; kernel time vs the
-#      device-to-device copy floor; pinned copy bandwidth; whole Mix calls on 1 and 4 streams (KERNELS=a,b limits
+#      device-to-device copy floor; batches back to back on 1, 2 and 4 streams beside a copy of their bytes; pinned copy
+#      bandwidth; whole Mix calls on 1 and 4 streams (KERNELS=a,b limits
 #      the kernels it launches by name).
 #   2. bench/gpu/authors_mix.py: the authors' PyTorch formulation on the same GPU.
 #   3. generate on 4000 real photos (COUNT × 10) (400 + hard links) at --threads 1 2 4 8 16, --device cpu and cuda: throughput,
 #      --profile, and the shards' SHA-256 (cpu and cuda must match); the Python peer on all cores.
 #   4. whether TorchSharp's shim links against the machine's PyTorch libraries.
 #   5. Nsight Compute (ncu) on one launch of each kernel in NCU_KERNELS (default: zeta_mix16r, which the pipeline
-#      launches on sm_80+, and zeta_mix16p), when the machine lets it read the counters.
+#      launches on sm_80+, and zeta_mix16p), when the machine lets it read the counters; then stall reasons, pipe use and
+#      shared-memory wavefronts as single metrics.
 set -u
 FINAL=${OUT:-/tmp/zeta-out}; OUT=/tmp/zeta-logs; rm -rf "$OUT"; mkdir -p "$OUT" "$FINAL"   # emptied: a warm machine keeps the last call's; packed into $FINAL/logs.tgz at the end
 APP=${APP:-/tmp/app}
@@ -48,10 +50,10 @@ CUOBJDUMP=$(command -v cuobjdump || ls /usr/local/cuda*/bin/cuobjdump 2>/dev/nul
 [ -n "$CUOBJDUMP" ] && [ -f /tmp/mixp.cubin ] && "$CUOBJDUMP" -sass /tmp/mixp.cubin > "$OUT/mixp.sass" 2>&1 && awk '/Function :/ { if (f) print f": "n" instructions"; f=$3; n=0 } /^ +\/\*[0-9a-f]{4}\*\// { n++ } END { print f": "n" instructions" }' "$OUT/mixp.sass"
 "$APP/ZetaPrep.Bench" ptx --resident > "$OUT/mixr.ptx"
 [ -n "$PTXAS" ] && "$PTXAS" -arch=sm_90 -v "$OUT/mixr.ptx" -o /tmp/mixr.cubin 2>&1 | tee -a "$OUT/ptxas.txt"
-[ -n "$CUOBJDUMP" ] && [ -f /tmp/mixr.cubin ] && "$CUOBJDUMP" -sass /tmp/mixr.cubin > "$OUT/mixr.sass" 2>&1 && echo "zeta_mix16r SASS: $(grep -cE '^ +/\*[0-9a-f]{4}\*/' "$OUT/mixr.sass") instructions"
+[ -n "$CUOBJDUMP" ] && [ -f /tmp/mixr.cubin ] && "$CUOBJDUMP" -sass /tmp/mixr.cubin > "$OUT/mixr.sass" 2>&1 && awk '/Function :/ { if (f) print f": "n" instructions"; f=$3; n=0 } /^ +\/\*[0-9a-f]{4}\*\// { n++ } END { print f": "n" instructions" }' "$OUT/mixr.sass"
 fi
 if want 1; then step "1. CUDA kernels: bytes and speed"
-timeout 240 "$APP/ZetaPrep.Bench" gpu --size 224 ${KERNELS:+--kernels $KERNELS} > "$OUT/gpu_bench.txt" 2>&1; echo "rc=$?" >> "$OUT/gpu_bench.txt"
+timeout 400 "$APP/ZetaPrep.Bench" gpu --size 224 ${KERNELS:+--kernels $KERNELS} > "$OUT/gpu_bench.txt" 2>&1; echo "rc=$?" >> "$OUT/gpu_bench.txt"
 cat "$OUT/gpu_bench.txt"
 fi
 if want 2; then step "2. authors' PyTorch formulation"
@@ -84,8 +86,14 @@ NCU=$(command -v ncu || ls /usr/local/cuda*/bin/ncu 2>/dev/null | head -1)
 for k in ${NCU_KERNELS:-zeta_mix16r zeta_mix16p}; do
 [ -n "$NCU" ] && timeout 150 "$NCU" --clock-control none -k "$k" --launch-skip 10 -c 1 --section SpeedOfLight --section MemoryWorkloadAnalysis \
   --section ComputeWorkloadAnalysis --section InstructionStats --section WarpStateStats --section Occupancy --section SchedulerStats \
-  --section LaunchStats "$APP/ZetaPrep.Bench" gpu --size 224 --kernels "$k" --only-batch 256 > "$OUT/ncu-$k.txt" 2>&1
+  --section LaunchStats --section SourceCounters "$APP/ZetaPrep.Bench" gpu --size 224 --kernels "$k" --only-batch 256 > "$OUT/ncu-$k.txt" 2>&1
 [ -f "$OUT/ncu-$k.txt" ] && grep -v '^{' "$OUT/ncu-$k.txt" | grep -v '^ *$' | tail -110
+# Stall reasons per issued instruction, pipe use, shared-memory wavefronts and bank conflicts (a second pass: a metric
+# this ncu does not know fails only this one).
+[ -n "$NCU" ] && timeout 150 "$NCU" --clock-control none -k "$k" --launch-skip 10 -c 1 \
+  --metrics 'regex:smsp__average_warps_issue_stalled_.*_per_issue_active\.ratio,regex:sm__inst_executed_pipe_.*\.avg\.pct_of_peak_sustained_active,regex:sm__pipe_.*_cycles_active\.avg\.pct_of_peak_sustained_active,l1tex__data_pipe_lsu_wavefronts_mem_shared_op_ld.sum,l1tex__data_pipe_lsu_wavefronts_mem_shared_op_st.sum,l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_ld.sum,smsp__inst_executed_op_shared_ld.sum,l1tex__data_pipe_lsu_wavefronts_mem_shared.avg.pct_of_peak_sustained_active' \
+  "$APP/ZetaPrep.Bench" gpu --size 224 --kernels "$k" --only-batch 256 > "$OUT/ncu-$k-metrics.txt" 2>&1
+[ -f "$OUT/ncu-$k-metrics.txt" ] && grep -v '^{' "$OUT/ncu-$k-metrics.txt" | grep -v '^ *$' | grep -E 'stalled|pipe_|wavefronts|bank_conflicts|shared_ld|Duration|Eligible|Issued Ipc|Occupancy  |Registers|ERR|rror' | head -120
 done
 fi
 if want 6; then step "6. batches of B + 1 inputs (a pass's lone leftover joins the last batch) on cuda, cpu and auto"
