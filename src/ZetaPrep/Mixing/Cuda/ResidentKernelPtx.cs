@@ -15,10 +15,9 @@ namespace ZetaPrep.Mixing.Cuda;
 /// (docs/BENCHMARKS-gpu.md). Here a grid of at most as many blocks as fit on the device at once takes the chunks in turn
 /// (block b: chunks b, b + grid, …): each block stages every output's weight records in shared memory once, starts
 /// the asynchronous copy (<c>cp.async.cg</c>, 16 bytes per thread and input row, past L1) of its first chunk's tile,
-/// and then, per chunk, waits for the current chunk's tile, starts the copy of its next chunk into the other of two
-/// tiles and mixes the current one. One barrier per chunk, between the wait and the next copy: past it the copied tile
-/// is visible to every thread, and every thread is done with the previous chunk, whose tile the next copy overwrites.
-/// On an H200 this mixes a batch of 256 224² images in ~30 µs
+/// and then, per chunk, starts the copy of its next chunk into the other of two tiles before it waits for the current
+/// one and mixes it. Two barriers per chunk: the first makes the copied tile visible to every thread, the second keeps
+/// the next copy from overwriting a tile still being read. On an H200 this mixes a batch of 256 224² images in ~30 µs
 /// against ~37 µs for the pair kernel, 61–62 % of the device's copy bandwidth (docs/BENCHMARKS-gpu.md).</para>
 /// <para>Parameters: x, table, y, pixels (a multiple of 16), the table's row stride in words, inputs, outputs, and the
 /// byte offset of the first tile in shared memory (after the records, <see cref="RecordBytes"/>). Dynamic shared memory:
@@ -128,20 +127,18 @@ internal static class ResidentKernelPtx
         s.AppendLine("CHUNK:");
         Line(s, "setp.ge.u32 %p1, %r41, %r40;");
         Line(s, "@%p1 bra DONE;");
-        Line(s, "cp.async.wait_group 0;"); // this thread's copies of the current chunk are in (its only group in flight)
-        // One barrier per chunk: past it, every thread's copies of the current chunk are in (and, the first time, the
-        // records), and every thread is done with the previous chunk, so the other tile is free for the next copy.
-        Line(s, "bar.sync 0;");
         Line(s, "add.u32 %r45, %r41, %r42;"); // the block's next chunk: its copy into the other tile, if there is one
         Line(s, "setp.lt.u32 %p2, %r45, %r40;");
         Line(s, "@!%p2 bra ISSUED;");
         Copy(s, "%r45", "%r44", "NEXT");
         s.AppendLine("ISSUED:");
-        Line(s, "cp.async.commit_group;");
+        Line(s, "cp.async.commit_group;"); // one group per chunk, empty or not
+        Line(s, "cp.async.wait_group 1;"); // this thread's copies of the current chunk are in
+        Line(s, "bar.sync 0;"); // ... and every thread's (and, the first time, the records)
         Line(s, $"shl.b32 %r8, %r41, {Log2(ChunkBytes)};");
         Line(s, "add.u32 %r20, %r8, %r19;"); // pixel byte within the image
         Line(s, "setp.ge.u32 %p6, %r20, %r1;");
-        Line(s, "@%p6 bra MIXED;"); // past the image's end (its last chunk)
+        Line(s, "@%p6 bra MIXED;"); // past the image's end (its last chunk): to the barrier
         Line(s, "add.u32 %r21, %r43, %r19;"); // this thread's column of the tile
         Line(s, "cvt.u64.u32 %rd9, %r20;");
         Line(s, "add.s64 %rd9, %rd3, %rd9;");
@@ -149,6 +146,7 @@ internal static class ResidentKernelPtx
         Line(s, "mov.u32 %r28, %r39;");
         PairKernelPtx.Outputs(s, Name, "MIXED", wideBase: "%r21");
         s.AppendLine("MIXED:");
+        Line(s, "bar.sync 0;"); // every thread is done with this tile before the next copy into it
         Line(s, "mov.u32 %r41, %r45;");
         Line(s, "mov.u32 %r48, %r43;"); // the tiles swap: the one just mixed takes the next copy
         Line(s, "mov.u32 %r43, %r44;");
