@@ -173,6 +173,24 @@ internal static unsafe class GpuBench
                         $"{{\"measure\":\"back_to_back\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"streams\":{streams},\"ms_per_batch\":{ms:F4},\"of_floor\":{floorMs / ms:F2},\"images_per_s\":{batch / ms * 1e3:F0}}}"));
                     sustainedRows.Add(string.Create(CultureInfo.InvariantCulture, $"| {(kernel == "copy" ? "device-to-device copy of the batch" : kernel)} | {batch} | {streams} | {ms * 1e3:F1} µs | {floorMs * 1e3:F1} µs | {floorMs / ms:P0} | {batch / ms * 1e3:N0} |"));
                 }
+
+                if (kernel == ResidentKernelPtx.Name && batch <= 64)
+                {
+                    // Small batches in flight with fewer blocks each (1 or 2 per multiprocessor): more chunks per block,
+                    // so each launch's fixed costs (records, first tile) spread over more work, while other streams'
+                    // launches fill the rest of the device.
+                    var sms = CudaMixer.Multiprocessors;
+                    foreach (var perSm in new[] { 1, 2 })
+                    {
+                        foreach (var streams in new[] { 2, 4 })
+                        {
+                            var ms = SustainedTime(batch, pixels, kernel, streams, random, (uint)(perSm * sms));
+                            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                                $"{{\"measure\":\"back_to_back\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"streams\":{streams},\"blocks_per_sm\":{perSm},\"ms_per_batch\":{ms:F4},\"of_floor\":{floorMs / ms:F2}}}"));
+                            sustainedRows.Add(string.Create(CultureInfo.InvariantCulture, $"| {kernel} ({perSm} per SM) | {batch} | {streams} | {ms * 1e3:F1} µs | {floorMs * 1e3:F1} µs | {floorMs / ms:P0} | {batch / ms * 1e3:N0} |"));
+                        }
+                    }
+                }
             }
         }
 
@@ -407,7 +425,7 @@ internal static unsafe class GpuBench
     /// the wall clock of 40 launches per stream (median of 7 rounds, after one). Kernel "copy": a device-to-device copy
     /// of the batch's inputs to the mixer's outputs instead.
     /// </summary>
-    private static double SustainedTime(int batch, int pixels, string kernel, int streams, Random random)
+    private static double SustainedTime(int batch, int pixels, string kernel, int streams, Random random, uint residentGrid = 0)
     {
         var mixers = new CudaMixer[streams];
         var setBytes = (long)batch * pixels;
@@ -447,7 +465,7 @@ internal static unsafe class GpuBench
                     }
                     else
                     {
-                        mixers[m].Launch(kernel, batch, inputs);
+                        mixers[m].Launch(kernel, batch, inputs, residentGrid);
                     }
                 }
 
