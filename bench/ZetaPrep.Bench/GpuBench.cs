@@ -10,8 +10,9 @@ namespace ZetaPrep.Bench;
 /// `gpu` mode (target 5 of issue 8, run on a GPU machine by bench/gpu/device_check.sh): checks that the CUDA kernel
 /// writes exactly the CPU kernel's bytes on fresh random batches, then measures, with CUDA events, the device-to-device
 /// copy bandwidth (the floor), the kernel alone per batch size against that floor, batches back to back on 1, 2 and 4
-/// streams beside a device copy of their bytes, pinned host↔device copy bandwidth, and whole Mix calls (pinned copies + kernel) on 1 and 4 concurrent streams, from the mixer's page-locked staging
-/// buffers (as the pipeline calls it) and from ordinary arrays (one host copy each way more). Prints JSON lines, then a table.
+/// streams beside a device copy of their bytes, pinned host↔device copy bandwidth, and whole Mix calls (pinned copies +
+/// kernel) on 1 and 4 concurrent streams, from the mixer's page-locked staging buffers (as the pipeline calls it) and
+/// from ordinary arrays (one host copy each way more). Prints JSON lines, then tables.
 /// Exit code 1 when any byte differs. With <c>--only-batch B</c>, only the kernels' timings at batch B (for a profiler).
 /// </summary>
 internal static unsafe class GpuBench

@@ -5,8 +5,7 @@
 # says how to build it. Writes logs to $OUT.
 #   1. ZetaPrep.Bench gpu: every CUDA kernel's bytes == CPU kernel bytes on fresh random batches; kernel time vs the
 #      device-to-device copy floor; batches back to back on 1, 2 and 4 streams beside a copy of their bytes; pinned copy
-#      bandwidth; whole Mix calls on 1 and 4 streams (KERNELS=a,b limits
-#      the kernels it launches by name).
+#      bandwidth; whole Mix calls on 1 and 4 streams (KERNELS=a,b limits the kernels it launches by name).
 #   2. bench/gpu/authors_mix.py: the authors' PyTorch formulation on the same GPU.
 #   3. generate on 4000 real photos (COUNT × 10) (400 + hard links) at --threads 1 2 4 8 16, --device cpu and cuda: throughput,
 #      --profile, and the shards' SHA-256 (cpu and cuda must match); the Python peer on all cores.
