@@ -378,45 +378,66 @@ internal static unsafe class GpuBench
     private static double KernelTime(int batch, int pixels, string kernel, Random random, uint residentGrid = 0)
     {
         using var mixer = CudaMixer.TryCreate(batch, pixels, out var why) ?? throw new InvalidOperationException(why);
-        var setBytes = (long)batch * pixels;
-        var sets = (int)Math.Max(2, Math.Ceiling(256e6 / setBytes));
-        var x = new byte[setBytes];
-        var buffers = new ulong[sets];
         var w = Weights(batch, 8, random.Next());
         mixer.WriteTable(w, batch, batch);
         mixer.UploadTable(batch, all: true);
-        try
+        using var sets = new InputSets((long)batch * pixels, mixer.Stream, random);
+        var next = 0;
+        const int PerTiming = 40;
+        return Timed(mixer.Stream, 7, () =>
         {
-            fixed (byte* src = x)
+            for (var i = 0; i < PerTiming; i++)
             {
-                for (var i = 0; i < sets; i++)
+                mixer.Launch(kernel, batch, sets[next++], residentGrid);
+            }
+        }) / PerTiming;
+    }
+
+    /// <summary>
+    /// Device buffers of one batch's inputs each, fresh random bytes, more of them than the L2 cache holds (256 MB and at
+    /// least two), so that launches rotating over them (<c>sets[i]</c>, any i) read their inputs from device memory.
+    /// </summary>
+    private sealed class InputSets : IDisposable
+    {
+        private readonly ulong[] _buffers;
+
+        public InputSets(long setBytes, IntPtr stream, Random random)
+        {
+            _buffers = new ulong[(int)Math.Max(2, Math.Ceiling(256e6 / setBytes))];
+            var x = new byte[setBytes];
+            try
+            {
+                fixed (byte* src = x)
                 {
-                    random.NextBytes(x);
-                    buffers[i] = CudaMixer.DeviceAlloc(setBytes);
-                    CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(buffers[i], src, (nuint)setBytes, mixer.Stream), "cuMemcpyHtoDAsync");
-                    CudaDriver.Check(CudaDriver.cuStreamSynchronize(mixer.Stream), "cuStreamSynchronize");
+                    for (var i = 0; i < _buffers.Length; i++)
+                    {
+                        random.NextBytes(x);
+                        _buffers[i] = CudaMixer.DeviceAlloc(setBytes);
+                        CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(_buffers[i], src, (nuint)setBytes, stream), "cuMemcpyHtoDAsync");
+                        CudaDriver.Check(CudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
+                    }
                 }
             }
-
-            var next = 0;
-            const int PerTiming = 40;
-            return Timed(mixer.Stream, 7, () =>
+            catch
             {
-                for (var i = 0; i < PerTiming; i++)
-                {
-                    mixer.Launch(kernel, batch, buffers[next++ % sets], residentGrid);
-                }
-            }) / PerTiming;
+                Dispose();
+                throw;
+            }
         }
-        finally
+
+        public ulong this[int i] => _buffers[i % _buffers.Length];
+
+        public void Dispose()
         {
-            foreach (var b in buffers)
+            foreach (var b in _buffers)
             {
                 if (b != 0)
                 {
                     _ = CudaDriver.cuMemFree_v2(b);
                 }
             }
+
+            Array.Clear(_buffers);
         }
     }
 
@@ -430,8 +451,7 @@ internal static unsafe class GpuBench
     {
         var mixers = new CudaMixer[streams];
         var setBytes = (long)batch * pixels;
-        var sets = (int)Math.Max(2, Math.Ceiling(256e6 / setBytes));
-        var buffers = new ulong[sets];
+        InputSets? sets = null;
         try
         {
             for (var m = 0; m < streams; m++)
@@ -441,25 +461,13 @@ internal static unsafe class GpuBench
                 mixers[m].UploadTable(batch, all: true);
             }
 
-            var x = new byte[setBytes];
-            random.NextBytes(x); // one random batch in every set: the sets are there to be more than the L2 cache holds
-            fixed (byte* src = x)
-            {
-                for (var i = 0; i < sets; i++)
-                {
-                    buffers[i] = CudaMixer.DeviceAlloc(setBytes);
-                    CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(buffers[i], src, (nuint)setBytes, mixers[0].Stream), "cuMemcpyHtoDAsync");
-                }
-
-                CudaDriver.Check(CudaDriver.cuStreamSynchronize(mixers[0].Stream), "cuStreamSynchronize");
-            }
-
+            sets = new InputSets(setBytes, mixers[0].Stream, random);
             const int PerStream = 40;
             void Round(int m)
             {
                 for (var i = 0; i < PerStream; i++)
                 {
-                    var inputs = buffers[((i * streams) + m) % sets];
+                    var inputs = sets[(i * streams) + m];
                     if (kernel == "copy")
                     {
                         CudaDriver.Check(CudaDriver.cuMemcpyDtoDAsync_v2(mixers[m].DeviceOutputs, inputs, (nuint)setBytes, mixers[m].Stream), "cuMemcpyDtoDAsync");
@@ -488,14 +496,7 @@ internal static unsafe class GpuBench
         }
         finally
         {
-            foreach (var b in buffers)
-            {
-                if (b != 0)
-                {
-                    _ = CudaDriver.cuMemFree_v2(b);
-                }
-            }
-
+            sets?.Dispose();
             foreach (var m in mixers)
             {
                 m?.Dispose();

@@ -39,8 +39,8 @@ internal static partial class Writeback
     /// <summary>
     /// Writes <paramref name="handle"/>'s file data so far to stable storage (fdatasync), blocking; meant for a pool
     /// thread while the shard's writer goes on. Returns 0, the errno of a failed call, or -1 where it cannot be made
-    /// (not Linux, handle closed, a file that does not support it). A failure must reach the writer: Linux reports a write-back error to one sync call
-    /// per open file, so the fsync that completes the shard would not see it again.
+    /// (not Linux, handle closed, a file that does not support it). A failure must reach the writer: Linux reports a
+    /// write-back error to one sync call per open file, so the fsync that completes the shard would not see it again.
     /// </summary>
     public static int SyncData(SafeFileHandle handle)
     {

@@ -93,10 +93,7 @@ internal static class PairKernelPtx
     {
         var chunkShift = Log2(ChunkBytes);
         var pieceShift = Log2(ThreadsPerOutput); // 16-byte pieces per tile row
-        s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {Name}(");
-        s.AppendLine("    .param .u64 p_x, .param .u64 p_table, .param .u64 p_y,");
-        s.AppendLine("    .param .u32 p_pixels, .param .u32 p_stride, .param .u32 p_inputs, .param .u32 p_outputs, .param .u32 p_per_block,");
-        s.AppendLine("    .param .u32 p_parts_shift)");
+        EntryHeader(s, Name, sixth: "p_parts_shift");
         s.AppendLine("{");
         Registers(s, 48, 16);
         QuantizedKernelPtx.Parameters(s);
@@ -299,6 +296,7 @@ internal static class PairKernelPtx
         }
     }
 
-    private static int Log2(int value) => System.Numerics.BitOperations.Log2((uint)value);
+    /// <summary>The exponent of a power of two (chunk and tile sizes as shift counts).</summary>
+    internal static int Log2(int value) => System.Numerics.BitOperations.Log2((uint)value);
 
 }

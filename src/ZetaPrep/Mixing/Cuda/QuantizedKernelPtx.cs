@@ -52,9 +52,7 @@ internal static class QuantizedKernelPtx
     {
         var s = new StringBuilder();
         ModuleHeader(s, "sm_61", "zq_tile");
-        s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {Name}(");
-        s.AppendLine("    .param .u64 p_x, .param .u64 p_table, .param .u64 p_y,");
-        s.AppendLine("    .param .u32 p_pixels, .param .u32 p_stride, .param .u32 p_inputs, .param .u32 p_outputs, .param .u32 p_per_block)");
+        EntryHeader(s, Name);
         s.AppendLine("{");
         s.AppendLine("    .reg .pred %p<12>;");
         s.AppendLine("    .reg .b32 %r<40>;");
@@ -154,6 +152,22 @@ internal static class QuantizedKernelPtx
         s.AppendLine();
         s.AppendLine(CultureInfo.InvariantCulture, $".extern .shared .align 16 .b8 {shared}[];");
         s.AppendLine();
+    }
+
+    /// <summary>
+    /// The entry line and parameters of an integer kernel <paramref name="name"/>, the ones <see cref="Parameters"/>
+    /// loads: x, table, y, pixels, stride, inputs, outputs and <paramref name="fifth"/> (.u32), then
+    /// <paramref name="sixth"/> (.u32) where given.
+    /// </summary>
+    internal static void EntryHeader(StringBuilder s, string name, string fifth = "p_per_block", string? sixth = null)
+    {
+        s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {name}(");
+        s.AppendLine("    .param .u64 p_x, .param .u64 p_table, .param .u64 p_y,");
+        s.AppendLine(CultureInfo.InvariantCulture, $"    .param .u32 p_pixels, .param .u32 p_stride, .param .u32 p_inputs, .param .u32 p_outputs, .param .u32 {fifth}{(sixth is null ? ")" : ",")}");
+        if (sixth is not null)
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $"    .param .u32 {sixth})");
+        }
     }
 
     /// <summary>

@@ -78,9 +78,7 @@ internal static class ResidentKernelPtx
     {
         var s = new StringBuilder();
         ModuleHeader(s, "sm_80", "zr_smem");
-        s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {Name}(");
-        s.AppendLine("    .param .u64 p_x, .param .u64 p_table, .param .u64 p_y,");
-        s.AppendLine("    .param .u32 p_pixels, .param .u32 p_stride, .param .u32 p_inputs, .param .u32 p_outputs, .param .u32 p_tile)");
+        EntryHeader(s, Name, "p_tile");
         s.AppendLine(CultureInfo.InvariantCulture, $".maxntid {BlockSize}, 1, 1");
         s.AppendLine("{");
         PairKernelPtx.Registers(s, 56, 24);
@@ -89,10 +87,10 @@ internal static class ResidentKernelPtx
         Line(s, "mov.u32 %r30, %r9;"); // the records, first
         Line(s, "shr.u32 %r31, %r2, 3;"); // groups per row: (stride - 4) / 8
         Line(s, "add.u32 %r43, %r9, %r5;"); // the tile of the chunk being mixed
-        Line(s, $"shl.b32 %r10, %r3, {Log2(ChunkBytes)};");
+        Line(s, $"shl.b32 %r10, %r3, {PairKernelPtx.Log2(ChunkBytes)};");
         Line(s, "add.u32 %r44, %r43, %r10;"); // the other tile
         Line(s, $"add.u32 %r40, %r1, {ChunkBytes - 1};");
-        Line(s, $"shr.u32 %r40, %r40, {Log2(ChunkBytes)};"); // chunks
+        Line(s, $"shr.u32 %r40, %r40, {PairKernelPtx.Log2(ChunkBytes)};"); // chunks
         Line(s, "mov.u32 %r41, %ctaid.x;"); // this block's chunk
         Line(s, "mov.u32 %r42, %nctaid.x;"); // its step
 
@@ -104,7 +102,7 @@ internal static class ResidentKernelPtx
         Line(s, "cvt.u64.u32 %rd23, %r19;");
         Line(s, "add.s64 %rd22, %rd22, %rd23;");
         Line(s, "add.s64 %rd22, %rd1, %rd22;"); // x + row · pixels + its bytes
-        Line(s, $"shl.b32 %r47, %r46, {Log2(ChunkBytes)};");
+        Line(s, $"shl.b32 %r47, %r46, {PairKernelPtx.Log2(ChunkBytes)};");
         Line(s, "add.u32 %r47, %r47, %r19;"); // its offset in a tile
         Line(s, $"mul.wide.u32 %rd21, %r1, {RowsPerRound};"); // global step per round
 
@@ -135,7 +133,7 @@ internal static class ResidentKernelPtx
         Line(s, "cp.async.commit_group;"); // one group per chunk, empty or not
         Line(s, "cp.async.wait_group 1;"); // this thread's copies of the current chunk are in
         Line(s, "bar.sync 0;"); // ... and every thread's (and, the first time, the records)
-        Line(s, $"shl.b32 %r8, %r41, {Log2(ChunkBytes)};");
+        Line(s, $"shl.b32 %r8, %r41, {PairKernelPtx.Log2(ChunkBytes)};");
         Line(s, "add.u32 %r20, %r8, %r19;"); // pixel byte within the image
         Line(s, "setp.ge.u32 %p6, %r20, %r1;");
         Line(s, "@%p6 bra MIXED;"); // past the image's end (its last chunk): to the barrier
@@ -164,7 +162,7 @@ internal static class ResidentKernelPtx
     /// </summary>
     private static void Copy(StringBuilder s, string chunk, string tile, string label)
     {
-        Line(s, $"shl.b32 %r49, {chunk}, {Log2(ChunkBytes)};");
+        Line(s, $"shl.b32 %r49, {chunk}, {PairKernelPtx.Log2(ChunkBytes)};");
         Line(s, "add.u32 %r50, %r49, %r19;");
         Line(s, "setp.ge.u32 %p10, %r50, %r1;");
         Line(s, $"@%p10 bra {label}_COPIED;");
@@ -183,5 +181,4 @@ internal static class ResidentKernelPtx
         s.AppendLine(CultureInfo.InvariantCulture, $"{label}_COPIED:");
     }
 
-    private static int Log2(int value) => System.Numerics.BitOperations.Log2((uint)value);
 }
