@@ -44,7 +44,7 @@ internal static unsafe class GpuBench
         Console.WriteLine(CudaMixer.QuantizedUnavailable is { } noInteger ? $"integer kernel {QuantizedKernelPtx.Name} NOT available: {noInteger}" : $"integer kernel {QuantizedKernelPtx.Name} loaded");
         Console.WriteLine(CudaMixer.PairUnavailable is { } noPairs ? $"pair kernel {PairKernelPtx.Name} NOT available: {noPairs}" : $"pair kernel {PairKernelPtx.Name} loaded");
         Console.WriteLine(CudaMixer.ResidentUnavailable is { } noResident ? $"resident kernel {ResidentKernelPtx.Name} NOT available: {noResident}" : $"resident kernel {ResidentKernelPtx.Name} loaded");
-        Console.WriteLine(CudaMixer.TensorUnavailable is { } noTensor ? $"tensor-core kernel {TensorKernelPtx.Name} NOT available: {noTensor}" : $"tensor-core kernels {string.Join(", ", TensorKernelPtx.Names)} loaded ({CudaMixer.TensorKernelFor(CudaMixer.TensorInputs)} mixes batches of up to {CudaMixer.TensorInputs} inputs)");
+        Console.WriteLine(CudaMixer.TensorUnavailable is { } noTensor ? $"tensor-core kernel {TensorKernelPtx.Name} NOT available: {noTensor}" : $"tensor-core kernel {TensorKernelPtx.Name} loaded (batches of up to {CudaMixer.TensorInputs} inputs)");
         var random = new Random(seed);
         var timed = kernels.Where(k => k is MixKernelPtx.Vector16 or MixKernelPtx.Scaled16 or MixKernelPtx.Vector16Fma || CudaMixer.IsInteger(k)).ToList();
         if (onlyBatch is { } b)
@@ -131,7 +131,7 @@ internal static unsafe class GpuBench
 
                 if (CudaMixer.IsTensor(kernel) && CudaMixer.TensorGrid(pixels, batch, batch, kernel) == 0)
                 {
-                    Console.WriteLine($"{{\"measure\":\"kernel\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"skipped\":\"not its input tiles, or over the block's shared memory\"}}");
+                    Console.WriteLine($"{{\"measure\":\"kernel\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"skipped\":\"over {TensorKernelPtx.MaxInputs} inputs or over the block's shared memory\"}}");
                     continue;
                 }
 
@@ -141,7 +141,7 @@ internal static unsafe class GpuBench
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{{\"measure\":\"kernel\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"size\":{size},\"grid\":{Grid(kernel, pixels, batch, rowWords)},\"ms\":{ms:F4},\"floor_ms\":{floorMs:F4},\"of_floor\":{floorMs / ms:F2},\"images_per_s\":{batch / ms * 1e3:F0}}}"));
                 rows.Add(string.Create(CultureInfo.InvariantCulture, $"| {kernel} | {batch} | {ms * 1e3:F1} µs | {floorMs * 1e3:F1} µs | {floorMs / ms:P0} | {batch / ms * 1e3:N0} |"));
-                if (kernel == ResidentKernelPtx.Name || CudaMixer.IsTensor(kernel))
+                if (kernel is ResidentKernelPtx.Name or TensorKernelPtx.Name)
                 {
                     // Fewer resident blocks than fit: 1, 2, … per multiprocessor (the grid is capped, the kernel the same).
                     var sms = CudaMixer.Multiprocessors;
@@ -181,23 +181,6 @@ internal static unsafe class GpuBench
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"{{\"measure\":\"back_to_back\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"streams\":{streams},\"ms_per_batch\":{ms:F4},\"of_floor\":{floorMs / ms:F2},\"images_per_s\":{batch / ms * 1e3:F0}}}"));
                     sustainedRows.Add(string.Create(CultureInfo.InvariantCulture, $"| {(kernel == "copy" ? "device-to-device copy of the batch" : kernel)} | {batch} | {streams} | {ms * 1e3:F1} µs | {floorMs * 1e3:F1} µs | {floorMs / ms:P0} | {batch / ms * 1e3:N0} |"));
-                }
-
-                if (CudaMixer.IsTensor(kernel))
-                {
-                    // Fewer blocks per launch (2 or 3 per multiprocessor, of the 4 it may launch), so that more of the
-                    // other streams' launches fit beside it.
-                    var sms = CudaMixer.Multiprocessors;
-                    foreach (var perSm in new[] { 2, 3 })
-                    {
-                        foreach (var streams in new[] { 2, 4 })
-                        {
-                            var ms = SustainedTime(batch, pixels, kernel, streams, random, (uint)(perSm * sms));
-                            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                                $"{{\"measure\":\"back_to_back\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"streams\":{streams},\"blocks_per_sm\":{perSm},\"ms_per_batch\":{ms:F4},\"of_floor\":{floorMs / ms:F2}}}"));
-                            sustainedRows.Add(string.Create(CultureInfo.InvariantCulture, $"| {kernel} ({perSm} per SM) | {batch} | {streams} | {ms * 1e3:F1} µs | {floorMs * 1e3:F1} µs | {floorMs / ms:P0} | {batch / ms * 1e3:N0} |"));
-                        }
-                    }
                 }
 
                 if (kernel == ResidentKernelPtx.Name && batch <= 64 && !timed.Any(CudaMixer.IsTensor))
@@ -255,13 +238,13 @@ internal static unsafe class GpuBench
 
     /// <summary>Every kernel the modules have.</summary>
     public static IEnumerable<string> AllKernels => MixKernelPtx.Kernels.Append(QuantizedKernelPtx.Name).Append(PairKernelPtx.Name).Append(ResidentKernelPtx.Name)
-        .Concat(TensorKernelPtx.Names);
+        .Append(TensorKernelPtx.Name).Append(TensorKernelPtx.AluRoundingName);
 
     /// <summary>The blocks of an integer kernel's launch for a batch (outputs = inputs), 0 for the float kernels.</summary>
     private static long Grid(string kernel, int pixels, int batch, int rowWords) => kernel switch
     {
         ResidentKernelPtx.Name => CudaMixer.ResidentGrid(pixels, batch, batch, rowWords),
-        _ when CudaMixer.IsTensor(kernel) => CudaMixer.TensorGrid(pixels, batch, batch, kernel),
+        TensorKernelPtx.Name or TensorKernelPtx.AluRoundingName => CudaMixer.TensorGrid(pixels, batch, batch, kernel),
         PairKernelPtx.Name => PairKernelPtx.Geometry(pixels, batch).GridX,
         QuantizedKernelPtx.Name => QuantizedMixTable.Geometry(pixels, batch) is var (x, y, _) ? (long)x * y : 0,
         _ => 0,
@@ -339,12 +322,10 @@ internal static unsafe class GpuBench
                 yield return ResidentKernelPtx.Name;
             }
 
-            if (batch <= TensorKernelPtx.MaxInputs && TensorMixTable.Write(w, batch, batch, new int[TensorMixTable.Words(batch, batch)]))
+            if (CudaMixer.TensorGrid(p, batch, batch) > 0 && TensorMixTable.Write(w, batch, batch, new int[TensorMixTable.Words(batch, batch)]))
             {
-                foreach (var tensor in TensorKernelPtx.Names.Where(k => CudaMixer.TensorGrid(p, batch, batch, k) > 0))
-                {
-                    yield return tensor;
-                }
+                yield return TensorKernelPtx.Name;
+                yield return TensorKernelPtx.AluRoundingName;
             }
         }
 

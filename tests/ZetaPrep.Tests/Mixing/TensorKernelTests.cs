@@ -15,19 +15,17 @@ public sealed class TensorKernelTests
     public static TheoryData<string, int, int, int, double, int> KernelShapes()
     {
         var data = new TheoryData<string, int, int, int, double, int>();
-        foreach (var kernel in new[] { TensorKernelPtx.Name, TensorKernelPtx.PairedName })
+        foreach (var kernel in new[] { TensorKernelPtx.Name, TensorKernelPtx.AluRoundingName })
         {
             data.Add(kernel, 16 * 16 * 3, 32, 8, 2.8, 41);     // 3 chunks, the last a quarter full; one input tile, two output tiles
-            data.Add(kernel, 20 * 20 * 3, 30, 8, 2.8, 42);     // 1200 bytes: the last chunk ends half way through a warp's segment
-            data.Add(kernel, 4 * 4 * 3, 5, 2, 0.5, 44);        // one chunk, 48 bytes; one output tile, 11 of its rows past the outputs; N = 2
-            data.Add(kernel, 8 * 8 * 3, 24, 24, 1.72865, 45);  // --n batch: every weight non-zero; an odd number of output tiles
+            data.Add(kernel, 20 * 20 * 3, 40, 8, 2.8, 42);     // 1200 bytes: the last chunk ends half way through a warp's segment
+            data.Add(kernel, 8 * 8 * 3, 33, 8, 2.8, 43);       // B + 1: a second input tile with one input, a third output tile with one output
+            data.Add(kernel, 4 * 4 * 3, 70, 2, 0.5, 44);       // one chunk, 48 bytes; three input tiles, N = 2
+            data.Add(kernel, 8 * 8 * 3, 24, 24, 1.72865, 45);  // --n batch: every weight non-zero
             data.Add(kernel, 8 * 8 * 3, 13, 3, 12.0, 46);      // a steep γ: 3^-12 rounds to 0 units (at 25 every row is one weight of 1, refused)
-            data.Add(kernel, 24 * 24 * 3, 17, 8, 2.8, 48);     // 7 chunks over a grid of 3: blocks take three, two and two
+            data.Add(kernel, 16 * 3, 128, 8, 2.8, 47);         // the most inputs: four input tiles, eight output tiles
+            data.Add(kernel, 24 * 24 * 3, 100, 8, 2.8, 48);    // 7 chunks over a grid of 3: blocks take three, two and two
         }
-
-        data.Add(TensorKernelPtx.WideName, 8 * 8 * 3, 33, 8, 2.8, 43);      // B + 1: a second input tile with one input, a third output tile with one output
-        data.Add(TensorKernelPtx.WideName, 20 * 20 * 3, 64, 8, 2.8, 47);    // the most inputs: two input tiles, four output tiles
-        data.Add(TensorKernelPtx.WideName, 4 * 4 * 3, 50, 50, 1.72865, 49); // --n batch
 
         return data;
     }
@@ -75,7 +73,7 @@ public sealed class TensorKernelTests
             255f / 65536, 65281f / 65536, 0, 0, 0, 0, 0, 0, // q with a low byte of 0xFF, and with a high byte of 0xFF
         ];
         var cpu = AssertKernelMatchesCpu(TensorKernelPtx.Name, x, 8, w, 9, Pixels);
-        AssertKernelMatchesCpu(TensorKernelPtx.PairedName, x, 8, w, 9, Pixels);
+        AssertKernelMatchesCpu(TensorKernelPtx.AluRoundingName, x, 8, w, 9, Pixels);
         Assert.Equal(254, cpu[0]);
         Assert.Equal(255, cpu[1]);
         Assert.All(cpu.AsSpan(6 * Pixels, Pixels).ToArray(), b => Assert.Equal(255, b));
@@ -136,27 +134,22 @@ public sealed class TensorKernelTests
         Assert.False(TensorMixTable.Write([0.5f, 0.5f, 0, 0, 0, 0, 0, 0, 0.3f, 0.7f, 0, 0, 0, 0, 0, 0], 8, 2, table)); // off the grid
         Assert.False(TensorMixTable.Write([0.5f, 0.5f, 0, 0, 0, 0, 0, 0, 0, 0, 1f, 0, 0, 0, 0, 0], 8, 2, table)); // q = 65536
         Assert.True(TensorMixTable.Write([0.5f, 0.5f, 0, 0, 0, 0, 0, 0, 0, 0, 0.75f, 0.25f, 0, 0, 0, 0], 8, 2, table));
-        Assert.False(TensorMixTable.Write(new float[65], 65, 1, new int[TensorMixTable.Words(65, 1)])); // over two input tiles
-        Assert.True(TensorKernelPtx.Takes(TensorKernelPtx.Name, 32) && TensorKernelPtx.Takes(TensorKernelPtx.PairedName, 1));
-        Assert.False(TensorKernelPtx.Takes(TensorKernelPtx.Name, 33) || TensorKernelPtx.Takes(TensorKernelPtx.WideName, 32));
-        Assert.True(TensorKernelPtx.Takes(TensorKernelPtx.WideName, 33) && TensorKernelPtx.Takes(TensorKernelPtx.WideName, 64));
-        Assert.False(TensorKernelPtx.Takes(TensorKernelPtx.WideName, 65));
+        Assert.False(TensorMixTable.Write(new float[129], 129, 1, new int[TensorMixTable.Words(129, 1)])); // over four input tiles
         Assert.Throws<ArgumentException>(() => TensorMixTable.Write([0.5f, 0.5f], 2, 1, new int[10]));
     }
 
     [Fact]
     public void The_tensor_kernel_holds_two_tiles_and_the_fragments_and_spreads_chunks_evenly_over_its_blocks()
     {
-        // B = 32 at 224²: 2 KiB of fragments and two 8 KiB tiles; 588 chunks of 256 bytes over 396 resident blocks (three
-        // per multiprocessor) would leave a third of the blocks with one chunk and the rest with two: 294 take two each.
+        // B = 32 at 224²: 2 KiB of fragments and two 8 KiB tiles; 588 chunks of 256 bytes over 396 resident blocks would
+        // leave a third of the blocks with one chunk and the rest with two: 294 blocks take two each.
         const int Pixels = 224 * 224 * 3;
         Assert.Equal(2 * 1024, TensorKernelPtx.FragmentBytes(32, 32));
         Assert.Equal(18 * 1024, TensorKernelPtx.SharedBytes(32, 32));
-        Assert.Equal((3 * 2 * 1024) + (2 * 2 * 8 * 1024), TensorKernelPtx.SharedBytes(33, 33)); // B + 1: two input tiles, three output tiles
+        Assert.Equal((3 * 3 * 1024) + (2 * 3 * 8 * 1024), TensorKernelPtx.SharedBytes(65, 33));
         Assert.Equal(588, TensorKernelPtx.Chunks(Pixels));
         Assert.Equal(294u, TensorKernelPtx.Grid(Pixels, 3, 132));
-        Assert.Equal(294u, TensorKernelPtx.Grid(Pixels, 8, 132)); // at most four per multiprocessor: 528 for 588 chunks, still two each
-        Assert.Equal(500u, TensorKernelPtx.Grid(500 * 256, 4, 132)); // one each
+        Assert.Equal(294u, TensorKernelPtx.Grid(Pixels, 8, 132)); // at most three per multiprocessor
         Assert.Equal(118u, TensorKernelPtx.Grid(Pixels, 1, 132)); // five chunks each (the last block three)
         Assert.Equal(588u, TensorKernelPtx.Grid(Pixels, 3, 196)); // one each
         Assert.Equal(1u, TensorKernelPtx.Grid(48, 3, 132));
@@ -170,7 +163,6 @@ public sealed class TensorKernelTests
         var cpu = new byte[outputs * pixels];
         new SparseCpuMixer(inputs, pixels).Mix(x, inputs, w, outputs, cpu);
 
-        Assert.True(TensorKernelPtx.Takes(kernel, inputs));
         var words = new int[TensorMixTable.Words(inputs, outputs)];
         Assert.True(TensorMixTable.Write(w, inputs, outputs, words));
         var table = new byte[words.Length * 4];
@@ -185,7 +177,7 @@ public sealed class TensorKernelTests
             Array.Fill(y, (byte)0xA5);
             var interpreter = new PtxInterpreter(TensorKernelPtx.Source, kernel) { SharedBase = 1024, EarlyCopies = early };
             interpreter.Run(gridX, 1, TensorKernelPtx.BlockSize, (int)TensorKernelPtx.SharedBytes(inputs, outputs),
-                x, table, y, pixels, inputs, outputs, TensorKernelPtx.OutputTiles(outputs), (int)TensorKernelPtx.FragmentBytes(inputs, outputs));
+                x, table, y, pixels, inputs, outputs, TensorKernelPtx.InputTiles(inputs), TensorKernelPtx.OutputTiles(outputs), (int)TensorKernelPtx.FragmentBytes(inputs, outputs));
             for (var i = 0; i < cpu.Length; i++)
             {
                 Assert.True(cpu[i] == y[i], $"copies landing {(early ? "when issued" : "at the wait")}: byte {i} (output {i / pixels}, pixel byte {i % pixels}): CPU {cpu[i]}, PTX {y[i]}");

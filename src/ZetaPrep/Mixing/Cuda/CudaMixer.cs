@@ -145,16 +145,13 @@ public sealed unsafe class CudaMixer : IBatchMixer
     internal static bool IsInteger(string kernel) => kernel is QuantizedKernelPtx.Name or PairKernelPtx.Name or ResidentKernelPtx.Name || IsTensor(kernel);
 
     /// <summary>Whether <paramref name="kernel"/> is one of <see cref="TensorKernelPtx"/>'s entries (they read <see cref="TensorMixTable"/>).</summary>
-    internal static bool IsTensor(string kernel) => Array.IndexOf(TensorKernelPtx.Names, kernel) >= 0;
+    internal static bool IsTensor(string kernel) => kernel is TensorKernelPtx.Name or TensorKernelPtx.AluRoundingName;
 
     /// <summary>
     /// Batches of up to this many inputs go to the tensor-core kernel where it takes them (<see cref="TensorKernelPtx"/>:
     /// its dense products grow with the batch, the resident kernel's sparse sums do not; docs/BENCHMARKS-gpu.md).
     /// </summary>
-    internal const int TensorInputs = 32;
-
-    /// <summary>The tensor-core entry a batch of <paramref name="inputs"/> inputs goes to, or null for the other kernels.</summary>
-    internal static string? TensorKernelFor(int inputs) => inputs <= TensorInputs ? TensorKernelPtx.PairedName : null;
+    internal const int TensorInputs = 64;
 
     /// <summary>Why the tensor-core kernel (<see cref="TensorKernelPtx"/>) is not there, or null when it is.</summary>
     internal static string? TensorUnavailable
@@ -171,14 +168,14 @@ public sealed unsafe class CudaMixer : IBatchMixer
     /// <summary>
     /// The tensor-core kernel's grid for a batch (<see cref="TensorKernelPtx.Grid"/> with the blocks the device holds at
     /// once with this launch's shared memory), or 0 where it cannot take it: not loaded, more than
-    /// <see cref="TensorKernelPtx.MaxInputs"/> inputs or not the entry's input tiles (<see cref="TensorKernelPtx.Takes"/>),
-    /// rows not 16-byte aligned or the shared memory over the block limit. <paramref name="kernel"/>: which entry.
+    /// <see cref="TensorKernelPtx.MaxInputs"/> inputs, rows not 16-byte aligned or the shared memory over the block limit.
+    /// <paramref name="kernel"/>: which entry (the benchmark also launches the variant).
     /// </summary>
-    internal static uint TensorGrid(int pixels, int inputs, int outputs, string kernel)
+    internal static uint TensorGrid(int pixels, int inputs, int outputs, string kernel = TensorKernelPtx.Name)
     {
         lock (ModuleGate)
         {
-            if (_tensorModule == IntPtr.Zero || !TensorKernelPtx.Takes(kernel, inputs) || pixels % 16 != 0)
+            if (_tensorModule == IntPtr.Zero || inputs > TensorKernelPtx.MaxInputs || pixels % 16 != 0)
             {
                 return 0;
             }
@@ -399,14 +396,15 @@ public sealed unsafe class CudaMixer : IBatchMixer
 
                 if (gridX == 0)
                 {
-                    throw new InvalidOperationException($"{kernel} does not take this batch ({_inputCount} inputs, or shared memory)");
+                    throw new InvalidOperationException($"{kernel} does not take this batch (shared memory)");
                 }
 
                 shared = TensorKernelPtx.SharedBytes(_inputCount, outputCount);
                 var fragments = _deviceTensorTable;
+                var kTiles = (uint)TensorKernelPtx.InputTiles(_inputCount);
                 var mTiles = (uint)TensorKernelPtx.OutputTiles(outputCount);
                 var tileAt = (uint)TensorKernelPtx.FragmentBytes(_inputCount, outputCount);
-                var tParameters = stackalloc void*[] { &x, &fragments, &qY, &qPixels, &qInputs, &qOutputs, &mTiles, &tileAt };
+                var tParameters = stackalloc void*[] { &x, &fragments, &qY, &qPixels, &qInputs, &qOutputs, &kTiles, &mTiles, &tileAt };
                 CudaDriver.Check(CudaDriver.cuLaunchKernel(function, gridX, 1, 1, TensorKernelPtx.BlockSize, 1, 1, (uint)shared, _stream, tParameters, null), "cuLaunchKernel " + kernel);
                 return;
             }
@@ -481,10 +479,10 @@ public sealed unsafe class CudaMixer : IBatchMixer
             : 0;
         // The tensor kernel's table, where it takes the batch (its rows are the same grid's, without a weight of 1).
         _tensorTable = rowWords != 0 && _hostTensorTable != null && inputCount <= TensorKernelPtx.MaxInputs
+            && TensorGrid(_pixels, inputCount, outputCount) > 0
             && TensorMixTable.Write(weights, inputCount, outputCount, new Span<int>(_hostTensorTable, _tensorTableCapacity));
-        var tensor = _tensorTable ? TensorKernelFor(inputCount) : null;
         _integerKernel = rowWords == 0 ? null
-            : tensor is not null && TensorGrid(_pixels, inputCount, outputCount, tensor) > 0 ? tensor
+            : _tensorTable && inputCount <= TensorInputs ? TensorKernelPtx.Name
             : ResidentGrid(_pixels, inputCount, outputCount, rowWords) > 0 ? ResidentKernelPtx.Name
             : PairReady && PairKernelPtx.Fits(_pixels, inputCount, outputCount, rowWords) ? PairKernelPtx.Name : QuantizedKernelPtx.Name;
         _quantizedRowWords = rowWords;
@@ -693,14 +691,13 @@ public sealed unsafe class CudaMixer : IBatchMixer
             _tensorModule = TryLoadKernel(TensorKernelPtx.Source, TensorKernelPtx.Name, out _tensorWhy);
             if (_tensorModule != IntPtr.Zero)
             {
-                var optedIn = true;
-                foreach (var name in TensorKernelPtx.Names)
+                Functions[TensorKernelPtx.AluRoundingName] = GetFunction(_tensorModule, TensorKernelPtx.AluRoundingName);
+                _tensorSharedLimit = 48 * 1024;
+                if (CudaDriver.cuFuncSetAttribute(Functions[TensorKernelPtx.Name], 8, device.SharedPerBlockOptIn) == 0
+                    && CudaDriver.cuFuncSetAttribute(Functions[TensorKernelPtx.AluRoundingName], 8, device.SharedPerBlockOptIn) == 0)
                 {
-                    Functions[name] = GetFunction(_tensorModule, name);
-                    optedIn &= CudaDriver.cuFuncSetAttribute(Functions[name], 8, device.SharedPerBlockOptIn) == 0;
+                    _tensorSharedLimit = device.SharedPerBlockOptIn;
                 }
-
-                _tensorSharedLimit = optedIn ? device.SharedPerBlockOptIn : 48 * 1024;
             }
 
             _residentModule = TryLoadKernel(ResidentKernelPtx.Source, ResidentKernelPtx.Name, out _residentWhy);

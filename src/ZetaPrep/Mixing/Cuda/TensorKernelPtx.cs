@@ -39,17 +39,11 @@ namespace ZetaPrep.Mixing.Cuda;
 /// </remarks>
 internal static class TensorKernelPtx
 {
-    /// <summary>The entry for batches of up to 32 inputs (one input tile), one output tile at a time.</summary>
+    /// <summary>The entry's name.</summary>
     public const string Name = "zeta_mix16t";
 
-    /// <summary>The entry for up to 32 inputs that mixes two output tiles at a time (twice the accumulators in flight).</summary>
-    public const string PairedName = "zeta_mix16tx";
-
-    /// <summary>The entry for 33 to 64 inputs (two input tiles), one output tile at a time.</summary>
-    public const string WideName = "zeta_mix16tw";
-
-    /// <summary>Every entry of the module.</summary>
-    public static readonly string[] Names = [Name, PairedName, WideName];
+    /// <summary>The same kernel with the rounding's add on the integer pipe (and, shift, add) instead of a <c>mad.hi</c>: measured beside it.</summary>
+    public const string AluRoundingName = "zeta_mix16ta";
 
     /// <summary>Threads per block: 8 warps.</summary>
     public const int BlockSize = 256;
@@ -66,8 +60,8 @@ internal static class TensorKernelPtx
     /// <summary>Outputs per mma (its m).</summary>
     public const int OutputsPerTile = 16;
 
-    /// <summary>Input tiles at most (<see cref="WideName"/>'s; the B fragments of all of them stay in registers).</summary>
-    public const int MaxInputTiles = 2;
+    /// <summary>Input tiles at most (the B fragments of all of them stay in registers).</summary>
+    public const int MaxInputTiles = 4;
 
     /// <summary>Inputs at most.</summary>
     public const int MaxInputs = MaxInputTiles * InputsPerTile;
@@ -76,9 +70,9 @@ internal static class TensorKernelPtx
     public const int FragmentPairBytes = 32 * 32;
 
     /// <summary>Blocks per multiprocessor at most.</summary>
-    public const int MaxBlocksPerMultiprocessor = 4;
+    public const int MaxBlocksPerMultiprocessor = 3;
 
-    /// <summary>The module text (NUL-terminated when handed to the driver): every entry.</summary>
+    /// <summary>The module text (NUL-terminated when handed to the driver): both entries.</summary>
     public static string Source { get; } = Build();
 
     /// <summary>Input tiles of a batch of <paramref name="inputs"/> inputs.</summary>
@@ -86,9 +80,6 @@ internal static class TensorKernelPtx
 
     /// <summary>Output tiles of a batch of <paramref name="outputs"/> outputs.</summary>
     public static int OutputTiles(int outputs) => (outputs + OutputsPerTile - 1) / OutputsPerTile;
-
-    /// <summary>Whether entry <paramref name="kernel"/> takes batches of <paramref name="inputs"/> inputs (its input tiles are theirs).</summary>
-    public static bool Takes(string kernel, int inputs) => inputs >= 1 && InputTiles(inputs) == (kernel == WideName ? 2 : 1);
 
     /// <summary>Bytes of the fragment table (and of its copy in shared memory).</summary>
     public static long FragmentBytes(int inputs, int outputs) => (long)OutputTiles(outputs) * InputTiles(inputs) * FragmentPairBytes;
@@ -105,7 +96,7 @@ internal static class TensorKernelPtx
     /// <summary>
     /// The grid: at most as many blocks as the device holds at once (<paramref name="blocksPerMultiprocessor"/>, at most
     /// <see cref="MaxBlocksPerMultiprocessor"/>, on each of <paramref name="multiprocessors"/>), and no more than it takes
-    /// for every block to get the same number of chunks (the last block maybe fewer); 0 where no block fits.
+    /// for every block to get the same number of chunks (±1); 0 where no block fits.
     /// </summary>
     public static uint Grid(int pixels, int blocksPerMultiprocessor, int multiprocessors)
     {
@@ -124,29 +115,27 @@ internal static class TensorKernelPtx
     {
         var s = new StringBuilder();
         ModuleHeader(s, "sm_80", "zt_smem");
-        Entry(s, Name, inputTiles: 1, tilesPerPass: 1);
+        Entry(s, Name, madRounding: true);
         s.AppendLine();
-        Entry(s, PairedName, inputTiles: 1, tilesPerPass: 2);
-        s.AppendLine();
-        Entry(s, WideName, inputTiles: 2, tilesPerPass: 1);
+        Entry(s, AluRoundingName, madRounding: false);
         return s.ToString();
     }
 
-    private static void Entry(StringBuilder s, string name, int inputTiles, int tilesPerPass)
+    private static void Entry(StringBuilder s, string name, bool madRounding)
     {
         s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {name}(");
         s.AppendLine("    .param .u64 p_x, .param .u64 p_frags, .param .u64 p_y,");
-        s.AppendLine("    .param .u32 p_pixels, .param .u32 p_inputs, .param .u32 p_outputs, .param .u32 p_mtiles, .param .u32 p_tile)");
+        s.AppendLine("    .param .u32 p_pixels, .param .u32 p_inputs, .param .u32 p_outputs, .param .u32 p_ktiles, .param .u32 p_mtiles, .param .u32 p_tile)");
         s.AppendLine(CultureInfo.InvariantCulture, $".maxntid {BlockSize}, 1, 1");
         s.AppendLine("{");
         s.AppendLine("    .reg .pred %p<12>;");
         s.AppendLine("    .reg .b32 %r<48>;");
-        s.AppendLine(CultureInfo.InvariantCulture, $"    .reg .b32 %b<{inputTiles * 8}>;");
-        s.AppendLine(CultureInfo.InvariantCulture, $"    .reg .b32 %c<{tilesPerPass * 16}>;");
-        s.AppendLine(CultureInfo.InvariantCulture, $"    .reg .b32 %a<{tilesPerPass * 4}>;");
+        s.AppendLine(CultureInfo.InvariantCulture, $"    .reg .b32 %b<{MaxInputTiles * 8}>;");
+        s.AppendLine("    .reg .b32 %c<16>;");
+        s.AppendLine("    .reg .b32 %a<4>;");
         s.AppendLine("    .reg .b32 %x<8>;");
         s.AppendLine("    .reg .b32 %y<4>;");
-        s.AppendLine(CultureInfo.InvariantCulture, $"    .reg .b32 %w<{tilesPerPass * 4}>;");
+        s.AppendLine("    .reg .b32 %w<4>;");
         s.AppendLine("    .reg .b32 %za, %zb, %zc, %zd, %bias, %bit, %lo, %hi;");
         s.AppendLine("    .reg .b64 %rd<16>;");
         Line(s, "ld.param.u64 %rd1, [p_x];");
@@ -158,12 +147,14 @@ internal static class TensorKernelPtx
         Line(s, "ld.param.u32 %r1, [p_pixels];");
         Line(s, "ld.param.u32 %r2, [p_inputs];");
         Line(s, "ld.param.u32 %r3, [p_outputs];");
+        Line(s, "ld.param.u32 %r4, [p_ktiles];");
         Line(s, "ld.param.u32 %r5, [p_mtiles];");
         Line(s, "ld.param.u32 %r6, [p_tile];");
         Line(s, "mov.u32 %r7, %tid.x;");
         Line(s, "mov.u32 %r8, zt_smem;");
         Line(s, "add.u32 %r9, %r8, %r6;"); // the tile of the chunk being mixed
-        Line(s, $"add.u32 %r11, %r9, {inputTiles * InputsPerTile * ChunkBytes};"); // the other tile
+        Line(s, $"mul.lo.u32 %r10, %r4, {InputsPerTile * ChunkBytes};");
+        Line(s, "add.u32 %r11, %r9, %r10;"); // the other tile
         Line(s, $"add.u32 %r12, %r1, {ChunkBytes - 1};");
         Line(s, $"shr.u32 %r12, %r12, {PairKernelPtx.Log2(ChunkBytes)};"); // chunks
         Line(s, "mov.u32 %r13, %ctaid.x;"); // this block's chunk
@@ -192,7 +183,8 @@ internal static class TensorKernelPtx
         Copy(s, "%r13", "%r9", $"FIRST_{name}");
 
         // The fragments, 16 bytes per thread in turn, in the same group as the first tile.
-        Line(s, $"shl.b32 %r22, %r5, {PairKernelPtx.Log2(inputTiles * FragmentPairBytes / 16)};"); // 16-byte pieces
+        Line(s, "mul.lo.u32 %r22, %r4, %r5;");
+        Line(s, "shl.b32 %r22, %r22, 6;"); // 16-byte pieces: 64 per tile pair
         Line(s, "mov.u32 %r21, %r7;");
         s.AppendLine(CultureInfo.InvariantCulture, $"FRAGS_{name}:");
         Line(s, "setp.ge.u32 %p1, %r21, %r22;");
@@ -233,6 +225,7 @@ internal static class TensorKernelPtx
         Line(s, "add.s64 %rd7, %rd3, %rd7;"); // y + g · pixels
         Line(s, "mul.wide.u32 %rd8, %r1, 16;"); // the next output tile's rows
         Line(s, "mul.wide.u32 %rd9, %r1, 8;"); // row g + 8
+        Line(s, $"mul.lo.u32 %r31, %r4, {FragmentPairBytes};"); // fragments per output tile
         Line(s, "mov.u32 %bias, 32767;");
         Line(s, "mov.u32 %za, 0;");
         Line(s, "mov.u32 %zb, 0;");
@@ -258,10 +251,16 @@ internal static class TensorKernelPtx
         Line(s, $"@%p3 bra MIXED_{name};"); // the warp's segment is past the image's end (the last chunk): to the barrier
         Line(s, "setp.lt.u32 %p5, %r34, %r1;"); // the lane's bytes are in the image (the segment may end half way)
 
-        // The B fragments of every input tile: 8 words, two 4×4 byte transposes each.
+        // The B fragments of every input tile: 8 words, two 4×4 byte transposes.
         Line(s, "add.u32 %r36, %r9, %r27;");
-        for (var k = 0; k < inputTiles; k++)
+        for (var k = 0; k < MaxInputTiles; k++)
         {
+            if (k > 0)
+            {
+                Line(s, $"setp.le.u32 %p4, %r4, {k};");
+                Line(s, $"@%p4 bra LOADED_{name};");
+            }
+
             for (var h = 0; h < 2; h++)
             {
                 for (var m = 0; m < 4; m++)
@@ -286,6 +285,7 @@ internal static class TensorKernelPtx
             }
         }
 
+        s.AppendLine(CultureInfo.InvariantCulture, $"LOADED_{name}:");
         Line(s, "cvt.u64.u32 %rd10, %r34;");
         Line(s, "add.s64 %rd10, %rd7, %rd10;"); // row g's bytes
         Line(s, "mov.u32 %r37, %r29;"); // the output tile's fragments
@@ -294,17 +294,46 @@ internal static class TensorKernelPtx
         s.AppendLine(CultureInfo.InvariantCulture, $"TILE_{name}:");
         Line(s, "setp.ge.u32 %p6, %r39, %r5;");
         Line(s, $"@%p6 bra MIXED_{name};");
-        if (tilesPerPass == 2)
+        Products(s, name, "HIGH", 0, first: true);
+        for (var i = 0; i < 16; i++)
         {
-            Line(s, "add.u32 %r46, %r39, 1;");
-            Line(s, "setp.ge.u32 %p6, %r46, %r5;");
-            Line(s, $"@%p6 bra LAST_{name};"); // one output tile left
-            Pass(s, name, "PAIR", inputTiles, 2);
-            Line(s, $"bra TILE_{name};");
-            s.AppendLine(CultureInfo.InvariantCulture, $"LAST_{name}:");
+            Line(s, $"mad.lo.u32 %c{i}, %c{i}, 256, %bias;");
         }
 
-        Pass(s, name, "ONE", inputTiles, 1);
+        Products(s, name, "LOW", 16, first: false);
+        for (var i = 0; i < 16; i++)
+        {
+            // T + bit 16 of T: bits 16..23 are S / 65536 rounded half to even.
+            Line(s, $"and.b32 %bit, %c{i}, 0x10000;");
+            if (madRounding)
+            {
+                Line(s, $"mad.hi.u32 %c{i}, %bit, 65536, %c{i};");
+            }
+            else
+            {
+                Line(s, "shr.u32 %bit, %bit, 16;");
+                Line(s, $"add.u32 %c{i}, %c{i}, %bit;");
+            }
+        }
+
+        // Accumulator e of column set j: row g (e < 2) or g + 8, pixel 8t + 4·(e % 2) + j.
+        for (var e = 0; e < 4; e++)
+        {
+            Line(s, $"prmt.b32 %lo, %c{e}, %c{4 + e}, {Hex(Byte2Of2)};");
+            Line(s, $"prmt.b32 %hi, %c{8 + e}, %c{12 + e}, {Hex(Byte2Of2)};");
+            Line(s, $"prmt.b32 %w{e}, %lo, %hi, {Hex(PairLow)};");
+        }
+
+        Line(s, "setp.lt.and.u32 %p7, %r38, %r3, %p5;");
+        Line(s, "@%p7 st.global.v2.u32 [%rd10], {%w0, %w1};");
+        Line(s, "add.u32 %r40, %r38, 8;");
+        Line(s, "setp.lt.and.u32 %p8, %r40, %r3, %p5;");
+        Line(s, "add.s64 %rd11, %rd10, %rd9;");
+        Line(s, "@%p8 st.global.v2.u32 [%rd11], {%w2, %w3};");
+        Line(s, "add.u32 %r37, %r37, %r31;");
+        Line(s, $"add.u32 %r38, %r38, {OutputsPerTile};");
+        Line(s, "add.s64 %rd10, %rd10, %rd8;");
+        Line(s, "add.u32 %r39, %r39, 1;");
         Line(s, $"bra TILE_{name};");
 
         s.AppendLine(CultureInfo.InvariantCulture, $"MIXED_{name}:");
@@ -320,77 +349,29 @@ internal static class TensorKernelPtx
     }
 
     /// <summary>
-    /// <paramref name="tiles"/> output tiles from the one at %r37 (fragments), %r38 (row g's output) and %rd10 (its bytes)
-    /// on, then those advanced past them and %r39 counted up: the products, the recombination, the rounding, the stores.
+    /// The products of one output tile with every input tile (fragments at %r37, <paramref name="half"/> bytes in: qh or
+    /// ql), for the four column sets: onto zero (<paramref name="first"/>, first input tile) or onto the accumulators.
     /// </summary>
-    private static void Pass(StringBuilder s, string name, string part, int inputTiles, int tiles)
+    private static void Products(StringBuilder s, string name, string part, int half, bool first)
     {
-        Products(s, inputTiles, tiles, 0, first: true);
-        for (var i = 0; i < 16 * tiles; i++)
+        for (var k = 0; k < MaxInputTiles; k++)
         {
-            Line(s, $"mad.lo.u32 %c{i}, %c{i}, 256, %bias;");
-        }
-
-        Products(s, inputTiles, tiles, 16, first: false);
-        for (var i = 0; i < 16 * tiles; i++)
-        {
-            // T + bit 16 of T: bits 16..23 are S / 65536 rounded half to even.
-            Line(s, $"and.b32 %bit, %c{i}, 0x10000;");
-            Line(s, $"mad.hi.u32 %c{i}, %bit, 65536, %c{i};");
-        }
-
-        for (var u = 0; u < tiles; u++)
-        {
-            // Accumulator e of column set j: row g (e < 2) or g + 8, pixel 8t + 4·(e % 2) + j.
-            var c = 16 * u;
-            for (var e = 0; e < 4; e++)
+            if (k > 0)
             {
-                Line(s, $"prmt.b32 %lo, %c{c + e}, %c{c + 4 + e}, {Hex(Byte2Of2)};");
-                Line(s, $"prmt.b32 %hi, %c{c + 8 + e}, %c{c + 12 + e}, {Hex(Byte2Of2)};");
-                Line(s, $"prmt.b32 %w{(4 * u) + e}, %lo, %hi, {Hex(PairLow)};");
+                Line(s, $"setp.le.u32 %p9, %r4, {k};");
+                Line(s, $"@%p9 bra {part}_{name};");
             }
 
-            var w = 4 * u;
-            Line(s, "setp.lt.and.u32 %p7, %r38, %r3, %p5;");
-            Line(s, $"@%p7 st.global.v2.u32 [%rd10], {{%w{w}, %w{w + 1}}};");
-            Line(s, "add.u32 %r40, %r38, 8;");
-            Line(s, "setp.lt.and.u32 %p8, %r40, %r3, %p5;");
-            Line(s, "add.s64 %rd11, %rd10, %rd9;");
-            Line(s, $"@%p8 st.global.v2.u32 [%rd11], {{%w{w + 2}, %w{w + 3}}};");
-            Line(s, $"add.u32 %r37, %r37, {inputTiles * FragmentPairBytes};");
-            Line(s, $"add.u32 %r38, %r38, {OutputsPerTile};");
-            Line(s, "add.s64 %rd10, %rd10, %rd8;");
-            Line(s, "add.u32 %r39, %r39, 1;");
-        }
-    }
-
-    /// <summary>
-    /// The products of <paramref name="tiles"/> output tiles (fragments from %r37 on, <paramref name="half"/> bytes in: qh
-    /// or ql) with every input tile, for the four column sets: onto zero (<paramref name="first"/>, first input tile) or
-    /// onto the accumulators.
-    /// </summary>
-    private static void Products(StringBuilder s, int inputTiles, int tiles, int half, bool first)
-    {
-        for (var k = 0; k < inputTiles; k++)
-        {
-            for (var u = 0; u < tiles; u++)
+            Line(s, $"ld.shared.v4.u32 {{%a0, %a1, %a2, %a3}}, [%r37+{(k * FragmentPairBytes) + half}];");
+            for (var j = 0; j < 4; j++)
             {
-                var a = 4 * u;
-                Line(s, $"ld.shared.v4.u32 {{%a{a}, %a{a + 1}, %a{a + 2}, %a{a + 3}}}, [%r37+{(((u * inputTiles) + k) * FragmentPairBytes) + half}];");
-            }
-
-            for (var u = 0; u < tiles; u++)
-            {
-                var a = 4 * u;
-                for (var j = 0; j < 4; j++)
-                {
-                    var c = (16 * u) + (4 * j);
-                    var d = $"{{%c{c}, %c{c + 1}, %c{c + 2}, %c{c + 3}}}";
-                    var accumulate = first && k == 0 ? "{%za, %zb, %zc, %zd}" : d;
-                    Line(s, $"mma.sync.aligned.m16n8k32.row.col.s32.u8.u8.s32 {d}, {{%a{a}, %a{a + 1}, %a{a + 2}, %a{a + 3}}}, {{%b{(8 * k) + j}, %b{(8 * k) + 4 + j}}}, {accumulate};");
-                }
+                var d = $"{{%c{4 * j}, %c{(4 * j) + 1}, %c{(4 * j) + 2}, %c{(4 * j) + 3}}}";
+                var c = first && k == 0 ? "{%za, %zb, %zc, %zd}" : d;
+                Line(s, $"mma.sync.aligned.m16n8k32.row.col.s32.u8.u8.s32 {d}, {{%a0, %a1, %a2, %a3}}, {{%b{(8 * k) + j}, %b{(8 * k) + 4 + j}}}, {c};");
             }
         }
+
+        s.AppendLine(CultureInfo.InvariantCulture, $"{part}_{name}:");
     }
 
     /// <summary>
