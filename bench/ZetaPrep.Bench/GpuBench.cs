@@ -183,11 +183,11 @@ internal static unsafe class GpuBench
                     sustainedRows.Add(string.Create(CultureInfo.InvariantCulture, $"| {(kernel == "copy" ? "device-to-device copy of the batch" : kernel)} | {batch} | {streams} | {ms * 1e3:F1} µs | {floorMs * 1e3:F1} µs | {floorMs / ms:P0} | {batch / ms * 1e3:N0} |"));
                 }
 
-                if (kernel == ResidentKernelPtx.Name && batch <= 64 && !timed.Any(CudaMixer.IsTensor))
+                if (batch <= 64 && (CudaMixer.IsTensor(kernel) || (kernel == ResidentKernelPtx.Name && !timed.Any(CudaMixer.IsTensor))))
                 {
                     // Small batches in flight with fewer blocks each (1 or 2 per multiprocessor): more chunks per block,
-                    // so each launch's fixed costs (records, first tile) spread over more work, while other streams'
-                    // launches fill the rest of the device.
+                    // so each launch's fixed costs (records or fragments, first tile) spread over more work, while other
+                    // streams' launches fill the rest of the device.
                     var sms = CudaMixer.Multiprocessors;
                     foreach (var perSm in new[] { 1, 2 })
                     {
@@ -238,13 +238,13 @@ internal static unsafe class GpuBench
 
     /// <summary>Every kernel the modules have.</summary>
     public static IEnumerable<string> AllKernels => MixKernelPtx.Kernels.Append(QuantizedKernelPtx.Name).Append(PairKernelPtx.Name).Append(ResidentKernelPtx.Name)
-        .Append(TensorKernelPtx.Name).Append(TensorKernelPtx.AluRoundingName);
+        .Append(TensorKernelPtx.Name);
 
     /// <summary>The blocks of an integer kernel's launch for a batch (outputs = inputs), 0 for the float kernels.</summary>
     private static long Grid(string kernel, int pixels, int batch, int rowWords) => kernel switch
     {
         ResidentKernelPtx.Name => CudaMixer.ResidentGrid(pixels, batch, batch, rowWords),
-        TensorKernelPtx.Name or TensorKernelPtx.AluRoundingName => CudaMixer.TensorGrid(pixels, batch, batch, kernel),
+        TensorKernelPtx.Name => CudaMixer.TensorGrid(pixels, batch, batch, kernel),
         PairKernelPtx.Name => PairKernelPtx.Geometry(pixels, batch).GridX,
         QuantizedKernelPtx.Name => QuantizedMixTable.Geometry(pixels, batch) is var (x, y, _) ? (long)x * y : 0,
         _ => 0,
@@ -325,7 +325,6 @@ internal static unsafe class GpuBench
             if (CudaMixer.TensorGrid(p, batch, batch) > 0 && TensorMixTable.Write(w, batch, batch, new int[TensorMixTable.Words(batch, batch)]))
             {
                 yield return TensorKernelPtx.Name;
-                yield return TensorKernelPtx.AluRoundingName;
             }
         }
 

@@ -12,32 +12,26 @@ namespace ZetaPrep.Tests.Mixing;
 /// </summary>
 public sealed class TensorKernelTests
 {
-    public static TheoryData<string, int, int, int, double, int> KernelShapes()
+    public static TheoryData<int, int, int, double, int> Shapes => new()
     {
-        var data = new TheoryData<string, int, int, int, double, int>();
-        foreach (var kernel in new[] { TensorKernelPtx.Name, TensorKernelPtx.AluRoundingName })
-        {
-            data.Add(kernel, 16 * 16 * 3, 32, 8, 2.8, 41);     // 3 chunks, the last a quarter full; one input tile, two output tiles
-            data.Add(kernel, 20 * 20 * 3, 40, 8, 2.8, 42);     // 1200 bytes: the last chunk ends half way through a warp's segment
-            data.Add(kernel, 8 * 8 * 3, 33, 8, 2.8, 43);       // B + 1: a second input tile with one input, a third output tile with one output
-            data.Add(kernel, 4 * 4 * 3, 70, 2, 0.5, 44);       // one chunk, 48 bytes; three input tiles, N = 2
-            data.Add(kernel, 8 * 8 * 3, 24, 24, 1.72865, 45);  // --n batch: every weight non-zero
-            data.Add(kernel, 8 * 8 * 3, 13, 3, 12.0, 46);      // a steep γ: 3^-12 rounds to 0 units (at 25 every row is one weight of 1, refused)
-            data.Add(kernel, 16 * 3, 128, 8, 2.8, 47);         // the most inputs: four input tiles, eight output tiles
-            data.Add(kernel, 24 * 24 * 3, 100, 8, 2.8, 48);    // 7 chunks over a grid of 3: blocks take three, two and two
-        }
-
-        return data;
-    }
+        { 16 * 16 * 3, 32, 8, 2.8, 41 },     // 3 chunks, the last a quarter full; one input tile, two output tiles
+        { 20 * 20 * 3, 40, 8, 2.8, 42 },     // 1200 bytes: the last chunk ends half way through a warp's segment
+        { 8 * 8 * 3, 33, 8, 2.8, 43 },       // B + 1: a second input tile with one input, a third output tile with one output
+        { 4 * 4 * 3, 70, 2, 0.5, 44 },       // one chunk, 48 bytes; three input tiles, N = 2
+        { 8 * 8 * 3, 24, 24, 1.72865, 45 },  // --n batch: every weight non-zero
+        { 8 * 8 * 3, 13, 3, 12.0, 46 },      // a steep γ: 3^-12 rounds to 0 units (at 25 every row is one weight of 1, refused)
+        { 16 * 3, 128, 8, 2.8, 47 },         // the most inputs: four input tiles, eight output tiles
+        { 24 * 24 * 3, 100, 8, 2.8, 48 },    // 7 chunks over a grid of 3: blocks take three, two and two
+    };
 
     [Theory]
-    [MemberData(nameof(KernelShapes))]
-    public void The_tensor_kernels_PTX_writes_the_CPU_kernels_bytes_on_zeta_batches(string kernel, int pixels, int batch, int n, double gamma, int seed)
+    [MemberData(nameof(Shapes))]
+    public void The_tensor_kernels_PTX_writes_the_CPU_kernels_bytes_on_zeta_batches(int pixels, int batch, int n, double gamma, int seed)
     {
         var x = new byte[batch * pixels];
         new Random(seed).NextBytes(x);
         var w = MixPlan.Create(batch, new PlanOptions(MixCount.Of(n), GammaSpec.Fixed(gamma), batch, seed: (ulong)seed)).Batches[0].PixelWeightMatrix();
-        AssertKernelMatchesCpu(kernel, x, batch, w, batch, pixels);
+        AssertKernelMatchesCpu(x, batch, w, batch, pixels);
     }
 
     [Fact]
@@ -72,8 +66,7 @@ public sealed class TensorKernelTests
             0.5f, 0, 0, 0, 0, 0.5f, 0, 0,
             255f / 65536, 65281f / 65536, 0, 0, 0, 0, 0, 0, // q with a low byte of 0xFF, and with a high byte of 0xFF
         ];
-        var cpu = AssertKernelMatchesCpu(TensorKernelPtx.Name, x, 8, w, 9, Pixels);
-        AssertKernelMatchesCpu(TensorKernelPtx.AluRoundingName, x, 8, w, 9, Pixels);
+        var cpu = AssertKernelMatchesCpu(x, 8, w, 9, Pixels);
         Assert.Equal(254, cpu[0]);
         Assert.Equal(255, cpu[1]);
         Assert.All(cpu.AsSpan(6 * Pixels, Pixels).ToArray(), b => Assert.Equal(255, b));
@@ -156,8 +149,8 @@ public sealed class TensorKernelTests
         Assert.Equal(0u, TensorKernelPtx.Grid(Pixels, 0, 132));
     }
 
-    /// <summary>Runs <paramref name="kernel"/>'s PTX as <see cref="CudaMixer"/> launches it and compares every byte with the CPU kernel's.</summary>
-    private static byte[] AssertKernelMatchesCpu(string kernel, byte[] x, int inputs, float[] w, int outputs, int pixels)
+    /// <summary>Runs the kernel's PTX as <see cref="CudaMixer"/> launches it and compares every byte with the CPU kernel's.</summary>
+    private static byte[] AssertKernelMatchesCpu(byte[] x, int inputs, float[] w, int outputs, int pixels)
     {
         Assert.Equal(0, pixels % 16);
         var cpu = new byte[outputs * pixels];
@@ -175,7 +168,7 @@ public sealed class TensorKernelTests
         foreach (var early in new[] { false, true })
         {
             Array.Fill(y, (byte)0xA5);
-            var interpreter = new PtxInterpreter(TensorKernelPtx.Source, kernel) { SharedBase = 1024, EarlyCopies = early };
+            var interpreter = new PtxInterpreter(TensorKernelPtx.Source, TensorKernelPtx.Name) { SharedBase = 1024, EarlyCopies = early };
             interpreter.Run(gridX, 1, TensorKernelPtx.BlockSize, (int)TensorKernelPtx.SharedBytes(inputs, outputs),
                 x, table, y, pixels, inputs, outputs, TensorKernelPtx.InputTiles(inputs), TensorKernelPtx.OutputTiles(outputs), (int)TensorKernelPtx.FragmentBytes(inputs, outputs));
             for (var i = 0; i < cpu.Length; i++)

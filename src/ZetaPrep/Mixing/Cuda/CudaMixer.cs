@@ -8,7 +8,8 @@ namespace ZetaPrep.Mixing.Cuda;
 /// The GPU kernels for out = W @ X, through the CUDA driver API alone: one fused pass (uint8 in, weighted sum, round
 /// half to even, clamp, uint8 out) that gives exactly <see cref="SparseCpuMixer"/>'s bytes. Batches whose weights are
 /// <see cref="PixelWeights"/>' (the pipeline's) go to an integer kernel (sm_61 and newer, up to
-/// <see cref="QuantizedKernelPtx.MaxInputs"/> inputs: on sm_80 and newer <see cref="ResidentKernelPtx"/> where the image has
+/// <see cref="QuantizedKernelPtx.MaxInputs"/> inputs: on sm_80 and newer the tensor-core kernel <see cref="TensorKernelPtx"/>
+/// for batches of up to <see cref="TensorInputs"/> inputs without a weight of exactly 1, else <see cref="ResidentKernelPtx"/> where the image has
 /// chunks enough for its resident blocks and two tiles and the records fit a block's shared memory; else
 /// <see cref="PairKernelPtx"/> where one tile and its records fit 48 KiB; else <see cref="QuantizedKernelPtx"/>); others
 /// to the float kernels of
@@ -133,8 +134,9 @@ public sealed unsafe class CudaMixer : IBatchMixer
 
     /// <summary>
     /// The kernel a call with the current weight table launches: when image rows are 16-byte aligned, an integer one if
-    /// every row is on <see cref="PixelWeights"/>' grid, it loaded and the batch fits its tile (the pair kernel where its
-    /// tile and records fit a block's shared memory, else <see cref="QuantizedKernelPtx"/>); else the scaled one if the
+    /// every row is on <see cref="PixelWeights"/>' grid, it loaded and the batch fits its tile (the tensor-core kernel for
+    /// small batches, the resident one, the pair kernel where its tile and records fit a block's shared memory, else
+    /// <see cref="QuantizedKernelPtx"/>); else the scaled one if the
     /// table allows it (<see cref="MixKernelPtx.AllowsScaled"/>, true of ζ weights at any usual γ and N), else the plain
     /// 16-byte one; else the scalar one. All give the same bytes.
     /// </summary>
@@ -145,13 +147,13 @@ public sealed unsafe class CudaMixer : IBatchMixer
     internal static bool IsInteger(string kernel) => kernel is QuantizedKernelPtx.Name or PairKernelPtx.Name or ResidentKernelPtx.Name || IsTensor(kernel);
 
     /// <summary>Whether <paramref name="kernel"/> is one of <see cref="TensorKernelPtx"/>'s entries (they read <see cref="TensorMixTable"/>).</summary>
-    internal static bool IsTensor(string kernel) => kernel is TensorKernelPtx.Name or TensorKernelPtx.AluRoundingName;
+    internal static bool IsTensor(string kernel) => kernel is TensorKernelPtx.Name;
 
     /// <summary>
     /// Batches of up to this many inputs go to the tensor-core kernel where it takes them (<see cref="TensorKernelPtx"/>:
     /// its dense products grow with the batch, the resident kernel's sparse sums do not; docs/BENCHMARKS-gpu.md).
     /// </summary>
-    internal const int TensorInputs = 64;
+    internal const int TensorInputs = 32;
 
     /// <summary>Why the tensor-core kernel (<see cref="TensorKernelPtx"/>) is not there, or null when it is.</summary>
     internal static string? TensorUnavailable
@@ -691,13 +693,8 @@ public sealed unsafe class CudaMixer : IBatchMixer
             _tensorModule = TryLoadKernel(TensorKernelPtx.Source, TensorKernelPtx.Name, out _tensorWhy);
             if (_tensorModule != IntPtr.Zero)
             {
-                Functions[TensorKernelPtx.AluRoundingName] = GetFunction(_tensorModule, TensorKernelPtx.AluRoundingName);
-                _tensorSharedLimit = 48 * 1024;
-                if (CudaDriver.cuFuncSetAttribute(Functions[TensorKernelPtx.Name], 8, device.SharedPerBlockOptIn) == 0
-                    && CudaDriver.cuFuncSetAttribute(Functions[TensorKernelPtx.AluRoundingName], 8, device.SharedPerBlockOptIn) == 0)
-                {
-                    _tensorSharedLimit = device.SharedPerBlockOptIn;
-                }
+                _tensorSharedLimit = CudaDriver.cuFuncSetAttribute(Functions[TensorKernelPtx.Name], 8, device.SharedPerBlockOptIn) == 0
+                    ? device.SharedPerBlockOptIn : 48 * 1024;
             }
 
             _residentModule = TryLoadKernel(ResidentKernelPtx.Source, ResidentKernelPtx.Name, out _residentWhy);

@@ -15,10 +15,12 @@ namespace ZetaPrep.Mixing.Cuda;
 /// <para>The other integer kernels spend an instruction per two members and pixel on <c>dp2a</c> and about as many on
 /// the integer pipe (docs/BENCHMARKS-gpu.md: both pipes near 50 % busy, warps waiting for them as often as for data).
 /// Here one <c>mma.sync.m16n8k32</c> per warp adds 16 outputs × 8 pixel columns × 32 inputs; the dense product
-/// multiplies by the zero weights too (inputs / N times the work of the sparse sums), which the tensor cores absorb for
-/// small batches: at B = 32 a batch of 224² images needs ~0.3 G multiply-adds per byte pair of Wh and Wl, a fraction of a
-/// microsecond of the H100's integer tensor throughput. What is left per output byte is the recombination (one
-/// multiply-add), the rounding and the packing.</para>
+/// multiplies by the zero weights too (2 · inputs multiply-adds per output byte, against N for the sparse sums), which
+/// the tensor cores absorb for small batches: a batch of 32 224² images is ~0.3 G of them, well under a microsecond of an
+/// H100's or H200's integer tensor throughput. What is left per output byte is the recombination (one multiply-add),
+/// the rounding and the packing. On an H200 (docs/BENCHMARKS-gpu.md) it mixes batches of 32 in flight on four streams
+/// at 70–72 % of the HBM copy floor against the resident kernel's 63 %, a launch alone as fast; at 64 inputs as fast in
+/// flight, slower alone; at 128 much slower. <see cref="CudaMixer"/> sends it batches of up to 32 inputs.</para>
 /// <para>Blocks stay resident as <see cref="ResidentKernelPtx"/>'s do: block b takes chunks b, b + grid, … of
 /// <see cref="ChunkBytes"/> pixel bytes, copies its next chunk's tile (every input's bytes of the chunk, cp.async.cg) into
 /// the second of two tiles while it mixes the current one. A tile row is one input, its 16-byte pieces XOR-swizzled by
@@ -41,9 +43,6 @@ internal static class TensorKernelPtx
 {
     /// <summary>The entry's name.</summary>
     public const string Name = "zeta_mix16t";
-
-    /// <summary>The same kernel with the rounding's add on the integer pipe (and, shift, add) instead of a <c>mad.hi</c>: measured beside it.</summary>
-    public const string AluRoundingName = "zeta_mix16ta";
 
     /// <summary>Threads per block: 8 warps.</summary>
     public const int BlockSize = 256;
@@ -72,7 +71,7 @@ internal static class TensorKernelPtx
     /// <summary>Blocks per multiprocessor at most.</summary>
     public const int MaxBlocksPerMultiprocessor = 3;
 
-    /// <summary>The module text (NUL-terminated when handed to the driver): both entries.</summary>
+    /// <summary>The module text (NUL-terminated when handed to the driver).</summary>
     public static string Source { get; } = Build();
 
     /// <summary>Input tiles of a batch of <paramref name="inputs"/> inputs.</summary>
@@ -115,13 +114,11 @@ internal static class TensorKernelPtx
     {
         var s = new StringBuilder();
         ModuleHeader(s, "sm_80", "zt_smem");
-        Entry(s, Name, madRounding: true);
-        s.AppendLine();
-        Entry(s, AluRoundingName, madRounding: false);
+        Entry(s, Name);
         return s.ToString();
     }
 
-    private static void Entry(StringBuilder s, string name, bool madRounding)
+    private static void Entry(StringBuilder s, string name)
     {
         s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {name}(");
         s.AppendLine("    .param .u64 p_x, .param .u64 p_frags, .param .u64 p_y,");
@@ -303,17 +300,11 @@ internal static class TensorKernelPtx
         Products(s, name, "LOW", 16, first: false);
         for (var i = 0; i < 16; i++)
         {
-            // T + bit 16 of T: bits 16..23 are S / 65536 rounded half to even.
+            // T + bit 16 of T: bits 16..23 are S / 65536 rounded half to even. The add runs as a mad.hi (bit 16 · 2^16 ·
+            // 2^16 >> 32) on the multiply-add pipe, which the recombination alone uses; and, shift, add on the integer
+            // pipe measured the same (docs/BENCHMARKS-gpu.md).
             Line(s, $"and.b32 %bit, %c{i}, 0x10000;");
-            if (madRounding)
-            {
-                Line(s, $"mad.hi.u32 %c{i}, %bit, 65536, %c{i};");
-            }
-            else
-            {
-                Line(s, "shr.u32 %bit, %bit, 16;");
-                Line(s, $"add.u32 %c{i}, %c{i}, %bit;");
-            }
+            Line(s, $"mad.hi.u32 %c{i}, %bit, 65536, %c{i};");
         }
 
         // Accumulator e of column set j: row g (e < 2) or g + 8, pixel 8t + 4·(e % 2) + j.
