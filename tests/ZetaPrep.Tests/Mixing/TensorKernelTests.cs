@@ -38,20 +38,7 @@ public sealed class TensorKernelTests
     public void The_tensor_kernels_PTX_rounds_ties_to_even_and_sums_extreme_bytes_and_weights_exactly()
     {
         const int Pixels = 32 * 3;
-        var x = new byte[8 * Pixels];
-        new Random(51).NextBytes(x);
-        for (var j = 1; j < 8; j += 2)
-        {
-            for (var i = 0; i < Pixels; i++)
-            {
-                x[(j * Pixels) + i] = (byte)Math.Min(x[((j - 1) * Pixels) + i] + 1, 255);
-            }
-        }
-
-        x[0] = 254; // 254·0.5 + 255·0.5 = 254.5 → 254; and 255, 255 → 255
-        x[Pixels] = 255;
-        x[1] = 255;
-        x[Pixels + 1] = 255;
+        var x = QuantizedKernelTests.TieInputs(Pixels, 51);
         x.AsSpan(4 * Pixels, Pixels).Fill(255);
         x.AsSpan(6 * Pixels, Pixels).Fill(255);
         float[] w =

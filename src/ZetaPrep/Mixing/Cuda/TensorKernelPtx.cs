@@ -269,16 +269,8 @@ internal static class TensorKernelPtx
 
             for (var h = 0; h < 2; h++)
             {
-                var x = 4 * h;
-                Line(s, $"prmt.b32 %y0, %x{x}, %x{x + 1}, {Hex(InterleaveLow)};");
-                Line(s, $"prmt.b32 %y1, %x{x}, %x{x + 1}, {Hex(InterleaveHigh)};");
-                Line(s, $"prmt.b32 %y2, %x{x + 2}, %x{x + 3}, {Hex(InterleaveLow)};");
-                Line(s, $"prmt.b32 %y3, %x{x + 2}, %x{x + 3}, {Hex(InterleaveHigh)};");
-                var b = (8 * k) + (4 * h);
-                Line(s, $"prmt.b32 %b{b}, %y0, %y2, {Hex(PairLow)};");
-                Line(s, $"prmt.b32 %b{b + 1}, %y0, %y2, {Hex(PairHigh)};");
-                Line(s, $"prmt.b32 %b{b + 2}, %y1, %y3, {Hex(PairLow)};");
-                Line(s, $"prmt.b32 %b{b + 3}, %y1, %y3, {Hex(PairHigh)};");
+                var (x, b) = (4 * h, (8 * k) + (4 * h));
+                Transpose(s, [$"%x{x}", $"%x{x + 1}", $"%x{x + 2}", $"%x{x + 3}"], ["%y0", "%y1", "%y2", "%y3"], [$"%b{b}", $"%b{b + 1}", $"%b{b + 2}", $"%b{b + 3}"]);
             }
         }
 
