@@ -129,7 +129,7 @@ internal static unsafe class GpuBench
                     continue;
                 }
 
-                if (CudaMixer.IsTensor(kernel) && CudaMixer.TensorGrid(pixels, batch, batch, kernel) == 0)
+                if (CudaMixer.IsTensor(kernel) && CudaMixer.TensorGrid(pixels, batch, batch) == 0)
                 {
                     Console.WriteLine($"{{\"measure\":\"kernel\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"skipped\":\"over {TensorKernelPtx.MaxInputs} inputs or over the block's shared memory\"}}");
                     continue;
@@ -170,7 +170,7 @@ internal static unsafe class GpuBench
                 var rowWords = QuantizedMixTable.RowWords(Weights(batch, 8, 1).AsSpan(0, batch));
                 if (kernel == PairKernelPtx.Name ? batch is not (32 or 256) || !PairKernelPtx.Fits(pixels, batch, batch, rowWords)
                     : kernel == ResidentKernelPtx.Name ? CudaMixer.ResidentGrid(pixels, batch, batch, rowWords) == 0
-                    : CudaMixer.IsTensor(kernel) && CudaMixer.TensorGrid(pixels, batch, batch, kernel) == 0)
+                    : CudaMixer.IsTensor(kernel) && CudaMixer.TensorGrid(pixels, batch, batch) == 0)
                 {
                     continue;
                 }
@@ -244,7 +244,7 @@ internal static unsafe class GpuBench
     private static long Grid(string kernel, int pixels, int batch, int rowWords) => kernel switch
     {
         ResidentKernelPtx.Name => CudaMixer.ResidentGrid(pixels, batch, batch, rowWords),
-        TensorKernelPtx.Name => CudaMixer.TensorGrid(pixels, batch, batch, kernel),
+        TensorKernelPtx.Name => CudaMixer.TensorGrid(pixels, batch, batch),
         PairKernelPtx.Name => PairKernelPtx.Geometry(pixels, batch).GridX,
         QuantizedKernelPtx.Name => QuantizedMixTable.Geometry(pixels, batch) is var (x, y, _) ? (long)x * y : 0,
         _ => 0,

@@ -11,8 +11,9 @@
 #      --profile, and the shards' SHA-256 (cpu and cuda must match); the Python peer on all cores.
 #   4. whether TorchSharp's shim links against the machine's PyTorch libraries.
 #   5. Nsight Compute (ncu) on one launch of each kernel in NCU_KERNELS (default: zeta_mix16r, which the pipeline
-#      launches on sm_80+, and zeta_mix16p), when the machine lets it read the counters; then stall reasons, pipe use and
-#      shared-memory wavefronts as single metrics.
+#      launches on sm_80+ for batches over 32 inputs, and zeta_mix16p) at batch NCU_BATCH (default 256; zeta_mix16t,
+#      the tensor-core kernel for up to 32, takes 32), when the machine lets it read the counters; then stall reasons,
+#      pipe use and shared-memory wavefronts as single metrics.
 set -u
 FINAL=${OUT:-/tmp/zeta-out}; OUT=/tmp/zeta-logs; rm -rf "$OUT"; mkdir -p "$OUT" "$FINAL"   # emptied: a warm machine keeps the last call's; packed into $FINAL/logs.tgz at the end
 APP=${APP:-/tmp/app}

@@ -37,7 +37,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
     private static IntPtr _tensorModule;
     private static string? _tensorWhy;
     private static int _tensorSharedLimit;
-    private static readonly Dictionary<(string, long), int> TensorBlocks = [];
+    private static readonly Dictionary<long, int> TensorBlocks = [];
     private static int _multiprocessors;
     private static readonly Dictionary<long, int> ResidentBlocks = [];
     private static readonly Dictionary<string, IntPtr> Functions = [];
@@ -146,8 +146,8 @@ public sealed unsafe class CudaMixer : IBatchMixer
     /// <summary>Whether <paramref name="kernel"/> sums in integers (the weights on <see cref="PixelWeights"/>' grid), not floats.</summary>
     internal static bool IsInteger(string kernel) => kernel is QuantizedKernelPtx.Name or PairKernelPtx.Name or ResidentKernelPtx.Name || IsTensor(kernel);
 
-    /// <summary>Whether <paramref name="kernel"/> is one of <see cref="TensorKernelPtx"/>'s entries (they read <see cref="TensorMixTable"/>).</summary>
-    internal static bool IsTensor(string kernel) => kernel is TensorKernelPtx.Name;
+    /// <summary>Whether <paramref name="kernel"/> is <see cref="TensorKernelPtx"/>'s (it reads <see cref="TensorMixTable"/>).</summary>
+    internal static bool IsTensor(string kernel) => kernel == TensorKernelPtx.Name;
 
     /// <summary>
     /// Batches of up to this many inputs go to the tensor-core kernel where it takes them (<see cref="TensorKernelPtx"/>:
@@ -171,9 +171,8 @@ public sealed unsafe class CudaMixer : IBatchMixer
     /// The tensor-core kernel's grid for a batch (<see cref="TensorKernelPtx.Grid"/> with the blocks the device holds at
     /// once with this launch's shared memory), or 0 where it cannot take it: not loaded, more than
     /// <see cref="TensorKernelPtx.MaxInputs"/> inputs, rows not 16-byte aligned or the shared memory over the block limit.
-    /// <paramref name="kernel"/>: which entry (the benchmark also launches the variant).
     /// </summary>
-    internal static uint TensorGrid(int pixels, int inputs, int outputs, string kernel = TensorKernelPtx.Name)
+    internal static uint TensorGrid(int pixels, int inputs, int outputs)
     {
         lock (ModuleGate)
         {
@@ -188,11 +187,11 @@ public sealed unsafe class CudaMixer : IBatchMixer
                 return 0;
             }
 
-            if (!TensorBlocks.TryGetValue((kernel, shared), out var blocks))
+            if (!TensorBlocks.TryGetValue(shared, out var blocks))
             {
-                CudaDriver.Check(CudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Functions[kernel], TensorKernelPtx.BlockSize, (nuint)shared),
-                    "cuOccupancyMaxActiveBlocksPerMultiprocessor " + kernel);
-                TensorBlocks[(kernel, shared)] = blocks;
+                CudaDriver.Check(CudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Functions[TensorKernelPtx.Name], TensorKernelPtx.BlockSize, (nuint)shared),
+                    "cuOccupancyMaxActiveBlocksPerMultiprocessor " + TensorKernelPtx.Name);
+                TensorBlocks[shared] = blocks;
             }
 
             return TensorKernelPtx.Grid(pixels, blocks, _multiprocessors);
@@ -390,7 +389,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
                     throw new InvalidOperationException($"{kernel} does not take this batch (a weight of 1, or over {TensorKernelPtx.MaxInputs} inputs)");
                 }
 
-                gridX = TensorGrid(_pixels, _inputCount, outputCount, kernel);
+                gridX = TensorGrid(_pixels, _inputCount, outputCount);
                 if (gridX != 0 && residentGrid != 0)
                 {
                     gridX = Math.Min(residentGrid, gridX); // the benchmark's fewer blocks per multiprocessor
