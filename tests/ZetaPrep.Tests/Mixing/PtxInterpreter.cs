@@ -8,7 +8,8 @@ namespace ZetaPrep.Tests.Mixing;
 /// uses, with the semantics of the PTX ISA manual (prmt's default mode, dp4a's unsigned dot product, bfe, predicated
 /// execution, bar.sync as a point every thread of the block reaches before any goes on, cp.async as a copy that lands
 /// in shared memory at the latest moment the ISA allows, when the issuing thread's cp.async.wait_group retires its
-/// group, or with <see cref="EarlyCopies"/> at the earliest, when it is issued). Unknown instructions, unknown
+/// group, or with <see cref="EarlyCopies"/> at the earliest, when it is issued; mma.sync on bytes as a point every lane
+/// of the warp reaches, then the product over the warp's fragments as the ISA lays them out). Unknown instructions, unknown
 /// operands, reads of unwritten registers and memory accesses outside the given buffers fail the test, so the text
 /// the driver would compile is what is checked, not a re-implementation of it.
 /// </summary>
