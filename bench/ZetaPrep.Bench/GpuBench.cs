@@ -44,6 +44,7 @@ internal static unsafe class GpuBench
         Console.WriteLine(CudaMixer.QuantizedUnavailable is { } noInteger ? $"integer kernel {QuantizedKernelPtx.Name} NOT available: {noInteger}" : $"integer kernel {QuantizedKernelPtx.Name} loaded");
         Console.WriteLine(CudaMixer.PairUnavailable is { } noPairs ? $"pair kernel {PairKernelPtx.Name} NOT available: {noPairs}" : $"pair kernel {PairKernelPtx.Name} loaded");
         Console.WriteLine(CudaMixer.ResidentUnavailable is { } noResident ? $"resident kernel {ResidentKernelPtx.Name} NOT available: {noResident}" : $"resident kernel {ResidentKernelPtx.Name} loaded");
+        Console.WriteLine(CudaMixer.TensorUnavailable is { } noTensor ? $"tensor-core kernel {TensorKernelPtx.Name} NOT available: {noTensor}" : $"tensor-core kernel {TensorKernelPtx.Name} loaded (batches of up to {CudaMixer.TensorInputs} inputs)");
         var random = new Random(seed);
         var timed = kernels.Where(k => k is MixKernelPtx.Vector16 or MixKernelPtx.Scaled16 or MixKernelPtx.Vector16Fma || CudaMixer.IsInteger(k)).ToList();
         if (onlyBatch is { } b)
@@ -65,7 +66,7 @@ internal static unsafe class GpuBench
         var checkedBytes = 0L;
         //    Each shape twice: with the pipeline's weights (PixelWeights: Mix picks the integer kernel) and with the ζ
         //    formula's own float32 weights (the float kernels); then hand-made rows of exact .5 ties and weights of 1.
-        var shapes = new[] { (size, 32, 8, 2.8), (size, 32, 32, 2.8), (size - 1, 32, 8, 2.8), (size, 64, 8, 2.8), (size, 256, 8, 2.8), (40, 48, 8, 2.8), (size, 32, 32, 25.0), (20, 7, 3, 2.8), (17, 5, 2, 2.8), (size, 384, 8, 2.8), (size, 385, 8, 2.8), (8, 300, 300, 1.8) };
+        var shapes = new[] { (size, 32, 8, 2.8), (size, 32, 32, 2.8), (size - 1, 32, 8, 2.8), (size, 64, 8, 2.8), (size, 256, 8, 2.8), (40, 48, 8, 2.8), (size, 32, 32, 25.0), (20, 7, 3, 2.8), (17, 5, 2, 2.8), (size, 384, 8, 2.8), (size, 385, 8, 2.8), (8, 300, 300, 1.8), (size, 33, 8, 2.8), (size, 65, 8, 2.8), (size, 128, 8, 2.8), (size, 16, 16, 12.0) };
         foreach (var (s, batch, n, gamma, quantized) in shapes.SelectMany(c => new[] { (c.Item1, c.Item2, c.Item3, c.Item4, true), (c.Item1, c.Item2, c.Item3, c.Item4, false) }).Append((16, 8, 0, 0.0, true)))
         {
             var p = s * s * 3;
@@ -128,13 +129,19 @@ internal static unsafe class GpuBench
                     continue;
                 }
 
+                if (CudaMixer.IsTensor(kernel) && CudaMixer.TensorGrid(pixels, batch, batch) == 0)
+                {
+                    Console.WriteLine($"{{\"measure\":\"kernel\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"skipped\":\"over {TensorKernelPtx.MaxInputs} inputs or over the block's shared memory\"}}");
+                    continue;
+                }
+
                 var ms = KernelTime(batch, pixels, kernel, random);
                 var bytes = 2.0 * batch * pixels;
                 var floorMs = bytes / bandwidth * 1e3;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{{\"measure\":\"kernel\",\"kernel\":\"{kernel}\",\"batch\":{batch},\"size\":{size},\"grid\":{Grid(kernel, pixels, batch, rowWords)},\"ms\":{ms:F4},\"floor_ms\":{floorMs:F4},\"of_floor\":{floorMs / ms:F2},\"images_per_s\":{batch / ms * 1e3:F0}}}"));
                 rows.Add(string.Create(CultureInfo.InvariantCulture, $"| {kernel} | {batch} | {ms * 1e3:F1} µs | {floorMs * 1e3:F1} µs | {floorMs / ms:P0} | {batch / ms * 1e3:N0} |"));
-                if (kernel == ResidentKernelPtx.Name)
+                if (kernel is ResidentKernelPtx.Name or TensorKernelPtx.Name)
                 {
                     // Fewer resident blocks than fit: 1, 2, … per multiprocessor (the grid is capped, the kernel the same).
                     var sms = CudaMixer.Multiprocessors;
@@ -158,11 +165,12 @@ internal static unsafe class GpuBench
         foreach (var batch in new[] { 32, 64, 128, 256, 384 })
         {
             var floorMs = 2.0 * batch * pixels / bandwidth * 1e3;
-            foreach (var kernel in timed.Where(k => k is PairKernelPtx.Name or ResidentKernelPtx.Name).Append("copy"))
+            foreach (var kernel in timed.Where(k => k is PairKernelPtx.Name or ResidentKernelPtx.Name || CudaMixer.IsTensor(k)).Append("copy"))
             {
                 var rowWords = QuantizedMixTable.RowWords(Weights(batch, 8, 1).AsSpan(0, batch));
                 if (kernel == PairKernelPtx.Name ? batch is not (32 or 256) || !PairKernelPtx.Fits(pixels, batch, batch, rowWords)
-                    : kernel == ResidentKernelPtx.Name && CudaMixer.ResidentGrid(pixels, batch, batch, rowWords) == 0)
+                    : kernel == ResidentKernelPtx.Name ? CudaMixer.ResidentGrid(pixels, batch, batch, rowWords) == 0
+                    : CudaMixer.IsTensor(kernel) && CudaMixer.TensorGrid(pixels, batch, batch) == 0)
                 {
                     continue;
                 }
@@ -175,11 +183,11 @@ internal static unsafe class GpuBench
                     sustainedRows.Add(string.Create(CultureInfo.InvariantCulture, $"| {(kernel == "copy" ? "device-to-device copy of the batch" : kernel)} | {batch} | {streams} | {ms * 1e3:F1} µs | {floorMs * 1e3:F1} µs | {floorMs / ms:P0} | {batch / ms * 1e3:N0} |"));
                 }
 
-                if (kernel == ResidentKernelPtx.Name && batch <= 64)
+                if (batch <= 64 && (CudaMixer.IsTensor(kernel) || (kernel == ResidentKernelPtx.Name && !timed.Any(CudaMixer.IsTensor))))
                 {
                     // Small batches in flight with fewer blocks each (1 or 2 per multiprocessor): more chunks per block,
-                    // so each launch's fixed costs (records, first tile) spread over more work, while other streams'
-                    // launches fill the rest of the device.
+                    // so each launch's fixed costs (records or fragments, first tile) spread over more work, while other
+                    // streams' launches fill the rest of the device.
                     var sms = CudaMixer.Multiprocessors;
                     foreach (var perSm in new[] { 1, 2 })
                     {
@@ -229,12 +237,14 @@ internal static unsafe class GpuBench
     }
 
     /// <summary>Every kernel the modules have.</summary>
-    public static IEnumerable<string> AllKernels => MixKernelPtx.Kernels.Append(QuantizedKernelPtx.Name).Append(PairKernelPtx.Name).Append(ResidentKernelPtx.Name);
+    public static IEnumerable<string> AllKernels => MixKernelPtx.Kernels.Append(QuantizedKernelPtx.Name).Append(PairKernelPtx.Name).Append(ResidentKernelPtx.Name)
+        .Append(TensorKernelPtx.Name);
 
     /// <summary>The blocks of an integer kernel's launch for a batch (outputs = inputs), 0 for the float kernels.</summary>
     private static long Grid(string kernel, int pixels, int batch, int rowWords) => kernel switch
     {
         ResidentKernelPtx.Name => CudaMixer.ResidentGrid(pixels, batch, batch, rowWords),
+        TensorKernelPtx.Name => CudaMixer.TensorGrid(pixels, batch, batch),
         PairKernelPtx.Name => PairKernelPtx.Geometry(pixels, batch).GridX,
         QuantizedKernelPtx.Name => QuantizedMixTable.Geometry(pixels, batch) is var (x, y, _) ? (long)x * y : 0,
         _ => 0,
@@ -310,6 +320,11 @@ internal static unsafe class GpuBench
             if (CudaMixer.ResidentGrid(p, batch, batch, rowWords) > 0)
             {
                 yield return ResidentKernelPtx.Name;
+            }
+
+            if (CudaMixer.TensorGrid(p, batch, batch) > 0 && TensorMixTable.Write(w, batch, batch, new int[TensorMixTable.Words(batch, batch)]))
+            {
+                yield return TensorKernelPtx.Name;
             }
         }
 

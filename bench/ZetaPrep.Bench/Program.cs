@@ -24,7 +24,7 @@ namespace ZetaPrep.Bench;
 ///                                           --kernels limits the kernels launched by name (Mix's own is always checked).
 ///   rowgroups [--size S] [--rows R] [--groups G] : the writer's cost per row group (one Parquet shard of G groups of R
 ///                                           rows of SIZE² PNGs), ms per group and µs per row.
-///   ptx [--quantized|--pairs|--resident]  : prints the float kernels' PTX module, or an integer kernel's (for ptxas -v
+///   ptx [--quantized|--pairs|--resident|--tensor]  : prints the float kernels' PTX module, or an integer kernel's (for ptxas -v
 ///                                           / cuobjdump on a machine with CUDA).
 /// Each prints one JSON line.
 ///   bdn [BenchmarkSwitcher args]          : the BenchmarkDotNet suites in Kernels/ (`make bench-kernels`), e.g.
@@ -64,10 +64,11 @@ internal static class Program
             case "ptx":
                 Console.Write(args.Contains("--quantized") ? QuantizedKernelPtx.Source
                     : args.Contains("--pairs") ? PairKernelPtx.Source
-                    : args.Contains("--resident") ? ResidentKernelPtx.Source : MixKernelPtx.Source);
+                    : args.Contains("--resident") ? ResidentKernelPtx.Source
+                    : args.Contains("--tensor") ? TensorKernelPtx.Source : MixKernelPtx.Source);
                 return 0;
             default:
-                Console.Error.WriteLine("usage: ZetaPrep.Bench floor --in DIR [--size S] [--threads T] [--codec C] | budget --in DIR [--size S] [--codec C] | kernels [--size S] [--in DIR] [--codec C] | gpu [--size S] [--kernels K1,K2] [--only-batch B] | ptx [--quantized|--pairs|--resident] | bdn [BenchmarkSwitcher args]");
+                Console.Error.WriteLine("usage: ZetaPrep.Bench floor --in DIR [--size S] [--threads T] [--codec C] | budget --in DIR [--size S] [--codec C] | kernels [--size S] [--in DIR] [--codec C] | gpu [--size S] [--kernels K1,K2] [--only-batch B] | ptx [--quantized|--pairs|--resident|--tensor] | bdn [BenchmarkSwitcher args]");
                 return 2;
         }
     }

@@ -11,8 +11,9 @@
 #      --profile, and the shards' SHA-256 (cpu and cuda must match); the Python peer on all cores.
 #   4. whether TorchSharp's shim links against the machine's PyTorch libraries.
 #   5. Nsight Compute (ncu) on one launch of each kernel in NCU_KERNELS (default: zeta_mix16r, which the pipeline
-#      launches on sm_80+, and zeta_mix16p), when the machine lets it read the counters; then stall reasons, pipe use and
-#      shared-memory wavefronts as single metrics.
+#      launches on sm_80+ for batches over 32 inputs, and zeta_mix16p) at batch NCU_BATCH (default 256; zeta_mix16t,
+#      the tensor-core kernel for up to 32, takes 32), when the machine lets it read the counters; then stall reasons,
+#      pipe use and shared-memory wavefronts as single metrics.
 set -u
 FINAL=${OUT:-/tmp/zeta-out}; OUT=/tmp/zeta-logs; rm -rf "$OUT"; mkdir -p "$OUT" "$FINAL"   # emptied: a warm machine keeps the last call's; packed into $FINAL/logs.tgz at the end
 APP=${APP:-/tmp/app}
@@ -50,6 +51,9 @@ CUOBJDUMP=$(command -v cuobjdump || ls /usr/local/cuda*/bin/cuobjdump 2>/dev/nul
 "$APP/ZetaPrep.Bench" ptx --resident > "$OUT/mixr.ptx"
 [ -n "$PTXAS" ] && "$PTXAS" -arch=sm_90 -v "$OUT/mixr.ptx" -o /tmp/mixr.cubin 2>&1 | tee -a "$OUT/ptxas.txt"
 [ -n "$CUOBJDUMP" ] && [ -f /tmp/mixr.cubin ] && "$CUOBJDUMP" -sass /tmp/mixr.cubin > "$OUT/mixr.sass" 2>&1 && awk '/Function :/ { if (f) print f": "n" instructions"; f=$3; n=0 } /^ +\/\*[0-9a-f]{4}\*\// { n++ } END { print f": "n" instructions" }' "$OUT/mixr.sass"
+"$APP/ZetaPrep.Bench" ptx --tensor > "$OUT/mixt.ptx"
+[ -n "$PTXAS" ] && "$PTXAS" -arch=sm_90 -v "$OUT/mixt.ptx" -o /tmp/mixt.cubin 2>&1 | tee -a "$OUT/ptxas.txt"
+[ -n "$CUOBJDUMP" ] && [ -f /tmp/mixt.cubin ] && "$CUOBJDUMP" -sass /tmp/mixt.cubin > "$OUT/mixt.sass" 2>&1 && awk '/Function :/ { if (f) print f": "n" instructions"; f=$3; n=0 } /^ +\/\*[0-9a-f]{4}\*\// { n++ } END { print f": "n" instructions" }' "$OUT/mixt.sass"
 fi
 if want 1; then step "1. CUDA kernels: bytes and speed"
 timeout 400 "$APP/ZetaPrep.Bench" gpu --size 224 ${KERNELS:+--kernels $KERNELS} > "$OUT/gpu_bench.txt" 2>&1; echo "rc=$?" >> "$OUT/gpu_bench.txt"
@@ -79,19 +83,19 @@ TL=$(python3 -c "import torch, os; print(os.path.join(os.path.dirname(torch.__fi
 LD_LIBRARY_PATH=$TL ldd -r "$APP/libLibTorchSharp.so" 2>&1 | grep -c 'undefined symbol' | sed 's/^/undefined symbols: /'
 LD_LIBRARY_PATH=$TL ldd -r "$APP/libLibTorchSharp.so" 2>&1 | grep 'undefined symbol' | head -5 | c++filt | cut -c1-200
 fi
-if want 5; then step "5. Nsight Compute on the integer kernels (NCU_KERNELS), one launch each at batch 256, clocks left alone (if ncu is there and may read the counters)"
-# `gpu --only-batch 256` launches only the named kernel: 40 warm-up launches, then 7 × 40 timed; the 11th is profiled.
+if want 5; then step "5. Nsight Compute on the integer kernels (NCU_KERNELS), one launch each at batch ${NCU_BATCH:-256}, clocks left alone (if ncu is there and may read the counters)"
+# `gpu --only-batch B` launches only the named kernel: 40 warm-up launches, then 7 × 40 timed; the 11th is profiled.
 NCU=$(command -v ncu || ls /usr/local/cuda*/bin/ncu 2>/dev/null | head -1)
 for k in ${NCU_KERNELS:-zeta_mix16r zeta_mix16p}; do
 [ -n "$NCU" ] && timeout 150 "$NCU" --clock-control none -k "$k" --launch-skip 10 -c 1 --section SpeedOfLight --section MemoryWorkloadAnalysis \
   --section ComputeWorkloadAnalysis --section InstructionStats --section WarpStateStats --section Occupancy --section SchedulerStats \
-  --section LaunchStats --section SourceCounters "$APP/ZetaPrep.Bench" gpu --size 224 --kernels "$k" --only-batch 256 > "$OUT/ncu-$k.txt" 2>&1
+  --section LaunchStats --section SourceCounters "$APP/ZetaPrep.Bench" gpu --size 224 --kernels "$k" --only-batch ${NCU_BATCH:-256} > "$OUT/ncu-$k.txt" 2>&1
 [ -f "$OUT/ncu-$k.txt" ] && grep -v '^{' "$OUT/ncu-$k.txt" | grep -v '^ *$' | tail -110
 # Stall reasons per issued instruction, pipe use, shared-memory wavefronts and bank conflicts (a second pass: a metric
 # this ncu does not know fails only this one).
 [ -n "$NCU" ] && timeout 150 "$NCU" --clock-control none -k "$k" --launch-skip 10 -c 1 \
   --metrics 'regex:smsp__average_warps_issue_stalled_.*_per_issue_active\.ratio,regex:sm__inst_executed_pipe_.*\.avg\.pct_of_peak_sustained_active,regex:sm__pipe_.*_cycles_active\.avg\.pct_of_peak_sustained_active,l1tex__data_pipe_lsu_wavefronts_mem_shared_op_ld.sum,l1tex__data_pipe_lsu_wavefronts_mem_shared_op_st.sum,l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_ld.sum,smsp__inst_executed_op_shared_ld.sum,l1tex__data_pipe_lsu_wavefronts_mem_shared.avg.pct_of_peak_sustained_active' \
-  "$APP/ZetaPrep.Bench" gpu --size 224 --kernels "$k" --only-batch 256 > "$OUT/ncu-$k-metrics.txt" 2>&1
+  "$APP/ZetaPrep.Bench" gpu --size 224 --kernels "$k" --only-batch ${NCU_BATCH:-256} > "$OUT/ncu-$k-metrics.txt" 2>&1
 [ -f "$OUT/ncu-$k-metrics.txt" ] && grep -v '^{' "$OUT/ncu-$k-metrics.txt" | grep -v '^ *$' | grep -E 'stalled|pipe_|wavefronts|bank_conflicts|shared_ld|Duration|Eligible|Issued Ipc|Occupancy  |Registers|ERR|rror' | head -120
 done
 fi

@@ -8,7 +8,8 @@ namespace ZetaPrep.Tests.Mixing;
 /// uses, with the semantics of the PTX ISA manual (prmt's default mode, dp4a's unsigned dot product, bfe, predicated
 /// execution, bar.sync as a point every thread of the block reaches before any goes on, cp.async as a copy that lands
 /// in shared memory at the latest moment the ISA allows, when the issuing thread's cp.async.wait_group retires its
-/// group, or with <see cref="EarlyCopies"/> at the earliest, when it is issued). Unknown instructions, unknown
+/// group, or with <see cref="EarlyCopies"/> at the earliest, when it is issued; mma.sync on bytes as a point every lane
+/// of the warp reaches, then the product over the warp's fragments as the ISA lays them out). Unknown instructions, unknown
 /// operands, reads of unwritten registers and memory accesses outside the given buffers fail the test, so the text
 /// the driver would compile is what is checked, not a re-implementation of it.
 /// </summary>
@@ -125,9 +126,21 @@ internal sealed partial class PtxInterpreter
                 var threads = Enumerable.Range(0, blockSize).Select(t => new ThreadState(this, memory, shared, values, (uint)t, bx, by, (uint)blockSize, gridX)).ToList();
                 while (threads.Any(t => !t.Finished))
                 {
-                    foreach (var t in threads.Where(t => !t.Finished))
+                    foreach (var t in threads.Where(t => !t.Finished && !t.AtBarrier && t.AtMma is null))
                     {
                         t.RunToBarrier();
+                    }
+
+                    if (threads.Any(t => t.AtMma is not null))
+                    {
+                        // mma.sync is warp-collective (.aligned): every lane of the warp at the same instruction.
+                        foreach (var warp in threads.Chunk(32).Where(w => w.Any(t => t.AtMma is not null)))
+                        {
+                            Assert.True(warp.Length == 32 && warp.All(t => ReferenceEquals(t.AtMma, warp[0].AtMma)), $"mma.sync reached by only some lanes of a warp: '{warp[0].AtMma?.Text}'");
+                            Mma(warp, warp[0].AtMma!);
+                        }
+
+                        continue;
                     }
 
                     Assert.True(threads.All(t => t.Finished) || threads.All(t => t.AtBarrier), "bar.sync reached by only some threads of a block");
@@ -139,6 +152,69 @@ internal sealed partial class PtxInterpreter
 
                 Executed += threads.Sum(t => t.Executed);
             }
+        }
+    }
+
+    /// <summary>
+    /// mma.sync.aligned.m16n8k32.row.col.s32.u8.u8.s32 over one warp (PTX ISA, "Matrix Fragments for mma.m16n8k32"; lane
+    /// = 4g + t): A 16×32 a0 row g, k 4t..4t+3 (byte b: k 4t + b), a1 row g + 8, a2 row g, k 16 + 4t.., a3 row g + 8, k
+    /// 16 + 4t..; B 32×8 b0 column g, k 4t..4t+3, b1 column g, k 16 + 4t..; C and D 16×8 c0, c1 row g, columns 2t, 2t + 1,
+    /// c2, c3 row g + 8. D = A·B + C, unsigned bytes, 32-bit sums.
+    /// </summary>
+    private static void Mma(ThreadState[] warp, Instruction i)
+    {
+        Assert.Equal("mma.sync.aligned.m16n8k32.row.col.s32.u8.u8.s32", i.Op);
+        var a = new uint[16, 32];
+        var b = new uint[32, 8];
+        var c = new uint[16, 8];
+        for (var lane = 0; lane < 32; lane++)
+        {
+            int g = lane / 4, t = lane % 4;
+            var ra = warp[lane].ReadVector(i.Operands[1], 4);
+            var rb = warp[lane].ReadVector(i.Operands[2], 2);
+            var rc = warp[lane].ReadVector(i.Operands[3], 4);
+            for (var n = 0; n < 4; n++)
+            {
+                var row = g + (8 * (n % 2));
+                var k0 = (4 * t) + (16 * (n / 2));
+                for (var bi = 0; bi < 4; bi++)
+                {
+                    a[row, k0 + bi] = (uint)(ra[n] >> (8 * bi)) & 0xFF;
+                }
+            }
+
+            for (var n = 0; n < 2; n++)
+            {
+                for (var bi = 0; bi < 4; bi++)
+                {
+                    b[(4 * t) + (16 * n) + bi, g] = (uint)(rb[n] >> (8 * bi)) & 0xFF;
+                }
+            }
+
+            for (var n = 0; n < 4; n++)
+            {
+                c[g + (8 * (n / 2)), (2 * t) + (n % 2)] = (uint)rc[n];
+            }
+        }
+
+        for (var lane = 0; lane < 32; lane++)
+        {
+            int g = lane / 4, t = lane % 4;
+            var d = new ulong[4];
+            for (var n = 0; n < 4; n++)
+            {
+                int row = g + (8 * (n / 2)), column = (2 * t) + (n % 2);
+                var sum = c[row, column];
+                for (var k = 0; k < 32; k++)
+                {
+                    sum += a[row, k] * b[k, column];
+                }
+
+                d[n] = sum;
+            }
+
+            warp[lane].WriteVector(i.Operands[0], d);
+            warp[lane].AtMma = null;
         }
     }
 
@@ -229,6 +305,26 @@ internal sealed partial class PtxInterpreter
 
         public bool AtBarrier { get; set; }
 
+        /// <summary>The mma.sync this thread waits at for the rest of its warp (<see cref="Mma"/> runs it), or null.</summary>
+        public Instruction? AtMma { get; set; }
+
+        public ulong[] ReadVector(string operand, int count)
+        {
+            var regs = Vector(operand);
+            Assert.Equal(count, regs.Length);
+            return [.. regs.Select(Read)];
+        }
+
+        public void WriteVector(string operand, ulong[] values)
+        {
+            var regs = Vector(operand);
+            Assert.Equal(values.Length, regs.Length);
+            for (var k = 0; k < regs.Length; k++)
+            {
+                Write(regs[k], values[k]);
+            }
+        }
+
         public long Executed { get; private set; }
 
         public void RunToBarrier()
@@ -242,6 +338,12 @@ internal sealed partial class PtxInterpreter
                 if (i.Guard is not null && Read(i.Guard) != 0 == i.Negated)
                 {
                     continue;
+                }
+
+                if (i.Op.StartsWith("mma.", StringComparison.Ordinal))
+                {
+                    AtMma = i;
+                    return;
                 }
 
                 if (Execute(i))
@@ -272,6 +374,15 @@ internal sealed partial class PtxInterpreter
                     break;
                 case "shr.u32":
                     Write(o[0], (uint)Value(o[1]) >> (int)Value(o[2]));
+                    break;
+                case "xor.b32":
+                    Write(o[0], (uint)(Value(o[1]) ^ Value(o[2])));
+                    break;
+                case "mad.hi.u32":
+                    Write(o[0], (uint)(((Value(o[1]) * Value(o[2])) >> 32) + Value(o[3])));
+                    break;
+                case "setp.le.u32":
+                    Write(o[0], (uint)Value(o[1]) <= (uint)Value(o[2]) ? 1UL : 0);
                     break;
                 case "and.b32":
                     Write(o[0], (uint)(Value(o[1]) & Value(o[2])));
@@ -389,12 +500,14 @@ internal sealed partial class PtxInterpreter
                 case "ld.global.nc.v4.u32":
                     Load(o[0], o[1], global: true);
                     break;
+                case "ld.shared.u32":
                 case "ld.shared.v4.u32":
                     Load(o[0], o[1], global: false);
                     break;
                 case "st.shared.v4.u32":
                     Store(o[0], o[1], global: false);
                     break;
+                case "st.global.v2.u32":
                 case "st.global.v4.u32":
                     Store(o[0], o[1], global: true);
                     break;

@@ -269,20 +269,7 @@ public sealed class QuantizedKernelTests
     public void The_integer_kernels_PTX_rounds_ties_to_even_and_takes_weights_of_1(string kernel)
     {
         const int Pixels = 16 * 3;
-        var x = new byte[8 * Pixels];
-        new Random(31).NextBytes(x);
-        for (var j = 1; j < 8; j += 2)
-        {
-            for (var i = 0; i < Pixels; i++)
-            {
-                x[(j * Pixels) + i] = (byte)Math.Min(x[((j - 1) * Pixels) + i] + 1, 255);
-            }
-        }
-
-        x[0] = 254; // 254·0.5 + 255·0.5 = 254.5 → 254; and 255, 255 → 255
-        x[Pixels] = 255;
-        x[1] = 255;
-        x[Pixels + 1] = 255;
+        var x = TieInputs(Pixels, 31);
         float[] w =
         [
             0.5f, 0.5f, 0, 0, 0, 0, 0, 0,
@@ -324,6 +311,29 @@ public sealed class QuantizedKernelTests
         Assert.Equal(4 + 16, QuantizedMixTable.Write([.. full, 1f, 0, 0, 0, 0, 0, 0, 0], 8, 2, new int[2 * QuantizedMixTable.Stride(8)]));
         Assert.Equal(4 + 16, QuantizedMixTable.Stride(7)); // 8 members at most: two groups
         Assert.Equal(4 + 24, QuantizedMixTable.Stride(8)); // 9 members at most: three groups
+    }
+
+    /// <summary>
+    /// Eight random inputs of <paramref name="pixels"/> bytes whose odd ones are the even ones plus one (so that halves
+    /// of neighbours land on exact .5 marks), pixel 0 of inputs 0 and 1 at 254 and 255 (254.5 → 254), pixel 1 at 255.
+    /// </summary>
+    internal static byte[] TieInputs(int pixels, int seed)
+    {
+        var x = new byte[8 * pixels];
+        new Random(seed).NextBytes(x);
+        for (var j = 1; j < 8; j += 2)
+        {
+            for (var i = 0; i < pixels; i++)
+            {
+                x[(j * pixels) + i] = (byte)Math.Min(x[((j - 1) * pixels) + i] + 1, 255);
+            }
+        }
+
+        x[0] = 254;
+        x[pixels] = 255;
+        x[1] = 255;
+        x[pixels + 1] = 255;
+        return x;
     }
 
     /// <summary>Runs <paramref name="kernel"/>'s PTX as <see cref="CudaMixer"/> launches it and compares every byte with the CPU kernel's.</summary>

@@ -8,7 +8,8 @@ namespace ZetaPrep.Mixing.Cuda;
 /// The GPU kernels for out = W @ X, through the CUDA driver API alone: one fused pass (uint8 in, weighted sum, round
 /// half to even, clamp, uint8 out) that gives exactly <see cref="SparseCpuMixer"/>'s bytes. Batches whose weights are
 /// <see cref="PixelWeights"/>' (the pipeline's) go to an integer kernel (sm_61 and newer, up to
-/// <see cref="QuantizedKernelPtx.MaxInputs"/> inputs: on sm_80 and newer <see cref="ResidentKernelPtx"/> where the image has
+/// <see cref="QuantizedKernelPtx.MaxInputs"/> inputs: on sm_80 and newer the tensor-core kernel <see cref="TensorKernelPtx"/>
+/// for batches of up to <see cref="TensorInputs"/> inputs without a weight of exactly 1, else <see cref="ResidentKernelPtx"/> where the image has
 /// chunks enough for its resident blocks and two tiles and the records fit a block's shared memory; else
 /// <see cref="PairKernelPtx"/> where one tile and its records fit 48 KiB; else <see cref="QuantizedKernelPtx"/>); others
 /// to the float kernels of
@@ -33,6 +34,10 @@ public sealed unsafe class CudaMixer : IBatchMixer
     private static IntPtr _residentModule;
     private static string? _residentWhy;
     private static int _residentSharedLimit;
+    private static IntPtr _tensorModule;
+    private static string? _tensorWhy;
+    private static int _tensorSharedLimit;
+    private static readonly Dictionary<long, int> TensorBlocks = [];
     private static int _multiprocessors;
     private static readonly Dictionary<long, int> ResidentBlocks = [];
     private static readonly Dictionary<string, IntPtr> Functions = [];
@@ -62,6 +67,12 @@ public sealed unsafe class CudaMixer : IBatchMixer
     private string? _integerKernel;
     private int _quantizedRowWords;
     private int _inputCount;
+    // The tensor-core kernel's table (TensorMixTable), where it loaded and takes the mixer's batches; _tensorTable says
+    // whether the current batch's is written (the kernel may take it even where another one is chosen: the benchmark).
+    private int* _hostTensorTable;
+    private ulong _deviceTensorTable;
+    private int _tensorTableCapacity;
+    private bool _tensorTable;
 
     private CudaMixer(CudaDevice device, int maxInputs, int pixelsPerImage)
     {
@@ -123,8 +134,9 @@ public sealed unsafe class CudaMixer : IBatchMixer
 
     /// <summary>
     /// The kernel a call with the current weight table launches: when image rows are 16-byte aligned, an integer one if
-    /// every row is on <see cref="PixelWeights"/>' grid, it loaded and the batch fits its tile (the pair kernel where its
-    /// tile and records fit a block's shared memory, else <see cref="QuantizedKernelPtx"/>); else the scaled one if the
+    /// every row is on <see cref="PixelWeights"/>' grid, it loaded and the batch fits its tile (the tensor-core kernel for
+    /// small batches, the resident one, the pair kernel where its tile and records fit a block's shared memory, else
+    /// <see cref="QuantizedKernelPtx"/>); else the scaled one if the
     /// table allows it (<see cref="MixKernelPtx.AllowsScaled"/>, true of ζ weights at any usual γ and N), else the plain
     /// 16-byte one; else the scalar one. All give the same bytes.
     /// </summary>
@@ -132,7 +144,59 @@ public sealed unsafe class CudaMixer : IBatchMixer
         : _integerKernel ?? (_scaledTable ? MixKernelPtx.Scaled16 : MixKernelPtx.Vector16);
 
     /// <summary>Whether <paramref name="kernel"/> sums in integers (the weights on <see cref="PixelWeights"/>' grid), not floats.</summary>
-    internal static bool IsInteger(string kernel) => kernel is QuantizedKernelPtx.Name or PairKernelPtx.Name or ResidentKernelPtx.Name;
+    internal static bool IsInteger(string kernel) => kernel is QuantizedKernelPtx.Name or PairKernelPtx.Name or ResidentKernelPtx.Name || IsTensor(kernel);
+
+    /// <summary>Whether <paramref name="kernel"/> is <see cref="TensorKernelPtx"/>'s (it reads <see cref="TensorMixTable"/>).</summary>
+    internal static bool IsTensor(string kernel) => kernel == TensorKernelPtx.Name;
+
+    /// <summary>
+    /// Batches of up to this many inputs go to the tensor-core kernel where it takes them (<see cref="TensorKernelPtx"/>:
+    /// its dense products grow with the batch, the resident kernel's sparse sums do not; docs/BENCHMARKS-gpu.md).
+    /// </summary>
+    internal const int TensorInputs = 32;
+
+    /// <summary>Why the tensor-core kernel (<see cref="TensorKernelPtx"/>) is not there, or null when it is.</summary>
+    internal static string? TensorUnavailable
+    {
+        get
+        {
+            lock (ModuleGate)
+            {
+                return _tensorWhy ?? _quantizedWhy;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The tensor-core kernel's grid for a batch (<see cref="TensorKernelPtx.Grid"/> with the blocks the device holds at
+    /// once with this launch's shared memory), or 0 where it cannot take it: not loaded, more than
+    /// <see cref="TensorKernelPtx.MaxInputs"/> inputs, rows not 16-byte aligned or the shared memory over the block limit.
+    /// </summary>
+    internal static uint TensorGrid(int pixels, int inputs, int outputs)
+    {
+        lock (ModuleGate)
+        {
+            if (_tensorModule == IntPtr.Zero || inputs > TensorKernelPtx.MaxInputs || pixels % 16 != 0)
+            {
+                return 0;
+            }
+
+            var shared = TensorKernelPtx.SharedBytes(inputs, outputs);
+            if (shared > _tensorSharedLimit)
+            {
+                return 0;
+            }
+
+            if (!TensorBlocks.TryGetValue(shared, out var blocks))
+            {
+                CudaDriver.Check(CudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Functions[TensorKernelPtx.Name], TensorKernelPtx.BlockSize, (nuint)shared),
+                    "cuOccupancyMaxActiveBlocksPerMultiprocessor " + TensorKernelPtx.Name);
+                TensorBlocks[shared] = blocks;
+            }
+
+            return TensorKernelPtx.Grid(pixels, blocks, _multiprocessors);
+        }
+    }
 
     /// <summary>The device's multiprocessors, once the resident kernel loaded (else 0).</summary>
     internal static int Multiprocessors
@@ -225,6 +289,17 @@ public sealed unsafe class CudaMixer : IBatchMixer
         }
     }
 
+    private static bool TensorReady
+    {
+        get
+        {
+            lock (ModuleGate)
+            {
+                return _tensorModule != IntPtr.Zero;
+            }
+        }
+    }
+
     private static bool QuantizedReady
     {
         get
@@ -307,6 +382,34 @@ public sealed unsafe class CudaMixer : IBatchMixer
             uint gridX, gridY = 1, partsShift = 0;
             int perBlock;
             long shared;
+            if (IsTensor(kernel))
+            {
+                if (!_tensorTable)
+                {
+                    throw new InvalidOperationException($"{kernel} does not take this batch (a weight of 1, or over {TensorKernelPtx.MaxInputs} inputs)");
+                }
+
+                gridX = TensorGrid(_pixels, _inputCount, outputCount);
+                if (gridX != 0 && residentGrid != 0)
+                {
+                    gridX = Math.Min(residentGrid, gridX); // the benchmark's fewer blocks per multiprocessor
+                }
+
+                if (gridX == 0)
+                {
+                    throw new InvalidOperationException($"{kernel} does not take this batch (shared memory)");
+                }
+
+                shared = TensorKernelPtx.SharedBytes(_inputCount, outputCount);
+                var fragments = _deviceTensorTable;
+                var kTiles = (uint)TensorKernelPtx.InputTiles(_inputCount);
+                var mTiles = (uint)TensorKernelPtx.OutputTiles(outputCount);
+                var tileAt = (uint)TensorKernelPtx.FragmentBytes(_inputCount, outputCount);
+                var tParameters = stackalloc void*[] { &x, &fragments, &qY, &qPixels, &qInputs, &qOutputs, &kTiles, &mTiles, &tileAt };
+                CudaDriver.Check(CudaDriver.cuLaunchKernel(function, gridX, 1, 1, TensorKernelPtx.BlockSize, 1, 1, (uint)shared, _stream, tParameters, null), "cuLaunchKernel " + kernel);
+                return;
+            }
+
             if (kernel == ResidentKernelPtx.Name)
             {
                 gridX = ResidentGrid(_pixels, _inputCount, outputCount, _quantizedRowWords);
@@ -375,7 +478,12 @@ public sealed unsafe class CudaMixer : IBatchMixer
         var rowWords = _hostQuantizedTable != null
             ? QuantizedMixTable.Write(weights, inputCount, outputCount, new Span<int>(_hostQuantizedTable, checked((int)((long)_outputCapacity * _quantizedStride))))
             : 0;
+        // The tensor kernel's table, where it takes the batch (its rows are the same grid's, without a weight of 1).
+        _tensorTable = rowWords != 0 && _hostTensorTable != null && inputCount <= TensorKernelPtx.MaxInputs
+            && TensorGrid(_pixels, inputCount, outputCount) > 0
+            && TensorMixTable.Write(weights, inputCount, outputCount, new Span<int>(_hostTensorTable, _tensorTableCapacity));
         _integerKernel = rowWords == 0 ? null
+            : _tensorTable && inputCount <= TensorInputs ? TensorKernelPtx.Name
             : ResidentGrid(_pixels, inputCount, outputCount, rowWords) > 0 ? ResidentKernelPtx.Name
             : PairReady && PairKernelPtx.Fits(_pixels, inputCount, outputCount, rowWords) ? PairKernelPtx.Name : QuantizedKernelPtx.Name;
         _quantizedRowWords = rowWords;
@@ -415,9 +523,15 @@ public sealed unsafe class CudaMixer : IBatchMixer
             CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(_deviceTable, _hostTable, (nuint)((long)outputCount * _stride * 4), _stream), "cuMemcpyHtoDAsync");
         }
 
-        if (_integerKernel is not null && (all || integer))
+        var tensor = IsTensor(Kernel);
+        if (_integerKernel is not null && (all || (integer && !tensor)))
         {
             CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(_deviceQuantizedTable, _hostQuantizedTable, (nuint)((long)outputCount * _quantizedRowWords * 4), _stream), "cuMemcpyHtoDAsync");
+        }
+
+        if (_tensorTable && (all || tensor))
+        {
+            CudaDriver.Check(CudaDriver.cuMemcpyHtoDAsync_v2(_deviceTensorTable, _hostTensorTable, (nuint)TensorKernelPtx.FragmentBytes(_inputCount, outputCount), _stream), "cuMemcpyHtoDAsync");
         }
     }
 
@@ -476,6 +590,12 @@ public sealed unsafe class CudaMixer : IBatchMixer
         {
             _hostQuantizedTable = (int*)HostAlloc((long)capacity * _quantizedStride * 4);
             _deviceQuantizedTable = DeviceAlloc((long)capacity * _quantizedStride * 4);
+            if (TensorReady && _maxInputs <= TensorKernelPtx.MaxInputs)
+            {
+                _tensorTableCapacity = TensorMixTable.Words(_maxInputs, capacity);
+                _hostTensorTable = (int*)HostAlloc((long)_tensorTableCapacity * 4);
+                _deviceTensorTable = DeviceAlloc((long)_tensorTableCapacity * 4);
+            }
         }
         _outputCapacity = capacity;
     }
@@ -496,9 +616,19 @@ public sealed unsafe class CudaMixer : IBatchMixer
             _hostQuantizedTable = null;
         }
 
+        if (_hostTensorTable != null)
+        {
+            _ = CudaDriver.cuMemFreeHost(_hostTensorTable);
+            _hostTensorTable = null;
+        }
+
+        _tensorTableCapacity = 0;
+        _tensorTable = false;
+
         FreeDevice(ref _deviceOutputs);
         FreeDevice(ref _deviceTable);
         FreeDevice(ref _deviceQuantizedTable);
+        FreeDevice(ref _deviceTensorTable);
         _outputCapacity = 0;
     }
 
@@ -552,7 +682,18 @@ public sealed unsafe class CudaMixer : IBatchMixer
             if (device.Major < 8)
             {
                 _residentWhy = $"the GPU is sm_{device.Major}{device.Minor}; the resident kernel needs sm_80 or newer";
+                _tensorWhy = $"the GPU is sm_{device.Major}{device.Minor}; the tensor-core kernel needs sm_80 or newer";
                 return;
+            }
+
+            // The tensor-core kernel (mma.sync on bytes, cp.async) reads its own table; where the JIT refuses it, the
+            // resident kernel mixes its batches. It opts in to the most shared memory a block may have, as that one does.
+            _multiprocessors = device.Multiprocessors;
+            _tensorModule = TryLoadKernel(TensorKernelPtx.Source, TensorKernelPtx.Name, out _tensorWhy);
+            if (_tensorModule != IntPtr.Zero)
+            {
+                _tensorSharedLimit = CudaDriver.cuFuncSetAttribute(Functions[TensorKernelPtx.Name], 8, device.SharedPerBlockOptIn) == 0
+                    ? device.SharedPerBlockOptIn : 48 * 1024;
             }
 
             _residentModule = TryLoadKernel(ResidentKernelPtx.Source, ResidentKernelPtx.Name, out _residentWhy);

@@ -269,14 +269,7 @@ internal static class QuantizedKernelPtx
         for (var j = 0; j < 4; j++)
         {
             // Word j of members 0..3 (pixels 4j..4j+3) → per pixel, the four members' bytes.
-            Line(s, $"prmt.b32 %t0, %m{j}, %m{4 + j}, {Hex(InterleaveLow)};");
-            Line(s, $"prmt.b32 %t1, %m{j}, %m{4 + j}, {Hex(InterleaveHigh)};");
-            Line(s, $"prmt.b32 %t2, %m{8 + j}, %m{12 + j}, {Hex(InterleaveLow)};");
-            Line(s, $"prmt.b32 %t3, %m{8 + j}, %m{12 + j}, {Hex(InterleaveHigh)};");
-            Line(s, $"prmt.b32 %a0, %t0, %t2, {Hex(PairLow)};");
-            Line(s, $"prmt.b32 %a1, %t0, %t2, {Hex(PairHigh)};");
-            Line(s, $"prmt.b32 %a2, %t1, %t3, {Hex(PairLow)};");
-            Line(s, $"prmt.b32 %a3, %t1, %t3, {Hex(PairHigh)};");
+            Transpose(s, [$"%m{j}", $"%m{4 + j}", $"%m{8 + j}", $"%m{12 + j}"], ["%t0", "%t1", "%t2", "%t3"], ["%a0", "%a1", "%a2", "%a3"]);
             for (var k = 0; k < 4; k++)
             {
                 var i = (4 * j) + k;
@@ -286,6 +279,22 @@ internal static class QuantizedKernelPtx
         }
 
         Line(s, "add.s64 %rd7, %rd7, 32;");
+    }
+
+    /// <summary>
+    /// The 4×4 byte transpose: word k of <paramref name="to"/> gets byte k of each word of <paramref name="from"/> (in
+    /// order), through <paramref name="temps"/> (two words' bytes interleaved, then the pairs): eight byte permutes.
+    /// </summary>
+    internal static void Transpose(StringBuilder s, string[] from, string[] temps, string[] to)
+    {
+        Line(s, $"prmt.b32 {temps[0]}, {from[0]}, {from[1]}, {Hex(InterleaveLow)};");
+        Line(s, $"prmt.b32 {temps[1]}, {from[0]}, {from[1]}, {Hex(InterleaveHigh)};");
+        Line(s, $"prmt.b32 {temps[2]}, {from[2]}, {from[3]}, {Hex(InterleaveLow)};");
+        Line(s, $"prmt.b32 {temps[3]}, {from[2]}, {from[3]}, {Hex(InterleaveHigh)};");
+        Line(s, $"prmt.b32 {to[0]}, {temps[0]}, {temps[2]}, {Hex(PairLow)};");
+        Line(s, $"prmt.b32 {to[1]}, {temps[0]}, {temps[2]}, {Hex(PairHigh)};");
+        Line(s, $"prmt.b32 {to[2]}, {temps[1]}, {temps[3]}, {Hex(PairLow)};");
+        Line(s, $"prmt.b32 {to[3]}, {temps[1]}, {temps[3]}, {Hex(PairHigh)};");
     }
 
     internal static string Hex(int selector) => "0x" + selector.ToString("X4", CultureInfo.InvariantCulture);
