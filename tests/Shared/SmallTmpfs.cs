@@ -14,13 +14,15 @@ internal sealed class SmallTmpfs : IDisposable
 
     /// <summary>
     /// Mounts a tmpfs of <paramref name="size"/> (mount's syntax, e.g. 64k) on a new folder <paramref name="name"/> inside
-    /// <paramref name="parent"/>, read-only (even for root, as a permission bit is not) when <paramref name="readOnly"/>.
+    /// <paramref name="parent"/>, read-only (even for root, as a permission bit is not) when <paramref name="readOnly"/>,
+    /// with room for at most <paramref name="inodes"/> files and folders (its root included) when given.
     /// </summary>
-    public static SmallTmpfs? TryMount(string parent, string size, bool readOnly = false, string name = "small")
+    public static SmallTmpfs? TryMount(string parent, string size, bool readOnly = false, string name = "small", int? inodes = null)
     {
         var path = System.IO.Path.Combine(parent, name);
         Directory.CreateDirectory(path);
-        return Run("mount", "-t", "tmpfs", "-o", $"{(readOnly ? "ro," : "")}size={size}", "tmpfs", path) ? new SmallTmpfs(path) : null;
+        var options = $"{(readOnly ? "ro," : "")}size={size}{(inodes is { } n ? $",nr_inodes={n}" : "")}";
+        return Run("mount", "-t", "tmpfs", "-o", options, "tmpfs", path) ? new SmallTmpfs(path) : null;
     }
 
     /// <summary>Grows (or shrinks) the mounted tmpfs to <paramref name="size"/>, keeping its files.</summary>

@@ -132,4 +132,28 @@ public sealed class DiskFullTests(ITestOutputHelper output)
         Assert.EndsWith("this run wrote nothing: fix the folder's permissions or free space, or choose another --out.", line, StringComparison.Ordinal);
         Assert.DoesNotContain("--resume", line, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AManifestThatCannotBeWritten_FailsBeforeAnyShard_AndLeavesNoFile()
+    {
+        // Room for the output folder and its lock, not for the manifest that says "incomplete": the batches start while
+        // that manifest is written, and the run must still fail as one that wrote nothing, with no shard and no temp file.
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        NoiseFolder(input, classes: 2, perClass: 4);
+        using var disk = SmallTmpfs.TryMount(tmp.Path, "1m", name: "noinodes", inodes: 3);
+        if (disk is null)
+        {
+            output.WriteLine("not run: mounting a tmpfs needs root");
+            return;
+        }
+        var outDir = Path.Combine(disk.Path, "out");
+        var r = await CliRunner.RunAsync("generate", "--in", input, "--out", outDir, "--size", "16", "--n", "2", "--quiet");
+        Assert.Equal(1, r.ExitCode);
+        var line = Assert.Single(r.Stderr.TrimEnd().Split('\n'));
+        Assert.Contains($"--out {outDir}: cannot write (", line, StringComparison.Ordinal);
+        Assert.Contains(".manifest.json.tmp-", line, StringComparison.Ordinal);
+        Assert.EndsWith("this run wrote nothing: fix the folder's permissions or free space, or choose another --out.", line, StringComparison.Ordinal);
+        Assert.Empty(disk.AllFiles());
+    }
 }

@@ -238,23 +238,22 @@ public sealed class DatasetGenerator
             WallTimeS = Math.Round(clock.Elapsed.TotalSeconds, 3),
             Worker = options.Worker is { } w ? new WorkerInfo(w.Index, w.Count) : null,
         };
-        try
+        // The manifest that says "incomplete" (then the validation record) goes to disk while the first batches decode
+        // and go into the first shard's temporary file: its fsync waits for the file system's journal, ~20 ms on an idle
+        // disk and 0.2 s after another program wrote a few hundred MB (docs/BENCHMARKS.md), time the CPUs spent idle
+        // when it came first. The writer waits for it before it completes (renames into place) the first shard, so no
+        // shard of this run is there before the manifest saying that the output is incomplete.
+        var startManifest = unchanged ? null : Manifest(complete: false);
+        var verdicts = validated.Entries;
+        validated = validated with { Entries = null }; // ~100 bytes per input, not needed for the rest of the run
+        var startWrite = Task.Run(() =>
         {
-            if (!unchanged)
+            startManifest?.WriteAtomically(manifestPath);
+            if (verdicts is not null)
             {
-                Manifest(complete: false).WriteAtomically(manifestPath);
+                ValidationRecord.TryWrite(outDir, recordKey, verdicts);
             }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Before the first shard: nothing of this run to keep or resume (a read-only or full --out fails here).
-            throw OutputDirectory.CannotWrite(outDir, previous, e);
-        }
-        if (validated.Entries is { } verdicts)
-        {
-            ValidationRecord.TryWrite(outDir, recordKey, verdicts);
-            validated = validated with { Entries = null }; // ~100 bytes per input, not needed for the rest of the run
-        }
+        }, CancellationToken.None);
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var grace = new CancelGraceClock(cts.Token);
@@ -310,6 +309,18 @@ public sealed class DatasetGenerator
         // one keeps it in a thread-local cache no other thread can rent from: written from whichever pool thread
         // resumed the loop, a 4000-photo run had left 5 such buffers (20 MiB) behind, a 400-photo run 2. The shard
         // streams complete their writes inline (HashingWriteStream), so every rent and return happens on this thread.
+        void WaitForStartManifest()
+        {
+            try
+            {
+                startWrite.GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new StartManifestException(e);
+            }
+        }
+
         void WriteShards()
         {
             foreach (var shard in todo)
@@ -353,6 +364,7 @@ public sealed class DatasetGenerator
                     {
                         Times.Mark(StageTimes.Phase.BatchesWritten);
                     }
+                    WaitForStartManifest();
                     var info = writer.CompleteAsync(cts.Token).GetAwaiter().GetResult();
                     entries[relative] = new ShardEntry(relative, info.Rows, info.Bytes, info.Sha256Hex);
                 }
@@ -362,6 +374,8 @@ public sealed class DatasetGenerator
                 }
                 Manifest(complete: false).WriteAtomically(manifestPath);
             }
+
+            WaitForStartManifest();
         }
         try
         {
@@ -371,8 +385,15 @@ public sealed class DatasetGenerator
         {
             await cts.CancelAsync().ConfigureAwait(false);
             await DrainAsync(inflight.Reader, producer, grace).ConfigureAwait(false);
-            // Sources wrap their own read errors, so an I/O error here is the output's (disk full, permissions).
-            throw e is IOException or UnauthorizedAccessException ? OutputDirectory.WriteFailed(outDir, e) : e;
+            // The start manifest's write ends before the run does, whatever failed (it leaves no temporary file behind).
+            await startWrite.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+            // Without that manifest nothing of this run is kept or resumable (a read-only or full --out fails there, and
+            // the first shard's temporary file with it). Sources wrap their own read errors, so another I/O error here
+            // is the output's (disk full, permissions): finished shards are kept for --resume.
+            var startFailed = e is StartManifestException start ? start.InnerException
+                : startWrite.Exception?.InnerException is IOException or UnauthorizedAccessException ? startWrite.Exception.InnerException : null;
+            throw startFailed is not null ? OutputDirectory.CannotWrite(outDir, previous, startFailed)
+                : e is IOException or UnauthorizedAccessException ? OutputDirectory.WriteFailed(outDir, e) : e;
         }
         await producer.ConfigureAwait(false);
         CheckWatchedInputs(validated.Watch, options.Threads, cancellationToken);
@@ -1260,4 +1281,7 @@ public sealed class DatasetGenerator
     /// <param name="Encoded">At the default PNG level: buffers of one <paramref name="PngSlot"/> per row of the largest batch.</param>
     private sealed record BatchContext(SourceListing Listing, GenerateOptions Options, MixerPool Mixers, BatchWorkers Workers,
         BufferPool Pixels, BufferPool? Encoded, int PngSlot, byte[][]? ExpectedSha256, RetainedInputs? Retained);
+
+    /// <summary>The start manifest could not be written (carries the I/O error): nothing of the run is on disk yet.</summary>
+    private sealed class StartManifestException(Exception inner) : Exception(inner.Message, inner);
 }
