@@ -37,9 +37,9 @@ public sealed unsafe class CudaMixer : IBatchMixer
     private static IntPtr _tensorModule;
     private static string? _tensorWhy;
     private static int _tensorSharedLimit;
-    private static readonly Dictionary<long, int> TensorBlocks = [];
     private static int _multiprocessors;
-    private static readonly Dictionary<long, int> ResidentBlocks = [];
+    // Blocks per multiprocessor that cuOccupancyMaxActiveBlocksPerMultiprocessor gives, per kernel and shared memory.
+    private static readonly Dictionary<(string Kernel, long Shared), int> Occupancy = [];
     private static readonly Dictionary<string, IntPtr> Functions = [];
 
     private readonly Lock _gate = new();
@@ -187,14 +187,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
                 return 0;
             }
 
-            if (!TensorBlocks.TryGetValue(shared, out var blocks))
-            {
-                CudaDriver.Check(CudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Functions[TensorKernelPtx.Name], TensorKernelPtx.BlockSize, (nuint)shared),
-                    "cuOccupancyMaxActiveBlocksPerMultiprocessor " + TensorKernelPtx.Name);
-                TensorBlocks[shared] = blocks;
-            }
-
-            return TensorKernelPtx.Grid(pixels, blocks, _multiprocessors);
+            return TensorKernelPtx.Grid(pixels, BlocksPerMultiprocessor(TensorKernelPtx.Name, TensorKernelPtx.BlockSize, shared), _multiprocessors);
         }
     }
 
@@ -243,15 +236,24 @@ public sealed unsafe class CudaMixer : IBatchMixer
                 return 0;
             }
 
-            if (!ResidentBlocks.TryGetValue(shared, out var blocks))
-            {
-                CudaDriver.Check(CudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Functions[ResidentKernelPtx.Name], ResidentKernelPtx.BlockSize, (nuint)shared),
-                    "cuOccupancyMaxActiveBlocksPerMultiprocessor " + ResidentKernelPtx.Name);
-                ResidentBlocks[shared] = blocks;
-            }
-
-            return ResidentKernelPtx.Grid(pixels, blocks, _multiprocessors);
+            return ResidentKernelPtx.Grid(pixels, BlocksPerMultiprocessor(ResidentKernelPtx.Name, ResidentKernelPtx.BlockSize, shared), _multiprocessors);
         }
+    }
+
+    /// <summary>
+    /// Blocks of <paramref name="kernel"/> (<paramref name="blockSize"/> threads, <paramref name="shared"/> bytes of dynamic
+    /// shared memory) a multiprocessor holds at once, asked of the driver once per shape. The caller holds ModuleGate.
+    /// </summary>
+    private static int BlocksPerMultiprocessor(string kernel, int blockSize, long shared)
+    {
+        if (!Occupancy.TryGetValue((kernel, shared), out var blocks))
+        {
+            CudaDriver.Check(CudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Functions[kernel], blockSize, (nuint)shared),
+                "cuOccupancyMaxActiveBlocksPerMultiprocessor " + kernel);
+            Occupancy[(kernel, shared)] = blocks;
+        }
+
+        return blocks;
     }
 
     /// <summary>Why the pair kernel (<see cref="PairKernelPtx"/>) is not there, or null when it is.</summary>
