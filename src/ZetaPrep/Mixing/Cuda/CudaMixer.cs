@@ -471,9 +471,11 @@ public sealed unsafe class CudaMixer : IBatchMixer
     /// Fills the pinned weight tables: per output, the count of non-zero weights, their input indices in ascending order
     /// and the weights (the order <see cref="SparseCpuMixer"/> sums in); notes whether the scaled kernels may run on it;
     /// and, when every row is on <see cref="PixelWeights"/>' grid, the integer kernel's table (<see cref="QuantizedMixTable"/>),
-    /// its rows as long as the batch's longest needs.
+    /// its rows as long as the batch's longest needs, and the tensor-core kernel's (<see cref="TensorMixTable"/>) where
+    /// that kernel mixes the batch, or for any batch it takes with <paramref name="allTables"/> (the benchmark launches
+    /// every kernel on one table).
     /// </summary>
-    internal void WriteTable(ReadOnlySpan<float> weights, int inputCount, int outputCount)
+    internal void WriteTable(ReadOnlySpan<float> weights, int inputCount, int outputCount, bool allTables = false)
     {
         _inputCount = inputCount;
         // The integer table exists only where the kernel loaded and can take the mixer's batches (AllocateOutputs).
@@ -481,7 +483,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
             ? QuantizedMixTable.Write(weights, inputCount, outputCount, new Span<int>(_hostQuantizedTable, checked((int)((long)_outputCapacity * _quantizedStride))))
             : 0;
         // The tensor kernel's table, where it takes the batch (its rows are the same grid's, without a weight of 1).
-        _tensorTable = rowWords != 0 && _hostTensorTable != null && inputCount <= TensorKernelPtx.MaxInputs
+        _tensorTable = rowWords != 0 && _hostTensorTable != null && (inputCount <= TensorInputs || (allTables && inputCount <= TensorKernelPtx.MaxInputs))
             && TensorGrid(_pixels, inputCount, outputCount) > 0
             && TensorMixTable.Write(weights, inputCount, outputCount, new Span<int>(_hostTensorTable, _tensorTableCapacity));
         _integerKernel = rowWords == 0 ? null
