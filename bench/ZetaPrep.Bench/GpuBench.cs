@@ -87,7 +87,7 @@ internal static unsafe class GpuBench
                 $"{{\"check\":\"cuda_vs_cpu\",\"size\":{s},\"batch\":{batch},\"n\":{n},\"gamma\":{gamma},\"pixel_weights\":{(quantized ? "true" : "false")},\"kernel\":\"{chosen}\",\"via\":\"Mix\",\"bytes\":{gpu.Length},\"mismatches\":{bad}}}"));
             foreach (var kernel in OtherKernels(p, w, batch).Where(k => k != chosen && kernels.Contains(k)))
             {
-                var differ = KernelDifferences(mixer, kernel, batch, p, cpu);
+                var differ = KernelDifferences(mixer, kernel, w, batch, p, cpu);
                 if (kernel == MixKernelPtx.Vector16Fma)
                 {
                     fmaDiffers += differ;
@@ -336,11 +336,12 @@ internal static unsafe class GpuBench
         }
     }
 
-    /// <summary>Bytes of <paramref name="kernel"/>'s output that differ from <paramref name="cpu"/>, on the inputs and table the last Mix left on the device.</summary>
-    private static long KernelDifferences(CudaMixer mixer, string kernel, int batch, int p, byte[] cpu)
+    /// <summary>Bytes of <paramref name="kernel"/>'s output that differ from <paramref name="cpu"/>, on the inputs the last Mix left on the device and every table of <paramref name="w"/>.</summary>
+    private static long KernelDifferences(CudaMixer mixer, string kernel, float[] w, int batch, int p, byte[] cpu)
     {
         var y = new byte[batch * p];
-        mixer.UploadTable(batch, all: true); // Mix uploaded only the table its own kernel reads
+        mixer.WriteTable(w, batch, batch, allTables: true); // Mix wrote only the tables its own kernel reads
+        mixer.UploadTable(batch, all: true); // ... and uploaded only the one it reads
         fixed (byte* dst = y)
         {
             CudaDriver.Check(CudaDriver.cuMemsetD8Async(mixer.DeviceOutputs, 0xA5, (nuint)y.Length, mixer.Stream), "cuMemsetD8Async");
@@ -394,7 +395,7 @@ internal static unsafe class GpuBench
     {
         using var mixer = CudaMixer.TryCreate(batch, pixels, out var why) ?? throw new InvalidOperationException(why);
         var w = Weights(batch, 8, random.Next());
-        mixer.WriteTable(w, batch, batch);
+        mixer.WriteTable(w, batch, batch, allTables: true);
         mixer.UploadTable(batch, all: true);
         using var sets = new InputSets((long)batch * pixels, mixer.Stream, random);
         var next = 0;
@@ -472,7 +473,7 @@ internal static unsafe class GpuBench
             for (var m = 0; m < streams; m++)
             {
                 mixers[m] = CudaMixer.TryCreate(batch, pixels, out var why) ?? throw new InvalidOperationException(why);
-                mixers[m].WriteTable(Weights(batch, 8, random.Next()), batch, batch);
+                mixers[m].WriteTable(Weights(batch, 8, random.Next()), batch, batch, allTables: true);
                 mixers[m].UploadTable(batch, all: true);
             }
 

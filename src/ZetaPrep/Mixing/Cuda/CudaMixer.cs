@@ -37,9 +37,9 @@ public sealed unsafe class CudaMixer : IBatchMixer
     private static IntPtr _tensorModule;
     private static string? _tensorWhy;
     private static int _tensorSharedLimit;
-    private static readonly Dictionary<long, int> TensorBlocks = [];
     private static int _multiprocessors;
-    private static readonly Dictionary<long, int> ResidentBlocks = [];
+    // Blocks per multiprocessor that cuOccupancyMaxActiveBlocksPerMultiprocessor gives, per kernel and shared memory.
+    private static readonly Dictionary<(string Kernel, long Shared), int> Occupancy = [];
     private static readonly Dictionary<string, IntPtr> Functions = [];
 
     private readonly Lock _gate = new();
@@ -187,14 +187,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
                 return 0;
             }
 
-            if (!TensorBlocks.TryGetValue(shared, out var blocks))
-            {
-                CudaDriver.Check(CudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Functions[TensorKernelPtx.Name], TensorKernelPtx.BlockSize, (nuint)shared),
-                    "cuOccupancyMaxActiveBlocksPerMultiprocessor " + TensorKernelPtx.Name);
-                TensorBlocks[shared] = blocks;
-            }
-
-            return TensorKernelPtx.Grid(pixels, blocks, _multiprocessors);
+            return TensorKernelPtx.Grid(pixels, BlocksPerMultiprocessor(TensorKernelPtx.Name, TensorKernelPtx.BlockSize, shared), _multiprocessors);
         }
     }
 
@@ -243,15 +236,24 @@ public sealed unsafe class CudaMixer : IBatchMixer
                 return 0;
             }
 
-            if (!ResidentBlocks.TryGetValue(shared, out var blocks))
-            {
-                CudaDriver.Check(CudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Functions[ResidentKernelPtx.Name], ResidentKernelPtx.BlockSize, (nuint)shared),
-                    "cuOccupancyMaxActiveBlocksPerMultiprocessor " + ResidentKernelPtx.Name);
-                ResidentBlocks[shared] = blocks;
-            }
-
-            return ResidentKernelPtx.Grid(pixels, blocks, _multiprocessors);
+            return ResidentKernelPtx.Grid(pixels, BlocksPerMultiprocessor(ResidentKernelPtx.Name, ResidentKernelPtx.BlockSize, shared), _multiprocessors);
         }
+    }
+
+    /// <summary>
+    /// Blocks of <paramref name="kernel"/> (<paramref name="blockSize"/> threads, <paramref name="shared"/> bytes of dynamic
+    /// shared memory) a multiprocessor holds at once, asked of the driver once per shape. The caller holds ModuleGate.
+    /// </summary>
+    private static int BlocksPerMultiprocessor(string kernel, int blockSize, long shared)
+    {
+        if (!Occupancy.TryGetValue((kernel, shared), out var blocks))
+        {
+            CudaDriver.Check(CudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Functions[kernel], blockSize, (nuint)shared),
+                "cuOccupancyMaxActiveBlocksPerMultiprocessor " + kernel);
+            Occupancy[(kernel, shared)] = blocks;
+        }
+
+        return blocks;
     }
 
     /// <summary>Why the pair kernel (<see cref="PairKernelPtx"/>) is not there, or null when it is.</summary>
@@ -469,9 +471,11 @@ public sealed unsafe class CudaMixer : IBatchMixer
     /// Fills the pinned weight tables: per output, the count of non-zero weights, their input indices in ascending order
     /// and the weights (the order <see cref="SparseCpuMixer"/> sums in); notes whether the scaled kernels may run on it;
     /// and, when every row is on <see cref="PixelWeights"/>' grid, the integer kernel's table (<see cref="QuantizedMixTable"/>),
-    /// its rows as long as the batch's longest needs.
+    /// its rows as long as the batch's longest needs, and the tensor-core kernel's (<see cref="TensorMixTable"/>) where
+    /// that kernel mixes the batch, or for any batch it takes with <paramref name="allTables"/> (the benchmark launches
+    /// every kernel on one table).
     /// </summary>
-    internal void WriteTable(ReadOnlySpan<float> weights, int inputCount, int outputCount)
+    internal void WriteTable(ReadOnlySpan<float> weights, int inputCount, int outputCount, bool allTables = false)
     {
         _inputCount = inputCount;
         // The integer table exists only where the kernel loaded and can take the mixer's batches (AllocateOutputs).
@@ -479,7 +483,7 @@ public sealed unsafe class CudaMixer : IBatchMixer
             ? QuantizedMixTable.Write(weights, inputCount, outputCount, new Span<int>(_hostQuantizedTable, checked((int)((long)_outputCapacity * _quantizedStride))))
             : 0;
         // The tensor kernel's table, where it takes the batch (its rows are the same grid's, without a weight of 1).
-        _tensorTable = rowWords != 0 && _hostTensorTable != null && inputCount <= TensorKernelPtx.MaxInputs
+        _tensorTable = rowWords != 0 && _hostTensorTable != null && (inputCount <= TensorInputs || (allTables && inputCount <= TensorKernelPtx.MaxInputs))
             && TensorGrid(_pixels, inputCount, outputCount) > 0
             && TensorMixTable.Write(weights, inputCount, outputCount, new Span<int>(_hostTensorTable, _tensorTableCapacity));
         _integerKernel = rowWords == 0 ? null

@@ -242,9 +242,7 @@ internal static class QuantizedKernelPtx
     {
         for (var j = 0; j < 4; j++)
         {
-            Line(s, $"prmt.b32 %lo, {sums}{4 * j}, {sums}{(4 * j) + 1}, {Hex(Byte2Of2)};");
-            Line(s, $"prmt.b32 %hi, {sums}{(4 * j) + 2}, {sums}{(4 * j) + 3}, {Hex(Byte2Of2)};");
-            Line(s, $"prmt.b32 %v{j}, %lo, %hi, {Hex(PairLow)};");
+            PackByte2(s, [$"{sums}{4 * j}", $"{sums}{(4 * j) + 1}", $"{sums}{(4 * j) + 2}", $"{sums}{(4 * j) + 3}"], $"%v{j}");
         }
 
         Line(s, $"mul.wide.u32 %rd8, {output}, %r1;");
@@ -279,6 +277,14 @@ internal static class QuantizedKernelPtx
         }
 
         Line(s, "add.s64 %rd7, %rd7, 32;");
+    }
+
+    /// <summary>Bits 16..23 of the four rounded sums <paramref name="sums"/> into the bytes of <paramref name="to"/>, in order; uses %lo and %hi.</summary>
+    internal static void PackByte2(StringBuilder s, string[] sums, string to)
+    {
+        Line(s, $"prmt.b32 %lo, {sums[0]}, {sums[1]}, {Hex(Byte2Of2)};");
+        Line(s, $"prmt.b32 %hi, {sums[2]}, {sums[3]}, {Hex(Byte2Of2)};");
+        Line(s, $"prmt.b32 {to}, %lo, %hi, {Hex(PairLow)};");
     }
 
     /// <summary>

@@ -302,9 +302,7 @@ internal static class TensorKernelPtx
         // Accumulator e of column set j: row g (e < 2) or g + 8, pixel 8t + 4·(e % 2) + j.
         for (var e = 0; e < 4; e++)
         {
-            Line(s, $"prmt.b32 %lo, %c{e}, %c{4 + e}, {Hex(Byte2Of2)};");
-            Line(s, $"prmt.b32 %hi, %c{8 + e}, %c{12 + e}, {Hex(Byte2Of2)};");
-            Line(s, $"prmt.b32 %w{e}, %lo, %hi, {Hex(PairLow)};");
+            PackByte2(s, [$"%c{e}", $"%c{4 + e}", $"%c{8 + e}", $"%c{12 + e}"], $"%w{e}");
         }
 
         Line(s, "setp.lt.and.u32 %p7, %r38, %r3, %p5;");
