@@ -41,6 +41,9 @@ public sealed class DatasetGenerator
     /// <summary>What large PNG decodes hold at once, over the validation pass's and the batches' threads.</summary>
     private DecodeMemoryGate _memoryGate = new();
 
+    // First-generation collections where little is alive (Nursery), in the validation pass and between batches.
+    private readonly Nursery _nursery = new();
+
     /// <summary>Per-stage time of the last run (for --profile).</summary>
     public StageTimes Times { get; } = new();
 
@@ -265,8 +268,7 @@ public sealed class DatasetGenerator
             pngSlot > 0 ? new BufferPool(plan.MaxBatchRows * pngSlot) : null,
             pngSlot, validated.ExpectedSha256, validated.Retained);
         // The listing and the validation pass leave their garbage (a few KB per input) in the first generation.
-        var nursery = new Nursery();
-        nursery.CollectIfFull();
+        _nursery.CollectIfFull();
         // Batches queued ahead of the writer, bounded by their buffers' bytes (BatchesAhead): for 224² photos one (~3 in
         // flight: one being written, one queued, one being produced), for small images up to 64.
         var inflight = Channel.CreateBounded<Task<FinishedBatch>>(new BoundedChannelOptions(BatchesAhead(plan, options))
@@ -356,7 +358,7 @@ public sealed class DatasetGenerator
                             // Writers read image bytes only while writing (ShardRow): the buffer is free for the next batch.
                             context.Encoded!.Return(encoded);
                         }
-                        nursery.CollectIfFull();
+                        _nursery.CollectIfFull();
                         rowsDone += rows.Length;
                         progress?.Report(new GenerationProgress(rowsDone, ownedRows, entries.Count, owned.Count, clock.Elapsed));
                     }
@@ -935,6 +937,8 @@ public sealed class DatasetGenerator
             {
                 await ValidateOneAsync(i, ct).ConfigureAwait(false);
             }
+            // The pass leaves a few KB of garbage per input: collected here, not spread over the first generation's region.
+            _nursery.CollectIfFull();
         }), grace).ConfigureAwait(false);
 
         async ValueTask ValidateOneAsync(int i, CancellationToken ct)
