@@ -19,6 +19,9 @@ internal sealed class Nursery
     private readonly Lock _lock = new();
     private long _mark;
 
+    /// <summary>How many collections this nursery asked for.</summary>
+    public int Collections { get; private set; }
+
     /// <summary>Collects the first generation if <see cref="Bytes"/> were allocated since the last time; any thread.</summary>
     public void CollectIfFull()
     {
@@ -33,6 +36,7 @@ internal sealed class Nursery
             {
                 GC.Collect(0, GCCollectionMode.Forced, blocking: true);
                 _mark = GC.GetTotalAllocatedBytes();
+                Collections++;
             }
         }
     }
