@@ -311,17 +311,7 @@ public sealed class DatasetGenerator
         // one keeps it in a thread-local cache no other thread can rent from: written from whichever pool thread
         // resumed the loop, a 4000-photo run had left 5 such buffers (20 MiB) behind, a 400-photo run 2. The shard
         // streams complete their writes inline (HashingWriteStream), so every rent and return happens on this thread.
-        void WaitForStartManifest()
-        {
-            try
-            {
-                startWrite.GetAwaiter().GetResult();
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new StartManifestException(e);
-            }
-        }
+        void WaitForStartManifest() => startWrite.GetAwaiter().GetResult();
 
         void WriteShards()
         {
@@ -392,8 +382,7 @@ public sealed class DatasetGenerator
             // Without that manifest nothing of this run is kept or resumable (a read-only or full --out fails there, and
             // the first shard's temporary file with it). Sources wrap their own read errors, so another I/O error here
             // is the output's (disk full, permissions): finished shards are kept for --resume.
-            var startFailed = e is StartManifestException start ? start.InnerException
-                : startWrite.Exception?.InnerException is IOException or UnauthorizedAccessException ? startWrite.Exception.InnerException : null;
+            var startFailed = startWrite.Exception?.InnerException is IOException or UnauthorizedAccessException ? startWrite.Exception.InnerException : null;
             throw startFailed is not null ? OutputDirectory.CannotWrite(outDir, previous, startFailed)
                 : e is IOException or UnauthorizedAccessException ? OutputDirectory.WriteFailed(outDir, e) : e;
         }
@@ -1285,7 +1274,4 @@ public sealed class DatasetGenerator
     /// <param name="Encoded">At the default PNG level: buffers of one <paramref name="PngSlot"/> per row of the largest batch.</param>
     private sealed record BatchContext(SourceListing Listing, GenerateOptions Options, MixerPool Mixers, BatchWorkers Workers,
         BufferPool Pixels, BufferPool? Encoded, int PngSlot, byte[][]? ExpectedSha256, RetainedInputs? Retained);
-
-    /// <summary>The start manifest could not be written (carries the I/O error): nothing of the run is on disk yet.</summary>
-    private sealed class StartManifestException(Exception inner) : Exception(inner.Message, inner);
 }

@@ -696,21 +696,24 @@ public sealed unsafe class CudaMixer : IBatchMixer
             _tensorModule = TryLoadKernel(TensorKernelPtx.Source, TensorKernelPtx.Name, out _tensorWhy);
             if (_tensorModule != IntPtr.Zero)
             {
-                _tensorSharedLimit = CudaDriver.cuFuncSetAttribute(Functions[TensorKernelPtx.Name], 8, device.SharedPerBlockOptIn) == 0
-                    ? device.SharedPerBlockOptIn : 48 * 1024;
+                _tensorSharedLimit = OptInSharedLimit(TensorKernelPtx.Name, device);
             }
 
             _residentModule = TryLoadKernel(ResidentKernelPtx.Source, ResidentKernelPtx.Name, out _residentWhy);
             if (_residentModule != IntPtr.Zero)
             {
-                // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES (8): the most a block may opt in to; where the driver
-                // refuses, launches stay within the 48 KiB every block gets.
-                _residentSharedLimit = CudaDriver.cuFuncSetAttribute(Functions[ResidentKernelPtx.Name], 8, device.SharedPerBlockOptIn) == 0
-                    ? device.SharedPerBlockOptIn : 48 * 1024;
-                _multiprocessors = device.Multiprocessors;
+                _residentSharedLimit = OptInSharedLimit(ResidentKernelPtx.Name, device);
             }
         }
     }
+
+    /// <summary>
+    /// Opts <paramref name="kernel"/> in to the most dynamic shared memory a block may have
+    /// (CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, 8) and returns its launches' limit: that, or, where the driver
+    /// refuses, the 48 KiB every block gets. The caller holds ModuleGate.
+    /// </summary>
+    private static int OptInSharedLimit(string kernel, CudaDevice device) =>
+        CudaDriver.cuFuncSetAttribute(Functions[kernel], 8, device.SharedPerBlockOptIn) == 0 ? device.SharedPerBlockOptIn : 48 * 1024;
 
     /// <summary>Loads an optional one-kernel module and registers its function; zero, with the JIT's reason, when it refuses.</summary>
     private static IntPtr TryLoadKernel(string source, string name, out string? why)
