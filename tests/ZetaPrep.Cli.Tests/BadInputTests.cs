@@ -302,12 +302,13 @@ public sealed class BadInputTests
 
         Assert.Equal(1, r.ExitCode);
         var line = Assert.Single(r.Stderr.TrimEnd().Split('\n'));
-        Assert.Contains("class_a/cut.jpg: truncated or corrupt JPEG data (libjpeg: premature end of data segment); the shards written so far are kept but cannot be resumed past it: remove or replace the file and rerun with --overwrite", line, StringComparison.Ordinal);
-        // Not gray rows in a finished dataset: the manifest does not say complete.
-        Assert.False(GenerationManifest.Read(Path.Combine(output, "manifest.json")).Complete);
-        // The way the line gives works: the file removed, --overwrite completes the output.
+        Assert.Contains("class_a/cut.jpg: truncated or corrupt JPEG data (libjpeg: premature end of data segment); the run stopped there and removed the shards it had written, from which no run could go on: remove or replace the file and run the command again (adding --on-error skip leaves such files out).", line, StringComparison.Ordinal);
+        // Not gray rows in a finished dataset, nor a half-written one that no run can finish (--resume refuses the changed
+        // input once the file is removed): the output was new, and nothing of it stays (QA).
+        Assert.Empty(Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories));
+        // The way the line gives works: the file removed, the same command completes the output.
         File.Delete(Path.Combine(input, "class_a", "cut.jpg"));
-        var again = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--size", "16", "--n", "2", "--codec", "turbojpeg", "--quiet", "--overwrite");
+        var again = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--size", "16", "--n", "2", "--codec", "turbojpeg", "--quiet");
         Assert.True(again.ExitCode == 0, again.Stderr);
         Assert.True(GenerationManifest.Read(Path.Combine(output, "manifest.json")).Complete);
     }
@@ -340,7 +341,7 @@ public sealed class BadInputTests
         // A run into a new directory leaves the scans to its batches, which stop it; the cache keeps that pass's verdicts.
         var elsewhere = await CliRunner.RunAsync([.. args, "--out", tmp.Sub("other")]);
         Assert.Equal(1, elsewhere.ExitCode);
-        Assert.Contains("the shards written so far are kept but cannot be resumed past it", elsewhere.Stderr, StringComparison.Ordinal);
+        Assert.Contains("the run stopped there and removed the shards it had written", elsewhere.Stderr, StringComparison.Ordinal);
 
         var r = await CliRunner.RunAsync([.. args, "--out", output, "--overwrite"]);
 

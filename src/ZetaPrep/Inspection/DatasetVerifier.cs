@@ -269,6 +269,12 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
                     warnings.Add($"{relative}: unknown file where shards live (not in {GenerationManifest.FileName}); remove it if it is not yours.");
                 }
             }
+            else if (!dataset.Format.IsInDataArea(relative) && !dataset.Format.IndexFiles.Contains(relative) && ShardFormats.IsOutputFile(relative))
+            {
+                // Another --format's shard or index (a worker redone in another format, an output overwritten by hand):
+                // no loader of this format reads it, but it is not this dataset's, and a reader of that format would be misled.
+                warnings.Add($"{relative}: a file of another shard format, not of this {dataset.Format.Name} output ({GenerationManifest.FileName} does not list it); remove it if it is not yours.");
+            }
         }
         return new VerifyReport(problems, warnings, checkedShards, rows) { ShardsListed = m.Shards.Count };
     }

@@ -102,6 +102,30 @@ public sealed partial record GenerationManifest
     }
 
     /// <summary>
+    /// Whether the file at <paramref name="path"/> is a JSON object whose <c>format</c> is <c>zetaprep-manifest</c>: a
+    /// manifest ZetaPrep wrote (whole or damaged since), not another tool's manifest.json (a web app's, a build's).
+    /// </summary>
+    public static bool HasOwnFormat(string path)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("format", out var format)
+                && format.ValueKind == JsonValueKind.String
+                && format.ValueEquals("zetaprep-manifest");
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ZetaPrepException($"{path}: cannot read ({e.Message.TrimEnd('.')}); fix its permissions, or choose another --out.", e);
+        }
+    }
+
+    /// <summary>
     /// Every reader joins a shard entry's file to the output directory: one that is absolute or climbs out (<c>..</c>)
     /// would be read from elsewhere, and loaders following the card's data_files never see it; a shard listed twice is
     /// counted twice. Shards are written as <c>dir/name</c> with '/' only, so anything else is an edited manifest.

@@ -266,7 +266,7 @@ public sealed class DatasetGenerator
         var context = new BatchContext(listing, options, mixers, workers,
             new BufferPool(plan.MaxBatchInputs * pixelsPerImage),
             pngSlot > 0 ? new BufferPool(plan.MaxBatchRows * pngSlot) : null,
-            pngSlot, validated.ExpectedSha256, validated.Retained);
+            pngSlot, validated.ExpectedSha256, validated.Retained, FreshOutput: previous is null);
         // The listing and the validation pass leave their garbage (a few KB per input) in the first generation.
         _nursery.CollectIfFull();
         // Batches queued ahead of the writer, bounded by their buffers' bytes (BatchesAhead): for 224² photos one (~3 in
@@ -383,8 +383,12 @@ public sealed class DatasetGenerator
             // the first shard's temporary file with it). Sources wrap their own read errors, so another I/O error here
             // is the output's (disk full, permissions): finished shards are kept for --resume.
             var startFailed = startWrite.Exception?.InnerException is IOException or UnauthorizedAccessException ? startWrite.Exception.InnerException : null;
+            if (context.StoppedByInput && context.FreshOutput)
+            {
+                OutputDirectory.RemoveStoppedRun(outDir, options, owned, manifestPath);
+            }
             throw startFailed is not null ? OutputDirectory.CannotWrite(outDir, previous, startFailed)
-                : e is IOException or UnauthorizedAccessException ? OutputDirectory.WriteFailed(outDir, e) : e;
+                : e is IOException or UnauthorizedAccessException ? OutputDirectory.WriteFailed(outDir, e, options.Overwrite) : e;
         }
         await producer.ConfigureAwait(false);
         CheckWatchedInputs(validated.Watch, options.Threads, cancellationToken);
@@ -402,12 +406,12 @@ public sealed class DatasetGenerator
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw OutputDirectory.WriteFailed(outDir, e);
+                throw OutputDirectory.WriteFailed(outDir, e, options.Overwrite, shardsDone: true);
             }
         }
         if (!unchanged)
         {
-            OutputDirectory.WriteManifest(final, manifestPath, outDir);
+            OutputDirectory.WriteManifest(final, manifestPath, outDir, options.Overwrite);
         }
         if (options.Worker is null)
         {
@@ -591,7 +595,11 @@ public sealed class DatasetGenerator
                 // The file's fingerprint is in this output's record: with it removed or replaced, --resume refuses the
                 // changed input (and --on-error skip is another option), so only --overwrite goes on from here.
                 var verdict = e.Message.IndexOf("; ", StringComparison.Ordinal) is var cut and > 0 ? e.Message[..cut] : e.Message.TrimEnd('.');
-                throw new ZetaPrepException($"{verdict}; the shards written so far are kept but cannot be resumed past it: remove or replace the file and rerun with --overwrite (adding --on-error skip leaves such files out).", e);
+                _context.StoppedByInput = true;
+                // A fresh output is removed as the run stops (RemoveStoppedRun): nothing half-written stays behind.
+                throw new ZetaPrepException(_context.FreshOutput
+                    ? $"{verdict}; the run stopped there and removed the shards it had written, from which no run could go on: remove or replace the file and run the command again (adding --on-error skip leaves such files out)."
+                    : $"{verdict}; the shards written so far are kept but cannot be resumed past it: remove or replace the file and rerun with --overwrite in place of --resume (adding --on-error skip leaves such files out).", e);
             }
         }
 
@@ -610,7 +618,7 @@ public sealed class DatasetGenerator
                 {
                     // A GPU fault mid-run (memory, a reset device): one line and the way on, not a stack trace.
                     throw new ZetaPrepException($"mixing on the GPU failed: {e.Message}; the shards already written are complete: "
-                        + "rerun the same command with --resume, adding --device cpu to mix on the CPU (same bytes)", e);
+                        + $"rerun the command with --resume{(_context.Options.Overwrite ? " in place of --overwrite" : "")}, adding --device cpu to mix on the CPU (same bytes)", e);
                 }
                 if (_mixer is CudaMixer cuda)
                 {
@@ -1272,6 +1280,12 @@ public sealed class DatasetGenerator
 
     /// <param name="Pixels">Decoded-input and mixed-output buffers of the largest batch (CPU mixers; a CUDA mixer brings its own).</param>
     /// <param name="Encoded">At the default PNG level: buffers of one <paramref name="PngSlot"/> per row of the largest batch.</param>
+    /// <param name="FreshOutput">Whether the output holds nothing of an earlier run (no --resume of one): what this run
+    /// writes is all there is, and a bad input found mid-run (<see cref="StoppedByInput"/>) leaves none of it behind.</param>
     private sealed record BatchContext(SourceListing Listing, GenerateOptions Options, MixerPool Mixers, BatchWorkers Workers,
-        BufferPool Pixels, BufferPool? Encoded, int PngSlot, byte[][]? ExpectedSha256, RetainedInputs? Retained);
+        BufferPool Pixels, BufferPool? Encoded, int PngSlot, byte[][]? ExpectedSha256, RetainedInputs? Retained, bool FreshOutput)
+    {
+        /// <summary>Set when an input the validation pass let through failed its batch's decode and stopped the run.</summary>
+        public volatile bool StoppedByInput;
+    }
 }

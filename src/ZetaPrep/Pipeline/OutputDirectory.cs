@@ -11,8 +11,8 @@ namespace ZetaPrep.Pipeline;
 /// </summary>
 internal static class OutputDirectory
 {
-    /// <summary>Writes the manifest atomically; a failure names --out and how to go on.</summary>
-    public static void WriteManifest(GenerationManifest manifest, string path, string outDir)
+    /// <summary>Writes the final manifest atomically; a failure names --out and how to go on.</summary>
+    public static void WriteManifest(GenerationManifest manifest, string path, string outDir, bool overwrite)
     {
         try
         {
@@ -20,13 +20,16 @@ internal static class OutputDirectory
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw WriteFailed(outDir, e);
+            throw WriteFailed(outDir, e, overwrite, shardsDone: true);
         }
     }
 
-    /// <summary>A write that failed mid-run: finished shards are kept for --resume.</summary>
-    public static ZetaPrepException WriteFailed(string outDir, Exception e) =>
-        new($"--out {outDir}: cannot write ({e.Message.TrimEnd('.')}); the shard in progress was discarded and finished shards are kept: free space or fix permissions, then rerun the same command with --resume.", e);
+    /// <summary>
+    /// A write that failed mid-run (or, with <paramref name="shardsDone"/>, after the last shard): finished shards are
+    /// kept for --resume, which takes the place of an --overwrite in the command (both together are a usage error).
+    /// </summary>
+    public static ZetaPrepException WriteFailed(string outDir, Exception e, bool overwrite, bool shardsDone = false) =>
+        new($"--out {outDir}: cannot write ({e.Message.TrimEnd('.')}); {(shardsDone ? "every shard is written and kept" : "the shard in progress was discarded and finished shards are kept")}: free space or fix permissions, then rerun {(overwrite ? "the command with --resume in place of --overwrite" : "the same command with --resume")}.", e);
 
     /// <summary>
     /// Decides whether <paramref name="outDir"/> may be written; returns the manifest to resume from, or null for a fresh
@@ -38,6 +41,7 @@ internal static class OutputDirectory
         var manifestName = Path.GetFileName(manifestPath);
         if (options.Resume && File.Exists(manifestPath))
         {
+            RefuseForeignManifest(outDir, manifestName);
             return GenerationManifest.Read(manifestPath);
         }
         var files = ExistingFiles(outDir);
@@ -65,6 +69,10 @@ internal static class OutputDirectory
             {
                 throw ZetaPrepException.Usage($"--out {outDir}: holds {otherSplit}, from a split into another number of workers than this --worker {options.Worker}; use that split's I/W, or a new directory.");
             }
+            if (files.Contains(manifestName))
+            {
+                RefuseForeignManifest(outDir, manifestName);
+            }
             if (files.Contains(manifestName) && !options.Overwrite)
             {
                 throw ZetaPrepException.Usage($"--out {outDir}: already holds {manifestName} from worker {options.Worker}; pass --resume to finish it, --overwrite to redo it, or choose another directory.");
@@ -72,8 +80,12 @@ internal static class OutputDirectory
             return null;
         }
         if (!files.Contains(GenerationManifest.FileName) && options.Overwrite && !options.Resume
-            && files.All(IsGeneratedFile) && files.Any(f => f.StartsWith("manifest.worker-", StringComparison.Ordinal)))
+            && files.All(IsGeneratedFile) && files.Any(IsWorkerManifest))
         {
+            foreach (var partial in files.Where(IsWorkerManifest))
+            {
+                RefuseForeignManifest(outDir, partial);
+            }
             return null; // workers' output not merged yet: --overwrite replaces it like a merged one
         }
         if (!files.Contains(GenerationManifest.FileName))
@@ -81,12 +93,29 @@ internal static class OutputDirectory
             var what = options.Resume ? "--resume found no manifest.json, and the directory is not empty" : "directory is not empty and holds no ZetaPrep manifest.json";
             throw ZetaPrepException.Usage($"--out {outDir}: {what}; choose a new or empty directory.");
         }
+        RefuseForeignManifest(outDir, GenerationManifest.FileName);
         if (!options.Overwrite)
         {
             throw ZetaPrepException.Usage($"--out {outDir}: already holds a ZetaPrep output; pass --resume to finish it, --overwrite to replace it, or choose another directory.");
         }
         return null;
     }
+
+    /// <summary>
+    /// Refuses a directory whose manifest is another tool's (a web app's or a build's manifest.json) or not JSON at all:
+    /// it is no ZetaPrep output, and --overwrite would have deleted the files in it that have shards' names, and the card
+    /// over its README.md (QA).
+    /// </summary>
+    private static void RefuseForeignManifest(string outDir, string relative)
+    {
+        if (!GenerationManifest.HasOwnFormat(Path.Combine(outDir, relative)))
+        {
+            throw ZetaPrepException.Usage($"--out {outDir}: holds a {relative} that ZetaPrep did not write (not JSON with \"format\": \"zetaprep-manifest\"), so the directory is another tool's, not an output --overwrite may replace or --resume finish; choose a new or empty directory.");
+        }
+    }
+
+    private static bool IsWorkerManifest(string relative) =>
+        relative.StartsWith("manifest.worker-", StringComparison.Ordinal) && relative.EndsWith(".json", StringComparison.Ordinal);
 
     /// <summary>Refuses to resume into an output made with other byte-deciding options or from other inputs, saying what differs.</summary>
     public static void CheckResumable(GenerationManifest previous, GenerationOptionsRecord now, InputInfo input, string manifestPath)
@@ -118,15 +147,15 @@ internal static class OutputDirectory
         try
         {
             Directory.CreateDirectory(outDir);
-            var ownedFiles = owned.Select(s => format.ShardFileName(options.Split, s.Index, s.Count)).ToList();
-            var ownedNames = ownedFiles.Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
+            var ownedFiles = owned.Select(s => format.ShardFileName(options.Split, s.Index, s.Count)).ToHashSet(StringComparer.Ordinal);
             var manifestName = options.Worker?.ManifestFileName ?? GenerationManifest.FileName;
             // Temp files are ".{final name}.tmp-{suffix}": a worker removes only its own, never a live one of another worker.
-            bool Mine(string name) => options.Worker is null || ownedNames.Contains(name) || name == manifestName;
+            bool Mine(string relative) => options.Worker is null || ownedFiles.Contains(relative) || relative == manifestName || OwnsImage(relative, owned);
             foreach (var path in Directory.EnumerateFiles(outDir, ".*.tmp-*", SearchOption.AllDirectories))
             {
                 var name = Path.GetFileName(path);
-                if (Mine(name[1..name.LastIndexOf(".tmp-", StringComparison.Ordinal)]))
+                var final = Path.GetRelativePath(outDir, Path.Combine(Path.GetDirectoryName(path)!, name[1..name.LastIndexOf(".tmp-", StringComparison.Ordinal)])).Replace('\\', '/');
+                if (Mine(final))
                 {
                     File.Delete(path);
                 }
@@ -135,7 +164,7 @@ internal static class OutputDirectory
             {
                 if (options.Worker is null)
                 {
-                    ShardFormats.DeleteOutputs(outDir);
+                    ShardFormats.DeleteOutputs(outDir, ReplacedSplits(outDir, options.Split));
                     ValidationRecord.TryDelete(outDir);
                     // The old card describes the old shards: killed before its own card, the new run would leave it beside them.
                     File.Delete(Path.Combine(outDir, DatasetCard.FileName));
@@ -146,10 +175,9 @@ internal static class OutputDirectory
                 }
                 else
                 {
-                    foreach (var file in ownedFiles)
-                    {
-                        File.Delete(Path.Combine(outDir, file));
-                    }
+                    // Its shards in every format: a worker redone in another format (after a merge refused the mix) left
+                    // its old ones, which merge and verify did not see (QA).
+                    DeleteOwnShards(outDir, options, owned);
                 }
             }
         }
@@ -157,6 +185,94 @@ internal static class OutputDirectory
         {
             throw new ZetaPrepException($"--out {outDir}: cannot write ({e.Message}); choose a writable directory.", e);
         }
+    }
+
+    /// <summary>A worker's shard files in every format and, in the folder format, the images of their rows.</summary>
+    private static void DeleteOwnShards(string outDir, GenerateOptions options, IReadOnlyList<ShardPlan> owned)
+    {
+        foreach (var file in ShardFormats.Names.Select(ShardFormats.Get).SelectMany(f => owned.Select(s => f.ShardFileName(options.Split, s.Index, s.Count))))
+        {
+            var path = Path.Combine(outDir, file);
+            if (Directory.Exists(Path.GetDirectoryName(path)))
+            {
+                File.Delete(path);
+            }
+        }
+        var images = Path.Combine(outDir, FolderShardWriter.ImagesDirectory);
+        if (Directory.Exists(images))
+        {
+            foreach (var image in Directory.EnumerateFiles(images).Where(f => OwnsImage(FolderShardWriter.ImagesDirectory + "/" + Path.GetFileName(f), owned)).ToList())
+            {
+                File.Delete(image);
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="relative"/> is a folder-format image (images/{row:D8}.png) of a row of <paramref name="owned"/>.</summary>
+    private static bool OwnsImage(string relative, IReadOnlyList<ShardPlan> owned) =>
+        relative.StartsWith(FolderShardWriter.ImagesDirectory + "/", StringComparison.Ordinal)
+        && ShardFormats.IsOutputFile(relative)
+        && long.TryParse(Path.GetFileNameWithoutExtension(relative), NumberStyles.None, CultureInfo.InvariantCulture, out var row)
+        && owned.Any(s => row >= s.FirstRow && row < s.FirstRow + s.Rows);
+
+    /// <summary>
+    /// Removes what a run into a fresh output wrote before a bad input the validation pass let through stopped it: its
+    /// shards (a worker's own, in the folder format with their images), its manifest and, for a single run, the pass's
+    /// verdicts. No run can go on from them (--resume refuses the input once the file is removed or replaced), and a
+    /// half-written output is worse than none. Best effort: what cannot be removed stays, as before.
+    /// </summary>
+    public static void RemoveStoppedRun(string outDir, GenerateOptions options, IReadOnlyList<ShardPlan> owned, string manifestPath)
+    {
+        try
+        {
+            if (options.Worker is null)
+            {
+                ShardFormats.DeleteOutputs(outDir, new HashSet<string>(StringComparer.Ordinal) { options.Split });
+                ValidationRecord.TryDelete(outDir);
+            }
+            else
+            {
+                DeleteOwnShards(outDir, options, owned);
+            }
+            File.Delete(manifestPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The run's own error says what stopped it; the files left are an incomplete output, as verify would say.
+        }
+    }
+
+    /// <summary>
+    /// The splits whose shards an --overwrite replaces: this run's, and those the shards listed by the manifests there
+    /// (manifest.json, workers' partial ones) are of. Shards of a split no manifest there lists (another output's,
+    /// moved in beside these for the Hub's layout) are not this output's to delete.
+    /// </summary>
+    private static HashSet<string> ReplacedSplits(string outDir, string split)
+    {
+        var splits = new HashSet<string>(StringComparer.Ordinal) { split };
+        foreach (var path in Directory.EnumerateFiles(outDir, "manifest*.json"))
+        {
+            var name = Path.GetFileName(path);
+            if (name != GenerationManifest.FileName && !IsWorkerManifest(name))
+            {
+                continue;
+            }
+            try
+            {
+                foreach (var entry in GenerationManifest.Read(path).Shards)
+                {
+                    if (ShardFormats.IsOutputFile(entry.File, out var listed) && listed is not null)
+                    {
+                        splits.Add(listed);
+                    }
+                }
+            }
+            catch (ZetaPrepException)
+            {
+                // A damaged ZetaPrep manifest (its format checked before): its shards are this run's split's, or stay.
+            }
+        }
+        return splits;
     }
 
     /// <summary>An output that cannot be written before this run's first shard: nothing of it to keep or resume.</summary>
@@ -222,7 +338,7 @@ internal static class OutputDirectory
     public static bool IsGeneratedFile(string relative) =>
         relative == GenerationManifest.FileName
         || relative == ValidationRecord.FileName
-        || (relative.StartsWith("manifest.worker-", StringComparison.Ordinal) && relative.EndsWith(".json", StringComparison.Ordinal))
+        || IsWorkerManifest(relative)
         || relative == DatasetCard.FileName
         || ShardFormats.IsOutputFile(relative);
 }

@@ -1,7 +1,9 @@
+using System.Text.RegularExpressions;
+
 namespace ZetaPrep.Shards;
 
 /// <summary>The registered shard formats, by <see cref="ShardFormat"/> or by <c>--format</c> name.</summary>
-public static class ShardFormats
+public static partial class ShardFormats
 {
     private static readonly IShardFormat[] All = [new ParquetShardFormat(), new WebDatasetShardFormat(), new FolderShardFormat()];
 
@@ -52,21 +54,52 @@ public static class ShardFormats
         return parquet.Count == 0 && FilesOnDisk(directory, ShardFormat.WebDataset).Count > 0 ? ShardFormat.WebDataset : null;
     }
 
-    /// <summary>Whether <paramref name="relativePath"/> is a shard or index file of some format.</summary>
-    public static bool IsOutputFile(string relativePath) => All.Any(f => f.IsInDataArea(relativePath) || f.IndexFiles.Contains(relativePath));
+    /// <summary>
+    /// Whether <paramref name="relativePath"/> is, by its exact name, a file some format writes: a Parquet shard
+    /// (<c>data/{split}-00000-of-00003.parquet</c>) or a folder-format label part (<c>labels/…</c>), a WebDataset tar
+    /// (<c>shard-000000.tar</c>), a folder-format image (<c>images/00000042.png</c>) or an index file
+    /// (<c>shardindex.json</c>, <c>labels.parquet</c>). Anything else under <c>data/</c> or <c>images/</c> (a user's
+    /// notes, a logo) is not ZetaPrep's: --overwrite leaves it where it is.
+    /// </summary>
+    public static bool IsOutputFile(string relativePath) => IsOutputFile(relativePath, out _);
+
+    /// <inheritdoc cref="IsOutputFile(string)"/>
+    /// <param name="relativePath">Relative to the output directory, with '/' separators.</param>
+    /// <param name="split">The split a Parquet shard or label part's name holds; null for other files.</param>
+    public static bool IsOutputFile(string relativePath, out string? split)
+    {
+        ArgumentNullException.ThrowIfNull(relativePath);
+        split = null;
+        if (All.Any(f => f.IndexFiles.Contains(relativePath)))
+        {
+            return true;
+        }
+        var match = OutputFileName().Match(relativePath);
+        if (!match.Success)
+        {
+            return false;
+        }
+        split = match.Groups["split"].Success ? match.Groups["split"].Value : null;
+        return true;
+    }
+
+    [GeneratedRegex(@"^(?:(?:data|labels)/(?<split>\w+(?:\.\w+)*)-[0-9]{5,}-of-[0-9]{5,}\.parquet|shard-[0-9]{6,}\.tar|images/[0-9]{8,}\.png)\z", RegexOptions.CultureInvariant)]
+    private static partial Regex OutputFileName();
 
     /// <summary>
-    /// Deletes every format's shard and index files in <paramref name="outputDirectory"/> (for <c>--overwrite</c>), and
-    /// the folders that held them once empty (a folder-format output replaced by Parquet left images/ and labels/
-    /// behind); other files stay, and so do the folders holding them.
+    /// Deletes every format's shard and index files in <paramref name="outputDirectory"/> (for <c>--overwrite</c>), by
+    /// their exact names, those of Parquet shards and label parts only for <paramref name="splits"/> (another split's,
+    /// put beside them for the Hub's layout, stay), and the folders that held them once empty (a folder-format output
+    /// replaced by Parquet left images/ and labels/ behind); other files stay, and so do the folders holding them.
     /// </summary>
-    public static void DeleteOutputs(string outputDirectory)
+    public static void DeleteOutputs(string outputDirectory, IReadOnlySet<string> splits)
     {
+        ArgumentNullException.ThrowIfNull(splits);
         var emptied = new HashSet<string>(StringComparer.Ordinal);
         foreach (var file in Directory.EnumerateFiles(outputDirectory, "*", SearchOption.AllDirectories).ToList())
         {
             var relative = Path.GetRelativePath(outputDirectory, file).Replace('\\', '/');
-            if (IsOutputFile(relative))
+            if (IsOutputFile(relative, out var split) && (split is null || splits.Contains(split)))
             {
                 File.Delete(file);
                 emptied.Add(Path.GetDirectoryName(file)!);

@@ -15,23 +15,42 @@ internal static class DirectoryWalk
     public static IEnumerable<(string FullPath, long Size)> Files(string directory, bool skipHidden)
     {
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0 };
-        return Guarded(directory, new FileSystemEnumerable<(string, long)>(directory, (ref FileSystemEntry e) => (e.ToFullPath(), SizeOf(ref e)), options)
+        return Guarded(directory, () => new FileSystemEnumerable<(string, long)>(directory, (ref FileSystemEntry e) => (e.ToFullPath(), SizeOf(ref e)), options)
         {
             ShouldIncludePredicate = (ref FileSystemEntry e) => !e.IsDirectory,
-            ShouldRecursePredicate = (ref FileSystemEntry e) => (!skipHidden || !e.FileName.StartsWith('.')) && !IsLoop(ref e),
+            ShouldRecursePredicate = (ref FileSystemEntry e) => (!skipHidden || !e.FileName.StartsWith('.')) && !IsLoop(ref e) && Openable(ref e),
         });
     }
 
     /// <summary>
+    /// Whether a sub-folder can be opened by the name .NET gives it. A name that is not valid UTF-8 comes back with U+FFFD
+    /// in place of the bad bytes, which opens nothing, and the enumerator then passes over the folder as if it had been
+    /// deleted meanwhile: its images would be left out without a word (QA). It is refused instead, naming it.
+    /// </summary>
+    private static bool Openable(ref FileSystemEntry e)
+    {
+        if (e.FileName.Contains('\uFFFD') && !Directory.Exists(e.ToFullPath()))
+        {
+            throw NotUtf8(e.ToFullPath());
+        }
+        return true;
+    }
+
+    private static ZetaPrepException NotUtf8(string directory) =>
+        new($"{directory}: cannot list it: its name is not valid UTF-8 (shown with �), which .NET cannot open; rename it to UTF-8, e.g. convmv -f latin1 -t utf-8 --notest -r on its parent folder.");
+
+    /// <summary>
     /// <paramref name="entries"/> of a listing below <paramref name="directory"/>, a folder that cannot be listed (no
     /// permission, an I/O error) failing as one line naming it instead of an unhandled exception (the process aborted).
+    /// The listing is made here, not by the caller: .NET opens the folder as the enumerable is created, so a folder that
+    /// cannot be opened fails there.
     /// </summary>
-    internal static IEnumerable<T> Guarded<T>(string directory, IEnumerable<T> entries)
+    internal static IEnumerable<T> Guarded<T>(string directory, Func<IEnumerable<T>> entries)
     {
         IEnumerator<T> e;
         try
         {
-            e = entries.GetEnumerator();
+            e = entries().GetEnumerator();
         }
         catch (Exception x) when (x is UnauthorizedAccessException or IOException)
         {
@@ -61,7 +80,9 @@ internal static class DirectoryWalk
 
     /// <summary>The message for a folder (or one below it) that cannot be listed.</summary>
     internal static ZetaPrepException CannotList(string directory, Exception e) =>
-        new($"{directory}: cannot list it or a folder below it ({e.Message.TrimEnd('.')}); make it readable (e.g. chmod -R u+rX) or move it out of the input.", e);
+        directory.Contains('\uFFFD', StringComparison.Ordinal) && !Directory.Exists(directory)
+            ? NotUtf8(directory)
+            : new($"{directory}: cannot list it or a folder below it ({e.Message.TrimEnd('.')}); make it readable (e.g. chmod -R u+rX) or move it out of the input.", e);
 
     /// <summary>
     /// The entry's size, or 0 where it cannot be had: a file gone since it was listed, or a name that is not valid UTF-8

@@ -57,11 +57,11 @@ public sealed class ImageFolderSource : IImageSource, IIdentifiableSource
         var loose = new List<string>(); // images above the class folders: in no class
         for (var d = 0; d < _options.ClassDepth; d++)
         {
-            loose.AddRange(level.SelectMany(dir => DirectoryWalk.Guarded(dir.FullName, dir.EnumerateFiles()))
+            loose.AddRange(level.SelectMany(dir => DirectoryWalk.Guarded(dir.FullName, dir.EnumerateFiles))
                 .Where(f => !IsHidden(f.Name) && ImageExtensions.Contains(f.Extension))
                 .Select(f => Path.GetRelativePath(_root, f.FullName).Replace(Path.DirectorySeparatorChar, '/'))
                 .Where(id => _exclude.IsEmpty || !_exclude.Matches(id)));
-            level = level.SelectMany(dir => DirectoryWalk.Guarded(dir.FullName, dir.EnumerateDirectories()).Where(c => !IsHidden(c.Name))).ToList();
+            level = level.SelectMany(dir => DirectoryWalk.Guarded(dir.FullName, dir.EnumerateDirectories).Where(c => !IsHidden(c.Name))).ToList();
         }
         var classDirs = level
             .GroupBy(d => d.Name, StringComparer.Ordinal)

@@ -108,13 +108,13 @@ public sealed class ValidationCacheTests : IDisposable
         File.WriteAllBytes(Path.Combine(Input, "cat", "cut.jpg"), [.. photo.AsSpan(0, photo.Length * 3 / 10), 0xFF, 0xD9]);
         // Into a new directory: the pass leaves the scans to the batch, which stops the run; the cache keeps the verdicts.
         var late = await Assert.ThrowsAsync<ZetaPrepException>(() => RunAsync("a", Cache, codec: CodecChoice.TurboJpeg));
-        Assert.Contains("cannot be resumed past it", late.Message, StringComparison.Ordinal);
+        Assert.Contains("the run stopped there and removed the shards it had written", late.Message, StringComparison.Ordinal);
         Assert.Single(Directory.GetFiles(Cache.Directory, "*.jsonl"));
 
         var e = await Assert.ThrowsAsync<ZetaPrepException>(() => RunAsync("b", Cache, codec: CodecChoice.TurboJpeg, overwrite: true));
 
         Assert.Contains("cut.jpg: truncated or corrupt JPEG data", e.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("cannot be resumed past it", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("the run stopped there", e.Message, StringComparison.Ordinal);
         Assert.Equal(shard, Shard("b"));
     }
 

@@ -36,6 +36,9 @@ public sealed class ShardFormatContractTests(ITestOutputHelper output)
         Assert.Equal(dir.AllFiles().Sum(f => new FileInfo(f).Length), await format.StoredBytesAsync(dir.Path, relative, CancellationToken.None));
         Assert.DoesNotContain(dir.AllFiles(), f => Path.GetFileName(f).StartsWith('.'));
         Assert.All(dir.AllFiles(), f => Assert.True(format.IsInDataArea(Path.GetRelativePath(dir.Path, f).Replace('\\', '/')), f));
+        // By exact name, what --overwrite deletes (and nothing else in the data area, a user's notes there included); the
+        // folder format's images are named by the rows' image paths (generate's are images/{row:D8}.png).
+        Assert.True(ShardFormats.IsOutputFile(relative), relative);
 
         var read = new List<ShardRow>();
         await foreach (var row in format.ReadRowsAsync(dir.Path, relative, CancellationToken.None))

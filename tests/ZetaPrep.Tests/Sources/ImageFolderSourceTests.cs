@@ -94,6 +94,31 @@ public sealed class ImageFolderSourceTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AFolderNameThatIsNotUtf8_IsRefusedNamingIt_NotPassedOverInSilence(bool classFolder)
+    {
+        // .NET gives such a folder a name with U+FFFD, which opens nothing: as a class folder the listing threw an
+        // unhandled DirectoryNotFoundException (the process aborted); below one, the enumerator passed over it as if it
+        // had been deleted meanwhile, and its images were left out without a word (QA).
+        Touch("cat/a.png");
+        Touch("dog/c.png");
+        var parent = classFolder ? _root : Path.Combine(_root, "dog");
+        byte[] latin1 = [(byte)'s', (byte)'k', 0xE9];
+        NonUtf8Files.CreateDirectory(parent, latin1);
+        try
+        {
+            var e = await Assert.ThrowsAsync<ZetaPrepException>(() => new ImageFolderSource(_root).ListAsync(CancellationToken.None));
+            Assert.StartsWith(Path.Combine(parent, "sk\uFFFD") + ": cannot list it: its name is not valid UTF-8", e.Message, StringComparison.Ordinal);
+            Assert.Contains("convmv", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            NonUtf8Files.DeleteDirectory(parent, latin1);
+        }
+    }
+
     [Fact]
     public async Task ManyClassFolders_ListTheSame_OnOneThreadOrMany()
     {
@@ -198,8 +223,13 @@ public sealed class ImageFolderSourceTests : IDisposable
             yield return 1;
             throw new UnauthorizedAccessException("Access to the path '/data/in/b/locked' is denied.");
         }
-        var e = Assert.Throws<ZetaPrepException>(() => DirectoryWalk.Guarded("/data/in", Denied()).ToList());
+        var e = Assert.Throws<ZetaPrepException>(() => DirectoryWalk.Guarded("/data/in", Denied).ToList());
         Assert.Equal("/data/in: cannot list it or a folder below it (Access to the path '/data/in/b/locked' is denied); make it readable (e.g. chmod -R u+rX) or move it out of the input.", e.Message);
-        Assert.Equal([1], DirectoryWalk.Guarded("/data/in", Denied()).Take(1));
+        Assert.Equal([1], DirectoryWalk.Guarded("/data/in", Denied).Take(1));
+        // .NET opens the folder as the listing is created (a class folder or --in without permission): that fails the
+        // same way, where it had aborted the process with an unhandled exception (QA).
+        static IEnumerable<int> Unopenable() => throw new UnauthorizedAccessException("Access to the path '/data/in/b' is denied.");
+        var first = Assert.Throws<ZetaPrepException>(() => DirectoryWalk.Guarded("/data/in/b", Unopenable).ToList());
+        Assert.StartsWith("/data/in/b: cannot list it or a folder below it (Access to the path '/data/in/b' is denied)", first.Message, StringComparison.Ordinal);
     }
 }

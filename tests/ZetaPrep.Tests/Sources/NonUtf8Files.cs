@@ -25,10 +25,23 @@ internal static partial class NonUtf8Files
     /// <summary>Removes the file (Directory.Delete cannot: the name .NET gives back for it opens nothing).</summary>
     public static void Delete(string directory, ReadOnlySpan<byte> name) => Assert.Equal(0, Unlink(PathOf(directory, name)));
 
+    /// <summary>Makes a folder of that name.</summary>
+    public static void CreateDirectory(string directory, ReadOnlySpan<byte> name) =>
+        Assert.True(MakeDirectory(PathOf(directory, name), 0x1ED) == 0, $"mkdir failed: errno {Marshal.GetLastPInvokeError()}");
+
+    /// <summary>Removes the folder, which must be empty.</summary>
+    public static void DeleteDirectory(string directory, ReadOnlySpan<byte> name) => Assert.Equal(0, RemoveDirectory(PathOf(directory, name)));
+
     private static byte[] PathOf(string directory, ReadOnlySpan<byte> name) => [.. Encoding.UTF8.GetBytes(directory + "/"), .. name, 0];
 
     [LibraryImport("libc", EntryPoint = "unlink", SetLastError = true)]
     private static partial int Unlink(byte[] path);
+
+    [LibraryImport("libc", EntryPoint = "mkdir", SetLastError = true)]
+    private static partial int MakeDirectory(byte[] path, int mode);
+
+    [LibraryImport("libc", EntryPoint = "rmdir", SetLastError = true)]
+    private static partial int RemoveDirectory(byte[] path);
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true)]
     private static partial int Open(byte[] path, int flags, int mode);
