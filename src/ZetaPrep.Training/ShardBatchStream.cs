@@ -106,7 +106,8 @@ internal sealed class ShardBatchStream
             var random = new Random(Seed(epoch, -1));
             var order = _files.ToArray();
             random.Shuffle(order);
-            var buffer = new List<SourcedRow>(_shuffleBuffer);
+            // Never more rows than the epoch has: --shuffle-buffer 2147483647 (a full shuffle) had asked for a 16 GiB list.
+            var buffer = new List<SourcedRow>((int)Math.Min(_shuffleBuffer, Math.Max(1, _rows)));
             var batch = new List<SourcedRow>(_batchSize);
             long index = 0;
             var steps = StepsPerEpoch(_rows, _batchSize);
