@@ -61,6 +61,8 @@ public sealed class OutputConsistencyTests
         using var tmp = new TempDir();
         var output = await GenerateAsync(tmp);
         var before = await CliRunner.RunAsync("inspect", output, "--json");
+        var sheetBefore = tmp.Sub("before.png");
+        Assert.Equal(0, (await CliRunner.RunAsync("preview", output, "--out", sheetBefore)).ExitCode);
         SwapClasses(output);
 
         var verify = await CliRunner.RunAsync("verify", output);
@@ -82,6 +84,15 @@ public sealed class OutputConsistencyTests
         }
         var text = await CliRunner.RunAsync("inspect", output);
         Assert.StartsWith("warning: manifest.json: classes [class_b, class_a] differ", text.Stdout, StringComparison.Ordinal);
+
+        // preview labelled the tiles with the manifest's names, in silence (QA): the shards' names, and a note.
+        var sheet = tmp.Sub("after.png");
+        var preview = await CliRunner.RunAsync("preview", output, "--out", sheet);
+        Assert.True(preview.ExitCode == 0, preview.Stderr);
+        var note = Assert.Single(preview.Stderr.TrimEnd().Split('\n'));
+        Assert.StartsWith("zetaprep: note: manifest.json: classes [class_b, class_a] differ from the class names [class_a, class_b]", note, StringComparison.Ordinal);
+        Assert.EndsWith("Drawn: the shards' names.", note, StringComparison.Ordinal);
+        Assert.Equal(await File.ReadAllBytesAsync(sheetBefore), await File.ReadAllBytesAsync(sheet));
     }
 
     [Theory]
