@@ -604,7 +604,7 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
             case ShardFormat.Folder:
                 await foreach (var (row, problem) in FolderShardFormat.ReadRowsOrProblemsAsync(dataset.Directory, shardFile, ct).ConfigureAwait(false))
                 {
-                    yield return (row, problem is null ? [] : [problem + FolderShardFormat.ResumeAdvice]);
+                    yield return problem is null ? (row, []) : (null, [problem + FolderShardFormat.ResumeAdvice]);
                 }
                 break;
             case ShardFormat.WebDataset:
