@@ -217,8 +217,13 @@ internal sealed class ShardBatchStream
     /// <summary>A bad row, named with its shard and the --data directory it came from, and the way to find the damage.</summary>
     private ZetaPrepException Damaged(string file, ZetaPrepException e)
     {
-        var dir = _directoryOf.GetValueOrDefault(file)?.Path ?? System.IO.Path.GetDirectoryName(file) ?? file;
-        return new ZetaPrepException($"--data {dir}: shard {System.IO.Path.GetRelativePath(dir, file)}: {e.Message.TrimEnd('.')}; check the directory with 'zetaprep verify {dir}' and regenerate it (or the damaged shard).", e);
+        var data = _directoryOf.GetValueOrDefault(file);
+        var dir = data?.Path ?? System.IO.Path.GetDirectoryName(file) ?? file;
+        // verify checks an output against its manifest.json: loose Parquet shards have none, and verify refuses them.
+        var way = data is { ManifestSha256: null }
+            ? "copy the shard again from its 'zetaprep generate' output, or generate it again ('zetaprep verify' needs the output's manifest.json, which this directory lacks)"
+            : $"check the directory with 'zetaprep verify {dir}' and regenerate it (or the damaged shard)";
+        return new ZetaPrepException($"--data {dir}: shard {System.IO.Path.GetRelativePath(dir, file)}: {e.Message.TrimEnd('.')}; {way}.", e);
     }
 
     private static SourcedRow TakeRandom(List<SourcedRow> buffer, Random random)
