@@ -95,6 +95,27 @@ public sealed class OutputConsistencyTests
         Assert.Equal(await File.ReadAllBytesAsync(sheetBefore), await File.ReadAllBytesAsync(sheet));
     }
 
+    [Fact]
+    public async Task AManifestSayingCompleteWithNoShardsListed_IsNamed_ByInspectAndAnalyze()
+    {
+        // inspect printed a summary with an empty "method zeta:" line and no word of the missing shards; analyze's error
+        // named no file (QA).
+        using var tmp = new TempDir();
+        var output = await GenerateAsync(tmp);
+        EditManifest(output, m => m["shards"] = new JsonArray());
+
+        var text = await CliRunner.RunAsync("inspect", output);
+        Assert.True(text.ExitCode == 0, text.Stderr);
+        var lines = text.Stdout.Split('\n');
+        Assert.Equal($"warning: manifest.json says complete but lists 0 of the plan's 3 shard(s), so this summary covers those only; it was changed after generation: restore the manifest.json the run wrote, or check the output with 'zetaprep verify {output}'.", lines[0]);
+        Assert.Equal("method zeta: no rows", lines[2]);
+        Assert.DoesNotContain("sources per row", text.Stdout, StringComparison.Ordinal);
+
+        var analyze = await CliRunner.RunAsync("analyze", output);
+        Assert.Equal(1, analyze.ExitCode);
+        Assert.Equal($"zetaprep: error: {Path.Combine(output, "manifest.json")}: lists no shards, so the output has no rows to analyze; generate it again.", analyze.Stderr.Trim());
+    }
+
     [Theory]
     [InlineData("webdataset")]
     [InlineData("folder")]
