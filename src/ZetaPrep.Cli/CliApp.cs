@@ -25,6 +25,7 @@ internal static class CliApp
         root.Subcommands.Add(AnalyzeCommand.Create(stdout));
         root.Subcommands.Add(CompareCommand.Create(stdout, stderr));
         NumericOptions.Install(root);
+        TextArguments.Install(root);
         return root;
     }
 

@@ -60,17 +60,21 @@ public sealed record RunConfig
         TypeInfoResolver = TrainingJsonContext.Default,
     };
 
-    /// <summary>Reads a config.json; a malformed file is a <see cref="ZetaPrepException"/> naming it.</summary>
-    public static RunConfig Read(string path)
+    /// <summary>
+    /// Reads a config.json; a malformed file is a <see cref="ZetaPrepException"/> naming it, with <paramref name="advice"/>
+    /// (evaluate's way on by default; none where the caller gives its own).
+    /// </summary>
+    public static RunConfig Read(string path, string? advice = "pass --arch, --size explicitly or fix the file")
     {
+        var then = advice is null ? "" : "; " + advice;
         try
         {
             return JsonSerializer.Deserialize(File.ReadAllText(path), JsonOptions.Info<RunConfig>())
-                ?? throw new ZetaPrepException($"{path}: empty run config.");
+                ?? throw new ZetaPrepException($"{path}: empty run config{then}.");
         }
         catch (JsonException e)
         {
-            throw new ZetaPrepException($"{path}: not a valid zetaprep train config.json ({e.Message}); pass --arch, --size explicitly or fix the file.", e);
+            throw new ZetaPrepException($"{path}: not a valid zetaprep train config.json ({e.Message.TrimEnd('.')}){then}.", e);
         }
     }
 

@@ -106,7 +106,8 @@ internal sealed class ShardBatchStream
             var random = new Random(Seed(epoch, -1));
             var order = _files.ToArray();
             random.Shuffle(order);
-            var buffer = new List<SourcedRow>(_shuffleBuffer);
+            // Never more rows than the epoch has: --shuffle-buffer 2147483647 (a full shuffle) had asked for a 16 GiB list.
+            var buffer = new List<SourcedRow>((int)Math.Min(_shuffleBuffer, Math.Max(1, _rows)));
             var batch = new List<SourcedRow>(_batchSize);
             long index = 0;
             var steps = StepsPerEpoch(_rows, _batchSize);
@@ -216,8 +217,13 @@ internal sealed class ShardBatchStream
     /// <summary>A bad row, named with its shard and the --data directory it came from, and the way to find the damage.</summary>
     private ZetaPrepException Damaged(string file, ZetaPrepException e)
     {
-        var dir = _directoryOf.GetValueOrDefault(file)?.Path ?? System.IO.Path.GetDirectoryName(file) ?? file;
-        return new ZetaPrepException($"--data {dir}: shard {System.IO.Path.GetRelativePath(dir, file)}: {e.Message.TrimEnd('.')}; check the directory with 'zetaprep verify {dir}' and regenerate it (or the damaged shard).", e);
+        var data = _directoryOf.GetValueOrDefault(file);
+        var dir = data?.Path ?? System.IO.Path.GetDirectoryName(file) ?? file;
+        // verify checks an output against its manifest.json: loose Parquet shards have none, and verify refuses them.
+        var way = data is { ManifestSha256: null }
+            ? "copy the shard again from its 'zetaprep generate' output, or generate it again ('zetaprep verify' needs the output's manifest.json, which this directory lacks)"
+            : $"check the directory with 'zetaprep verify {dir}' and regenerate it (or the damaged shard)";
+        return new ZetaPrepException($"--data {dir}: shard {System.IO.Path.GetRelativePath(dir, file)}: {e.Message.TrimEnd('.')}; {way}.", e);
     }
 
     private static SourcedRow TakeRandom(List<SourcedRow> buffer, Random random)

@@ -422,11 +422,18 @@ public sealed class Trainer
     {
         try
         {
-            return RunConfig.Read(configPath);
+            return RunConfig.Read(configPath, advice: null);
         }
         catch (Exception e) when (e is ZetaPrepException or IOException)
         {
-            throw ZetaPrepException.Usage($"--resume: cannot read {configPath}, which records the options of the run to continue ({(e is FileNotFoundException ? "missing" : e.Message.TrimEnd('.'))}); train into a new --out.");
+            // Bad data (exit 1), not a bad option; and evaluate's way on (--arch, --size) is not train's.
+            var what = e switch
+            {
+                FileNotFoundException => $"{configPath}: missing",
+                ZetaPrepException => e.Message.TrimEnd('.'),
+                _ => $"{configPath}: cannot read ({e.Message.TrimEnd('.')})",
+            };
+            throw new ZetaPrepException($"--resume: {what}; that file records the options of the run to continue, so {TrainState.StartOver(configPath)}.", e);
         }
     }
 

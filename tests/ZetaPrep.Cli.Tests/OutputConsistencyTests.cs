@@ -61,6 +61,8 @@ public sealed class OutputConsistencyTests
         using var tmp = new TempDir();
         var output = await GenerateAsync(tmp);
         var before = await CliRunner.RunAsync("inspect", output, "--json");
+        var sheetBefore = tmp.Sub("before.png");
+        Assert.Equal(0, (await CliRunner.RunAsync("preview", output, "--out", sheetBefore)).ExitCode);
         SwapClasses(output);
 
         var verify = await CliRunner.RunAsync("verify", output);
@@ -82,6 +84,36 @@ public sealed class OutputConsistencyTests
         }
         var text = await CliRunner.RunAsync("inspect", output);
         Assert.StartsWith("warning: manifest.json: classes [class_b, class_a] differ", text.Stdout, StringComparison.Ordinal);
+
+        // preview labelled the tiles with the manifest's names, in silence (QA): the shards' names, and a note.
+        var sheet = tmp.Sub("after.png");
+        var preview = await CliRunner.RunAsync("preview", output, "--out", sheet);
+        Assert.True(preview.ExitCode == 0, preview.Stderr);
+        var note = Assert.Single(preview.Stderr.TrimEnd().Split('\n'));
+        Assert.StartsWith("zetaprep: note: manifest.json: classes [class_b, class_a] differ from the class names [class_a, class_b]", note, StringComparison.Ordinal);
+        Assert.EndsWith("Drawn: the shards' names.", note, StringComparison.Ordinal);
+        Assert.Equal(await File.ReadAllBytesAsync(sheetBefore), await File.ReadAllBytesAsync(sheet));
+    }
+
+    [Fact]
+    public async Task AManifestSayingCompleteWithNoShardsListed_IsNamed_ByInspectAndAnalyze()
+    {
+        // inspect printed a summary with an empty "method zeta:" line and no word of the missing shards; analyze's error
+        // named no file (QA).
+        using var tmp = new TempDir();
+        var output = await GenerateAsync(tmp);
+        EditManifest(output, m => m["shards"] = new JsonArray());
+
+        var text = await CliRunner.RunAsync("inspect", output);
+        Assert.True(text.ExitCode == 0, text.Stderr);
+        var lines = text.Stdout.Split('\n');
+        Assert.Equal($"warning: manifest.json says complete but lists 0 of the plan's 3 shard(s), so this summary covers those only; it was changed after generation: restore the manifest.json the run wrote, or check the output with 'zetaprep verify {output}'.", lines[0]);
+        Assert.Equal("method zeta: no rows", lines[2]);
+        Assert.DoesNotContain("sources per row", text.Stdout, StringComparison.Ordinal);
+
+        var analyze = await CliRunner.RunAsync("analyze", output);
+        Assert.Equal(1, analyze.ExitCode);
+        Assert.Equal($"zetaprep: error: {Path.Combine(output, "manifest.json")}: lists no shards, so the output has no rows to analyze; generate it again.", analyze.Stderr.Trim());
     }
 
     [Theory]

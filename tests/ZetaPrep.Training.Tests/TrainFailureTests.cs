@@ -208,6 +208,16 @@ public sealed class TrainFailureTests
         Assert.StartsWith($"zetaprep: error: --data {shards}: shard {Path.GetRelativePath(shards, shard)}: ", r.Stderr, StringComparison.Ordinal);
         Assert.Contains($"zetaprep verify {shards}", r.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(run));
+
+        // The shard alone in a folder, no manifest.json: verify refuses such a folder, so the line did not send there (QA).
+        var loose = tmp.Sub("loose");
+        Directory.CreateDirectory(loose);
+        File.Copy(shard, Path.Combine(loose, Path.GetFileName(shard)));
+        var bare = await TrainFixtures.RunCliAsync("train", "--data", loose, "--val", val, "--epochs", "1", "--size", "16", "--threads", "1", "--device", "cpu", "--out", run, "--quiet");
+        Assert.Equal(1, bare.ExitCode);
+        Assert.StartsWith($"zetaprep: error: --data {loose}: shard {Path.GetFileName(shard)}: ", bare.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("zetaprep verify " + loose, bare.Stderr, StringComparison.Ordinal);
+        Assert.EndsWith("copy the shard again from its 'zetaprep generate' output, or generate it again ('zetaprep verify' needs the output's manifest.json, which this directory lacks).", bare.Stderr.Trim(), StringComparison.Ordinal);
     }
 
     [Fact]

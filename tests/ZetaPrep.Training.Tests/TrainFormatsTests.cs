@@ -200,10 +200,25 @@ public sealed class TrainFormatsTests
         Assert.Equal(("parquet", 1), (opened.Format.Name, opened.Files.Count));
     }
 
-    private static async Task<List<TrainBatch>> BatchesAsync(ShardDirectory d)
+    [Fact]
+    public async Task A_shuffle_buffer_larger_than_the_data_shuffles_the_whole_epoch()
+    {
+        // --shuffle-buffer 2147483647 (the most it takes) had the stream ask for a list of that capacity: out of memory.
+        using var tmp = new TempDir();
+        var shards = await TrainFixtures.ShardsAsync(tmp.Path, Classes, perClass: 3);
+        var d = await ShardDirectory.OpenAsync(shards, "--data", CancellationToken.None);
+        var batches = await BatchesAsync(d, int.MaxValue);
+        Assert.Equal(2 * d.Rows, batches.Sum(b => (long)b.Count));
+        // The same batches as a buffer just over the epoch's rows (which also never fills).
+        var justOver = await BatchesAsync(d, (int)d.Rows + 1);
+        Assert.Equal(justOver.Select(b => (b.Index, b.Count)), batches.Select(b => (b.Index, b.Count)));
+        Assert.All(batches.Zip(justOver), p => Assert.True(p.First.Pixels.AsSpan().SequenceEqual(p.Second.Pixels) && p.First.Labels.AsSpan().SequenceEqual(p.Second.Labels)));
+    }
+
+    private static async Task<List<TrainBatch>> BatchesAsync(ShardDirectory d, int shuffleBuffer = 8)
     {
         var stream = new ShardBatchStream(d.Files, [d], d.Rows, Classes.Length, new SkiaImageDecoder(), 16, batchSize: 4, workers: 2,
-            shuffleBuffer: 8, AugmentMode.FlipCrop, seed: 5);
+            shuffleBuffer, AugmentMode.FlipCrop, seed: 5);
         var batches = new List<TrainBatch>();
         for (var epoch = 0; epoch < 2; epoch++)
         {

@@ -23,7 +23,8 @@ public sealed class TrainMessagesTests
         var good = tmp.Sub("good");
         Directory.CreateSymbolicLink(good, run);
 
-        foreach (var (file, damage) in new[] { ("last.json", "{\"epoch\": 1"), ("last.optimizer.pt", null), ("last.pt", null) })
+        // config.json's message had been evaluate's (pass --arch, --size), and a usage error (exit 2): QA.
+        foreach (var (file, damage) in new[] { ("last.json", "{\"epoch\": 1"), ("last.optimizer.pt", null), ("last.pt", null), ("config.json", "garbage\n") })
         {
             var copy = tmp.Sub("damaged-" + file);
             CopyFiles(run, copy);
@@ -45,6 +46,7 @@ public sealed class TrainMessagesTests
             Assert.EndsWith($"the run cannot be continued: delete the run directory {copy} (or choose another --out) and train again without --resume.", r.Stderr.Trim(), StringComparison.Ordinal);
             Assert.DoesNotContain("last.* files", r.Stderr, StringComparison.Ordinal);
             Assert.DoesNotContain("point at another file", r.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("--arch", r.Stderr, StringComparison.Ordinal);
 
             // The advice works: delete the directory and train again.
             Directory.Delete(copy, recursive: true);

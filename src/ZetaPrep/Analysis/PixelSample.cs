@@ -47,6 +47,10 @@ public sealed record PixelSample(string InputKind, long Available, int Count, in
         }
 
         List<ShardInput>? shards = ShardFiles(path);
+        if (shards is { Count: 0 })
+        {
+            throw new ZetaPrepException($"{Path.Combine(path, GenerationManifest.FileName)}: lists no shards, so the output has no rows to analyze; generate it again.");
+        }
         if (shards is not null)
         {
             return await LoadShardsAsync(shards, maxSamples, size, seed, decoder, ct).ConfigureAwait(false);

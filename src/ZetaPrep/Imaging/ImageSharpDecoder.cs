@@ -110,6 +110,11 @@ public sealed class ImageSharpDecoder : IImageDecoder
             {
                 info = Image.Identify(_configuration, stream, out format);
             }
+            catch (NotSupportedException e)
+            {
+                // A feature ImageSharp 2.1 lacks (animated WebP), not damage: the file is fine for Skia (QA).
+                throw new ZetaPrepException($"{name}: --codec imagesharp cannot decode this {SkiaImageDecoder.Sniff(encoded) ?? "image"} ({e.Message.TrimEnd('.')}); use --codec skia (or auto) for it", e);
+            }
             catch (Exception e) when (IsDecodeFailure(e))
             {
                 throw new ZetaPrepException($"{name}: truncated or corrupt {SkiaImageDecoder.Sniff(encoded) ?? "image"} data (unreadable header){Detail(e)}", e);
@@ -160,7 +165,7 @@ public sealed class ImageSharpDecoder : IImageDecoder
         catch (Exception e) when (IsDecodeFailure(e))
         {
             throw new ZetaPrepException(e is NotSupportedException
-                ? $"{name}: cannot decode {format} ({e.Message.TrimEnd('.')})"
+                ? $"{name}: --codec imagesharp cannot decode this {format} ({e.Message.TrimEnd('.')}); use --codec skia (or auto) for it"
                 : $"{name}: truncated or corrupt {format} data{Detail(e)}", e);
         }
     }

@@ -46,6 +46,19 @@ public static class ContactSheet
         {
             throw new ZetaPrepException($"{dataset.Directory}: the dataset has no rows to preview.");
         }
+        // Tiles are labelled with the class names a Parquet shard records, which loaders and train read, as inspect
+        // shows them; where manifest.json's differ, a note says so (the sheet had drawn the manifest's, wrongly, QA).
+        var classes = m.Classes;
+        var classNotes = new List<string>();
+        var shardNames = await ShardClassNames.ReadAsync(dataset, ct).ConfigureAwait(false);
+        foreach (var names in shardNames.Where(n => !n.Match(m.Classes)))
+        {
+            classNotes.Add(names.MismatchWith(m.Classes) + (shardNames.Count == 1 ? " Drawn: the shards' names." : ""));
+        }
+        if (shardNames.Count == 1)
+        {
+            classes = shardNames[0].Names;
+        }
 
         // The originals are read back through the source the manifest records, as generate read them; when that input is
         // gone or changed, the sources row says so instead of drawing tiles that are not the sources.
@@ -122,7 +135,7 @@ public static class ContactSheet
             foreach (var (v, c) in top)
             {
                 line += LineHeight;
-                canvas.DrawText(Fit(Invariant($"{v:F2} {Name(m.Classes, c)}"), font), x, line, font, ink);
+                canvas.DrawText(Fit(Invariant($"{v:F2} {Name(classes, c)}"), font), x, line, font, ink);
             }
             line += (3 - top.Count) * LineHeight; // fewer than 3 classes: keep the weights line in place
             line += LineHeight;
@@ -150,6 +163,7 @@ public static class ContactSheet
         {
             notes.Add(incomplete);
         }
+        notes.AddRange(classNotes);
         if (note is not null)
         {
             notes.Add(note);

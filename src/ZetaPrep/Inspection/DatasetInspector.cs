@@ -1,3 +1,5 @@
+using ZetaPrep.Manifests;
+
 namespace ZetaPrep.Inspection;
 
 /// <summary>Reads every row of a generated dataset once and summarises it (<see cref="DatasetSummary"/>).</summary>
@@ -11,6 +13,12 @@ public static class DatasetInspector
         if (dataset.IncompleteNote("this summary covers those shards only") is { } incomplete)
         {
             warnings.Add(incomplete);
+        }
+        else if (m.Worker is null && m.Shards.Count != m.Plan.Shards)
+        {
+            // "complete" with shards missing from the list: an edited manifest (verify fails it the same way).
+            warnings.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{GenerationManifest.FileName} says complete but lists {m.Shards.Count} of the plan's {m.Plan.Shards} shard(s), so this summary covers those only; it was changed after generation: restore the manifest.json the run wrote, or check the output with 'zetaprep verify {dataset.Directory}'."));
         }
         // Loaders and train read the class names a Parquet shard records, not the manifest's: show those, and say so.
         var classes = m.Classes;

@@ -70,7 +70,7 @@ public sealed record DatasetSummary(
         }
         var shards = Complete ? string.Create(CultureInfo.InvariantCulture, $"{Shards.Count} shard(s)") : string.Create(CultureInfo.InvariantCulture, $"{Shards.Count} of {PlannedShards} shard(s) (incomplete)");
         L($"format {Format}, {shards}, {TotalRows} rows, {TotalBytes} bytes, {Size}×{Size} images");
-        L($"method {Method}: {string.Join(", ", RowsByMethod.Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Rows} {x.Method}")))}");
+        L($"method {Method}: {(RowsByMethod.Count == 0 ? "no rows" : string.Join(", ", RowsByMethod.Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Rows} {x.Method}"))))}");
         if (ZetaGammaMin is { } gMin && ZetaGammaMax is { } gMax)
         {
             // N only where ζ weights were used, and as used: an output mixes at most the inputs of its batch.
@@ -80,7 +80,7 @@ public sealed record DatasetSummary(
                 : "";
             L($"N = {N}{sources}, γ in [{gMin:G6}, {gMax:G6}]");
         }
-        else
+        else if (TotalRows > 0)
         {
             L($"sources per row {SourcesMin}..{SourcesMax}");
         }

@@ -246,7 +246,9 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
             {
                 continue;
             }
-            if (dataset.Format.IsInDataArea(relative) && !known.Contains(relative))
+            // A writer's temp name counts by its final name: WebDataset's ".shard-000003.tar.tmp-…" ends in no ".tar".
+            var inDataArea = dataset.Format.IsInDataArea(relative) || (UnfinishedShardOf(relative) is { } final && dataset.Format.IsInDataArea(final));
+            if (inDataArea && !known.Contains(relative))
             {
                 // One the dataset card's data_files glob matches is loaded with the shards (HF datasets, DuckDB's glob):
                 // the data a user reads is then not what the manifest describes.
@@ -269,7 +271,7 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
                     warnings.Add($"{relative}: unknown file where shards live (not in {GenerationManifest.FileName}); remove it if it is not yours.");
                 }
             }
-            else if (!dataset.Format.IsInDataArea(relative) && !dataset.Format.IndexFiles.Contains(relative) && ShardFormats.IsOutputFile(relative))
+            else if (!inDataArea && !dataset.Format.IndexFiles.Contains(relative) && ShardFormats.IsOutputFile(relative))
             {
                 // Another --format's shard or index (a worker redone in another format, an output overwritten by hand):
                 // no loader of this format reads it, but it is not this dataset's, and a reader of that format would be misled.
@@ -604,7 +606,7 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
             case ShardFormat.Folder:
                 await foreach (var (row, problem) in FolderShardFormat.ReadRowsOrProblemsAsync(dataset.Directory, shardFile, ct).ConfigureAwait(false))
                 {
-                    yield return (row, problem is null ? [] : [problem + FolderShardFormat.ResumeAdvice]);
+                    yield return problem is null ? (row, []) : (null, [problem + FolderShardFormat.ResumeAdvice]);
                 }
                 break;
             case ShardFormat.WebDataset:

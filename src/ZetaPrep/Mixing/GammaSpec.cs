@@ -21,7 +21,7 @@ public sealed record GammaSpec
     {
         if (!(low >= Smallest && low <= Largest && high >= Smallest && high <= Largest))
         {
-            var got = low == high ? Format(low) : $"{Format(low)}:{Format(high)}";
+            var got = low.Equals(high) ? Format(low) : $"{Format(low)}:{Format(high)}"; // Equals: NaN is NaN (--gamma NaN read "got NaN:NaN")
             throw ZetaPrepException.Usage($"--gamma: γ must be a number from {Format(Smallest)} to {Format(Largest)} (got {got}; the shards store it as float32); e.g. --gamma 2.8 or --gamma min:4.");
         }
         if (low > high)

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -49,6 +50,12 @@ public static class TorchRuntime
                 LoadOnLinux();
             }
 
+            // NNPACK: where it cannot initialize (CPUs its cpuinfo does not know, as on this VM) libtorch tries again and
+            // logs "Could not initialize NNPACK! Reason: Unsupported hardware." at every convolution that consults it
+            // (each one of a validation batch of one image: 950 lines for evaluate --batch-size 1, QA); where it does,
+            // such convolutions take another algorithm than on other machines. Off, convolutions go to oneDNN or ATen's
+            // own kernels everywhere, as PyTorch's torch.backends.nnpack.set_flags(False) does.
+            _ = SwapContextFlag("NNPACK", false);
             loaded = true;
         }
     }
@@ -89,21 +96,45 @@ public static class TorchRuntime
     /// <c>setUserEnabledMkldnn</c>, what PyTorch's <c>torch.backends.mkldnn.enabled</c> sets; TorchSharp does not wrap it).
     /// Returns the setting it replaced, or null where the loaded libtorch does not export these calls.
     /// </summary>
-    public static unsafe bool? SwapMkldnn(bool enabled)
+    public static bool? SwapMkldnn(bool enabled)
     {
         EnsureLoaded();
-        if (!NativeLibrary.TryLoad("libtorch_cpu.so", typeof(torch).Assembly, null, out var libtorch)
-            || !NativeLibrary.TryGetExport(libtorch, "_ZN2at13globalContextEv", out var globalContext)
-            || !NativeLibrary.TryGetExport(libtorch, "_ZNK2at7Context17userEnabledMkldnnEv", out var getEnabled)
-            || !NativeLibrary.TryGetExport(libtorch, "_ZN2at7Context20setUserEnabledMkldnnEb", out var setEnabled))
+        return SwapContextFlag("Mkldnn", enabled);
+    }
+
+    /// <summary>
+    /// Sets <c>at::globalContext().setUserEnabled{name}</c> (Mkldnn, NNPACK) and returns the value it replaced; null where
+    /// libtorch is not loaded as libtorch_cpu.so or does not export the calls (their Itanium-mangled names).
+    /// </summary>
+    private static unsafe bool? SwapContextFlag(string name, bool enabled)
+    {
+        if (ContextFlag(name) is not { } was || !ContextCall($"setUserEnabled{name}", "Eb", out var setEnabled))
+        {
+            return null;
+        }
+        var context = ((delegate* unmanaged<IntPtr>)ContextExport("_ZN2at13globalContextEv"))();
+        ((delegate* unmanaged<IntPtr, byte, void>)setEnabled)(context, enabled ? (byte)1 : (byte)0);
+        return was;
+    }
+
+    /// <summary><c>at::globalContext().userEnabled{name}()</c>, or null where libtorch does not export it.</summary>
+    internal static unsafe bool? ContextFlag(string name)
+    {
+        if (ContextExport("_ZN2at13globalContextEv") is var globalContext && globalContext == IntPtr.Zero
+            || !ContextCall($"userEnabled{name}", "Ev", out var getEnabled, constant: true))
         {
             return null;
         }
         var context = ((delegate* unmanaged<IntPtr>)globalContext)();
-        var was = ((delegate* unmanaged<IntPtr, byte>)getEnabled)(context) != 0;
-        ((delegate* unmanaged<IntPtr, byte, void>)setEnabled)(context, enabled ? (byte)1 : (byte)0);
-        return was;
+        return ((delegate* unmanaged<IntPtr, byte>)getEnabled)(context) != 0;
     }
+
+    private static bool ContextCall(string method, string parameters, out IntPtr address, bool constant = false) =>
+        (address = ContextExport(string.Create(CultureInfo.InvariantCulture, $"_ZN{(constant ? "K" : "")}2at7Context{method.Length}{method}{parameters}"))) != IntPtr.Zero;
+
+    private static IntPtr ContextExport(string symbol) =>
+        NativeLibrary.TryLoad("libtorch_cpu.so", typeof(torch).Assembly, null, out var libtorch)
+        && NativeLibrary.TryGetExport(libtorch, symbol, out var address) ? address : IntPtr.Zero;
 
     /// <summary>One line for the CLI <c>info</c> verb, e.g. "libtorch 2.10.0 (TorchSharp 0.107.0), cuda: no".</summary>
     public static string Describe()

@@ -28,7 +28,7 @@ internal sealed class FolderShardFormat : IShardFormat
         await foreach (var (row, problem) in ReadRowsOrProblemsAsync(outputDirectory, relativePath, ct).ConfigureAwait(false))
         {
             // Named with the output directory: train reads several, and the problem's paths are relative to it.
-            yield return row ?? throw new ZetaPrepException($"{outputDirectory}: {problem}{ResumeAdvice}");
+            yield return problem is null ? row : throw new ZetaPrepException($"{outputDirectory}: {problem}{ResumeAdvice}");
         }
     }
 
@@ -37,11 +37,12 @@ internal sealed class FolderShardFormat : IShardFormat
     internal const string ResumeAdvice = "; rerun the generate command with --resume, which redoes that shard.";
 
     /// <summary>
-    /// Every row a part lists, each either read (its image present and the bytes recorded) or, for a missing or changed
-    /// image, the problem with it: in this format an image is one row's file, so verify reports each and goes on. An
-    /// unreadable label part is still a <see cref="ZetaPrepException"/>.
+    /// Every row a part lists, each read (its image present and the bytes recorded) or, for a missing or changed image,
+    /// with the problem with it and no image bytes (what the part lists of the row is still there: preview draws it
+    /// crossed out, inspect counts its label): in this format an image is one row's file, so verify reports each and
+    /// goes on. An unreadable label part is still a <see cref="ZetaPrepException"/>.
     /// </summary>
-    internal static async IAsyncEnumerable<(ShardRow? Row, string? Problem)> ReadRowsOrProblemsAsync(string outputDirectory, string relativePath, [EnumeratorCancellation] CancellationToken ct)
+    internal static async IAsyncEnumerable<(ShardRow Row, string? Problem)> ReadRowsOrProblemsAsync(string outputDirectory, string relativePath, [EnumeratorCancellation] CancellationToken ct)
     {
         var labels = await FolderShardWriter.ReadLabelsAsync(Path.Combine(outputDirectory, relativePath), ct).ConfigureAwait(false);
         foreach (var l in labels)
@@ -56,18 +57,12 @@ internal sealed class FolderShardFormat : IShardFormat
             {
                 // reported below: a yield cannot sit in a catch
             }
-            if (png is null)
-            {
-                yield return (null, $"{l.FileName}: listed in {relativePath} but missing");
-                continue;
-            }
-            if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(png)), l.Sha256, StringComparison.Ordinal))
-            {
-                yield return (null, $"{l.FileName}: SHA-256 differs from the one recorded in {relativePath}; the image was changed or damaged");
-                continue;
-            }
+            var problem = png is null ? $"{l.FileName}: listed in {relativePath} but missing"
+                : !string.Equals(Convert.ToHexStringLower(SHA256.HashData(png)), l.Sha256, StringComparison.Ordinal)
+                    ? $"{l.FileName}: SHA-256 differs from the one recorded in {relativePath}; the image was changed or damaged"
+                    : null;
             yield return (new ShardRow(
-                png,
+                problem is null ? png! : ReadOnlyMemory<byte>.Empty,
                 Path.GetFileName(l.FileName),
                 l.Label,
                 l.Dominant,
@@ -76,7 +71,7 @@ internal sealed class FolderShardFormat : IShardFormat
                 l.Gamma,
                 l.Original,
                 l.Method,
-                l.Lam), null);
+                l.Lam), problem);
         }
     }
 

@@ -28,6 +28,20 @@ public sealed class ImageSharpDecoderTests(ITestOutputHelper output) : DecoderCo
     }
 
     [Fact]
+    public void An_animated_WebP_it_cannot_read_is_named_as_unsupported_by_this_codec_not_as_corrupt()
+    {
+        // 8×8, two lossless frames (PIL): Skia decodes its first frame; ImageSharp 2.1 has no animated WebP, and the file had
+        // been called "truncated or corrupt" (QA).
+        var webp = Convert.FromBase64String("UklGRqwCAABXRUJQVlA4WAoAAAACAAAABwAABwAAQU5JTQYAAAAAAAAAAABBTk1GPAEAAAAAAAAAAAcAAAcAAGQAAAJWUDhMJAEAAC8HwAEA/+E0AAA0mW/4AXSv7voDPOHukLVS5QGqQ2IRd3ePFnmDcds2kpORPPfM/taJBABocmvDobpFokNyaHsAlXXckvsHeIE2i+6S3CVpdYe7+Q9T0nmHIxu1th7WUHiFZLgwVEuLHuAC8iuHSRG1ZCxAXO2o0ecuw4CVserFSAIS7zuRKaHobEdFwq0QG7lvomgWPlhI+dQSyWeINBjC6aAjqNy1iN7FLbZBk2Bj8ftSXr+GmJMHUW/zOFPODNO/warjg4Soc0hCJSZof0g59RK3XDEBIgoQTMKDReIkT0lYzBIvNWAQAADRaLZt2zYi+h/1+FiGtOOfHSxkSp3QT+QTuJkdJ4dOlLhIWcFq8WYej17HTSuMLmI9K8xtPADN6mtBTk1GPAEAAAAAAAAAAAcAAAcAAGQAAABWUDhMIwEAAC8HwAEA/+FGAABCOSM+oGavNj5Rn7BdM9dWfKDVNXVjtu1RY99g3LaN5GQkzz2zv4UqAQDB6tasasVFb8lb2wesbt1M9g/sC1htO9lIrPZ7d/MfXLO91MUsK6l0kgELzyQMBVACBCxXSC9hSFmJ2r9QcXUOBgVadXz9m5IZMt4UelvwIEjK2euX+30xHAwGjYdfVETvKXcFA17iaSEPjHL6aEWjZMIHRdG43DcVYivhznZUhaIiMUa6H5IAVS8MOxOXodHoC652YkGGVgIsSvIrAbgALfpM1ZbhyquMNThtHbKREhwaMAgAgGg027ZtGxH9D4WD07wlDjDx6c1asRfYDfYjM3FsvNi1o1tTn0qHzHC4UBxZ6rnoTmHqGcnhf5kKSgA=");
+        var rgb = new byte[8 * 8 * 3];
+        _skia.DecodeResized(webp, "anim.webp", 8, ResizeMode.Crop, rgb);
+        var e = Assert.Throws<ZetaPrepException>(() => _decoder.DecodeResized(webp, "cat/anim.webp", 8, ResizeMode.Crop, rgb));
+        Assert.StartsWith("cat/anim.webp: --codec imagesharp cannot decode this WEBP (", e.Message, StringComparison.Ordinal);
+        Assert.EndsWith("); use --codec skia (or auto) for it", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("corrupt", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Header_gives_format_and_size_without_decoding()
     {
         Assert.Equal(new ImageHeader("JPEG", 40, 30), _decoder.ReadHeader(Jpeg(40, 30, (_, _) => Red), "a.jpg"));

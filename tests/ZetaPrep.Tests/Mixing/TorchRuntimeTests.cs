@@ -24,6 +24,16 @@ public sealed class TorchRuntimeTests
     }
 
     [Fact]
+    public void Loading_turns_NNPACK_off_and_reads_libtorchs_context_flags()
+    {
+        // Where NNPACK cannot initialize (this VM), libtorch logged a warning at every convolution that consulted it.
+        TorchRuntime.EnsureLoaded();
+        Assert.False(TorchRuntime.ContextFlag("NNPACK"));
+        Assert.NotNull(TorchRuntime.ContextFlag("Mkldnn"));
+        Assert.Null(TorchRuntime.ContextFlag("NoSuchBackend"));
+    }
+
+    [Fact]
     public void RegisterAssembly_twice_does_not_throw()
     {
         TorchRuntime.RegisterAssembly(typeof(torch).Assembly);
