@@ -117,7 +117,7 @@ internal static class GenerateCommand
                 Worker = WorkerSpec.Resolve(parse.GetValue(worker), parse.GetValue(workers), Environment.GetEnvironmentVariable),
                 ShardBytes = bytesPerShard,
                 Format = ShardFormats.Get(parse.GetValue(format)!).Kind,
-                CommandLine = CommandLineText(parse.Tokens.Select(t => t.Value)),
+                CommandLine = RecordedCommand(parse),
             };
             options.Validate();
             // Resolved after the options are checked, so a bad option is reported before a missing library.
@@ -274,6 +274,22 @@ internal static class GenerateCommand
         if (!tokens.Contains("--resume"))
         {
             tokens.Add("--resume");
+        }
+        return CommandLineText(tokens);
+    }
+
+    /// <summary>
+    /// The command manifest.json and the card record: as typed, less --resume, so that a resumed output records the
+    /// command that makes the whole dataset (as a merged one drops --worker), not how it was finished. The same
+    /// command into a new directory writes the same bytes either way.
+    /// </summary>
+    private static string RecordedCommand(ParseResult parse)
+    {
+        var tokens = parse.Tokens.Select(t => t.Value).ToList();
+        var at = tokens.IndexOf("--resume");
+        if (at >= 0)
+        {
+            tokens.RemoveRange(at, at + 1 < tokens.Count && tokens[at + 1] is "true" or "True" ? 2 : 1);
         }
         return CommandLineText(tokens);
     }

@@ -82,8 +82,12 @@ internal static class TrainCommand
             {
                 var last = result.Epochs[^1];
                 var best = result.Epochs.First(e => e.Epoch == result.BestEpoch);
+                // A --resume of a run that had trained every epoch trains none: said so, not "trained … for N epoch(s)" (QA).
+                var what = result.EpochsTrainedNow == 0
+                    ? $"nothing to train: {options.Architecture.ToString().ToLowerInvariant()} in {result.OutputDirectory} had already trained {last.Epoch} epoch(s) on {result.Device}"
+                    : $"trained {options.Architecture.ToString().ToLowerInvariant()} for {last.Epoch} epoch(s) on {result.Device}";
                 await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"trained {options.Architecture.ToString().ToLowerInvariant()} for {last.Epoch} epoch(s) on {result.Device}: last val accuracy {last.ValAccuracy:F4}, macro-F1 {last.ValF1Macro:F4}, {last.ImagesPerS:F1} images/s")).ConfigureAwait(false);
+                    $"{what}: last val accuracy {last.ValAccuracy:F4}, macro-F1 {last.ValF1Macro:F4}, {last.ImagesPerS:F1} images/s")).ConfigureAwait(false);
                 await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                     $"best epoch {best.Epoch}: val accuracy (= micro-F1) {best.ValAccuracy:F4}, balanced accuracy {best.ValBalancedAccuracy:F4}, macro-F1 {best.ValF1Macro:F4}; saved {result.BestCheckpoint}")).ConfigureAwait(false);
             }

@@ -43,6 +43,7 @@ public sealed class MethodComparison
 
         var outDir = Path.GetFullPath(options.OutputDirectory);
         RefuseOutInsideIn(outDir, options.InputDirectory);
+        RefuseForeignOut(outDir);
         var methods = options.Methods.Select(m => m.Trim().ToLowerInvariant()).ToList();
         // The input count decides the shards' rows, so --k is checked here, before hours of training that it would waste.
         var source = new ImageFolderSource(options.InputDirectory);
@@ -405,6 +406,26 @@ public sealed class MethodComparison
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ZetaPrepException($"compare --out {outDir}: cannot write ({e.Message.TrimEnd('.')}); finished runs in it are kept: free space or fix permissions (or choose another --out), then rerun the same compare.", e);
+        }
+    }
+
+    /// <summary>
+    /// Refuses an --out that holds anything but what a compare writes there (shards/, runs/, results.*; hidden files such as
+    /// .DS_Store aside): a generate output or a training run given as --out had 9 runs and results written into it (QA),
+    /// where train refuses an --out holding other files.
+    /// </summary>
+    private static void RefuseForeignOut(string outDir)
+    {
+        if (!Directory.Exists(outDir))
+        {
+            return;
+        }
+        string[] own = ["shards", "runs", MarkdownFile, JsonFile, ChartFile];
+        var foreign = Directory.EnumerateFileSystemEntries(outDir).Select(Path.GetFileName)
+            .Where(n => !n!.StartsWith('.') && !own.Contains(n, StringComparer.Ordinal)).Order(StringComparer.Ordinal).FirstOrDefault();
+        if (foreign is not null)
+        {
+            throw ZetaPrepException.Usage($"compare --out {outDir}: holds {foreign}, which compare does not write (it keeps shards/, runs/ and results.* there); choose a new or empty directory, or the --out of an earlier compare to reuse its runs.");
         }
     }
 

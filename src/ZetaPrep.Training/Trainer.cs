@@ -307,7 +307,10 @@ public sealed class Trainer
             progress?.Epoch(metrics, options.Epochs);
         }
 
-        return new TrainResult(history, bestEpoch, bestF1, run.PathOf(BestFile), run.Directory, device.ToString());
+        return new TrainResult(history, bestEpoch, bestF1, run.PathOf(BestFile), run.Directory, device.ToString())
+        {
+            EpochsTrainedNow = Math.Max(0, options.Epochs - (resumed?.Epoch ?? 0)),
+        };
     }
 
     /// <summary>A non-finite loss: the run stops (more steps only spread NaN), keeping the last saved epoch.</summary>

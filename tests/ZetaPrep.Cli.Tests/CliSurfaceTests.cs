@@ -173,6 +173,34 @@ public sealed class CliSurfaceTests
             Directory.Delete(tmp.Sub("out"), recursive: true);
         }
     }
+
+    /// <summary>--data-dir says where preset folders live: with any other --in it was ignored without a word (QA).</summary>
+    [Fact]
+    public async Task DataDir_WithAnInputThatIsNoPresetName_IsAUsageError()
+    {
+        using var tmp = new TempDir();
+        var data = tmp.Sub("data");
+        IsicFixtures.Write2017(Path.Combine(data, "isic2017"));
+        var folder = tmp.Sub("folder");
+        ImageFixtures.SolidFolder(folder, 2, 2);
+        var csv = tmp.Sub("labels.csv");
+        File.WriteAllText(csv, "id,cls\nimg000,a\nimg001,b\n");
+        (string[] Source, string Why)[] cases =
+        [
+            (["--in", folder], $"--in {folder} is an ImageFolder"),
+            (["--in", Path.Combine(data, "isic2017")], $"--in {Path.Combine(data, "isic2017")} is the folder of isic2017 downloads itself"),
+            (["--in", Path.Combine(folder, "class_a"), "--labels", csv, "--id-column", "id", "--label-column", "cls"], $"--in {Path.Combine(folder, "class_a")} is read with --labels"),
+        ];
+        foreach (var (source, why) in cases)
+        {
+            var r = await CliRunner.RunAsync(["generate", .. source, "--data-dir", data, "--out", tmp.Sub("out"), "--size", "16", "--quiet"]);
+            Assert.Equal(2, r.ExitCode);
+            Assert.Equal($"zetaprep: error: --data-dir {data}: only for a preset name as --in (e.g. --in isic2017), but {why}; drop --data-dir.", r.Stderr.Trim());
+            Assert.False(Directory.Exists(tmp.Sub("out")));
+        }
+        var preset = await CliRunner.RunAsync("generate", "--in", "isic2017", "--data-dir", data, "--out", tmp.Sub("out"), "--size", "16", "--quiet");
+        Assert.True(preset.ExitCode == 0, preset.Stderr);
+    }
 }
 
 public sealed class NumericOptionTests

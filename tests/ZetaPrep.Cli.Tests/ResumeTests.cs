@@ -182,6 +182,9 @@ public sealed class ResumeTests
         Assert.Empty(ChildProcess.TempFiles(output));
         Assert.Equal(await CleanRunAsync(tmp, input), ChildProcess.ShardHashes(output));
         Assert.Equal(GenerationManifest.Read(Path.Combine(tmp.Sub("clean"), "manifest.json")).Shards, manifest.Shards);
+        // The recorded command makes the whole dataset: the one typed, without the --resume that finished it (QA).
+        Assert.Equal("zetaprep " + ShellWords.Join(Args(input, output)), manifest.CommandLine);
+        Assert.Contains("```sh\n" + manifest.CommandLine + "\n```", File.ReadAllText(Path.Combine(output, "README.md")), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -167,15 +167,14 @@ public sealed class VerifyHoldsManifestTests
         Assert.Equal(1, examples.ExitCode);
         Assert.Contains("problem: README.md: dataset_info (features, splits/num_examples) differ from what manifest.json gives (the card lacks `num_examples: 12`)", examples.Stdout, StringComparison.Ordinal);
 
-        // The same YAML re-saved by a YAML tool (quotes dropped, keys in another order, block lists indented) with the
-        // Hub's size fields added, as push_to_hub and card editors leave it: it means the same, so it agrees.
+        // The same YAML re-saved by a YAML tool (quotes dropped, keys in another order) with the Hub's size fields added,
+        // as push_to_hub and card editors leave it: it means the same, so it agrees.
         var front = card[..(card.IndexOf("\n---\n", 4, StringComparison.Ordinal) + 1)];
         var configs = front[front.IndexOf("configs:\n", StringComparison.Ordinal)..front.IndexOf("dataset_info:\n", StringComparison.Ordinal)];
         var resaved = front.Replace(configs, "", StringComparison.Ordinal)
             .Replace("'data/*.parquet'", "data/*.parquet", StringComparison.Ordinal)
             .Replace("'class_a'", "class_a", StringComparison.Ordinal)
             .Replace("num_examples: 12\n", "num_examples: 12\n    num_bytes: 5120\n  dataset_size: 5120\n  download_size: 4096\n", StringComparison.Ordinal)
-            .Replace("- name: ", "  - name: ", StringComparison.Ordinal)
             + configs.Replace("'data/*.parquet'", "data/*.parquet", StringComparison.Ordinal) + card[front.Length..];
         Assert.NotEqual(card, resaved);
         File.WriteAllText(cardPath, resaved);
@@ -192,6 +191,67 @@ public sealed class VerifyHoldsManifestTests
         var missing = await CliRunner.RunAsync("verify", output);
         Assert.Equal(0, missing.ExitCode);
         Assert.Contains("warning: README.md: missing", missing.Stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// YAML that means the same as the card ZetaPrep writes agrees, however a YAML tool lays it out: a long class name
+    /// folded over two lines (PyYAML's default width is 80), double-quoted keys and values, flow-style lists and maps.
+    /// verify had compared lines and failed each of these (QA); a real change is still found through any of them.
+    /// </summary>
+    [Fact]
+    public async Task ACardReSavedByAYamlTool_Agrees_HoweverItIsLaidOut()
+    {
+        using var tmp = new TempDir();
+        var input = tmp.Sub("in");
+        const string Long = "a very long class name that goes past the eighty column limit of yaml emitters easily";
+        foreach (var name in new[] { Long, "b" })
+        {
+            ImageFixtures.SolidFolder(Path.Combine(tmp.Path, "one"), classes: 1, perClass: 3);
+            Directory.CreateDirectory(input);
+            Directory.Move(Path.Combine(tmp.Path, "one", "class_a"), Path.Combine(input, name));
+        }
+        var output = tmp.Sub("out");
+        var g = await CliRunner.RunAsync("generate", "--in", input, "--out", output, "--n", "2", "--batch-size", "3", "--size", "8", "--quiet");
+        Assert.True(g.ExitCode == 0, g.Stderr);
+        var cardPath = Path.Combine(output, "README.md");
+        var card = File.ReadAllText(cardPath);
+        string[] block = ["  data_files:\n", "  - split: train\n", "    path: 'data/*.parquet'\n"];
+        Assert.Contains(string.Concat(block), card, StringComparison.Ordinal);
+        Assert.Contains($"          '0': '{Long}'\n", card, StringComparison.Ordinal);
+
+        var resaves = new Dictionary<string, string>
+        {
+            ["folded"] = card.Replace($"'{Long}'", Long.Replace(" goes past", "\n            goes past", StringComparison.Ordinal), StringComparison.Ordinal),
+            ["double-quoted"] = card.Replace("configs:", "\"configs\":", StringComparison.Ordinal)
+                .Replace("- split: train", "- \"split\": \"train\"", StringComparison.Ordinal)
+                .Replace("'data/*.parquet'", "\"data/*.parquet\"", StringComparison.Ordinal),
+            ["flow"] = card.Replace(string.Concat(block), "  data_files: [{split: train, path: data/*.parquet}]\n", StringComparison.Ordinal)
+                .Replace("  splits:\n  - name: train\n    num_examples: 6\n", "  splits: [{name: train, num_examples: 6, num_bytes: 1234}]\n", StringComparison.Ordinal),
+        };
+        foreach (var (how, text) in resaves)
+        {
+            Assert.NotEqual(card, text);
+            File.WriteAllText(cardPath, text);
+            var r = await CliRunner.RunAsync("verify", output);
+            Assert.True(r.ExitCode == 0, how + ": " + r.Stdout);
+            Assert.DoesNotContain("README.md", r.Stdout, StringComparison.Ordinal);
+
+            // The same layout with a value changed is still a problem.
+            File.WriteAllText(cardPath, text.Replace("data/*.parquet", "data/train-0*.parquet", StringComparison.Ordinal));
+            var changed = await CliRunner.RunAsync("verify", output);
+            Assert.Equal(1, changed.ExitCode);
+            Assert.Contains("problem: README.md: configs/data_files differ from what manifest.json gives (the card lacks `path: 'data/*.parquet'`)", changed.Stdout, StringComparison.Ordinal);
+        }
+
+        // A class renamed in the card: its line is named.
+        File.WriteAllText(cardPath, card.Replace("'1': 'b'", "'1': 'c'", StringComparison.Ordinal));
+        var renamed = await CliRunner.RunAsync("verify", output);
+        Assert.Contains("(the card lacks `'1': 'b'`)", renamed.Stdout, StringComparison.Ordinal);
+        // Front matter that is no YAML at all.
+        File.WriteAllText(cardPath, card.Replace("configs:", "configs: [unclosed", StringComparison.Ordinal));
+        var broken = await CliRunner.RunAsync("verify", output);
+        Assert.Equal(1, broken.ExitCode);
+        Assert.Contains("problem: README.md: its YAML front matter does not parse (", broken.Stdout, StringComparison.Ordinal);
     }
 
     /// <summary>

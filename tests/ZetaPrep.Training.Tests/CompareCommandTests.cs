@@ -173,6 +173,22 @@ public sealed class CompareCommandTests
     }
 
     [Fact]
+    public async Task Compare_IntoADirectoryHoldingOtherFiles_IsRefusedBeforeAnyWork()
+    {
+        // A generate output given as --out had 9 runs and results written into it (QA).
+        using var tmp = new TempDir();
+        var train = tmp.Sub("train");
+        TrainFixtures.ColourFolder(train, Classes, perClass: 2, seed: 1);
+        var output = tmp.Sub("dataset");
+        Directory.CreateDirectory(Path.Combine(output, "data"));
+        File.WriteAllText(Path.Combine(output, "manifest.json"), "{}");
+        var r = await TrainFixtures.RunCliAsync("compare", "--in", train, "--val", train, "--methods", "none", "--out", output);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"zetaprep: error: compare --out {output}: holds data, which compare does not write (it keeps shards/, runs/ and results.* there); choose a new or empty directory, or the --out of an earlier compare to reuse its runs.", r.Stderr.Trim());
+        Assert.Equal(["data", "manifest.json"], Directory.EnumerateFileSystemEntries(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Compare_UnknownMethod_IsOneLineUsageError()
     {
         using var tmp = new TempDir();

@@ -99,12 +99,13 @@ public sealed class CompareRefusalTests
         Assert.DoesNotContain("--on-error", r.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(outDir));
 
-        // An --out that existed before is kept (with what was in it); only what this compare created goes.
+        // An --out that existed before is kept (with what was in it: a hidden file, as other files are refused up front);
+        // only what this compare created goes.
         Directory.CreateDirectory(outDir);
-        File.WriteAllText(Path.Combine(outDir, "notes.txt"), "mine");
+        File.WriteAllText(Path.Combine(outDir, ".keep"), "mine");
         var again = await TrainFixtures.RunCliAsync(Args(train, val, outDir, "--k", "2", "--max-samples", "4"));
         Assert.Equal(1, again.ExitCode);
-        Assert.Equal(["notes.txt"], Directory.GetFileSystemEntries(outDir).Select(Path.GetFileName));
+        Assert.Equal([".keep"], Directory.GetFileSystemEntries(outDir).Select(Path.GetFileName));
     }
 
     [Theory]

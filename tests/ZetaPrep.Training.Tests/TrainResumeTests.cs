@@ -34,7 +34,8 @@ public sealed class TrainResumeTests
         // --epochs left out: the finished 2-epoch run stays a 2-epoch run (it was extended to the default 10).
         var same = await TrainFixtures.RunCliAsync(Train(shards, val, run, "--lr", Lr, "--resume"));
         Assert.True(same.ExitCode == 0, same.Stderr);
-        Assert.Contains("for 2 epoch(s)", same.Stdout, StringComparison.Ordinal);
+        // It trained nothing, and says so (it had printed "trained resnet18 for 2 epoch(s)", QA).
+        Assert.StartsWith($"nothing to train: resnet18 in {run} had already trained 2 epoch(s) on cpu: last val accuracy ", same.Stdout, StringComparison.Ordinal);
         Assert.Equal("", same.Stderr);
         Assert.Equal(metrics, File.ReadAllBytes(Path.Combine(run, "metrics.jsonl")));
         Assert.Equal(2, RunConfig.Read(Path.Combine(run, "config.json")).Epochs);
@@ -43,6 +44,7 @@ public sealed class TrainResumeTests
         var grown = await TrainFixtures.RunCliAsync(Train(shards, val, run, "--lr", Lr, "--resume", "--epochs", "3"));
         Assert.True(grown.ExitCode == 0, grown.Stderr);
         Assert.Equal("zetaprep: note: --epochs 3 changes the run's 2 epochs: the learning rate of epochs 3–3 follows the warm-up + cosine schedule re-spread over 3 epochs, while epochs 1–2 followed the 2-epoch one, so the result differs from a fresh 3-epoch run.", grown.Stderr.Trim());
+        Assert.StartsWith("trained resnet18 for 3 epoch(s) on cpu", grown.Stdout, StringComparison.Ordinal);
         Assert.Equal(3, Lrs(run).Length);
         Assert.Equal(3, RunConfig.Read(Path.Combine(run, "config.json")).Epochs);
     }

@@ -4,6 +4,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
 using ZetaPrep.Imaging;
 using ZetaPrep.Manifests;
 using ZetaPrep.Mixing;
@@ -492,7 +494,18 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
             return null; // the manifest's own problem is reported already
         }
         var card = File.ReadAllText(Path.Combine(dataset.Directory, DatasetCard.FileName));
-        var have = FrontMatter(card);
+        YamlMappingNode? have;
+        try
+        {
+            have = FrontMatter(card);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // YamlDotNet throws more than YamlException on some malformed input (InvalidOperationException for an
+            // unclosed flow sequence): the card's own problem either way, never verify's crash.
+            var why = e is YamlException ? e.Message.TrimEnd('.') : $"the YAML parser stopped with {e.GetType().Name}";
+            return $"{DatasetCard.FileName}: its YAML front matter does not parse ({why}), so loaders cannot read its configs and dataset_info; {fix}.";
+        }
         if (have is null)
         {
             return $"{DatasetCard.FileName}: no YAML front matter (between '---' lines at the top), so loaders do not see its configs and dataset_info; {fix}.";
@@ -500,98 +513,99 @@ public sealed partial class DatasetVerifier(IImageDecoder decoder)
         var want = FrontMatter(rendered)!;
         foreach (var (key, what) in new[] { ("configs", "configs/data_files"), ("dataset_info", "dataset_info (features, splits/num_examples)") })
         {
-            // Held as YAML means it, not as typed: each line the manifest renders (quotes, list marks and indentation
-            // aside) must be in the card's block, in any order; a card re-saved by a YAML tool (keys sorted, quotes
-            // dropped) or given the Hub's extra fields (num_bytes, dataset_size) still agrees.
-            var theirs = (have.GetValueOrDefault(key) ?? []).Select(YamlLine).GroupBy(l => l, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-            foreach (var line in want.GetValueOrDefault(key) ?? [])
+            // Held as YAML means it, not as typed: what the manifest renders must be in the card's block as values (quotes,
+            // flow or block style, folded lines, key and list order aside), so a card re-saved by a YAML tool or given
+            // the Hub's extra fields (num_bytes, dataset_size) still agrees.
+            var mine = want.Children[new YamlScalarNode(key)];
+            var lacks = have.Children.TryGetValue(new YamlScalarNode(key), out var theirs) ? Lacks(mine, theirs) : $"{key}:";
+            if (lacks is not null)
             {
-                var normal = YamlLine(line);
-                if (theirs.TryGetValue(normal, out var left) && left > 0)
-                {
-                    theirs[normal] = left - 1;
-                    continue;
-                }
-                return $"{DatasetCard.FileName}: {what} differ from what {GenerationManifest.FileName} gives (the card lacks `{line.Trim()}`); {fix}.";
+                return $"{DatasetCard.FileName}: {what} differ from what {GenerationManifest.FileName} gives (the card lacks `{lacks}`); {fix}.";
             }
         }
         return null;
     }
 
     /// <summary>
-    /// A block-style YAML line as a "key: value" or "value" with its indentation, list mark and the quotes around a
-    /// plain key or value removed ('' inside single quotes is one quote), so that equal YAML compares equal.
+    /// What of <paramref name="want"/> <paramref name="have"/> does not hold, as the YAML line that says it ("path:
+    /// 'data/*.parquet'"), or null when it holds all of it: every key of a mapping with what it holds (more keys allowed),
+    /// every item of a list in some item of the other (any order), a scalar by its value.
     /// </summary>
-    internal static string YamlLine(string line)
+    internal static string? Lacks(YamlNode want, YamlNode have)
     {
-        var text = line.Trim();
-        while (text.StartsWith("- ", StringComparison.Ordinal) || text == "-")
+        switch (want)
         {
-            text = text[1..].TrimStart();
+            case YamlScalarNode w:
+                return have is YamlScalarNode hv && hv.Value == w.Value ? null : Line(w);
+            case YamlMappingNode w:
+                if (have is not YamlMappingNode h)
+                {
+                    return Line(w);
+                }
+                foreach (var (key, value) in w.Children)
+                {
+                    if (!h.Children.TryGetValue(key, out var theirs))
+                    {
+                        return Entry(key, value);
+                    }
+                    if (Lacks(value, theirs) is { } missing)
+                    {
+                        return value is YamlScalarNode ? Entry(key, value) : missing;
+                    }
+                }
+                return null;
+            case YamlSequenceNode w:
+                if (have is not YamlSequenceNode hs)
+                {
+                    return Line(w);
+                }
+                var unused = hs.Children.ToList();
+                for (var i = 0; i < w.Children.Count; i++)
+                {
+                    var item = w.Children[i];
+                    var match = unused.FindIndex(u => Lacks(item, u) is null);
+                    if (match < 0)
+                    {
+                        // Named as the item in the same place lacks it, where there is one.
+                        return i < hs.Children.Count && Lacks(item, hs.Children[i]) is { } there ? there : Line(item);
+                    }
+                    unused.RemoveAt(match);
+                }
+                return null;
+            default:
+                return null;
         }
-        var colon = KeyEnd(text);
-        return colon < 0 ? Unquote(text) : $"{Unquote(text[..colon].TrimEnd())}:{(colon + 1 < text.Length ? " " + Unquote(text[(colon + 1)..].Trim()) : "")}".TrimEnd();
 
-        // The ': ' (or final ':') that ends a key, outside quotes.
-        static int KeyEnd(string t)
+        static string Entry(YamlNode key, YamlNode value) => value is YamlScalarNode ? $"{Scalar(key)}: {Scalar(value)}" : $"{Scalar(key)}:";
+
+        static string Line(YamlNode node) => node switch
         {
-            var quote = '\0';
-            for (var i = 0; i < t.Length; i++)
-            {
-                var c = t[i];
-                if (quote != '\0')
-                {
-                    quote = c == quote ? '\0' : quote;
-                }
-                else if (c is '\'' or '"' && i == 0)
-                {
-                    quote = c;
-                }
-                else if (c == ':' && (i + 1 == t.Length || t[i + 1] == ' '))
-                {
-                    return i;
-                }
-            }
-            return -1;
-        }
+            YamlScalarNode s => Scalar(s),
+            YamlMappingNode { Children.Count: > 0 } m => Entry(m.Children.First().Key, m.Children.First().Value),
+            _ => "-",
+        };
 
-        static string Unquote(string v) =>
-            v.Length >= 2 && v[0] == '\'' && v[^1] == '\'' ? v[1..^1].Replace("''", "'", StringComparison.Ordinal)
-            : v.Length >= 2 && v[0] == '"' && v[^1] == '"' ? v[1..^1].Replace("\\\"", "\"", StringComparison.Ordinal)
-            : v;
+        static string Scalar(YamlNode node) => node is YamlScalarNode { Value: var v, Style: var style }
+            ? style == ScalarStyle.SingleQuoted ? $"'{v?.Replace("'", "''", StringComparison.Ordinal)}'" : v ?? ""
+            : "";
     }
 
-    /// <summary>A card's YAML front matter as its top-level keys, each with its lines (the key's own and those indented or listed under it); null without one.</summary>
-    private static Dictionary<string, List<string>>? FrontMatter(string card)
+    /// <summary>A card's YAML front matter (between '---' lines at its top) as a mapping; null without one. A front matter that does not parse is a <see cref="YamlException"/>.</summary>
+    private static YamlMappingNode? FrontMatter(string card)
     {
         var lines = card.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
         if (lines.Length == 0 || lines[0].TrimEnd() != "---")
         {
             return null;
         }
-        var keys = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        List<string>? current = null;
-        for (var i = 1; i < lines.Length; i++)
+        var end = Array.FindIndex(lines, 1, l => l.TrimEnd() == "---");
+        if (end < 0)
         {
-            var line = lines[i].TrimEnd();
-            if (line == "---")
-            {
-                return keys;
-            }
-            if (line.Length == 0 || line.StartsWith('#'))
-            {
-                continue;
-            }
-            if (line[0] is not (' ' or '-') && line.IndexOf(':', StringComparison.Ordinal) is > 0 and var colon)
-            {
-                keys[line[..colon]] = current = [line];
-            }
-            else
-            {
-                current?.Add(line);
-            }
+            return null; // no closing '---': not front matter
         }
-        return null; // no closing '---': not front matter
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(string.Join('\n', lines[1..end])));
+        return yaml.Documents.Count > 0 ? yaml.Documents[0].RootNode as YamlMappingNode : new YamlMappingNode();
     }
 
     /// <summary>

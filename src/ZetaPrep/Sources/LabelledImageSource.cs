@@ -57,6 +57,11 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
         {
             throw new ZetaPrepException($"{Description}: {items.Count} labelled image(s) found; at least 2 are needed.");
         }
+        if (labels.ClassNames.Count < 2)
+        {
+            // Every label would be [1], as for an ImageFolder with one class folder, which is refused the same way.
+            throw ZetaPrepException.Usage($"{_setup.LabelFileName}: only one class ('{(labels.ClassNames.Count > 0 ? labels.ClassNames[0] : "")}'); mixing needs labels of at least two classes: check --label-column (or the label columns) names the class.");
+        }
         items.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
         _locations = images.ToDictionary(kv => kv.Key, kv => (kv.Value.Container, kv.Value.Location), StringComparer.Ordinal);
         var files = _setup.ProvenanceFiles.Where(File.Exists).ToList();

@@ -33,6 +33,7 @@ public static class SourceResolver
         if (options.Labels is not null)
         {
             RefuseClassDepth(options, $"--labels {options.Labels} gives the classes");
+            RefuseDataDirectory(options, $"--in {options.Input} is read with --labels");
             return Labelled(options, exclude);
         }
         if (options.IdColumn is not null || options.LabelColumn is not null)
@@ -56,6 +57,7 @@ public static class SourceResolver
             if (detected.Count == 1)
             {
                 RefuseClassDepth(options, $"it holds the official {detected[0].Name} downloads, whose label file gives the classes");
+                RefuseDataDirectory(options, $"--in {input} is the folder of {detected[0].Name} downloads itself");
                 return Preset(detected[0], input, options, exclude);
             }
         }
@@ -71,7 +73,18 @@ public static class SourceResolver
         {
             throw ZetaPrepException.Usage($"--in {input}: not found; give an ImageFolder directory, a folder of official downloads, or a preset name ({string.Join(", ", DatasetPresets.All.Select(p => p.Name))}).");
         }
+        RefuseDataDirectory(options, $"--in {input} is an ImageFolder");
         return new ImageFolderSource(input, folderOptions);
+    }
+
+    /// <summary>--data-dir says where preset folders live; with an --in that is not a preset name it would be ignored
+    /// without a word (QA), so it is refused, as --split and --class-depth are where they do not apply.</summary>
+    private static void RefuseDataDirectory(SourceOptions options, string why)
+    {
+        if (options.DataDirectory is not null)
+        {
+            throw ZetaPrepException.Usage($"--data-dir {options.DataDirectory}: only for a preset name as --in (e.g. --in isic2017), but {why}; drop --data-dir.");
+        }
     }
 
     /// <summary>--class-depth places an ImageFolder's class folders; for an input whose classes come from a label file

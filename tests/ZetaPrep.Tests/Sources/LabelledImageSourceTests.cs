@@ -55,6 +55,16 @@ public sealed class LabelledImageSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task ALabelFileWithOneClass_IsRefused_AsAnImageFolderWithOneClassIs()
+    {
+        // Accepted before: every label [1], "mixing" nothing (QA).
+        Write("image,label\np0,cat\np1,cat\np2,cat\n", "p0.jpg", "p1.jpg", "p2.jpg");
+        var e = await Assert.ThrowsAsync<ZetaPrepException>(() => List());
+        Assert.Equal(2, e.ExitCode);
+        Assert.Equal($"{LabelFile}: only one class ('cat'); mixing needs labels of at least two classes: check --label-column (or the label columns) names the class.", e.Message);
+    }
+
+    [Fact]
     public async Task WithExclude_ARowWhoseImageIsMissing_IsStillAnError()
     {
         Write("image,label\np0,a\np1,b\np2_mask,b\np3_mask,a\n", "p0.jpg", "p1.jpg", "p2_mask.jpg");
