@@ -165,6 +165,21 @@ public sealed class ShardFormatTests
             n++;
         }
         Assert.Equal(27, n);
+
+        // The table and its parts carry the HuggingFace features, as a Parquet shard does: `load_dataset("parquet",
+        // data_files="labels.parquet")`, the card's own snippet, then gives dominant as a ClassLabel of the classes, not
+        // a bare int64 (QA).
+        foreach (var table in new[] { "labels.parquet", manifest.Shards[0].File })
+        {
+            using var kv = db.CreateCommand();
+            kv.CommandText = $"SELECT decode(value) FROM parquet_kv_metadata('{Path.Combine(output, table)}') WHERE decode(key) = 'huggingface'";
+            using var features = JsonDocument.Parse((string)kv.ExecuteScalar()!);
+            var f = features.RootElement.GetProperty("info").GetProperty("features");
+            Assert.Equal("ClassLabel", f.GetProperty("dominant").GetProperty("_type").GetString());
+            Assert.Equal(manifest.Classes, f.GetProperty("dominant").GetProperty("names").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal(["file_name", "label", "dominant", "sources", "weights", "gamma", "original", "method", "lam", "sha256"],
+                f.EnumerateObject().Select(p => p.Name));
+        }
     }
 
     /// <summary>The summary line's size is the shards' size on disk: for the folder format the images too, not only the

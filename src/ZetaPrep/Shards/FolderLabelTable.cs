@@ -15,14 +15,24 @@ internal static class FolderLabelTable
 {
     private static readonly ParquetOptions Options = new() { CompressionMethod = CompressionMethod.None };
 
-    /// <summary>Serialises <paramref name="rows"/> to Parquet bytes (one row group).</summary>
-    public static async Task<byte[]> ToBytesAsync(IReadOnlyList<FolderLabelRow> rows, CancellationToken ct)
+    /// <summary>
+    /// Serialises <paramref name="rows"/> to Parquet bytes (one row group), with the HuggingFace features (<c>dominant</c>
+    /// a ClassLabel of <paramref name="classNames"/>) in the footer's <c>huggingface</c> key, as a Parquet shard has.
+    /// </summary>
+    public static async Task<byte[]> ToBytesAsync(IReadOnlyList<FolderLabelRow> rows, IReadOnlyList<string>? classNames, CancellationToken ct)
     {
         var f = new Fields();
         using var buffer = new MemoryStream();
         var writer = await ParquetWriter.CreateAsync(f.Schema, buffer, Options, append: false, ct).ConfigureAwait(false);
         await using (writer.ConfigureAwait(false))
         {
+            if (classNames is not null)
+            {
+                writer.CustomMetadata = new Dictionary<string, string>
+                {
+                    [ParquetShardLayout.HuggingFaceKey] = ParquetShardLayout.HuggingFaceJson(classNames, folderTable: true),
+                };
+            }
             using var group = writer.CreateRowGroup();
             int n = rows.Count;
             var defs = new int[n];
@@ -42,10 +52,16 @@ internal static class FolderLabelTable
     }
 
     /// <summary>Every row of a label table, in file order; Parquet.Net's exceptions pass through to the caller.</summary>
-    public static async Task<List<FolderLabelRow>> ReadAsync(Stream stream, CancellationToken ct)
+    public static async Task<List<FolderLabelRow>> ReadAsync(Stream stream, CancellationToken ct) =>
+        (await ReadTableAsync(stream, ct).ConfigureAwait(false)).Rows;
+
+    /// <summary>Every row of a label table and the class names its <c>huggingface</c> key records (null in a table
+    /// written without them, by zetaprep 0.3 and earlier).</summary>
+    public static async Task<(List<FolderLabelRow> Rows, IReadOnlyList<string>? ClassNames)> ReadTableAsync(Stream stream, CancellationToken ct)
     {
         var reader = await ParquetReader.CreateAsync(stream, parquetOptions: null, leaveStreamOpen: true, ct).ConfigureAwait(false);
         await using var readerScope = reader.ConfigureAwait(false);
+        var classNames = reader.CustomMetadata.TryGetValue(ParquetShardLayout.HuggingFaceKey, out var hf) ? ParquetShardLayout.ClassNamesFrom(hf) : null;
         var f = reader.Schema.GetDataFields();
         var expected = new Fields().Schema.GetDataFields();
         if (f.Length != expected.Length || f.Where((d, i) => d.Path.ToString() != expected[i].Path.ToString()).Any())
@@ -72,7 +88,7 @@ internal static class FolderLabelTable
                 rows.Add(new FolderLabelRow(names[i], labels[i], dominants[i], sources[i], weights[i], gammas[i], originals[i], methods[i], lams[i], hashes[i]));
             }
         }
-        return rows;
+        return (rows, classNames);
     }
 
     /// <summary>The table's schema; fields attach to one schema instance, so each reader and writer builds its own.</summary>

@@ -92,11 +92,15 @@ internal sealed class FolderShardFormat : IShardFormat
     {
         ArgumentNullException.ThrowIfNull(shardFiles);
         var all = new List<FolderLabelRow>();
+        IReadOnlyList<string>? classNames = null;
         foreach (var part in shardFiles)
         {
-            all.AddRange(await FolderShardWriter.ReadLabelsAsync(Path.Combine(outputDirectory, part), ct).ConfigureAwait(false));
+            var (rows, names) = await FolderShardWriter.ReadLabelTableAsync(Path.Combine(outputDirectory, part), ct).ConfigureAwait(false);
+            all.AddRange(rows);
+            classNames ??= names;
         }
-        return [(LabelsFileName, await FolderLabelTable.ToBytesAsync(all, ct).ConfigureAwait(false))];
+        // With the parts' HuggingFace features (dominant as a ClassLabel): a pure function of the parts still.
+        return [(LabelsFileName, await FolderLabelTable.ToBytesAsync(all, classNames, ct).ConfigureAwait(false))];
     }
 
     public bool IsInDataArea(string relativePath) =>

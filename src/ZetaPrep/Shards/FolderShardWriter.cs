@@ -11,17 +11,19 @@ public sealed class FolderShardWriter : IShardWriter
     private readonly string _outputDirectory;
     private readonly string _partPath;
     private readonly int _classCount;
+    private readonly IReadOnlyList<string> _classNames;
     private readonly List<(string Temp, string Final)> _images = [];
     private readonly List<FolderLabelRow> _labels = [];
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private long _imageBytes;
     private bool _done;
 
-    private FolderShardWriter(string outputDirectory, string partPath, int classCount)
+    private FolderShardWriter(string outputDirectory, string partPath, IReadOnlyList<string> classNames)
     {
         _outputDirectory = outputDirectory;
         _partPath = partPath;
-        _classCount = classCount;
+        _classNames = classNames;
+        _classCount = classNames.Count;
     }
 
     /// <summary>Directory (relative to the output directory) that holds the images.</summary>
@@ -37,7 +39,7 @@ public sealed class FolderShardWriter : IShardWriter
         Directory.CreateDirectory(Path.Combine(root, ImagesDirectory));
         var part = Path.Combine(root, relativePartPath);
         Directory.CreateDirectory(Path.GetDirectoryName(part)!);
-        return Task.FromResult(new FolderShardWriter(root, part, schema.ClassNames.Count));
+        return Task.FromResult(new FolderShardWriter(root, part, schema.ClassNames));
     }
 
     public Task WriteRowGroupAsync(IReadOnlyList<ShardRow> rows, CancellationToken ct)
@@ -93,7 +95,7 @@ public sealed class FolderShardWriter : IShardWriter
         _images.Clear();
         DirectorySync.TryFlush(Path.Combine(_outputDirectory, ImagesDirectory));
         // Last, the commit record: the part exists only once every image it lists is in place.
-        var bytes = await WriteLabelsAsync(_partPath, _labels, ct).ConfigureAwait(false);
+        var bytes = await WriteLabelsAsync(_partPath, _labels, _classNames, ct).ConfigureAwait(false);
         _done = true;
         return new ShardFileInfo(_partPath, _labels.Count, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes)));
     }
@@ -111,21 +113,25 @@ public sealed class FolderShardWriter : IShardWriter
     }
 
     /// <summary>Serialises label rows to <paramref name="path"/> atomically and returns the bytes written.</summary>
-    internal static async Task<byte[]> WriteLabelsAsync(string path, IReadOnlyList<FolderLabelRow> rows, CancellationToken ct)
+    internal static async Task<byte[]> WriteLabelsAsync(string path, IReadOnlyList<FolderLabelRow> rows, IReadOnlyList<string> classNames, CancellationToken ct)
     {
-        var bytes = await FolderLabelTable.ToBytesAsync(rows, ct).ConfigureAwait(false);
+        var bytes = await FolderLabelTable.ToBytesAsync(rows, classNames, ct).ConfigureAwait(false);
         AtomicFile.Write(path, bytes);
         return bytes;
     }
 
-    internal static async Task<IList<FolderLabelRow>> ReadLabelsAsync(string path, CancellationToken ct)
+    internal static async Task<IList<FolderLabelRow>> ReadLabelsAsync(string path, CancellationToken ct) =>
+        (await ReadLabelTableAsync(path, ct).ConfigureAwait(false)).Rows;
+
+    /// <summary>A label part's rows and the class names it records (null in a part of zetaprep 0.3 or earlier).</summary>
+    internal static async Task<(List<FolderLabelRow> Rows, IReadOnlyList<string>? ClassNames)> ReadLabelTableAsync(string path, CancellationToken ct)
     {
         try
         {
             var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
             await using (stream.ConfigureAwait(false))
             {
-                return await FolderLabelTable.ReadAsync(stream, ct).ConfigureAwait(false);
+                return await FolderLabelTable.ReadTableAsync(stream, ct).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)

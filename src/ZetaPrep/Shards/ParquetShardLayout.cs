@@ -66,8 +66,12 @@ internal sealed class ParquetShardLayout
     /// <summary>A fresh schema (fields attach to one schema instance, so each writer/reader gets its own).</summary>
     public static ParquetShardLayout Create() => new();
 
-    /// <summary>The <c>huggingface</c> metadata value: image, float32 Sequences, ClassLabel (int64), a float32 Value and a bool Value.</summary>
-    public static string HuggingFaceJson(IReadOnlyList<string> classNames)
+    /// <summary>
+    /// The <c>huggingface</c> metadata value: image, float32 Sequences, ClassLabel (int64), a float32 Value and a bool
+    /// Value; with <paramref name="folderTable"/>, the folder format's label table's (file_name and sha256 strings in
+    /// place of the image), so `load_dataset("parquet", data_files="labels.parquet")` gives `dominant` as a ClassLabel too.
+    /// </summary>
+    public static string HuggingFaceJson(IReadOnlyList<string> classNames, bool folderTable = false)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, JsonOptions))
@@ -76,9 +80,16 @@ internal sealed class ParquetShardLayout
             json.WriteStartObject("info");
             json.WriteStartObject("features");
 
-            json.WriteStartObject("image");
-            json.WriteString("_type", "Image");
-            json.WriteEndObject();
+            if (folderTable)
+            {
+                WriteValue(json, "file_name", "string");
+            }
+            else
+            {
+                json.WriteStartObject("image");
+                json.WriteString("_type", "Image");
+                json.WriteEndObject();
+            }
 
             WriteSequence(json, "label", "float32");
 
@@ -100,6 +111,10 @@ internal sealed class ParquetShardLayout
             WriteValue(json, "original", "bool");
             WriteValue(json, "method", "string");
             WriteValue(json, "lam", "float32");
+            if (folderTable)
+            {
+                WriteValue(json, "sha256", "string");
+            }
 
             json.WriteEndObject();
             json.WriteEndObject();
