@@ -10,7 +10,7 @@ internal static class PreviewCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var directory = new Argument<string>("OUT") { Description = "A ZetaPrep output directory (holds manifest.json)." };
-        var rows = new Option<int>("--rows") { Description = "How many rows (the first ones) to show as tiles.", DefaultValueFactory = _ => 16 }.Within(1, 1024);
+        var rows = new Option<int>("--rows") { Description = "How many rows (the first ones) to show as tiles, 1 to 1024.", DefaultValueFactory = _ => 16 }.Within(1, 1024);
         var output = new Option<string>("--out") { Description = "PNG file to write (its name must end in .png).", DefaultValueFactory = _ => "sheet.png" };
         var command = new Command("preview", "Draw a contact sheet (PNG) of mixed images with their top-3 labels and weights, plus the source thumbnails of one sample.")
         {

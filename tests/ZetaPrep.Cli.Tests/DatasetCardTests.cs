@@ -41,6 +41,10 @@ public sealed class DatasetCardTests
         // What the manifest and the shards record (and --resume compares) is the exact value, as before.
         Assert.Equal("1.728647238998183:4", GenerationManifest.Read(Path.Combine(output, "manifest.json")).Options.Gamma);
         Assert.Contains("γ_min = 1.72865", (await CliRunner.RunAsync("info")).Stdout, StringComparison.Ordinal);
+
+        // The PyTorch snippet batches only the columns default_collate can stack: the null lam of ζ rows and the
+        // sources lists (of more than one length with --keep-originals) stop it (QA).
+        Assert.Contains("ds = ds.with_format(\"torch\", columns=[\"image\", \"label\"])", card, StringComparison.Ordinal);
     }
 
     [Theory]

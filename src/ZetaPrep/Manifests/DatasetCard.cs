@@ -401,7 +401,9 @@ public static class DatasetCard
                 L("PyTorch:");
                 L("```python");
                 L("import torch");
-                L("ds = ds.with_format(\"torch\")   # ds[i][\"image\"]: uint8 tensor, ds[i][\"label\"]: soft target for cross_entropy");
+                // Only the columns a batch stacks: default_collate refuses the null lam of ζ rows and the sources lists,
+                // whose lengths differ with --keep-originals or a capped N (QA).
+                L("ds = ds.with_format(\"torch\", columns=[\"image\", \"label\"])   # ds[i][\"image\"]: uint8 tensor, ds[i][\"label\"]: soft target for cross_entropy");
                 L("loader = torch.utils.data.DataLoader(ds, batch_size=64, shuffle=True)");
                 L("```");
                 L("webdataset: not this layout; generate with `--format webdataset` for tar shards.");
