@@ -17,11 +17,32 @@ internal sealed class CsvTable
     /// <summary>Data rows with their 1-based line numbers; rows with every field empty (blank lines, `,,`) are skipped.</summary>
     public IReadOnlyList<(int Line, string[] Fields)> Rows { get; }
 
+    /// <summary>
+    /// Strict UTF-8: a file saved in Latin-1 or cp1252 (a spreadsheet's "CSV" on Windows) or a binary file fails, where
+    /// the default decoder put U+FFFD in place of the bytes and class names such as "café" reached the manifest and card
+    /// mangled (QA).
+    /// </summary>
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     /// <summary>Reads <paramref name="stream"/>, named <paramref name="file"/> in errors.</summary>
     public static CsvTable Read(Stream stream, bool hasHeader, string file)
     {
-        // detectEncodingFromByteOrderMarks drops a UTF-8 BOM, which would otherwise glue itself to the first column name.
-        using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        try
+        {
+            return ReadText(stream, hasHeader, file);
+        }
+        catch (DecoderFallbackException e)
+        {
+            var bytes = e.BytesUnknown is { Length: > 0 } b ? $" (bytes {Convert.ToHexString(b)})" : "";
+            throw new ZetaPrepException($"{file}: not UTF-8 text{bytes}: a label file saved in another encoding (Latin-1, Windows-1252) or not a CSV; save it as UTF-8 CSV (e.g. iconv -f cp1252 -t utf-8), or use the file as downloaded.", e);
+        }
+    }
+
+    private static CsvTable ReadText(Stream stream, bool hasHeader, string file)
+    {
+        // detectEncodingFromByteOrderMarks drops a UTF-8 BOM, which would otherwise glue itself to the first column name
+        // (and reads a UTF-16 file by its BOM).
+        using var reader = new StreamReader(stream, StrictUtf8, detectEncodingFromByteOrderMarks: true);
         var rows = new List<(int, string[])>();
         string[]? header = null;
         var lineNo = 0;

@@ -41,7 +41,8 @@ internal sealed class PathGlob
 
     /// <summary>
     /// A glob as loaders read one (fsspec for HuggingFace datasets, DuckDB) and as --exclude does: '*' and '?' within a path
-    /// segment, '**' across segments, anchored at both ends of the whole path (a name may hold a newline).
+    /// segment, '**' across segments ('**/' zero or more whole folders), anchored at both ends of the whole path (a name
+    /// may hold a newline).
     /// </summary>
     internal static Regex ToRegex(string glob, bool ignoreCase)
     {
@@ -49,7 +50,14 @@ internal sealed class PathGlob
         for (var i = 0; i < glob.Length; i++)
         {
             var c = glob[i];
-            if (c == '*' && i + 1 < glob.Length && glob[i + 1] == '*')
+            if (c == '*' && i + 2 < glob.Length && glob[i + 1] == '*' && glob[i + 2] == '/')
+            {
+                // "**/": zero or more whole folders, so **/masks/** is also the masks folder at the top (QA), as in
+                // gitignore and fsspec.
+                sb.Append("(?:.*/)?");
+                i += 2;
+            }
+            else if (c == '*' && i + 1 < glob.Length && glob[i + 1] == '*')
             {
                 sb.Append(".*");
                 i++;

@@ -26,6 +26,12 @@ public sealed class VerifyHelpersTests
     [InlineData("shard-?.tar", "shard-/.tar", false)]
     [InlineData("labels.parquet", "labels.parquet", true)]
     [InlineData("labels.parquet", "labelsXparquet", false)]
+    [InlineData("**/masks/**", "masks/m0.png", true)] // '**/' is zero or more folders: the masks folder at the top too (QA)
+    [InlineData("**/masks/**", "lesion/masks/m0.png", true)]
+    [InlineData("**/masks/**", "nomasks/m0.png", false)]
+    [InlineData("data/**/x.parquet", "data/x.parquet", true)]
+    [InlineData("data/**/x.parquet", "data/a/b/x.parquet", true)]
+    [InlineData("data/**/x.parquet", "datax.parquet", false)]
     public void GlobMatches_LikeTheLoaders(string glob, string path, bool matches) =>
         Assert.Equal(matches, DatasetVerifier.GlobMatches(glob, path));
 }

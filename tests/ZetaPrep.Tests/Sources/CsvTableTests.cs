@@ -33,6 +33,19 @@ public sealed class CsvTableTests
     }
 
     [Fact]
+    public void AFileInAnotherEncodingThanUtf8_IsRefused_NotReadWithReplacementCharacters()
+    {
+        // "café" saved as Windows-1252 (a spreadsheet's CSV): read before as "caf\uFFFD", a class name in the manifest (QA).
+        byte[] latin1 = [.. "image,label\np0,caf"u8, 0xE9, .. "\np1,dog\n"u8];
+        var e = Assert.Throws<ZetaPrepException>(() => CsvTable.Read(new MemoryStream(latin1), true, "labels.csv"));
+        Assert.Equal("labels.csv: not UTF-8 text (bytes E9): a label file saved in another encoding (Latin-1, Windows-1252) or not a CSV; save it as UTF-8 CSV (e.g. iconv -f cp1252 -t utf-8), or use the file as downloaded.", e.Message);
+        // UTF-8, with or without its BOM, and UTF-16 with one, are read.
+        Assert.Equal("café", Csv("image,label\np0,café\n").Rows[0].Fields[1]);
+        Assert.Equal("café", CsvTable.Read(new MemoryStream([.. Encoding.UTF8.GetPreamble(), .. "image,label\np0,café\n"u8]), true, "l.csv").Rows[0].Fields[1]);
+        Assert.Equal("café", CsvTable.Read(new MemoryStream([.. Encoding.Unicode.GetPreamble(), .. Encoding.Unicode.GetBytes("image,label\np0,café\n")]), true, "l.csv").Rows[0].Fields[1]);
+    }
+
+    [Fact]
     public void AQuotedField_MaySpanLines_AndLaterRowsKeepTheirLineNumbers()
     {
         var csv = Csv("image,note\np0,\"two\nlines\"\np1,x\n");
