@@ -129,7 +129,9 @@ public sealed class LabelledImageSource : IImageSource, IIdentifiableSource, IDi
         byte[] bytes;
         if (path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
         {
-            var entry = spec.Entry ?? throw new ZetaPrepException($"{path}: a zipped label file needs the CSV's path inside it (preset 'entry').");
+            // Only a preset names the CSV inside a zipped label file; a --labels user can only unzip it (QA: the line had
+            // spoken of a preset's 'entry').
+            var entry = spec.Entry ?? throw ZetaPrepException.Usage($"--labels {path}: a zip, not a CSV; unzip it and give the CSV inside to --labels.");
             using var zip = new ZipImageArchive(path);
             bytes = zip.ReadNamed(entry)
                 ?? throw new ZetaPrepException($"{path}: no entry {entry}; expected the official ground-truth zip — download it again.");

@@ -55,6 +55,22 @@ public sealed class LabelledImageSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task AZipGivenAsTheLabelFile_IsNamedAsOne_WithTheWayOn()
+    {
+        Write("image,label\np0,a\np1,b\n", "p0.jpg", "p1.jpg");
+        var zipped = Path.Combine(_root, "labels.zip");
+        using (var zip = ZipFile.Open(zipped, ZipArchiveMode.Create))
+        {
+            zip.CreateEntryFromFile(LabelFile, "labels.csv");
+        }
+        var source = SourceResolver.Resolve(new SourceOptions { Input = Images, Labels = zipped, IdColumn = "image", LabelColumn = "label" });
+        using var disposable = (IDisposable)source;
+        var e = await Assert.ThrowsAsync<ZetaPrepException>(() => source.ListAsync(CancellationToken.None));
+        Assert.Equal(2, e.ExitCode);
+        Assert.Equal($"--labels {zipped}: a zip, not a CSV; unzip it and give the CSV inside to --labels.", e.Message);
+    }
+
+    [Fact]
     public async Task ALabelFileWithOneClass_IsRefused_AsAnImageFolderWithOneClassIs()
     {
         // Accepted before: every label [1], "mixing" nothing (QA).
