@@ -14,11 +14,11 @@ internal static class TextArguments
     {
         foreach (var option in command.Options.Where(o => IsText(o.ValueType)))
         {
-            option.Validators.Add(r => Check(r, r.Tokens, option.Name));
+            option.Validators.Add(r => Check(r, option.Name));
         }
         foreach (var argument in command.Arguments.Where(a => IsText(a.ValueType)))
         {
-            argument.Validators.Add(r => Check(r, r.Tokens, argument.Name));
+            argument.Validators.Add(r => Check(r, argument.Name));
         }
         foreach (var sub in command.Subcommands)
         {
@@ -28,9 +28,9 @@ internal static class TextArguments
 
     private static bool IsText(Type type) => type == typeof(string) || type == typeof(string[]) || type == typeof(List<string>);
 
-    private static void Check(SymbolResult result, IReadOnlyList<Token> tokens, string name)
+    private static void Check(SymbolResult result, string name)
     {
-        if (tokens.Any(t => string.IsNullOrWhiteSpace(t.Value)))
+        if (result.Tokens.Any(t => string.IsNullOrWhiteSpace(t.Value)))
         {
             result.AddError($"{name}: the value is empty; give one (an unset shell variable, or \"\", passes an empty value).");
         }

@@ -48,17 +48,7 @@ public static class ContactSheet
         }
         // Tiles are labelled with the class names a Parquet shard records, which loaders and train read, as inspect
         // shows them; where manifest.json's differ, a note says so (the sheet had drawn the manifest's, wrongly, QA).
-        var classes = m.Classes;
-        var classNotes = new List<string>();
-        var shardNames = await ShardClassNames.ReadAsync(dataset, ct).ConfigureAwait(false);
-        foreach (var names in shardNames.Where(n => !n.Match(m.Classes)))
-        {
-            classNotes.Add(names.MismatchWith(m.Classes) + (shardNames.Count == 1 ? " Drawn: the shards' names." : ""));
-        }
-        if (shardNames.Count == 1)
-        {
-            classes = shardNames[0].Names;
-        }
+        var (classes, classNotes) = await ShardClassNames.ShownAsync(dataset, "Drawn: the shards' names.", ct).ConfigureAwait(false);
 
         // The originals are read back through the source the manifest records, as generate read them; when that input is
         // gone or changed, the sources row says so instead of drawing tiles that are not the sources.

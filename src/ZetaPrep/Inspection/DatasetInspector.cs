@@ -21,16 +21,8 @@ public static class DatasetInspector
                 $"{GenerationManifest.FileName} says complete but lists {m.Shards.Count} of the plan's {m.Plan.Shards} shard(s), so this summary covers those only; it was changed after generation: restore the manifest.json the run wrote, or check the output with 'zetaprep verify {dataset.Directory}'."));
         }
         // Loaders and train read the class names a Parquet shard records, not the manifest's: show those, and say so.
-        var classes = m.Classes;
-        var shardNames = await ShardClassNames.ReadAsync(dataset, ct).ConfigureAwait(false);
-        foreach (var names in shardNames.Where(n => !n.Match(m.Classes)))
-        {
-            warnings.Add(names.MismatchWith(m.Classes) + (shardNames.Count == 1 ? " Shown below: the shards' names." : ""));
-        }
-        if (shardNames.Count == 1)
-        {
-            classes = shardNames[0].Names;
-        }
+        var (classes, mismatches) = await ShardClassNames.ShownAsync(dataset, "Shown below: the shards' names.", ct).ConfigureAwait(false);
+        warnings.AddRange(mismatches);
         var mass = new double[classes.Count];
         var dominant = new long[classes.Count];
         long rows = 0;

@@ -21,6 +21,22 @@ public sealed record ShardClassNames(IReadOnlyList<string> Names, IReadOnlyList<
         Group(await ReadFootersAsync(dataset, ct).ConfigureAwait(false));
 
     /// <summary>
+    /// The class names to show for <paramref name="dataset"/>: those its Parquet shards record when they agree (loaders
+    /// and train read those, not manifest.json's), else the manifest's; and a line for each list of shard names that
+    /// differs from the manifest's, ending in <paramref name="usedNote"/> when the shards' names are the ones shown.
+    /// </summary>
+    public static async Task<(IReadOnlyList<string> Classes, List<string> Mismatches)> ShownAsync(GeneratedDataset dataset, string usedNote, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        var classes = dataset.Manifest.Classes;
+        var shardNames = await ReadAsync(dataset, ct).ConfigureAwait(false);
+        var mismatches = shardNames.Where(n => !n.Match(classes))
+            .Select(n => n.MismatchWith(classes) + (shardNames.Count == 1 ? " " + usedNote : ""))
+            .ToList();
+        return (shardNames.Count == 1 ? shardNames[0].Names : classes, mismatches);
+    }
+
+    /// <summary>
     /// The footer metadata of each Parquet shard of <paramref name="dataset"/> that can be read, in manifest order (none for
     /// other formats); a missing or unreadable shard is left out, as it is reported where the shard is read.
     /// </summary>

@@ -108,33 +108,39 @@ public static class TorchRuntime
     /// </summary>
     private static unsafe bool? SwapContextFlag(string name, bool enabled)
     {
-        if (ContextFlag(name) is not { } was || !ContextCall($"setUserEnabled{name}", "Eb", out var setEnabled))
+        if (!TryContext(out var libtorch, out var context) || ContextFlag(libtorch, context, name) is not { } was
+            || !TryContextCall(libtorch, $"setUserEnabled{name}", "Eb", out var setEnabled))
         {
             return null;
         }
-        var context = ((delegate* unmanaged<IntPtr>)ContextExport("_ZN2at13globalContextEv"))();
         ((delegate* unmanaged<IntPtr, byte, void>)setEnabled)(context, enabled ? (byte)1 : (byte)0);
         return was;
     }
 
     /// <summary><c>at::globalContext().userEnabled{name}()</c>, or null where libtorch does not export it.</summary>
-    internal static unsafe bool? ContextFlag(string name)
+    internal static bool? ContextFlag(string name) =>
+        TryContext(out var libtorch, out var context) ? ContextFlag(libtorch, context, name) : null;
+
+    private static unsafe bool? ContextFlag(IntPtr libtorch, IntPtr context, string name) =>
+        TryContextCall(libtorch, $"userEnabled{name}", "Ev", out var getEnabled, constant: true)
+            ? ((delegate* unmanaged<IntPtr, byte>)getEnabled)(context) != 0
+            : null;
+
+    /// <summary>libtorch_cpu.so and its <c>at::globalContext()</c>, where both can be had.</summary>
+    private static unsafe bool TryContext(out IntPtr libtorch, out IntPtr context)
     {
-        if (ContextExport("_ZN2at13globalContextEv") is var globalContext && globalContext == IntPtr.Zero
-            || !ContextCall($"userEnabled{name}", "Ev", out var getEnabled, constant: true))
+        context = IntPtr.Zero;
+        if (!NativeLibrary.TryLoad("libtorch_cpu.so", typeof(torch).Assembly, null, out libtorch)
+            || !NativeLibrary.TryGetExport(libtorch, "_ZN2at13globalContextEv", out var globalContext))
         {
-            return null;
+            return false;
         }
-        var context = ((delegate* unmanaged<IntPtr>)globalContext)();
-        return ((delegate* unmanaged<IntPtr, byte>)getEnabled)(context) != 0;
+        context = ((delegate* unmanaged<IntPtr>)globalContext)();
+        return true;
     }
 
-    private static bool ContextCall(string method, string parameters, out IntPtr address, bool constant = false) =>
-        (address = ContextExport(string.Create(CultureInfo.InvariantCulture, $"_ZN{(constant ? "K" : "")}2at7Context{method.Length}{method}{parameters}"))) != IntPtr.Zero;
-
-    private static IntPtr ContextExport(string symbol) =>
-        NativeLibrary.TryLoad("libtorch_cpu.so", typeof(torch).Assembly, null, out var libtorch)
-        && NativeLibrary.TryGetExport(libtorch, symbol, out var address) ? address : IntPtr.Zero;
+    private static bool TryContextCall(IntPtr libtorch, string method, string parameters, out IntPtr address, bool constant = false) =>
+        NativeLibrary.TryGetExport(libtorch, string.Create(CultureInfo.InvariantCulture, $"_ZN{(constant ? "K" : "")}2at7Context{method.Length}{method}{parameters}"), out address);
 
     /// <summary>One line for the CLI <c>info</c> verb, e.g. "libtorch 2.10.0 (TorchSharp 0.107.0), cuda: no".</summary>
     public static string Describe()

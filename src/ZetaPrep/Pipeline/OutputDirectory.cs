@@ -213,7 +213,30 @@ internal static class OutputDirectory
         relative.StartsWith(FolderShardWriter.ImagesDirectory + "/", StringComparison.Ordinal)
         && ShardFormats.IsOutputFile(relative)
         && long.TryParse(Path.GetFileNameWithoutExtension(relative), NumberStyles.None, CultureInfo.InvariantCulture, out var row)
-        && owned.Any(s => row >= s.FirstRow && row < s.FirstRow + s.Rows);
+        && OwnsRow(owned, row);
+
+    /// <summary>
+    /// Whether a shard of <paramref name="owned"/> (in plan order, so by first row) holds <paramref name="row"/>: only the
+    /// last one starting at or before it can. A search, as a worker's --overwrite asks it of every image in images/.
+    /// </summary>
+    private static bool OwnsRow(IReadOnlyList<ShardPlan> owned, long row)
+    {
+        int lo = 0, hi = owned.Count - 1, at = -1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (owned[mid].FirstRow <= row)
+            {
+                at = mid;
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+        return at >= 0 && row < owned[at].FirstRow + owned[at].Rows;
+    }
 
     /// <summary>
     /// Removes what a run into a fresh output wrote before a bad input the validation pass let through stopped it: its

@@ -51,12 +51,8 @@ internal static class FolderLabelTable
         return buffer.ToArray();
     }
 
-    /// <summary>Every row of a label table, in file order; Parquet.Net's exceptions pass through to the caller.</summary>
-    public static async Task<List<FolderLabelRow>> ReadAsync(Stream stream, CancellationToken ct) =>
-        (await ReadTableAsync(stream, ct).ConfigureAwait(false)).Rows;
-
-    /// <summary>Every row of a label table and the class names its <c>huggingface</c> key records (null in a table
-    /// written without them, by zetaprep 0.3 and earlier).</summary>
+    /// <summary>Every row of a label table, in file order, and the class names its <c>huggingface</c> key records (null in a
+    /// table written without them, by zetaprep 0.3 and earlier); Parquet.Net's exceptions pass through to the caller.</summary>
     public static async Task<(List<FolderLabelRow> Rows, IReadOnlyList<string>? ClassNames)> ReadTableAsync(Stream stream, CancellationToken ct)
     {
         var reader = await ParquetReader.CreateAsync(stream, parquetOptions: null, leaveStreamOpen: true, ct).ConfigureAwait(false);

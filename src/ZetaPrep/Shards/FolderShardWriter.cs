@@ -10,7 +10,6 @@ public sealed class FolderShardWriter : IShardWriter
 {
     private readonly string _outputDirectory;
     private readonly string _partPath;
-    private readonly int _classCount;
     private readonly IReadOnlyList<string> _classNames;
     private readonly List<(string Temp, string Final)> _images = [];
     private readonly List<FolderLabelRow> _labels = [];
@@ -23,7 +22,6 @@ public sealed class FolderShardWriter : IShardWriter
         _outputDirectory = outputDirectory;
         _partPath = partPath;
         _classNames = classNames;
-        _classCount = classNames.Count;
     }
 
     /// <summary>Directory (relative to the output directory) that holds the images.</summary>
@@ -50,9 +48,9 @@ public sealed class FolderShardWriter : IShardWriter
         {
             ct.ThrowIfCancellationRequested();
             ArgumentNullException.ThrowIfNull(row);
-            if (row.Label.Length != _classCount)
+            if (row.Label.Length != _classNames.Count)
             {
-                throw new ArgumentException($"Row '{row.ImagePath}' has a label of length {row.Label.Length}; the dataset has {_classCount} classes.", nameof(rows));
+                throw new ArgumentException($"Row '{row.ImagePath}' has a label of length {row.Label.Length}; the dataset has {_classNames.Count} classes.", nameof(rows));
             }
             var relative = $"{ImagesDirectory}/{WebDatasetSample.KeyOf(row)}.png";
             if (!_names.Add(relative))
